@@ -1,0 +1,200 @@
+//! The IP Insights model: entity embeddings, the IP encoder and the `dot_product` score.
+//!
+//! * Entity vector `e` = row `entity_row(entity)` of the entity table (`num_entity_vectors × vector_dim`).
+//! * IP encoder input `h₀` = sum of the address's feature rows of the IP table (see [`crate::ip`]).
+//! * `num_ip_encoder_layers` fully connected layers of width `vector_dim`, ReLU between them (none after the last):
+//!   `ip_vector = W_L · relu(… relu(W_1 · h₀ + b_1) …) + b_L`; with 0 layers `ip_vector = h₀`.
+//! * `dot_product = e · ip_vector` (higher = more normal; a log-odds, `sigmoid(dot_product)` is a probability).
+//!
+//! Bulk scoring uses `e · (W_L z + b_L) = (W_Lᵀ e) · z + e · b_L`, computing `W_Lᵀ e` once per distinct entity.
+
+use crate::hash::entity_row;
+use crate::hyperparams::HyperParameters;
+use crate::ip::{IpLayout, FEATURES_PER_IP};
+use crate::linalg::{axpy, dot};
+use crate::parallel;
+use rand::Rng;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// A fully connected layer `y = W x + b`, `W` row-major `out × in` (square: `vector_dim × vector_dim`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Weights, `dim × dim`, row `o` holds the weights into output `o`.
+    pub w: Vec<f32>,
+    /// Bias, `dim`.
+    pub b: Vec<f32>,
+}
+
+/// A trained (or freshly initialised) IP Insights model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// The hyperparameters it was built with.
+    pub hyperparameters: HyperParameters,
+    /// Seed of the entity and prefix hashes.
+    pub hash_seed: u64,
+    /// IP table layout.
+    pub layout: IpLayout,
+    /// Entity table, `num_entity_vectors × vector_dim`.
+    pub entity: Vec<f32>,
+    /// IP feature table, `layout.rows() × vector_dim`.
+    pub ip_table: Vec<f32>,
+    /// The encoder's fully connected layers, first to last.
+    pub layers: Vec<Dense>,
+}
+
+impl Model {
+    /// A new model with seeded random initial weights.
+    ///
+    /// Entity rows and the octet rows of the IP table are uniform in ±1/√dim, prefix rows start at zero (so
+    /// untouched prefixes add nothing), layers use Glorot-uniform weights and zero biases.
+    pub fn new(hyperparameters: &HyperParameters, hash_seed: u64, init_seed: u64) -> Model {
+        let dim = hyperparameters.vector_dim as usize;
+        let layout = IpLayout::new(hash_seed);
+        let mut rng = rand_pcg::Pcg64Mcg::new(u128::from(init_seed) | 1 << 100);
+        let scale = 1.0 / (dim as f32).sqrt();
+        let entity = (0..hyperparameters.num_entity_vectors as usize * dim)
+            .map(|_| rng.gen_range(-scale..scale))
+            .collect();
+        let mut ip_table = vec![0.0f32; layout.rows() as usize * dim];
+        for x in &mut ip_table[..1024 * dim] {
+            *x = rng.gen_range(-scale..scale);
+        }
+        let glorot = (6.0 / (2.0 * dim as f32)).sqrt();
+        let layers = (0..hyperparameters.num_ip_encoder_layers)
+            .map(|_| Dense { w: (0..dim * dim).map(|_| rng.gen_range(-glorot..glorot)).collect(), b: vec![0.0; dim] })
+            .collect();
+        Model { hyperparameters: hyperparameters.clone(), hash_seed, layout, entity, ip_table, layers }
+    }
+
+    /// Embedding width.
+    pub fn vector_dim(&self) -> usize {
+        self.hyperparameters.vector_dim as usize
+    }
+
+    /// The entity table row an entity maps to.
+    pub fn entity_row(&self, entity: &str) -> u32 {
+        entity_row(entity, self.hash_seed, self.hyperparameters.num_entity_vectors)
+    }
+
+    fn entity_vector(&self, row: u32) -> &[f32] {
+        let dim = self.vector_dim();
+        &self.entity[row as usize * dim..(row as usize + 1) * dim]
+    }
+
+    /// The entity embedding (as SageMaker's verbose output).
+    pub fn entity_embedding(&self, entity: &str) -> Vec<f32> {
+        self.entity_vector(self.entity_row(entity)).to_vec()
+    }
+
+    /// Writes the encoder input `h₀` (sum of feature rows) into `out`.
+    pub(crate) fn encoder_input(&self, features: &[u32; FEATURES_PER_IP], out: &mut [f32]) {
+        let dim = self.vector_dim();
+        out.fill(0.0);
+        for &row in features {
+            axpy(1.0, &self.ip_table[row as usize * dim..(row as usize + 1) * dim], out);
+        }
+    }
+
+    /// Applies every layer but the last (with ReLU) to `h` in place, using `tmp` as scratch.
+    fn hidden_forward(&self, h: &mut Vec<f32>, tmp: &mut Vec<f32>) {
+        let count = self.layers.len().saturating_sub(1);
+        for layer in &self.layers[..count] {
+            dense_forward(layer, h, tmp);
+            tmp.iter_mut().for_each(|x| *x = x.max(0.0));
+            std::mem::swap(h, tmp);
+        }
+    }
+
+    /// The IP embedding (the encoder's output, as SageMaker's verbose output).
+    pub fn ip_embedding(&self, ip: IpAddr) -> Vec<f32> {
+        let dim = self.vector_dim();
+        let (mut h, mut tmp) = (vec![0.0; dim], vec![0.0; dim]);
+        self.encoder_input(&self.layout.features(ip), &mut h);
+        self.hidden_forward(&mut h, &mut tmp);
+        match self.layers.last() {
+            Some(last) => {
+                dense_forward(last, &h, &mut tmp);
+                tmp
+            }
+            None => h,
+        }
+    }
+
+    /// The score of one pair (same value as [`Model::score_pairs`]).
+    pub fn score(&self, entity: &str, ip: IpAddr) -> f32 {
+        self.score_pairs(&[(entity, ip)])[0]
+    }
+
+    /// `dot_product` for every pair, in order, using all cores for large inputs.
+    pub fn score_pairs<S: AsRef<str> + Sync>(&self, pairs: &[(S, IpAddr)]) -> Vec<f32> {
+        let mut out = vec![0.0f32; pairs.len()];
+        let threads = if pairs.len() >= 8192 { parallel::default_threads() } else { 1 };
+        parallel::for_each_chunk(pairs.len(), threads, 1, &mut out, |range, chunk| {
+            let mut scorer = PairScorer::new(self);
+            for (slot, (entity, ip)) in chunk.iter_mut().zip(&pairs[range]) {
+                *slot = scorer.score(entity.as_ref(), *ip);
+            }
+        });
+        out
+    }
+}
+
+/// `out = W · x + b`.
+fn dense_forward(layer: &Dense, x: &[f32], out: &mut Vec<f32>) {
+    let dim = x.len();
+    out.resize(dim, 0.0);
+    for (o, slot) in out.iter_mut().enumerate() {
+        *slot = dot(&layer.w[o * dim..(o + 1) * dim], x) + layer.b[o];
+    }
+}
+
+/// Scores pairs one by one, remembering each entity's `W_Lᵀ e` and `e · b_L`.
+struct PairScorer<'m> {
+    model: &'m Model,
+    projected: HashMap<u32, (Vec<f32>, f32)>,
+    h: Vec<f32>,
+    tmp: Vec<f32>,
+}
+
+impl<'m> PairScorer<'m> {
+    fn new(model: &'m Model) -> Self {
+        let dim = model.vector_dim();
+        PairScorer { model, projected: HashMap::new(), h: vec![0.0; dim], tmp: vec![0.0; dim] }
+    }
+
+    /// `(W_Lᵀ e, e · b_L)` for an entity row (`(e, 0)` without layers).
+    fn project(model: &Model, row: u32) -> (Vec<f32>, f32) {
+        let e = model.entity_vector(row);
+        match model.layers.last() {
+            None => (e.to_vec(), 0.0),
+            Some(last) => {
+                let dim = e.len();
+                let mut u = vec![0.0; dim];
+                for (o, &eo) in e.iter().enumerate() {
+                    axpy(eo, &last.w[o * dim..(o + 1) * dim], &mut u);
+                }
+                (u, dot(e, &last.b))
+            }
+        }
+    }
+
+    fn score(&mut self, entity: &str, ip: IpAddr) -> f32 {
+        let model = self.model;
+        let row = model.entity_row(entity);
+        let (u, c) = self.projected.entry(row).or_insert_with(|| Self::project(model, row));
+        let features = model.layout.features(ip);
+        if model.layers.len() <= 1 {
+            // z = h₀: score the feature rows directly without materialising h₀.
+            let dim = model.vector_dim();
+            let sum: f32 = features.iter().map(|&r| dot(u, &model.ip_table[r as usize * dim..(r as usize + 1) * dim])).sum();
+            return sum + *c;
+        }
+        model.encoder_input(&features, &mut self.h);
+        model.hidden_forward(&mut self.h, &mut self.tmp);
+        dot(u, &self.h) + *c
+    }
+}
+
+#[cfg(test)]
+mod tests;

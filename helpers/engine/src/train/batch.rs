@@ -1,0 +1,453 @@
+//! One mini-batch: negatives, forward pass, backward pass and the Adam step.
+//!
+//! Records of a batch of `B` positives: the `B` positive pairs; `R` random-IP negatives per positive (same entity,
+//! uniformly random address); `S` shuffled negatives per positive (its entity with the address of the positive at
+//! a random permutation of the batch). IP *slots* hold the distinct encoder inputs: the `B` positive addresses and
+//! the `B·R` random ones (shuffled negatives reuse positive slots).
+//!
+//! The last encoder layer is applied on the entity side (`u = W_Lᵀ e`, see [`crate::model`]), so its cost is paid
+//! once per distinct entity of the batch rather than once per address.
+
+use super::data::Encoded;
+use super::grads::{Gradients, Optimiser};
+use crate::ip::{FEATURES_PER_IP, IpLayout};
+use crate::linalg::{axpy, bce_with_logit, dot, gemm, sigmoid, MatRef};
+use crate::model::Model;
+use crate::parallel::{for_each_chunk, map_ranges};
+use rand::seq::SliceRandom;
+use rand::RngCore;
+
+/// Loss and accuracy sums of a batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchStats {
+    /// Records (positives + negatives).
+    pub records: u64,
+    /// Sum of binary cross-entropy over records.
+    pub loss_sum: f64,
+    /// Records classified correctly at probability 0.5.
+    pub correct: u64,
+}
+
+impl BatchStats {
+    /// Adds another batch's sums.
+    pub fn add(&mut self, other: &BatchStats) {
+        self.records += other.records;
+        self.loss_sum += other.loss_sum;
+        self.correct += other.correct;
+    }
+}
+
+/// Reusable buffers for one mini-batch.
+#[derive(Default)]
+pub struct BatchWork {
+    b: usize,
+    r: usize,
+    s: usize,
+    /// Per positive: local entity index.
+    ent_local: Vec<u32>,
+    /// Local entity index → entity row.
+    uniq_ents: Vec<u32>,
+    /// Positives grouped by local entity (CSR).
+    ent_offsets: Vec<u32>,
+    ent_members: Vec<u32>,
+    /// Per slot: feature rows.
+    feats: Vec<[u32; FEATURES_PER_IP]>,
+    /// Shuffle permutations (`s·B + i` → partner positive) and their inverses.
+    perm: Vec<u32>,
+    inv_perm: Vec<u32>,
+    /// Layer inputs: `hs[0]` = h₀ per slot, `hs[l]` = input of layer `l`; the last is `z`.
+    hs: Vec<Vec<f32>>,
+    eb: Vec<f32>,
+    u: Vec<f32>,
+    c: Vec<f32>,
+    g_pos: Vec<f32>,
+    g_rand: Vec<f32>,
+    g_shuf: Vec<f32>,
+    dz: Vec<f32>,
+    dtmp: Vec<f32>,
+    du: Vec<f32>,
+    dc: Vec<f32>,
+    de: Vec<f32>,
+    ip_rows: RowIndex,
+    dt: Vec<f32>,
+}
+
+/// Distinct table rows of a batch with the slots using each (CSR), built in linear time with a stamp array.
+#[derive(Default)]
+struct RowIndex {
+    stamp: Vec<u32>,
+    local: Vec<u32>,
+    epoch: u32,
+    rows: Vec<u32>,
+    offsets: Vec<u32>,
+    members: Vec<u32>,
+}
+
+impl RowIndex {
+    fn build(&mut self, table_rows: usize, feats: &[[u32; FEATURES_PER_IP]]) {
+        if self.stamp.len() != table_rows {
+            self.stamp = vec![0; table_rows];
+            self.local = vec![0; table_rows];
+            self.epoch = 0;
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamp.fill(0);
+            self.epoch = 1;
+        }
+        self.rows.clear();
+        self.offsets.clear();
+        for f in feats {
+            for &row in f {
+                let r = row as usize;
+                if self.stamp[r] != self.epoch {
+                    self.stamp[r] = self.epoch;
+                    self.local[r] = self.rows.len() as u32;
+                    self.rows.push(row);
+                    self.offsets.push(0);
+                }
+                self.offsets[self.local[r] as usize] += 1;
+            }
+        }
+        // Exclusive prefix sums, then fill.
+        let mut total = 0u32;
+        for o in self.offsets.iter_mut() {
+            let count = *o;
+            *o = total;
+            total += count;
+        }
+        self.offsets.push(total);
+        self.members.resize(total as usize, 0);
+        let mut cursor: Vec<u32> = self.offsets[..self.rows.len()].to_vec();
+        for (slot, f) in feats.iter().enumerate() {
+            for &row in f {
+                let l = self.local[row as usize] as usize;
+                self.members[cursor[l] as usize] = slot as u32;
+                cursor[l] += 1;
+            }
+        }
+    }
+}
+
+fn resize(v: &mut Vec<f32>, len: usize) {
+    v.clear();
+    v.resize(len, 0.0);
+}
+
+impl BatchWork {
+    /// Prepares the batch: entities, negatives, permutations and feature rows.
+    pub fn prepare(&mut self, model: &Model, positives: &[&Encoded], hp: (usize, usize), rng: &mut impl RngCore) {
+        let (r, s) = hp;
+        let b = positives.len();
+        (self.b, self.r, self.s) = (b, r, s);
+        // Entities: sort positives by row to group them.
+        let mut order: Vec<(u32, u32)> = positives.iter().enumerate().map(|(i, p)| (p.row, i as u32)).collect();
+        order.sort_unstable();
+        self.ent_local.resize(b, 0);
+        self.uniq_ents.clear();
+        self.ent_offsets.clear();
+        self.ent_members.clear();
+        for (row, i) in order {
+            if self.uniq_ents.last() != Some(&row) {
+                self.uniq_ents.push(row);
+                self.ent_offsets.push(self.ent_members.len() as u32);
+            }
+            self.ent_local[i as usize] = (self.uniq_ents.len() - 1) as u32;
+            self.ent_members.push(i);
+        }
+        self.ent_offsets.push(self.ent_members.len() as u32);
+        // Slots: positives, then R random addresses per positive (same family as the positive).
+        self.feats.clear();
+        self.feats.extend(positives.iter().map(|p| p.feats));
+        let layout: &IpLayout = &model.layout;
+        for p in positives {
+            for _ in 0..r {
+                let ip = if p.v6 { crate::ip::random_v6(rng) } else { crate::ip::random_v4(rng) };
+                self.feats.push(layout.features(ip));
+            }
+        }
+        // Shuffled negatives.
+        self.perm.clear();
+        self.inv_perm.resize(s * b, 0);
+        let mut perm: Vec<u32> = (0..b as u32).collect();
+        for k in 0..s {
+            perm.shuffle(&mut ShimRng(rng));
+            for (i, &p) in perm.iter().enumerate() {
+                self.inv_perm[k * b + p as usize] = i as u32;
+            }
+            self.perm.extend_from_slice(&perm);
+        }
+        self.ip_rows.build(model.layout.rows() as usize, &self.feats);
+    }
+
+    /// Forward and backward pass and one Adam step; returns the batch's loss and accuracy sums.
+    pub fn step(&mut self, model: &mut Model, opt: &mut Optimiser, threads: usize) -> BatchStats {
+        let stats = self.forward(model, threads);
+        let mut grads = Gradients::for_model(model);
+        self.backward(model, threads, &mut grads);
+        opt.step(model, &self.uniq_ents, &self.de, &self.ip_rows.rows, &self.dt, &grads, threads);
+        stats
+    }
+
+    /// The distinct entity rows of the batch and their gradients (after [`Self::backward`]).
+    #[cfg(test)]
+    pub(super) fn entity_grads(&self) -> (&[u32], &[f32]) {
+        (&self.uniq_ents, &self.de)
+    }
+
+    /// The distinct IP-table rows of the batch and their gradients (after [`Self::backward`]).
+    #[cfg(test)]
+    pub(super) fn ip_grads(&self) -> (&[u32], &[f32]) {
+        (&self.ip_rows.rows, &self.dt)
+    }
+
+    fn n_slots(&self) -> usize {
+        self.feats.len()
+    }
+
+    /// Forward pass: fills every record's `∂loss/∂logit` and returns the loss and accuracy sums.
+    pub(super) fn forward(&mut self, model: &Model, threads: usize) -> BatchStats {
+        let dim = model.vector_dim();
+        let n = self.n_slots();
+        let layers = model.layers.len();
+        // hs[0..max(layers,1)]: h₀ and the input of every later layer.
+        let depth = layers.max(1);
+        self.hs.resize_with(depth, Vec::new);
+        resize(&mut self.hs[0], n * dim);
+        let feats = &self.feats;
+        for_each_chunk(n, threads, dim, &mut self.hs[0], |range, out| {
+            for (k, slot) in range.enumerate() {
+                model.encoder_input(&feats[slot], &mut out[k * dim..(k + 1) * dim]);
+            }
+        });
+        for l in 0..layers.saturating_sub(1) {
+            let (done, rest) = self.hs.split_at_mut(l + 1);
+            let input = &done[l];
+            let output = &mut rest[0];
+            resize(output, n * dim);
+            let layer = &model.layers[l];
+            for_each_chunk(n, threads, dim, output, |range, out| {
+                let x = MatRef::new(input, n, dim).row_block(range.start, range.len());
+                for row in out.chunks_exact_mut(dim) {
+                    row.copy_from_slice(&layer.b);
+                }
+                gemm(x, MatRef::new(&layer.w, dim, dim).t(), 1.0, out);
+                out.iter_mut().for_each(|v| *v = v.max(0.0));
+            });
+        }
+        // Entity side: u = W_Lᵀ e (row form: U = E·W_L), c = e·b_L.
+        let ne = self.uniq_ents.len();
+        resize(&mut self.eb, ne * dim);
+        for (k, &row) in self.uniq_ents.iter().enumerate() {
+            let start = row as usize * dim;
+            self.eb[k * dim..(k + 1) * dim].copy_from_slice(&model.entity[start..start + dim]);
+        }
+        resize(&mut self.c, ne);
+        match model.layers.last() {
+            None => self.u.clone_from(&self.eb),
+            Some(last) => {
+                resize(&mut self.u, ne * dim);
+                let eb = &self.eb;
+                for_each_chunk(ne, threads, dim, &mut self.u, |range, out| {
+                    gemm(MatRef::new(eb, ne, dim).row_block(range.start, range.len()), MatRef::new(&last.w, dim, dim), 0.0, out);
+                });
+                for k in 0..ne {
+                    self.c[k] = dot(&self.eb[k * dim..(k + 1) * dim], &last.b);
+                }
+            }
+        }
+        self.logits_and_gradients(dim, threads)
+    }
+
+    /// Computes every record's logit, loss and `∂loss/∂logit` (mean over records).
+    fn logits_and_gradients(&mut self, dim: usize, threads: usize) -> BatchStats {
+        let (b, r, s) = (self.b, self.r, self.s);
+        let records = b * (1 + r + s);
+        let inv = 1.0 / records as f32;
+        resize(&mut self.g_pos, b);
+        resize(&mut self.g_rand, b * r);
+        resize(&mut self.g_shuf, s * b);
+        let z = self.hs.last().expect("at least h0");
+        let (u, c, ent_local, perm) = (&self.u, &self.c, &self.ent_local, &self.perm);
+        let record = |ent: usize, slot: usize, label: f32, stats: &mut BatchStats| -> f32 {
+            let logit = dot(&u[ent * dim..(ent + 1) * dim], &z[slot * dim..(slot + 1) * dim]) + c[ent];
+            stats.loss_sum += f64::from(bce_with_logit(logit, label));
+            stats.correct += u64::from((logit >= 0.0) == (label > 0.5));
+            (sigmoid(logit) - label) * inv
+        };
+        // Each thread fills its positives' gradients; the three gradient arrays are indexed by positive.
+        let parts: Vec<(BatchStats, Vec<f32>, Vec<f32>, Vec<f32>)> = map_ranges(b, threads, |range| {
+            let mut stats = BatchStats::default();
+            let (mut gp, mut gr, mut gs) = (Vec::with_capacity(range.len()), Vec::new(), Vec::new());
+            for i in range.clone() {
+                let ent = ent_local[i] as usize;
+                gp.push(record(ent, i, 1.0, &mut stats));
+                for j in 0..r {
+                    gr.push(record(ent, b + i * r + j, 0.0, &mut stats));
+                }
+            }
+            for k in 0..s {
+                for i in range.clone() {
+                    gs.push(record(ent_local[i] as usize, perm[k * b + i] as usize, 0.0, &mut stats));
+                }
+            }
+            (stats, gp, gr, gs)
+        });
+        let mut total = BatchStats { records: records as u64, ..Default::default() };
+        let (mut at_p, mut at_r) = (0, 0);
+        let mut shuf_parts = Vec::new();
+        for (stats, gp, gr, gs) in parts {
+            total.loss_sum += stats.loss_sum;
+            total.correct += stats.correct;
+            self.g_pos[at_p..at_p + gp.len()].copy_from_slice(&gp);
+            self.g_rand[at_r..at_r + gr.len()].copy_from_slice(&gr);
+            shuf_parts.push((at_p, gp.len(), gs));
+            at_p += gp.len();
+            at_r += gr.len();
+        }
+        for (start, len, gs) in shuf_parts {
+            for k in 0..s {
+                self.g_shuf[k * b + start..k * b + start + len].copy_from_slice(&gs[k * len..(k + 1) * len]);
+            }
+        }
+        total
+    }
+
+    /// Backward pass: entity-row, IP-row and layer gradients of the mean loss.
+    pub(super) fn backward(&mut self, model: &Model, threads: usize, grads: &mut Gradients) {
+        let dim = model.vector_dim();
+        let n = self.n_slots();
+        let (b, r, s) = (self.b, self.r, self.s);
+        // dz per slot.
+        resize(&mut self.dz, n * dim);
+        {
+            let (u, ent_local, inv_perm) = (&self.u, &self.ent_local, &self.inv_perm);
+            let (g_pos, g_rand, g_shuf) = (&self.g_pos, &self.g_rand, &self.g_shuf);
+            let urow = |e: u32| &u[e as usize * dim..(e as usize + 1) * dim];
+            for_each_chunk(n, threads, dim, &mut self.dz, |range, out| {
+                for (k, slot) in range.enumerate() {
+                    let dst = &mut out[k * dim..(k + 1) * dim];
+                    if slot < b {
+                        axpy(g_pos[slot], urow(ent_local[slot]), dst);
+                        for q in 0..s {
+                            let i = inv_perm[q * b + slot] as usize;
+                            axpy(g_shuf[q * b + i], urow(ent_local[i]), dst);
+                        }
+                    } else {
+                        let i = (slot - b) / r;
+                        axpy(g_rand[slot - b], urow(ent_local[i]), dst);
+                    }
+                }
+            });
+        }
+        // du, dc per distinct entity.
+        let ne = self.uniq_ents.len();
+        resize(&mut self.du, ne * dim);
+        resize(&mut self.dc, ne);
+        {
+            let z = self.hs.last().expect("at least h0");
+            let zrow = |slot: usize| &z[slot * dim..(slot + 1) * dim];
+            let (offsets, members, perm) = (&self.ent_offsets, &self.ent_members, &self.perm);
+            let (g_pos, g_rand, g_shuf) = (&self.g_pos, &self.g_rand, &self.g_shuf);
+            for_each_chunk(ne, threads, dim, &mut self.du, |range, out| {
+                for (k, e) in range.enumerate() {
+                    let dst = &mut out[k * dim..(k + 1) * dim];
+                    for &i in &members[offsets[e] as usize..offsets[e + 1] as usize] {
+                        let i = i as usize;
+                        axpy(g_pos[i], zrow(i), dst);
+                        for j in 0..r {
+                            axpy(g_rand[i * r + j], zrow(b + i * r + j), dst);
+                        }
+                        for q in 0..s {
+                            axpy(g_shuf[q * b + i], zrow(perm[q * b + i] as usize), dst);
+                        }
+                    }
+                }
+            });
+            for (e, dc) in self.dc.iter_mut().enumerate() {
+                for &i in &members[offsets[e] as usize..offsets[e + 1] as usize] {
+                    let i = i as usize;
+                    *dc += g_pos[i] + g_rand[i * r..(i + 1) * r].iter().sum::<f32>();
+                    *dc += (0..s).map(|q| g_shuf[q * b + i]).sum::<f32>();
+                }
+            }
+        }
+        // Entity gradients and the last layer's gradients.
+        resize(&mut self.de, ne * dim);
+        match model.layers.last() {
+            None => self.de.copy_from_slice(&self.du),
+            Some(last) => {
+                let (du, dc) = (&self.du, &self.dc);
+                for_each_chunk(ne, threads, dim, &mut self.de, |range, out| {
+                    gemm(MatRef::new(du, ne, dim).row_block(range.start, range.len()), MatRef::new(&last.w, dim, dim).t(), 0.0, out);
+                    for (k, e) in range.enumerate() {
+                        axpy(dc[e], &last.b, &mut out[k * dim..(k + 1) * dim]);
+                    }
+                });
+                let li = model.layers.len() - 1;
+                let eb = &self.eb;
+                for_each_chunk(dim, threads, dim, &mut grads.layers[li].w, |range, out| {
+                    gemm(MatRef::new(eb, ne, dim).t().row_block(range.start, range.len()), MatRef::new(du, ne, dim), 0.0, out);
+                });
+                let db = &mut grads.layers[li].b;
+                for e in 0..ne {
+                    axpy(dc[e], &eb[e * dim..(e + 1) * dim], db);
+                }
+            }
+        }
+        // Hidden layers, last to first: dz becomes ∂loss/∂h₀.
+        for l in (0..model.layers.len().saturating_sub(1)).rev() {
+            let output = &self.hs[l + 1];
+            let input = &self.hs[l];
+            for (d, &o) in self.dz.iter_mut().zip(output.iter()) {
+                if o <= 0.0 {
+                    *d = 0.0;
+                }
+            }
+            let da = &self.dz;
+            for_each_chunk(dim, threads, dim, &mut grads.layers[l].w, |range, out| {
+                gemm(MatRef::new(da, n, dim).t().row_block(range.start, range.len()), MatRef::new(input, n, dim), 0.0, out);
+            });
+            let db = &mut grads.layers[l].b;
+            for row in da.chunks_exact(dim) {
+                axpy(1.0, row, db);
+            }
+            resize(&mut self.dtmp, n * dim);
+            let w = &model.layers[l].w;
+            for_each_chunk(n, threads, dim, &mut self.dtmp, |range, out| {
+                gemm(MatRef::new(da, n, dim).row_block(range.start, range.len()), MatRef::new(w, dim, dim), 0.0, out);
+            });
+            std::mem::swap(&mut self.dz, &mut self.dtmp);
+        }
+        // Scatter ∂loss/∂h₀ into the IP table rows.
+        let rows = &self.ip_rows;
+        resize(&mut self.dt, rows.rows.len() * dim);
+        let dh0 = &self.dz;
+        for_each_chunk(rows.rows.len(), threads, dim, &mut self.dt, |range, out| {
+            for (k, u) in range.enumerate() {
+                let dst = &mut out[k * dim..(k + 1) * dim];
+                for &slot in &rows.members[rows.offsets[u] as usize..rows.offsets[u + 1] as usize] {
+                    axpy(1.0, &dh0[slot as usize * dim..(slot as usize + 1) * dim], dst);
+                }
+            }
+        });
+    }
+}
+
+/// Adapts `&mut impl RngCore` to `rand::Rng` for `shuffle`.
+struct ShimRng<'a, R: RngCore>(&'a mut R);
+
+impl<R: RngCore> RngCore for ShimRng<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill_bytes(dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.0.try_fill_bytes(dest)
+    }
+}

@@ -1,0 +1,196 @@
+use super::*;
+use crate::ip::random_v4;
+use std::net::IpAddr;
+
+fn tiny_hp(layers: u32) -> HyperParameters {
+    HyperParameters::builder(16, 6)
+        .num_ip_encoder_layers(layers)
+        .random_negative_sampling_rate(2)
+        .shuffled_negative_sampling_rate(1)
+        .mini_batch_size(8)
+        .build()
+        .unwrap()
+}
+
+/// A model whose every parameter is non-zero, so every gradient path is exercised.
+fn perturbed_model(hp: &HyperParameters) -> Model {
+    let mut model = Model::new(hp, 11, 3);
+    let mut rng = rand_pcg::Pcg64Mcg::new(77);
+    use rand::Rng;
+    for x in model.ip_table.iter_mut() {
+        *x += rng.gen_range(-0.3..0.3);
+    }
+    for layer in &mut model.layers {
+        layer.b.iter_mut().for_each(|b| *b = rng.gen_range(-0.2..0.2));
+    }
+    model
+}
+
+fn batch_tuples() -> Vec<Tuple> {
+    let mut rng = rand_pcg::Pcg64Mcg::new(5);
+    (0..8)
+        .map(|i| {
+            let ip = if i == 7 { "2001:db8::7".parse().unwrap() } else { random_v4(&mut rng) };
+            Tuple::new(format!("user_{}", i % 5), ip)
+        })
+        .collect()
+}
+
+fn mean_loss(work: &mut BatchWork, model: &Model) -> f64 {
+    let stats = work.forward(model, 2);
+    stats.loss_sum / stats.records as f64
+}
+
+/// Central finite difference of the mean loss for one parameter, chosen by `param`.
+fn numeric(work: &mut BatchWork, model: &Model, param: &dyn Fn(&mut Model) -> &mut f32) -> f64 {
+    let eps = 1e-2f32;
+    let mut plus = model.clone();
+    *param(&mut plus) += eps;
+    let mut minus = model.clone();
+    *param(&mut minus) -= eps;
+    (mean_loss(work, &plus) - mean_loss(work, &minus)) / (2.0 * f64::from(eps))
+}
+
+fn assert_close(analytic: f32, numeric: f64, what: &str) {
+    let (a, n) = (f64::from(analytic), numeric);
+    assert!((a - n).abs() <= 2e-3 + 2e-2 * n.abs(), "{what}: analytic {a} vs numeric {n}");
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    for layers in [0, 1, 3] {
+        let hp = tiny_hp(layers);
+        let model = perturbed_model(&hp);
+        let encoded = data::encode(&model, &batch_tuples());
+        let refs: Vec<_> = encoded.iter().collect();
+        let mut work = BatchWork::default();
+        let mut rng = rand_pcg::Pcg64Mcg::new(9);
+        work.prepare(&model, &refs, (2, 1), &mut rng);
+        work.forward(&model, 2);
+        let mut grads = grads::Gradients::for_model(&model);
+        work.backward(&model, 2, &mut grads);
+        let dim = model.vector_dim();
+        let (ent_rows, ent_grads) = work.entity_grads();
+        let (ent_rows, ent_grads) = (ent_rows.to_vec(), ent_grads.to_vec());
+        for (k, &row) in ent_rows.iter().enumerate().take(3) {
+            for j in [0, dim - 1] {
+                let idx = row as usize * dim + j;
+                let n = numeric(&mut work, &model, &|m: &mut Model| &mut m.entity[idx]);
+                assert_close(ent_grads[k * dim + j], n, &format!("layers={layers} entity row {row}[{j}]"));
+            }
+        }
+        let (ip_rows, ip_grads) = work.ip_grads();
+        let (ip_rows, ip_grads) = (ip_rows.to_vec(), ip_grads.to_vec());
+        for k in [0, 4, 5, 7, ip_rows.len() - 1] {
+            let row = ip_rows[k];
+            let idx = row as usize * dim + 1;
+            let n = numeric(&mut work, &model, &|m: &mut Model| &mut m.ip_table[idx]);
+            assert_close(ip_grads[k * dim + 1], n, &format!("layers={layers} ip row {row}"));
+        }
+        for l in 0..layers as usize {
+            for idx in [0, 7, dim * dim - 1] {
+                let n = numeric(&mut work, &model, &|m: &mut Model| &mut m.layers[l].w[idx]);
+                assert_close(grads.layers[l].w[idx], n, &format!("layers={layers} W{l}[{idx}]"));
+            }
+            let n = numeric(&mut work, &model, &|m: &mut Model| &mut m.layers[l].b[2]);
+            assert_close(grads.layers[l].b[2], n, &format!("layers={layers} b{l}[2]"));
+        }
+    }
+}
+
+#[test]
+fn an_untouched_row_gets_no_gradient_and_keeps_its_value() {
+    let hp = tiny_hp(1);
+    let tuples = batch_tuples();
+    let outcome = train(&hp, &tuples, None, &TrainOptions { seed: 1, threads: 2, ..Default::default() }, &mut |_| {}).unwrap();
+    let fresh = Model::new(&hp, TrainOptions::default().hash_seed, 1);
+    let used: std::collections::HashSet<u32> = tuples.iter().map(|t| fresh.entity_row(&t.entity)).collect();
+    let unused = (0..16u32).find(|r| !used.contains(r)).expect("16 rows, 5 users");
+    let dim = fresh.vector_dim();
+    let range = unused as usize * dim..(unused as usize + 1) * dim;
+    assert_eq!(outcome.model.entity[range.clone()], fresh.entity[range]);
+}
+
+fn clustered_data(users: u32, per_user: u32, seed: u64) -> Vec<Tuple> {
+    // Each user lives in two /16 networks of its own.
+    use rand::Rng;
+    let mut rng = rand_pcg::Pcg64Mcg::new(u128::from(seed));
+    let mut out = Vec::new();
+    for u in 0..users {
+        let nets = [rng.gen::<u16>(), rng.gen::<u16>()];
+        for _ in 0..per_user {
+            let net = nets[rng.gen_range(0..2)];
+            let ip = u32::from(net) << 16 | u32::from(rng.gen::<u16>());
+            out.push(Tuple::new(format!("user_{u}"), IpAddr::V4(ip.into())));
+        }
+    }
+    out
+}
+
+#[test]
+fn training_is_deterministic_and_logs_like_sagemaker() {
+    let data = clustered_data(40, 30, 1);
+    let hp = HyperParameters::builder(100, 16)
+        .mini_batch_size(100)
+        .epochs(2)
+        .batch_metrics_publish_interval(5)
+        .learning_rate(0.01)
+        .build()
+        .unwrap();
+    let options = TrainOptions { seed: 42, threads: 2, ..Default::default() };
+    let mut lines = Vec::new();
+    let mut last_progress = (0, 0);
+    let a = train(&hp, &data, Some(&data[..200]), &options, &mut |event| match event {
+        TrainEvent::Log(line) => lines.push(line),
+        TrainEvent::Progress { done, total } => last_progress = (done, total),
+    })
+    .unwrap();
+    let b = train(&hp, &data, Some(&data[..200]), &options, &mut |_| {}).unwrap();
+    assert_eq!(a.model, b.model, "same seed and threads, same model");
+    assert_eq!(last_progress, (24, 24));
+    let first = &lines[1];
+    assert!(first.starts_with("#quality_metric: host=local, epoch=0, batch=0 train binary_classification_cross_entropy <loss>=0.69"), "{first}");
+    assert!(lines.iter().any(|l| l.starts_with("Epoch[1] Batch [10]\tSpeed: ")));
+    assert!(lines.iter().any(|l| l.starts_with("#quality_metric: host=local, epoch=1, validation discriminator_auc <score>=")));
+    assert!(lines.iter().any(|l| l.starts_with("#throughput_metric: host=local, train throughput=")));
+    assert_eq!(lines.last().unwrap(), "#progress_metric: host=local, completed 100 %");
+    assert_eq!(a.history.len(), 2);
+    let c = train(&hp, &data, None, &TrainOptions { seed: 43, ..options }, &mut |_| {}).unwrap();
+    assert_ne!(a.model, c.model);
+}
+
+#[test]
+fn learns_to_separate_home_networks_from_random_addresses() {
+    let data = clustered_data(60, 60, 2);
+    let hp = HyperParameters::builder(200, 32)
+        .mini_batch_size(200)
+        .epochs(8)
+        .random_negative_sampling_rate(3)
+        .learning_rate(0.02)
+        .build()
+        .unwrap();
+    let outcome = train(&hp, &data, Some(&data[..600]), &TrainOptions { seed: 7, ..Default::default() }, &mut |_| {}).unwrap();
+    let history = &outcome.history;
+    assert!(history.last().unwrap().cross_entropy < history[0].cross_entropy * 0.8, "{history:?}");
+    assert!(history.last().unwrap().validation_auc.unwrap() > 0.95, "{history:?}");
+    // An address never seen in training but inside the user's network scores normal.
+    let user = &data[0].entity;
+    let seen: std::collections::HashSet<IpAddr> = data.iter().map(|t| t.ip).collect();
+    let IpAddr::V4(home) = data[0].ip else { unreachable!() };
+    let unseen = (1..=255u32).map(|k| IpAddr::V4((u32::from(home) ^ k).into())).find(|ip| !seen.contains(ip)).unwrap();
+    let model = &outcome.model;
+    assert!(model.score(user, unseen) > 0.0, "unseen neighbour scores {}", model.score(user, unseen));
+    let mut rng = rand_pcg::Pcg64Mcg::new(1);
+    let random_scores: Vec<f32> = (0..200).map(|_| model.score(user, random_v4(&mut rng))).collect();
+    assert!(random_scores.iter().filter(|&&s| s < 0.0).count() > 180);
+}
+
+#[test]
+fn rejects_bad_inputs_before_training() {
+    let hp = tiny_hp(1);
+    assert!(matches!(train(&hp, &[], None, &TrainOptions::default(), &mut |_| {}), Err(TrainError::EmptyTrain)));
+    let mut bad = hp.clone();
+    bad.vector_dim = 2;
+    let err = train(&bad, &batch_tuples(), None, &TrainOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("vector_dim"));
+}
