@@ -1,1 +1,49 @@
-fn main() {}
+//! `ipinsights`: the local IP Insights toolbox (generate data, train, predict, evaluate, benchmark).
+//!
+//! Exit codes: 0 success, 2 usage errors (from clap), 1 every other error.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// IP Insights, locally: train and score ⟨entity, IP⟩ pairs like Amazon SageMaker's algorithm.
+#[derive(Parser)]
+#[command(name = "ipinsights", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the tutorial's synthetic login data: DIR/train.csv and DIR/test.csv.
+    Generate(commands::generate::Args),
+    /// Run a training job: tuples in, model artifact out.
+    Train(commands::train::Args),
+    /// Score tuples with a model: CSV `entity,ip,dot_product` out.
+    Predict(commands::predict::Args),
+    /// Evaluate a model on a labelled test set: AUC and precision/recall/FPR at a threshold.
+    Evaluate(commands::evaluate::Args),
+    /// Benchmark training throughput, detection quality, bulk scoring and memory on tutorial-size data.
+    Bench(commands::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => commands::generate::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Predict(args) => commands::predict::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -178,12 +178,12 @@ impl Model {
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Model, ModelFileError> {
         let path = name.to_string();
         let header_err = |reason: String| ModelFileError::Header { path: path.clone(), reason };
-        if bytes.len() < 16 || &bytes[..8] != MAGIC {
-            return Err(if bytes.len() >= 8 && &bytes[..8] != MAGIC || bytes.len() < 8 {
-                ModelFileError::Foreign { path }
-            } else {
-                ModelFileError::Length { path, expected: 16, found: bytes.len() as u64 }
-            });
+        let magic_len = bytes.len().min(MAGIC.len());
+        if bytes[..magic_len] != MAGIC[..magic_len] || bytes.is_empty() {
+            return Err(ModelFileError::Foreign { path });
+        }
+        if bytes.len() < 16 {
+            return Err(ModelFileError::Length { path, expected: 16, found: bytes.len() as u64 });
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod evaluate;
+pub mod generate;
+pub mod predict;
+pub mod train;

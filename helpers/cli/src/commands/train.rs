@@ -1,0 +1,100 @@
+//! `ipinsights train`: a local training job.
+
+use crate::output::read_reporting;
+use anyhow::{Context, Result};
+use ipinsights_engine::model_file::pack_artifact;
+use ipinsights_engine::tuples::ReadOptions;
+use ipinsights_engine::{train, HyperParameters, TrainEvent, TrainOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `train`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Training tuples: headerless `entity,ip` CSV.
+    #[arg(long)]
+    train: PathBuf,
+    /// Validation tuples (same format): reports `validation discriminator_auc` per epoch.
+    #[arg(long)]
+    validation: Option<PathBuf>,
+    /// Where to write the model artifact.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// A hyperparameter, SageMaker name and value (repeatable), e.g. `--hp vector_dim=128`.
+    #[arg(long = "hp", value_name = "NAME=VALUE", value_parser = parse_hp)]
+    hyperparameters: Vec<(String, String)>,
+    /// Random seed (initial weights, shuffling, negatives).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Skip malformed rows (and report how many) instead of failing.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Also pack the model as `model.tar.gz`, like SageMaker's training output.
+    #[arg(long)]
+    pack: bool,
+}
+
+fn parse_hp(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got {text:?}"))?;
+    Ok((name.trim().to_string(), value.trim().to_string()))
+}
+
+/// Runs `train`.
+pub fn run(args: Args) -> Result<()> {
+    let hp = HyperParameters::from_map(args.hyperparameters.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let options = ReadOptions { skip_invalid: args.skip_invalid, labelled: false };
+    let train_set = read_reporting(&args.train, options)?;
+    let validation = args.validation.as_ref().map(|p| read_reporting(p, options)).transpose()?;
+    let train_options = TrainOptions {
+        seed: args.seed,
+        threads: args.threads.unwrap_or_else(ipinsights_engine::parallel::default_threads),
+        ..Default::default()
+    };
+    println!("Training on {} tuples with {hp}", train_set.tuples.len());
+    let bar = progress_bar();
+    let started = Instant::now();
+    let outcome = train(
+        &hp,
+        &train_set.tuples,
+        validation.as_ref().map(|v| v.tuples.as_slice()),
+        &train_options,
+        &mut |event| match event {
+            TrainEvent::Log(line) => match &bar {
+                Some(bar) => bar.suspend(|| println!("{line}")),
+                None => println!("{line}"),
+            },
+            TrainEvent::Progress { done, total } => {
+                if let Some(bar) = &bar {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                }
+            }
+        },
+    )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let path = outcome.model.save_dir(&args.model_dir)?;
+    println!("Model written to {} ({:.1} s of training)", path.display(), started.elapsed().as_secs_f64());
+    if args.pack {
+        let artifact = pack_artifact(&args.model_dir).context("cannot pack the model")?;
+        println!("Artifact written to {}", artifact.display());
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr when it is a terminal.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} batches, {elapsed} elapsed, ETA {eta}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
