@@ -1,0 +1,155 @@
+//! Skip reasons and their counts: nothing read is dropped without being counted.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A reason type whose counts print as `skipped N {unit}: ...`.
+pub trait SkipReasonKind: Copy + Ord + fmt::Debug {
+    /// Plural noun for the things skipped ("records", "findings").
+    const UNIT: &'static str;
+    /// Short human label, e.g. "service name".
+    fn label(&self) -> &'static str;
+}
+
+/// Why a CloudTrail record produced no tuple (checked in this order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// `sourceIPAddress` missing, null or empty.
+    NoSourceIp,
+    /// `sourceIPAddress` is the literal `AWS Internal`.
+    AwsInternal,
+    /// `sourceIPAddress` is a service DNS name such as `ec2.amazonaws.com`.
+    ServiceName,
+    /// `sourceIPAddress` is some other value that is not an IP address.
+    NotAnIp,
+    /// `userIdentity.principalId` missing or empty.
+    NoPrincipal,
+}
+
+impl SkipReasonKind for SkipReason {
+    const UNIT: &'static str = "records";
+    fn label(&self) -> &'static str {
+        match self {
+            SkipReason::NoSourceIp => "no source IP",
+            SkipReason::AwsInternal => "AWS Internal",
+            SkipReason::ServiceName => "service name",
+            SkipReason::NotAnIp => "not an IP",
+            SkipReason::NoPrincipal => "no principal",
+        }
+    }
+}
+
+/// Why a GuardDuty finding (or event) produced no tuple at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FindingSkip {
+    /// An EventBridge event that is not a GuardDuty finding.
+    NotAFinding,
+    /// The finding has no `resource.accessKeyDetails`.
+    NoAccessKeyDetails,
+    /// `accessKeyDetails.principalId` missing or empty.
+    NoPrincipal,
+    /// The action type carries no remote IP (e.g. `DNS_REQUEST`) or there is no action.
+    UnsupportedAction,
+    /// The action has no `ipAddressV4` / `ipAddressV6`.
+    NoRemoteIp,
+    /// The remote address does not parse as an IP address.
+    InvalidIp,
+}
+
+impl SkipReasonKind for FindingSkip {
+    const UNIT: &'static str = "findings";
+    fn label(&self) -> &'static str {
+        match self {
+            FindingSkip::NotAFinding => "not a GuardDuty finding",
+            FindingSkip::NoAccessKeyDetails => "no access key details",
+            FindingSkip::NoPrincipal => "no principal",
+            FindingSkip::UnsupportedAction => "action without remote IP",
+            FindingSkip::NoRemoteIp => "no remote IP",
+            FindingSkip::InvalidIp => "invalid IP",
+        }
+    }
+}
+
+/// Counts of skipped items per reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkipCounts<R: SkipReasonKind> {
+    counts: BTreeMap<R, usize>,
+}
+
+impl<R: SkipReasonKind> Default for SkipCounts<R> {
+    fn default() -> Self {
+        SkipCounts {
+            counts: BTreeMap::new(),
+        }
+    }
+}
+
+impl<R: SkipReasonKind> SkipCounts<R> {
+    /// Counts one skipped item.
+    pub fn add(&mut self, reason: R) {
+        *self.counts.entry(reason).or_insert(0) += 1;
+    }
+
+    /// Adds all counts of `other`.
+    pub fn merge(&mut self, other: &Self) {
+        for (&r, &n) in &other.counts {
+            *self.counts.entry(r).or_insert(0) += n;
+        }
+    }
+
+    /// Items skipped for `reason`.
+    pub fn get(&self, reason: R) -> usize {
+        self.counts.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Items skipped for any reason.
+    pub fn total(&self) -> usize {
+        self.counts.values().sum()
+    }
+
+    /// Non-zero counts, most frequent first (ties in reason order).
+    pub fn iter(&self) -> Vec<(R, usize)> {
+        let mut v: Vec<(R, usize)> = self.counts.iter().map(|(&r, &n)| (r, n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
+impl<R: SkipReasonKind> fmt::Display for SkipCounts<R> {
+    /// `skipped 120 records: 80 service name, 30 AWS Internal, 10 no principal`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "skipped {} {}", self.total(), R::UNIT)?;
+        for (i, (r, n)) in self.iter().into_iter().enumerate() {
+            let sep = if i == 0 { ": " } else { ", " };
+            write!(f, "{sep}{n} {}", r.label())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_orders_by_count() {
+        let mut c = SkipCounts::default();
+        for _ in 0..10 {
+            c.add(SkipReason::NoPrincipal);
+        }
+        for _ in 0..80 {
+            c.add(SkipReason::ServiceName);
+        }
+        for _ in 0..30 {
+            c.add(SkipReason::AwsInternal);
+        }
+        assert_eq!(
+            c.to_string(),
+            "skipped 120 records: 80 service name, 30 AWS Internal, 10 no principal"
+        );
+        assert_eq!(
+            SkipCounts::<FindingSkip>::default().to_string(),
+            "skipped 0 findings"
+        );
+    }
+}
