@@ -5,6 +5,8 @@
 //! `AROA…`), the same rule for CloudTrail and GuardDuty so their tuples match. Every record or finding
 //! that yields no tuple is counted by reason.
 
+#![warn(missing_docs)]
+
 mod address;
 mod atomic;
 pub mod cloudtrail;
