@@ -11,9 +11,11 @@ use super::network::{
     random_public_v4, Net6, Network, CLOUD_NETWORKS, HOME_ISPS, MOBILE_CARRIERS, OFFICE_ISPS,
 };
 
-const USER_NAMES: [&str; 20] = [
+const USER_NAMES: [&str; 40] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
-    "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yasmin",
+    "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yasmin", "amir",
+    "beatriz", "chen", "dmitri", "elena", "fatima", "gustavo", "hana", "ines", "jonas", "kwame",
+    "lucia", "mateo", "noor", "oscar", "priya", "quentin", "rosa", "sanjay", "tomoko",
 ];
 const ROLE_NAMES: [&str; 6] = [
     "ci-deploy",

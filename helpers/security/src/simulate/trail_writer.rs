@@ -16,11 +16,12 @@ use crate::atomic::write_atomic;
 use crate::error::{Result, SecurityError};
 
 const WINDOW_SECS: u64 = 300;
+/// User agents; the browser (console) one last, used by users only.
 const USER_AGENTS: [&str; 4] = [
     "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off command/s3.ls",
     "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.8 cfg/retry-mode#legacy Botocore/1.34.69",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36",
     "aws-sdk-go-v2/1.25.3 os/linux lang/go#1.22.1 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.150.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36",
 ];
 
 #[derive(Serialize)]
@@ -184,7 +185,10 @@ fn record<'a>(
     };
     let user_agent = match (e.actor, invoked_by) {
         (_, Some(by)) => by,
-        (Actor::Principal { index, .. }, None) => USER_AGENTS[index % USER_AGENTS.len()],
+        (Actor::Principal { index, .. }, None) => {
+            let machine = principals[index].kind == PrincipalKind::Role;
+            USER_AGENTS[index % (USER_AGENTS.len() - usize::from(machine))]
+        }
         _ => "[aws-sdk-java/1.12.653 Linux/5.10 OpenJDK_64-Bit_Server_VM/17.0.10]",
     };
     let request_id = if event_source == "s3.amazonaws.com" {
