@@ -108,7 +108,7 @@ impl<R: SkipReasonKind> SkipCounts<R> {
     }
 
     /// Non-zero counts, most frequent first (ties in reason order).
-    pub fn iter(&self) -> Vec<(R, usize)> {
+    pub fn by_count(&self) -> Vec<(R, usize)> {
         let mut v: Vec<(R, usize)> = self.counts.iter().map(|(&r, &n)| (r, n)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
@@ -119,7 +119,7 @@ impl<R: SkipReasonKind> fmt::Display for SkipCounts<R> {
     /// `skipped 120 records: 80 service name, 30 AWS Internal, 10 no principal`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "skipped {} {}", self.total(), R::UNIT)?;
-        for (i, (r, n)) in self.iter().into_iter().enumerate() {
+        for (i, (r, n)) in self.by_count().into_iter().enumerate() {
             let sep = if i == 0 { ": " } else { ", " };
             write!(f, "{sep}{n} {}", r.label())?;
         }
