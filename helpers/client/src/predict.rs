@@ -1,0 +1,94 @@
+//! `predict`: many rows in, predictions out in input order, split into concurrent requests.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use ipinsights_protocol::{
+    decode_response, split_requests, Chunk, Prediction, RequestFormat, ResponseFormat,
+};
+
+use crate::{ClientError, EndpointClient};
+
+impl EndpointClient {
+    /// Scores `(entity, ip)` rows; same result as one call, whatever the input size.
+    pub fn predict<S: AsRef<str>>(
+        &self,
+        rows: &[(S, IpAddr)],
+    ) -> Result<Vec<Prediction>, ClientError> {
+        self.predict_as(rows, ResponseFormat::default())
+    }
+
+    /// Like [`EndpointClient::predict`], asking for `format` (e.g. verbose, to get embeddings).
+    pub fn predict_as<S: AsRef<str>>(
+        &self,
+        rows: &[(S, IpAddr)],
+        format: ResponseFormat,
+    ) -> Result<Vec<Prediction>, ClientError> {
+        let chunks = split_requests(RequestFormat::Csv, rows, self.max_body_bytes)?;
+        let results: Vec<Mutex<Option<Vec<Prediction>>>> =
+            chunks.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let first_error = Mutex::new(None);
+        let worker = || {
+            while !failed.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else { break };
+                match self.send_chunk(chunk, format) {
+                    Ok(predictions) => *lock(&results[i]) = Some(predictions),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        lock(&first_error).get_or_insert(e);
+                    }
+                }
+            }
+        };
+        let threads = self.threads.min(chunks.len());
+        if threads <= 1 {
+            worker();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(worker);
+                }
+            });
+        }
+        if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for slot in results {
+            out.extend(
+                slot.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(out)
+    }
+
+    fn send_chunk(
+        &self,
+        chunk: &Chunk,
+        format: ResponseFormat,
+    ) -> Result<Vec<Prediction>, ClientError> {
+        let body = self.invoke(
+            &chunk.body,
+            RequestFormat::Csv.content_type(),
+            &format.accept(),
+        )?;
+        let predictions = decode_response(format.kind, &body)?;
+        if predictions.len() != chunk.rows.len() {
+            return Err(ClientError::Count {
+                sent: chunk.rows.len(),
+                got: predictions.len(),
+            });
+        }
+        Ok(predictions)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

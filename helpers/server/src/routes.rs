@@ -1,0 +1,69 @@
+//! The HTTP routes of an endpoint.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::invoke::invoke;
+use crate::{ApiError, EndpointState};
+
+#[derive(Clone)]
+struct App {
+    endpoint: EndpointState,
+    max_body: usize,
+}
+
+/// The endpoint's routes: `GET /ping`, `POST /invocations`, `POST /endpoints/{name}/invocations`;
+/// request bodies over `max_body_bytes` get 413.
+pub fn router(state: EndpointState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/ping", get(ping))
+        .route("/invocations", post(container_invocations))
+        .route("/endpoints/{name}/invocations", post(runtime_invocations))
+        .fallback(no_route)
+        .with_state(App {
+            endpoint: state,
+            max_body: max_body_bytes,
+        })
+}
+
+/// 200 once the model is loaded, 503 before.
+async fn ping(State(app): State<App>) -> StatusCode {
+    if app.endpoint.scorer().is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+async fn container_invocations(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    invoke(&app.endpoint, app.max_body, &headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn runtime_invocations(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if name != app.endpoint.name() {
+        let message = format!(
+            "Endpoint {name} not found (this server serves endpoint {})",
+            app.endpoint.name()
+        );
+        return ApiError::validation(StatusCode::NOT_FOUND, message).into_response();
+    }
+    container_invocations(State(app), headers, body).await
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::validation(
+        StatusCode::NOT_FOUND,
+        format!("no route for {method} {}", uri.path()),
+    )
+}

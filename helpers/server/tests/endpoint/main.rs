@@ -1,0 +1,9 @@
+//! End-to-end tests of the endpoint over real HTTP on 127.0.0.1.
+
+mod common;
+mod concurrency;
+mod errors;
+mod formats;
+mod lifecycle;
+mod predict;
+mod property;
