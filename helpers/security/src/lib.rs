@@ -23,7 +23,10 @@ pub use cloudtrail::{
     read_cloudtrail, CloudTrailExtract, CloudTrailReader, CloudTrailTuple, TupleMode,
 };
 pub use error::{Result, SecurityError};
-pub use guardduty::{read_guardduty, FindingTuple, GuardDutyExtract, GuardDutyReader};
+pub use guardduty::{
+    findings_in_value, read_guardduty, FindingHeader, FindingResult, FindingTuple,
+    GuardDutyExtract, GuardDutyReader,
+};
 pub use input::decompressing_reader;
 pub use simulate::{simulate_account, SimAccount, SimConfig, SimSummary};
 pub use skip::{FindingSkip, SkipCounts, SkipReason, SkipReasonKind};

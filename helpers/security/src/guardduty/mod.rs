@@ -2,6 +2,7 @@
 
 mod extract;
 mod model;
+mod outcome;
 mod shape;
 
 use std::fmt;
@@ -15,7 +16,7 @@ use crate::input::{decompressing_reader, list_files, open_file};
 use crate::skip::{FindingSkip, SkipCounts};
 pub use extract::FindingTuple;
 pub use model::Organization;
-use shape::{split_items, Item};
+pub use outcome::{findings_in_value, FindingHeader, FindingResult};
 
 /// The tuples read from GuardDuty findings, with what was read and skipped.
 ///
@@ -111,43 +112,33 @@ impl GuardDutyReader {
 
     /// Parses every JSON value of the stream first, so a bad file adds nothing.
     fn add_stream<R: Read>(&mut self, reader: R, name: &str) -> Result<()> {
-        let shape_err = |item: usize, message: String| SecurityError::Shape {
-            name: name.to_string(),
-            item,
-            message,
-        };
-        let mut findings = Vec::new();
+        let mut results = Vec::new();
         let values = serde_json::Deserializer::from_reader(reader).into_iter::<Value>();
         for (i, value) in values.enumerate() {
             let value = value.map_err(|e| SecurityError::from_json(name, "invalid JSON", e))?;
-            let mut items = Vec::new();
-            split_items(value, &mut items).map_err(|message| shape_err(i + 1, message))?;
-            for item in items {
-                findings.push(match item {
-                    Item::Finding(value) => {
-                        Some(parse_finding(value).map_err(|m| shape_err(i + 1, m))?)
-                    }
-                    Item::OtherEvent => None,
-                });
-            }
+            let found = findings_in_value(value).map_err(|message| SecurityError::Shape {
+                name: name.to_string(),
+                item: i + 1,
+                message,
+            })?;
+            results.extend(found);
         }
         self.out.files += 1;
-        for finding in findings {
-            self.add_finding(finding);
+        for result in results {
+            self.add_result(result);
         }
         Ok(())
     }
 
-    fn add_finding(&mut self, finding: Option<model::Finding>) {
-        let Some(finding) = finding else {
-            return self.out.skipped.add(FindingSkip::NotAFinding);
-        };
-        self.out.findings += 1;
-        match extract::finding_tuples(finding) {
-            Ok(found) => {
+    fn add_result(&mut self, result: FindingResult) {
+        if !matches!(result.outcome, Err(FindingSkip::NotAFinding)) {
+            self.out.findings += 1;
+        }
+        match result.outcome {
+            Ok(tuples) => {
                 self.out.findings_with_tuples += 1;
-                self.out.details_without_ip += found.details_without_ip;
-                self.out.tuples.extend(found.tuples);
+                self.out.details_without_ip += result.details_without_ip;
+                self.out.tuples.extend(tuples);
             }
             Err(reason) => self.out.skipped.add(reason),
         }
@@ -157,17 +148,6 @@ impl GuardDutyReader {
     pub fn finish(self) -> GuardDutyExtract {
         self.out
     }
-}
-
-/// Deserialises a camelCase finding; the error names the finding id and the offending field path.
-fn parse_finding(value: Value) -> std::result::Result<model::Finding, String> {
-    let id = value
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or("?")
-        .to_string();
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| format!("finding {id}: field `{}`: {}", e.path(), e.inner()))
 }
 
 /// Reads tuples from a GuardDuty findings file or directory tree.
