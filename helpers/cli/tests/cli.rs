@@ -36,13 +36,35 @@ fn generate_train_evaluate_predict_end_to_end() {
     assert!(std::fs::read_to_string(data.join("test.csv")).unwrap().starts_with("entity,ip,label\n"));
 
     let log = ok(&[
-        "train", "--train", p(&data.join("train.csv")), "--validation", p(&data.join("train.csv")),
-        "--model-dir", p(&model), "--seed", "1", "--pack",
-        "--hp", "num_entity_vectors=300", "--hp", "vector_dim=32", "--hp", "epochs=4",
-        "--hp", "mini_batch_size=500", "--hp", "learning_rate=0.01", "--hp", "random_negative_sampling_rate=4",
-        "--hp", "batch_metrics_publish_interval=20",
+        "train",
+        "--train",
+        p(&data.join("train.csv")),
+        "--validation",
+        p(&data.join("train.csv")),
+        "--model-dir",
+        p(&model),
+        "--seed",
+        "1",
+        "--pack",
+        "--hp",
+        "num_entity_vectors=300",
+        "--hp",
+        "vector_dim=32",
+        "--hp",
+        "epochs=4",
+        "--hp",
+        "mini_batch_size=500",
+        "--hp",
+        "learning_rate=0.01",
+        "--hp",
+        "random_negative_sampling_rate=4",
+        "--hp",
+        "batch_metrics_publish_interval=20",
     ]);
-    assert!(log.contains("#quality_metric: host=local, epoch=0, batch=0 train binary_classification_accuracy <score>="), "{log}");
+    assert!(
+        log.contains("#quality_metric: host=local, epoch=0, batch=0 train binary_classification_accuracy <score>="),
+        "{log}"
+    );
     assert!(log.contains("validation discriminator_auc <score>="), "{log}");
     assert!(log.contains("#progress_metric: host=local, completed 100 %"), "{log}");
     assert!(model.join("model.ipinsights").is_file() && model.join("model.tar.gz").is_file());
@@ -117,8 +139,17 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("missing required hyperparameter num_entity_vectors"), "{}", stderr(&out));
     let out = run(&["vector_dim=8", "num_entity_vectors=10", "epochs=0"]);
-    assert!(stderr(&out).contains("hyperparameter epochs=\"0\" is invalid: expected an integer ≥ 1"), "{}", stderr(&out));
-    let out = run(&["vector_dim=8", "num_entity_vectors=10", "random_negative_sampling_rate=0", "shuffled_negative_sampling_rate=0"]);
+    assert!(
+        stderr(&out).contains("hyperparameter epochs=\"0\" is invalid: expected an integer ≥ 1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "vector_dim=8",
+        "num_entity_vectors=10",
+        "random_negative_sampling_rate=0",
+        "shuffled_negative_sampling_rate=0",
+    ]);
     assert!(stderr(&out).contains("must be in 1..=500"), "{}", stderr(&out));
     let out = run(&["vector_dim=8", "num_entity_vectors=10", "speed=11"]);
     assert!(stderr(&out).contains("unknown hyperparameter \"speed\""), "{}", stderr(&out));

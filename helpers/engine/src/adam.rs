@@ -4,7 +4,7 @@
 //! and their moments decay only when they are touched. This keeps a step's cost proportional to the batch, not to
 //! the table, at the price of slightly different dynamics for rarely seen rows than dense Adam.
 
-use crate::parallel;
+use crate::parallel::Workers;
 
 const BETA1: f32 = 0.9;
 const BETA2: f32 = 0.999;
@@ -47,7 +47,25 @@ impl AdamStep {
     /// Updates `param` from `grad` (plus `weight_decay · param`) and the moments `m`, `v`, element-wise.
     #[inline]
     pub fn apply(&self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
-        for i in 0..param.len() {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.apply_avx2(param, grad, m, v) };
+        }
+        self.apply_body(param, grad, m, v)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(&self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        self.apply_body(param, grad, m, v)
+    }
+
+    #[inline(always)]
+    fn apply_body(&self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let n = param.len();
+        let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+        for i in 0..n {
             let g = grad[i] + self.weight_decay * param[i];
             m[i] = BETA1 * m[i] + (1.0 - BETA1) * g;
             v[i] = BETA2 * v[i] + (1.0 - BETA2) * g * g;
@@ -61,16 +79,19 @@ impl AdamStep {
     }
 
     /// Lazy update of `rows` (distinct) of a `dim`-wide table; `grads` holds one gradient row per entry of `rows`.
-    pub fn rows(&self, table: &mut [f32], dim: usize, rows: &[u32], grads: &[f32], moments: &mut Moments, threads: usize) {
+    pub fn rows(
+        &self,
+        table: &mut [f32],
+        dim: usize,
+        rows: &[u32],
+        grads: &[f32],
+        moments: &mut Moments,
+        workers: &Workers,
+    ) {
         assert_eq!(grads.len(), rows.len() * dim, "one gradient row per table row");
         assert!(rows.iter().all(|&r| (r as usize + 1) * dim <= table.len()), "row outside the table");
-        let shared = SharedRows {
-            param: table.as_mut_ptr(),
-            m: moments.m.as_mut_ptr(),
-            v: moments.v.as_mut_ptr(),
-        };
-        let threads = if rows.len() * dim < 1 << 14 { 1 } else { threads };
-        parallel::map_ranges(rows.len(), threads, |range| {
+        let shared = SharedRows { param: table.as_mut_ptr(), m: moments.m.as_mut_ptr(), v: moments.v.as_mut_ptr() };
+        let update = |range: std::ops::Range<usize>| {
             let shared = &shared;
             for k in range {
                 let start = rows[k] as usize * dim;
@@ -79,7 +100,12 @@ impl AdamStep {
                 let (p, m, v) = unsafe { shared.row(start, dim) };
                 self.apply(p, &grads[k * dim..(k + 1) * dim], m, v);
             }
-        });
+        };
+        if rows.len() * dim < 1 << 14 {
+            update(0..rows.len());
+        } else {
+            workers.map_ranges(rows.len(), update);
+        }
     }
 }
 
@@ -144,7 +170,7 @@ mod tests {
         let step = AdamStep::new(0.01, 1.0, 1);
         let mut table = vec![2.0f32; 8]; // 4 rows × 2
         let mut moments = Moments::new(8);
-        step.rows(&mut table, 2, &[3, 1], &[0.0, 0.0, 0.0, 0.0], &mut moments, 2);
+        step.rows(&mut table, 2, &[3, 1], &[0.0, 0.0, 0.0, 0.0], &mut moments, &Workers::new(2));
         assert_eq!(&table[0..2], &[2.0, 2.0]);
         assert_eq!(&table[4..6], &[2.0, 2.0]);
         assert!(table[2] < 2.0 && table[6] < 2.0, "decay moves touched rows: {table:?}");

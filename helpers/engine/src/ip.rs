@@ -112,7 +112,8 @@ impl IpLayout {
     /// The table rows of an IPv4 address given as a 32-bit integer.
     #[inline]
     pub fn v4_features(&self, x: u32) -> [u32; FEATURES_PER_IP] {
-        let h = |len: u64, prefix: u32| int_bucket((len << 32) | u64::from(prefix), self.hash_seed, self.hashed_buckets);
+        let h =
+            |len: u64, prefix: u32| int_bucket((len << 32) | u64::from(prefix), self.hash_seed, self.hashed_buckets);
         [
             x >> 24,
             256 + ((x >> 16) & 0xff),

@@ -30,8 +30,18 @@ fn axpy_body(alpha: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+#[inline(always)]
+fn dot_rows_body(u: &[f32], table: &[f32], rows: &[u32]) -> f32 {
+    let dim = u.len();
+    rows.iter().map(|&r| dot_body(u, &table[r as usize * dim..(r as usize + 1) * dim])).sum()
+}
+
 #[cfg(target_arch = "x86_64")]
 mod wide {
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn dot_rows(u: &[f32], table: &[f32], rows: &[u32]) -> f32 {
+        super::dot_rows_body(u, table, rows)
+    }
     #[target_feature(enable = "avx2")]
     pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
         super::dot_body(a, b)
@@ -63,6 +73,17 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         return unsafe { wide::dot(a, b) };
     }
     dot_body(a, b)
+}
+
+/// `Σ_r u · table[r]` over `rows` of a row-major table whose rows are `u.len()` wide.
+#[inline]
+pub fn dot_rows(u: &[f32], table: &[f32], rows: &[u32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { wide::dot_rows(u, table, rows) };
+    }
+    dot_rows_body(u, table, rows)
 }
 
 /// `y += alpha * x` over the common prefix.

@@ -51,7 +51,13 @@ pub struct ThresholdStats {
 
 impl ThresholdStats {
     fn from_counts(threshold: f64, tp: u64, fp: u64, tn: u64, fn_: u64) -> Self {
-        let ratio = |a: u64, b: u64, empty: f64| if a + b == 0 { empty } else { a as f64 / (a + b) as f64 };
+        let ratio = |a: u64, b: u64, empty: f64| {
+            if a + b == 0 {
+                empty
+            } else {
+                a as f64 / (a + b) as f64
+            }
+        };
         ThresholdStats {
             threshold,
             true_positives: tp,
@@ -115,9 +121,8 @@ pub struct Histogram {
 pub fn histogram(values: &[f32], bins: usize, range: Option<(f64, f64)>) -> Histogram {
     let bins = bins.max(1);
     let finite = values.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v));
-    let (lo, hi) = range.unwrap_or_else(|| {
-        finite.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)))
-    });
+    let (lo, hi) = range
+        .unwrap_or_else(|| finite.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v))));
     let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
     let width = (hi - lo) / bins as f64;

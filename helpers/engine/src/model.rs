@@ -11,10 +11,11 @@
 use crate::hash::entity_row;
 use crate::hyperparams::HyperParameters;
 use crate::ip::{IpLayout, FEATURES_PER_IP};
-use crate::linalg::{axpy, dot};
+use crate::linalg::{axpy, dot, dot_rows};
 use crate::parallel;
 use rand::Rng;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 /// A fully connected layer `y = W x + b`, `W` row-major `out × in` (square: `vector_dim × vector_dim`).
@@ -53,9 +54,8 @@ impl Model {
         let layout = IpLayout::new(hash_seed);
         let mut rng = rand_pcg::Pcg64Mcg::new(u128::from(init_seed) | 1 << 100);
         let scale = 1.0 / (dim as f32).sqrt();
-        let entity = (0..hyperparameters.num_entity_vectors as usize * dim)
-            .map(|_| rng.gen_range(-scale..scale))
-            .collect();
+        let entity =
+            (0..hyperparameters.num_entity_vectors as usize * dim).map(|_| rng.gen_range(-scale..scale)).collect();
         let mut ip_table = vec![0.0f32; layout.rows() as usize * dim];
         for x in &mut ip_table[..1024 * dim] {
             *x = rng.gen_range(-scale..scale);
@@ -129,8 +129,8 @@ impl Model {
     /// `dot_product` for every pair, in order, using all cores for large inputs.
     pub fn score_pairs<S: AsRef<str> + Sync>(&self, pairs: &[(S, IpAddr)]) -> Vec<f32> {
         let mut out = vec![0.0f32; pairs.len()];
-        let threads = if pairs.len() >= 8192 { parallel::default_threads() } else { 1 };
-        parallel::for_each_chunk(pairs.len(), threads, 1, &mut out, |range, chunk| {
+        let workers = parallel::Workers::new(if pairs.len() >= 8192 { parallel::default_threads() } else { 1 });
+        workers.for_each_chunk(pairs.len(), 1, &mut out, |range, chunk| {
             let mut scorer = PairScorer::new(self);
             for (slot, (entity, ip)) in chunk.iter_mut().zip(&pairs[range]) {
                 *slot = scorer.score(entity.as_ref(), *ip);
@@ -152,7 +152,10 @@ fn dense_forward(layer: &Dense, x: &[f32], out: &mut Vec<f32>) {
 /// Scores pairs one by one, remembering each entity's `W_Lᵀ e` and `e · b_L`.
 struct PairScorer<'m> {
     model: &'m Model,
-    projected: HashMap<u32, (Vec<f32>, f32)>,
+    /// Entity row → index into `projected` / `offsets`.
+    index: HashMap<u32, u32, BuildHasherDefault<RowHasher>>,
+    projected: Vec<f32>,
+    offsets: Vec<f32>,
     h: Vec<f32>,
     tmp: Vec<f32>,
 }
@@ -160,39 +163,73 @@ struct PairScorer<'m> {
 impl<'m> PairScorer<'m> {
     fn new(model: &'m Model) -> Self {
         let dim = model.vector_dim();
-        PairScorer { model, projected: HashMap::new(), h: vec![0.0; dim], tmp: vec![0.0; dim] }
+        PairScorer {
+            model,
+            index: HashMap::default(),
+            projected: Vec::new(),
+            offsets: Vec::new(),
+            h: vec![0.0; dim],
+            tmp: vec![0.0; dim],
+        }
     }
 
-    /// `(W_Lᵀ e, e · b_L)` for an entity row (`(e, 0)` without layers).
-    fn project(model: &Model, row: u32) -> (Vec<f32>, f32) {
+    /// Appends `(W_Lᵀ e, e · b_L)` for an entity row (`(e, 0)` without layers).
+    fn project(&mut self, row: u32) {
+        let model = self.model;
         let e = model.entity_vector(row);
         match model.layers.last() {
-            None => (e.to_vec(), 0.0),
+            None => {
+                self.projected.extend_from_slice(e);
+                self.offsets.push(0.0);
+            }
             Some(last) => {
                 let dim = e.len();
-                let mut u = vec![0.0; dim];
+                let start = self.projected.len();
+                self.projected.resize(start + dim, 0.0);
                 for (o, &eo) in e.iter().enumerate() {
-                    axpy(eo, &last.w[o * dim..(o + 1) * dim], &mut u);
+                    axpy(eo, &last.w[o * dim..(o + 1) * dim], &mut self.projected[start..]);
                 }
-                (u, dot(e, &last.b))
+                self.offsets.push(dot(e, &last.b));
             }
         }
     }
 
     fn score(&mut self, entity: &str, ip: IpAddr) -> f32 {
         let model = self.model;
+        let dim = model.vector_dim();
         let row = model.entity_row(entity);
-        let (u, c) = self.projected.entry(row).or_insert_with(|| Self::project(model, row));
+        let next = self.offsets.len() as u32;
+        let k = *self.index.entry(row).or_insert(next) as usize;
+        if k == next as usize {
+            self.project(row);
+        }
+        let (u, c) = (&self.projected[k * dim..(k + 1) * dim], self.offsets[k]);
         let features = model.layout.features(ip);
         if model.layers.len() <= 1 {
             // z = h₀: score the feature rows directly without materialising h₀.
-            let dim = model.vector_dim();
-            let sum: f32 = features.iter().map(|&r| dot(u, &model.ip_table[r as usize * dim..(r as usize + 1) * dim])).sum();
-            return sum + *c;
+            return dot_rows(u, &model.ip_table, &features) + c;
         }
         model.encoder_input(&features, &mut self.h);
         model.hidden_forward(&mut self.h, &mut self.tmp);
-        dot(u, &self.h) + *c
+        dot(u, &self.h) + c
+    }
+}
+
+/// A hasher for table-row keys (already well spread): one multiply.
+#[derive(Default)]
+struct RowHasher(u64);
+
+impl Hasher for RowHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 

@@ -140,7 +140,10 @@ impl Model {
             hyperparameters: self.hyperparameters.to_map(),
             hash_seed: self.hash_seed,
             layout: self.layout,
-            tensors: list.iter().map(|(name, shape, _)| TensorInfo { name: name.clone(), shape: shape.clone() }).collect(),
+            tensors: list
+                .iter()
+                .map(|(name, shape, _)| TensorInfo { name: name.clone(), shape: shape.clone() })
+                .collect(),
         };
         let json = serde_json::to_vec(&header)?;
         let mut w = Crc { inner: writer, hasher: crc32fast::Hasher::new() };
@@ -192,10 +195,13 @@ impl Model {
         let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
         let header_end = 16usize.checked_add(header_len).filter(|&e| e <= bytes.len());
         let Some(header_end) = header_end else {
-            return Err(ModelFileError::Length { path, expected: 16 + header_len as u64 + 4, found: bytes.len() as u64 });
+            return Err(ModelFileError::Length {
+                path,
+                expected: 16 + header_len as u64 + 4,
+                found: bytes.len() as u64,
+            });
         };
-        let header: Header =
-            serde_json::from_slice(&bytes[16..header_end]).map_err(|e| header_err(format!("{e}")))?;
+        let header: Header = serde_json::from_slice(&bytes[16..header_end]).map_err(|e| header_err(format!("{e}")))?;
         let values: u64 = header.tensors.iter().map(|t| t.shape.iter().product::<u64>()).sum();
         let expected = header_end as u64 + values * 4 + 4;
         if expected != bytes.len() as u64 {
@@ -216,7 +222,8 @@ impl Model {
             layers: Vec::new(),
         };
         let dim = model.vector_dim();
-        model.layers = (0..model.hyperparameters.num_ip_encoder_layers).map(|_| Dense { w: vec![], b: vec![] }).collect();
+        model.layers =
+            (0..model.hyperparameters.num_ip_encoder_layers).map(|_| Dense { w: vec![], b: vec![] }).collect();
         let expected_info: Vec<TensorInfo> =
             tensors(&model).into_iter().map(|(name, shape, _)| TensorInfo { name, shape }).collect();
         if expected_info != header.tensors {

@@ -1,4 +1,8 @@
-//! Splitting work across a fixed number of scoped threads, deterministically.
+//! Splitting work across a fixed set of worker threads, deterministically.
+//!
+//! [`Workers`] owns a small thread pool of its own (never a process-global one: notebooks load a fresh copy of
+//! this crate into every cell, so global state would not survive anyway). Work is split into contiguous ranges
+//! fixed by the item count and the thread count, so results do not depend on scheduling.
 
 use std::ops::Range;
 
@@ -23,48 +27,87 @@ pub fn ranges(n: usize, parts: usize) -> Vec<Range<usize>> {
     out
 }
 
-/// Runs `work(range, out_chunk)` for each range of `0..n` on its own thread, where `out_chunk` is the part of
-/// `out` holding `width` values per item of the range. Runs inline when there is one range.
-pub fn for_each_chunk<T: Send, F>(n: usize, threads: usize, width: usize, out: &mut [T], work: F)
-where
-    F: Fn(Range<usize>, &mut [T]) + Sync,
-{
-    assert!(out.len() >= n * width, "output too small for {n} items of width {width}");
-    let parts = ranges(n, threads);
-    if parts.len() <= 1 {
-        work(0..n, &mut out[..n * width]);
-        return;
-    }
-    std::thread::scope(|scope| {
-        let mut rest = &mut out[..n * width];
-        let mut handles = Vec::with_capacity(parts.len());
-        for range in parts {
-            let (chunk, tail) = rest.split_at_mut(range.len() * width);
-            rest = tail;
-            let work = &work;
-            handles.push(scope.spawn(move || work(range, chunk)));
-        }
-        for h in handles {
-            if let Err(panic) = h.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    });
+/// A fixed number of worker threads (a private pool; one thread means run inline).
+pub struct Workers {
+    threads: usize,
+    pool: Option<rayon::ThreadPool>,
 }
 
-/// Like [`for_each_chunk`] without an output buffer: each range returns a value; results come back in order.
-pub fn map_ranges<R: Send, F>(n: usize, threads: usize, work: F) -> Vec<R>
-where
-    F: Fn(Range<usize>) -> R + Sync,
-{
-    let parts = ranges(n, threads);
-    if parts.len() <= 1 {
-        return parts.into_iter().map(&work).collect();
+impl Workers {
+    /// Workers with `threads` threads (at least one).
+    pub fn new(threads: usize) -> Self {
+        let threads = threads.max(1);
+        let pool = (threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("ipinsights-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        let threads = if pool.is_some() { threads } else { 1 };
+        Workers { threads, pool }
     }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts.into_iter().map(|r| scope.spawn(|| work(r))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    })
+
+    /// Number of threads.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `work(range, out_chunk)` for each range of `0..n`, where `out_chunk` is the part of `out` holding
+    /// `width` values per item of the range.
+    pub fn for_each_chunk<T: Send, F>(&self, n: usize, width: usize, out: &mut [T], work: F)
+    where
+        F: Fn(Range<usize>, &mut [T]) + Sync,
+    {
+        self.map_chunks(n, width, out, work);
+    }
+
+    /// Like [`Workers::for_each_chunk`], returning each range's result in range order.
+    pub fn map_chunks<T: Send, R: Send, F>(&self, n: usize, width: usize, out: &mut [T], work: F) -> Vec<R>
+    where
+        F: Fn(Range<usize>, &mut [T]) -> R + Sync,
+    {
+        assert!(out.len() >= n * width, "output too small for {n} items of width {width}");
+        let parts = ranges(n, self.threads);
+        let Some(pool) = self.pool.as_ref().filter(|_| parts.len() > 1) else {
+            return parts
+                .into_iter()
+                .map(|range| work(range.clone(), &mut out[range.start * width..range.end * width]))
+                .collect();
+        };
+        let mut results: Vec<Option<R>> = parts.iter().map(|_| None).collect();
+        pool.scope(|scope| {
+            let mut rest = &mut out[..n * width];
+            let work = &work;
+            for (slot, range) in results.iter_mut().zip(parts) {
+                let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * width);
+                rest = tail;
+                scope.spawn(move |_| *slot = Some(work(range, chunk)));
+            }
+        });
+        results.into_iter().map(|r| r.expect("every range ran")).collect()
+    }
+
+    /// Runs `work(range)` for each range of `0..n` and returns the results in range order.
+    pub fn map_ranges<R: Send, F>(&self, n: usize, work: F) -> Vec<R>
+    where
+        F: Fn(Range<usize>) -> R + Sync,
+    {
+        let parts = ranges(n, self.threads);
+        let mut results: Vec<Option<R>> = parts.iter().map(|_| None).collect();
+        let Some(pool) = self.pool.as_ref().filter(|_| parts.len() > 1) else {
+            return parts.into_iter().map(&work).collect();
+        };
+        pool.scope(|scope| {
+            let work = &work;
+            for (slot, range) in results.iter_mut().zip(parts) {
+                scope.spawn(move |_| *slot = Some(work(range)));
+            }
+        });
+        results.into_iter().map(|r| r.expect("every range ran")).collect()
+    }
 }
 
 #[cfg(test)]
@@ -80,14 +123,19 @@ mod tests {
 
     #[test]
     fn chunks_write_their_own_part() {
-        let mut out = vec![0usize; 20];
-        for_each_chunk(10, 3, 2, &mut out, |range, chunk| {
-            for (i, item) in range.clone().enumerate() {
-                chunk[2 * i] = item;
-                chunk[2 * i + 1] = item * 10;
-            }
-        });
-        assert_eq!(out[6..8], [3, 30]);
-        assert_eq!(map_ranges(10, 4, |r| r.len()), vec![3, 3, 2, 2]);
+        for threads in [1, 3] {
+            let workers = Workers::new(threads);
+            let mut out = vec![0usize; 20];
+            workers.for_each_chunk(10, 2, &mut out, |range, chunk| {
+                for (i, item) in range.clone().enumerate() {
+                    chunk[2 * i] = item;
+                    chunk[2 * i + 1] = item * 10;
+                }
+            });
+            assert_eq!(out[6..8], [3, 30]);
+            assert_eq!(out.iter().sum::<usize>(), 45 * 11);
+        }
+        assert_eq!(Workers::new(4).map_ranges(10, |r| r.len()), vec![3, 3, 2, 2]);
+        assert_eq!(Workers::new(4).threads(), 4);
     }
 }

@@ -129,7 +129,10 @@ pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) 
                 let line = e.position().map_or(line, |p| p.line());
                 let reason = match e.kind() {
                     csv::ErrorKind::Io(io) => {
-                        return Err(TupleError::Io { source_name: source_name.into(), error: io::Error::new(io.kind(), io.to_string()) })
+                        return Err(TupleError::Io {
+                            source_name: source_name.into(),
+                            error: io::Error::new(io.kind(), io.to_string()),
+                        })
                     }
                     csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
                     _ => e.to_string(),
@@ -152,7 +155,9 @@ pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) 
                     labels.push(label);
                 }
             }
-            Err(reason) => skip_or_fail(&mut out.skipped, options, RowError { source: source_name.into(), line, reason })?,
+            Err(reason) => {
+                skip_or_fail(&mut out.skipped, options, RowError { source: source_name.into(), line, reason })?
+            }
         }
     }
     Ok(out)

@@ -66,7 +66,12 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let records = data.train.len() as f64 * hp.records_per_positive() as f64 * f64::from(hp.epochs);
-    println!("training: {:.0} records/s over {} threads ({:.1} s in all)", records / train_seconds, threads, train_seconds);
+    println!(
+        "training: {:.0} records/s over {} threads ({:.1} s in all)",
+        records / train_seconds,
+        threads,
+        train_seconds
+    );
 
     let model = &outcome.model;
     let evaluation = evaluate(model, &data.test, &data.test_labels, 0.0);
@@ -90,9 +95,16 @@ pub fn run(args: Args) -> Result<()> {
     let scores = model.score_pairs(&pairs);
     let rate = pairs.len() as f64 / scoring.elapsed().as_secs_f64();
     let positive = scores.iter().filter(|&&s| s > 0.0).count() as f64 / scores.len() as f64;
-    println!("bulk scoring: {:.2} M pairs/s in-process ({:.1} % of training pairs score > 0)", rate / 1e6, 100.0 * positive);
+    println!(
+        "bulk scoring: {:.2} M pairs/s in-process ({:.1} % of training pairs score > 0)",
+        rate / 1e6,
+        100.0 * positive
+    );
 
-    let params = (model.entity.len() + model.ip_table.len() + model.layers.iter().map(|l| l.w.len() + l.b.len()).sum::<usize>()) as f64 * 4.0;
+    let params = (model.entity.len()
+        + model.ip_table.len()
+        + model.layers.iter().map(|l| l.w.len() + l.b.len()).sum::<usize>()) as f64
+        * 4.0;
     let input: f64 = data.train.iter().map(|t| t.entity.capacity() as f64 + 48.0).sum();
     let budget = 1.5 * (3.0 * params) + input;
     if let Some(peak) = peak_rss_bytes() {

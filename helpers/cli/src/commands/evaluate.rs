@@ -46,7 +46,11 @@ pub fn evaluate(model: &Model, tuples: &[Tuple], labels: &[bool], threshold: f64
     let scores = model.score_pairs(&pairs);
     let (mut normal, mut anomalous) = (Vec::new(), Vec::new());
     for (&s, &label) in scores.iter().zip(labels) {
-        if label { anomalous.push(-s) } else { normal.push(-s) }
+        if label {
+            anomalous.push(-s)
+        } else {
+            normal.push(-s)
+        }
     }
     Evaluation {
         normal: normal.len(),

@@ -18,7 +18,13 @@ fn auc_matches_brute_force_on_ties() {
     let mut wins = 0.0;
     for h in high {
         for l in low {
-            wins += if h > l { 1.0 } else if h == l { 0.5 } else { 0.0 };
+            wins += if h > l {
+                1.0
+            } else if h == l {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     assert!((auc(&high, &low) - wins / 30.0).abs() < 1e-12);

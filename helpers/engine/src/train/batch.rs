@@ -10,10 +10,10 @@
 
 use super::data::Encoded;
 use super::grads::{Gradients, Optimiser};
-use crate::ip::{FEATURES_PER_IP, IpLayout};
+use crate::ip::{IpLayout, FEATURES_PER_IP};
 use crate::linalg::{axpy, bce_with_logit, dot, gemm, sigmoid, MatRef};
 use crate::model::Model;
-use crate::parallel::{for_each_chunk, map_ranges};
+use crate::parallel::Workers;
 use rand::seq::SliceRandom;
 use rand::RngCore;
 
@@ -60,9 +60,8 @@ pub struct BatchWork {
     eb: Vec<f32>,
     u: Vec<f32>,
     c: Vec<f32>,
-    g_pos: Vec<f32>,
-    g_rand: Vec<f32>,
-    g_shuf: Vec<f32>,
+    /// `∂loss/∂logit` per record, `1 + R + S` per positive.
+    g: Vec<f32>,
     dz: Vec<f32>,
     dtmp: Vec<f32>,
     du: Vec<f32>,
@@ -181,11 +180,11 @@ impl BatchWork {
     }
 
     /// Forward and backward pass and one Adam step; returns the batch's loss and accuracy sums.
-    pub fn step(&mut self, model: &mut Model, opt: &mut Optimiser, threads: usize) -> BatchStats {
-        let stats = self.forward(model, threads);
+    pub fn step(&mut self, model: &mut Model, opt: &mut Optimiser, workers: &Workers) -> BatchStats {
+        let stats = self.forward(model, workers);
         let mut grads = Gradients::for_model(model);
-        self.backward(model, threads, &mut grads);
-        opt.step(model, &self.uniq_ents, &self.de, &self.ip_rows.rows, &self.dt, &grads, threads);
+        self.backward(model, workers, &mut grads);
+        opt.step(model, &self.uniq_ents, &self.de, &self.ip_rows.rows, &self.dt, &grads, workers);
         stats
     }
 
@@ -206,7 +205,7 @@ impl BatchWork {
     }
 
     /// Forward pass: fills every record's `∂loss/∂logit` and returns the loss and accuracy sums.
-    pub(super) fn forward(&mut self, model: &Model, threads: usize) -> BatchStats {
+    pub(super) fn forward(&mut self, model: &Model, workers: &Workers) -> BatchStats {
         let dim = model.vector_dim();
         let n = self.n_slots();
         let layers = model.layers.len();
@@ -215,7 +214,7 @@ impl BatchWork {
         self.hs.resize_with(depth, Vec::new);
         resize(&mut self.hs[0], n * dim);
         let feats = &self.feats;
-        for_each_chunk(n, threads, dim, &mut self.hs[0], |range, out| {
+        workers.for_each_chunk(n, dim, &mut self.hs[0], |range, out| {
             for (k, slot) in range.enumerate() {
                 model.encoder_input(&feats[slot], &mut out[k * dim..(k + 1) * dim]);
             }
@@ -226,7 +225,7 @@ impl BatchWork {
             let output = &mut rest[0];
             resize(output, n * dim);
             let layer = &model.layers[l];
-            for_each_chunk(n, threads, dim, output, |range, out| {
+            workers.for_each_chunk(n, dim, output, |range, out| {
                 let x = MatRef::new(input, n, dim).row_block(range.start, range.len());
                 for row in out.chunks_exact_mut(dim) {
                     row.copy_from_slice(&layer.b);
@@ -248,128 +247,101 @@ impl BatchWork {
             Some(last) => {
                 resize(&mut self.u, ne * dim);
                 let eb = &self.eb;
-                for_each_chunk(ne, threads, dim, &mut self.u, |range, out| {
-                    gemm(MatRef::new(eb, ne, dim).row_block(range.start, range.len()), MatRef::new(&last.w, dim, dim), 0.0, out);
+                workers.for_each_chunk(ne, dim, &mut self.u, |range, out| {
+                    gemm(
+                        MatRef::new(eb, ne, dim).row_block(range.start, range.len()),
+                        MatRef::new(&last.w, dim, dim),
+                        0.0,
+                        out,
+                    );
                 });
                 for k in 0..ne {
                     self.c[k] = dot(&self.eb[k * dim..(k + 1) * dim], &last.b);
                 }
             }
         }
-        self.logits_and_gradients(dim, threads)
+        self.logits_and_gradients(dim, workers)
     }
 
-    /// Computes every record's logit, loss and `∂loss/∂logit` (mean over records).
-    fn logits_and_gradients(&mut self, dim: usize, threads: usize) -> BatchStats {
+    /// Computes every record's logit, loss and `∂loss/∂logit` (mean over records) into `g`, laid out per
+    /// positive as `[positive, R random negatives, S shuffled negatives]`.
+    fn logits_and_gradients(&mut self, dim: usize, workers: &Workers) -> BatchStats {
         let (b, r, s) = (self.b, self.r, self.s);
-        let records = b * (1 + r + s);
-        let inv = 1.0 / records as f32;
-        resize(&mut self.g_pos, b);
-        resize(&mut self.g_rand, b * r);
-        resize(&mut self.g_shuf, s * b);
+        let width = 1 + r + s;
+        let inv = 1.0 / (b * width) as f32;
+        resize(&mut self.g, b * width);
         let z = self.hs.last().expect("at least h0");
-        let (u, c, ent_local, perm) = (&self.u, &self.c, &self.ent_local, &self.perm);
-        let record = |ent: usize, slot: usize, label: f32, stats: &mut BatchStats| -> f32 {
-            let logit = dot(&u[ent * dim..(ent + 1) * dim], &z[slot * dim..(slot + 1) * dim]) + c[ent];
-            stats.loss_sum += f64::from(bce_with_logit(logit, label));
-            stats.correct += u64::from((logit >= 0.0) == (label > 0.5));
-            (sigmoid(logit) - label) * inv
-        };
-        // Each thread fills its positives' gradients; the three gradient arrays are indexed by positive.
-        let parts: Vec<(BatchStats, Vec<f32>, Vec<f32>, Vec<f32>)> = map_ranges(b, threads, |range| {
+        let slots = Slots { b, r, s, perm: &self.perm };
+        let (u, c, ent_local) = (&self.u, &self.c, &self.ent_local);
+        let parts = workers.map_chunks(b, width, &mut self.g, |range, g| {
             let mut stats = BatchStats::default();
-            let (mut gp, mut gr, mut gs) = (Vec::with_capacity(range.len()), Vec::new(), Vec::new());
-            for i in range.clone() {
+            for (i, g) in range.zip(g.chunks_exact_mut(width)) {
                 let ent = ent_local[i] as usize;
-                gp.push(record(ent, i, 1.0, &mut stats));
-                for j in 0..r {
-                    gr.push(record(ent, b + i * r + j, 0.0, &mut stats));
+                for (k, slot) in slots.of(i).enumerate() {
+                    let label = if k == 0 { 1.0 } else { 0.0 };
+                    let logit = dot(&u[ent * dim..(ent + 1) * dim], &z[slot * dim..(slot + 1) * dim]) + c[ent];
+                    stats.loss_sum += f64::from(bce_with_logit(logit, label));
+                    stats.correct += u64::from((logit >= 0.0) == (label > 0.5));
+                    g[k] = (sigmoid(logit) - label) * inv;
                 }
             }
-            for k in 0..s {
-                for i in range.clone() {
-                    gs.push(record(ent_local[i] as usize, perm[k * b + i] as usize, 0.0, &mut stats));
-                }
-            }
-            (stats, gp, gr, gs)
+            stats
         });
-        let mut total = BatchStats { records: records as u64, ..Default::default() };
-        let (mut at_p, mut at_r) = (0, 0);
-        let mut shuf_parts = Vec::new();
-        for (stats, gp, gr, gs) in parts {
-            total.loss_sum += stats.loss_sum;
-            total.correct += stats.correct;
-            self.g_pos[at_p..at_p + gp.len()].copy_from_slice(&gp);
-            self.g_rand[at_r..at_r + gr.len()].copy_from_slice(&gr);
-            shuf_parts.push((at_p, gp.len(), gs));
-            at_p += gp.len();
-            at_r += gr.len();
-        }
-        for (start, len, gs) in shuf_parts {
-            for k in 0..s {
-                self.g_shuf[k * b + start..k * b + start + len].copy_from_slice(&gs[k * len..(k + 1) * len]);
-            }
+        let mut total = BatchStats { records: (b * width) as u64, ..Default::default() };
+        for part in &parts {
+            total.loss_sum += part.loss_sum;
+            total.correct += part.correct;
         }
         total
     }
 
     /// Backward pass: entity-row, IP-row and layer gradients of the mean loss.
-    pub(super) fn backward(&mut self, model: &Model, threads: usize, grads: &mut Gradients) {
+    pub(super) fn backward(&mut self, model: &Model, workers: &Workers, grads: &mut Gradients) {
         let dim = model.vector_dim();
         let n = self.n_slots();
         let (b, r, s) = (self.b, self.r, self.s);
-        // dz per slot.
+        let width = 1 + r + s;
+        // dz per slot: every record using the slot adds its gradient times its entity's u.
         resize(&mut self.dz, n * dim);
         {
-            let (u, ent_local, inv_perm) = (&self.u, &self.ent_local, &self.inv_perm);
-            let (g_pos, g_rand, g_shuf) = (&self.g_pos, &self.g_rand, &self.g_shuf);
+            let (u, ent_local, inv_perm, g) = (&self.u, &self.ent_local, &self.inv_perm, &self.g);
             let urow = |e: u32| &u[e as usize * dim..(e as usize + 1) * dim];
-            for_each_chunk(n, threads, dim, &mut self.dz, |range, out| {
-                for (k, slot) in range.enumerate() {
-                    let dst = &mut out[k * dim..(k + 1) * dim];
+            workers.for_each_chunk(n, dim, &mut self.dz, |range, out| {
+                for (slot, dst) in range.zip(out.chunks_exact_mut(dim)) {
                     if slot < b {
-                        axpy(g_pos[slot], urow(ent_local[slot]), dst);
+                        axpy(g[slot * width], urow(ent_local[slot]), dst);
                         for q in 0..s {
                             let i = inv_perm[q * b + slot] as usize;
-                            axpy(g_shuf[q * b + i], urow(ent_local[i]), dst);
+                            axpy(g[i * width + 1 + r + q], urow(ent_local[i]), dst);
                         }
                     } else {
-                        let i = (slot - b) / r;
-                        axpy(g_rand[slot - b], urow(ent_local[i]), dst);
+                        let (i, j) = ((slot - b) / r, (slot - b) % r);
+                        axpy(g[i * width + 1 + j], urow(ent_local[i]), dst);
                     }
                 }
             });
         }
-        // du, dc per distinct entity.
+        // du, dc per distinct entity: every record of the entity adds its gradient times its slot's z.
         let ne = self.uniq_ents.len();
         resize(&mut self.du, ne * dim);
         resize(&mut self.dc, ne);
         {
             let z = self.hs.last().expect("at least h0");
-            let zrow = |slot: usize| &z[slot * dim..(slot + 1) * dim];
-            let (offsets, members, perm) = (&self.ent_offsets, &self.ent_members, &self.perm);
-            let (g_pos, g_rand, g_shuf) = (&self.g_pos, &self.g_rand, &self.g_shuf);
-            for_each_chunk(ne, threads, dim, &mut self.du, |range, out| {
-                for (k, e) in range.enumerate() {
-                    let dst = &mut out[k * dim..(k + 1) * dim];
-                    for &i in &members[offsets[e] as usize..offsets[e + 1] as usize] {
-                        let i = i as usize;
-                        axpy(g_pos[i], zrow(i), dst);
-                        for j in 0..r {
-                            axpy(g_rand[i * r + j], zrow(b + i * r + j), dst);
-                        }
-                        for q in 0..s {
-                            axpy(g_shuf[q * b + i], zrow(perm[q * b + i] as usize), dst);
+            let (offsets, members, g) = (&self.ent_offsets, &self.ent_members, &self.g);
+            let slots = Slots { b, r, s, perm: &self.perm };
+            let members_of =
+                |e: usize| members[offsets[e] as usize..offsets[e + 1] as usize].iter().map(|&i| i as usize);
+            workers.for_each_chunk(ne, dim, &mut self.du, |range, out| {
+                for (e, dst) in range.zip(out.chunks_exact_mut(dim)) {
+                    for i in members_of(e) {
+                        for (k, slot) in slots.of(i).enumerate() {
+                            axpy(g[i * width + k], &z[slot * dim..(slot + 1) * dim], dst);
                         }
                     }
                 }
             });
             for (e, dc) in self.dc.iter_mut().enumerate() {
-                for &i in &members[offsets[e] as usize..offsets[e + 1] as usize] {
-                    let i = i as usize;
-                    *dc += g_pos[i] + g_rand[i * r..(i + 1) * r].iter().sum::<f32>();
-                    *dc += (0..s).map(|q| g_shuf[q * b + i]).sum::<f32>();
-                }
+                *dc = members_of(e).map(|i| g[i * width..(i + 1) * width].iter().sum::<f32>()).sum();
             }
         }
         // Entity gradients and the last layer's gradients.
@@ -378,16 +350,26 @@ impl BatchWork {
             None => self.de.copy_from_slice(&self.du),
             Some(last) => {
                 let (du, dc) = (&self.du, &self.dc);
-                for_each_chunk(ne, threads, dim, &mut self.de, |range, out| {
-                    gemm(MatRef::new(du, ne, dim).row_block(range.start, range.len()), MatRef::new(&last.w, dim, dim).t(), 0.0, out);
+                workers.for_each_chunk(ne, dim, &mut self.de, |range, out| {
+                    gemm(
+                        MatRef::new(du, ne, dim).row_block(range.start, range.len()),
+                        MatRef::new(&last.w, dim, dim).t(),
+                        0.0,
+                        out,
+                    );
                     for (k, e) in range.enumerate() {
                         axpy(dc[e], &last.b, &mut out[k * dim..(k + 1) * dim]);
                     }
                 });
                 let li = model.layers.len() - 1;
                 let eb = &self.eb;
-                for_each_chunk(dim, threads, dim, &mut grads.layers[li].w, |range, out| {
-                    gemm(MatRef::new(eb, ne, dim).t().row_block(range.start, range.len()), MatRef::new(du, ne, dim), 0.0, out);
+                workers.for_each_chunk(dim, dim, &mut grads.layers[li].w, |range, out| {
+                    gemm(
+                        MatRef::new(eb, ne, dim).t().row_block(range.start, range.len()),
+                        MatRef::new(du, ne, dim),
+                        0.0,
+                        out,
+                    );
                 });
                 let db = &mut grads.layers[li].b;
                 for e in 0..ne {
@@ -405,8 +387,13 @@ impl BatchWork {
                 }
             }
             let da = &self.dz;
-            for_each_chunk(dim, threads, dim, &mut grads.layers[l].w, |range, out| {
-                gemm(MatRef::new(da, n, dim).t().row_block(range.start, range.len()), MatRef::new(input, n, dim), 0.0, out);
+            workers.for_each_chunk(dim, dim, &mut grads.layers[l].w, |range, out| {
+                gemm(
+                    MatRef::new(da, n, dim).t().row_block(range.start, range.len()),
+                    MatRef::new(input, n, dim),
+                    0.0,
+                    out,
+                );
             });
             let db = &mut grads.layers[l].b;
             for row in da.chunks_exact(dim) {
@@ -414,7 +401,7 @@ impl BatchWork {
             }
             resize(&mut self.dtmp, n * dim);
             let w = &model.layers[l].w;
-            for_each_chunk(n, threads, dim, &mut self.dtmp, |range, out| {
+            workers.for_each_chunk(n, dim, &mut self.dtmp, |range, out| {
                 gemm(MatRef::new(da, n, dim).row_block(range.start, range.len()), MatRef::new(w, dim, dim), 0.0, out);
             });
             std::mem::swap(&mut self.dz, &mut self.dtmp);
@@ -423,7 +410,7 @@ impl BatchWork {
         let rows = &self.ip_rows;
         resize(&mut self.dt, rows.rows.len() * dim);
         let dh0 = &self.dz;
-        for_each_chunk(rows.rows.len(), threads, dim, &mut self.dt, |range, out| {
+        workers.for_each_chunk(rows.rows.len(), dim, &mut self.dt, |range, out| {
             for (k, u) in range.enumerate() {
                 let dst = &mut out[k * dim..(k + 1) * dim];
                 for &slot in &rows.members[rows.offsets[u] as usize..rows.offsets[u + 1] as usize] {
@@ -431,6 +418,25 @@ impl BatchWork {
                 }
             }
         });
+    }
+}
+
+/// Which slots a positive's records use.
+#[derive(Clone, Copy)]
+struct Slots<'a> {
+    b: usize,
+    r: usize,
+    s: usize,
+    perm: &'a [u32],
+}
+
+impl<'a> Slots<'a> {
+    /// The slots of positive `i`'s records: its own, its R random ones, then its S shuffled partners'.
+    fn of(self, i: usize) -> impl Iterator<Item = usize> + 'a {
+        let Slots { b, r, s, perm } = self;
+        std::iter::once(i)
+            .chain((0..r).map(move |j| b + i * r + j))
+            .chain((0..s).map(move |k| perm[k * b + i] as usize))
     }
 }
 

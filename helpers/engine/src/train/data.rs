@@ -21,6 +21,10 @@ pub fn encode(model: &Model, tuples: &[Tuple]) -> Vec<Encoded> {
     let layout: &IpLayout = &model.layout;
     tuples
         .iter()
-        .map(|t| Encoded { row: model.entity_row(&t.entity), feats: layout.features(t.ip), v6: matches!(crate::ip::canonical(t.ip), IpAddr::V6(_)) })
+        .map(|t| Encoded {
+            row: model.entity_row(&t.entity),
+            feats: layout.features(t.ip),
+            v6: matches!(crate::ip::canonical(t.ip), IpAddr::V6(_)),
+        })
         .collect()
 }

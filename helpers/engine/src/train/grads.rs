@@ -2,6 +2,7 @@
 
 use crate::adam::{AdamStep, Moments};
 use crate::model::Model;
+use crate::parallel::Workers;
 
 /// Gradients of one fully connected layer.
 pub struct LayerGrads {
@@ -21,7 +22,9 @@ impl Gradients {
     /// Zeroed gradients shaped like `model`'s layers.
     pub fn for_model(model: &Model) -> Self {
         let dim = model.vector_dim();
-        Gradients { layers: model.layers.iter().map(|_| LayerGrads { w: vec![0.0; dim * dim], b: vec![0.0; dim] }).collect() }
+        Gradients {
+            layers: model.layers.iter().map(|_| LayerGrads { w: vec![0.0; dim * dim], b: vec![0.0; dim] }).collect(),
+        }
     }
 }
 
@@ -59,13 +62,13 @@ impl Optimiser {
         ip_rows: &[u32],
         ip_grads: &[f32],
         grads: &Gradients,
-        threads: usize,
+        workers: &Workers,
     ) {
         self.t += 1;
         let step = AdamStep::new(self.learning_rate, self.weight_decay, self.t);
         let dim = model.vector_dim();
-        step.rows(&mut model.entity, dim, entity_rows, entity_grads, &mut self.entity, threads);
-        step.rows(&mut model.ip_table, dim, ip_rows, ip_grads, &mut self.ip_table, threads);
+        step.rows(&mut model.entity, dim, entity_rows, entity_grads, &mut self.entity, workers);
+        step.rows(&mut model.ip_table, dim, ip_rows, ip_grads, &mut self.ip_table, workers);
         for ((layer, g), (mw, mb)) in model.layers.iter_mut().zip(&grads.layers).zip(&mut self.layers) {
             step.dense(&mut layer.w, &g.w, mw);
             step.without_decay().dense(&mut layer.b, &g.b, mb);

@@ -30,7 +30,12 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { seed: 0, threads: crate::parallel::default_threads(), host: "local".into(), hash_seed: DEFAULT_HASH_SEED }
+        TrainOptions {
+            seed: 0,
+            threads: crate::parallel::default_threads(),
+            host: "local".into(),
+            hash_seed: DEFAULT_HASH_SEED,
+        }
     }
 }
 
@@ -97,7 +102,7 @@ pub fn train(
     if train_set.is_empty() {
         return Err(TrainError::EmptyTrain);
     }
-    let threads = options.threads.max(1);
+    let workers = crate::parallel::Workers::new(options.threads);
     let host = options.host.as_str();
     let mut model = Model::new(hp, options.hash_seed, options.seed);
     let positives = data::encode(&model, train_set);
@@ -116,16 +121,17 @@ pub fn train(
     for epoch in 0..hp.epochs {
         order.shuffle(&mut rng);
         let started = Instant::now();
-        let (mut epoch_stats, mut window, mut window_start) = (BatchStats::default(), BatchStats::default(), Instant::now());
+        let (mut epoch_stats, mut window, mut window_start) =
+            (BatchStats::default(), BatchStats::default(), Instant::now());
         for (batch, chunk) in order.chunks(batch_size).enumerate() {
             let batch = batch as u64;
             batch_refs.clear();
             batch_refs.extend(chunk.iter().map(|&i| &positives[i as usize]));
             work.prepare(&model, &batch_refs, negatives, &mut rng);
-            let stats = work.step(&mut model, &mut optimiser, threads);
+            let stats = work.step(&mut model, &mut optimiser, &workers);
             epoch_stats.add(&stats);
             window.add(&stats);
-            if batch % interval == 0 {
+            if batch.is_multiple_of(interval) {
                 let speed = window.records as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
                 let (acc, ce) = rates(&window);
                 for line in log::batch_lines(host, epoch, batch, speed, acc, ce) {

@@ -37,7 +37,7 @@ fn batch_tuples() -> Vec<Tuple> {
 }
 
 fn mean_loss(work: &mut BatchWork, model: &Model) -> f64 {
-    let stats = work.forward(model, 2);
+    let stats = work.forward(model, &crate::parallel::Workers::new(2));
     stats.loss_sum / stats.records as f64
 }
 
@@ -66,9 +66,9 @@ fn gradients_match_finite_differences() {
         let mut work = BatchWork::default();
         let mut rng = rand_pcg::Pcg64Mcg::new(9);
         work.prepare(&model, &refs, (2, 1), &mut rng);
-        work.forward(&model, 2);
+        work.forward(&model, &crate::parallel::Workers::new(2));
         let mut grads = grads::Gradients::for_model(&model);
-        work.backward(&model, 2, &mut grads);
+        work.backward(&model, &crate::parallel::Workers::new(2), &mut grads);
         let dim = model.vector_dim();
         let (ent_rows, ent_grads) = work.entity_grads();
         let (ent_rows, ent_grads) = (ent_rows.to_vec(), ent_grads.to_vec());
@@ -102,7 +102,8 @@ fn gradients_match_finite_differences() {
 fn an_untouched_row_gets_no_gradient_and_keeps_its_value() {
     let hp = tiny_hp(1);
     let tuples = batch_tuples();
-    let outcome = train(&hp, &tuples, None, &TrainOptions { seed: 1, threads: 2, ..Default::default() }, &mut |_| {}).unwrap();
+    let outcome =
+        train(&hp, &tuples, None, &TrainOptions { seed: 1, threads: 2, ..Default::default() }, &mut |_| {}).unwrap();
     let fresh = Model::new(&hp, TrainOptions::default().hash_seed, 1);
     let used: std::collections::HashSet<u32> = tuples.iter().map(|t| fresh.entity_row(&t.entity)).collect();
     let unused = (0..16u32).find(|r| !used.contains(r)).expect("16 rows, 5 users");
@@ -149,9 +150,16 @@ fn training_is_deterministic_and_logs_like_sagemaker() {
     assert_eq!(a.model, b.model, "same seed and threads, same model");
     assert_eq!(last_progress, (24, 24));
     let first = &lines[1];
-    assert!(first.starts_with("#quality_metric: host=local, epoch=0, batch=0 train binary_classification_cross_entropy <loss>=0.69"), "{first}");
+    assert!(
+        first.starts_with(
+            "#quality_metric: host=local, epoch=0, batch=0 train binary_classification_cross_entropy <loss>=0.69"
+        ),
+        "{first}"
+    );
     assert!(lines.iter().any(|l| l.starts_with("Epoch[1] Batch [10]\tSpeed: ")));
-    assert!(lines.iter().any(|l| l.starts_with("#quality_metric: host=local, epoch=1, validation discriminator_auc <score>=")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("#quality_metric: host=local, epoch=1, validation discriminator_auc <score>=")));
     assert!(lines.iter().any(|l| l.starts_with("#throughput_metric: host=local, train throughput=")));
     assert_eq!(lines.last().unwrap(), "#progress_metric: host=local, completed 100 %");
     assert_eq!(a.history.len(), 2);
@@ -169,7 +177,8 @@ fn learns_to_separate_home_networks_from_random_addresses() {
         .learning_rate(0.02)
         .build()
         .unwrap();
-    let outcome = train(&hp, &data, Some(&data[..600]), &TrainOptions { seed: 7, ..Default::default() }, &mut |_| {}).unwrap();
+    let outcome =
+        train(&hp, &data, Some(&data[..600]), &TrainOptions { seed: 7, ..Default::default() }, &mut |_| {}).unwrap();
     let history = &outcome.history;
     assert!(history.last().unwrap().cross_entropy < history[0].cross_entropy * 0.8, "{history:?}");
     assert!(history.last().unwrap().validation_auc.unwrap() > 0.95, "{history:?}");

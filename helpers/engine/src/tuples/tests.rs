@@ -6,7 +6,8 @@ fn read(text: &str, options: ReadOptions) -> Result<TupleFile, TupleError> {
 
 #[test]
 fn reads_headerless_and_header_files_with_spaces_and_extra_columns() {
-    let file = read("alice,1.2.3.4\nbob, 2001:db8::1,extra,columns\n\"c,d\",10.0.0.1\n", ReadOptions::default()).unwrap();
+    let file =
+        read("alice,1.2.3.4\nbob, 2001:db8::1,extra,columns\n\"c,d\",10.0.0.1\n", ReadOptions::default()).unwrap();
     let entities: Vec<_> = file.tuples.iter().map(|t| t.entity.as_str()).collect();
     assert_eq!(entities, vec!["alice", "bob", "c,d"]);
     assert!(file.tuples[1].ip.is_ipv6());
@@ -37,7 +38,10 @@ fn labelled_files_find_the_label_column() {
     let file = read("entity,ip,label\nu,1.1.1.1,0\nv,2.2.2.2,1\n", options).unwrap();
     assert_eq!(file.labels.unwrap(), vec![false, true]);
     let moved = read("label,entity,ip\n", options).unwrap_err().to_string();
-    assert!(moved.contains("t.csv:1: invalid IP address \"entity\""), "a header not starting with entity,ip is data: {moved}");
+    assert!(
+        moved.contains("t.csv:1: invalid IP address \"entity\""),
+        "a header not starting with entity,ip is data: {moved}"
+    );
     let file = read("entity,ip,score,label\nu,1.1.1.1,3.5,1\n", options).unwrap();
     assert_eq!(file.labels.unwrap(), vec![true]);
     let message = read("u,1.1.1.1,maybe\n", options).unwrap_err().to_string();
