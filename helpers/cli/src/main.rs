@@ -28,6 +28,8 @@ enum Command {
     Evaluate(commands::evaluate::Args),
     /// Benchmark training throughput, detection quality, bulk scoring and memory on tutorial-size data.
     Bench(commands::bench::Args),
+    /// Serve a model as an endpoint speaking SageMaker's inference protocol (127.0.0.1 by default).
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => commands::predict::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

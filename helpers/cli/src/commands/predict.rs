@@ -1,7 +1,7 @@
 //! `ipinsights predict`: score a tuple file with a model.
 
 use crate::output::{read_reporting, write_text};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ipinsights_engine::tuples::ReadOptions;
 use ipinsights_engine::Model;
 use std::fmt::Write;
@@ -11,8 +11,11 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Model directory (holding model.ipinsights or model.tar.gz).
+    #[arg(long, required_unless_present = "endpoint", conflicts_with = "endpoint")]
+    model_dir: Option<PathBuf>,
+    /// Score through an endpoint instead: its URL (`http://HOST:PORT`, `.../endpoints/NAME` or `.../invocations`).
     #[arg(long)]
-    model_dir: PathBuf,
+    endpoint: Option<String>,
     /// Tuples to score: `entity,ip` CSV (extra columns ignored, an `entity,ip,...` header tolerated).
     #[arg(long)]
     input: PathBuf,
@@ -26,10 +29,17 @@ pub struct Args {
 
 /// Runs `predict`.
 pub fn run(args: Args) -> Result<()> {
-    let model = Model::load_dir(&args.model_dir)?;
     let file = read_reporting(&args.input, ReadOptions { skip_invalid: args.skip_invalid, labelled: false })?;
     let pairs: Vec<(&str, std::net::IpAddr)> = file.tuples.iter().map(|t| (t.entity.as_str(), t.ip)).collect();
-    let scores = model.score_pairs(&pairs);
+    let scores = match (&args.endpoint, &args.model_dir) {
+        (Some(url), _) => {
+            let client = ipinsights_client::EndpointClient::new(url);
+            let predictions = client.predict(&pairs).with_context(|| format!("scoring through {}", client.url()))?;
+            predictions.iter().map(|p| p.dot_product).collect()
+        }
+        (None, Some(dir)) => Model::load_dir(dir)?.score_pairs(&pairs),
+        (None, None) => unreachable!("clap requires --model-dir or --endpoint"),
+    };
     write_text(args.output.as_deref(), &scores_csv(&pairs, &scores))
 }
 

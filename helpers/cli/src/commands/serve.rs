@@ -1,0 +1,75 @@
+//! `ipinsights serve`: a model behind SageMaker's inference protocol on HTTP.
+//!
+//! Prints `Endpoint NAME listening on http://ADDR` once the model is loaded and `/ping` answers 200. For tools that
+//! start it as a child process (the notebooks' local `deploy`): `--ready-file` receives `{"url", "name", "pid"}`
+//! atomically at that moment, and `--exit-with-stdin` stops the server when its standard input closes (so an
+//! endpoint never outlives the process that started it). SIGTERM and ctrl-c stop it gracefully.
+
+use anyhow::{Context, Result};
+use ipinsights_engine::Model;
+use ipinsights_server::{spawn_endpoint, EndpointState, ServerConfig};
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `serve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model directory (holding model.ipinsights or model.tar.gz).
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// Port to listen on; 0 picks a free port.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Endpoint name (the `{name}` of `/endpoints/{name}/invocations`).
+    #[arg(long, default_value = "local")]
+    name: String,
+    /// Write `{"url", "name", "pid"}` to this file once the endpoint is ready.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    /// Stop when standard input is closed (for endpoints started by another process).
+    #[arg(long)]
+    exit_with_stdin: bool,
+}
+
+/// Runs `serve`.
+pub fn run(args: Args) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot install signal handlers")?;
+    }
+    if args.exit_with_stdin {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+    let config = ServerConfig { addr: (args.host, args.port).into(), ..ServerConfig::default() };
+    let state = EndpointState::loading(args.name.clone());
+    let handle = spawn_endpoint(&config, state.clone()).with_context(|| format!("cannot listen on {}", config.addr))?;
+    let model = Model::load_dir(&args.model_dir)?;
+    state.set_scorer(Arc::new(model));
+    let url = handle.url();
+    println!("Endpoint {} listening on {url}", args.name);
+    if let Some(path) = &args.ready_file {
+        let ready = serde_json::json!({ "url": url, "name": args.name, "pid": std::process::id() });
+        ipinsights_engine::atomic::write_atomically(path, |w| {
+            serde_json::to_writer(w, &ready).map_err(std::io::Error::other)
+        })
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!("Endpoint {} shutting down", args.name);
+    handle.shutdown().context("the server did not shut down cleanly")
+}

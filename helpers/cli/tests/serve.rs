@@ -1,0 +1,115 @@
+//! `ipinsights serve` as a child process, and `predict --endpoint` against it: the same scores as offline.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipinsights"))
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = bin().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn wait_for_file(path: &Path, child: &mut Child) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return serde_json::from_str(&text).expect("the ready file is complete JSON");
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server exited before it was ready");
+        assert!(started.elapsed() < Duration::from_secs(60), "the server never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn endpoint_scores_equal_offline_scores_and_it_stops_with_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let model = dir.path().join("model");
+    run_ok(&["generate", "--users", "40", "--test-samples", "200", "--out", p(&data)]);
+    run_ok(&[
+        "train",
+        "--train",
+        p(&data.join("train.csv")),
+        "--model-dir",
+        p(&model),
+        "--hp",
+        "num_entity_vectors=100",
+        "--hp",
+        "vector_dim=16",
+        "--hp",
+        "epochs=1",
+    ]);
+    let ready = dir.path().join("ready.json");
+    let mut child = bin()
+        .args([
+            "serve",
+            "--model-dir",
+            p(&model),
+            "--port",
+            "0",
+            "--name",
+            "e2e",
+            "--ready-file",
+            p(&ready),
+            "--exit-with-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let info = wait_for_file(&ready, &mut child);
+    assert_eq!(info["name"], "e2e");
+    assert_eq!(info["pid"], child.id());
+    let url = info["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let test = data.join("test.csv");
+    let offline = run_ok(&["predict", "--model-dir", p(&model), "--input", p(&test)]);
+    let online = run_ok(&["predict", "--endpoint", &url, "--input", p(&test)]);
+    let runtime_path = run_ok(&["predict", "--endpoint", &format!("{url}/endpoints/e2e"), "--input", p(&test)]);
+    assert_eq!(online.lines().count(), 401);
+    let parse = |text: &str| -> Vec<(String, f32)> {
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let (key, score) = l.rsplit_once(',').unwrap();
+                (key.to_string(), score.parse().unwrap())
+            })
+            .collect()
+    };
+    for ((a, x), (b, y)) in parse(&offline).iter().zip(parse(&online)) {
+        assert_eq!(*a, b);
+        assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{a}: {x} vs {y}");
+    }
+    assert_eq!(online, runtime_path);
+    let wrong_name =
+        bin().args(["predict", "--endpoint", &format!("{url}/endpoints/other"), "--input", p(&test)]).output().unwrap();
+    assert_eq!(wrong_name.status.code(), Some(1));
+
+    // Closing stdin (what happens when the parent process exits) stops the server.
+    child.stdin.take().unwrap().write_all(b"").unwrap();
+    let status = wait_for_exit(&mut child);
+    assert!(status.success(), "{status:?}");
+}
