@@ -33,9 +33,6 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// The default configuration on 127.0.0.1 with `port` (0 = any free port).
     pub fn localhost(port: u16) -> Self {
-        Self {
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            ..Self::default()
-        }
+        Self { addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)), ..Self::default() }
     }
 }

@@ -19,11 +19,7 @@ pub struct ApiError {
 impl ApiError {
     /// A client error (4xx) of type `ValidationError`.
     pub fn validation(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            error_type: "ValidationError",
-            message: message.into(),
-        }
+        Self { status, error_type: "ValidationError", message: message.into() }
     }
 
     /// 503 `ServiceUnavailable`: the model is not loaded yet.
@@ -37,11 +33,7 @@ impl ApiError {
 
     /// 500 `InternalFailure`.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            error_type: "InternalFailure",
-            message: message.into(),
-        }
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, error_type: "InternalFailure", message: message.into() }
     }
 }
 
@@ -55,9 +47,7 @@ impl From<MediaTypeError> for ApiError {
     fn from(e: MediaTypeError) -> Self {
         let status = match e {
             MediaTypeError::UnsupportedContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            MediaTypeError::UnsupportedAccept(_) | MediaTypeError::BadVerbose(_) => {
-                StatusCode::NOT_ACCEPTABLE
-            }
+            MediaTypeError::UnsupportedAccept(_) | MediaTypeError::BadVerbose(_) => StatusCode::NOT_ACCEPTABLE,
         };
         Self::validation(status, e.to_string())
     }
@@ -66,18 +56,11 @@ impl From<MediaTypeError> for ApiError {
 impl IntoResponse for ApiError {
     /// `{"__type": ..., "message": ...}` with header `x-amzn-ErrorType` (what restJson1 SDKs read).
     fn into_response(self) -> Response {
-        let body =
-            serde_json::json!({ "__type": self.error_type, "message": self.message }).to_string();
+        let body = serde_json::json!({ "__type": self.error_type, "message": self.message }).to_string();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(
-            "x-amzn-errortype",
-            HeaderValue::from_static(self.error_type),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert("x-amzn-errortype", HeaderValue::from_static(self.error_type));
         response
     }
 }

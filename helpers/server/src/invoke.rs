@@ -7,9 +7,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use ipinsights_protocol::{
-    decode_request, encode_response, Prediction, RequestFormat, ResponseFormat,
-};
+use ipinsights_protocol::{decode_request, encode_response, Prediction, RequestFormat, ResponseFormat};
 
 use crate::{ApiError, EndpointState, Scorer};
 
@@ -38,10 +36,8 @@ pub(crate) async fn invoke(
     let accept = ResponseFormat::from_accept(header_str(headers, header::ACCEPT))?;
     let body = read_body(headers, body, max_body).await?;
     let out = if body.len() <= INLINE_BYTES {
-        catch_unwind(AssertUnwindSafe(|| {
-            score(scorer.as_ref(), format, accept, &body)
-        }))
-        .map_err(|_| ApiError::internal("scoring panicked"))??
+        catch_unwind(AssertUnwindSafe(|| score(scorer.as_ref(), format, accept, &body)))
+            .map_err(|_| ApiError::internal("scoring panicked"))??
     } else {
         let permit = state.heavy_permit().await;
         tokio::task::spawn_blocking(move || {
@@ -55,20 +51,11 @@ pub(crate) async fn invoke(
 }
 
 /// Decodes, scores and encodes one request body.
-fn score(
-    scorer: &dyn Scorer,
-    format: RequestFormat,
-    accept: ResponseFormat,
-    body: &[u8],
-) -> Result<Vec<u8>, ApiError> {
+fn score(scorer: &dyn Scorer, format: RequestFormat, accept: ResponseFormat, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let pairs = decode_request(format, body)?;
     let scores = scorer.score_pairs(&pairs);
     if scores.len() != pairs.len() {
-        return Err(ApiError::internal(format!(
-            "model returned {} scores for {} pairs",
-            scores.len(),
-            pairs.len()
-        )));
+        return Err(ApiError::internal(format!("model returned {} scores for {} pairs", scores.len(), pairs.len())));
     }
     let predictions: Vec<Prediction> = if accept.verbose {
         pairs
@@ -98,36 +85,23 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<
             format!("request body is larger than {limit} bytes, the invocation limit: split the input into smaller requests"),
         )
     };
-    let declared =
-        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > DRAIN_BYTES) {
         return Err(too_large());
     }
-    let read = tokio::time::timeout(
-        BODY_TIMEOUT,
-        collect_limited(body, declared.unwrap_or(0), limit),
-    )
-    .await;
+    let read = tokio::time::timeout(BODY_TIMEOUT, collect_limited(body, declared.unwrap_or(0), limit)).await;
     match read {
         Ok(Ok(Some(bytes))) => Ok(bytes),
         Ok(Ok(None)) => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::validation(
-            StatusCode::BAD_REQUEST,
-            format!("could not read the request body: {e}"),
-        )),
-        Err(_) => Err(ApiError::validation(
-            StatusCode::REQUEST_TIMEOUT,
-            "timed out reading the request body",
-        )),
+        Ok(Err(e)) => {
+            Err(ApiError::validation(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")))
+        }
+        Err(_) => Err(ApiError::validation(StatusCode::REQUEST_TIMEOUT, "timed out reading the request body")),
     }
 }
 
 /// Collects at most `limit` bytes; past it, reads and drops up to [`DRAIN_BYTES`] and returns `None`.
-async fn collect_limited(
-    mut body: Body,
-    declared: usize,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, axum::Error> {
+async fn collect_limited(mut body: Body, declared: usize, limit: usize) -> Result<Option<Vec<u8>>, axum::Error> {
     let mut buf = Vec::with_capacity(declared.min(limit));
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {

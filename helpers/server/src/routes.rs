@@ -24,10 +24,7 @@ pub fn router(state: EndpointState, max_body_bytes: usize) -> Router {
         .route("/invocations", post(container_invocations))
         .route("/endpoints/{name}/invocations", post(runtime_invocations))
         .fallback(no_route)
-        .with_state(App {
-            endpoint: state,
-            max_body: max_body_bytes,
-        })
+        .with_state(App { endpoint: state, max_body: max_body_bytes })
 }
 
 /// 200 once the model is loaded, 503 before.
@@ -40,9 +37,7 @@ async fn ping(State(app): State<App>) -> StatusCode {
 }
 
 async fn container_invocations(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
-    invoke(&app.endpoint, app.max_body, &headers, body)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    invoke(&app.endpoint, app.max_body, &headers, body).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn runtime_invocations(
@@ -52,18 +47,12 @@ async fn runtime_invocations(
     body: Body,
 ) -> Response {
     if name != app.endpoint.name() {
-        let message = format!(
-            "Endpoint {name} not found (this server serves endpoint {})",
-            app.endpoint.name()
-        );
+        let message = format!("Endpoint {name} not found (this server serves endpoint {})", app.endpoint.name());
         return ApiError::validation(StatusCode::NOT_FOUND, message).into_response();
     }
     container_invocations(State(app), headers, body).await
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {
-    ApiError::validation(
-        StatusCode::NOT_FOUND,
-        format!("no route for {method} {}", uri.path()),
-    )
+    ApiError::validation(StatusCode::NOT_FOUND, format!("no route for {method} {}", uri.path()))
 }

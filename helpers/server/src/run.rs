@@ -55,56 +55,41 @@ pub fn spawn_endpoint(config: &ServerConfig, state: EndpointState) -> io::Result
     let config = config.clone();
     let (bound_tx, bound_rx) = std::sync::mpsc::channel::<io::Result<SocketAddr>>();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let thread = std::thread::Builder::new()
-        .name("ipinsights-endpoint".into())
-        .spawn(move || {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            if let Some(n) = config.worker_threads {
-                builder.worker_threads(n.max(1));
-            }
-            let runtime = builder
-                .thread_name("ipinsights-endpoint-worker")
-                .enable_all()
-                .build()?;
-            let result = runtime.block_on(async {
-                let listener = match TcpListener::bind(config.addr)
-                    .await
-                    .and_then(|l| Ok((l.local_addr()?, l)))
-                {
-                    Ok((addr, listener)) => {
-                        let _ = bound_tx.send(Ok(addr));
-                        listener
-                    }
-                    Err(e) => {
-                        let _ = bound_tx.send(Err(e));
-                        return Ok(());
-                    }
-                };
-                let ctrl_c = config.shutdown_on_ctrl_c;
-                let shutdown = async move {
-                    tokio::select! {
-                        _ = stop_rx => {}
-                        Ok(()) = tokio::signal::ctrl_c(), if ctrl_c => {}
-                    }
-                };
-                serve(listener, state, &config, shutdown).await
-            });
-            runtime.shutdown_timeout(Duration::from_secs(1));
-            result
-        })?;
+    let thread = std::thread::Builder::new().name("ipinsights-endpoint".into()).spawn(move || {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = config.worker_threads {
+            builder.worker_threads(n.max(1));
+        }
+        let runtime = builder.thread_name("ipinsights-endpoint-worker").enable_all().build()?;
+        let result = runtime.block_on(async {
+            let listener = match TcpListener::bind(config.addr).await.and_then(|l| Ok((l.local_addr()?, l))) {
+                Ok((addr, listener)) => {
+                    let _ = bound_tx.send(Ok(addr));
+                    listener
+                }
+                Err(e) => {
+                    let _ = bound_tx.send(Err(e));
+                    return Ok(());
+                }
+            };
+            let ctrl_c = config.shutdown_on_ctrl_c;
+            let shutdown = async move {
+                tokio::select! {
+                    _ = stop_rx => {}
+                    Ok(()) = tokio::signal::ctrl_c(), if ctrl_c => {}
+                }
+            };
+            serve(listener, state, &config, shutdown).await
+        });
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        result
+    })?;
     match bound_rx.recv() {
-        Ok(Ok(addr)) => Ok(EndpointHandle {
-            addr,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }),
+        Ok(Ok(addr)) => Ok(EndpointHandle { addr, stop: Some(stop_tx), thread: Some(thread) }),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(thread.join().map_or_else(
             |_| io::Error::other("the endpoint thread panicked"),
-            |r| {
-                r.err()
-                    .unwrap_or_else(|| io::Error::other("the endpoint thread ended before binding"))
-            },
+            |r| r.err().unwrap_or_else(|| io::Error::other("the endpoint thread ended before binding")),
         )),
     }
 }
@@ -140,9 +125,7 @@ impl EndpointHandle {
 
     fn join_thread(&mut self) -> io::Result<()> {
         match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the endpoint thread panicked"))),
+            Some(thread) => thread.join().unwrap_or_else(|_| Err(io::Error::other("the endpoint thread panicked"))),
             None => Ok(()),
         }
     }

@@ -57,11 +57,6 @@ impl EndpointState {
     /// Waits for one of the per-core permits that large requests hold while scoring.
     pub(crate) async fn heavy_permit(&self) -> OwnedSemaphorePermit {
         // The semaphore is never closed, so acquiring cannot fail.
-        self.inner
-            .heavy
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore is never closed")
+        self.inner.heavy.clone().acquire_owned().await.expect("semaphore is never closed")
     }
 }

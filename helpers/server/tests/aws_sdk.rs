@@ -16,13 +16,7 @@ use common::{expected, model, rows, start, NAME};
 async fn client(url: String) -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDLOCALTEST",
-            "local-test-secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(Credentials::new("AKIDLOCALTEST", "local-test-secret", None, None, "test"))
         .endpoint_url(url)
         .load()
         .await;
@@ -36,11 +30,7 @@ async fn invoke_endpoint_scores_like_in_process() {
     let rows = rows(100, 5);
     for (format, accept, kind) in [
         (RequestFormat::Csv, "application/json", ResponseKind::Json),
-        (
-            RequestFormat::Json,
-            "application/jsonlines; verbose=True",
-            ResponseKind::JsonLines,
-        ),
+        (RequestFormat::Json, "application/jsonlines; verbose=True", ResponseKind::JsonLines),
     ] {
         let out = client
             .invoke_endpoint()
@@ -56,10 +46,7 @@ async fn invoke_endpoint_scores_like_in_process() {
         let scores: Vec<f32> = predictions.iter().map(|p| p.dot_product).collect();
         assert_eq!(scores, expected(&rows), "{format:?}");
         if kind == ResponseKind::JsonLines {
-            assert_eq!(
-                predictions[0].ip_embedding.as_ref().unwrap(),
-                &model().ip_embedding(rows[0].1)
-            );
+            assert_eq!(predictions[0].ip_embedding.as_ref().unwrap(), &model().ip_embedding(rows[0].1));
         }
     }
 }
@@ -79,10 +66,7 @@ async fn errors_surface_as_validation_errors_with_the_message() {
         .into_service_error();
     assert!(bad_row.is_validation_error(), "{bad_row:?}");
     let message = bad_row.meta().message().unwrap_or_default();
-    assert!(
-        message.contains("row 2") && message.contains("10.1.7"),
-        "{message}"
-    );
+    assert!(message.contains("row 2") && message.contains("10.1.7"), "{message}");
 
     let unknown = client
         .invoke_endpoint()
@@ -94,11 +78,7 @@ async fn errors_surface_as_validation_errors_with_the_message() {
         .unwrap_err()
         .into_service_error();
     assert!(unknown.is_validation_error(), "{unknown:?}");
-    assert!(unknown
-        .meta()
-        .message()
-        .unwrap_or_default()
-        .contains("Endpoint other-endpoint not found"));
+    assert!(unknown.meta().message().unwrap_or_default().contains("Endpoint other-endpoint not found"));
 
     let unsupported = client
         .invoke_endpoint()

@@ -20,41 +20,22 @@ pub fn model() -> Arc<Model> {
             let tuples: Vec<Tuple> = (0..40u8)
                 .flat_map(|user| (0..30).map(move |i| (user, i)))
                 .map(|(user, i)| {
-                    let net = if i % 3 == 0 {
-                        [172, 16, user, 0]
-                    } else {
-                        [10, user, 7, 0]
-                    };
+                    let net = if i % 3 == 0 { [172, 16, user, 0] } else { [10, user, 7, 0] };
                     let ip = IpAddr::from([net[0], net[1], net[2], rng.gen()]);
                     Tuple::new(format!("user_{user}"), ip)
                 })
                 .collect();
-            let hp = HyperParameters::builder(100, 16)
-                .epochs(3)
-                .mini_batch_size(100)
-                .learning_rate(0.01)
-                .build()
-                .unwrap();
-            let options = TrainOptions {
-                threads: 1,
-                ..TrainOptions::default()
-            };
-            Arc::new(
-                train(&hp, &tuples, None, &options, &mut |_| {})
-                    .unwrap()
-                    .model,
-            )
+            let hp =
+                HyperParameters::builder(100, 16).epochs(3).mini_batch_size(100).learning_rate(0.01).build().unwrap();
+            let options = TrainOptions { threads: 1, ..TrainOptions::default() };
+            Arc::new(train(&hp, &tuples, None, &options, &mut |_| {}).unwrap().model)
         })
         .clone()
 }
 
 /// A server for [`model`] on 127.0.0.1 with a free port.
 pub fn start() -> EndpointHandle {
-    spawn_endpoint(
-        &ServerConfig::localhost(0),
-        EndpointState::ready(NAME, model()),
-    )
-    .unwrap()
+    spawn_endpoint(&ServerConfig::localhost(0), EndpointState::ready(NAME, model())).unwrap()
 }
 
 /// `n` seeded random rows: known users and others, IPv4 (mostly in the users' networks) and IPv6.
@@ -90,45 +71,21 @@ pub struct Answer {
 impl Answer {
     /// The `message` of a JSON error body.
     pub fn message(&self) -> String {
-        let json: serde_json::Value =
-            serde_json::from_slice(&self.body).expect("error bodies are JSON");
-        assert_eq!(
-            json["__type"].as_str(),
-            self.error_type.as_deref(),
-            "header and body agree on the type"
-        );
+        let json: serde_json::Value = serde_json::from_slice(&self.body).expect("error bodies are JSON");
+        assert_eq!(json["__type"].as_str(), self.error_type.as_deref(), "header and body agree on the type");
         json["message"].as_str().expect("a message").to_string()
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
 }
 
 fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (content_type, error_type) = (header("content-type"), header("x-amzn-errortype"));
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_vec()
-        .unwrap();
-    Answer {
-        status: response.status().as_u16(),
-        content_type,
-        error_type,
-        body,
-    }
+    let body = response.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap();
+    Answer { status: response.status().as_u16(), content_type, error_type, body }
 }
 
 /// POSTs `body` to `url` with optional `Content-Type` and `Accept` headers.
@@ -152,9 +109,5 @@ pub fn get(url: &str) -> Answer {
 pub fn post_chunked(url: &str, content_type: &str, body: Vec<u8>) -> Answer {
     let reader = std::io::Cursor::new(body);
     let request = agent().post(url).header("Content-Type", content_type);
-    answer(
-        request
-            .send(ureq::SendBody::from_owned_reader(reader))
-            .unwrap(),
-    )
+    answer(request.send(ureq::SendBody::from_owned_reader(reader)).unwrap())
 }

@@ -16,12 +16,7 @@ fn many_concurrent_clients_all_get_their_own_answers() {
                 let client = EndpointClient::new(url);
                 for i in 0..40 {
                     let rows = rows(1 + (t as usize * 7 + i) % 20, t * 1000 + i as u64);
-                    let got: Vec<f32> = client
-                        .predict(&rows)
-                        .unwrap()
-                        .into_iter()
-                        .map(|p| p.dot_product)
-                        .collect();
+                    let got: Vec<f32> = client.predict(&rows).unwrap().into_iter().map(|p| p.dot_product).collect();
                     assert_eq!(got, expected(&rows), "client {t} request {i}");
                 }
             });
@@ -34,11 +29,7 @@ fn small_requests_are_answered_while_large_ones_are_scored() {
     let server = start();
     let big_rows = rows(250_000, 9);
     let big = encode_request(RequestFormat::Csv, &big_rows);
-    assert!(
-        big.len() > 5 << 20 && big.len() <= ipinsights_protocol::MAX_BODY_BYTES,
-        "{} bytes",
-        big.len()
-    );
+    assert!(big.len() > 5 << 20 && big.len() <= ipinsights_protocol::MAX_BODY_BYTES, "{} bytes", big.len());
     let small_rows = rows(1, 10);
     let small_done_during_big = std::thread::scope(|s| {
         let large = s.spawn(|| {
@@ -57,8 +48,5 @@ fn small_requests_are_answered_while_large_ones_are_scored() {
         }
         done
     });
-    assert!(
-        small_done_during_big >= 5,
-        "only {small_done_during_big} small requests completed during 3 large ones"
-    );
+    assert!(small_done_during_big >= 5, "only {small_done_during_big} small requests completed during 3 large ones");
 }

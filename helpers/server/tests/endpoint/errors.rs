@@ -9,20 +9,12 @@ use ipinsights_server::{spawn_endpoint, EndpointState, Scorer, ServerConfig};
 use crate::common::{get, post, post_chunked, start, Answer, NAME};
 
 fn assert_error(answer: &Answer, status: u16, error_type: &str, needles: &[&str]) {
-    assert_eq!(
-        answer.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    assert_eq!(answer.status, status, "{}", String::from_utf8_lossy(&answer.body));
     assert_eq!(answer.content_type.as_deref(), Some("application/json"));
     assert_eq!(answer.error_type.as_deref(), Some(error_type));
     let message = answer.message();
     for needle in needles {
-        assert!(
-            message.contains(needle),
-            "{message:?} should contain {needle:?}"
-        );
+        assert!(message.contains(needle), "{message:?} should contain {needle:?}");
     }
 }
 
@@ -44,8 +36,7 @@ fn malformed_bodies_are_400_naming_row_and_field() {
         &["row 2", "expected 2 fields", "found 3"],
     );
     assert_error(&csv(""), 400, "ValidationError", &["no rows"]);
-    let json =
-        r#"{"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", "not-an-ip"]}]}"#;
+    let json = r#"{"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", "not-an-ip"]}]}"#;
     assert_error(
         &post(&url, Some("application/json"), None, json.as_bytes()),
         400,
@@ -85,29 +76,11 @@ fn bodies_over_the_limit_are_413_by_length_and_by_stream() {
     let server = start();
     let url = format!("{}/invocations", server.url());
     let at_limit = csv_of_len(MAX_BODY_BYTES);
-    assert_eq!(
-        post(&url, Some("text/csv"), None, &at_limit).status,
-        200,
-        "exactly the limit is accepted"
-    );
+    assert_eq!(post(&url, Some("text/csv"), None, &at_limit).status, 200, "exactly the limit is accepted");
     let over = csv_of_len(MAX_BODY_BYTES + 1);
-    assert_error(
-        &post(&url, Some("text/csv"), None, &over),
-        413,
-        "ValidationError",
-        &["6291456 bytes"],
-    );
-    assert_error(
-        &post_chunked(&url, "text/csv", over),
-        413,
-        "ValidationError",
-        &["6291456 bytes"],
-    );
-    assert_eq!(
-        post_chunked(&url, "text/csv", at_limit).status,
-        200,
-        "a chunked body at the limit is accepted"
-    );
+    assert_error(&post(&url, Some("text/csv"), None, &over), 413, "ValidationError", &["6291456 bytes"]);
+    assert_error(&post_chunked(&url, "text/csv", over), 413, "ValidationError", &["6291456 bytes"]);
+    assert_eq!(post_chunked(&url, "text/csv", at_limit).status, 200, "a chunked body at the limit is accepted");
 }
 
 #[test]
@@ -115,18 +88,8 @@ fn unsupported_media_types_are_415_and_406() {
     let server = start();
     let url = format!("{}/invocations", server.url());
     let body = b"user_1,10.1.7.1\n";
-    assert_error(
-        &post(&url, Some("text/plain"), None, body),
-        415,
-        "ValidationError",
-        &["text/plain"],
-    );
-    assert_error(
-        &post(&url, None, None, body),
-        415,
-        "ValidationError",
-        &["missing Content-Type"],
-    );
+    assert_error(&post(&url, Some("text/plain"), None, body), 415, "ValidationError", &["text/plain"]);
+    assert_error(&post(&url, None, None, body), 415, "ValidationError", &["missing Content-Type"]);
     assert_error(
         &post(&url, Some("text/csv"), Some("text/csv"), body),
         406,
@@ -134,12 +97,7 @@ fn unsupported_media_types_are_415_and_406() {
         &["unsupported accept"],
     );
     assert_error(
-        &post(
-            &url,
-            Some("text/csv"),
-            Some("application/json; verbose=maybe"),
-            body,
-        ),
+        &post(&url, Some("text/csv"), Some("application/json; verbose=maybe"), body),
         406,
         "ValidationError",
         &["maybe"],
@@ -149,24 +107,9 @@ fn unsupported_media_types_are_415_and_406() {
 #[test]
 fn unknown_endpoints_and_routes_are_404() {
     let server = start();
-    let answer = post(
-        &format!("{}/endpoints/other/invocations", server.url()),
-        Some("text/csv"),
-        None,
-        b"a,1.2.3.4",
-    );
-    assert_error(
-        &answer,
-        404,
-        "ValidationError",
-        &["Endpoint other not found", NAME],
-    );
-    assert_error(
-        &get(&format!("{}/nope", server.url())),
-        404,
-        "ValidationError",
-        &["/nope"],
-    );
+    let answer = post(&format!("{}/endpoints/other/invocations", server.url()), Some("text/csv"), None, b"a,1.2.3.4");
+    assert_error(&answer, 404, "ValidationError", &["Endpoint other not found", NAME]);
+    assert_error(&get(&format!("{}/nope", server.url())), 404, "ValidationError", &["/nope"]);
 }
 
 /// Scores like a constant model but panics on the entity "boom".
@@ -190,26 +133,14 @@ impl Scorer for Panicky {
 
 #[test]
 fn a_panicking_model_is_500_and_the_server_lives_on() {
-    let server = spawn_endpoint(
-        &ServerConfig::localhost(0),
-        EndpointState::ready(NAME, Arc::new(Panicky)),
-    )
-    .unwrap();
+    let server = spawn_endpoint(&ServerConfig::localhost(0), EndpointState::ready(NAME, Arc::new(Panicky))).unwrap();
     let url = format!("{}/invocations", server.url());
     let small = b"boom,1.2.3.4\n".to_vec();
     let mut large = b"boom,1.2.3.4\n".to_vec();
     large.extend(b"a,1.2.3.4\n".repeat(10_000));
     for body in [small, large] {
-        assert_error(
-            &post(&url, Some("text/csv"), None, &body),
-            500,
-            "InternalFailure",
-            &["scoring"],
-        );
-        assert_eq!(
-            post(&url, Some("text/csv"), None, b"a,1.2.3.4\n").status,
-            200
-        );
+        assert_error(&post(&url, Some("text/csv"), None, &body), 500, "InternalFailure", &["scoring"]);
+        assert_eq!(post(&url, Some("text/csv"), None, b"a,1.2.3.4\n").status, 200);
     }
 }
 
@@ -218,23 +149,9 @@ fn ping_is_503_until_the_model_is_loaded() {
     let state = EndpointState::loading(NAME);
     let server = spawn_endpoint(&ServerConfig::localhost(0), state.clone()).unwrap();
     assert_eq!(get(&format!("{}/ping", server.url())).status, 503);
-    let answer = post(
-        &format!("{}/invocations", server.url()),
-        Some("text/csv"),
-        None,
-        b"a,1.2.3.4",
-    );
+    let answer = post(&format!("{}/invocations", server.url()), Some("text/csv"), None, b"a,1.2.3.4");
     assert_error(&answer, 503, "ServiceUnavailable", &["not loaded"]);
     assert!(state.set_scorer(crate::common::model()));
     assert_eq!(get(&format!("{}/ping", server.url())).status, 200);
-    assert_eq!(
-        post(
-            &format!("{}/invocations", server.url()),
-            Some("text/csv"),
-            None,
-            b"a,1.2.3.4"
-        )
-        .status,
-        200
-    );
+    assert_eq!(post(&format!("{}/invocations", server.url()), Some("text/csv"), None, b"a,1.2.3.4").status, 200);
 }

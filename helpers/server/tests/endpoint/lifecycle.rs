@@ -15,16 +15,10 @@ fn port_zero_binds_loopback_and_shutdown_frees_the_port() {
     let addr = server.addr();
     assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
     assert_eq!(get(&format!("{}/ping", server.url())).status, 200);
-    let taken = spawn_endpoint(
-        &ServerConfig::localhost(addr.port()),
-        EndpointState::loading(NAME),
-    );
+    let taken = spawn_endpoint(&ServerConfig::localhost(addr.port()), EndpointState::loading(NAME));
     assert_eq!(taken.unwrap_err().kind(), std::io::ErrorKind::AddrInUse);
     server.shutdown().unwrap();
-    assert!(
-        TcpStream::connect(addr).is_err(),
-        "nothing listens after shutdown"
-    );
+    assert!(TcpStream::connect(addr).is_err(), "nothing listens after shutdown");
     TcpListener::bind(addr).expect("the port is free again");
 }
 
@@ -61,15 +55,8 @@ impl Scorer for Gate {
 fn shutdown_lets_in_flight_requests_finish() {
     let (entered_tx, entered_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel();
-    let gate = Gate {
-        entered: Mutex::new(entered_tx),
-        release: Mutex::new(release_rx),
-    };
-    let server = spawn_endpoint(
-        &ServerConfig::localhost(0),
-        EndpointState::ready(NAME, Arc::new(gate)),
-    )
-    .unwrap();
+    let gate = Gate { entered: Mutex::new(entered_tx), release: Mutex::new(release_rx) };
+    let server = spawn_endpoint(&ServerConfig::localhost(0), EndpointState::ready(NAME, Arc::new(gate))).unwrap();
     let url = format!("{}/invocations", server.url());
     let addr = server.addr();
     let request = std::thread::spawn(move || post(&url, Some("text/csv"), None, b"a,1.2.3.4\n"));

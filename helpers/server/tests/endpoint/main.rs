@@ -5,5 +5,6 @@ mod concurrency;
 mod errors;
 mod formats;
 mod lifecycle;
+mod loadgen;
 mod predict;
 mod property;

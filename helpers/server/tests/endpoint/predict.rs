@@ -10,24 +10,14 @@ fn inputs_over_6_mib_are_split_and_scored_like_in_process() {
     let server = start();
     let rows = rows(400_000, 2);
     let bodies = split_requests(RequestFormat::Csv, &rows, MAX_BODY_BYTES).unwrap();
-    assert!(
-        bodies.len() >= 2,
-        "the input must need several requests ({} bodies)",
-        bodies.len()
-    );
+    assert!(bodies.len() >= 2, "the input must need several requests ({} bodies)", bodies.len());
     let want = expected(&rows);
     let scores = |client: EndpointClient| -> Vec<f32> {
-        client
-            .predict(&rows)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.dot_product)
-            .collect()
+        client.predict(&rows).unwrap().into_iter().map(|p| p.dot_product).collect()
     };
     assert_eq!(scores(EndpointClient::new(server.url())), want);
-    let many_small = EndpointClient::new(format!("{}/endpoints/{NAME}", server.url()))
-        .with_max_body_bytes(64 << 10)
-        .with_threads(3);
+    let many_small =
+        EndpointClient::new(format!("{}/endpoints/{NAME}", server.url())).with_max_body_bytes(64 << 10).with_threads(3);
     assert_eq!(scores(many_small), want);
 }
 
@@ -36,17 +26,12 @@ fn verbose_predictions_carry_embeddings() {
     let server = start();
     let rows = rows(300, 3);
     let client = EndpointClient::new(server.url()).with_max_body_bytes(2000);
-    let predictions = client
-        .predict_as(&rows, ResponseFormat::new(ResponseKind::JsonLines, true))
-        .unwrap();
+    let predictions = client.predict_as(&rows, ResponseFormat::new(ResponseKind::JsonLines, true)).unwrap();
     let model = model();
     assert_eq!(predictions.len(), rows.len());
     for (p, (entity, ip)) in predictions.iter().zip(&rows) {
         assert_eq!(p.dot_product, model.score_pairs(&[(entity, *ip)])[0]);
-        assert_eq!(
-            p.entity_embedding.as_ref().unwrap(),
-            &model.entity_embedding(entity)
-        );
+        assert_eq!(p.entity_embedding.as_ref().unwrap(), &model.entity_embedding(entity));
         assert_eq!(p.ip_embedding.as_ref().unwrap(), &model.ip_embedding(*ip));
     }
 }
@@ -55,31 +40,15 @@ fn verbose_predictions_carry_embeddings() {
 fn no_rows_send_nothing_and_server_errors_surface() {
     let server = start();
     let client = EndpointClient::new(server.url());
-    assert!(client
-        .predict(&Vec::<(String, std::net::IpAddr)>::new())
-        .unwrap()
-        .is_empty());
-    let err = client
-        .invoke(
-            b"user_1,10.1.7.1\nuser_2,10.1.7\n",
-            "text/csv",
-            "application/json",
-        )
-        .unwrap_err();
+    assert!(client.predict(&Vec::<(String, std::net::IpAddr)>::new()).unwrap().is_empty());
+    let err = client.invoke(b"user_1,10.1.7.1\nuser_2,10.1.7\n", "text/csv", "application/json").unwrap_err();
     match err {
-        ClientError::Status {
-            status: 400,
-            error_type: Some(t),
-            message,
-        } => {
+        ClientError::Status { status: 400, error_type: Some(t), message } => {
             assert_eq!(t, "ValidationError");
             assert!(message.contains("row 2"), "{message}");
         }
         other => panic!("unexpected {other:?}"),
     }
     let wrong = EndpointClient::new(format!("{}/endpoints/nope", server.url()));
-    assert!(matches!(
-        wrong.predict(&rows(3, 4)),
-        Err(ClientError::Status { status: 404, .. })
-    ));
+    assert!(matches!(wrong.predict(&rows(3, 4)), Err(ClientError::Status { status: 404, .. })));
 }

@@ -3,9 +3,7 @@
 use std::net::IpAddr;
 
 use ipinsights_client::EndpointClient;
-use ipinsights_protocol::{
-    decode_response, encode_request, RequestFormat, ResponseFormat, ResponseKind,
-};
+use ipinsights_protocol::{decode_response, encode_request, RequestFormat, ResponseFormat, ResponseKind};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -13,20 +11,8 @@ use rand::{Rng, SeedableRng};
 use crate::common::{model, start};
 
 fn random_entity(rng: &mut StdRng) -> String {
-    const PIECES: [&str; 12] = [
-        "user_",
-        "AIDA",
-        "a,b",
-        "q\"t",
-        " sp",
-        "ü",
-        "日本",
-        "\n",
-        "x",
-        "7",
-        "role:session",
-        "\t",
-    ];
+    const PIECES: [&str; 12] =
+        ["user_", "AIDA", "a,b", "q\"t", " sp", "ü", "日本", "\n", "x", "7", "role:session", "\t"];
     let n = rng.gen_range(1..5);
     (0..n).map(|_| *PIECES.choose(rng).unwrap()).collect()
 }
@@ -44,39 +30,15 @@ fn random_rows_score_the_same_over_http() {
     let server = start();
     let client = EndpointClient::new(server.url());
     let mut rng = StdRng::seed_from_u64(0x5eed_u64);
-    let formats = [
-        RequestFormat::Csv,
-        RequestFormat::Json,
-        RequestFormat::JsonLines,
-    ];
+    let formats = [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines];
     for case in 0..60 {
         let n = rng.gen_range(1..200);
-        let rows: Vec<(String, IpAddr)> = (0..n)
-            .map(|_| (random_entity(&mut rng), random_ip(&mut rng)))
-            .collect();
+        let rows: Vec<(String, IpAddr)> = (0..n).map(|_| (random_entity(&mut rng), random_ip(&mut rng))).collect();
         let format = *formats.choose(&mut rng).unwrap();
-        let kind = if rng.gen() {
-            ResponseKind::Json
-        } else {
-            ResponseKind::JsonLines
-        };
+        let kind = if rng.gen() { ResponseKind::Json } else { ResponseKind::JsonLines };
         let accept = ResponseFormat::new(kind, false).accept();
-        let body = client
-            .invoke(
-                &encode_request(format, &rows),
-                format.content_type(),
-                &accept,
-            )
-            .unwrap();
-        let got: Vec<f32> = decode_response(kind, &body)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.dot_product)
-            .collect();
-        assert_eq!(
-            got,
-            model().score_pairs(&rows),
-            "case {case}: {format:?} -> {kind:?}, rows {rows:?}"
-        );
+        let body = client.invoke(&encode_request(format, &rows), format.content_type(), &accept).unwrap();
+        let got: Vec<f32> = decode_response(kind, &body).unwrap().into_iter().map(|p| p.dot_product).collect();
+        assert_eq!(got, model().score_pairs(&rows), "case {case}: {format:?} -> {kind:?}, rows {rows:?}");
     }
 }

@@ -1,1 +1,121 @@
-fn main() {}
+//! `ipinsights-loadgen`: a bounded load test of an IP Insights endpoint over loopback.
+//!
+//! Without `--url` it starts an endpoint in a child process (a model from `--model-dir`, or a
+//! workshop-sized model trained on synthetic data) and reads that process's RSS. Then it measures
+//! throughput with 6 MiB CSV requests, latency with 64 concurrent 1-pair clients, and a sustained
+//! run of many 1-pair requests, each bounded in count and time.
+
+mod child;
+mod load;
+mod stats;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Command-line options.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "ipinsights-loadgen", about = "Load-test an IP Insights endpoint on loopback")]
+pub struct Args {
+    /// Endpoint base URL on loopback (e.g. http://127.0.0.1:8080); default: start one in a child process.
+    #[arg(long)]
+    url: Option<String>,
+    /// PID of the server behind --url, to report its RSS.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Model directory for the child server (default: train a workshop-sized model on synthetic data).
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Number of 6 MiB CSV requests in the throughput phase.
+    #[arg(long, default_value_t = 12)]
+    big_requests: usize,
+    /// Concurrent connections sending 6 MiB requests.
+    #[arg(long, default_value_t = 2)]
+    big_clients: usize,
+    /// Concurrent 1-pair clients in the latency and sustained phases.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// 1-pair requests in the latency phase.
+    #[arg(long, default_value_t = 50_000)]
+    latency_requests: usize,
+    /// 1-pair requests in the sustained phase (0 skips it).
+    #[arg(long, default_value_t = 1_000_000)]
+    sustained_requests: usize,
+    /// Stop any phase after this many seconds.
+    #[arg(long, default_value_t = 180)]
+    max_seconds: u64,
+    /// Worker threads of the child server's runtime (default: one per core).
+    #[arg(long)]
+    server_threads: Option<usize>,
+    /// Worker threads of the load generator's own runtime (default: one per core).
+    #[arg(long)]
+    client_threads: Option<usize>,
+    /// Internal: run as the child server, print its address, exit when stdin closes.
+    #[arg(long, hide = true)]
+    serve_child: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    let result = if args.serve_child { child::serve_child(&args) } else { run(&args) };
+    if let Err(e) = result {
+        eprintln!("ipinsights-loadgen: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let (addr, pid, _child) = match &args.url {
+        Some(url) => (loopback_addr(url)?, args.server_pid, None),
+        None => {
+            let child = child::ServerProcess::start(args)?;
+            (child.addr, Some(child.pid()), Some(child))
+        }
+    };
+    let limit = Duration::from_secs(args.max_seconds);
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.client_threads {
+        builder.worker_threads(n.max(1));
+    }
+    let runtime = builder.enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let target = load::Target::new(addr).await?;
+        println!("endpoint http://{addr}, {} pairs per 6 MiB body", target.big_pairs());
+        let rss_before = pid.and_then(stats::rss_kib);
+        let t = load::throughput(&target, args.big_requests, args.big_clients, limit).await?;
+        println!("{t}");
+        let l = load::latency(&target, "latency", args.latency_requests, args.clients, limit).await?;
+        println!("{l}");
+        let mut errors = l.errors();
+        if args.sustained_requests > 0 {
+            let rss_mid = pid.and_then(stats::rss_kib);
+            let s = load::latency(&target, "sustained", args.sustained_requests, args.clients, limit).await?;
+            println!("{s}");
+            errors += s.errors();
+            let rss_after = pid.and_then(stats::rss_kib);
+            println!(
+                "server RSS: {} at start, {} before the sustained run, {} after it",
+                stats::mib(rss_before),
+                stats::mib(rss_mid),
+                stats::mib(rss_after)
+            );
+        }
+        if errors > 0 {
+            return Err(format!("{errors} requests failed"));
+        }
+        Ok(())
+    })
+}
+
+/// The socket address of a loopback `http://` URL (anything else is refused).
+fn loopback_addr(url: &str) -> Result<SocketAddr, String> {
+    let rest = url.strip_prefix("http://").ok_or("--url must be http://127.0.0.1:PORT")?;
+    let host_port = rest.split('/').next().unwrap_or(rest).replace("localhost", "127.0.0.1");
+    let addr: SocketAddr = host_port.parse().map_err(|e| format!("--url {url}: {e}"))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!("--url {url}: only loopback addresses may be load-tested"));
+    }
+    Ok(addr)
+}
