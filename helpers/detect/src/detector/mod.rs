@@ -1,0 +1,171 @@
+//! The live detector (workshop step 6): GuardDuty finding in, scored and explained records out.
+//!
+//! Each finding's (principal, remote IP) tuples are extracted by the security crate, scored through
+//! a [`Scorer`] (`dot_product`, higher = more normal) and compared with the threshold on the anomaly
+//! score `score = −dot_product`: `score > threshold` is an `alert`, otherwise a `pass`. Findings
+//! without a usable tuple become `skipped` records with the reason, never silently dropped.
+
+mod record;
+mod summary;
+#[cfg(test)]
+mod tests;
+
+use std::io::Read;
+use std::net::IpAddr;
+
+use ipinsights_security::{decompressing_reader, findings_in_value, FindingHeader, SkipReasonKind};
+use serde_json::Value;
+
+pub use record::{Detection, Explanation, RemoteNetwork, Verdict};
+pub use summary::DetectSummary;
+
+use crate::error::{DetectError, Result};
+use crate::familiarity::Familiarity;
+use crate::scorer::Scorer;
+
+/// Skip reason for a remote-IP detail without a usable address inside a finding that had others.
+pub const DETAIL_WITHOUT_IP: &str = "remote IP detail without a usable address";
+
+/// Scores findings against a threshold and explains the verdicts.
+pub struct Detector {
+    scorer: Box<dyn Scorer>,
+    threshold: f64,
+    familiarity: Option<Familiarity>,
+    top_networks: usize,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("scorer", &self.scorer.describe())
+            .field("threshold", &self.threshold)
+            .field("familiarity", &self.familiarity.as_ref().map(Familiarity::principals))
+            .finish()
+    }
+}
+
+impl Detector {
+    /// A detector alerting when `−dot_product > threshold` (the anomaly-score threshold must be finite).
+    pub fn new(scorer: impl Scorer + 'static, threshold: f64) -> Result<Self> {
+        if !threshold.is_finite() {
+            return Err(DetectError::InvalidThreshold(threshold));
+        }
+        Ok(Detector { scorer: Box::new(scorer), threshold, familiarity: None, top_networks: 3 })
+    }
+
+    /// Explains verdicts with the principals' usual networks from this index.
+    pub fn with_familiarity(mut self, familiarity: Familiarity) -> Self {
+        self.familiarity = Some(familiarity);
+        self
+    }
+
+    /// Lists this many usual networks per principal in explanations (default 3).
+    pub fn with_top_networks(mut self, top: usize) -> Self {
+        self.top_networks = top;
+        self
+    }
+
+    /// The anomaly-score threshold (`score = −dot_product`).
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The scorer's description.
+    pub fn scorer(&self) -> String {
+        self.scorer.describe()
+    }
+
+    /// The records of one JSON value of any shape the security crate accepts (bare finding, array,
+    /// EventBridge event, GetFindings output), in input order. A value of unknown shape gives one
+    /// `skipped` record; only scoring failures are errors.
+    pub fn detect_value(&self, value: Value) -> Result<Vec<Detection>> {
+        Ok(self.detect_counted(value)?.0)
+    }
+
+    /// The records of every JSON value in `text` (one document, or NDJSON).
+    pub fn detect_str(&self, text: &str) -> Result<Vec<Detection>> {
+        let mut out = Vec::new();
+        self.detect_reader(text.as_bytes(), "input", &mut DetectSummary::default(), |d| {
+            out.push(d.clone());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Streams the JSON values of `reader` (plain or gzip; one document or NDJSON), handing each
+    /// record to `emit` as soon as its value is scored and counting it in `summary`. `name` labels
+    /// errors. Invalid JSON stops the stream (records before it were already emitted).
+    pub fn detect_reader<R: Read>(
+        &self,
+        reader: R,
+        name: &str,
+        summary: &mut DetectSummary,
+        mut emit: impl FnMut(&Detection) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let read_err = |source| DetectError::Read { name: name.to_string(), source };
+        let reader = decompressing_reader(reader).map_err(read_err)?;
+        summary.inputs += 1;
+        for value in serde_json::Deserializer::from_reader(reader).into_iter::<Value>() {
+            let value = value.map_err(|e| {
+                if e.is_io() {
+                    read_err(e.into())
+                } else {
+                    DetectError::Json { name: name.to_string(), line: e.line(), column: e.column(), source: e }
+                }
+            })?;
+            let (records, findings) = self.detect_counted(value)?;
+            summary.values += 1;
+            summary.findings += findings;
+            for record in &records {
+                summary.add(record);
+                emit(record).map_err(DetectError::Emit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records of one value and the number of GuardDuty findings in it.
+    fn detect_counted(&self, value: Value) -> Result<(Vec<Detection>, usize)> {
+        let results = match findings_in_value(value) {
+            Ok(results) => results,
+            Err(message) => {
+                let reason = format!("invalid finding: {message}");
+                return Ok((vec![Detection::skipped(&FindingHeader::default(), self.threshold, reason)], 0));
+            }
+        };
+        let findings =
+            results.iter().filter(|r| r.outcome != Err(ipinsights_security::FindingSkip::NotAFinding)).count();
+        let pairs: Vec<(String, IpAddr)> = results
+            .iter()
+            .filter_map(|r| r.outcome.as_ref().ok())
+            .flatten()
+            .map(|t| (t.entity.clone(), t.ip))
+            .collect();
+        let scores = if pairs.is_empty() { Vec::new() } else { self.scorer.dot_products(&pairs)? };
+        if scores.len() != pairs.len() {
+            return Err(DetectError::ScoreCount {
+                scorer: self.scorer.describe(),
+                sent: pairs.len(),
+                got: scores.len(),
+            });
+        }
+        let mut scores = scores.into_iter();
+        let mut out = Vec::with_capacity(results.len());
+        for result in results {
+            match result.outcome {
+                Ok(tuples) => {
+                    for (t, dot_product) in tuples.iter().zip(scores.by_ref()) {
+                        let familiarity =
+                            self.familiarity.as_ref().map(|f| f.report(&t.entity, t.ip, self.top_networks));
+                        out.push(Detection::scored(t, dot_product, self.threshold, familiarity));
+                    }
+                    for _ in 0..result.details_without_ip {
+                        out.push(Detection::skipped(&result.header, self.threshold, DETAIL_WITHOUT_IP.to_string()));
+                    }
+                }
+                Err(reason) => out.push(Detection::skipped(&result.header, self.threshold, reason.label().to_string())),
+            }
+        }
+        Ok((out, findings))
+    }
+}
