@@ -43,19 +43,10 @@ impl ClientError {
     /// Builds a [`ClientError::Status`] from an error response body (`{"__type", "message"}` JSON or text).
     pub(crate) fn from_status(status: u16, body: &[u8]) -> Self {
         let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-        let field = |k: &str| {
-            json.as_ref()
-                .and_then(|j| j.get(k))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
+        let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
         let message = field("message")
             .or_else(|| field("Message"))
             .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_string());
-        Self::Status {
-            status,
-            error_type: field("__type"),
-            message,
-        }
+        Self::Status { status, error_type: field("__type"), message }
     }
 }

@@ -23,10 +23,7 @@ pub struct EndpointClient {
 
 impl std::fmt::Debug for EndpointClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EndpointClient")
-            .field("url", &self.url)
-            .field("threads", &self.threads)
-            .finish()
+        f.debug_struct("EndpointClient").field("url", &self.url).field("threads", &self.threads).finish()
     }
 }
 
@@ -35,11 +32,7 @@ impl EndpointClient {
     /// `.../endpoints/{name}` URL to which `/invocations` is appended.
     pub fn new(url: impl AsRef<str>) -> Self {
         let url = url.as_ref().trim().trim_end_matches('/');
-        let url = if url.ends_with("/invocations") {
-            url.to_string()
-        } else {
-            format!("{url}/invocations")
-        };
+        let url = if url.ends_with("/invocations") { url.to_string() } else { format!("{url}/invocations") };
         let threads = 4;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -47,12 +40,7 @@ impl EndpointClient {
             .max_idle_connections_per_host(threads)
             .build()
             .into();
-        Self {
-            url,
-            agent,
-            threads,
-            max_body_bytes: ipinsights_protocol::MAX_BODY_BYTES,
-        }
+        Self { url, agent, threads, max_body_bytes: ipinsights_protocol::MAX_BODY_BYTES }
     }
 
     /// Uses `threads` concurrent requests (at least 1) in [`EndpointClient::predict`]; default 4.
@@ -73,16 +61,8 @@ impl EndpointClient {
     }
 
     /// Sends one raw invocation and returns the response body (an error for any non-2xx status).
-    pub fn invoke(
-        &self,
-        body: &[u8],
-        content_type: &str,
-        accept: &str,
-    ) -> Result<Vec<u8>, ClientError> {
-        let transport = |source| ClientError::Transport {
-            url: self.url.clone(),
-            source: Box::new(source),
-        };
+    pub fn invoke(&self, body: &[u8], content_type: &str, accept: &str) -> Result<Vec<u8>, ClientError> {
+        let transport = |source| ClientError::Transport { url: self.url.clone(), source: Box::new(source) };
         let mut response = self
             .agent
             .post(&self.url)
@@ -91,12 +71,7 @@ impl EndpointClient {
             .send(body)
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(u64::MAX)
-            .read_to_vec()
-            .map_err(transport)?;
+        let bytes = response.body_mut().with_config().limit(u64::MAX).read_to_vec().map_err(transport)?;
         if (200..300).contains(&status) {
             Ok(bytes)
         } else {
@@ -111,31 +86,15 @@ mod tests {
 
     #[test]
     fn urls_get_the_invocations_path_once() {
-        assert_eq!(
-            EndpointClient::new("http://127.0.0.1:8080").url(),
-            "http://127.0.0.1:8080/invocations"
-        );
-        assert_eq!(
-            EndpointClient::new("http://h:1/").url(),
-            "http://h:1/invocations"
-        );
-        assert_eq!(
-            EndpointClient::new("http://h:1/endpoints/e").url(),
-            "http://h:1/endpoints/e/invocations"
-        );
-        assert_eq!(
-            EndpointClient::new("http://h:1/invocations").url(),
-            "http://h:1/invocations"
-        );
+        assert_eq!(EndpointClient::new("http://127.0.0.1:8080").url(), "http://127.0.0.1:8080/invocations");
+        assert_eq!(EndpointClient::new("http://h:1/").url(), "http://h:1/invocations");
+        assert_eq!(EndpointClient::new("http://h:1/endpoints/e").url(), "http://h:1/endpoints/e/invocations");
+        assert_eq!(EndpointClient::new("http://h:1/invocations").url(), "http://h:1/invocations");
     }
 
     #[test]
     fn a_closed_port_is_a_transport_error() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let err = EndpointClient::new(format!("http://127.0.0.1:{port}")).invoke(
             b"a,1.2.3.4",
             "text/csv",

@@ -14,10 +14,7 @@ fn rate(label: &str, rows: usize, reps: usize, mut f: impl FnMut()) {
         f();
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{label:<44} {:>8.2} M rows/s",
-        (rows * reps) as f64 / secs / 1e6
-    );
+    println!("{label:<44} {:>8.2} M rows/s", (rows * reps) as f64 / secs / 1e6);
 }
 
 fn main() {
@@ -26,36 +23,20 @@ fn main() {
         .map(|i: usize| {
             (
                 format!("AIDA{:012}", i % 20_000),
-                IpAddr::from([
-                    (i % 223) as u8 + 1,
-                    (i >> 3) as u8,
-                    (i >> 11) as u8,
-                    i as u8,
-                ]),
+                IpAddr::from([(i % 223) as u8 + 1, (i >> 3) as u8, (i >> 11) as u8, i as u8]),
             )
         })
         .collect();
-    for format in [
-        RequestFormat::Csv,
-        RequestFormat::Json,
-        RequestFormat::JsonLines,
-    ] {
+    for format in [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines] {
         let body = encode_request(format, &rows);
-        rate(
-            &format!("decode {:?} ({} MB)", format, body.len() / 1_000_000),
-            n,
-            3,
-            || {
-                black_box(decode_request(format, black_box(&body)).unwrap());
-            },
-        );
+        rate(&format!("decode {:?} ({} MB)", format, body.len() / 1_000_000), n, 3, || {
+            black_box(decode_request(format, black_box(&body)).unwrap());
+        });
     }
     rate("split CSV into 6 MiB bodies", n, 3, || {
         black_box(split_requests(RequestFormat::Csv, &rows, MAX_BODY_BYTES).unwrap());
     });
-    let preds: Vec<Prediction> = (0..n)
-        .map(|i| Prediction::score(i as f32 * 0.37 - 1234.5))
-        .collect();
+    let preds: Vec<Prediction> = (0..n).map(|i| Prediction::score(i as f32 * 0.37 - 1234.5)).collect();
     for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
         let format = ResponseFormat::new(kind, false);
         rate(&format!("encode {kind:?} response"), n, 3, || {

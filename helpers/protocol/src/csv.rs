@@ -45,10 +45,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
             return Err(err(RequestErrorKind::FieldCount(count)));
         }
         let [entity, ip] = fields;
-        pairs.push((
-            entity_str(entity).map_err(err)?,
-            ip_field(&ip).map_err(err)?,
-        ));
+        pairs.push((entity_str(entity).map_err(err)?, ip_field(&ip).map_err(err)?));
     }
     if pairs.is_empty() {
         return Err(RequestError::new(Location::Body, RequestErrorKind::Empty));
@@ -57,16 +54,9 @@ pub(crate) fn decode(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
 }
 
 /// Reads one field at `pos`, leaving `pos` after its terminator and counting line breaks.
-fn next_field<'a>(
-    body: &'a [u8],
-    pos: &mut usize,
-    line: &mut usize,
-) -> Result<(Cow<'a, [u8]>, End), RequestErrorKind> {
+fn next_field<'a>(body: &'a [u8], pos: &mut usize, line: &mut usize) -> Result<(Cow<'a, [u8]>, End), RequestErrorKind> {
     let rest = &body[*pos..];
-    let lead = rest
-        .iter()
-        .take_while(|b| **b == b' ' || **b == b'\t')
-        .count();
+    let lead = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
     if rest.get(lead) == Some(&b'"') {
         return quoted_field(body, pos, *pos + lead + 1, line);
     }
@@ -100,9 +90,7 @@ fn quoted_field<'a>(
         let q = from + memchr::memchr(b'"', &body[from..]).ok_or(RequestErrorKind::BadQuote)?;
         *line += memchr::memchr_iter(b'\n', &body[from..q]).count();
         if body.get(q + 1) == Some(&b'"') {
-            owned
-                .get_or_insert_with(Vec::new)
-                .extend_from_slice(&body[from..=q]);
+            owned.get_or_insert_with(Vec::new).extend_from_slice(&body[from..=q]);
             from = q + 2;
             continue;
         }
@@ -141,9 +129,7 @@ fn entity_str(field: Cow<'_, [u8]>) -> Result<Cow<'_, str>, RequestErrorKind> {
     let not_utf8 = |_| RequestErrorKind::NotUtf8(Field::Entity);
     match field {
         Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).map_err(not_utf8),
-        Cow::Owned(v) => String::from_utf8(v)
-            .map(Cow::Owned)
-            .map_err(|_| RequestErrorKind::NotUtf8(Field::Entity)),
+        Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).map_err(|_| RequestErrorKind::NotUtf8(Field::Entity)),
     }
 }
 
@@ -155,10 +141,8 @@ fn ip_field(field: &[u8]) -> Result<IpAddr, RequestErrorKind> {
 /// Appends one row `entity,ip\n`, quoting the entity when it holds `,`, `"`, `\r` or `\n`
 /// (or starts with a space or quote, which the decoder would otherwise read differently).
 pub(crate) fn write_row(out: &mut Vec<u8>, entity: &str, ip: IpAddr) {
-    let needs_quotes = entity.starts_with([' ', '\t', '"'])
-        || entity
-            .bytes()
-            .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    let needs_quotes =
+        entity.starts_with([' ', '\t', '"']) || entity.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
     if needs_quotes {
         out.push(b'"');
         for part in entity.split_inclusive('"') {
@@ -181,11 +165,7 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> Vec<(String, String)> {
-        decode(body.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(|(e, ip)| (e.into_owned(), ip.to_string()))
-            .collect()
+        decode(body.as_bytes()).unwrap().into_iter().map(|(e, ip)| (e.into_owned(), ip.to_string())).collect()
     }
 
     fn err(body: &str) -> String {
@@ -193,9 +173,7 @@ mod tests {
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
@@ -210,65 +188,34 @@ mod tests {
     fn quoted_fields() {
         assert_eq!(
             ok("\"a,b\",1.2.3.4\n\"say \"\"hi\"\"\", \"5.6.7.8\" \n\"multi\nline\",9.9.9.9\n"),
-            pairs(&[
-                ("a,b", "1.2.3.4"),
-                ("say \"hi\"", "5.6.7.8"),
-                ("multi\nline", "9.9.9.9")
-            ])
+            pairs(&[("a,b", "1.2.3.4"), ("say \"hi\"", "5.6.7.8"), ("multi\nline", "9.9.9.9")])
         );
-        assert_eq!(
-            err("a,1.2.3.4\n\"multi\nline\",1.2.3.4\nb,x\n"),
-            "row 4: invalid IP address \"x\" in field 2 (ip)"
-        );
+        assert_eq!(err("a,1.2.3.4\n\"multi\nline\",1.2.3.4\nb,x\n"), "row 4: invalid IP address \"x\" in field 2 (ip)");
         assert_eq!(err("\"open,1.2.3.4\n"), "row 1: malformed quoted field");
         assert_eq!(err("\"a\"b,1.2.3.4\n"), "row 1: malformed quoted field");
     }
 
     #[test]
     fn errors_name_row_and_field() {
-        assert_eq!(
-            err("a,1.2.3.4\nb,1.2.3\n"),
-            "row 2: invalid IP address \"1.2.3\" in field 2 (ip)"
-        );
-        assert_eq!(
-            err("a,1.2.3.4\n\nb,1.2.3.4,x\n"),
-            "row 3: expected 2 fields (entity, ip), found 3"
-        );
+        assert_eq!(err("a,1.2.3.4\nb,1.2.3\n"), "row 2: invalid IP address \"1.2.3\" in field 2 (ip)");
+        assert_eq!(err("a,1.2.3.4\n\nb,1.2.3.4,x\n"), "row 3: expected 2 fields (entity, ip), found 3");
         assert_eq!(err("a\n"), "row 1: expected 2 fields (entity, ip), found 1");
         assert_eq!(err(",1.2.3.4\n"), "row 1: field 1 (entity) is empty");
-        assert_eq!(
-            err("a,\n"),
-            "row 1: invalid IP address \"\" in field 2 (ip)"
-        );
+        assert_eq!(err("a,\n"), "row 1: invalid IP address \"\" in field 2 (ip)");
         assert_eq!(err("\n\n"), "request body: no rows");
         assert_eq!(err(""), "request body: no rows");
         let bad = decode(b"\xff,1.2.3.4").unwrap_err();
-        assert_eq!(
-            bad.to_string(),
-            "row 1: field 1 (entity) is not valid UTF-8"
-        );
+        assert_eq!(bad.to_string(), "row 1: field 1 (entity) is not valid UTF-8");
     }
 
     #[test]
     fn written_rows_read_back() {
-        let entities = [
-            "plain",
-            "a,b",
-            "q\"uote",
-            "new\nline",
-            " lead",
-            "\"start",
-            "ünï",
-        ];
+        let entities = ["plain", "a,b", "q\"uote", "new\nline", " lead", "\"start", "ünï"];
         let mut out = Vec::new();
         for e in entities {
             write_row(&mut out, e, "10.0.0.1".parse().unwrap());
         }
-        let back: Vec<String> = decode(&out)
-            .unwrap()
-            .into_iter()
-            .map(|(e, _)| e.into_owned())
-            .collect();
+        let back: Vec<String> = decode(&out).unwrap().into_iter().map(|(e, _)| e.into_owned()).collect();
         assert_eq!(back, entities);
     }
 }

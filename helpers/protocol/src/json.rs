@@ -43,15 +43,11 @@ struct DataFeatures<'a> {
 pub(crate) fn decode_json(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
     let failed_at = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
-    let instances = BodySeed {
-        failed_at: &failed_at,
-    }
-    .deserialize(&mut de)
-    .and_then(|v| de.end().map(|()| v))
-    .map_err(|e| {
-        let location = failed_at.get().map_or(Location::Body, Location::Instance);
-        RequestError::new(location, RequestErrorKind::Json(e.to_string()))
-    })?;
+    let instances =
+        BodySeed { failed_at: &failed_at }.deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| {
+            let location = failed_at.get().map_or(Location::Body, Location::Instance);
+            RequestError::new(location, RequestErrorKind::Json(e.to_string()))
+        })?;
     let pairs = instances
         .into_iter()
         .enumerate()
@@ -87,14 +83,11 @@ fn to_pair(inst: Instance<'_>) -> Result<Pair<'_>, RequestErrorKind> {
         (Some(v), None) => v,
         (None, Some(d)) => d.features.values,
         _ => {
-            return Err(RequestErrorKind::Json(
-                "an instance needs exactly one of \"features\" or \"data\"".to_string(),
-            ))
+            return Err(RequestErrorKind::Json("an instance needs exactly one of \"features\" or \"data\"".to_string()))
         }
     };
-    let [Str(entity), Str(ip)]: [Str<'_>; 2] = values
-        .try_into()
-        .map_err(|v: Vec<_>| RequestErrorKind::FieldCount(v.len()))?;
+    let [Str(entity), Str(ip)]: [Str<'_>; 2] =
+        values.try_into().map_err(|v: Vec<_>| RequestErrorKind::FieldCount(v.len()))?;
     if entity.is_empty() {
         return Err(RequestErrorKind::EmptyField(Field::Entity));
     }
@@ -122,9 +115,7 @@ impl<'de, 'c> Visitor<'de> for BodySeed<'c> {
         let mut instances = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "instances" {
-                instances = Some(map.next_value_seed(InstancesSeed {
-                    failed_at: self.failed_at,
-                })?);
+                instances = Some(map.next_value_seed(InstancesSeed { failed_at: self.failed_at })?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -177,15 +168,8 @@ pub(crate) fn write_instance(out: &mut Vec<u8>, entity: &str, ip: IpAddr) {
 mod tests {
     use super::*;
 
-    fn ok(
-        f: fn(&[u8]) -> Result<Vec<Pair<'_>>, RequestError>,
-        body: &str,
-    ) -> Vec<(String, String)> {
-        f(body.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(|(e, ip)| (e.into_owned(), ip.to_string()))
-            .collect()
+    fn ok(f: fn(&[u8]) -> Result<Vec<Pair<'_>>, RequestError>, body: &str) -> Vec<(String, String)> {
+        f(body.as_bytes()).unwrap().into_iter().map(|(e, ip)| (e.into_owned(), ip.to_string())).collect()
     }
 
     fn err(f: fn(&[u8]) -> Result<Vec<Pair<'_>>, RequestError>, body: &str) -> String {
@@ -195,10 +179,7 @@ mod tests {
     #[test]
     fn both_shapes_mixed() {
         let body = r#"{"instances": [{"data": {"features": {"values": ["e1", "1.2.3.4"]}}}, {"features": ["e\"2", " 5.6.7.8"]}], "x": 1}"#;
-        let want = vec![
-            ("e1".to_string(), "1.2.3.4".to_string()),
-            ("e\"2".to_string(), "5.6.7.8".to_string()),
-        ];
+        let want = vec![("e1".to_string(), "1.2.3.4".to_string()), ("e\"2".to_string(), "5.6.7.8".to_string())];
         assert_eq!(ok(decode_json, body), want);
         let lines = "{\"data\": {\"features\": {\"values\": [\"e1\", \"1.2.3.4\"]}}}\n\n{\"features\": [\"e\\\"2\", \"5.6.7.8\"]}\n";
         assert_eq!(ok(decode_jsonlines, lines), want);
@@ -206,57 +187,29 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_instance() {
-        let e = err(
-            decode_json,
-            r#"{"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", "300.1.1.1"]}]}"#,
-        );
-        assert_eq!(
-            e,
-            "instances[1]: invalid IP address \"300.1.1.1\" in field 2 (ip)"
-        );
-        let e = err(
-            decode_json,
-            r#"{"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", 5]}]}"#,
-        );
-        assert!(
-            e.starts_with("instances[1]: malformed JSON: invalid type: integer `5`"),
-            "{e}"
-        );
-        let e = err(
-            decode_json,
-            r#"{"instances": [{"features": ["a", "1.2.3.4", "x"]}]}"#,
-        );
+        let e =
+            err(decode_json, r#"{"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", "300.1.1.1"]}]}"#);
+        assert_eq!(e, "instances[1]: invalid IP address \"300.1.1.1\" in field 2 (ip)");
+        let e = err(decode_json, r#"{"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", 5]}]}"#);
+        assert!(e.starts_with("instances[1]: malformed JSON: invalid type: integer `5`"), "{e}");
+        let e = err(decode_json, r#"{"instances": [{"features": ["a", "1.2.3.4", "x"]}]}"#);
         assert_eq!(e, "instances[0]: expected 2 fields (entity, ip), found 3");
         let e = err(decode_json, r#"{"instances": [{"other": 1}]}"#);
+        assert!(e.starts_with("instances[0]: malformed JSON: an instance needs"), "{e}");
         assert!(
-            e.starts_with("instances[0]: malformed JSON: an instance needs"),
-            "{e}"
+            err(decode_json, r#"{"rows": []}"#).starts_with("request body: malformed JSON: missing field `instances`")
         );
-        assert!(err(decode_json, r#"{"rows": []}"#)
-            .starts_with("request body: malformed JSON: missing field `instances`"));
-        assert_eq!(
-            err(decode_json, r#"{"instances": []}"#),
-            "request body: no rows"
-        );
-        assert!(err(
-            decode_json,
-            r#"{"instances": [{"features": ["a", "1.2.3.4"]}]} x"#
-        )
-        .starts_with("request body: malformed JSON"));
+        assert_eq!(err(decode_json, r#"{"instances": []}"#), "request body: no rows");
+        assert!(err(decode_json, r#"{"instances": [{"features": ["a", "1.2.3.4"]}]} x"#)
+            .starts_with("request body: malformed JSON"));
         assert!(err(decode_json, "[").starts_with("request body: malformed JSON"));
     }
 
     #[test]
     fn jsonlines_errors_name_the_line() {
-        let e = err(
-            decode_jsonlines,
-            "{\"features\": [\"a\", \"1.2.3.4\"]}\n\n{\"features\": [\"a\", \"nope\"]}\n",
-        );
+        let e = err(decode_jsonlines, "{\"features\": [\"a\", \"1.2.3.4\"]}\n\n{\"features\": [\"a\", \"nope\"]}\n");
         assert_eq!(e, "line 3: invalid IP address \"nope\" in field 2 (ip)");
-        let e = err(
-            decode_jsonlines,
-            "{\"features\": [\"a\", \"1.2.3.4\"]}\n{\"features\": \n",
-        );
+        let e = err(decode_jsonlines, "{\"features\": [\"a\", \"1.2.3.4\"]}\n{\"features\": \n");
         assert!(e.starts_with("line 2: malformed JSON"), "{e}");
     }
 }

@@ -22,3 +22,7 @@ pub use split::{split_requests, Chunk};
 
 /// SageMaker's limit on an invocation body: 6 MiB (6,291,456 bytes); larger requests get 413.
 pub const MAX_BODY_BYTES: usize = 6_291_456;
+
+/// Most embedding values (rows × 2 × vector_dim) one verbose response may hold (413 above),
+/// which bounds the server's memory; 2,048 rows fit for any `vector_dim` up to 4,096.
+pub const MAX_VERBOSE_FLOATS: usize = 16 << 20;

@@ -33,9 +33,7 @@ pub struct ResponseFormat {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MediaTypeError {
     /// The request content type is none of CSV, JSON, JSON Lines.
-    #[error(
-        "unsupported content type {0:?}: use text/csv, application/json or application/jsonlines"
-    )]
+    #[error("unsupported content type {0:?}: use text/csv, application/json or application/jsonlines")]
     UnsupportedContentType(String),
     /// No media range of `Accept` is JSON or JSON Lines.
     #[error("unsupported accept {0:?}: use application/json or application/jsonlines (optionally \"; verbose=True\")")]
@@ -45,11 +43,7 @@ pub enum MediaTypeError {
     BadVerbose(String),
 }
 
-const JSONLINES: [&str; 3] = [
-    "application/jsonlines",
-    "application/x-jsonlines",
-    "application/jsonl",
-];
+const JSONLINES: [&str; 3] = ["application/jsonlines", "application/x-jsonlines", "application/jsonl"];
 
 impl RequestFormat {
     /// The canonical `Content-Type` of this format.
@@ -86,10 +80,7 @@ impl ResponseKind {
 impl Default for ResponseFormat {
     /// Non-verbose JSON, what SageMaker answers when `Accept` is missing.
     fn default() -> Self {
-        Self {
-            kind: ResponseKind::Json,
-            verbose: false,
-        }
+        Self { kind: ResponseKind::Json, verbose: false }
     }
 }
 
@@ -116,11 +107,8 @@ impl ResponseFormat {
             None | Some("") => return Ok(Self::default()),
             Some(v) => v,
         };
-        let mut ranges: Vec<(f32, &str)> = value
-            .split(',')
-            .map(|range| (quality(range), range))
-            .filter(|(q, _)| *q > 0.0)
-            .collect();
+        let mut ranges: Vec<(f32, &str)> =
+            value.split(',').map(|range| (quality(range), range)).filter(|(q, _)| *q > 0.0).collect();
         ranges.sort_by(|a, b| b.0.total_cmp(&a.0)); // stable: ties keep their order
         for (_, range) in ranges {
             let (essence, params) = split_media_type(range);
@@ -129,10 +117,7 @@ impl ResponseFormat {
                 e if JSONLINES.contains(&e) => ResponseKind::JsonLines,
                 _ => continue,
             };
-            return Ok(Self {
-                kind,
-                verbose: verbose(params)?,
-            });
+            return Ok(Self { kind, verbose: verbose(params)? });
         }
         Err(MediaTypeError::UnsupportedAccept(value.to_string()))
     }
@@ -152,16 +137,11 @@ fn split_media_type(value: &str) -> (&str, impl Iterator<Item = (&str, &str)>) {
 /// The `q` parameter of a media range (1.0 when absent or unreadable).
 fn quality(range: &str) -> f32 {
     let (_, mut params) = split_media_type(range);
-    params
-        .find(|(k, _)| k.eq_ignore_ascii_case("q"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(1.0)
+    params.find(|(k, _)| k.eq_ignore_ascii_case("q")).and_then(|(_, v)| v.parse().ok()).unwrap_or(1.0)
 }
 
 /// The `verbose` parameter: `True`/`true`/`1` or `False`/`false`/`0`, absent = false.
-fn verbose<'a>(
-    mut params: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<bool, MediaTypeError> {
+fn verbose<'a>(mut params: impl Iterator<Item = (&'a str, &'a str)>) -> Result<bool, MediaTypeError> {
     match params.find(|(k, _)| k.eq_ignore_ascii_case("verbose")) {
         None => Ok(false),
         Some((_, v)) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
@@ -196,41 +176,14 @@ mod tests {
         let f = |v| ResponseFormat::from_accept(v);
         assert_eq!(f(None), Ok(ResponseFormat::new(Json, false)));
         assert_eq!(f(Some("*/*")), Ok(ResponseFormat::new(Json, false)));
-        assert_eq!(
-            f(Some("application/json; verbose=True")),
-            Ok(ResponseFormat::new(Json, true))
-        );
-        assert_eq!(
-            f(Some("application/json;verbose=true")),
-            Ok(ResponseFormat::new(Json, true))
-        );
-        assert_eq!(
-            f(Some("Application/JSON ; VERBOSE = \"True\"")),
-            Ok(ResponseFormat::new(Json, true))
-        );
-        assert_eq!(
-            f(Some("application/jsonlines; verbose=False")),
-            Ok(ResponseFormat::new(JsonLines, false))
-        );
-        assert_eq!(
-            f(Some("text/html, application/jsonlines")),
-            Ok(ResponseFormat::new(JsonLines, false))
-        );
-        assert_eq!(
-            f(Some("application/json;q=0.5, application/jsonlines")),
-            Ok(ResponseFormat::new(JsonLines, false))
-        );
-        assert!(matches!(
-            f(Some("text/csv")),
-            Err(MediaTypeError::UnsupportedAccept(_))
-        ));
-        assert!(matches!(
-            f(Some("application/json; verbose=maybe")),
-            Err(MediaTypeError::BadVerbose(_))
-        ));
-        assert_eq!(
-            ResponseFormat::new(Json, true).accept(),
-            "application/json; verbose=True"
-        );
+        assert_eq!(f(Some("application/json; verbose=True")), Ok(ResponseFormat::new(Json, true)));
+        assert_eq!(f(Some("application/json;verbose=true")), Ok(ResponseFormat::new(Json, true)));
+        assert_eq!(f(Some("Application/JSON ; VERBOSE = \"True\"")), Ok(ResponseFormat::new(Json, true)));
+        assert_eq!(f(Some("application/jsonlines; verbose=False")), Ok(ResponseFormat::new(JsonLines, false)));
+        assert_eq!(f(Some("text/html, application/jsonlines")), Ok(ResponseFormat::new(JsonLines, false)));
+        assert_eq!(f(Some("application/json;q=0.5, application/jsonlines")), Ok(ResponseFormat::new(JsonLines, false)));
+        assert!(matches!(f(Some("text/csv")), Err(MediaTypeError::UnsupportedAccept(_))));
+        assert!(matches!(f(Some("application/json; verbose=maybe")), Err(MediaTypeError::BadVerbose(_))));
+        assert_eq!(ResponseFormat::new(Json, true).accept(), "application/json; verbose=True");
     }
 }

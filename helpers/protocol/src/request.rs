@@ -21,14 +21,8 @@ pub fn decode_request(format: RequestFormat, body: &[u8]) -> Result<Vec<Pair<'_>
 }
 
 /// Like [`decode_request`], with owned entities.
-pub fn decode_request_owned(
-    format: RequestFormat,
-    body: &[u8],
-) -> Result<Vec<(String, IpAddr)>, RequestError> {
-    Ok(decode_request(format, body)?
-        .into_iter()
-        .map(|(e, ip)| (e.into_owned(), ip))
-        .collect())
+pub fn decode_request_owned(format: RequestFormat, body: &[u8]) -> Result<Vec<(String, IpAddr)>, RequestError> {
+    Ok(decode_request(format, body)?.into_iter().map(|(e, ip)| (e.into_owned(), ip)).collect())
 }
 
 /// Encodes pairs into one request body of `format` (no size limit: see [`crate::split_requests`]).
@@ -46,10 +40,7 @@ pub fn encode_request<S: AsRef<str>>(format: RequestFormat, rows: &[(S, IpAddr)]
 /// Parses the IP field: surrounding whitespace trimmed, IPv4 or IPv6.
 pub(crate) fn parse_ip(text: &str) -> Result<IpAddr, RequestErrorKind> {
     let text = text.trim();
-    text.parse().map_err(|_| RequestErrorKind::InvalidIp {
-        field: Field::Ip,
-        value: text.to_string(),
-    })
+    text.parse().map_err(|_| RequestErrorKind::InvalidIp { field: Field::Ip, value: text.to_string() })
 }
 
 /// Appends the textual form of `ip` (dotted quad without going through `fmt` for IPv4).
@@ -81,14 +72,7 @@ mod tests {
 
     #[test]
     fn ipv4_writer_matches_display() {
-        for ip in [
-            "0.0.0.0",
-            "1.20.255.100",
-            "255.255.255.255",
-            "10.0.9.99",
-            "::ffff:1.2.3.4",
-            "2001:db8::1",
-        ] {
+        for ip in ["0.0.0.0", "1.20.255.100", "255.255.255.255", "10.0.9.99", "::ffff:1.2.3.4", "2001:db8::1"] {
             let ip: IpAddr = ip.parse().unwrap();
             let mut out = Vec::new();
             write_ip(&mut out, ip);
@@ -103,17 +87,9 @@ mod tests {
             ("b,o\"b\n".into(), "2001:db8::2".parse().unwrap()),
             ("ü".into(), "255.0.0.1".parse().unwrap()),
         ];
-        for format in [
-            RequestFormat::Csv,
-            RequestFormat::Json,
-            RequestFormat::JsonLines,
-        ] {
+        for format in [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines] {
             let body = encode_request(format, &rows);
-            assert_eq!(
-                decode_request_owned(format, &body).unwrap(),
-                rows,
-                "{format:?}"
-            );
+            assert_eq!(decode_request_owned(format, &body).unwrap(), rows, "{format:?}");
         }
     }
 }

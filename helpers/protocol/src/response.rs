@@ -22,11 +22,7 @@ pub struct Prediction {
 impl Prediction {
     /// A non-verbose prediction.
     pub fn score(dot_product: f32) -> Self {
-        Self {
-            dot_product,
-            entity_embedding: None,
-            ip_embedding: None,
-        }
+        Self { dot_product, entity_embedding: None, ip_embedding: None }
     }
 }
 
@@ -72,10 +68,9 @@ pub fn write_response(format: ResponseFormat, predictions: &[Prediction], out: &
 fn write_prediction(out: &mut Vec<u8>, p: &Prediction, floats: &mut ryu::Buffer) {
     out.extend_from_slice(b"{\"dot_product\":");
     write_f32(out, p.dot_product, floats);
-    for (key, values) in [
-        (&b",\"entity_embedding\":["[..], &p.entity_embedding),
-        (b",\"ip_embedding\":[", &p.ip_embedding),
-    ] {
+    for (key, values) in
+        [(&b",\"entity_embedding\":["[..], &p.entity_embedding), (b",\"ip_embedding\":[", &p.ip_embedding)]
+    {
         if let Some(values) = values {
             out.extend_from_slice(key);
             for (i, v) in values.iter().enumerate() {
@@ -114,10 +109,7 @@ pub fn decode_response(kind: ResponseKind, body: &[u8]) -> Result<Vec<Prediction
             .enumerate()
             .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
             .map(|(i, line)| {
-                serde_json::from_slice(line).map_err(|e| ResponseError::Line {
-                    line: i + 1,
-                    message: e.to_string(),
-                })
+                serde_json::from_slice(line).map_err(|e| ResponseError::Line { line: i + 1, message: e.to_string() })
             })
             .collect(),
     }
@@ -131,15 +123,9 @@ mod tests {
     fn encodes_like_sagemaker() {
         let preds = [Prediction::score(1.25), Prediction::score(-0.5)];
         let json = ResponseFormat::new(ResponseKind::Json, false);
-        assert_eq!(
-            encode_response(json, &preds),
-            br#"{"predictions":[{"dot_product":1.25},{"dot_product":-0.5}]}"#
-        );
+        assert_eq!(encode_response(json, &preds), br#"{"predictions":[{"dot_product":1.25},{"dot_product":-0.5}]}"#);
         let lines = ResponseFormat::new(ResponseKind::JsonLines, false);
-        assert_eq!(
-            encode_response(lines, &preds),
-            b"{\"dot_product\":1.25}\n{\"dot_product\":-0.5}\n"
-        );
+        assert_eq!(encode_response(lines, &preds), b"{\"dot_product\":1.25}\n{\"dot_product\":-0.5}\n");
         let verbose = [Prediction {
             dot_product: 2.0,
             entity_embedding: Some(vec![0.5, 1.0]),
@@ -149,10 +135,7 @@ mod tests {
             encode_response(json, &verbose),
             br#"{"predictions":[{"dot_product":2.0,"entity_embedding":[0.5,1.0],"ip_embedding":[3.0,-1.5]}]}"#
         );
-        assert_eq!(
-            encode_response(json, &[Prediction::score(f32::NAN)]),
-            br#"{"predictions":[{"dot_product":null}]}"#
-        );
+        assert_eq!(encode_response(json, &[Prediction::score(f32::NAN)]), br#"{"predictions":[{"dot_product":null}]}"#);
     }
 
     #[test]
@@ -171,23 +154,15 @@ mod tests {
         }
         let serde = serde_json::to_vec(&serde_json::json!({ "predictions": preds })).unwrap();
         assert_eq!(decode_response(ResponseKind::Json, &serde).unwrap(), preds);
-        assert!(decode_response(
-            ResponseKind::Json,
-            br#"{"predictions":[{"dot_product":null}]}"#
-        )
-        .unwrap()[0]
+        assert!(decode_response(ResponseKind::Json, br#"{"predictions":[{"dot_product":null}]}"#).unwrap()[0]
             .dot_product
             .is_nan());
     }
 
     #[test]
     fn malformed_responses_are_errors() {
-        assert!(matches!(
-            decode_response(ResponseKind::Json, b"{}"),
-            Err(ResponseError::Json(_))
-        ));
-        let e = decode_response(ResponseKind::JsonLines, b"{\"dot_product\":1}\n{\"x\":1}\n")
-            .unwrap_err();
+        assert!(matches!(decode_response(ResponseKind::Json, b"{}"), Err(ResponseError::Json(_))));
+        let e = decode_response(ResponseKind::JsonLines, b"{\"dot_product\":1}\n{\"x\":1}\n").unwrap_err();
         assert!(matches!(e, ResponseError::Line { line: 2, .. }), "{e}");
     }
 }

@@ -36,27 +36,17 @@ pub fn split_requests<S: AsRef<str>>(
         if i > start {
             body.truncate(mark);
             writer.end(&mut body);
-            chunks.push(Chunk {
-                rows: start..i,
-                body: std::mem::replace(&mut body, writer.fresh(max_bytes)),
-            });
+            chunks.push(Chunk { rows: start..i, body: std::mem::replace(&mut body, writer.fresh(max_bytes)) });
             start = i;
             writer.row(&mut body, true, entity.as_ref(), *ip);
         }
         if body.len() + tail > max_bytes {
-            return Err(SplitError::RowTooLarge {
-                row: i,
-                bytes: body.len() + tail,
-                limit: max_bytes,
-            });
+            return Err(SplitError::RowTooLarge { row: i, bytes: body.len() + tail, limit: max_bytes });
         }
     }
     if start < rows.len() {
         writer.end(&mut body);
-        chunks.push(Chunk {
-            rows: start..rows.len(),
-            body,
-        });
+        chunks.push(Chunk { rows: start..rows.len(), body });
     }
     Ok(chunks)
 }
@@ -122,33 +112,20 @@ mod tests {
 
     fn rows(n: usize) -> Vec<(String, IpAddr)> {
         (0..n)
-            .map(|i| {
-                (
-                    format!("user{}", i % 97),
-                    IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]),
-                )
-            })
+            .map(|i| (format!("user{}", i % 97), IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8])))
             .collect()
     }
 
     #[test]
     fn chunks_fit_cover_and_decode() {
         let input = rows(5000);
-        for format in [
-            RequestFormat::Csv,
-            RequestFormat::Json,
-            RequestFormat::JsonLines,
-        ] {
+        for format in [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines] {
             for limit in [100, 1000, 4096, 1 << 20] {
                 let chunks = split_requests(format, &input, limit).unwrap();
                 let mut next = 0;
                 let mut decoded = Vec::new();
                 for c in &chunks {
-                    assert!(
-                        c.body.len() <= limit,
-                        "{format:?} {limit}: {} bytes",
-                        c.body.len()
-                    );
+                    assert!(c.body.len() <= limit, "{format:?} {limit}: {} bytes", c.body.len());
                     assert_eq!(c.rows.start, next);
                     next = c.rows.end;
                     let back = decode_request_owned(format, &c.body).unwrap();
@@ -166,23 +143,9 @@ mod tests {
 
     #[test]
     fn a_row_over_the_limit_is_an_error() {
-        let input = vec![
-            ("a".to_string(), IpAddr::from([1, 2, 3, 4])),
-            ("b".repeat(200), IpAddr::from([1, 2, 3, 4])),
-        ];
+        let input = vec![("a".to_string(), IpAddr::from([1, 2, 3, 4])), ("b".repeat(200), IpAddr::from([1, 2, 3, 4]))];
         let err = split_requests(RequestFormat::Csv, &input, 100).unwrap_err();
-        assert_eq!(
-            err,
-            SplitError::RowTooLarge {
-                row: 1,
-                bytes: 209,
-                limit: 100
-            }
-        );
-        assert!(
-            split_requests(RequestFormat::Csv, &Vec::<(String, IpAddr)>::new(), 100)
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(err, SplitError::RowTooLarge { row: 1, bytes: 209, limit: 100 });
+        assert!(split_requests(RequestFormat::Csv, &Vec::<(String, IpAddr)>::new(), 100).unwrap().is_empty());
     }
 }

@@ -7,7 +7,9 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use ipinsights_protocol::{decode_request, encode_response, Prediction, RequestFormat, ResponseFormat};
+use ipinsights_protocol::{
+    decode_request, encode_response, Prediction, RequestFormat, ResponseFormat, MAX_VERBOSE_FLOATS,
+};
 
 use crate::{ApiError, EndpointState, Scorer};
 
@@ -34,7 +36,12 @@ pub(crate) async fn invoke(
     })?;
     let format = RequestFormat::from_content_type(content_type)?;
     let accept = ResponseFormat::from_accept(header_str(headers, header::ACCEPT))?;
-    let body = read_body(headers, body, max_body).await?;
+    let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    let _budget = match declared {
+        Some(n) if n <= INLINE_BYTES => None,
+        _ => Some(state.body_permit(declared.unwrap_or(max_body).min(max_body)).await),
+    };
+    let body = read_body(declared, body, max_body).await?;
     let out = if body.len() <= INLINE_BYTES {
         catch_unwind(AssertUnwindSafe(|| score(scorer.as_ref(), format, accept, &body)))
             .map_err(|_| ApiError::internal("scoring panicked"))??
@@ -53,6 +60,15 @@ pub(crate) async fn invoke(
 /// Decodes, scores and encodes one request body.
 fn score(scorer: &dyn Scorer, format: RequestFormat, accept: ResponseFormat, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let pairs = decode_request(format, body)?;
+    let dim = scorer.vector_dim().max(1);
+    if accept.verbose && pairs.len() * 2 * dim > MAX_VERBOSE_FLOATS {
+        let most = MAX_VERBOSE_FLOATS / (2 * dim);
+        let message = format!(
+            "a verbose response for {} rows of {dim}-dim embeddings is too large: send at most {most} rows per verbose request",
+            pairs.len()
+        );
+        return Err(ApiError::validation(StatusCode::PAYLOAD_TOO_LARGE, message));
+    }
     let scores = scorer.score_pairs(&pairs);
     if scores.len() != pairs.len() {
         return Err(ApiError::internal(format!("model returned {} scores for {} pairs", scores.len(), pairs.len())));
@@ -78,14 +94,13 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 }
 
 /// Reads the body, refusing (413) anything over `limit` by `Content-Length` or by counting as it streams.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_body(declared: Option<usize>, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || {
         ApiError::validation(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("request body is larger than {limit} bytes, the invocation limit: split the input into smaller requests"),
         )
     };
-    let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > DRAIN_BYTES) {
         return Err(too_large());
     }

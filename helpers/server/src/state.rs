@@ -16,7 +16,12 @@ struct Inner {
     name: String,
     scorer: OnceLock<Arc<dyn Scorer>>,
     heavy: Arc<Semaphore>,
+    body_kib: Arc<Semaphore>,
 }
+
+/// KiB of request bodies that large requests may hold at once (16 maximal bodies); others wait
+/// before reading theirs, so many concurrent uploads cannot exhaust memory.
+const BODY_BUDGET_KIB: u32 = 16 * 6 * 1024;
 
 impl EndpointState {
     /// An endpoint named `name` serving `scorer` (ready at once).
@@ -35,6 +40,7 @@ impl EndpointState {
                 name: name.into(),
                 scorer: OnceLock::new(),
                 heavy: Arc::new(Semaphore::new(cores)),
+                body_kib: Arc::new(Semaphore::new(BODY_BUDGET_KIB as usize)),
             }),
         }
     }
@@ -52,6 +58,13 @@ impl EndpointState {
     /// The model, if loaded.
     pub fn scorer(&self) -> Option<&Arc<dyn Scorer>> {
         self.inner.scorer.get()
+    }
+
+    /// Waits until `bytes` of body (at most the whole budget) may be read and held.
+    pub(crate) async fn body_permit(&self, bytes: usize) -> OwnedSemaphorePermit {
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).min(BODY_BUDGET_KIB);
+        // The semaphore is never closed, so acquiring cannot fail.
+        self.inner.body_kib.clone().acquire_many_owned(kib).await.expect("semaphore is never closed")
     }
 
     /// Waits for one of the per-core permits that large requests hold while scoring.

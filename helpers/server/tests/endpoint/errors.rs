@@ -112,23 +112,33 @@ fn unknown_endpoints_and_routes_are_404() {
     assert_error(&get(&format!("{}/nope", server.url())), 404, "ValidationError", &["/nope"]);
 }
 
-/// Scores like a constant model but panics on the entity "boom".
+/// Scores like a constant model of `vector_dim` 4,096, but panics on the entity "boom".
 struct Panicky;
 
 impl Scorer for Panicky {
     fn vector_dim(&self) -> usize {
-        1
+        4096
     }
     fn score_pairs(&self, pairs: &[Pair<'_>]) -> Vec<f32> {
         assert!(pairs.iter().all(|(e, _)| e != "boom"), "boom");
         vec![1.0; pairs.len()]
     }
     fn entity_embedding(&self, _: &str) -> Vec<f32> {
-        vec![1.0]
+        vec![1.0; 4096]
     }
     fn ip_embedding(&self, _: IpAddr) -> Vec<f32> {
-        vec![1.0]
+        vec![1.0; 4096]
     }
+}
+
+#[test]
+fn verbose_responses_over_the_cap_are_413() {
+    let server = spawn_endpoint(&ServerConfig::localhost(0), EndpointState::ready(NAME, Arc::new(Panicky))).unwrap();
+    let url = format!("{}/invocations", server.url());
+    let verbose = Some("application/json; verbose=True");
+    let answer = post(&url, Some("text/csv"), verbose, &b"a,1.2.3.4\n".repeat(2049));
+    assert_error(&answer, 413, "ValidationError", &["2049 rows", "at most 2048 rows"]);
+    assert_eq!(post(&url, Some("text/csv"), verbose, b"a,1.2.3.4\n").status, 200);
 }
 
 #[test]

@@ -37,6 +37,17 @@ fn verbose_predictions_carry_embeddings() {
 }
 
 #[test]
+fn large_verbose_inputs_are_split_by_rows_too() {
+    let server = start();
+    let rows = rows(5000, 6);
+    let predictions =
+        EndpointClient::new(server.url()).predict_as(&rows, ResponseFormat::new(ResponseKind::Json, true)).unwrap();
+    let scores: Vec<f32> = predictions.iter().map(|p| p.dot_product).collect();
+    assert_eq!(scores, expected(&rows));
+    assert!(predictions.iter().all(|p| p.ip_embedding.as_ref().is_some_and(|e| e.len() == 16)));
+}
+
+#[test]
 fn no_rows_send_nothing_and_server_errors_surface() {
     let server = start();
     let client = EndpointClient::new(server.url());
