@@ -1,0 +1,302 @@
+//! Errors of the AWS backend: the seed's bucket messages verbatim, and SDK errors with their full context.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::path::PathBuf;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::RequestId;
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AwsError {
+    /// The bucket name is empty or not a bucket name (the seed's message, verbatim).
+    #[error("Hey! You either forgot to specify your S3 bucket or you gave your bucket an invalid name!")]
+    InvalidBucketName {
+        /// The name as given.
+        bucket: String,
+    },
+    /// HeadBucket answered 403 (the seed's message, verbatim).
+    #[error("Hey! You don't have permission to access the bucket, {bucket}.")]
+    BucketForbidden {
+        /// The bucket.
+        bucket: String,
+    },
+    /// HeadBucket answered 404 (the seed's message, verbatim).
+    #[error("Hey! Your bucket, {bucket}, doesn't exist!")]
+    BucketNotFound {
+        /// The bucket.
+        bucket: String,
+    },
+    /// HeadBucket answered 301: the bucket lives in another region than this session.
+    #[error(
+        "Hey! Your bucket, {bucket}, is in region {bucket_region}, but this session uses {region}. SageMaker \
+         needs the bucket in the region of the training job: set the region to {bucket_region} or use a bucket \
+         in {region}."
+    )]
+    BucketInOtherRegion {
+        /// The bucket.
+        bucket: String,
+        /// Its region (header `x-amz-bucket-region`), or `unknown`.
+        bucket_region: String,
+        /// The session's region.
+        region: String,
+    },
+    /// No region in the configuration, the environment, the profile or IMDS.
+    #[error(
+        "no AWS region configured: set AwsConfig.region, the AWS_REGION environment variable, or `region` in \
+         your AWS profile"
+    )]
+    NoRegion,
+    /// No SageMaker execution role anywhere.
+    #[error(
+        "no SageMaker execution role: pass a role ARN (AwsConfig.role_arn) or set SAGEMAKER_ROLE_ARN (or \
+         IPINSIGHTS_ROLE_ARN) to the ARN of an IAM role that SageMaker can assume, e.g. \
+         arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole"
+    )]
+    MissingRole,
+    /// A role that is not an IAM role ARN.
+    #[error("`{arn}` is not an IAM role ARN (expected arn:<partition>:iam::<account>:role/<name>)")]
+    InvalidRoleArn {
+        /// The value as given.
+        arn: String,
+    },
+    /// A region without a published image for the algorithm.
+    #[error("no {algorithm} image is published in region `{region}`; known regions: {known}")]
+    UnknownRegion {
+        /// The region as given.
+        region: String,
+        /// The algorithm.
+        algorithm: String,
+        /// Comma-separated list of the regions that have the image.
+        known: String,
+    },
+    /// An algorithm other than `ipinsights`.
+    #[error("unknown algorithm `{algorithm}`: this crate knows only `ipinsights`")]
+    UnknownAlgorithm {
+        /// The algorithm as given.
+        algorithm: String,
+    },
+    /// A malformed `s3://bucket/key` URI.
+    #[error("invalid S3 URI `{uri}`: {reason}")]
+    InvalidS3Uri {
+        /// The URI as given.
+        uri: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Any other invalid argument (names, counts, sizes), caught before any call.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Hyperparameters that SageMaker's IP Insights would reject.
+    #[error("invalid hyperparameters: {0}")]
+    HyperParameters(#[from] ipinsights_engine::HyperParameterError),
+    /// A local file could not be read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What we were doing (`read`, `create`, …).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The training job ended Failed or Stopped (the SDK's wording).
+    #[error("Error for Training job {job_name}: {status}. Reason: {reason}")]
+    TrainingJobFailed {
+        /// The job.
+        job_name: String,
+        /// Its final status.
+        status: String,
+        /// FailureReason, or `(No reason provided)`.
+        reason: String,
+    },
+    /// The endpoint ended in a status other than InService (the SDK's wording).
+    #[error("Error hosting endpoint {endpoint_name}: {status}. Reason: {reason}")]
+    EndpointFailed {
+        /// The endpoint.
+        endpoint_name: String,
+        /// Its final status.
+        status: String,
+        /// FailureReason, or `(No reason provided)`.
+        reason: String,
+    },
+    /// The endpoint does not exist (never created, or already deleted).
+    #[error("endpoint {endpoint_name} does not exist (never created, or already deleted): {source}")]
+    EndpointNotFound {
+        /// The endpoint.
+        endpoint_name: String,
+        /// The service's answer.
+        #[source]
+        source: Box<ServiceError>,
+    },
+    /// The model container answered an error (SageMaker Runtime `ModelError`), with the container's own message.
+    #[error(transparent)]
+    ModelError(Box<ModelFailure>),
+    /// An AWS call failed (service error, throttling after retries, network, credentials…).
+    #[error(transparent)]
+    Service(Box<ServiceError>),
+    /// A function of this crate was called from inside an async runtime.
+    #[error(
+        "ipinsights-aws functions are synchronous and build their own runtime: call them from synchronous code \
+         (or tokio::task::spawn_blocking), not from inside an async runtime"
+    )]
+    InsideAsyncRuntime,
+    /// The per-call Tokio runtime could not be built.
+    #[error("cannot start the Tokio runtime for the AWS call: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// A SageMaker Runtime `ModelError`: the container behind the endpoint answered an error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "endpoint {endpoint_name}: the model answered HTTP {}: {} ({message}; request id {}; logs {})",
+    opt(original_status_code),
+    opt(original_message),
+    opt(request_id),
+    opt(log_stream_arn)
+)]
+pub struct ModelFailure {
+    /// The endpoint.
+    pub endpoint_name: String,
+    /// SageMaker's message.
+    pub message: String,
+    /// The container's HTTP status.
+    pub original_status_code: Option<i32>,
+    /// The container's message.
+    pub original_message: Option<String>,
+    /// The CloudWatch log stream of the container.
+    pub log_stream_arn: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+/// A failed AWS call with everything the SDK knows about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceError {
+    /// The API operation, e.g. `CreateTrainingJob`.
+    pub operation: &'static str,
+    /// The service's error code, e.g. `ValidationException` (None for network or credential failures).
+    pub code: Option<String>,
+    /// The service's message.
+    pub message: Option<String>,
+    /// The request id (`x-amzn-requestid` / `x-amz-request-id`).
+    pub request_id: Option<String>,
+    /// The HTTP status, when a response arrived.
+    pub http_status: Option<u16>,
+    /// The SDK's full error chain (`DisplayErrorContext`).
+    pub detail: String,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: ", self.operation)?;
+        match (&self.code, self.http_status) {
+            (Some(code), _) => {
+                write!(f, "{code}: {}", self.message.as_deref().unwrap_or("(no message)"))?;
+            }
+            (None, Some(status)) => write!(f, "HTTP {status}: {}", self.detail)?,
+            (None, None) => return write!(f, "{}", self.detail),
+        }
+        match (self.http_status, &self.request_id) {
+            (Some(status), Some(id)) => write!(f, " (HTTP {status}, request id {id})"),
+            (Some(status), None) if self.code.is_some() => write!(f, " (HTTP {status})"),
+            (None, Some(id)) => write!(f, " (request id {id})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl StdError for ServiceError {}
+
+impl ServiceError {
+    /// Captures an SDK error of any service with its code, message, request id, HTTP status and chain.
+    pub(crate) fn from_sdk<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let (code, message) = match err {
+            SdkError::ServiceError(e) => (e.err().code().map(String::from), e.err().message().map(String::from)),
+            _ => (None, None),
+        };
+        ServiceError {
+            operation,
+            code,
+            message,
+            request_id: err.request_id().map(String::from),
+            http_status: status,
+            detail: DisplayErrorContext(err).to_string(),
+        }
+    }
+}
+
+impl AwsError {
+    /// Wraps any SDK error as [`AwsError::Service`].
+    pub(crate) fn sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+    {
+        AwsError::Service(Box::new(ServiceError::from_sdk(operation, &err)))
+    }
+
+    /// The service error code, if this is a failed AWS call.
+    pub fn service_code(&self) -> Option<&str> {
+        match self {
+            AwsError::Service(e) | AwsError::EndpointNotFound { source: e, .. } => e.code.as_deref(),
+            AwsError::ModelError(_) => Some("ModelError"),
+            _ => None,
+        }
+    }
+}
+
+/// Shows an optional value, or `?` when absent.
+fn opt<T: fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map_or_else(|| "?".to_string(), T::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(code: Option<&str>, status: Option<u16>, request_id: Option<&str>) -> ServiceError {
+        ServiceError {
+            operation: "CreateTrainingJob",
+            code: code.map(String::from),
+            message: Some("Rate exceeded".into()),
+            request_id: request_id.map(String::from),
+            http_status: status,
+            detail: "dispatch failure: connection refused".into(),
+        }
+    }
+
+    #[test]
+    fn service_errors_show_code_message_status_and_request_id() {
+        let e = service(Some("ThrottlingException"), Some(400), Some("abc-123"));
+        assert_eq!(
+            e.to_string(),
+            "CreateTrainingJob failed: ThrottlingException: Rate exceeded (HTTP 400, request id abc-123)"
+        );
+        let network = service(None, None, None);
+        assert_eq!(network.to_string(), "CreateTrainingJob failed: dispatch failure: connection refused");
+        let bare = service(None, Some(500), None);
+        assert_eq!(bare.to_string(), "CreateTrainingJob failed: HTTP 500: dispatch failure: connection refused");
+    }
+
+    #[test]
+    fn seed_messages_are_verbatim() {
+        let b = || "my-bucket".to_string();
+        assert_eq!(
+            AwsError::InvalidBucketName { bucket: b() }.to_string(),
+            "Hey! You either forgot to specify your S3 bucket or you gave your bucket an invalid name!"
+        );
+        assert_eq!(
+            AwsError::BucketForbidden { bucket: b() }.to_string(),
+            "Hey! You don't have permission to access the bucket, my-bucket."
+        );
+        assert_eq!(AwsError::BucketNotFound { bucket: b() }.to_string(), "Hey! Your bucket, my-bucket, doesn't exist!");
+    }
+}

@@ -1,0 +1,297 @@
+//! SageMaker hosting: deploy (CreateModel → CreateEndpointConfig → CreateEndpoint, then wait with the SDK's
+//! `-`/`!` progress), describe and delete endpoints.
+
+use std::time::Duration;
+
+use aws_sdk_sagemaker::types::{ContainerDefinition, ProductionVariant, ProductionVariantInstanceType};
+use aws_sdk_sagemaker::Client;
+
+use crate::config::check_role_arn;
+use crate::runtime::run;
+use crate::training::count;
+use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri, ServiceError};
+
+/// Everything `deploy` needs; the endpoint config takes the endpoint's name, as in the Python SDK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploySpec {
+    /// The SageMaker model to create.
+    pub model_name: String,
+    /// The endpoint (and endpoint config) to create.
+    pub endpoint_name: String,
+    /// The inference image (the training image, see [`crate::image_uri`]).
+    pub image: String,
+    /// The model artifact, `s3://…/model.tar.gz`.
+    pub model_data_url: String,
+    /// The execution role of the model.
+    pub role_arn: String,
+    /// The instance type, e.g. `ml.m4.xlarge`.
+    pub instance_type: String,
+    /// The number of instances.
+    pub instance_count: u32,
+}
+
+/// What DescribeEndpoint says about an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointInfo {
+    /// The endpoint.
+    pub endpoint_name: String,
+    /// Its ARN.
+    pub endpoint_arn: String,
+    /// Its endpoint config.
+    pub endpoint_config_name: String,
+    /// Its status: `Creating`, `InService`, `Failed`, …
+    pub status: String,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+}
+
+/// What `delete_endpoint` deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeletedEndpoint {
+    /// The endpoint.
+    pub endpoint_name: String,
+    /// Its endpoint config, when that was deleted too.
+    pub endpoint_config_name: Option<String>,
+    /// Its models, when they were deleted too (models already gone are left out).
+    pub model_names: Vec<String>,
+}
+
+/// Creates the model, the endpoint config (one `AllTraffic` variant of weight 1) and the endpoint, as the
+/// Python SDK's `deploy` does, then waits like [`wait_for_endpoint`].
+pub fn deploy(
+    cfg: &AwsConfig,
+    spec: &DeploySpec,
+    poll: Duration,
+    out: &mut dyn FnMut(&str),
+) -> Result<EndpointInfo, AwsError> {
+    check_spec(spec)?;
+    run(async {
+        let client = cfg.sagemaker().await?;
+        let container = ContainerDefinition::builder().image(&spec.image).model_data_url(&spec.model_data_url).build();
+        client
+            .create_model()
+            .model_name(&spec.model_name)
+            .primary_container(container)
+            .execution_role_arn(&spec.role_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("CreateModel", e))?;
+        let variant = ProductionVariant::builder()
+            .variant_name("AllTraffic")
+            .model_name(&spec.model_name)
+            .initial_instance_count(count(spec.instance_count)?)
+            .instance_type(ProductionVariantInstanceType::from(spec.instance_type.as_str()))
+            .initial_variant_weight(1.0)
+            .build();
+        client
+            .create_endpoint_config()
+            .endpoint_config_name(&spec.endpoint_name)
+            .production_variants(variant)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("CreateEndpointConfig", e))?;
+        client
+            .create_endpoint()
+            .endpoint_name(&spec.endpoint_name)
+            .endpoint_config_name(&spec.endpoint_name)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("CreateEndpoint", e))?;
+        wait(&client, &spec.endpoint_name, poll, out).await
+    })
+}
+
+/// Polls an endpoint every `poll` until it leaves Creating/Updating, writing the SDK's progress to `out`:
+/// `-` per poll while it is being created or updated, then `!` when InService (or `*` when Failed, `x`
+/// OutOfService, `o` Deleting) and a line break. Any final status but InService is
+/// [`AwsError::EndpointFailed`] with the FailureReason.
+pub fn wait_for_endpoint(
+    cfg: &AwsConfig,
+    endpoint_name: &str,
+    poll: Duration,
+    out: &mut dyn FnMut(&str),
+) -> Result<EndpointInfo, AwsError> {
+    run(async { wait(&cfg.sagemaker().await?, endpoint_name, poll, out).await })
+}
+
+/// Describes an endpoint; a missing one is [`AwsError::EndpointNotFound`].
+pub fn describe_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<EndpointInfo, AwsError> {
+    run(async { describe(&cfg.sagemaker().await?, endpoint_name).await })
+}
+
+/// Deletes an endpoint and, when `also_config_and_model`, its endpoint config and models (what
+/// `predictor.delete_endpoint()` + `delete_model()` do). A missing endpoint is [`AwsError::EndpointNotFound`].
+pub fn delete_endpoint(
+    cfg: &AwsConfig,
+    endpoint_name: &str,
+    also_config_and_model: bool,
+) -> Result<DeletedEndpoint, AwsError> {
+    run(async {
+        let client = cfg.sagemaker().await?;
+        let info = describe(&client, endpoint_name).await?;
+        let config = info.endpoint_config_name;
+        let mut deleted =
+            DeletedEndpoint { endpoint_name: endpoint_name.into(), endpoint_config_name: None, model_names: vec![] };
+        let models = if also_config_and_model { config_models(&client, &config).await? } else { None };
+        client
+            .delete_endpoint()
+            .endpoint_name(endpoint_name)
+            .send()
+            .await
+            .map_err(|e| not_found(endpoint_name, ServiceError::from_sdk("DeleteEndpoint", &e)))?;
+        let Some(models) = models else { return Ok(deleted) };
+        client
+            .delete_endpoint_config()
+            .endpoint_config_name(&config)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("DeleteEndpointConfig", e))?;
+        deleted.endpoint_config_name = Some(config);
+        for model in models {
+            match client.delete_model().model_name(&model).send().await {
+                Ok(_) => deleted.model_names.push(model),
+                Err(e) if is_not_found(&ServiceError::from_sdk("DeleteModel", &e)) => {}
+                Err(e) => return Err(AwsError::sdk("DeleteModel", e)),
+            }
+        }
+        Ok(deleted)
+    })
+}
+
+async fn wait(
+    client: &Client,
+    endpoint_name: &str,
+    poll: Duration,
+    out: &mut dyn FnMut(&str),
+) -> Result<EndpointInfo, AwsError> {
+    loop {
+        let info = describe(client, endpoint_name).await?;
+        out(symbol(&info.status));
+        if matches!(info.status.as_str(), "Creating" | "Updating" | "SystemUpdating" | "RollingBack") {
+            tokio::time::sleep(poll).await;
+            continue;
+        }
+        out("\n");
+        if info.status == "InService" {
+            return Ok(info);
+        }
+        return Err(AwsError::EndpointFailed {
+            endpoint_name: endpoint_name.into(),
+            status: info.status,
+            reason: info.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
+        });
+    }
+}
+
+/// The Python SDK's progress symbol for an endpoint status.
+fn symbol(status: &str) -> &'static str {
+    match status {
+        "OutOfService" => "x",
+        "Creating" | "Updating" | "SystemUpdating" => "-",
+        "InService" => "!",
+        "RollingBack" => "<",
+        "Deleting" => "o",
+        "Failed" => "*",
+        _ => "?",
+    }
+}
+
+async fn describe(client: &Client, endpoint_name: &str) -> Result<EndpointInfo, AwsError> {
+    let out = client
+        .describe_endpoint()
+        .endpoint_name(endpoint_name)
+        .send()
+        .await
+        .map_err(|e| not_found(endpoint_name, ServiceError::from_sdk("DescribeEndpoint", &e)))?;
+    Ok(EndpointInfo {
+        endpoint_name: out.endpoint_name().unwrap_or(endpoint_name).to_string(),
+        endpoint_arn: out.endpoint_arn().unwrap_or_default().to_string(),
+        endpoint_config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
+        status: out.endpoint_status().map_or("", |s| s.as_str()).to_string(),
+        failure_reason: out.failure_reason().map(String::from),
+    })
+}
+
+/// The models of an endpoint config, or `None` when the config is already gone.
+async fn config_models(client: &Client, config: &str) -> Result<Option<Vec<String>>, AwsError> {
+    match client.describe_endpoint_config().endpoint_config_name(config).send().await {
+        Ok(out) => {
+            Ok(Some(out.production_variants().iter().filter_map(|v| v.model_name().map(String::from)).collect()))
+        }
+        Err(e) if is_not_found(&ServiceError::from_sdk("DescribeEndpointConfig", &e)) => Ok(None),
+        Err(e) => Err(AwsError::sdk("DescribeEndpointConfig", e)),
+    }
+}
+
+/// SageMaker answers a missing resource with `ValidationException: Could not find …`.
+fn is_not_found(e: &ServiceError) -> bool {
+    e.code.as_deref() == Some("ValidationException")
+        && e.message.as_deref().is_some_and(|m| m.contains("Could not find"))
+}
+
+fn not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
+    if is_not_found(&e) {
+        AwsError::EndpointNotFound { endpoint_name: endpoint_name.into(), source: Box::new(e) }
+    } else {
+        AwsError::Service(Box::new(e))
+    }
+}
+
+fn check_spec(spec: &DeploySpec) -> Result<(), AwsError> {
+    validate_resource_name("model", &spec.model_name)?;
+    validate_resource_name("endpoint", &spec.endpoint_name)?;
+    if spec.image.trim().is_empty() {
+        return Err(AwsError::InvalidInput("the inference image is empty (see image_uri)".into()));
+    }
+    S3Uri::parse(&spec.model_data_url)?;
+    check_role_arn(&spec.role_arn)?;
+    if !spec.instance_type.starts_with("ml.") {
+        return Err(AwsError::InvalidInput(format!(
+            "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
+            spec.instance_type
+        )));
+    }
+    if spec.instance_count == 0 {
+        return Err(AwsError::InvalidInput("instance_count must be at least 1".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_match_the_sdk() {
+        let shown: String =
+            ["Creating", "Updating", "InService", "Failed", "OutOfService", "Deleting", "RollingBack", "New"]
+                .into_iter()
+                .map(symbol)
+                .collect();
+        assert_eq!(shown, "--!*xo<?");
+    }
+
+    #[test]
+    fn specs_are_checked_before_any_call() {
+        let spec = DeploySpec {
+            model_name: "ipinsights-model".into(),
+            endpoint_name: "ipinsights-endpoint".into(),
+            image: "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1".into(),
+            model_data_url: "s3://b/out/job/output/model.tar.gz".into(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            instance_type: "ml.m4.xlarge".into(),
+            instance_count: 1,
+        };
+        check_spec(&spec).unwrap();
+        let bad = [
+            DeploySpec { endpoint_name: "my_endpoint".into(), ..spec.clone() },
+            DeploySpec { model_data_url: "model.tar.gz".into(), ..spec.clone() },
+            DeploySpec { role_arn: "role".into(), ..spec.clone() },
+            DeploySpec { instance_count: 0, ..spec.clone() },
+            DeploySpec { instance_type: "t2.micro".into(), ..spec.clone() },
+        ];
+        for b in bad {
+            assert!(deploy(&AwsConfig::default(), &b, Duration::ZERO, &mut |_| {}).is_err(), "{b:?}");
+        }
+    }
+}

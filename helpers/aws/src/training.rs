@@ -1,0 +1,362 @@
+//! SageMaker training jobs: CreateTrainingJob as the Python SDK sends it, DescribeTrainingJob, and a waiter
+//! that prints the SDK's progress lines.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
+use aws_sdk_sagemaker::types::{
+    AlgorithmSpecification, Channel, DataSource, OutputDataConfig, ResourceConfig, S3DataDistribution, S3DataSource,
+    S3DataType, StoppingCondition, TrainingInputMode, TrainingInstanceType,
+};
+use aws_sdk_sagemaker::Client;
+use ipinsights_engine::HyperParameters;
+
+use crate::config::check_role_arn;
+use crate::runtime::run;
+use crate::transitions::TransitionPrinter;
+use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri};
+
+/// Everything CreateTrainingJob needs for the built-in IP Insights algorithm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainingJobSpec {
+    /// The job name (see [`crate::training_job_name`]).
+    pub job_name: String,
+    /// The algorithm image (see [`crate::image_uri`]).
+    pub image: String,
+    /// The execution role SageMaker assumes (see [`crate::execution_role`]).
+    pub role_arn: String,
+    /// The `train` channel: an `s3://` object or prefix of headerless `entity,ip` CSV.
+    pub train_s3_uri: String,
+    /// The optional `validation` channel, same format.
+    pub validation_s3_uri: Option<String>,
+    /// Where SageMaker writes `{job_name}/output/model.tar.gz`.
+    pub output_path: String,
+    /// The instance type, e.g. `ml.m4.xlarge`.
+    pub instance_type: String,
+    /// The number of instances.
+    pub instance_count: u32,
+    /// The ML storage volume per instance, in GB (the SDK's 30).
+    pub volume_gb: u32,
+    /// The stopping condition in seconds (the SDK's 86,400).
+    pub max_runtime_s: u32,
+    /// The hyperparameters as SageMaker's strings (checked with the engine's rules before any call).
+    pub hyperparameters: BTreeMap<String, String>,
+}
+
+impl TrainingJobSpec {
+    /// The workshop's job: 1 × ml.m4.xlarge, 30 GB, at most 24 h, no validation channel.
+    pub fn new(
+        job_name: &str,
+        image: &str,
+        role_arn: &str,
+        train_s3_uri: &str,
+        output_path: &str,
+        hyperparameters: BTreeMap<String, String>,
+    ) -> Self {
+        TrainingJobSpec {
+            job_name: job_name.into(),
+            image: image.into(),
+            role_arn: role_arn.into(),
+            train_s3_uri: train_s3_uri.into(),
+            validation_s3_uri: None,
+            output_path: output_path.into(),
+            instance_type: "ml.m4.xlarge".into(),
+            instance_count: 1,
+            volume_gb: 30,
+            max_runtime_s: 86_400,
+            hyperparameters,
+        }
+    }
+}
+
+/// A training job's `TrainingJobStatus`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Running.
+    InProgress,
+    /// Finished with a model.
+    Completed,
+    /// Finished without a model (see `failure_reason`).
+    Failed,
+    /// Being stopped.
+    Stopping,
+    /// Stopped by a user or the stopping condition.
+    Stopped,
+    /// A status this crate does not know.
+    Other(String),
+}
+
+impl JobStatus {
+    fn parse(s: &str) -> JobStatus {
+        match s {
+            "InProgress" => JobStatus::InProgress,
+            "Completed" => JobStatus::Completed,
+            "Failed" => JobStatus::Failed,
+            "Stopping" => JobStatus::Stopping,
+            "Stopped" => JobStatus::Stopped,
+            other => JobStatus::Other(other.into()),
+        }
+    }
+
+    /// The status as SageMaker spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            JobStatus::InProgress => "InProgress",
+            JobStatus::Completed => "Completed",
+            JobStatus::Failed => "Failed",
+            JobStatus::Stopping => "Stopping",
+            JobStatus::Stopped => "Stopped",
+            JobStatus::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of `SecondaryStatusTransitions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusTransition {
+    /// The secondary status, e.g. `Downloading`.
+    pub status: String,
+    /// Its message, e.g. `Downloading input data`.
+    pub message: String,
+    /// When it started (Unix seconds).
+    pub start_time: Option<i64>,
+}
+
+/// What DescribeTrainingJob says about a job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainingJobSummary {
+    /// The job.
+    pub job_name: String,
+    /// Its primary status.
+    pub status: JobStatus,
+    /// Its secondary status (`Starting`, `Downloading`, `Training`, …).
+    pub secondary_status: Option<String>,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+    /// Training time over all instances (per-instance seconds × instance count, as the SDK prints it).
+    pub training_seconds: Option<i64>,
+    /// Billable time over all instances (as the SDK prints it).
+    pub billable_seconds: Option<i64>,
+    /// The model artifact, `{output_path}/{job_name}/output/model.tar.gz`.
+    pub model_artifact: Option<String>,
+    /// The secondary status transitions so far.
+    pub transitions: Vec<StatusTransition>,
+    /// When the job last changed (Unix seconds).
+    pub last_modified: Option<i64>,
+}
+
+/// Starts a training job exactly as the SageMaker Python SDK's `Estimator.fit` does (File mode,
+/// FullyReplicated S3Prefix channels of `text/csv`); returns the job ARN. The spec, including the
+/// hyperparameters, is checked before any call.
+pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<String, AwsError> {
+    check_spec(spec)?;
+    run(async {
+        let client = cfg.sagemaker().await?;
+        let mut request = client
+            .create_training_job()
+            .training_job_name(&spec.job_name)
+            .algorithm_specification(
+                AlgorithmSpecification::builder()
+                    .training_image(&spec.image)
+                    .training_input_mode(TrainingInputMode::File)
+                    .build(),
+            )
+            .role_arn(&spec.role_arn)
+            .input_data_config(channel("train", &spec.train_s3_uri)?)
+            .output_data_config(OutputDataConfig::builder().s3_output_path(&spec.output_path).build())
+            .resource_config(
+                ResourceConfig::builder()
+                    .instance_type(TrainingInstanceType::from(spec.instance_type.as_str()))
+                    .instance_count(count(spec.instance_count)?)
+                    .volume_size_in_gb(count(spec.volume_gb)?)
+                    .build(),
+            )
+            .stopping_condition(StoppingCondition::builder().max_runtime_in_seconds(count(spec.max_runtime_s)?).build())
+            .set_hyper_parameters(Some(spec.hyperparameters.clone().into_iter().collect()));
+        if let Some(validation) = &spec.validation_s3_uri {
+            request = request.input_data_config(channel("validation", validation)?);
+        }
+        let out = request.send().await.map_err(|e| AwsError::sdk("CreateTrainingJob", e))?;
+        Ok(out.training_job_arn().unwrap_or_default().to_string())
+    })
+}
+
+/// Describes a training job (e.g. to attach to one started earlier).
+pub fn describe_training_job(cfg: &AwsConfig, job_name: &str) -> Result<TrainingJobSummary, AwsError> {
+    run(async { describe(&cfg.sagemaker().await?, job_name).await })
+}
+
+/// Polls a training job every `poll` until it ends, writing the SDK's progress to `out` (fragments to print
+/// as they come, without adding newlines): each new secondary status as `{UTC time} {Status} - {Message}`,
+/// a `.` per unchanged poll, and at the end `Training seconds: N` and `Billable seconds: N`.
+/// A Failed or Stopped job is [`AwsError::TrainingJobFailed`] with its FailureReason.
+pub fn wait_for_training_job(
+    cfg: &AwsConfig,
+    job_name: &str,
+    poll: Duration,
+    out: &mut dyn FnMut(&str),
+) -> Result<TrainingJobSummary, AwsError> {
+    run(async {
+        let client = cfg.sagemaker().await?;
+        let mut printer = TransitionPrinter::default();
+        loop {
+            let job = describe(&client, job_name).await?;
+            out(&printer.poll(&job));
+            if matches!(job.status, JobStatus::InProgress | JobStatus::Stopping) {
+                tokio::time::sleep(poll).await;
+                continue;
+            }
+            out(&printer.finish(&job));
+            return match job.status {
+                JobStatus::Completed => Ok(job),
+                _ => Err(AwsError::TrainingJobFailed {
+                    job_name: job.job_name,
+                    status: job.status.to_string(),
+                    reason: job.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
+                }),
+            };
+        }
+    })
+}
+
+async fn describe(client: &Client, job_name: &str) -> Result<TrainingJobSummary, AwsError> {
+    let out = client
+        .describe_training_job()
+        .training_job_name(job_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("DescribeTrainingJob", e))?;
+    Ok(summary(job_name, &out))
+}
+
+/// Plain data from a DescribeTrainingJob answer.
+fn summary(job_name: &str, out: &DescribeTrainingJobOutput) -> TrainingJobSummary {
+    let instances = i64::from(out.resource_config().map_or(1, |r| r.instance_count().unwrap_or(1)));
+    let transitions = out
+        .secondary_status_transitions()
+        .iter()
+        .map(|t| StatusTransition {
+            status: t.status().map_or("", |s| s.as_str()).to_string(),
+            message: t.status_message().unwrap_or_default().to_string(),
+            start_time: t.start_time().map(|d| d.secs()),
+        })
+        .collect();
+    TrainingJobSummary {
+        job_name: out.training_job_name().unwrap_or(job_name).to_string(),
+        status: JobStatus::parse(out.training_job_status().map_or("", |s| s.as_str())),
+        secondary_status: out.secondary_status().map(|s| s.as_str().to_string()),
+        failure_reason: out.failure_reason().map(String::from),
+        training_seconds: out.training_time_in_seconds().map(|s| i64::from(s) * instances),
+        billable_seconds: out.billable_time_in_seconds().map(|s| i64::from(s) * instances),
+        model_artifact: out.model_artifacts().and_then(|m| m.s3_model_artifacts()).map(String::from),
+        transitions,
+        last_modified: out.last_modified_time().map(|d| d.secs()),
+    }
+}
+
+/// Checks a spec before any call.
+fn check_spec(spec: &TrainingJobSpec) -> Result<(), AwsError> {
+    validate_resource_name("training job", &spec.job_name)?;
+    if spec.image.trim().is_empty() {
+        return Err(AwsError::InvalidInput("the training image is empty (see image_uri)".into()));
+    }
+    check_role_arn(&spec.role_arn)?;
+    S3Uri::parse(&spec.train_s3_uri)?;
+    if let Some(v) = &spec.validation_s3_uri {
+        S3Uri::parse(v)?;
+    }
+    S3Uri::parse(&spec.output_path)?;
+    if !spec.instance_type.starts_with("ml.") {
+        return Err(AwsError::InvalidInput(format!(
+            "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
+            spec.instance_type
+        )));
+    }
+    for (name, value) in
+        [("instance_count", spec.instance_count), ("volume_gb", spec.volume_gb), ("max_runtime_s", spec.max_runtime_s)]
+    {
+        if value == 0 {
+            return Err(AwsError::InvalidInput(format!("{name} must be at least 1")));
+        }
+    }
+    HyperParameters::from_map(&spec.hyperparameters)?;
+    Ok(())
+}
+
+/// A FullyReplicated S3Prefix channel of `text/csv`.
+fn channel(name: &str, s3_uri: &str) -> Result<Channel, AwsError> {
+    let source = S3DataSource::builder()
+        .s3_data_type(S3DataType::S3Prefix)
+        .s3_uri(s3_uri)
+        .s3_data_distribution_type(S3DataDistribution::FullyReplicated)
+        .build();
+    Ok(Channel::builder()
+        .channel_name(name)
+        .data_source(DataSource::builder().s3_data_source(source).build())
+        .content_type("text/csv")
+        .build())
+}
+
+/// A count for the API's `i32` fields.
+pub(crate) fn count(n: u32) -> Result<i32, AwsError> {
+    i32::try_from(n).map_err(|_| AwsError::InvalidInput(format!("{n} is too large")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> TrainingJobSpec {
+        let hp = [("num_entity_vectors", "20000"), ("vector_dim", "128"), ("epochs", "5")];
+        TrainingJobSpec::new(
+            "ipinsights-2019-12-16-23-39-04-000",
+            "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
+            "arn:aws:iam::123456789012:role/r",
+            "s3://b/ipinsights/train/cloudtrail_tuples.csv",
+            "s3://b/ipinsights/output",
+            hp.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        )
+    }
+
+    #[test]
+    fn specs_are_checked_before_any_call() {
+        check_spec(&spec()).unwrap();
+        type Breaker = fn(&mut TrainingJobSpec);
+        let cases: [(&str, Breaker); 7] = [
+            ("invalid hyperparameters", |s| {
+                s.hyperparameters.insert("vector_dim".into(), "3".into());
+            }),
+            ("invalid hyperparameters", |s| {
+                s.hyperparameters.insert("bogus".into(), "1".into());
+            }),
+            ("invalid training job name", |s| s.job_name = "bad_name".into()),
+            ("not an IAM role ARN", |s| s.role_arn = "MyRole".into()),
+            ("invalid S3 URI", |s| s.train_s3_uri = "/local/file.csv".into()),
+            ("not a SageMaker instance type", |s| s.instance_type = "m4.xlarge".into()),
+            ("instance_count must be at least 1", |s| s.instance_count = 0),
+        ];
+        for (expected, break_it) in cases {
+            let mut s = spec();
+            break_it(&mut s);
+            // No region, no credentials: the check must fail before any call.
+            let err = create_training_job(&AwsConfig::default(), &s).unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ["InProgress", "Completed", "Failed", "Stopping", "Stopped", "Weird"] {
+            assert_eq!(JobStatus::parse(s).to_string(), s);
+        }
+        assert_eq!(JobStatus::parse("Weird"), JobStatus::Other("Weird".into()));
+    }
+}

@@ -1,0 +1,124 @@
+//! The SageMaker Python SDK's progress output while waiting for a training job, as a pure state machine.
+
+use crate::names::format_utc;
+use crate::training::{JobStatus, StatusTransition, TrainingJobSummary};
+
+/// Turns successive DescribeTrainingJob snapshots into the SDK's output fragments (to print without a newline).
+#[derive(Debug, Default)]
+pub(crate) struct TransitionPrinter {
+    /// Transitions already printed.
+    seen: usize,
+    /// The message of the last transition printed.
+    last_message: Option<String>,
+    /// Whether any line was printed yet.
+    printed: bool,
+}
+
+impl TransitionPrinter {
+    /// The output for one poll: the new (or newly re-worded) transitions, one line each, as
+    /// `{UTC time} {Status} - {StatusMessage}`; or `.` when nothing changed.
+    pub(crate) fn poll(&mut self, job: &TrainingJobSummary) -> String {
+        let transitions = &job.transitions;
+        let Some(last) = transitions.last() else { return ".".into() };
+        if self.last_message.as_deref() == Some(last.message.as_str()) && transitions.len() == self.seen {
+            return ".".into();
+        }
+        // Same count but a new message: the current stage was re-worded, so print it again.
+        let start = if transitions.len() > self.seen { self.seen } else { transitions.len() - 1 };
+        let lines: Vec<String> = transitions[start..].iter().map(|t| line(t, job.last_modified)).collect();
+        let mut text = if self.printed { "\n".to_string() } else { String::new() };
+        text.push_str(&lines.join("\n"));
+        self.seen = transitions.len();
+        self.last_message = Some(last.message.clone());
+        self.printed = true;
+        text
+    }
+
+    /// The closing output: a line break, then for a completed job `Training seconds: N` and
+    /// `Billable seconds: N` (totals over all instances, as the SDK prints them) when SageMaker reports them.
+    pub(crate) fn finish(&self, job: &TrainingJobSummary) -> String {
+        let mut text = String::from("\n");
+        if job.status == JobStatus::Completed {
+            if let Some(s) = job.training_seconds {
+                text.push_str(&format!("Training seconds: {s}\n"));
+            }
+            if let Some(s) = job.billable_seconds {
+                text.push_str(&format!("Billable seconds: {s}\n"));
+            }
+        }
+        text
+    }
+}
+
+/// One transition line; the time is the transition's start (the job's last change when absent).
+fn line(t: &StatusTransition, fallback: Option<i64>) -> String {
+    let time = t.start_time.or(fallback).map_or_else(|| "????-??-?? ??:??:??".to_string(), format_utc);
+    format!("{time} {} - {}", t.status, t.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_576_539_544; // 2019-12-16 23:39:04
+
+    fn t(status: &str, message: &str, offset: i64) -> StatusTransition {
+        StatusTransition { status: status.into(), message: message.into(), start_time: Some(T0 + offset) }
+    }
+
+    fn job(status: JobStatus, transitions: Vec<StatusTransition>) -> TrainingJobSummary {
+        TrainingJobSummary {
+            job_name: "ipinsights-2019-12-16-23-39-04-000".into(),
+            status,
+            secondary_status: transitions.last().map(|t| t.status.clone()),
+            failure_reason: None,
+            training_seconds: Some(71),
+            billable_seconds: Some(71),
+            model_artifact: None,
+            transitions,
+            last_modified: Some(T0),
+        }
+    }
+
+    #[test]
+    fn prints_like_the_sdk_with_dots_between_changes() {
+        let starting = t("Starting", "Starting the training job", 0);
+        let launching = t("Starting", "Launching requested ML instances", 0);
+        let downloading = t("Downloading", "Downloading input data", 60);
+        let training = t("Training", "Training image download completed. Training in progress.", 90);
+        let uploading = t("Uploading", "Uploading generated training model", 150);
+        let completed = t("Completed", "Training job completed", 161);
+        let mut p = TransitionPrinter::default();
+        let mut out = String::new();
+        out += &p.poll(&job(JobStatus::InProgress, vec![]));
+        out += &p.poll(&job(JobStatus::InProgress, vec![starting.clone()]));
+        out += &p.poll(&job(JobStatus::InProgress, vec![starting.clone()]));
+        out += &p.poll(&job(JobStatus::InProgress, vec![launching.clone()]));
+        out += &p.poll(&job(JobStatus::InProgress, vec![launching.clone(), downloading.clone(), training.clone()]));
+        let done = job(JobStatus::Completed, vec![launching, downloading, training, uploading, completed]);
+        out += &p.poll(&done);
+        out += &p.finish(&done);
+        assert_eq!(
+            out,
+            ".2019-12-16 23:39:04 Starting - Starting the training job.\n\
+             2019-12-16 23:39:04 Starting - Launching requested ML instances\n\
+             2019-12-16 23:40:04 Downloading - Downloading input data\n\
+             2019-12-16 23:40:34 Training - Training image download completed. Training in progress.\n\
+             2019-12-16 23:41:34 Uploading - Uploading generated training model\n\
+             2019-12-16 23:41:45 Completed - Training job completed\n\
+             Training seconds: 71\n\
+             Billable seconds: 71\n"
+        );
+    }
+
+    #[test]
+    fn failed_jobs_and_missing_times() {
+        let mut failed = job(JobStatus::Failed, vec![StatusTransition { start_time: None, ..t("Failed", "boom", 0) }]);
+        failed.last_modified = None;
+        let mut p = TransitionPrinter::default();
+        assert_eq!(p.poll(&failed), "????-??-?? ??:??:?? Failed - boom");
+        assert_eq!(p.finish(&failed), "\n", "no seconds for a failed job");
+        failed.last_modified = Some(T0);
+        assert_eq!(TransitionPrinter::default().poll(&failed), "2019-12-16 23:39:04 Failed - boom");
+    }
+}
