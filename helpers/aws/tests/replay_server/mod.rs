@@ -1,0 +1,136 @@
+//! A scripted HTTP server on loopback: answers requests in order with canned responses and records them.
+//! It stands in for AWS where moto cannot (403, redirects, throttling, failed jobs, model errors).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use ipinsights_aws::AwsConfig;
+
+/// One canned answer.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Canned {
+    /// An answer with no headers but the request id.
+    pub fn new(status: u16, body: &str) -> Canned {
+        Canned { status, headers: vec![("x-amzn-requestid".into(), format!("req-{status}"))], body: body.into() }
+    }
+
+    /// A SageMaker (awsJson1.1) JSON answer.
+    pub fn json(status: u16, body: serde_json::Value) -> Canned {
+        Canned::new(status, &body.to_string()).header("content-type", "application/x-amz-json-1.1")
+    }
+
+    /// A SageMaker (awsJson1.1) error.
+    pub fn aws_error(code: &str, message: &str, request_id: &str) -> Canned {
+        let mut c = Canned::json(400, serde_json::json!({ "__type": code, "message": message }));
+        c.headers[0].1 = request_id.into();
+        c
+    }
+
+    /// This answer with one more header.
+    pub fn header(mut self, name: &str, value: &str) -> Canned {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A request as received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// The server; it stops serving when dropped (the thread ends with the process).
+pub struct Replay {
+    pub url: String,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl Replay {
+    /// Serves `script` in order; requests beyond it get a 599 so that tests fail loudly.
+    pub fn start(script: Vec<Canned>) -> Replay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&recorded);
+        thread::spawn(move || {
+            let mut script = script.into_iter();
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let answer = script.next().unwrap_or_else(|| Canned::new(599, "replay script exhausted"));
+                serve(stream, &answer, &log);
+            }
+        });
+        Replay { url, recorded }
+    }
+
+    /// Our configuration for this server: one attempt per call unless the test says otherwise.
+    pub fn cfg(&self) -> AwsConfig {
+        AwsConfig { max_attempts: Some(1), ..AwsConfig::local_emulator(&self.url) }
+    }
+
+    /// The requests received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+/// Reads one request, records it, writes the answer and closes the connection.
+fn serve(stream: TcpStream, answer: &Canned, log: &Mutex<Vec<Recorded>>) -> Option<()> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let len = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    log.lock().unwrap().push(Recorded { method: method.clone(), path, headers, body });
+    let mut out = format!("HTTP/1.1 {} Canned\r\nconnection: close\r\n", answer.status);
+    for (k, v) in &answer.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    // HEAD answers carry no body but may announce one.
+    let body_out = if method == "HEAD" { "" } else { answer.body.as_str() };
+    out.push_str(&format!("content-length: {}\r\n\r\n{body_out}", body_out.len()));
+    let mut stream = stream;
+    stream.write_all(out.as_bytes()).ok()?;
+    stream.flush().ok()
+}
