@@ -10,6 +10,8 @@
 //! `aws-config` chain (environment, profile files, SSO, `credential_process`, web identity, ECS, IMDS).
 //! Credentials are never printed, not even by `Debug`.
 
+#![warn(missing_docs)]
+
 mod bucket;
 mod config;
 mod error;
