@@ -1,8 +1,7 @@
 //! The HTTP routes of an endpoint.
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Path, Request, State};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -36,21 +35,17 @@ async fn ping(State(app): State<App>) -> StatusCode {
     }
 }
 
-async fn container_invocations(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
-    invoke(&app.endpoint, app.max_body, &headers, body).await.unwrap_or_else(IntoResponse::into_response)
+async fn container_invocations(State(app): State<App>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    invoke(&app.endpoint, app.max_body, &parts.headers, body).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn runtime_invocations(
-    State(app): State<App>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn runtime_invocations(State(app): State<App>, Path(name): Path<String>, request: Request) -> Response {
     if name != app.endpoint.name() {
         let message = format!("Endpoint {name} not found (this server serves endpoint {})", app.endpoint.name());
         return ApiError::validation(StatusCode::NOT_FOUND, message).into_response();
     }
-    container_invocations(State(app), headers, body).await
+    container_invocations(State(app), request).await
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {
