@@ -1,0 +1,34 @@
+//! The notebook facade of the IP Insights workshop: what the workshop's cells call.
+//!
+//! Names follow the SageMaker Python SDK (`Session`, `Estimator`, `TrainingInput`, `fit`, `deploy`, `Predictor`,
+//! `predict`, `delete_endpoint`). Every call is synchronous and builds what it needs, and every value a notebook
+//! keeps is plain data, because the evcxr kernel loads a fresh copy of this crate into each cell (no global state
+//! or async runtime survives between cells). Errors are one clear line.
+//!
+//! Scores are `dot_product` (higher = more normal) unless a name says `anomaly score` (= −dot_product).
+
+pub mod clock;
+pub mod error;
+pub mod estimator;
+pub mod images;
+pub mod local;
+pub mod plot;
+pub mod predictor;
+pub mod session;
+pub mod table;
+
+pub use error::{Result, WorkshopError};
+pub use estimator::{Estimator, TrainingInput, TrainingJob};
+pub use images::image_uri;
+pub use predictor::{Deserializer, Predictions, Predictor, Serializer};
+pub use session::{Backend, Session};
+pub use table::Table;
+
+/// Everything a notebook cell needs, in one `use`.
+pub mod prelude {
+    pub use crate::plot::{histogram_figure, overlaid_histograms, roc_figure, Figure, Marker, Series};
+    pub use crate::{image_uri, Backend, Deserializer, Estimator, Predictions, Predictor, Serializer, Session, Table, TrainingInput};
+    pub use ipinsights_engine as engine;
+    pub use ipinsights_security as security;
+    pub use plotters::style::{BLUE, RED};
+}

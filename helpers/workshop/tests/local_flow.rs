@@ -1,0 +1,59 @@
+//! The workshop's local flow through the facade, with the real `ipinsights` binary and real endpoint processes:
+//! bucket check, simulated CloudTrail → tuples → upload, fit, deploy, predict, delete (twice).
+
+use ipinsights_security::{read_cloudtrail, simulate_account, write_tuples_csv, SimConfig, TupleMode};
+use ipinsights_workshop::prelude::*;
+use std::net::IpAddr;
+
+#[test]
+fn fit_deploy_predict_delete_on_the_local_backend() {
+    let root = tempfile::tempdir().unwrap();
+    let session = Session { backend: Backend::Local, local_root: root.path().join("aws"), region: "us-east-1".into() };
+    let (bucket, prefix) = ("workshop-test-bucket", "ipinsights");
+    session.check_bucket(bucket, prefix).unwrap();
+
+    let config = SimConfig { events: 6_000, findings: 20, ..SimConfig::default() };
+    let account = simulate_account(&config, &root.path().join("account")).unwrap();
+    let extract = read_cloudtrail(&account.cloudtrail_dir, TupleMode::AllEvents).unwrap();
+    assert_eq!(extract.tuples.len(), account.expected_tuples);
+    let csv = root.path().join("cloudtrail_tuples.csv");
+    write_tuples_csv(&csv, &extract.tuples).unwrap();
+    let uri = session.upload_data(&csv, bucket, &format!("{prefix}/train/cloudtrail_tuples.csv")).unwrap();
+
+    let image = image_uri(&session.region, "ipinsights").unwrap();
+    let role = session.execution_role().unwrap();
+    let mut estimator = Estimator::new(&session, image, role, 1, "ml.m4.xlarge", format!("s3://{bucket}/{prefix}/output"));
+    estimator.set_hyperparameters([("num_entity_vectors", "200"), ("vector_dim", "16"), ("epochs", "3"), ("mini_batch_size", "500")]);
+    estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
+    let job = estimator.latest_training_job.clone().unwrap();
+    assert!(job.job_name.starts_with("ipinsights-"));
+    assert!(session.local_path(&job.model_data).unwrap().is_file(), "artifact at {}", job.model_data);
+
+    // A bad hyperparameter fails before any job starts.
+    let mut bad = estimator.clone();
+    bad.set_hyperparameters([("vector_dim", "2")]);
+    let err = bad.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string();
+    assert!(err.contains("vector_dim"), "{err}");
+
+    let predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
+    let pairs: Vec<(String, IpAddr)> = extract.tuples.iter().take(2_000).map(|t| (t.entity.clone(), t.ip)).collect();
+    let scored = predictor.predict(&pairs).unwrap();
+    assert_eq!(scored.len(), pairs.len());
+    let positive = scored.dot_products().iter().filter(|&&s| s > 0.0).count();
+    assert!(positive * 10 > pairs.len() * 8, "most training pairs score normal: {positive}/{}", pairs.len());
+    assert!(scored.head(3).to_html().contains("dot_product"));
+
+    let mut verbose = predictor.clone();
+    verbose.deserializer = Deserializer::JsonVerbose;
+    let with_embeddings = verbose.predict_csv(&format!("{},{}\n", pairs[0].0, pairs[0].1)).unwrap();
+    assert_eq!(with_embeddings.predictions[0].ip_embedding.as_ref().unwrap().len(), 16);
+    assert_eq!(with_embeddings.predictions[0].dot_product, scored.predictions[0].dot_product);
+
+    let attached = Predictor::attach(&session, &predictor.endpoint).unwrap();
+    assert_eq!(attached.predict(&pairs[..1]).unwrap().predictions[0].dot_product, scored.predictions[0].dot_product);
+
+    predictor.delete_endpoint().unwrap();
+    let again = predictor.delete_endpoint().unwrap_err().to_string();
+    assert!(again.contains("does not exist or was already deleted"), "{again}");
+    assert!(predictor.predict(&pairs[..1]).is_err(), "a deleted endpoint no longer answers");
+}
