@@ -79,7 +79,8 @@ pub enum ThresholdError {
 /// A chosen threshold with its confusion counts and rates (anomaly scores: alert when `score > threshold`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ThresholdChoice {
-    /// The rule it satisfies.
+    /// The rule it satisfies (JSON: flattened into `rule` and `target`).
+    #[serde(flatten)]
     pub rule: ThresholdRule,
     /// The anomaly-score threshold: alert when `−dot_product > threshold`.
     pub threshold: f64,

@@ -177,3 +177,13 @@ fn chosen_thresholds_realise_their_roc_point_on_random_scores() {
         }
     }
 }
+
+#[test]
+fn choice_json_is_flat() {
+    let c = case_a().choose(ThresholdRule::MinRecall(1.0)).unwrap();
+    let json = serde_json::to_value(c).unwrap();
+    assert_eq!(json["rule"], "min_recall");
+    assert_eq!(json["target"], 1.0);
+    assert_eq!(json["threshold"], 1.0);
+    assert_eq!(json["false_positives"], 2);
+}
