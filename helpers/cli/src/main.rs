@@ -30,6 +30,14 @@ enum Command {
     Bench(commands::bench::Args),
     /// Serve a model as an endpoint speaking SageMaker's inference protocol (127.0.0.1 by default).
     Serve(commands::serve::Args),
+    /// Extract `entity,ip` tuples from CloudTrail logs or GuardDuty findings.
+    Ingest(commands::ingest::Args),
+    /// Write a simulated AWS account: CloudTrail logs (S3 layout), GuardDuty findings and ground truth.
+    Simulate(commands::simulate::Args),
+    /// Choose alert thresholds (max false positive rate, min recall) from normal and anomalous pairs.
+    Threshold(commands::threshold::Args),
+    /// Score GuardDuty findings against a threshold: NDJSON alert/pass/skipped records on stdout.
+    Detect(commands::detect::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +49,10 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Ingest(args) => commands::ingest::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
+        Command::Threshold(args) => commands::threshold::run(args),
+        Command::Detect(args) => commands::detect::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

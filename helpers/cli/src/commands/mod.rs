@@ -1,8 +1,12 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod detect;
 pub mod evaluate;
 pub mod generate;
+pub mod ingest;
 pub mod predict;
 pub mod serve;
+pub mod simulate;
+pub mod threshold;
 pub mod train;

@@ -1,0 +1,126 @@
+//! `ipinsights threshold`: choose alert thresholds from normal and anomalous pairs (workshop step 5).
+
+use crate::commands::detect::ScorerArgs;
+use crate::output::read_reporting;
+use anyhow::Result;
+use ipinsights_detect::{random_ip_anomalies, ThresholdAnalysis, ThresholdRule};
+use ipinsights_engine::tuples::{ReadOptions, Tuple};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Arguments of `threshold`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    scorer: ScorerArgs,
+    /// Normal pairs (`entity,ip` CSV), e.g. the training tuples or held-out CloudTrail tuples.
+    #[arg(long)]
+    normal: PathBuf,
+    /// Anomalous pairs (`entity,ip` CSV); without it, anomalies are simulated: known principals from random IPv4 addresses.
+    #[arg(long)]
+    anomalous: Option<PathBuf>,
+    /// How many anomalies to simulate when --anomalous is not given.
+    #[arg(long, default_value_t = 10_000)]
+    random_anomalies: usize,
+    /// Seed of the simulated anomalies.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Rule: flag at most this share of normal events (repeatable; for costly analyst review).
+    #[arg(long = "max-fpr", value_name = "RATE")]
+    max_fpr: Vec<f64>,
+    /// Rule: catch at least this share of anomalies (repeatable; for cheap steps such as asking for MFA).
+    #[arg(long = "min-recall", value_name = "RECALL")]
+    min_recall: Vec<f64>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the ROC curve as CSV (anomaly-score thresholds, counts and rates).
+    #[arg(long)]
+    roc: Option<PathBuf>,
+}
+
+fn pairs(tuples: &[Tuple]) -> Vec<(String, IpAddr)> {
+    tuples.iter().map(|t| (t.entity.clone(), t.ip)).collect()
+}
+
+/// Runs `threshold`. Scores are anomaly scores (score = −dot_product); each rule prints its threshold.
+pub fn run(args: Args) -> Result<()> {
+    let scorer = args.scorer.scorer()?;
+    let options = ReadOptions { skip_invalid: false, labelled: false };
+    let normal = read_reporting(&args.normal, options)?.tuples;
+    let (anomalous, simulated) = match &args.anomalous {
+        Some(path) => (read_reporting(path, options)?.tuples, false),
+        None => (random_ip_anomalies(&normal, args.random_anomalies, args.seed), true),
+    };
+    let analysis = ThresholdAnalysis::from_dot_products(
+        &scorer.dot_products(&pairs(&normal))?,
+        &scorer.dot_products(&pairs(&anomalous))?,
+    )?;
+    let mut rules: Vec<ThresholdRule> = args.max_fpr.iter().map(|&x| ThresholdRule::MaxFalsePositiveRate(x)).collect();
+    rules.extend(args.min_recall.iter().map(|&y| ThresholdRule::MinRecall(y)));
+    if rules.is_empty() {
+        rules = vec![ThresholdRule::MaxFalsePositiveRate(0.01), ThresholdRule::MinRecall(0.95)];
+    }
+    let choices: Vec<_> = rules.iter().map(|&rule| (rule, analysis.choose(rule))).collect();
+    if let Some(path) = &args.roc {
+        crate::output::write_text(Some(path), &roc_csv(&analysis))?;
+    }
+    if args.json {
+        let choices: Vec<serde_json::Value> = choices
+            .iter()
+            .map(|(rule, choice)| match choice {
+                Ok(c) => serde_json::to_value(c).unwrap_or_default(),
+                Err(e) => serde_json::json!({ "rule": rule, "error": e.to_string() }),
+            })
+            .collect();
+        let report = serde_json::json!({
+            "score": "anomaly score = -dot_product; alert when score > threshold",
+            "normal": normal.len(),
+            "anomalous": anomalous.len(),
+            "simulated_anomalies": simulated,
+            "auc": analysis.auc(),
+            "choices": choices,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let source = if simulated { " (simulated: known principals from random IPv4 addresses)" } else { "" };
+        println!(
+            "{} normal and {} anomalous pairs{source}, scored with {}",
+            normal.len(),
+            anomalous.len(),
+            scorer.describe()
+        );
+        println!("AUC: {:.4}", analysis.auc());
+        for (_, choice) in &choices {
+            match choice {
+                Ok(c) => println!("{c}"),
+                Err(e) => println!("{e}"),
+            }
+        }
+    }
+    let failed = choices.iter().filter(|(_, c)| c.is_err()).count();
+    anyhow::ensure!(failed == 0, "{failed} of {} rules could not be met", choices.len());
+    Ok(())
+}
+
+/// `threshold,true_positives,false_positives,true_negatives,false_negatives,precision,recall,false_positive_rate`.
+fn roc_csv(analysis: &ThresholdAnalysis) -> String {
+    let mut out =
+        String::from("threshold,true_positives,false_positives,true_negatives,false_negatives,precision,recall,false_positive_rate\n");
+    for s in analysis.roc() {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            s.threshold,
+            s.true_positives,
+            s.false_positives,
+            s.true_negatives,
+            s.false_negatives,
+            s.precision,
+            s.recall,
+            s.false_positive_rate
+        );
+    }
+    out
+}
