@@ -9,6 +9,41 @@
 //! Where calls go and who signs them is an [`AwsConfig`]: everything left `None` comes from the standard
 //! `aws-config` chain (environment, profile files, SSO, `credential_process`, web identity, ECS, IMDS).
 //! Credentials are never printed, not even by `Debug`.
+//!
+//! ```no_run
+//! use std::time::{Duration, SystemTime};
+//! use ipinsights_aws::*;
+//!
+//! # fn main() -> Result<(), AwsError> {
+//! let cfg = AwsConfig::default(); // or AwsConfig::local_emulator("http://127.0.0.1:5000") for moto
+//! println!("{}", check_bucket(&cfg, "my-bucket", "ipinsights")?); // Training input/output will be stored in: …
+//! upload_file(&cfg, "cloudtrail_tuples.csv".as_ref(), "s3://my-bucket/ipinsights/train/", &mut |_, _| {})?;
+//! let job = training_job_name(SystemTime::now());
+//! let hp = [("num_entity_vectors", "20000"), ("vector_dim", "128")];
+//! let spec = TrainingJobSpec::new(
+//!     &job,
+//!     &image_uri(&resolve_region(&cfg)?, ALGORITHM)?,
+//!     &execution_role(&cfg)?,
+//!     "s3://my-bucket/ipinsights/train/cloudtrail_tuples.csv",
+//!     "s3://my-bucket/ipinsights/output",
+//!     hp.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+//! );
+//! create_training_job(&cfg, &spec)?;
+//! let done = wait_for_training_job(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
+//! let deploy_spec = DeploySpec {
+//!     model_name: job.clone(),
+//!     endpoint_name: job.clone(),
+//!     image: spec.image.clone(),
+//!     model_data_url: done.model_artifact.unwrap_or_default(),
+//!     role_arn: spec.role_arn.clone(),
+//!     instance_type: "ml.m4.xlarge".into(),
+//!     instance_count: 1,
+//! };
+//! deploy(&cfg, &deploy_spec, Duration::from_secs(30), &mut |s| print!("{s}"))?;
+//! let scores = invoke_endpoint(&cfg, &job, b"user-1,1.2.3.4\n".to_vec(), "text/csv", "application/json")?;
+//! delete_endpoint(&cfg, &job, true)?;
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
 
