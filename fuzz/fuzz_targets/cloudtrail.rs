@@ -1,0 +1,17 @@
+//! CloudTrail log parsing (plain or gzip): never panics, and every record is a tuple, a skip or a duplicate.
+#![no_main]
+
+use ipinsights_security::{CloudTrailReader, TupleMode};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, bytes)) = data.split_first() else { return };
+    let mode = if mode & 1 == 0 { TupleMode::AllEvents } else { TupleMode::UniquePairs };
+    let mut reader = CloudTrailReader::new(mode);
+    let ok = reader.add_reader(bytes, "fuzz").is_ok();
+    let x = reader.finish();
+    assert_eq!(x.records, x.tuples.len() + x.skipped.total() + x.duplicates);
+    assert_eq!(x.files, usize::from(ok));
+    assert!(x.unique_pairs <= x.records);
+    let _ = x.to_string();
+});

@@ -1,0 +1,18 @@
+//! GuardDuty findings in any shape (plain or gzip): never panics; every finding is counted once.
+#![no_main]
+
+use ipinsights_security::{FindingSkip, GuardDutyReader};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut reader = GuardDutyReader::new();
+    let ok = reader.add_reader(data, "fuzz").is_ok();
+    let x = reader.finish();
+    if !ok {
+        // A bad input adds nothing.
+        assert_eq!((x.files, x.findings, x.tuples.len(), x.skipped.total()), (0, 0, 0, 0));
+    }
+    assert_eq!(x.findings + x.skipped.get(FindingSkip::NotAFinding), x.findings_with_tuples + x.skipped.total());
+    assert!(x.tuples.len() >= x.findings_with_tuples);
+    let _ = x.to_string();
+});
