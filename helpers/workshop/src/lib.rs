@@ -8,6 +8,8 @@
 //! Scores are `dot_product` (higher = more normal) unless a name says `anomaly score` (= −dot_product).
 
 pub mod clock;
+pub mod data;
+pub mod detection;
 pub mod error;
 pub mod estimator;
 pub mod images;
@@ -28,6 +30,10 @@ pub use table::Table;
 pub mod prelude {
     pub use crate::plot::{histogram_figure, overlaid_histograms, roc_figure, Figure, Marker, Series};
     pub use crate::{image_uri, Backend, Deserializer, Estimator, Predictions, Predictor, Serializer, Session, Table, TrainingInput};
+    pub use crate::data::{pairs, split_by_time};
+    pub use crate::detection::detections_table;
+    pub use ipinsights_detect as detect;
+    pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};
     pub use ipinsights_engine as engine;
     pub use ipinsights_security as security;
     pub use plotters::style::{BLUE, RED};

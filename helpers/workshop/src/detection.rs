@@ -1,0 +1,37 @@
+//! Live detection from a notebook: the predictor as the detector's scorer, and detections as a table.
+
+use crate::predictor::Predictor;
+use crate::table::Table;
+use ipinsights_detect::{DetectError, Detection, Scorer, Verdict};
+use std::net::IpAddr;
+
+impl Scorer for Predictor {
+    fn dot_products(&self, pairs: &[(String, IpAddr)]) -> Result<Vec<f32>, DetectError> {
+        let predictions = self.predict(pairs).map_err(|e| DetectError::Score { scorer: self.describe(), source: Box::new(e) })?;
+        Ok(predictions.dot_products())
+    }
+
+    fn describe(&self) -> String {
+        format!("endpoint {}", self.endpoint)
+    }
+}
+
+/// The detections with verdict `keep` as a table: finding, principal, IP, scores and the explanation.
+pub fn detections_table(detections: &[Detection], keep: Verdict) -> Table {
+    let mut table = Table::new(["finding type", "severity", "principal", "ip", "score (−dot_product)", "threshold", "why"]);
+    let chosen: Vec<&Detection> = detections.iter().filter(|d| d.verdict == keep).collect();
+    for d in &chosen {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        table.push([
+            text(&d.finding_type),
+            d.severity.map(|s| s.to_string()).unwrap_or_default(),
+            text(&d.principal),
+            d.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            d.score.map(|s| format!("{s:.3}")).unwrap_or_default(),
+            format!("{:.3}", d.threshold),
+            d.explanation.as_ref().map(|e| e.summary.clone()).or_else(|| d.skip_reason.clone()).unwrap_or_default(),
+        ]);
+    }
+    table.note = Some(format!("{} of {} records", chosen.len(), detections.len()));
+    table
+}

@@ -1,0 +1,248 @@
+"""Writes notebooks/ip-insights-workshop.ipynb from the cell list below (run from the repository root).
+
+The notebook is the product; this script only keeps its JSON tidy and reviewable. Edit the cells here, run it,
+and commit both files.
+"""
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+md = new_markdown_cell
+
+
+def code(source, *tags):
+    cell = new_code_cell(source.strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+cells = [
+    md("""# Using IP Insights to score security findings
+
+Welcome to the IP Insights workshop, in Rust. In this notebook you will:
+
+1. set up storage for the training data and the model,
+2. train an **IP Insights** model on ⟨principal, IP address⟩ pairs taken from CloudTrail logs,
+3. deploy the model to an endpoint,
+4. score GuardDuty findings and compare them with normal activity,
+5. choose alert thresholds,
+6. wire up live detection of suspicious findings, and
+7. clean up.
+
+Every cell runs on the **local backend** by default: a faithful implementation of SageMaker's IP Insights
+algorithm, a local training job and a local endpoint speaking SageMaker's inference protocol, so no AWS account
+is needed. To run the same cells on Amazon S3 and SageMaker, load the helper crate with the `aws` feature (next
+cell) and set `IPINSIGHTS_BACKEND=aws` (see the README)."""),
+    code("""
+:dep ipinsights-workshop = { path = "../helpers/workshop" }
+"""),
+    code("""
+use ipinsights_workshop::prelude::*;
+use std::path::Path;
+println!("Welcome to the IP Insights workshop!");
+"""),
+    md("""## Setup
+
+Training input and output live in a bucket under a prefix. On the local backend a bucket is a folder on this
+machine, so the paths below look exactly like the S3 paths SageMaker would use. The check prints where the data
+will go, or tells you what is wrong with the bucket."""),
+    code("""
+let session = Session::new()?;
+let bucket = "ipinsights-workshop-bucket"; // <-- your S3 bucket when you switch to AWS
+let prefix = "secml/ipinsights";
+let execution_role = session.execution_role()?;
+session.check_bucket(bucket, prefix)?;
+""", "setup"),
+    md("""## Training data: ⟨principal, IP⟩ pairs from CloudTrail
+
+IP Insights learns which IP addresses each principal normally uses. Our training data comes from CloudTrail: every
+API call records who made it (`userIdentity.principalId`) and from where (`sourceIPAddress`). Assumed-role
+sessions (`AROA…:session`) count as their role, and calls made by AWS services (`ec2.amazonaws.com`,
+`AWS Internal`) are skipped, with a count of every skip.
+
+For this workshop we simulate an AWS account: a few dozen IAM users and roles working from their home, office
+and mobile networks for a week, written as real CloudTrail log files in S3's folder layout, plus the GuardDuty
+findings raised on that account. As in the IP Insights tutorial, we split the activity by time: the first 80 %
+trains the model, the last 20 % is held out as normal activity the model has never seen."""),
+    code("""
+let account = security::simulate_account(&security::SimConfig::default(), Path::new("../out/simulated-account"))?;
+println!("{account}");
+"""),
+    code("""
+let trail = security::read_cloudtrail(&account.cloudtrail_dir, security::TupleMode::AllEvents)?;
+println!("{trail}");
+let (train_tuples, held_out_tuples) = split_by_time(&trail.tuples, 0.8);
+println!("{} tuples to train on, {} held out", train_tuples.len(), held_out_tuples.len());
+let tuples_file = Path::new("../out/cloudtrail_tuples.csv");
+engine::tuples::write_tuples(tuples_file, &train_tuples)?;
+let train_uri = session.upload_data(tuples_file, bucket, &format!("{prefix}/train/cloudtrail_tuples.csv"))?;
+println!("Training data: {train_uri}");
+""", "training-data"),
+    md("""## Training
+
+First, the algorithm's container image for our region and the training channel: a CSV file of
+`principal,ip` rows, fully replicated to every training instance."""),
+    code("""
+let image = image_uri(&session.region, "ipinsights")?;
+let input = TrainingInput::new(train_uri.clone()).distribution("FullyReplicated").content_type("text/csv");
+println!("Image: {image}");
+"""),
+    md("""Now the estimator and the IP Insights hyperparameters:
+
+- **num_entity_vectors**: rows of the entity embedding table; principals are hashed into them (use about twice
+  the number of distinct principals);
+- **vector_dim**: size of the principal and IP embeddings;
+- **random_negative_sampling_rate**: random-IP negatives per observed pair, so the model learns what *unusual*
+  looks like;
+- **mini_batch_size**, **epochs**, **learning_rate**: the training schedule (Adam).
+
+Then `fit` runs the training job and streams its log."""),
+    code("""
+let mut ip_insights = Estimator::new(
+    &session,
+    image.clone(),
+    execution_role.clone(),
+    1,
+    "ml.m4.xlarge",
+    format!("s3://{bucket}/{prefix}/output"),
+);
+ip_insights.set_hyperparameters([
+    ("num_entity_vectors", "20000"),
+    ("random_negative_sampling_rate", "5"),
+    ("vector_dim", "128"),
+    ("mini_batch_size", "1000"),
+    ("epochs", "5"),
+    ("learning_rate", "0.01"),
+]);
+ip_insights.fit(&[("train", input.clone())])?;
+""", "fit"),
+    code("""
+println!("Training job name: {}", ip_insights.latest_training_job.as_ref().map(|j| j.job_name.as_str()).unwrap_or("none"));
+"""),
+    md("""## Deploy
+
+`deploy` creates an endpoint serving the model. Each `-` is a status check while it starts; `!` means it is in
+service."""),
+    code("""
+let mut predictor = ip_insights.deploy(1, "ml.m4.xlarge")?;
+println!("Endpoint name: {}", predictor.endpoint);
+""", "deploy"),
+    md("""## Inference
+
+We send CSV rows and ask for JSON answers, like the SDK's `csv_serializer` and `json_deserializer`."""),
+    code("""
+predictor.serializer = Serializer::Csv;
+predictor.deserializer = Deserializer::Json;
+"""),
+    md("""A sanity check: the pairs we trained on should look normal to the model. The score, `dot_product`, is a
+log-odds: the **higher, the more normal** the pair."""),
+    code("""
+let train_scores = predictor.predict(&pairs(&train_tuples))?;
+let train_dots = train_scores.dot_products();
+let positive = train_dots.iter().filter(|&&s| s > 0.0).count();
+println!("Training pairs scoring > 0: {:.1} % of {}", 100.0 * positive as f64 / train_dots.len() as f64, train_dots.len());
+train_scores.head(5)
+""", "train-scores"),
+    code("""
+histogram_figure(&train_dots, 10, "IP Insights Score Histogram (training pairs)", "IP Insights Score")
+""", "plot"),
+    md("""## Scoring GuardDuty findings
+
+GuardDuty findings about access keys name the principal and the remote IP address that used them. We turn each
+finding into the same ⟨principal, IP⟩ pairs (with the same principal rule as CloudTrail, so assumed-role findings
+match their role) and score them."""),
+    code("""
+let findings = security::read_guardduty(&account.findings_path)?;
+println!("{findings}");
+let finding_pairs: Vec<(String, std::net::IpAddr)> = findings.tuples.iter().map(|t| (t.entity.clone(), t.ip)).collect();
+let finding_dots = predictor.predict(&finding_pairs)?.dot_products();
+let train_mean = train_dots.iter().map(|&x| f64::from(x)).sum::<f64>() / train_dots.len() as f64;
+let finding_mean = finding_dots.iter().map(|&x| f64::from(x)).sum::<f64>() / finding_dots.len().max(1) as f64;
+println!("Mean dot_product: training {train_mean:.3}, GuardDuty {finding_mean:.3}");
+""", "guardduty-scores"),
+    code("""
+overlaid_histograms(
+    &[
+        Series { label: "GuardDuty", values: &finding_dots, color: RED },
+        Series { label: "Training", values: &train_dots, color: BLUE },
+    ],
+    10,
+    "IP Insights Score Histogram",
+    "IP Insights Score",
+    &[],
+)
+""", "plot"),
+    md("""## Choosing a threshold
+
+How low must a score be to raise an alert? That depends on what the alert costs:
+
+- an alert that sends an **analyst** to review the finding is expensive, so we want few false positives;
+- an alert that just asks the user for **MFA** is cheap, so we want to catch nearly every attack.
+
+We need scores of anomalous activity to compare with. Real attacks are rare, so we simulate them as the tutorial
+does: known principals paired with random IP addresses. Normal activity is the held-out 20 % of CloudTrail, which
+the model has not seen. From here on we use the **anomaly score = −dot_product** (higher = more anomalous); an
+event is flagged when its anomaly score is above the threshold."""),
+    code("""
+let held_out_dots = predictor.predict(&pairs(&held_out_tuples))?.dot_products();
+let simulated = detect::random_ip_anomalies(&held_out_tuples, held_out_tuples.len(), 7);
+let simulated_dots = predictor.predict(&pairs(&simulated))?.dot_products();
+let analysis = ThresholdAnalysis::from_dot_products(&held_out_dots, &simulated_dots)?;
+println!("AUC: {:.4}", analysis.auc());
+let analyst_review = analysis.choose(ThresholdRule::MaxFalsePositiveRate(0.01))?;
+let step_up_mfa = analysis.choose(ThresholdRule::MinRecall(0.99))?;
+println!("Analyst review: {analyst_review}");
+println!("Ask for MFA:    {step_up_mfa}");
+""", "thresholds"),
+    code("""
+let normal_scores: Vec<f32> = held_out_dots.iter().map(|s| -s).collect();
+let anomalous_scores: Vec<f32> = simulated_dots.iter().map(|s| -s).collect();
+overlaid_histograms(
+    &[
+        Series { label: "Simulated attacks", values: &anomalous_scores, color: RED },
+        Series { label: "Normal (held out)", values: &normal_scores, color: BLUE },
+    ],
+    30,
+    "Anomaly scores and the chosen thresholds",
+    "Anomaly score (−dot_product)",
+    &[
+        Marker { x: analyst_review.threshold, label: "analyst review" },
+        Marker { x: step_up_mfa.threshold, label: "ask for MFA" },
+    ],
+)
+""", "plot"),
+    code("""
+roc_figure(
+    analysis.roc(),
+    analysis.auc(),
+    &[("analyst review", analysis.at(analyst_review.threshold)), ("ask for MFA", analysis.at(step_up_mfa.threshold))],
+)
+""", "plot"),
+    md("""## Putting it together: live detection
+
+In production an EventBridge rule sends each GuardDuty finding to a function that extracts the principal and the
+remote IP, scores them on the endpoint, compares the score with the threshold and raises an alert. The same
+detector runs here over the simulated account's findings (and as an AWS Lambda handler, see the README). Each
+alert explains itself with the principal's most familiar networks."""),
+    code("""
+let detector = Detector::new(predictor.clone(), analyst_review.threshold)?.with_familiarity(Familiarity::from_tuples(&train_tuples));
+let findings_text = std::fs::read_to_string(&account.findings_path)?;
+let detections = detector.detect_str(&findings_text)?;
+let alerts = detections.iter().filter(|d| d.verdict == Verdict::Alert).count();
+println!("{} findings scored: {} alerts at threshold {:.3}", detections.len(), alerts, analyst_review.threshold);
+detections_table(&detections, Verdict::Alert)
+""", "detection"),
+    md("""## Cleanup
+
+Delete the endpoint when you are done, to avoid any recurring charges (on the local backend: to stop its
+server process)."""),
+    code("""
+predictor.delete_endpoint()?;
+""", "cleanup"),
+]
+
+nb = new_notebook(cells=cells)
+nb.metadata["kernelspec"] = {"display_name": "Rust", "language": "rust", "name": "rust"}
+nb.metadata["language_info"] = {"name": "Rust", "file_extension": ".rs", "mimetype": "text/rust", "codemirror_mode": "rust"}
+nbformat.write(nb, "notebooks/ip-insights-workshop.ipynb")
+print("wrote notebooks/ip-insights-workshop.ipynb")
