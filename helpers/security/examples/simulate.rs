@@ -13,20 +13,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(n) => n.parse()?,
         None => SimConfig::default().events,
     };
-    let config = SimConfig {
-        events,
-        ..SimConfig::default()
-    };
+    let config = SimConfig { events, ..SimConfig::default() };
 
     let start = Instant::now();
     let account = SimAccount::generate(&config)?;
     let generated = start.elapsed().as_secs_f64();
     let summary = account.write(&root)?;
     let total = start.elapsed().as_secs_f64();
-    println!(
-        "{summary}\nsimulated in {total:.3} s (generate {generated:.3} s, write {:.3} s)",
-        total - generated
-    );
+    println!("{summary}\nsimulated in {total:.3} s (generate {generated:.3} s, write {:.3} s)", total - generated);
 
     let start = Instant::now();
     let trail = read_cloudtrail(&summary.cloudtrail_dir, TupleMode::AllEvents)?;

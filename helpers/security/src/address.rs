@@ -52,9 +52,7 @@ fn is_dns_name(text: &str) -> bool {
     let labels: Vec<&str> = text.split('.').collect();
     let tld = labels.last().copied().unwrap_or("");
     labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels.iter().all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         && tld.len() >= 2
         && tld.bytes().all(|b| b.is_ascii_alphabetic())
 }
@@ -73,26 +71,11 @@ mod tests {
 
     #[test]
     fn sources() {
-        assert_eq!(
-            classify_source(Some("1.2.3.4")),
-            Ok("1.2.3.4".parse().unwrap())
-        );
-        assert_eq!(
-            classify_source(Some("::ffff:10.1.2.3")),
-            Ok("10.1.2.3".parse().unwrap())
-        );
-        assert_eq!(
-            classify_source(Some("2001:db8::1")),
-            Ok("2001:db8::1".parse().unwrap())
-        );
-        assert_eq!(
-            classify_source(Some("AWS Internal")),
-            Err(SkipReason::AwsInternal)
-        );
-        assert_eq!(
-            classify_source(Some("ec2.amazonaws.com")),
-            Err(SkipReason::ServiceName)
-        );
+        assert_eq!(classify_source(Some("1.2.3.4")), Ok("1.2.3.4".parse().unwrap()));
+        assert_eq!(classify_source(Some("::ffff:10.1.2.3")), Ok("10.1.2.3".parse().unwrap()));
+        assert_eq!(classify_source(Some("2001:db8::1")), Ok("2001:db8::1".parse().unwrap()));
+        assert_eq!(classify_source(Some("AWS Internal")), Err(SkipReason::AwsInternal));
+        assert_eq!(classify_source(Some("ec2.amazonaws.com")), Err(SkipReason::ServiceName));
         assert_eq!(classify_source(Some("1.2.3")), Err(SkipReason::NotAnIp));
         assert_eq!(classify_source(Some("999.1.1.1")), Err(SkipReason::NotAnIp));
         assert_eq!(classify_source(Some("")), Err(SkipReason::NoSourceIp));

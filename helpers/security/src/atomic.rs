@@ -16,10 +16,7 @@ pub fn write_atomic(
     durable: bool,
     fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> Result<()> {
-    let write_err = |source| SecurityError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let write_err = |source| SecurityError::Write { path: path.to_path_buf(), source };
     let tmp = temp_sibling(path);
     let result = (|| {
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
@@ -42,11 +39,7 @@ pub fn write_atomic(
 fn temp_sibling(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp_name = format!(
-        ".{}.tmp-{}-{n}",
-        name.as_deref().unwrap_or("out"),
-        std::process::id()
-    );
+    let tmp_name = format!(".{}.tmp-{}-{n}", name.as_deref().unwrap_or("out"), std::process::id());
     path.with_file_name(tmp_name)
 }
 

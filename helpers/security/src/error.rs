@@ -73,19 +73,10 @@ impl SecurityError {
     pub(crate) fn from_json(name: &str, what: &'static str, err: serde_json::Error) -> Self {
         if err.is_io() {
             let (line, column) = (err.line(), err.column());
-            SecurityError::Read {
-                name: name.to_string(),
-                line,
-                column,
-                source: std::io::Error::from(err),
-            }
+            SecurityError::Read { name: name.to_string(), line, column, source: std::io::Error::from(err) }
         } else {
             let what = if err.is_data() { what } else { "invalid JSON" };
-            SecurityError::Json {
-                name: name.to_string(),
-                what,
-                source: err,
-            }
+            SecurityError::Json { name: name.to_string(), what, source: err }
         }
     }
 }

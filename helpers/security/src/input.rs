@@ -26,10 +26,7 @@ pub fn decompressing_reader<'a, R: Read + 'a>(mut reader: R) -> io::Result<Box<d
     let is_gzip = got == 2 && head == GZIP_MAGIC;
     let whole = Cursor::new(head[..got].to_vec()).chain(reader);
     Ok(if is_gzip {
-        Box::new(BufReader::with_capacity(
-            BUF_SIZE,
-            MultiGzDecoder::new(whole),
-        ))
+        Box::new(BufReader::with_capacity(BUF_SIZE, MultiGzDecoder::new(whole)))
     } else {
         Box::new(BufReader::with_capacity(BUF_SIZE, whole))
     })
@@ -37,24 +34,15 @@ pub fn decompressing_reader<'a, R: Read + 'a>(mut reader: R) -> io::Result<Box<d
 
 /// Opens a file for reading, gunzipping it if it is gzip.
 pub fn open_file(path: &Path) -> Result<Box<dyn BufRead>> {
-    let open_err = |source| SecurityError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
+    let open_err = |source| SecurityError::Open { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(open_err)?;
     decompressing_reader(file).map_err(open_err)
 }
 
 /// Files under `root` (or `root` itself if it is a file), in sorted path order, split into those
 /// `accept` keeps and those it ignores. Symbolic links to files are followed; to directories, not.
-pub fn list_files(
-    root: &Path,
-    accept: impl Fn(&Path) -> bool,
-) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
-    let meta = fs::metadata(root).map_err(|source| SecurityError::Open {
-        path: root.to_path_buf(),
-        source,
-    })?;
+pub fn list_files(root: &Path, accept: impl Fn(&Path) -> bool) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let meta = fs::metadata(root).map_err(|source| SecurityError::Open { path: root.to_path_buf(), source })?;
     let (mut kept, mut ignored) = (Vec::new(), Vec::new());
     if meta.is_dir() {
         walk(root, &accept, &mut kept, &mut ignored)?;
@@ -70,10 +58,7 @@ fn walk(
     kept: &mut Vec<PathBuf>,
     ignored: &mut Vec<PathBuf>,
 ) -> Result<()> {
-    let open_err = |source| SecurityError::Open {
-        path: dir.to_path_buf(),
-        source,
-    };
+    let open_err = |source| SecurityError::Open { path: dir.to_path_buf(), source };
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir).map_err(open_err)? {
         let entry = entry.map_err(open_err)?;
@@ -102,10 +87,7 @@ mod tests {
 
     fn read_all(bytes: Vec<u8>) -> String {
         let mut s = String::new();
-        decompressing_reader(Cursor::new(bytes))
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
+        decompressing_reader(Cursor::new(bytes)).unwrap().read_to_string(&mut s).unwrap();
         s
     }
 

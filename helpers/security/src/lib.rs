@@ -19,13 +19,10 @@ mod tuples;
 
 pub use address::{classify_source, entity_of, normalize_ip, parse_ip};
 pub use atomic::write_atomic;
-pub use cloudtrail::{
-    read_cloudtrail, CloudTrailExtract, CloudTrailReader, CloudTrailTuple, TupleMode,
-};
+pub use cloudtrail::{read_cloudtrail, CloudTrailExtract, CloudTrailReader, CloudTrailTuple, TupleMode};
 pub use error::{Result, SecurityError};
 pub use guardduty::{
-    findings_in_value, read_guardduty, FindingHeader, FindingResult, FindingTuple,
-    GuardDutyExtract, GuardDutyReader,
+    findings_in_value, read_guardduty, FindingHeader, FindingResult, FindingTuple, GuardDutyExtract, GuardDutyReader,
 };
 pub use input::decompressing_reader;
 pub use simulate::{simulate_account, SimAccount, SimConfig, SimSummary};

@@ -78,9 +78,7 @@ pub struct SkipCounts<R: SkipReasonKind> {
 
 impl<R: SkipReasonKind> Default for SkipCounts<R> {
     fn default() -> Self {
-        SkipCounts {
-            counts: BTreeMap::new(),
-        }
+        SkipCounts { counts: BTreeMap::new() }
     }
 }
 
@@ -143,13 +141,7 @@ mod tests {
         for _ in 0..30 {
             c.add(SkipReason::AwsInternal);
         }
-        assert_eq!(
-            c.to_string(),
-            "skipped 120 records: 80 service name, 30 AWS Internal, 10 no principal"
-        );
-        assert_eq!(
-            SkipCounts::<FindingSkip>::default().to_string(),
-            "skipped 0 findings"
-        );
+        assert_eq!(c.to_string(), "skipped 120 records: 80 service name, 30 AWS Internal, 10 no principal");
+        assert_eq!(SkipCounts::<FindingSkip>::default().to_string(), "skipped 0 findings");
     }
 }

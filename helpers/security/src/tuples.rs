@@ -26,9 +26,7 @@ impl Tuple for (String, IpAddr) {
 
 /// Writes tuples as headerless `entity,ip` CSV rows to `out`.
 pub fn write_tuples<W: Write, T: Tuple>(out: W, tuples: &[T]) -> io::Result<()> {
-    let mut csv = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(out);
+    let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     for t in tuples {
         csv.write_record([t.entity(), &t.ip().to_string()])?;
     }
@@ -53,9 +51,6 @@ mod tests {
         ];
         let mut out = Vec::new();
         write_tuples(&mut out, &rows).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "AIDA1,1.2.3.4\nAROA2,2001:db8::1\n"
-        );
+        assert_eq!(String::from_utf8(out).unwrap(), "AIDA1,1.2.3.4\nAROA2,2001:db8::1\n");
     }
 }

@@ -14,9 +14,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::{
-    read_cloudtrail, write_tuples_csv, CloudTrailReader, SkipReason, TupleMode,
-};
+use ipinsights_security::{read_cloudtrail, write_tuples_csv, CloudTrailReader, SkipReason, TupleMode};
 
 const DATA: &str = "/work/shared/data/cloudtrail-invictus-ir";
 
@@ -43,29 +41,19 @@ fn exact_counts_on_real_files() {
     assert_eq!(x.skipped.get(SkipReason::AwsInternal), 170);
     assert_eq!(x.skipped.get(SkipReason::ServiceName), 183);
     assert_eq!(x.skipped.total(), 353);
-    assert_eq!(
-        x.skipped.to_string(),
-        "skipped 353 records: 183 service name, 170 AWS Internal"
-    );
+    assert_eq!(x.skipped.to_string(), "skipped 353 records: 183 service name, 170 AWS Internal");
     assert_eq!(x.records, x.tuples.len() + x.skipped.total());
     // First record with an IP (file 1145Z_7xgo…), with its eventTime kept.
     assert_eq!(x.tuples[0].entity, "AIDATFQR7NSC5U6Q3TMDR");
     assert_eq!(x.tuples[0].ip, "10.248.16.43".parse::<IpAddr>().unwrap());
-    assert!(x.tuples.iter().all(|t| t
-        .event_time
-        .as_deref()
-        .is_some_and(|s| s.starts_with("2023-07-10T"))));
+    assert!(x.tuples.iter().all(|t| t.event_time.as_deref().is_some_and(|s| s.starts_with("2023-07-10T"))));
 }
 
 #[test]
 fn unique_pairs_in_first_seen_order() {
     let Some(dir) = data() else { return };
     let x = read_cloudtrail(&dir, TupleMode::UniquePairs).unwrap();
-    let got: Vec<String> = x
-        .tuples
-        .iter()
-        .map(|t| format!("{},{}", t.entity, t.ip))
-        .collect();
+    let got: Vec<String> = x.tuples.iter().map(|t| format!("{},{}", t.entity, t.ip)).collect();
     // From the python one-off (first occurrence of each pair in sorted file order).
     let want = [
         "AIDATFQR7NSC5U6Q3TMDR,10.248.16.43",
@@ -94,30 +82,19 @@ fn gzip_tree_and_streams_match_plain_files() {
     let Some(dir) = data() else { return };
     let plain = read_cloudtrail(&dir, TupleMode::AllEvents).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let day = tmp
-        .path()
-        .join("AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10");
-    let digest = tmp
-        .path()
-        .join("AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10");
+    let day = tmp.path().join("AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10");
+    let digest = tmp.path().join("AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10");
     fs::create_dir_all(&day).unwrap();
     fs::create_dir_all(&digest).unwrap();
     fs::write(digest.join("digest.json.gz"), b"not a log").unwrap();
-    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut names: Vec<PathBuf> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     names.retain(|p| p.extension().is_some_and(|e| e == "json"));
     names.sort();
     for (i, src) in names.iter().enumerate() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&fs::read(src).unwrap()).unwrap();
         let name = src.file_name().unwrap().to_string_lossy();
-        let target = if i == 3 {
-            name.to_string()
-        } else {
-            format!("{name}.gz")
-        };
+        let target = if i == 3 { name.to_string() } else { format!("{name}.gz") };
         fs::write(day.join(target), gz.finish().unwrap()).unwrap();
     }
     let gz = read_cloudtrail(tmp.path(), TupleMode::AllEvents).unwrap();
@@ -127,9 +104,7 @@ fn gzip_tree_and_streams_match_plain_files() {
 
     let mut streams = CloudTrailReader::new(TupleMode::AllEvents);
     for src in &names {
-        streams
-            .add_reader(fs::File::open(src).unwrap(), &src.display().to_string())
-            .unwrap();
+        streams.add_reader(fs::File::open(src).unwrap(), &src.display().to_string()).unwrap();
     }
     assert_eq!(streams.finish().tuples, plain.tuples);
 }
@@ -143,19 +118,10 @@ fn tuple_csv_is_headerless_and_atomic() {
     assert_eq!(write_tuples_csv(&out, &x.tuples).unwrap(), 14);
     let text = fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 14);
-    assert_eq!(
-        text.lines().next(),
-        Some("AIDATFQR7NSC5U6Q3TMDR,10.248.16.43")
-    );
-    assert_eq!(
-        fs::read_dir(tmp.path()).unwrap().count(),
-        1,
-        "no temp file left behind"
-    );
-    assert!(
-        write_tuples_csv(Path::new("/nonexistent/dir/t.csv"), &x.tuples)
-            .unwrap_err()
-            .to_string()
-            .contains("/nonexistent/dir/t.csv")
-    );
+    assert_eq!(text.lines().next(), Some("AIDATFQR7NSC5U6Q3TMDR,10.248.16.43"));
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "no temp file left behind");
+    assert!(write_tuples_csv(Path::new("/nonexistent/dir/t.csv"), &x.tuples)
+        .unwrap_err()
+        .to_string()
+        .contains("/nonexistent/dir/t.csv"));
 }

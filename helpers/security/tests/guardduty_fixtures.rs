@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use ipinsights_security::{read_guardduty, FindingSkip, GuardDutyReader};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -23,20 +21,9 @@ fn pairs(x: &ipinsights_security::GuardDutyExtract) -> Vec<(&str, IpAddr)> {
 #[test]
 fn eventbridge_event_keeps_finding_context() {
     let x = read_guardduty(&fixture("eventbridge_event.json")).unwrap();
-    assert_eq!(
-        (
-            x.files,
-            x.findings,
-            x.findings_with_tuples,
-            x.skipped.total()
-        ),
-        (1, 1, 1, 0)
-    );
+    assert_eq!((x.files, x.findings, x.findings_with_tuples, x.skipped.total()), (1, 1, 1, 0));
     let t = &x.tuples[0];
-    assert_eq!(
-        (t.entity.as_str(), t.ip),
-        ("AIDACKCEVSQ6C2EXAMPLE", ip("198.51.100.23"))
-    );
+    assert_eq!((t.entity.as_str(), t.ip), ("AIDACKCEVSQ6C2EXAMPLE", ip("198.51.100.23")));
     assert_eq!(t.finding_id, "16afba5c5c43e07c9e3e5e2e544e95df");
     assert_eq!(t.finding_type, "Recon:IAMUser/MaliciousIPCaller");
     assert_eq!(t.severity, Some(5.0));
@@ -63,39 +50,25 @@ fn get_findings_output_in_pascal_case() {
     assert_eq!(x.skipped.get(FindingSkip::NoAccessKeyDetails), 1);
     let t = &x.tuples[0];
     // The assumed-role session maps to its role, as in CloudTrail.
-    assert_eq!(
-        (t.entity.as_str(), t.ip),
-        ("AROA3XFRBF535PLBIFPI4", ip("203.0.113.77"))
-    );
+    assert_eq!((t.entity.as_str(), t.ip), ("AROA3XFRBF535PLBIFPI4", ip("203.0.113.77")));
     assert_eq!(t.principal_id, "AROA3XFRBF535PLBIFPI4:i-0123456789abcdef0");
-    assert_eq!(
-        t.finding_type,
-        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
-    );
+    assert_eq!(t.finding_type, "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS");
     assert_eq!(t.severity, Some(8.0));
     assert_eq!(t.updated_at.as_deref(), Some("2024-03-06T08:30:00.000Z"));
     assert_eq!(t.region.as_deref(), Some("us-west-2"));
     assert_eq!(t.user_type.as_deref(), Some("AssumedRole"));
-    assert_eq!(
-        t.organization.as_ref().and_then(|o| o.asn_org.as_deref()),
-        Some("OVH")
-    );
+    assert_eq!(t.organization.as_ref().and_then(|o| o.asn_org.as_deref()), Some("OVH"));
     assert_eq!(t.country.as_deref(), Some("France"));
 }
 
 #[test]
 fn bare_finding_with_ipv6_and_lenient_numbers() {
     let x = read_guardduty(&fixture("finding.json")).unwrap();
-    assert_eq!(
-        pairs(&x),
-        vec![("AIDAJQABLZS4A3QDU576Q", ip("2001:db8:85a3::8a2e:370:7334"))]
-    );
+    assert_eq!(pairs(&x), vec![("AIDAJQABLZS4A3QDU576Q", ip("2001:db8:85a3::8a2e:370:7334"))]);
     let t = &x.tuples[0];
     assert_eq!(t.severity, Some(5.0)); // written as the string "5.0"
-    assert_eq!(
-        t.organization.as_ref().and_then(|o| o.asn.as_deref()),
-        Some("60729")
-    ); // written as a number
+    assert_eq!(t.organization.as_ref().and_then(|o| o.asn.as_deref()), Some("60729"));
+    // written as a number
 }
 
 #[test]
@@ -110,13 +83,7 @@ fn array_with_port_probe_details_and_network_connection() {
         ]
     );
     assert_eq!(x.tuples[0].action_type, "PORT_PROBE");
-    assert_eq!(
-        x.tuples[1]
-            .organization
-            .as_ref()
-            .and_then(|o| o.asn.as_deref()),
-        Some("4134")
-    );
+    assert_eq!(x.tuples[1].organization.as_ref().and_then(|o| o.asn.as_deref()), Some("4134"));
     assert_eq!(x.tuples[2].action_type, "NETWORK_CONNECTION");
     assert_eq!(x.tuples[2].access_key_id, None);
     assert_eq!((x.findings, x.findings_with_tuples), (3, 2));
@@ -126,17 +93,11 @@ fn array_with_port_probe_details_and_network_connection() {
 #[test]
 fn ndjson_counts_every_skip_reason() {
     let x = read_guardduty(&fixture("findings.jsonl")).unwrap();
-    assert_eq!(
-        pairs(&x),
-        vec![("AROAEVENTROLE00000001", ip("203.0.113.9"))]
-    );
+    assert_eq!(pairs(&x), vec![("AROAEVENTROLE00000001", ip("203.0.113.9"))]);
     assert_eq!((x.findings, x.findings_with_tuples), (4, 1));
-    for reason in [
-        FindingSkip::NotAFinding,
-        FindingSkip::NoRemoteIp,
-        FindingSkip::UnsupportedAction,
-        FindingSkip::InvalidIp,
-    ] {
+    for reason in
+        [FindingSkip::NotAFinding, FindingSkip::NoRemoteIp, FindingSkip::UnsupportedAction, FindingSkip::InvalidIp]
+    {
         assert_eq!(x.skipped.get(reason), 1, "{reason:?}");
     }
     assert_eq!(
@@ -166,10 +127,7 @@ fn directory_reads_all_shapes_in_name_order() {
     );
     // Invariant between findings, tuples and skips.
     let not_findings = x.skipped.get(FindingSkip::NotAFinding);
-    assert_eq!(
-        x.findings + not_findings,
-        x.findings_with_tuples + x.skipped.total()
-    );
+    assert_eq!(x.findings + not_findings, x.findings_with_tuples + x.skipped.total());
 }
 
 #[test]
@@ -178,8 +136,6 @@ fn gzip_stream_without_gz_name() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&plain).unwrap();
     let mut reader = GuardDutyReader::new();
-    reader
-        .add_reader(gz.finish().unwrap().as_slice(), "stdin")
-        .unwrap();
+    reader.add_reader(gz.finish().unwrap().as_slice(), "stdin").unwrap();
     assert_eq!(reader.finish().tuples.len(), 3);
 }

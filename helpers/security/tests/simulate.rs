@@ -6,17 +6,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipinsights_security::simulate::{FindingLabel, PrincipalKind, SimAccount};
-use ipinsights_security::{
-    read_cloudtrail, read_guardduty, FindingSkip, SimConfig, SkipReason, TupleMode,
-};
+use ipinsights_security::{read_cloudtrail, read_guardduty, FindingSkip, SimConfig, SkipReason, TupleMode};
 use serde_json::Value;
 
 fn small() -> SimConfig {
-    SimConfig {
-        events: 6000,
-        days: 2,
-        ..SimConfig::default()
-    }
+    SimConfig { events: 6000, days: 2, ..SimConfig::default() }
 }
 
 fn files_under(root: &Path) -> Vec<PathBuf> {
@@ -60,53 +54,28 @@ fn cloudtrail_round_trip() {
     // The noise is there in roughly the configured shares, under the right reasons.
     let share = |r| x.skipped.get(r) as f64 / cfg.events as f64;
     let service = cfg.service_fraction + cfg.invoked_by_service_fraction;
-    assert!(
-        (share(SkipReason::ServiceName) - service).abs() < 0.02,
-        "{}",
-        x.skipped
-    );
-    assert!(
-        (share(SkipReason::AwsInternal) - cfg.aws_internal_fraction).abs() < 0.015,
-        "{}",
-        x.skipped
-    );
+    assert!((share(SkipReason::ServiceName) - service).abs() < 0.02, "{}", x.skipped);
+    assert!((share(SkipReason::AwsInternal) - cfg.aws_internal_fraction).abs() < 0.015, "{}", x.skipped);
     assert!(x.skipped.get(SkipReason::NoPrincipal) > 0, "{}", x.skipped);
-    assert!(
-        summary.ipv6_tuples > 0
-            && summary.ipv6_tuples == x.tuples.iter().filter(|t| t.ip.is_ipv6()).count()
-    );
+    assert!(summary.ipv6_tuples > 0 && summary.ipv6_tuples == x.tuples.iter().filter(|t| t.ip.is_ipv6()).count());
 
     // Unique-pair mode agrees with the summary too.
     let u = read_cloudtrail(&summary.cloudtrail_dir, TupleMode::UniquePairs).unwrap();
     assert_eq!(u.tuples.len(), summary.expected_unique_pairs);
-    assert_eq!(
-        u.duplicates,
-        summary.expected_tuples - summary.expected_unique_pairs
-    );
+    assert_eq!(u.duplicates, summary.expected_tuples - summary.expected_unique_pairs);
 }
 
 #[test]
 fn principals_mostly_use_their_own_networks() {
     let account = SimAccount::generate(&small()).unwrap();
-    let by_entity: HashMap<&str, usize> = account
-        .principals
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.principal_id.as_str(), i))
-        .collect();
+    let by_entity: HashMap<&str, usize> =
+        account.principals.iter().enumerate().map(|(i, p)| (p.principal_id.as_str(), i)).collect();
     let tuples = account.expected_tuples();
-    let own = tuples
-        .iter()
-        .filter(|(e, ip)| account.principals[by_entity[e.as_str()]].owns(*ip))
-        .count();
+    let own = tuples.iter().filter(|(e, ip)| account.principals[by_entity[e.as_str()]].owns(*ip)).count();
     let share = own as f64 / tuples.len() as f64;
     // Users: 90% home/office; roles: 100% their two networks.
     assert!(share > 0.85 && share < 0.99, "own-network share {share}");
-    let users = account
-        .principals
-        .iter()
-        .filter(|p| p.kind == PrincipalKind::User)
-        .count();
+    let users = account.principals.iter().filter(|p| p.kind == PrincipalKind::User).count();
     assert_eq!((users, account.principals.len() - users), (40, 10));
 }
 
@@ -115,39 +84,19 @@ fn s3_layout_and_realistic_records() {
     let cfg = small();
     let dir = tempfile::tempdir().unwrap();
     let summary = ipinsights_security::simulate_account(&cfg, dir.path()).unwrap();
-    let logs: Vec<PathBuf> = files_under(dir.path())
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
-        .collect();
+    let logs: Vec<PathBuf> =
+        files_under(dir.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".json.gz")).collect();
     assert_eq!(logs.len(), summary.cloudtrail_files);
     let (mut users, mut roles, mut services) = (0, 0, 0);
     for path in &logs {
-        let rel = path
-            .strip_prefix(dir.path())
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let rel = path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned();
         let parts: Vec<&str> = rel.split('/').collect();
-        assert_eq!(
-            &parts[..4],
-            ["AWSLogs", "123456789012", "CloudTrail", "us-east-1"],
-            "{rel}"
-        );
+        assert_eq!(&parts[..4], ["AWSLogs", "123456789012", "CloudTrail", "us-east-1"], "{rel}");
         let (y, m, d, name) = (parts[4], parts[5], parts[6], parts[7]);
         let stamp = format!("{y}{m}{d}T");
-        assert!(
-            name.starts_with(&format!("123456789012_CloudTrail_us-east-1_{stamp}")),
-            "{rel}"
-        );
-        let unique = name
-            .trim_end_matches(".json.gz")
-            .rsplit('_')
-            .next()
-            .unwrap();
-        assert!(
-            unique.len() == 16 && unique.bytes().all(|b| b.is_ascii_alphanumeric()),
-            "{rel}"
-        );
+        assert!(name.starts_with(&format!("123456789012_CloudTrail_us-east-1_{stamp}")), "{rel}");
+        let unique = name.trim_end_matches(".json.gz").rsplit('_').next().unwrap();
+        assert!(unique.len() == 16 && unique.bytes().all(|b| b.is_ascii_alphanumeric()), "{rel}");
         let stamp_part = name.split('_').nth(3).unwrap(); // YYYYMMDDTHHmmZ
         assert_eq!(stamp_part.len(), 14, "{rel}");
         let minute: u32 = stamp_part[11..13].parse().unwrap();
@@ -178,14 +127,8 @@ fn s3_layout_and_realistic_records() {
                 "IAMUser" => {
                     users += 1;
                     assert!(id["principalId"].as_str().unwrap().starts_with("AIDA"));
-                    assert!(id["arn"]
-                        .as_str()
-                        .unwrap()
-                        .starts_with("arn:aws:iam::123456789012:user/"));
-                    assert!(
-                        id["userName"].is_string()
-                            && id["accessKeyId"].as_str().unwrap().starts_with("AKIA")
-                    );
+                    assert!(id["arn"].as_str().unwrap().starts_with("arn:aws:iam::123456789012:user/"));
+                    assert!(id["userName"].is_string() && id["accessKeyId"].as_str().unwrap().starts_with("AKIA"));
                 }
                 "AssumedRole" => {
                     roles += 1;
@@ -193,18 +136,12 @@ fn s3_layout_and_realistic_records() {
                     let (role, session) = pid.split_once(':').unwrap();
                     assert!(role.starts_with("AROA") && !session.is_empty());
                     assert_eq!(id["sessionContext"]["sessionIssuer"]["principalId"], role);
-                    assert!(id["arn"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with(&format!("/{session}")));
+                    assert!(id["arn"].as_str().unwrap().ends_with(&format!("/{session}")));
                 }
                 "AWSService" => {
                     services += 1;
                     assert_eq!(id["invokedBy"], r["sourceIPAddress"]);
-                    assert!(r["sourceIPAddress"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with(".amazonaws.com"));
+                    assert!(r["sourceIPAddress"].as_str().unwrap().ends_with(".amazonaws.com"));
                 }
                 "AWSAccount" => assert_eq!(id["principalId"], ""),
                 other => panic!("unexpected identity type {other}"),
@@ -223,76 +160,38 @@ fn guardduty_round_trip_and_ground_truth() {
     let x = read_guardduty(&summary.findings_path).unwrap();
 
     assert_eq!(x.findings, cfg.findings);
-    assert_eq!(
-        x.skipped.get(FindingSkip::NoAccessKeyDetails),
-        summary.not_scorable
-    );
+    assert_eq!(x.skipped.get(FindingSkip::NoAccessKeyDetails), summary.not_scorable);
     assert_eq!(x.skipped.total(), summary.not_scorable);
-    assert_eq!(
-        summary.anomalous + summary.benign + summary.not_scorable,
-        cfg.findings
-    );
-    assert!(
-        summary.anomalous > summary.benign && summary.benign > 0,
-        "{summary}"
-    );
+    assert_eq!(summary.anomalous + summary.benign + summary.not_scorable, cfg.findings);
+    assert!(summary.anomalous > summary.benign && summary.benign > 0, "{summary}");
 
     let mut expected = Vec::new();
-    for f in account
-        .findings
-        .iter()
-        .filter(|f| f.label != FindingLabel::NotScorable)
-    {
+    for f in account.findings.iter().filter(|f| f.label != FindingLabel::NotScorable) {
         let (index, _) = f.principal.unwrap();
         let p = &account.principals[index];
-        assert_eq!(
-            p.owns(f.remotes[0].0),
-            f.label == FindingLabel::Benign,
-            "{f:?}"
-        );
+        assert_eq!(p.owns(f.remotes[0].0), f.label == FindingLabel::Benign, "{f:?}");
         expected.push((f.id.clone(), p.principal_id.clone(), f.remotes[0].0));
     }
-    let got: Vec<(String, String, IpAddr)> = x
-        .tuples
-        .iter()
-        .map(|t| (t.finding_id.clone(), t.entity.clone(), t.ip))
-        .collect();
+    let got: Vec<(String, String, IpAddr)> =
+        x.tuples.iter().map(|t| (t.finding_id.clone(), t.entity.clone(), t.ip)).collect();
     assert_eq!(got, expected);
-    assert!(x
-        .tuples
-        .iter()
-        .all(|t| t.organization.as_ref().is_some_and(|o| o.asn.is_some()) && t.country.is_some()));
+    assert!(x.tuples.iter().all(|t| t.organization.as_ref().is_some_and(|o| o.asn.is_some()) && t.country.is_some()));
 
     // Ground truth: header + one row per remote address (port probes have two).
     let truth = fs::read_to_string(&summary.truth_path).unwrap();
     let mut lines = truth.lines();
-    assert_eq!(
-        lines.next(),
-        Some("finding_id,label,entity,ip,finding_type")
-    );
+    assert_eq!(lines.next(), Some("finding_id,label,entity,ip,finding_type"));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(
-        rows.len(),
-        summary.anomalous + summary.benign + 2 * summary.not_scorable
-    );
+    assert_eq!(rows.len(), summary.anomalous + summary.benign + 2 * summary.not_scorable);
     for t in &x.tuples {
         let row = rows.iter().find(|r| r[0] == t.finding_id).unwrap();
-        assert_eq!(
-            (row[2], row[3]),
-            (t.entity.as_str(), t.ip.to_string().as_str())
-        );
+        assert_eq!((row[2], row[3]), (t.entity.as_str(), t.ip.to_string().as_str()));
         assert!(row[1] == "anomalous" || row[1] == "benign");
     }
 
     // The file is NDJSON of EventBridge events with the real field names.
-    let first: Value = serde_json::from_str(
-        fs::read_to_string(&summary.findings_path)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let first: Value =
+        serde_json::from_str(fs::read_to_string(&summary.findings_path).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(
         (first["source"].as_str(), first["detail-type"].as_str()),
         (Some("aws.guardduty"), Some("GuardDuty Finding"))
@@ -320,36 +219,15 @@ fn guardduty_round_trip_and_ground_truth() {
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
-    let cfg = SimConfig {
-        events: 2000,
-        days: 1,
-        findings: 10,
-        ..SimConfig::default()
-    };
-    let (a, b, c) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let cfg = SimConfig { events: 2000, days: 1, findings: 10, ..SimConfig::default() };
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     ipinsights_security::simulate_account(&cfg, a.path()).unwrap();
     ipinsights_security::simulate_account(&cfg, b.path()).unwrap();
-    ipinsights_security::simulate_account(
-        &SimConfig {
-            seed: 7,
-            ..cfg.clone()
-        },
-        c.path(),
-    )
-    .unwrap();
+    ipinsights_security::simulate_account(&SimConfig { seed: 7, ..cfg.clone() }, c.path()).unwrap();
     let rel = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
         files_under(root)
             .into_iter()
-            .map(|p| {
-                (
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                )
-            })
+            .map(|p| (p.strip_prefix(root).unwrap().to_path_buf(), fs::read(&p).unwrap()))
             .collect()
     };
     assert_eq!(rel(a.path()), rel(b.path()));
@@ -358,18 +236,9 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
 
 #[test]
 fn bad_config_names_the_field() {
-    let bad = SimConfig {
-        account_id: "12345".into(),
-        ..SimConfig::default()
-    };
+    let bad = SimConfig { account_id: "12345".into(), ..SimConfig::default() };
     let msg = SimAccount::generate(&bad).unwrap_err().to_string();
     assert!(msg.contains("account_id"), "{msg}");
-    let bad = SimConfig {
-        travel_fraction: 1.5,
-        ..SimConfig::default()
-    };
-    assert!(SimAccount::generate(&bad)
-        .unwrap_err()
-        .to_string()
-        .contains("travel_fraction"));
+    let bad = SimConfig { travel_fraction: 1.5, ..SimConfig::default() };
+    assert!(SimAccount::generate(&bad).unwrap_err().to_string().contains("travel_fraction"));
 }

@@ -25,8 +25,16 @@ mod tests {
 
     #[test]
     fn splits_by_time_not_by_position() {
-        let t = |e: &str, time: &str| CloudTrailTuple { entity: e.into(), ip: "1.1.1.1".parse().unwrap(), event_time: Some(time.into()) };
-        let tuples = vec![t("late", "2026-01-03T00:00:00Z"), t("early", "2026-01-01T00:00:00Z"), t("mid", "2026-01-02T00:00:00Z")];
+        let t = |e: &str, time: &str| CloudTrailTuple {
+            entity: e.into(),
+            ip: "1.1.1.1".parse().unwrap(),
+            event_time: Some(time.into()),
+        };
+        let tuples = vec![
+            t("late", "2026-01-03T00:00:00Z"),
+            t("early", "2026-01-01T00:00:00Z"),
+            t("mid", "2026-01-02T00:00:00Z"),
+        ];
         let (train, held_out) = split_by_time(&tuples, 0.67);
         let names = |v: &[Tuple]| v.iter().map(|t| t.entity.clone()).collect::<Vec<_>>();
         assert_eq!(names(&train), vec!["early", "mid"]);

@@ -7,7 +7,8 @@ use std::net::IpAddr;
 
 impl Scorer for Predictor {
     fn dot_products(&self, pairs: &[(String, IpAddr)]) -> Result<Vec<f32>, DetectError> {
-        let predictions = self.predict(pairs).map_err(|e| DetectError::Score { scorer: self.describe(), source: Box::new(e) })?;
+        let predictions =
+            self.predict(pairs).map_err(|e| DetectError::Score { scorer: self.describe(), source: Box::new(e) })?;
         Ok(predictions.dot_products())
     }
 
@@ -18,7 +19,8 @@ impl Scorer for Predictor {
 
 /// The detections with verdict `keep` as a table: finding, principal, IP, scores and the explanation.
 pub fn detections_table(detections: &[Detection], keep: Verdict) -> Table {
-    let mut table = Table::new(["finding type", "severity", "principal", "ip", "score (−dot_product)", "threshold", "why"]);
+    let mut table =
+        Table::new(["finding type", "severity", "principal", "ip", "score (−dot_product)", "threshold", "why"]);
     let chosen: Vec<&Detection> = detections.iter().filter(|d| d.verdict == keep).collect();
     for d in &chosen {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();

@@ -24,7 +24,11 @@ pub struct TrainingInput {
 impl TrainingInput {
     /// A channel reading `s3_data` as `text/csv`, fully replicated.
     pub fn new(s3_data: impl Into<String>) -> Self {
-        TrainingInput { s3_data: s3_data.into(), distribution: "FullyReplicated".into(), content_type: "text/csv".into() }
+        TrainingInput {
+            s3_data: s3_data.into(),
+            distribution: "FullyReplicated".into(),
+            content_type: "text/csv".into(),
+        }
     }
 
     /// Sets the distribution.
@@ -106,11 +110,16 @@ impl Estimator {
         let channel = |name: &str| inputs.iter().find(|(n, _)| *n == name).map(|(_, input)| input);
         let train = channel("train").ok_or_else(|| WorkshopError::new("fit needs a \"train\" channel"))?;
         if let Some((unknown, _)) = inputs.iter().find(|(n, _)| !["train", "validation"].contains(n)) {
-            return Err(WorkshopError::new(format!("unknown channel {unknown:?}: IP Insights reads \"train\" and \"validation\"")));
+            return Err(WorkshopError::new(format!(
+                "unknown channel {unknown:?}: IP Insights reads \"train\" and \"validation\""
+            )));
         }
         for input in inputs.iter().map(|(_, i)| i) {
             if input.content_type != "text/csv" {
-                return Err(WorkshopError::new(format!("content type {:?}: IP Insights trains on text/csv", input.content_type)));
+                return Err(WorkshopError::new(format!(
+                    "content type {:?}: IP Insights trains on text/csv",
+                    input.content_type
+                )));
             }
         }
         let job_name = unique_name("ipinsights", SystemTime::now());
@@ -125,7 +134,11 @@ impl Estimator {
         let local_input = |input: &TrainingInput| -> Result<std::path::PathBuf> {
             let path = session.local_path(&input.s3_data)?;
             if !path.is_file() {
-                return Err(WorkshopError::new(format!("no training data at {} (local file {})", input.s3_data, path.display())));
+                return Err(WorkshopError::new(format!(
+                    "no training data at {} (local file {})",
+                    input.s3_data,
+                    path.display()
+                )));
             }
             Ok(path)
         };
@@ -153,18 +166,32 @@ impl Estimator {
 
     /// Deploys the latest training job's model to a new endpoint and returns its predictor.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
-        let job = self.latest_training_job.as_ref().ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit first"))?;
+        let job = self
+            .latest_training_job
+            .as_ref()
+            .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit first"))?;
         let endpoint_name = unique_name("ipinsights", SystemTime::now());
         let _ = (initial_instance_count, instance_type); // one local process serves every "instance"
         match self.session.backend {
             Backend::Local => {
-                let model_dir = self.session.local_path(&job.model_data)?.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+                let model_dir = self
+                    .session
+                    .local_path(&job.model_data)?
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default();
                 let binary = local::ipinsights_binary()?;
                 let mut progress = |mark: &str| {
                     print!("{mark}");
                     let _ = std::io::stdout().flush();
                 };
-                let record = local::endpoint::create(&binary, &self.session.local_root, &endpoint_name, &model_dir, &mut progress)?;
+                let record = local::endpoint::create(
+                    &binary,
+                    &self.session.local_root,
+                    &endpoint_name,
+                    &model_dir,
+                    &mut progress,
+                )?;
                 println!();
                 Ok(Predictor::local(&self.session, &record.name, &record.url))
             }

@@ -61,7 +61,9 @@ fn domain(region: &str) -> &'static str {
 /// The training/inference image of `algorithm` (only `ipinsights`) in `region`.
 pub fn image_uri(region: &str, algorithm: &str) -> Result<String> {
     if algorithm != "ipinsights" {
-        return Err(WorkshopError::new(format!("unknown algorithm {algorithm:?}: this workshop provides \"ipinsights\"")));
+        return Err(WorkshopError::new(format!(
+            "unknown algorithm {algorithm:?}: this workshop provides \"ipinsights\""
+        )));
     }
     let Some((_, account)) = ACCOUNTS.iter().find(|(r, _)| *r == region) else {
         let known: Vec<&str> = ACCOUNTS.iter().map(|(r, _)| *r).collect();
@@ -79,11 +81,26 @@ mod tests {
 
     #[test]
     fn every_region_and_partition() {
-        assert_eq!(image_uri("us-east-1", "ipinsights").unwrap(), "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1");
-        assert_eq!(image_uri("cn-north-1", "ipinsights").unwrap(), "390948362332.dkr.ecr.cn-north-1.amazonaws.com.cn/ipinsights:1");
-        assert_eq!(image_uri("us-iso-east-1", "ipinsights").unwrap(), "490574956308.dkr.ecr.us-iso-east-1.c2s.ic.gov/ipinsights:1");
-        assert_eq!(image_uri("us-isob-east-1", "ipinsights").unwrap(), "765400339828.dkr.ecr.us-isob-east-1.sc2s.sgov.gov/ipinsights:1");
-        assert_eq!(image_uri("us-isof-south-1", "ipinsights").unwrap(), "124985052026.dkr.ecr.us-isof-south-1.csp.hci.ic.gov/ipinsights:1");
+        assert_eq!(
+            image_uri("us-east-1", "ipinsights").unwrap(),
+            "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1"
+        );
+        assert_eq!(
+            image_uri("cn-north-1", "ipinsights").unwrap(),
+            "390948362332.dkr.ecr.cn-north-1.amazonaws.com.cn/ipinsights:1"
+        );
+        assert_eq!(
+            image_uri("us-iso-east-1", "ipinsights").unwrap(),
+            "490574956308.dkr.ecr.us-iso-east-1.c2s.ic.gov/ipinsights:1"
+        );
+        assert_eq!(
+            image_uri("us-isob-east-1", "ipinsights").unwrap(),
+            "765400339828.dkr.ecr.us-isob-east-1.sc2s.sgov.gov/ipinsights:1"
+        );
+        assert_eq!(
+            image_uri("us-isof-south-1", "ipinsights").unwrap(),
+            "124985052026.dkr.ecr.us-isof-south-1.csp.hci.ic.gov/ipinsights:1"
+        );
         for (region, account) in ACCOUNTS {
             assert!(image_uri(region, "ipinsights").unwrap().starts_with(&format!("{account}.dkr.ecr.{region}.")));
         }

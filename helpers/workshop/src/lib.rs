@@ -28,10 +28,12 @@ pub use table::Table;
 
 /// Everything a notebook cell needs, in one `use`.
 pub mod prelude {
-    pub use crate::plot::{histogram_figure, overlaid_histograms, roc_figure, Figure, Marker, Series};
-    pub use crate::{image_uri, Backend, Deserializer, Estimator, Predictions, Predictor, Serializer, Session, Table, TrainingInput};
     pub use crate::data::{pairs, split_by_time};
     pub use crate::detection::detections_table;
+    pub use crate::plot::{histogram_figure, overlaid_histograms, roc_figure, Figure, Marker, Series};
+    pub use crate::{
+        image_uri, Backend, Deserializer, Estimator, Predictions, Predictor, Serializer, Session, Table, TrainingInput,
+    };
     pub use ipinsights_detect as detect;
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};
     pub use ipinsights_engine as engine;

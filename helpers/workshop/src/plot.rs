@@ -54,7 +54,13 @@ pub fn histogram_figure(values: &[f32], bins: usize, title: &str, x_label: &str)
 }
 
 /// Histograms of several series over one shared set of bins, semi-transparent, with a legend and markers.
-pub fn overlaid_histograms(series: &[Series<'_>], bins: usize, title: &str, x_label: &str, markers: &[Marker<'_>]) -> Figure {
+pub fn overlaid_histograms(
+    series: &[Series<'_>],
+    bins: usize,
+    title: &str,
+    x_label: &str,
+    markers: &[Marker<'_>],
+) -> Figure {
     let all: Vec<f32> = series.iter().flat_map(|s| s.values.iter().copied()).collect();
     let shared = histogram(&all, bins, None);
     let (lo, hi) = (shared.edges[0], *shared.edges.last().unwrap_or(&1.0));
@@ -75,11 +81,17 @@ pub fn overlaid_histograms(series: &[Series<'_>], bins: usize, title: &str, x_la
             let _ = chart.configure_mesh().x_desc(x_label).y_desc("Frequency").draw();
             for (s, h) in series.iter().zip(&hists) {
                 let style = s.color.mix(0.5).filled();
-                let bars = h.counts.iter().enumerate().map(|(i, &c)| Rectangle::new([(h.edges[i], 0.0), (h.edges[i + 1], c as f64)], style));
+                let bars = h
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| Rectangle::new([(h.edges[i], 0.0), (h.edges[i + 1], c as f64)], style));
                 if let Ok(drawn) = chart.draw_series(bars) {
                     if !s.label.is_empty() {
                         let color = s.color;
-                        drawn.label(s.label).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled()));
+                        drawn.label(s.label).legend(move |(x, y)| {
+                            Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
+                        });
                     }
                 }
             }
@@ -87,7 +99,9 @@ pub fn overlaid_histograms(series: &[Series<'_>], bins: usize, title: &str, x_la
                 let color = [BLACK, MAGENTA, GREEN, CYAN][k % 4];
                 let line = LineSeries::new([(m.x, 0.0), (m.x, top)], color.stroke_width(2));
                 if let Ok(drawn) = chart.draw_series(line) {
-                    drawn.label(m.label).legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2)));
+                    drawn
+                        .label(m.label)
+                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2)));
                 }
             }
             if series.iter().any(|s| !s.label.is_empty()) || !markers.is_empty() {
@@ -115,7 +129,9 @@ pub fn roc_figure(points: &[ThresholdStats], auc: f64, chosen: &[(&str, Threshol
             let _ = chart.configure_mesh().x_desc("False positive rate").y_desc("Recall (true positive rate)").draw();
             let curve = points.iter().map(|p| (p.false_positive_rate, p.recall));
             if let Ok(drawn) = chart.draw_series(LineSeries::new(curve, BLUE.stroke_width(2))) {
-                drawn.label("IP Insights").legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BLUE.stroke_width(2)));
+                drawn
+                    .label("IP Insights")
+                    .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BLUE.stroke_width(2)));
             }
             let _ = chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)));
             for (k, (label, p)) in chosen.iter().enumerate() {
@@ -125,7 +141,8 @@ pub fn roc_figure(points: &[ThresholdStats], auc: f64, chosen: &[(&str, Threshol
                     drawn.label(*label).legend(move |(x, y)| Circle::new((x + 7, y), 5, color.filled()));
                 }
             }
-            let _ = chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).draw();
+            let _ =
+                chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).draw();
         }
         let _ = root.present();
     }
@@ -141,7 +158,10 @@ mod tests {
         let a = [1.0f32, 2.0, 2.5, 3.0, 9.0];
         let b = [-4.0f32, -3.0, -2.0];
         let fig = overlaid_histograms(
-            &[Series { label: "Training", values: &a, color: BLUE }, Series { label: "GuardDuty", values: &b, color: RED }],
+            &[
+                Series { label: "Training", values: &a, color: BLUE },
+                Series { label: "GuardDuty", values: &b, color: RED },
+            ],
             10,
             "IP Insights Score Histogram",
             "IP Insights Score",

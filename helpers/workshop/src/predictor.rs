@@ -73,7 +73,9 @@ impl Predictions {
         for ((entity, ip), p) in self.pairs.iter().zip(&self.predictions).take(n) {
             let mut row = vec![entity.clone(), ip.to_string(), format!("{:.6}", p.dot_product)];
             if verbose {
-                let show = |v: &Option<Vec<f32>>| v.as_ref().map_or(String::new(), |v| format!("[{:.4}, {:.4}, … {} values]", v[0], v[1], v.len()));
+                let show = |v: &Option<Vec<f32>>| {
+                    v.as_ref().map_or(String::new(), |v| format!("[{:.4}, {:.4}, … {} values]", v[0], v[1], v.len()))
+                };
                 row.push(show(&p.entity_embedding));
                 row.push(show(&p.ip_embedding));
             }
@@ -117,9 +119,13 @@ impl Predictor {
         let client = EndpointClient::new(format!("{}/endpoints/{}", self.url, self.endpoint));
         let format = match self.deserializer {
             Deserializer::Json => ipinsights_client::ResponseFormat::new(ipinsights_client::ResponseKind::Json, false),
-            Deserializer::JsonVerbose => ipinsights_client::ResponseFormat::new(ipinsights_client::ResponseKind::Json, true),
+            Deserializer::JsonVerbose => {
+                ipinsights_client::ResponseFormat::new(ipinsights_client::ResponseKind::Json, true)
+            }
         };
-        let predictions = client.predict_as(pairs, format).map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
+        let predictions = client
+            .predict_as(pairs, format)
+            .map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
         let pairs = pairs.iter().map(|(e, ip)| (e.as_ref().to_string(), *ip)).collect();
         Ok(Predictions { pairs, predictions })
     }

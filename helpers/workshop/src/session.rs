@@ -27,7 +27,8 @@ pub struct Session {
 }
 
 /// The seed notebook's message for a missing or invalid bucket name.
-pub const INVALID_BUCKET: &str = "Hey! You either forgot to specify your S3 bucket or you gave your bucket an invalid name!";
+pub const INVALID_BUCKET: &str =
+    "Hey! You either forgot to specify your S3 bucket or you gave your bucket an invalid name!";
 
 impl Session {
     /// The backend named by `IPINSIGHTS_BACKEND` (`local`, the default, or `aws`).
@@ -35,7 +36,9 @@ impl Session {
         match std::env::var("IPINSIGHTS_BACKEND").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
             "" | "local" => Ok(Session::local()),
             "aws" => Session::aws(),
-            other => Err(WorkshopError::new(format!("IPINSIGHTS_BACKEND={other:?} is not a backend: use \"local\" or \"aws\""))),
+            other => Err(WorkshopError::new(format!(
+                "IPINSIGHTS_BACKEND={other:?} is not a backend: use \"local\" or \"aws\""
+            ))),
         }
     }
 
@@ -54,8 +57,14 @@ impl Session {
                 "this build has no AWS backend: load the helper crate with features = [\"aws\"] (see README, \"Switching to AWS\")",
             ));
         }
-        let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).unwrap_or_else(|_| "us-east-1".into());
-        Ok(Session { backend: Backend::Aws, local_root: crate::local::repo_root().join("out").join("aws-cache"), region })
+        let region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|_| "us-east-1".into());
+        Ok(Session {
+            backend: Backend::Aws,
+            local_root: crate::local::repo_root().join("out").join("aws-cache"),
+            region,
+        })
     }
 
     /// The execution role (`get_execution_role()`): from `SAGEMAKER_ROLE_ARN`; a placeholder locally.
@@ -86,7 +95,8 @@ impl Session {
     fn check_local_bucket(&self, bucket: &str) -> Result<()> {
         let dir = self.local_root.join(bucket);
         if !dir.is_dir() {
-            std::fs::create_dir_all(&dir).map_err(|e| WorkshopError::context(format!("cannot create local bucket {}", dir.display()), e))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| WorkshopError::context(format!("cannot create local bucket {}", dir.display()), e))?;
             println!("(local backend: created bucket folder {})", dir.display());
         }
         let probe = dir.join(".ipinsights-write-check");
@@ -113,7 +123,8 @@ impl Session {
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)?;
                 }
-                let bytes = std::fs::read(file).map_err(|e| WorkshopError::context(format!("cannot read {}", file.display()), e))?;
+                let bytes = std::fs::read(file)
+                    .map_err(|e| WorkshopError::context(format!("cannot read {}", file.display()), e))?;
                 ipinsights_engine::atomic::write_atomically(&target, |w| std::io::Write::write_all(w, &bytes))?;
             }
             Backend::Aws => return Err(WorkshopError::new("uploads to S3 need the aws feature")),
@@ -156,7 +167,9 @@ mod tests {
         for good in ["my-bucket", "abc", "a.b-c.123"] {
             assert!(valid_bucket_name(good), "{good}");
         }
-        for bad in ["", "ab", "<<your bucket name>>", "MyBucket", "-abc", "abc-", "a..b", "192.168.1.1", &"a".repeat(64)] {
+        for bad in
+            ["", "ab", "<<your bucket name>>", "MyBucket", "-abc", "abc-", "a..b", "192.168.1.1", &"a".repeat(64)]
+        {
             assert!(!valid_bucket_name(bad), "{bad}");
         }
     }

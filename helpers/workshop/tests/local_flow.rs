@@ -22,8 +22,14 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
 
     let image = image_uri(&session.region, "ipinsights").unwrap();
     let role = session.execution_role().unwrap();
-    let mut estimator = Estimator::new(&session, image, role, 1, "ml.m4.xlarge", format!("s3://{bucket}/{prefix}/output"));
-    estimator.set_hyperparameters([("num_entity_vectors", "200"), ("vector_dim", "16"), ("epochs", "3"), ("mini_batch_size", "500")]);
+    let mut estimator =
+        Estimator::new(&session, image, role, 1, "ml.m4.xlarge", format!("s3://{bucket}/{prefix}/output"));
+    estimator.set_hyperparameters([
+        ("num_entity_vectors", "200"),
+        ("vector_dim", "16"),
+        ("epochs", "3"),
+        ("mini_batch_size", "500"),
+    ]);
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
     let job = estimator.latest_training_job.clone().unwrap();
     assert!(job.job_name.starts_with("ipinsights-"));

@@ -86,13 +86,8 @@ impl fmt::Display for CloudTrailExtract {
 
 /// True for names CloudTrail delivers (`.json`, `.json.gz`, `.gz`) outside `CloudTrail-Digest` folders.
 pub fn is_cloudtrail_log_path(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let digest = path
-        .components()
-        .any(|c| c.as_os_str() == "CloudTrail-Digest");
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let digest = path.components().any(|c| c.as_os_str() == "CloudTrail-Digest");
     !digest && (name.ends_with(".json") || name.ends_with(".gz"))
 }
 
@@ -107,10 +102,7 @@ pub struct CloudTrailReader {
 impl CloudTrailReader {
     /// A reader producing tuples in the given mode.
     pub fn new(mode: TupleMode) -> Self {
-        CloudTrailReader {
-            mode,
-            ..Self::default()
-        }
+        CloudTrailReader { mode, ..Self::default() }
     }
 
     /// Reads a log file (`.json` or gzip, detected by content) or every log file under a directory, recursively in
@@ -163,11 +155,7 @@ impl CloudTrailReader {
             self.out.duplicates += 1;
             return;
         }
-        self.out.tuples.push(CloudTrailTuple {
-            entity: entity.to_string(),
-            ip,
-            event_time: record.event_time,
-        });
+        self.out.tuples.push(CloudTrailTuple { entity: entity.to_string(), ip, event_time: record.event_time });
     }
 
     /// The tuples and counts read so far.

@@ -69,14 +69,9 @@ const PORT_PROBE: &str = "PORT_PROBE";
 
 /// Extracts the tuples of `finding`; `Err` gives the reason when there are none.
 pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingSkip> {
-    let key = finding
-        .resource
-        .and_then(|r| r.access_key_details)
-        .ok_or(FindingSkip::NoAccessKeyDetails)?;
+    let key = finding.resource.and_then(|r| r.access_key_details).ok_or(FindingSkip::NoAccessKeyDetails)?;
     let principal_id = key.principal_id.unwrap_or_default();
-    let entity = entity_of(&principal_id)
-        .ok_or(FindingSkip::NoPrincipal)?
-        .to_string();
+    let entity = entity_of(&principal_id).ok_or(FindingSkip::NoPrincipal)?.to_string();
     let action = finding.service.and_then(|s| s.action).unwrap_or_default();
 
     let mut remotes: Vec<(&'static str, RemoteIpDetails)> = Vec::new();
@@ -92,29 +87,17 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
     if let Some(a) = action.port_probe_action {
         known_action = true;
         let details = a.port_probe_details.unwrap_or_default();
-        remotes.extend(
-            details
-                .into_iter()
-                .filter_map(|d| d.remote_ip_details)
-                .map(|d| (PORT_PROBE, d)),
-        );
+        remotes.extend(details.into_iter().filter_map(|d| d.remote_ip_details).map(|d| (PORT_PROBE, d)));
     }
     let declared = action.action_type.as_deref().unwrap_or("");
     known_action |= [API_CALL, NETWORK, PORT_PROBE].contains(&declared);
     if remotes.is_empty() {
-        return Err(if known_action {
-            FindingSkip::NoRemoteIp
-        } else {
-            FindingSkip::UnsupportedAction
-        });
+        return Err(if known_action { FindingSkip::NoRemoteIp } else { FindingSkip::UnsupportedAction });
     }
 
     let (mut tuples, mut missing, mut invalid) = (Vec::new(), 0, 0);
     for (action_type, details) in remotes {
-        let text = details
-            .ip_address_v4
-            .or(details.ip_address_v6)
-            .unwrap_or_default();
+        let text = details.ip_address_v4.or(details.ip_address_v6).unwrap_or_default();
         if text.trim().is_empty() {
             missing += 1;
             continue;
@@ -144,14 +127,7 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
         });
     }
     if tuples.is_empty() {
-        return Err(if invalid > 0 {
-            FindingSkip::InvalidIp
-        } else {
-            FindingSkip::NoRemoteIp
-        });
+        return Err(if invalid > 0 { FindingSkip::InvalidIp } else { FindingSkip::NoRemoteIp });
     }
-    Ok(FindingTuples {
-        tuples,
-        details_without_ip: missing + invalid,
-    })
+    Ok(FindingTuples { tuples, details_without_ip: missing + invalid })
 }

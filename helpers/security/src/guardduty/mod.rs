@@ -52,11 +52,7 @@ impl fmt::Display for GuardDutyExtract {
             self.skipped
         )?;
         if self.details_without_ip > 0 {
-            write!(
-                f,
-                "; {} port-probe details without an IP",
-                self.details_without_ip
-            )?;
+            write!(f, "; {} port-probe details without an IP", self.details_without_ip)?;
         }
         if !self.ignored_files.is_empty() {
             write!(f, "; ignored {} other files", self.ignored_files.len())?;
@@ -67,14 +63,9 @@ impl fmt::Display for GuardDutyExtract {
 
 /// True for finding files: `.json`, `.jsonl`, `.ndjson`, optionally gzipped.
 pub fn is_findings_path(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
-    [".json", ".jsonl", ".ndjson"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    [".json", ".jsonl", ".ndjson"].iter().any(|ext| name.ends_with(ext))
 }
 
 /// Accumulates tuples from GuardDuty files, directories and streams in any supported shape.

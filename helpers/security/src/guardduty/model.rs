@@ -114,9 +114,7 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(serde::de::Error::custom(format!(
-            "expected a string or number, found {other}"
-        ))),
+        Some(other) => Err(serde::de::Error::custom(format!("expected a string or number, found {other}"))),
     }
 }
 
@@ -125,13 +123,9 @@ fn number_or_string_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, 
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a number, found {s:?}"))),
-        Some(other) => Err(serde::de::Error::custom(format!(
-            "expected a number, found {other}"
-        ))),
+        Some(Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("expected a number, found {s:?}")))
+        }
+        Some(other) => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
     }
 }

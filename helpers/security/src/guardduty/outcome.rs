@@ -75,11 +75,7 @@ pub fn findings_in_value(value: Value) -> Result<Vec<FindingResult>, String> {
                         outcome: Ok(found.tuples),
                         details_without_ip: found.details_without_ip,
                     },
-                    Err(reason) => FindingResult {
-                        header,
-                        outcome: Err(reason),
-                        details_without_ip: 0,
-                    },
+                    Err(reason) => FindingResult { header, outcome: Err(reason), details_without_ip: 0 },
                 })
             }
         })
@@ -88,13 +84,8 @@ pub fn findings_in_value(value: Value) -> Result<Vec<FindingResult>, String> {
 
 /// Deserialises a camelCase finding; the error names the finding id and the offending field path.
 fn parse_finding(value: Value) -> Result<Finding, String> {
-    let id = value
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or("?")
-        .to_string();
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| format!("finding {id}: field `{}`: {}", e.path(), e.inner()))
+    let id = value.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+    serde_path_to_error::deserialize(value).map_err(|e| format!("finding {id}: field `{}`: {}", e.path(), e.inner()))
 }
 
 #[cfg(test)]
@@ -120,18 +111,12 @@ mod tests {
         assert_eq!(results[1].header, FindingHeader::default());
         assert_eq!(results[1].outcome, Err(FindingSkip::NotAFinding));
         let tuples = results[2].outcome.as_ref().unwrap();
-        assert_eq!(
-            (tuples[0].entity.as_str(), tuples[0].finding_id.as_str()),
-            ("AIDA1", "b")
-        );
+        assert_eq!((tuples[0].entity.as_str(), tuples[0].finding_id.as_str()), ("AIDA1", "b"));
     }
 
     #[test]
     fn wrong_field_type_names_finding_and_field() {
         let err = findings_in_value(json!({"id": "f1", "severity": [1]})).unwrap_err();
-        assert!(
-            err.contains("finding f1") && err.contains("severity"),
-            "{err}"
-        );
+        assert!(err.contains("finding f1") && err.contains("severity"), "{err}");
     }
 }

@@ -21,10 +21,7 @@ pub(crate) fn split_items(value: Value, out: &mut Vec<Item>) -> Result<(), Strin
         Value::Array(values) => {
             for (i, v) in values.into_iter().enumerate() {
                 if !v.is_object() {
-                    return Err(format!(
-                        "array element {i}: expected an object, found {}",
-                        kind(&v)
-                    ));
+                    return Err(format!("array element {i}: expected an object, found {}", kind(&v)));
                 }
                 split_items(v, out).map_err(|e| format!("array element {i}: {e}"))?;
             }
@@ -33,20 +30,14 @@ pub(crate) fn split_items(value: Value, out: &mut Vec<Item>) -> Result<(), Strin
         Value::Object(mut map) => {
             if let Some(findings) = take_any(&mut map, &["Findings", "findings"]) {
                 let Value::Array(findings) = findings else {
-                    return Err(format!(
-                        "`Findings` is {}, expected an array",
-                        kind(&findings)
-                    ));
+                    return Err(format!("`Findings` is {}, expected an array", kind(&findings)));
                 };
                 return findings.into_iter().try_for_each(|f| split_items(f, out));
             }
             if map.contains_key("detail") && map.contains_key("source") {
                 return split_event(map, out);
             }
-            if FINDING_KEYS
-                .iter()
-                .any(|k| map.contains_key(*k) || map.contains_key(&upper_first(k)))
-            {
+            if FINDING_KEYS.iter().any(|k| map.contains_key(*k) || map.contains_key(&upper_first(k))) {
                 out.push(Item::Finding(camel_keys(Value::Object(map))));
                 return Ok(());
             }
@@ -56,10 +47,7 @@ pub(crate) fn split_items(value: Value, out: &mut Vec<Item>) -> Result<(), Strin
                  output; found an object with keys {keys:?}"
             ))
         }
-        other => Err(format!(
-            "expected a JSON object or array, found {}",
-            kind(&other)
-        )),
+        other => Err(format!("expected a JSON object or array, found {}", kind(&other))),
     }
 }
 
@@ -87,10 +75,7 @@ fn take_any(map: &mut Map<String, Value>, keys: &[&str]) -> Option<Value> {
 
 fn upper_first(key: &str) -> String {
     let mut chars = key.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 /// Lower-cases the first letter of every object key, recursively (GetFindings PascalCase → camelCase).
@@ -100,9 +85,7 @@ pub(crate) fn camel_keys(value: Value) -> Value {
             map.into_iter()
                 .map(|(k, v)| {
                     let key = match k.chars().next() {
-                        Some(c) if c.is_ascii_uppercase() => {
-                            c.to_ascii_lowercase().to_string() + &k[1..]
-                        }
+                        Some(c) if c.is_ascii_uppercase() => c.to_ascii_lowercase().to_string() + &k[1..],
                         _ => k,
                     };
                     (key, camel_keys(v))
@@ -133,12 +116,8 @@ mod tests {
 
     #[test]
     fn pascal_to_camel() {
-        let v =
-            camel_keys(json!({"Resource": {"AccessKeyDetails": {"PrincipalId": "x"}}, "id": 1}));
-        assert_eq!(
-            v,
-            json!({"resource": {"accessKeyDetails": {"principalId": "x"}}, "id": 1})
-        );
+        let v = camel_keys(json!({"Resource": {"AccessKeyDetails": {"PrincipalId": "x"}}, "id": 1}));
+        assert_eq!(v, json!({"resource": {"accessKeyDetails": {"principalId": "x"}}, "id": 1}));
     }
 
     #[test]
@@ -146,18 +125,10 @@ mod tests {
         let mut out = Vec::new();
         split_items(json!({"Findings": [{"Id": "a"}, {"Id": "b"}]}), &mut out).unwrap();
         split_items(json!([{"id": "c"}]), &mut out).unwrap();
-        split_items(
-            json!({"source": "aws.ec2", "detail-type": "x", "detail": {}}),
-            &mut out,
-        )
-        .unwrap();
+        split_items(json!({"source": "aws.ec2", "detail-type": "x", "detail": {}}), &mut out).unwrap();
         assert_eq!(out.len(), 4);
         assert!(matches!(out[3], Item::OtherEvent));
-        assert!(split_items(json!({"Records": []}), &mut out)
-            .unwrap_err()
-            .contains("Records"));
-        assert!(split_items(json!(3), &mut out)
-            .unwrap_err()
-            .contains("a number"));
+        assert!(split_items(json!({"Records": []}), &mut out).unwrap_err().contains("Records"));
+        assert!(split_items(json!(3), &mut out).unwrap_err().contains("a number"));
     }
 }

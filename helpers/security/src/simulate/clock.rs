@@ -17,14 +17,7 @@ impl Utc {
         let days = (secs / 86_400) as i64;
         let rem = (secs % 86_400) as u32;
         let (year, month, day) = civil_from_days(days);
-        Utc {
-            year,
-            month,
-            day,
-            hour: rem / 3600,
-            minute: rem % 3600 / 60,
-            second: rem % 60,
-        }
+        Utc { year, month, day, hour: rem / 3600, minute: rem % 3600 / 60, second: rem % 60 }
     }
 
     /// `2024-03-04T12:34:56Z` (CloudTrail `eventTime`).
@@ -45,10 +38,7 @@ impl Utc {
 
     /// `20240304T1235Z` (CloudTrail file names).
     pub fn file_stamp(&self) -> String {
-        format!(
-            "{:04}{:02}{:02}T{:02}{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute
-        )
+        format!("{:04}{:02}{:02}T{:02}{:02}Z", self.year, self.month, self.day, self.hour, self.minute)
     }
 }
 
@@ -77,9 +67,6 @@ mod tests {
         // 2024-02-29 (leap day) 23:59:59 and the next second.
         assert_eq!(Utc::from_unix(1_709_251_199).iso(), "2024-02-29T23:59:59Z");
         assert_eq!(Utc::from_unix(1_709_251_200).file_stamp(), "20240301T0000Z");
-        assert_eq!(
-            Utc::from_unix(1_735_689_599).iso_millis(7),
-            "2024-12-31T23:59:59.007Z"
-        );
+        assert_eq!(Utc::from_unix(1_735_689_599).iso_millis(7), "2024-12-31T23:59:59.007Z");
     }
 }

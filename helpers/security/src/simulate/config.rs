@@ -71,19 +71,11 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        let bad = |field, message: &str| {
-            Err(SecurityError::Config {
-                field,
-                message: message.to_string(),
-            })
-        };
+        let bad = |field, message: &str| Err(SecurityError::Config { field, message: message.to_string() });
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return bad("account_id", "must be 12 digits");
         }
-        let region_ok = self
-            .region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let region_ok = self.region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if self.region.is_empty() || !region_ok {
             return bad("region", "must look like `us-east-1`");
         }
@@ -95,10 +87,7 @@ impl SimConfig {
         }
         let fractions = [
             ("service_fraction", self.service_fraction),
-            (
-                "invoked_by_service_fraction",
-                self.invoked_by_service_fraction,
-            ),
+            ("invoked_by_service_fraction", self.invoked_by_service_fraction),
             ("aws_internal_fraction", self.aws_internal_fraction),
             ("anonymous_fraction", self.anonymous_fraction),
             ("ipv6_user_fraction", self.ipv6_user_fraction),
@@ -117,16 +106,10 @@ impl SimConfig {
             + self.aws_internal_fraction
             + self.anonymous_fraction;
         if noise > 1.0 {
-            return bad(
-                "service_fraction",
-                "the four noise fractions add up to more than 1",
-            );
+            return bad("service_fraction", "the four noise fractions add up to more than 1");
         }
         if self.mobile_fraction + self.travel_fraction > 1.0 {
-            return bad(
-                "travel_fraction",
-                "mobile + travel fractions add up to more than 1",
-            );
+            return bad("travel_fraction", "mobile + travel fractions add up to more than 1");
         }
         Ok(())
     }

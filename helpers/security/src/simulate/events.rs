@@ -22,11 +22,7 @@ pub(crate) const API_CALLS: [(&str, &str, bool); 16] = [
     ("iam.amazonaws.com", "GetRole", true),
     ("iam.amazonaws.com", "CreateAccessKey", false),
     ("lambda.amazonaws.com", "ListFunctions20150331", true),
-    (
-        "lambda.amazonaws.com",
-        "UpdateFunctionCode20150331v2",
-        false,
-    ),
+    ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", false),
     ("logs.amazonaws.com", "DescribeLogGroups", true),
     ("cloudformation.amazonaws.com", "DescribeStacks", true),
     ("kms.amazonaws.com", "Decrypt", true),
@@ -39,25 +35,14 @@ pub(crate) const SERVICE_CALLS: [(&str, &str, &str); 6] = [
     ("ec2.amazonaws.com", "sts.amazonaws.com", "AssumeRole"),
     ("lambda.amazonaws.com", "sts.amazonaws.com", "AssumeRole"),
     ("s3.amazonaws.com", "kms.amazonaws.com", "GenerateDataKey"),
-    (
-        "cloudtrail.amazonaws.com",
-        "kms.amazonaws.com",
-        "GenerateDataKey",
-    ),
-    (
-        "autoscaling.amazonaws.com",
-        "ec2.amazonaws.com",
-        "DescribeInstances",
-    ),
+    ("cloudtrail.amazonaws.com", "kms.amazonaws.com", "GenerateDataKey"),
+    ("autoscaling.amazonaws.com", "ec2.amazonaws.com", "DescribeInstances"),
     ("config.amazonaws.com", "iam.amazonaws.com", "GetRole"),
 ];
 
 /// Services principals call through (their calls then carry the service's name as source).
-pub(crate) const INVOKERS: [&str; 3] = [
-    "cloudformation.amazonaws.com",
-    "athena.amazonaws.com",
-    "servicecatalog.amazonaws.com",
-];
+pub(crate) const INVOKERS: [&str; 3] =
+    ["cloudformation.amazonaws.com", "athena.amazonaws.com", "servicecatalog.amazonaws.com"];
 
 /// Who made a simulated call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,20 +90,14 @@ impl SimEvent {
         match (self.source, self.actor) {
             (Source::Service(_), _) => Err(SkipReason::ServiceName),
             (Source::AwsInternal, _) => Err(SkipReason::AwsInternal),
-            (Source::Ip(ip), Actor::Principal { index, .. }) => {
-                Ok((principals[index].principal_id.clone(), ip))
-            }
+            (Source::Ip(ip), Actor::Principal { index, .. }) => Ok((principals[index].principal_id.clone(), ip)),
             (Source::Ip(_), _) => Err(SkipReason::NoPrincipal),
         }
     }
 }
 
 /// Draws `cfg.events` events, sorted by time.
-pub(crate) fn events(
-    cfg: &SimConfig,
-    principals: &[Principal],
-    rng: &mut impl Rng,
-) -> Vec<SimEvent> {
+pub(crate) fn events(cfg: &SimConfig, principals: &[Principal], rng: &mut impl Rng) -> Vec<SimEvent> {
     let weights: Vec<f64> = principals.iter().map(|p| p.activity).collect();
     let who = WeightedIndex::new(&weights).ok();
     let mut out = Vec::with_capacity(cfg.events);
@@ -134,10 +113,7 @@ pub(crate) fn events(
             cut += cfg.anonymous_fraction;
             let index = who.as_ref().map_or(0, |w| w.sample(rng));
             let p = &principals[index];
-            let actor = Actor::Principal {
-                index,
-                session: rng.gen_range(0..p.sessions.len()),
-            };
+            let actor = Actor::Principal { index, session: rng.gen_range(0..p.sessions.len()) };
             let source = if r < cut + cfg.invoked_by_service_fraction {
                 Source::Service(INVOKERS[rng.gen_range(0..INVOKERS.len())])
             } else if r < cut + cfg.invoked_by_service_fraction + cfg.aws_internal_fraction {
@@ -147,13 +123,9 @@ pub(crate) fn events(
             };
             (actor, source, rng.gen_range(0..API_CALLS.len()))
         };
-        let is_user = matches!(event.0, Actor::Principal { index, .. } if principals[index].kind == PrincipalKind::User);
-        out.push(SimEvent {
-            time: event_time(cfg, is_user, rng),
-            actor: event.0,
-            source: event.1,
-            api: event.2,
-        });
+        let is_user =
+            matches!(event.0, Actor::Principal { index, .. } if principals[index].kind == PrincipalKind::User);
+        out.push(SimEvent { time: event_time(cfg, is_user, rng), actor: event.0, source: event.1, api: event.2 });
     }
     out.sort_by_key(|e| e.time);
     out
@@ -162,10 +134,6 @@ pub(crate) fn events(
 /// A time in the simulated period; users mostly work 08:00–19:00 UTC, machines around the clock.
 fn event_time(cfg: &SimConfig, office_hours: bool, rng: &mut impl Rng) -> u64 {
     let day = u64::from(rng.gen_range(0..cfg.days));
-    let hour = if office_hours && rng.gen_bool(0.8) {
-        rng.gen_range(8..19)
-    } else {
-        rng.gen_range(0..24)
-    };
+    let hour = if office_hours && rng.gen_bool(0.8) { rng.gen_range(8..19) } else { rng.gen_range(0..24) };
     cfg.start_unix_secs + day * 86_400 + hour * 3600 + rng.gen_range(0..3600)
 }

@@ -11,10 +11,7 @@ use super::population::{Principal, PrincipalKind};
 
 /// Finding types for access keys: (type, severity). The first is only raised for role credentials.
 pub(crate) const KEY_FINDING_TYPES: [(&str, f64); 5] = [
-    (
-        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
-        8.0,
-    ),
+    ("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", 8.0),
     ("Recon:IAMUser/MaliciousIPCaller", 5.0),
     ("Discovery:S3/TorIPCaller", 5.0),
     ("UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", 5.0),
@@ -65,11 +62,7 @@ pub struct SimFinding {
 }
 
 /// Draws `cfg.findings` findings.
-pub(crate) fn findings(
-    cfg: &SimConfig,
-    principals: &[Principal],
-    rng: &mut impl Rng,
-) -> Vec<SimFinding> {
+pub(crate) fn findings(cfg: &SimConfig, principals: &[Principal], rng: &mut impl Rng) -> Vec<SimFinding> {
     let period = u64::from(cfg.days) * 86_400;
     (0..cfg.findings)
         .map(|_| {
@@ -79,37 +72,20 @@ pub(crate) fn findings(
                 let remotes = (0..2).map(|_| foreign_remote(principals, rng)).collect();
                 let (finding_type, severity) = PORT_PROBE_TYPE;
                 let label = FindingLabel::NotScorable;
-                return SimFinding {
-                    id,
-                    finding_type,
-                    severity,
-                    label,
-                    time,
-                    principal: None,
-                    remotes,
-                };
+                return SimFinding { id, finding_type, severity, label, time, principal: None, remotes };
             }
             let index = rng.gen_range(0..principals.len());
             let p = &principals[index];
             let session = rng.gen_range(0..p.sessions.len());
             let first_type = if p.kind == PrincipalKind::Role { 0 } else { 1 };
-            let (finding_type, severity) =
-                KEY_FINDING_TYPES[rng.gen_range(first_type..KEY_FINDING_TYPES.len())];
+            let (finding_type, severity) = KEY_FINDING_TYPES[rng.gen_range(first_type..KEY_FINDING_TYPES.len())];
             let (label, remote) = if rng.gen_bool(cfg.benign_finding_fraction) {
                 (FindingLabel::Benign, own_remote(p, rng))
             } else {
                 (FindingLabel::Anomalous, foreign_remote(principals, rng))
             };
             let principal = Some((index, session));
-            SimFinding {
-                id,
-                finding_type,
-                severity,
-                label,
-                time,
-                principal,
-                remotes: vec![remote],
-            }
+            SimFinding { id, finding_type, severity, label, time, principal, remotes: vec![remote] }
         })
         .collect()
 }
@@ -117,11 +93,7 @@ pub(crate) fn findings(
 /// An address from the principal's own networks, with its owner.
 fn own_remote(p: &Principal, rng: &mut impl Rng) -> (IpAddr, &'static Org) {
     let ip = p.draw_own_ip(rng);
-    let org = p
-        .networks
-        .iter()
-        .find(|n| n.contains(ip))
-        .map_or(&HOME_ISPS[0], |n| n.org);
+    let org = p.networks.iter().find(|n| n.contains(ip)).map_or(&HOME_ISPS[0], |n| n.org);
     (ip, org)
 }
 
@@ -130,10 +102,7 @@ fn foreign_remote(principals: &[Principal], rng: &mut impl Rng) -> (IpAddr, &'st
     let org = &FOREIGN_ORGS[rng.gen_range(0..FOREIGN_ORGS.len())];
     loop {
         let ip = random_public_v4(rng);
-        if !principals
-            .iter()
-            .any(|p| p.owns(ip) || p.mobile.is_some_and(|m| m.contains(ip)))
-        {
+        if !principals.iter().any(|p| p.owns(ip) || p.mobile.is_some_and(|m| m.contains(ip))) {
             return (ip, org);
         }
     }

@@ -43,32 +43,18 @@ pub(crate) fn write_findings(
             event.to_string()
         })
         .collect();
-    write_atomic(path, true, |w| {
-        lines.iter().try_for_each(|l| writeln!(w, "{l}"))
-    })
+    write_atomic(path, true, |w| lines.iter().try_for_each(|l| writeln!(w, "{l}")))
 }
 
 /// Writes the ground truth: `finding_id,label,entity,ip,finding_type`, one row per remote address.
-pub(crate) fn write_truth(
-    principals: &[Principal],
-    findings: &[SimFinding],
-    path: &Path,
-) -> Result<()> {
+pub(crate) fn write_truth(principals: &[Principal], findings: &[SimFinding], path: &Path) -> Result<()> {
     write_atomic(path, true, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(["finding_id", "label", "entity", "ip", "finding_type"])?;
         for f in findings {
-            let entity = f
-                .principal
-                .map_or("", |(i, _)| principals[i].principal_id.as_str());
+            let entity = f.principal.map_or("", |(i, _)| principals[i].principal_id.as_str());
             for (ip, _) in &f.remotes {
-                csv.write_record([
-                    &f.id,
-                    f.label.as_str(),
-                    entity,
-                    &ip.to_string(),
-                    f.finding_type,
-                ])?;
+                csv.write_record([&f.id, f.label.as_str(), entity, &ip.to_string(), f.finding_type])?;
             }
         }
         csv.flush()
@@ -109,11 +95,7 @@ fn finding_json(
                     "affectedResources": {},
                 },
             });
-            (
-                resource,
-                action,
-                format!("API ListBuckets was invoked using {} credentials.", p.name),
-            )
+            (resource, action, format!("API ListBuckets was invoked using {} credentials.", p.name))
         }
         None => {
             let details: Vec<Value> = f
@@ -133,11 +115,7 @@ fn finding_json(
                 "actionType": "PORT_PROBE",
                 "portProbeAction": {"blocked": false, "portProbeDetails": details},
             });
-            (
-                resource,
-                action,
-                format!("Unprotected port on EC2 instance {instance} is being probed."),
-            )
+            (resource, action, format!("Unprotected port on EC2 instance {instance} is being probed."))
         }
     };
     json!({
@@ -169,11 +147,7 @@ fn finding_json(
 }
 
 fn remote_ip_details((ip, org): (IpAddr, &Org)) -> Value {
-    let key = if ip.is_ipv4() {
-        "ipAddressV4"
-    } else {
-        "ipAddressV6"
-    };
+    let key = if ip.is_ipv4() { "ipAddressV4" } else { "ipAddressV6" };
     json!({
         key: ip.to_string(),
         "organization": {"asn": org.asn, "asnOrg": org.asn_org, "isp": org.isp, "org": org.org},

@@ -17,9 +17,7 @@ pub(crate) struct GzipPacker {
 impl GzipPacker {
     /// A packer at the fast compression level.
     pub fn new() -> Self {
-        GzipPacker {
-            encoder: DeflateEncoder::new(Vec::new(), Compression::fast()),
-        }
+        GzipPacker { encoder: DeflateEncoder::new(Vec::new(), Compression::fast()) }
     }
 
     /// Writes `data` as one complete gzip member to `out`.
@@ -43,17 +41,11 @@ mod tests {
     #[test]
     fn members_decode() {
         let mut packer = GzipPacker::new();
-        for text in [
-            "first file",
-            "",
-            "second, longer file ".repeat(100).as_str(),
-        ] {
+        for text in ["first file", "", "second, longer file ".repeat(100).as_str()] {
             let mut gz = Vec::new();
             packer.write(text.as_bytes(), &mut gz).unwrap();
             let mut back = String::new();
-            flate2::read::GzDecoder::new(gz.as_slice())
-                .read_to_string(&mut back)
-                .unwrap();
+            flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut back).unwrap();
             assert_eq!(back, text);
         }
     }

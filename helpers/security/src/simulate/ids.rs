@@ -7,9 +7,7 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 const HEX: &[u8] = b"0123456789abcdef";
 
 fn pick(rng: &mut impl Rng, alphabet: &[u8], len: usize) -> String {
-    (0..len)
-        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
-        .collect()
+    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
 }
 
 /// `prefix` + upper-case letters and digits, e.g. `AIDA` + 17 → a 21-character principal id.
@@ -31,12 +29,5 @@ pub(crate) fn hex(rng: &mut impl Rng, len: usize) -> String {
 pub(crate) fn uuid(rng: &mut impl Rng) -> String {
     let h = hex(rng, 32);
     let variant = HEX[8 + rng.gen_range(0..4)] as char;
-    format!(
-        "{}-{}-4{}-{variant}{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    format!("{}-{}-4{}-{variant}{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
 }

@@ -126,20 +126,12 @@ impl SimAccount {
         let principals = population::population(config, &mut rng(config.seed, POPULATION));
         let events = events::events(config, &principals, &mut rng(config.seed, EVENTS));
         let findings = findings::findings(config, &principals, &mut rng(config.seed, FINDINGS));
-        Ok(SimAccount {
-            config: config.clone(),
-            principals,
-            events,
-            findings,
-        })
+        Ok(SimAccount { config: config.clone(), principals, events, findings })
     }
 
     /// The tuples the CloudTrail files should yield, in file order (one per usable event).
     pub fn expected_tuples(&self) -> Vec<(String, IpAddr)> {
-        self.events
-            .iter()
-            .filter_map(|e| e.expected(&self.principals).ok())
-            .collect()
+        self.events.iter().filter_map(|e| e.expected(&self.principals).ok()).collect()
     }
 
     /// The injected noise, by the skip reason it should be counted under.
@@ -159,19 +151,10 @@ impl SimAccount {
         let mut ids = rng(cfg.seed, WRITE_IDS);
         let files = trail_writer::write_trail(cfg, &self.principals, &self.events, root, &mut ids)?;
         let gd_dir = root.join("guardduty");
-        std::fs::create_dir_all(&gd_dir).map_err(|source| SecurityError::Write {
-            path: gd_dir.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(&gd_dir).map_err(|source| SecurityError::Write { path: gd_dir.clone(), source })?;
         let findings_path = gd_dir.join("findings.jsonl");
         let truth_path = gd_dir.join("ground_truth.csv");
-        findings_writer::write_findings(
-            cfg,
-            &self.principals,
-            &self.findings,
-            &findings_path,
-            &mut ids,
-        )?;
+        findings_writer::write_findings(cfg, &self.principals, &self.findings, &findings_path, &mut ids)?;
         findings_writer::write_truth(&self.principals, &self.findings, &truth_path)?;
 
         let tuples = self.expected_tuples();
@@ -179,11 +162,7 @@ impl SimAccount {
         let label_count = |l: FindingLabel| self.findings.iter().filter(|f| f.label == l).count();
         Ok(SimSummary {
             root: root.to_path_buf(),
-            cloudtrail_dir: root
-                .join("AWSLogs")
-                .join(&cfg.account_id)
-                .join("CloudTrail")
-                .join(&cfg.region),
+            cloudtrail_dir: root.join("AWSLogs").join(&cfg.account_id).join("CloudTrail").join(&cfg.region),
             cloudtrail_files: files.len(),
             events: self.events.len(),
             users: cfg.users,

@@ -35,186 +35,41 @@ const fn org(
     lat: f64,
     lon: f64,
 ) -> Org {
-    Org {
-        asn,
-        asn_org,
-        isp,
-        org: isp,
-        country,
-        city,
-        lat,
-        lon,
-    }
+    Org { asn, asn_org, isp, org: isp, country, city, lat, lon }
 }
 
 /// Residential ISPs (home networks).
 pub(crate) const HOME_ISPS: [Org; 4] = [
-    org(
-        "7922",
-        "COMCAST-7922",
-        "Comcast Cable",
-        "United States",
-        "Seattle",
-        47.61,
-        -122.33,
-    ),
-    org(
-        "701",
-        "UUNET",
-        "Verizon Fios",
-        "United States",
-        "New York",
-        40.71,
-        -74.01,
-    ),
-    org(
-        "22773",
-        "ASN-CXA-ALL-CCI-22773-RDC",
-        "Cox Communications",
-        "United States",
-        "Phoenix",
-        33.45,
-        -112.07,
-    ),
-    org(
-        "20115",
-        "CHARTER-20115",
-        "Charter Communications",
-        "United States",
-        "Austin",
-        30.27,
-        -97.74,
-    ),
+    org("7922", "COMCAST-7922", "Comcast Cable", "United States", "Seattle", 47.61, -122.33),
+    org("701", "UUNET", "Verizon Fios", "United States", "New York", 40.71, -74.01),
+    org("22773", "ASN-CXA-ALL-CCI-22773-RDC", "Cox Communications", "United States", "Phoenix", 33.45, -112.07),
+    org("20115", "CHARTER-20115", "Charter Communications", "United States", "Austin", 30.27, -97.74),
 ];
 /// Business connectivity of the company's offices.
 pub(crate) const OFFICE_ISPS: [Org; 2] = [
-    org(
-        "3356",
-        "LEVEL3",
-        "Level 3 Communications",
-        "United States",
-        "Seattle",
-        47.61,
-        -122.33,
-    ),
-    org(
-        "174",
-        "COGENT-174",
-        "Cogent Communications",
-        "United States",
-        "Boston",
-        42.36,
-        -71.06,
-    ),
+    org("3356", "LEVEL3", "Level 3 Communications", "United States", "Seattle", 47.61, -122.33),
+    org("174", "COGENT-174", "Cogent Communications", "United States", "Boston", 42.36, -71.06),
 ];
 /// Mobile carriers.
 pub(crate) const MOBILE_CARRIERS: [Org; 2] = [
-    org(
-        "21928",
-        "T-MOBILE-AS21928",
-        "T-Mobile USA",
-        "United States",
-        "Bellevue",
-        47.61,
-        -122.2,
-    ),
-    org(
-        "22394",
-        "CELLCO",
-        "Verizon Wireless",
-        "United States",
-        "Chicago",
-        41.88,
-        -87.63,
-    ),
+    org("21928", "T-MOBILE-AS21928", "T-Mobile USA", "United States", "Bellevue", 47.61, -122.2),
+    org("22394", "CELLCO", "Verizon Wireless", "United States", "Chicago", 41.88, -87.63),
 ];
 /// Cloud and CI networks roles run from.
 pub(crate) const CLOUD_NETWORKS: [Org; 2] = [
-    org(
-        "16509",
-        "AMAZON-02",
-        "Amazon.com",
-        "United States",
-        "Ashburn",
-        39.04,
-        -77.49,
-    ),
-    org(
-        "36459",
-        "GITHUB",
-        "GitHub, Inc.",
-        "United States",
-        "San Francisco",
-        37.77,
-        -122.42,
-    ),
+    org("16509", "AMAZON-02", "Amazon.com", "United States", "Ashburn", 39.04, -77.49),
+    org("36459", "GITHUB", "GitHub, Inc.", "United States", "San Francisco", 37.77, -122.42),
 ];
 /// Networks attackers call from (hosting, Tor exits, foreign ISPs).
 pub(crate) const FOREIGN_ORGS: [Org; 8] = [
-    org(
-        "14061",
-        "DIGITALOCEAN-ASN",
-        "DigitalOcean",
-        "Netherlands",
-        "Amsterdam",
-        52.37,
-        4.89,
-    ),
+    org("14061", "DIGITALOCEAN-ASN", "DigitalOcean", "Netherlands", "Amsterdam", 52.37, 4.89),
     org("16276", "OVH", "OVH SAS", "France", "Roubaix", 50.69, 3.18),
-    org(
-        "24940",
-        "HETZNER-AS",
-        "Hetzner Online GmbH",
-        "Germany",
-        "Falkenstein",
-        50.48,
-        12.37,
-    ),
-    org(
-        "4134",
-        "CHINANET-BACKBONE",
-        "China Telecom",
-        "China",
-        "Beijing",
-        39.9,
-        116.4,
-    ),
-    org(
-        "12389",
-        "ROSTELECOM-AS",
-        "Rostelecom",
-        "Russia",
-        "Moscow",
-        55.76,
-        37.62,
-    ),
-    org(
-        "60729",
-        "ZWIEBELFREUNDE",
-        "Stiftung Erneuerbare Freiheit",
-        "Germany",
-        "Berlin",
-        52.52,
-        13.4,
-    ),
-    org(
-        "9009",
-        "M247",
-        "M247 Europe SRL",
-        "Romania",
-        "Bucharest",
-        44.43,
-        26.1,
-    ),
-    org(
-        "45090",
-        "TENCENT-NET-AP",
-        "Tencent Cloud",
-        "Singapore",
-        "Singapore",
-        1.35,
-        103.82,
-    ),
+    org("24940", "HETZNER-AS", "Hetzner Online GmbH", "Germany", "Falkenstein", 50.48, 12.37),
+    org("4134", "CHINANET-BACKBONE", "China Telecom", "China", "Beijing", 39.9, 116.4),
+    org("12389", "ROSTELECOM-AS", "Rostelecom", "Russia", "Moscow", 55.76, 37.62),
+    org("60729", "ZWIEBELFREUNDE", "Stiftung Erneuerbare Freiheit", "Germany", "Berlin", 52.52, 13.4),
+    org("9009", "M247", "M247 Europe SRL", "Romania", "Bucharest", 44.43, 26.1),
+    org("45090", "TENCENT-NET-AP", "Tencent Cloud", "Singapore", "Singapore", 1.35, 103.82),
 ];
 
 /// An IPv4 network with its owner.
@@ -275,11 +130,7 @@ impl Network {
         loop {
             let base = rng.gen::<u32>() & mask;
             if is_public_net(base, prefix_len) {
-                return Network {
-                    base: Ipv4Addr::from(base),
-                    prefix_len,
-                    org,
-                };
+                return Network { base: Ipv4Addr::from(base), prefix_len, org };
             }
         }
     }
@@ -294,14 +145,8 @@ impl Network {
     /// A random host address (last octet 1–254).
     pub(crate) fn host(&self, rng: &mut impl Rng) -> IpAddr {
         let host_bits = 32 - u32::from(self.prefix_len);
-        let upper = if host_bits > 8 {
-            rng.gen::<u32>() & ((1 << host_bits) - 1) & !0xff
-        } else {
-            0
-        };
-        IpAddr::V4(Ipv4Addr::from(
-            u32::from(self.base) | upper | rng.gen_range(1..=254),
-        ))
+        let upper = if host_bits > 8 { rng.gen::<u32>() & ((1 << host_bits) - 1) & !0xff } else { 0 };
+        IpAddr::V4(Ipv4Addr::from(u32::from(self.base) | upper | rng.gen_range(1..=254)))
     }
 }
 
@@ -325,9 +170,7 @@ pub struct Net6 {
 impl Net6 {
     /// A random /64 inside 2600::/12.
     pub(crate) fn random(rng: &mut impl Rng) -> Net6 {
-        Net6 {
-            prefix: (0x2600u64 << 48) | (rng.gen::<u64>() & 0x000f_ffff_ffff_ffff),
-        }
+        Net6 { prefix: (0x2600u64 << 48) | (rng.gen::<u64>() & 0x000f_ffff_ffff_ffff) }
     }
 
     /// A random address (SLAAC-style random interface id).
@@ -356,10 +199,7 @@ mod tests {
                 let ip = net.host(&mut rng);
                 assert!(net.contains(ip), "{ip} not in {net}");
                 let IpAddr::V4(v4) = ip else { panic!() };
-                assert!(
-                    !v4.is_private() && !v4.is_loopback() && !v4.is_multicast(),
-                    "{ip}"
-                );
+                assert!(!v4.is_private() && !v4.is_loopback() && !v4.is_multicast(), "{ip}");
             }
         }
         assert!(!is_public_net(0xc0a8_0100, 24));

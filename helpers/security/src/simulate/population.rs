@@ -7,24 +7,16 @@ use rand::Rng;
 
 use super::config::SimConfig;
 use super::ids::{aws_id, hex};
-use super::network::{
-    random_public_v4, Net6, Network, CLOUD_NETWORKS, HOME_ISPS, MOBILE_CARRIERS, OFFICE_ISPS,
-};
+use super::network::{random_public_v4, Net6, Network, CLOUD_NETWORKS, HOME_ISPS, MOBILE_CARRIERS, OFFICE_ISPS};
 
 const USER_NAMES: [&str; 40] = [
-    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
-    "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yasmin", "amir",
-    "beatriz", "chen", "dmitri", "elena", "fatima", "gustavo", "hana", "ines", "jonas", "kwame",
-    "lucia", "mateo", "noor", "oscar", "priya", "quentin", "rosa", "sanjay", "tomoko",
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia",
+    "peggy", "rupert", "sybil", "trent", "victor", "walter", "yasmin", "amir", "beatriz", "chen", "dmitri", "elena",
+    "fatima", "gustavo", "hana", "ines", "jonas", "kwame", "lucia", "mateo", "noor", "oscar", "priya", "quentin",
+    "rosa", "sanjay", "tomoko",
 ];
-const ROLE_NAMES: [&str; 6] = [
-    "ci-deploy",
-    "ec2-web",
-    "lambda-ingest",
-    "data-pipeline",
-    "admin-break-glass",
-    "readonly-audit",
-];
+const ROLE_NAMES: [&str; 6] =
+    ["ci-deploy", "ec2-web", "lambda-ingest", "data-pipeline", "admin-break-glass", "readonly-audit"];
 
 /// IAM user or assumed role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,11 +69,7 @@ impl Principal {
 
     /// An address for one call: its stable networks; for users sometimes mobile or a travel IP.
     pub(crate) fn draw_ip(&self, rng: &mut impl Rng, cfg: &SimConfig) -> IpAddr {
-        let r: f64 = if self.kind == PrincipalKind::Role {
-            1.0
-        } else {
-            rng.gen()
-        };
+        let r: f64 = if self.kind == PrincipalKind::Role { 1.0 } else { rng.gen() };
         if r < cfg.travel_fraction {
             return random_public_v4(rng);
         }
@@ -115,10 +103,7 @@ pub(crate) fn population(cfg: &SimConfig, rng: &mut impl Rng) -> Vec<Principal> 
         Network::random(rng, 24, &OFFICE_ISPS[0]),
     ];
     let office_nat: Vec<Vec<IpAddr>> = offices.iter().map(|o| hosts(o, 6, rng)).collect();
-    let carriers = [
-        Network::random(rng, 16, &MOBILE_CARRIERS[0]),
-        Network::random(rng, 16, &MOBILE_CARRIERS[1]),
-    ];
+    let carriers = [Network::random(rng, 16, &MOBILE_CARRIERS[0]), Network::random(rng, 16, &MOBILE_CARRIERS[1])];
     let mut ranks: Vec<usize> = (0..cfg.users + cfg.roles).collect();
     ranks.shuffle(rng);
     let activity = |i: usize| 1.0 / (1.0 + ranks[i] as f64).powf(0.8);
@@ -137,20 +122,13 @@ pub(crate) fn population(cfg: &SimConfig, rng: &mut impl Rng) -> Vec<Principal> 
             usual_hosts: vec![hosts(&home, 2, rng), office_nat[office].clone()],
             networks: vec![home, offices[office]],
             mobile: Some(carriers[rng.gen_range(0..carriers.len())]),
-            ipv6: rng
-                .gen_bool(cfg.ipv6_user_fraction)
-                .then(|| Net6::random(rng)),
+            ipv6: rng.gen_bool(cfg.ipv6_user_fraction).then(|| Net6::random(rng)),
             activity: activity(i),
         });
     }
     for i in 0..cfg.roles {
-        let sessions: Vec<String> = (0..rng.gen_range(1..=3))
-            .map(|_| session_name(rng))
-            .collect();
-        let (cloud, ci) = (
-            Network::random(rng, 16, &CLOUD_NETWORKS[0]),
-            Network::random(rng, 24, &CLOUD_NETWORKS[1]),
-        );
+        let sessions: Vec<String> = (0..rng.gen_range(1..=3)).map(|_| session_name(rng)).collect();
+        let (cloud, ci) = (Network::random(rng, 16, &CLOUD_NETWORKS[0]), Network::random(rng, 24, &CLOUD_NETWORKS[1]));
         out.push(Principal {
             kind: PrincipalKind::Role,
             name: numbered(&ROLE_NAMES, i),
@@ -185,10 +163,7 @@ fn numbered(names: &[&str], i: usize) -> String {
 fn session_name(rng: &mut impl Rng) -> String {
     match rng.gen_range(0..3) {
         0 => format!("i-0{}", hex(rng, 16)),
-        1 => format!(
-            "botocore-session-{}",
-            rng.gen_range(1_700_000_000u64..1_710_000_000)
-        ),
+        1 => format!("botocore-session-{}", rng.gen_range(1_700_000_000u64..1_710_000_000)),
         _ => format!("GitHubActions-{}", rng.gen_range(1000..9999)),
     }
 }

@@ -110,30 +110,19 @@ pub(crate) fn write_trail(
     root: &Path,
     rng: &mut impl Rng,
 ) -> Result<Vec<PathBuf>> {
-    let trail = root
-        .join("AWSLogs")
-        .join(&cfg.account_id)
-        .join("CloudTrail")
-        .join(&cfg.region);
+    let trail = root.join("AWSLogs").join(&cfg.account_id).join("CloudTrail").join(&cfg.region);
     let mut files = Vec::new();
     let mut start = 0;
     let (mut json, mut packer) = (Vec::new(), GzipPacker::new());
     while start < events.len() {
         let window = events[start].time / WINDOW_SECS;
-        let end = start
-            + events[start..]
-                .iter()
-                .take_while(|e| e.time / WINDOW_SECS == window)
-                .count();
+        let end = start + events[start..].iter().take_while(|e| e.time / WINDOW_SECS == window).count();
         let delivered = Utc::from_unix((window + 1) * WINDOW_SECS);
         let dir = trail
             .join(delivered.year.to_string())
             .join(format!("{:02}", delivered.month))
             .join(format!("{:02}", delivered.day));
-        fs::create_dir_all(&dir).map_err(|source| SecurityError::Write {
-            path: dir.clone(),
-            source,
-        })?;
+        fs::create_dir_all(&dir).map_err(|source| SecurityError::Write { path: dir.clone(), source })?;
         let name = format!(
             "{}_CloudTrail_{}_{}_{}.json.gz",
             cfg.account_id,
@@ -141,18 +130,11 @@ pub(crate) fn write_trail(
             delivered.file_stamp(),
             alnum(rng, 16)
         );
-        let records: Vec<Record> = events[start..end]
-            .iter()
-            .map(|e| record(cfg, principals, e, rng))
-            .collect();
+        let records: Vec<Record> = events[start..end].iter().map(|e| record(cfg, principals, e, rng)).collect();
         let path = dir.join(name);
         json.clear();
-        serde_json::to_writer(&mut json, &LogFile { records }).map_err(|e| {
-            SecurityError::Write {
-                path: path.clone(),
-                source: e.into(),
-            }
-        })?;
+        serde_json::to_writer(&mut json, &LogFile { records })
+            .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
         write_atomic(&path, false, |w| packer.write(&json, w))?;
         files.push(path);
         start = end;
@@ -160,12 +142,7 @@ pub(crate) fn write_trail(
     Ok(files)
 }
 
-fn record<'a>(
-    cfg: &'a SimConfig,
-    principals: &'a [Principal],
-    e: &SimEvent,
-    rng: &mut impl Rng,
-) -> Record<'a> {
+fn record<'a>(cfg: &'a SimConfig, principals: &'a [Principal], e: &SimEvent, rng: &mut impl Rng) -> Record<'a> {
     let (event_source, event_name, read_only) = match e.actor {
         Actor::Service => {
             let (_, source, name) = SERVICE_CALLS[e.api];
@@ -191,11 +168,7 @@ fn record<'a>(
         }
         _ => "[aws-sdk-java/1.12.653 Linux/5.10 OpenJDK_64-Bit_Server_VM/17.0.10]",
     };
-    let request_id = if event_source == "s3.amazonaws.com" {
-        aws_id(rng, "", 16)
-    } else {
-        uuid(rng)
-    };
+    let request_id = if event_source == "s3.amazonaws.com" { aws_id(rng, "", 16) } else { uuid(rng) };
     Record {
         event_version: "1.08",
         user_identity: identity(cfg, principals, e, invoked_by),
@@ -252,10 +225,7 @@ fn identity<'a>(
                 id.user_name = Some(&p.name);
             } else {
                 id.kind = "AssumedRole";
-                id.arn = Some(format!(
-                    "arn:aws:sts::{account}:assumed-role/{}/{}",
-                    p.name, p.sessions[session]
-                ));
+                id.arn = Some(format!("arn:aws:sts::{account}:assumed-role/{}/{}", p.name, p.sessions[session]));
                 id.session_context = Some(SessionContext {
                     session_issuer: SessionIssuer {
                         kind: "Role",

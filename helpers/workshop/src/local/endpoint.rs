@@ -31,7 +31,13 @@ fn record_path(root: &Path, name: &str) -> PathBuf {
 }
 
 /// Starts an endpoint serving `model_dir`, printing `-` while it starts and `!` once it answers.
-pub fn create(binary: &Path, root: &Path, name: &str, model_dir: &Path, out: &mut dyn FnMut(&str)) -> Result<EndpointRecord> {
+pub fn create(
+    binary: &Path,
+    root: &Path,
+    name: &str,
+    model_dir: &Path,
+    out: &mut dyn FnMut(&str),
+) -> Result<EndpointRecord> {
     let dir = registry(root);
     std::fs::create_dir_all(&dir)?;
     let ready = dir.join(format!("{name}.ready.json"));
@@ -56,24 +62,31 @@ pub fn create(binary: &Path, root: &Path, name: &str, model_dir: &Path, out: &mu
     let started = Instant::now();
     loop {
         if let Ok(text) = std::fs::read_to_string(&ready) {
-            let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| WorkshopError::context("bad ready file", e))?;
+            let info: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| WorkshopError::context("bad ready file", e))?;
             let url = info["url"].as_str().unwrap_or_default().to_string();
             out("!");
             let record = EndpointRecord { name: name.into(), url, pid: child.id(), model_dir: model_dir.to_path_buf() };
             let path = record_path(root, name);
-            ipinsights_engine::atomic::write_atomically(&path, |w| serde_json::to_writer(w, &record).map_err(std::io::Error::other))?;
+            ipinsights_engine::atomic::write_atomically(&path, |w| {
+                serde_json::to_writer(w, &record).map_err(std::io::Error::other)
+            })?;
             return Ok(record);
         }
         if let Some(status) = child.try_wait()? {
             out("*");
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let reason = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim_start_matches("error: ");
+            let reason =
+                log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim_start_matches("error: ");
             return Err(WorkshopError::new(format!("endpoint {name} failed to start ({status}): {reason}")));
         }
         if started.elapsed() > Duration::from_secs(120) {
             let _ = child.kill();
             out("*");
-            return Err(WorkshopError::new(format!("endpoint {name} did not become ready within 120 s; see {}", log_path.display())));
+            return Err(WorkshopError::new(format!(
+                "endpoint {name} did not become ready within 120 s; see {}",
+                log_path.display()
+            )));
         }
         out("-");
         std::thread::sleep(Duration::from_millis(250));

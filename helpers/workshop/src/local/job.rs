@@ -75,7 +75,12 @@ pub fn run(binary: &Path, spec: &JobSpec, out: &mut dyn FnMut(&str)) -> Result<J
     let errors = errors.join().unwrap_or_default();
     if !exit.success() {
         status(out, "Failed", "Training job failed");
-        let reason = errors.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("the training process failed").trim_start_matches("error: ");
+        let reason = errors
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("the training process failed")
+            .trim_start_matches("error: ");
         write_description(spec, "Failed", started.elapsed().as_secs(), Some(reason))?;
         return Err(WorkshopError::new(format!("training job {} failed: {reason}", spec.name)));
     }
@@ -102,6 +107,8 @@ fn write_description(spec: &JobSpec, status: &str, seconds: u64, failure: Option
         "ModelArtifacts": { "S3ModelArtifacts": spec.job_dir.join("output").join("model.tar.gz") },
     });
     let path = spec.job_dir.join("job.json");
-    ipinsights_engine::atomic::write_atomically(&path, |w| serde_json::to_writer_pretty(w, &description).map_err(std::io::Error::other))?;
+    ipinsights_engine::atomic::write_atomically(&path, |w| {
+        serde_json::to_writer_pretty(w, &description).map_err(std::io::Error::other)
+    })?;
     Ok(())
 }
