@@ -1,4 +1,5 @@
-//! CloudTrail extraction on the 55 real invictus-ir log files in /work/shared/data.
+//! CloudTrail extraction on the 55 real invictus-ir log files in `shared/data` beside the repository
+//! (or `IPINSIGHTS_SHARED_DATA`).
 //!
 //! Expected numbers were computed independently, by hand, twice:
 //! - python3: json.load every `*.json`, classify `sourceIPAddress` with `ipaddress.ip_address`
@@ -16,16 +17,15 @@ use std::path::{Path, PathBuf};
 
 use ipinsights_security::{read_cloudtrail, write_tuples_csv, CloudTrailReader, SkipReason, TupleMode};
 
-const DATA: &str = "/work/shared/data/cloudtrail-invictus-ir";
-
+/// The real sample files: `$IPINSIGHTS_SHARED_DATA/cloudtrail-invictus-ir`, else `shared/data/…` beside the repository.
+/// Missing data fails the tests: they must never pass without reading it.
 fn data() -> Option<PathBuf> {
-    let p = PathBuf::from(DATA);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {DATA} not present");
-        None
-    }
+    let base = std::env::var_os("IPINSIGHTS_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let p = base.join("cloudtrail-invictus-ir");
+    assert!(p.is_dir(), "the shared CloudTrail sample data is missing at {} (set IPINSIGHTS_SHARED_DATA)", p.display());
+    Some(p)
 }
 
 #[test]
