@@ -19,6 +19,7 @@ pub struct EndpointClient {
     agent: ureq::Agent,
     threads: usize,
     max_body_bytes: usize,
+    request_format: RequestFormat,
 }
 
 impl std::fmt::Debug for EndpointClient {
@@ -40,7 +41,13 @@ impl EndpointClient {
             .max_idle_connections_per_host(threads)
             .build()
             .into();
-        Self { url, agent, threads, max_body_bytes: ipinsights_protocol::MAX_BODY_BYTES }
+        Self {
+            url,
+            agent,
+            threads,
+            max_body_bytes: ipinsights_protocol::MAX_BODY_BYTES,
+            request_format: RequestFormat::Csv,
+        }
     }
 
     /// Uses `threads` concurrent requests (at least 1) in [`EndpointClient::predict`]; default 4.
@@ -52,6 +59,12 @@ impl EndpointClient {
     /// Caps each request body at `bytes` (default and maximum useful value: 6,291,456).
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Encodes [`EndpointClient::predict`]'s requests as `format` (default CSV).
+    pub fn with_request_format(mut self, format: RequestFormat) -> Self {
+        self.request_format = format;
         self
     }
 

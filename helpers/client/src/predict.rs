@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use ipinsights_protocol::{decode_response, split_requests, Chunk, Prediction, RequestFormat, ResponseFormat};
+use ipinsights_protocol::{decode_response, split_requests, Chunk, Prediction, ResponseFormat};
 
 use crate::{ClientError, EndpointClient};
 
@@ -65,11 +65,11 @@ impl EndpointClient {
     /// Request bodies under the byte limit; verbose ones also under [`VERBOSE_ROWS`] rows.
     fn chunks<S: AsRef<str>>(&self, rows: &[(S, IpAddr)], verbose: bool) -> Result<Vec<Chunk>, ClientError> {
         if !verbose {
-            return Ok(split_requests(RequestFormat::Csv, rows, self.max_body_bytes)?);
+            return Ok(split_requests(self.request_format, rows, self.max_body_bytes)?);
         }
         let mut chunks = Vec::new();
         for (i, window) in rows.chunks(VERBOSE_ROWS).enumerate() {
-            for mut chunk in split_requests(RequestFormat::Csv, window, self.max_body_bytes)? {
+            for mut chunk in split_requests(self.request_format, window, self.max_body_bytes)? {
                 let offset = i * VERBOSE_ROWS;
                 chunk.rows = chunk.rows.start + offset..chunk.rows.end + offset;
                 chunks.push(chunk);
@@ -79,7 +79,7 @@ impl EndpointClient {
     }
 
     fn send_chunk(&self, chunk: &Chunk, format: ResponseFormat) -> Result<Vec<Prediction>, ClientError> {
-        let body = self.invoke(&chunk.body, RequestFormat::Csv.content_type(), &format.accept())?;
+        let body = self.invoke(&chunk.body, self.request_format.content_type(), &format.accept())?;
         let predictions = decode_response(format.kind, &body)?;
         if predictions.len() != chunk.rows.len() {
             return Err(ClientError::Count { sent: chunk.rows.len(), got: predictions.len() });

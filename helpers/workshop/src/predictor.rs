@@ -13,6 +13,10 @@ use std::net::IpAddr;
 pub enum Serializer {
     /// `text/csv` rows `entity,ip` (the SDK's `csv_serializer`).
     Csv,
+    /// `application/json` `{"instances": [{"features": [entity, ip]}, …]}` (the SDK's `json_serializer`).
+    Json,
+    /// `application/jsonlines`: one instance per line.
+    JsonLines,
 }
 
 /// Response format (`predictor.deserializer`).
@@ -22,6 +26,33 @@ pub enum Deserializer {
     Json,
     /// `application/json; verbose=True`: also the embeddings.
     JsonVerbose,
+    /// `application/jsonlines`: one prediction per line.
+    JsonLines,
+    /// `application/jsonlines; verbose=True`.
+    JsonLinesVerbose,
+}
+
+impl Serializer {
+    fn format(self) -> ipinsights_client::RequestFormat {
+        use ipinsights_client::RequestFormat;
+        match self {
+            Serializer::Csv => RequestFormat::Csv,
+            Serializer::Json => RequestFormat::Json,
+            Serializer::JsonLines => RequestFormat::JsonLines,
+        }
+    }
+}
+
+impl Deserializer {
+    fn format(self) -> ipinsights_client::ResponseFormat {
+        use ipinsights_client::{ResponseFormat, ResponseKind};
+        match self {
+            Deserializer::Json => ResponseFormat::new(ResponseKind::Json, false),
+            Deserializer::JsonVerbose => ResponseFormat::new(ResponseKind::Json, true),
+            Deserializer::JsonLines => ResponseFormat::new(ResponseKind::JsonLines, false),
+            Deserializer::JsonLinesVerbose => ResponseFormat::new(ResponseKind::JsonLines, true),
+        }
+    }
 }
 
 /// A handle on an endpoint; plain data (name, URL, formats), safe to keep across cells.
@@ -116,15 +147,10 @@ impl Predictor {
 
     /// Scores pairs (any number: large inputs are split into requests under 6 MiB and sent concurrently).
     pub fn predict<S: AsRef<str>>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
-        let client = EndpointClient::new(format!("{}/endpoints/{}", self.url, self.endpoint));
-        let format = match self.deserializer {
-            Deserializer::Json => ipinsights_client::ResponseFormat::new(ipinsights_client::ResponseKind::Json, false),
-            Deserializer::JsonVerbose => {
-                ipinsights_client::ResponseFormat::new(ipinsights_client::ResponseKind::Json, true)
-            }
-        };
+        let client = EndpointClient::new(format!("{}/endpoints/{}", self.url, self.endpoint))
+            .with_request_format(self.serializer.format());
         let predictions = client
-            .predict_as(pairs, format)
+            .predict_as(pairs, self.deserializer.format())
             .map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
         let pairs = pairs.iter().map(|(e, ip)| (e.as_ref().to_string(), *ip)).collect();
         Ok(Predictions { pairs, predictions })

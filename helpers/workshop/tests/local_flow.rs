@@ -55,6 +55,16 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     assert_eq!(with_embeddings.predictions[0].ip_embedding.as_ref().unwrap().len(), 16);
     assert_eq!(with_embeddings.predictions[0].dot_product, scored.predictions[0].dot_product);
 
+    // Every serializer × deserializer gives the same scores.
+    for serializer in [Serializer::Csv, Serializer::Json, Serializer::JsonLines] {
+        for deserializer in [Deserializer::Json, Deserializer::JsonLines, Deserializer::JsonLinesVerbose] {
+            let mut p = predictor.clone();
+            (p.serializer, p.deserializer) = (serializer, deserializer);
+            let got = p.predict(&pairs[..50]).unwrap().dot_products();
+            assert_eq!(got, scored.dot_products()[..50].to_vec(), "{serializer:?} / {deserializer:?}");
+        }
+    }
+
     let attached = Predictor::attach(&session, &predictor.endpoint).unwrap();
     assert_eq!(attached.predict(&pairs[..1]).unwrap().predictions[0].dot_product, scored.predictions[0].dot_product);
 
