@@ -77,8 +77,7 @@ pub fn run(binary: &Path, spec: &JobSpec, out: &mut dyn FnMut(&str)) -> Result<J
         status(out, "Failed", "Training job failed");
         let reason = errors
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or("the training process failed")
             .trim_start_matches("error: ");
         write_description(spec, "Failed", started.elapsed().as_secs(), Some(reason))?;
