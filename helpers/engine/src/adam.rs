@@ -79,7 +79,7 @@ impl AdamStep {
     }
 
     /// Lazy update of `rows` (distinct) of a `dim`-wide table; `grads` holds one gradient row per entry of `rows`.
-    pub fn rows(
+    pub(crate) fn rows(
         &self,
         table: &mut [f32],
         dim: usize,
@@ -89,16 +89,44 @@ impl AdamStep {
         workers: &Workers,
     ) {
         assert_eq!(grads.len(), rows.len() * dim, "one gradient row per table row");
+        self.rows_with(table, dim, rows, moments, workers, |k, g| g.copy_from_slice(&grads[k * dim..(k + 1) * dim]));
+    }
+
+    /// Lazy update of `rows` (distinct) of a `dim`-wide table, where `gradient(k, out)` writes the gradient of
+    /// `rows[k]` into `out` (zeroed first). Computing each gradient right before its update keeps the batch's
+    /// gradient rows out of memory altogether.
+    pub(crate) fn rows_with<G>(
+        &self,
+        table: &mut [f32],
+        dim: usize,
+        rows: &[u32],
+        moments: &mut Moments,
+        workers: &Workers,
+        gradient: G,
+    ) where
+        G: Fn(usize, &mut [f32]) + Sync,
+    {
         assert!(rows.iter().all(|&r| (r as usize + 1) * dim <= table.len()), "row outside the table");
+        debug_assert!(
+            {
+                let mut sorted = rows.to_vec();
+                sorted.sort_unstable();
+                sorted.windows(2).all(|w| w[0] != w[1])
+            },
+            "rows must be distinct"
+        );
         let shared = SharedRows { param: table.as_mut_ptr(), m: moments.m.as_mut_ptr(), v: moments.v.as_mut_ptr() };
         let update = |range: std::ops::Range<usize>| {
             let shared = &shared;
+            let mut grad = vec![0.0f32; dim];
             for k in range {
+                grad.fill(0.0);
+                gradient(k, &mut grad);
                 let start = rows[k] as usize * dim;
-                // SAFETY: `rows` are distinct (callers deduplicate them) and inside the table (asserted above),
-                // so every thread writes disjoint slices; moments have the table's length.
+                // SAFETY: `rows` are distinct (callers deduplicate them; checked in debug builds) and inside the
+                // table (asserted above), so every thread writes disjoint slices; moments have the table's length.
                 let (p, m, v) = unsafe { shared.row(start, dim) };
-                self.apply(p, &grads[k * dim..(k + 1) * dim], m, v);
+                self.apply(p, &grad, m, v);
             }
         };
         if rows.len() * dim < 1 << 14 {

@@ -68,7 +68,6 @@ pub struct BatchWork {
     dc: Vec<f32>,
     de: Vec<f32>,
     ip_rows: RowIndex,
-    dt: Vec<f32>,
 }
 
 /// Distinct table rows of a batch with the slots using each (CSR), built in linear time with a stamp array.
@@ -128,8 +127,9 @@ impl RowIndex {
     }
 }
 
+/// Makes `v` hold `len` values without clearing them: callers overwrite or zero each value before reading it.
 fn resize(v: &mut Vec<f32>, len: usize) {
-    v.clear();
+    v.truncate(len);
     v.resize(len, 0.0);
 }
 
@@ -184,7 +184,10 @@ impl BatchWork {
         let stats = self.forward(model, workers);
         let mut grads = Gradients::for_model(model);
         self.backward(model, workers, &mut grads);
-        opt.step(model, &self.uniq_ents, &self.de, &self.ip_rows.rows, &self.dt, &grads, workers);
+        let dim = model.vector_dim();
+        let this = &*self;
+        let ip_gradient = |k: usize, out: &mut [f32]| this.ip_row_gradient(dim, k, out);
+        opt.step(model, &self.uniq_ents, &self.de, &self.ip_rows.rows, &ip_gradient, &grads, workers);
         stats
     }
 
@@ -196,8 +199,12 @@ impl BatchWork {
 
     /// The distinct IP-table rows of the batch and their gradients (after [`Self::backward`]).
     #[cfg(test)]
-    pub(super) fn ip_grads(&self) -> (&[u32], &[f32]) {
-        (&self.ip_rows.rows, &self.dt)
+    pub(super) fn ip_grads(&self, dim: usize) -> (Vec<u32>, Vec<f32>) {
+        let mut grads = vec![0.0; self.ip_rows.rows.len() * dim];
+        for (k, out) in grads.chunks_exact_mut(dim).enumerate() {
+            self.ip_row_gradient(dim, k, out);
+        }
+        (self.ip_rows.rows.clone(), grads)
     }
 
     fn n_slots(&self) -> usize {
@@ -307,6 +314,7 @@ impl BatchWork {
             let (u, ent_local, inv_perm, g) = (&self.u, &self.ent_local, &self.inv_perm, &self.g);
             let urow = |e: u32| &u[e as usize * dim..(e as usize + 1) * dim];
             workers.for_each_chunk(n, dim, &mut self.dz, |range, out| {
+                out.fill(0.0);
                 for (slot, dst) in range.zip(out.chunks_exact_mut(dim)) {
                     if slot < b {
                         axpy(g[slot * width], urow(ent_local[slot]), dst);
@@ -332,6 +340,7 @@ impl BatchWork {
             let members_of =
                 |e: usize| members[offsets[e] as usize..offsets[e + 1] as usize].iter().map(|&i| i as usize);
             workers.for_each_chunk(ne, dim, &mut self.du, |range, out| {
+                out.fill(0.0);
                 for (e, dst) in range.zip(out.chunks_exact_mut(dim)) {
                     for i in members_of(e) {
                         for (k, slot) in slots.of(i).enumerate() {
@@ -406,18 +415,15 @@ impl BatchWork {
             });
             std::mem::swap(&mut self.dz, &mut self.dtmp);
         }
-        // Scatter ∂loss/∂h₀ into the IP table rows.
+    }
+
+    /// `∂loss/∂(IP table row)` of the batch's `k`-th distinct row, added into `out`: the sum of `∂loss/∂h₀` over
+    /// the slots using that row (after [`Self::backward`], `dz` holds `∂loss/∂h₀`).
+    fn ip_row_gradient(&self, dim: usize, k: usize, out: &mut [f32]) {
         let rows = &self.ip_rows;
-        resize(&mut self.dt, rows.rows.len() * dim);
-        let dh0 = &self.dz;
-        workers.for_each_chunk(rows.rows.len(), dim, &mut self.dt, |range, out| {
-            for (k, u) in range.enumerate() {
-                let dst = &mut out[k * dim..(k + 1) * dim];
-                for &slot in &rows.members[rows.offsets[u] as usize..rows.offsets[u + 1] as usize] {
-                    axpy(1.0, &dh0[slot as usize * dim..(slot as usize + 1) * dim], dst);
-                }
-            }
-        });
+        for &slot in &rows.members[rows.offsets[k] as usize..rows.offsets[k + 1] as usize] {
+            axpy(1.0, &self.dz[slot as usize * dim..(slot as usize + 1) * dim], out);
+        }
     }
 }
 

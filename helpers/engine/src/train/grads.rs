@@ -52,7 +52,8 @@ impl Optimiser {
         }
     }
 
-    /// One Adam step: lazy on the touched entity and IP rows, dense on the layers (no decay on biases).
+    /// One Adam step: lazy on the touched entity and IP rows (`ip_gradient(k, out)` gives row `ip_rows[k]`'s
+    /// gradient), dense on the layers (no decay on biases).
     #[allow(clippy::too_many_arguments)]
     pub fn step(
         &mut self,
@@ -60,7 +61,7 @@ impl Optimiser {
         entity_rows: &[u32],
         entity_grads: &[f32],
         ip_rows: &[u32],
-        ip_grads: &[f32],
+        ip_gradient: &(dyn Fn(usize, &mut [f32]) + Sync),
         grads: &Gradients,
         workers: &Workers,
     ) {
@@ -68,7 +69,7 @@ impl Optimiser {
         let step = AdamStep::new(self.learning_rate, self.weight_decay, self.t);
         let dim = model.vector_dim();
         step.rows(&mut model.entity, dim, entity_rows, entity_grads, &mut self.entity, workers);
-        step.rows(&mut model.ip_table, dim, ip_rows, ip_grads, &mut self.ip_table, workers);
+        step.rows_with(&mut model.ip_table, dim, ip_rows, &mut self.ip_table, workers, ip_gradient);
         for ((layer, g), (mw, mb)) in model.layers.iter_mut().zip(&grads.layers).zip(&mut self.layers) {
             step.dense(&mut layer.w, &g.w, mw);
             step.without_decay().dense(&mut layer.b, &g.b, mb);
