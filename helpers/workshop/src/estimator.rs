@@ -125,8 +125,25 @@ impl Estimator {
         let job_name = unique_name("ipinsights", SystemTime::now());
         match self.session.backend {
             Backend::Local => self.fit_local(&job_name, train, channel("validation")),
-            Backend::Aws => Err(WorkshopError::new("training on SageMaker needs the aws feature")),
+            Backend::Aws => with_aws!(self.fit_aws(&job_name, train, channel("validation"))),
         }
+    }
+
+    #[cfg(feature = "aws")]
+    fn fit_aws(&mut self, job_name: &str, train: &TrainingInput, validation: Option<&TrainingInput>) -> Result<()> {
+        let request = crate::aws_backend::FitRequest {
+            job_name,
+            image: &self.image_uri,
+            role: &self.role,
+            train: &train.s3_data,
+            validation: validation.map(|v| v.s3_data.as_str()),
+            output_path: &self.output_path,
+            instance: (&self.instance_type, self.instance_count),
+            hyperparameters: &self.hyperparameters,
+        };
+        let (model_data, training_seconds) = crate::aws_backend::fit(&self.session, &request)?;
+        self.latest_training_job = Some(TrainingJob { job_name: job_name.to_string(), model_data, training_seconds });
+        Ok(())
     }
 
     fn fit_local(&mut self, job_name: &str, train: &TrainingInput, validation: Option<&TrainingInput>) -> Result<()> {
@@ -166,12 +183,13 @@ impl Estimator {
 
     /// Deploys the latest training job's model to a new endpoint and returns its predictor.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
+        // Locally one process serves every "instance"; SageMaker gets both values.
+        let _ = (initial_instance_count, instance_type);
         let job = self
             .latest_training_job
             .as_ref()
             .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit first"))?;
         let endpoint_name = unique_name("ipinsights", SystemTime::now());
-        let _ = (initial_instance_count, instance_type); // one local process serves every "instance"
         match self.session.backend {
             Backend::Local => {
                 let model_dir = self
@@ -195,7 +213,18 @@ impl Estimator {
                 println!();
                 Ok(Predictor::local(&self.session, &record.name, &record.url))
             }
-            Backend::Aws => Err(WorkshopError::new("deploying to SageMaker needs the aws feature")),
+            Backend::Aws => with_aws!({
+                let instance = (instance_type, initial_instance_count);
+                crate::aws_backend::deploy(
+                    &self.session,
+                    &endpoint_name,
+                    &self.image_uri,
+                    &job.model_data,
+                    &self.role,
+                    instance,
+                )
+                .map(|()| Predictor::aws(&self.session, &endpoint_name))
+            }),
         }
     }
 }

@@ -7,6 +7,25 @@
 //!
 //! Scores are `dot_product` (higher = more normal) unless a name says `anomaly score` (= −dot_product).
 
+/// Evaluates to `$e` with the `aws` feature, and to an error saying how to enable it without.
+macro_rules! with_aws {
+    ($e:expr) => {{
+        #[cfg(feature = "aws")]
+        {
+            $e
+        }
+        #[cfg(not(feature = "aws"))]
+        {
+            Err($crate::error::WorkshopError::new(
+                "this build has no AWS backend: load the helper crate with features = [\"aws\"] (see README, \"Switching to AWS\")",
+            ))
+        }
+    }};
+}
+
+#[cfg(feature = "aws")]
+pub mod aws_backend;
+
 pub mod clock;
 pub mod data;
 pub mod detection;

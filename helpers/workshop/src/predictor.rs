@@ -134,6 +134,12 @@ impl Predictor {
         }
     }
 
+    /// A predictor on a SageMaker endpoint.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub(crate) fn aws(session: &Session, endpoint: &str) -> Self {
+        Predictor { url: String::new(), ..Predictor::local(session, endpoint, "") }
+    }
+
     /// A predictor on an existing endpoint (`Predictor(endpoint_name)`).
     pub fn attach(session: &Session, endpoint: &str) -> Result<Self> {
         match session.backend {
@@ -141,17 +147,53 @@ impl Predictor {
                 let record = local::endpoint::find(&session.local_root, endpoint)?;
                 Ok(Predictor::local(session, endpoint, &record.url))
             }
-            Backend::Aws => Err(WorkshopError::new("attaching to a SageMaker endpoint needs the aws feature")),
+            Backend::Aws => {
+                with_aws!(crate::aws_backend::describe(session, endpoint).map(|()| Predictor::aws(session, endpoint)))
+            }
         }
     }
 
     /// Scores pairs (any number: large inputs are split into requests under 6 MiB and sent concurrently).
     pub fn predict<S: AsRef<str>>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
+        if self.session.backend == Backend::Aws {
+            return with_aws!(self.predict_aws(pairs));
+        }
         let client = EndpointClient::new(format!("{}/endpoints/{}", self.url, self.endpoint))
             .with_request_format(self.serializer.format());
         let predictions = client
             .predict_as(pairs, self.deserializer.format())
             .map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
+        let pairs = pairs.iter().map(|(e, ip)| (e.as_ref().to_string(), *ip)).collect();
+        Ok(Predictions { pairs, predictions })
+    }
+
+    /// InvokeEndpoint on SageMaker, one request per body under the 6 MiB limit.
+    #[cfg(feature = "aws")]
+    fn predict_aws<S: AsRef<str>>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
+        use ipinsights_protocol::{decode_response, split_requests, MAX_BODY_BYTES};
+        let (request, response) = (self.serializer.format(), self.deserializer.format());
+        let chunks = split_requests(request, pairs, MAX_BODY_BYTES).map_err(|e| WorkshopError::new(e.to_string()))?;
+        let mut predictions = Vec::with_capacity(pairs.len());
+        for chunk in chunks {
+            let body = crate::aws_backend::invoke(
+                &self.session,
+                &self.endpoint,
+                chunk.body,
+                request.content_type(),
+                &response.accept(),
+            )?;
+            let decoded = decode_response(response.kind, &body)
+                .map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
+            if decoded.len() != chunk.rows.len() {
+                return Err(WorkshopError::new(format!(
+                    "endpoint {} answered {} predictions for {} rows",
+                    self.endpoint,
+                    decoded.len(),
+                    chunk.rows.len()
+                )));
+            }
+            predictions.extend(decoded);
+        }
         let pairs = pairs.iter().map(|(e, ip)| (e.as_ref().to_string(), *ip)).collect();
         Ok(Predictions { pairs, predictions })
     }
@@ -167,7 +209,7 @@ impl Predictor {
     pub fn delete_endpoint(&self) -> Result<()> {
         match self.session.backend {
             Backend::Local => local::endpoint::delete(&self.session.local_root, &self.endpoint)?,
-            Backend::Aws => return Err(WorkshopError::new("deleting a SageMaker endpoint needs the aws feature")),
+            Backend::Aws => with_aws!(crate::aws_backend::delete(&self.session, &self.endpoint))?,
         }
         println!("Deleted endpoint {}", self.endpoint);
         Ok(())

@@ -24,6 +24,11 @@ pub struct Session {
     pub local_root: PathBuf,
     /// AWS region (the local backend reports `us-east-1`, for image URIs).
     pub region: String,
+    /// AWS backend: an AWS-protocol endpoint to use instead of AWS (e.g. a moto server), from
+    /// `IPINSIGHTS_AWS_ENDPOINT_URL`.
+    pub aws_endpoint_url: Option<String>,
+    /// AWS backend: how often to poll training jobs and endpoints (`IPINSIGHTS_POLL_SECONDS`, default 15).
+    pub poll_interval: std::time::Duration,
 }
 
 /// The seed notebook's message for a missing or invalid bucket name.
@@ -47,23 +52,33 @@ impl Session {
         let root = std::env::var_os("IPINSIGHTS_LOCAL_ROOT")
             .map(PathBuf::from)
             .unwrap_or_else(|| crate::local::repo_root().join("out").join("local-aws"));
-        Session { backend: Backend::Local, local_root: root, region: "us-east-1".into() }
+        Session::local_at(&root)
+    }
+
+    /// The local backend rooted at `root`.
+    pub fn local_at(root: &Path) -> Session {
+        Session {
+            backend: Backend::Local,
+            local_root: root.to_path_buf(),
+            region: "us-east-1".into(),
+            aws_endpoint_url: None,
+            poll_interval: std::time::Duration::from_secs(15),
+        }
     }
 
     /// The AWS backend (region from `AWS_REGION` / `AWS_DEFAULT_REGION`).
     pub fn aws() -> Result<Session> {
-        if !cfg!(feature = "aws") {
-            return Err(WorkshopError::new(
-                "this build has no AWS backend: load the helper crate with features = [\"aws\"] (see README, \"Switching to AWS\")",
-            ));
-        }
+        with_aws!(Ok::<(), WorkshopError>(()))?;
         let region = std::env::var("AWS_REGION")
             .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|_| "us-east-1".into());
+        let poll = std::env::var("IPINSIGHTS_POLL_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(15.0);
         Ok(Session {
             backend: Backend::Aws,
             local_root: crate::local::repo_root().join("out").join("aws-cache"),
             region,
+            aws_endpoint_url: std::env::var("IPINSIGHTS_AWS_ENDPOINT_URL").ok().filter(|u| !u.trim().is_empty()),
+            poll_interval: std::time::Duration::from_secs_f64(poll.max(0.01)),
         })
     }
 
@@ -72,9 +87,7 @@ impl Session {
         match (self.backend, std::env::var("SAGEMAKER_ROLE_ARN")) {
             (_, Ok(arn)) if !arn.trim().is_empty() => Ok(arn.trim().to_string()),
             (Backend::Local, _) => Ok("arn:aws:iam::000000000000:role/local-ipinsights-execution-role".into()),
-            (Backend::Aws, _) => Err(WorkshopError::new(
-                "no SageMaker execution role: set SAGEMAKER_ROLE_ARN to a role SageMaker can assume (see README)",
-            )),
+            (Backend::Aws, _) => with_aws!(crate::aws_backend::execution_role(self)),
         }
     }
 
@@ -86,7 +99,7 @@ impl Session {
         }
         match self.backend {
             Backend::Local => self.check_local_bucket(bucket)?,
-            Backend::Aws => return Err(WorkshopError::new("the AWS bucket check needs the aws feature")),
+            Backend::Aws => return with_aws!(crate::aws_backend::check_bucket(self, bucket, prefix)),
         }
         println!("Training input/output will be stored in: s3://{bucket}/{prefix}");
         Ok(())
@@ -127,7 +140,7 @@ impl Session {
                     .map_err(|e| WorkshopError::context(format!("cannot read {}", file.display()), e))?;
                 ipinsights_engine::atomic::write_atomically(&target, |w| std::io::Write::write_all(w, &bytes))?;
             }
-            Backend::Aws => return Err(WorkshopError::new("uploads to S3 need the aws feature")),
+            Backend::Aws => with_aws!(crate::aws_backend::upload(self, file, &uri))?,
         }
         Ok(uri)
     }
@@ -159,7 +172,7 @@ mod tests {
     use super::*;
 
     fn session(root: &Path) -> Session {
-        Session { backend: Backend::Local, local_root: root.to_path_buf(), region: "us-east-1".into() }
+        Session::local_at(root)
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 #[test]
 fn fit_deploy_predict_delete_on_the_local_backend() {
     let root = tempfile::tempdir().unwrap();
-    let session = Session { backend: Backend::Local, local_root: root.path().join("aws"), region: "us-east-1".into() };
+    let session = Session::local_at(&root.path().join("aws"));
     let (bucket, prefix) = ("workshop-test-bucket", "ipinsights");
     session.check_bucket(bucket, prefix).unwrap();
 
