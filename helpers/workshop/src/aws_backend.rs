@@ -139,3 +139,15 @@ pub fn invoke(session: &Session, name: &str, body: Vec<u8>, content_type: &str, 
 pub fn delete(session: &Session, name: &str) -> Result<()> {
     ipinsights_aws::delete_endpoint(&config(session), name, true).map(|_| ()).map_err(err)
 }
+
+/// Attaches to an existing training job, waiting for it like the SDK if it is still running; returns
+/// (model artifact URI, training seconds).
+pub fn attach(session: &Session, job_name: &str) -> Result<(String, u64)> {
+    let cfg = config(session);
+    let summary = ipinsights_aws::wait_for_training_job(&cfg, job_name, session.poll_interval, &mut print_fragment)
+        .map_err(err)?;
+    let artifact = summary
+        .model_artifact
+        .ok_or_else(|| WorkshopError::new(format!("training job {job_name} has no model artifact")))?;
+    Ok((artifact, summary.training_seconds.unwrap_or(0).max(0) as u64))
+}

@@ -181,6 +181,33 @@ impl Estimator {
         Ok(())
     }
 
+    /// Attaches to an existing training job by name (`Estimator.attach`), waiting for it to finish, so `deploy`
+    /// can serve its model.
+    pub fn attach(&mut self, job_name: &str) -> Result<()> {
+        let (model_data, training_seconds) = match self.session.backend {
+            Backend::Local => {
+                let job_dir =
+                    self.session.local_path(&format!("{}/{job_name}", self.output_path.trim_end_matches('/')))?;
+                let text = std::fs::read_to_string(job_dir.join("job.json")).map_err(|_| {
+                    WorkshopError::new(format!("no training job {job_name} under {}", self.output_path))
+                })?;
+                let description: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| WorkshopError::context(format!("job {job_name}"), e))?;
+                if description["TrainingJobStatus"] != "Completed" {
+                    return Err(WorkshopError::new(format!(
+                        "training job {job_name} is {}: {}",
+                        description["TrainingJobStatus"], description["FailureReason"]
+                    )));
+                }
+                let model_data = format!("{}/{job_name}/output/model.tar.gz", self.output_path.trim_end_matches('/'));
+                (model_data, description["TrainingTimeInSeconds"].as_u64().unwrap_or(0))
+            }
+            Backend::Aws => with_aws!(crate::aws_backend::attach(&self.session, job_name))?,
+        };
+        self.latest_training_job = Some(TrainingJob { job_name: job_name.to_string(), model_data, training_seconds });
+        Ok(())
+    }
+
     /// Deploys the latest training job's model to a new endpoint and returns its predictor.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
         // Locally one process serves every "instance"; SageMaker gets both values.

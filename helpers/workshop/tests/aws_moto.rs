@@ -79,6 +79,10 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     assert!(job.job_name.starts_with("ipinsights-"), "{job:?}");
     assert!(job.model_data.starts_with(&output), "{job:?}");
 
+    let mut attached = Estimator::new(&session, "image", role, 1, "ml.m4.xlarge", output.clone());
+    attached.attach(&job.job_name).unwrap();
+    assert_eq!(attached.latest_training_job.as_ref().unwrap().model_data, job.model_data);
+
     let mut bad = estimator.clone();
     bad.set_hyperparameters([("epochs", "0")]);
     assert!(bad.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string().contains("epochs"));

@@ -41,6 +41,13 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     let err = bad.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string();
     assert!(err.contains("vector_dim"), "{err}");
 
+    // A fresh estimator attaches to the finished job by name.
+    let mut attached_estimator =
+        Estimator::new(&session, "image", "role", 1, "ml.m4.xlarge", estimator.output_path.clone());
+    attached_estimator.attach(&job.job_name).unwrap();
+    assert_eq!(attached_estimator.latest_training_job, Some(job.clone()));
+    assert!(attached_estimator.attach("ipinsights-no-such-job").is_err());
+
     let predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
     let pairs: Vec<(String, IpAddr)> = extract.tuples.iter().take(2_000).map(|t| (t.entity.clone(), t.ip)).collect();
     let scored = predictor.predict(&pairs).unwrap();
