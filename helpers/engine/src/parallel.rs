@@ -27,7 +27,8 @@ pub fn ranges(n: usize, parts: usize) -> Vec<Range<usize>> {
     out
 }
 
-/// A fixed number of worker threads (a private pool; one thread means run inline).
+/// A fixed number of worker threads: the calling thread plus a private pool of `threads − 1` (one thread means
+/// everything runs inline). The caller always works on the last range itself instead of waiting idle.
 pub struct Workers {
     threads: usize,
     pool: Option<rayon::ThreadPool>,
@@ -40,7 +41,7 @@ impl Workers {
         let pool = (threads > 1)
             .then(|| {
                 rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
+                    .num_threads(threads - 1)
                     .thread_name(|i| format!("ipinsights-{i}"))
                     .build()
                     .ok()
@@ -78,13 +79,18 @@ impl Workers {
                 .collect();
         };
         let mut results: Vec<Option<R>> = parts.iter().map(|_| None).collect();
-        pool.scope(|scope| {
+        pool.in_place_scope(|scope| {
             let mut rest = &mut out[..n * width];
             let work = &work;
-            for (slot, range) in results.iter_mut().zip(parts) {
+            let count = parts.len();
+            for (k, (slot, range)) in results.iter_mut().zip(parts).enumerate() {
                 let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * width);
                 rest = tail;
-                scope.spawn(move |_| *slot = Some(work(range, chunk)));
+                if k + 1 == count {
+                    *slot = Some(work(range, chunk)); // the calling thread takes the last range
+                } else {
+                    scope.spawn(move |_| *slot = Some(work(range, chunk)));
+                }
             }
         });
         results.into_iter().map(|r| r.expect("every range ran")).collect()
@@ -100,10 +106,15 @@ impl Workers {
         let Some(pool) = self.pool.as_ref().filter(|_| parts.len() > 1) else {
             return parts.into_iter().map(&work).collect();
         };
-        pool.scope(|scope| {
+        pool.in_place_scope(|scope| {
             let work = &work;
-            for (slot, range) in results.iter_mut().zip(parts) {
-                scope.spawn(move |_| *slot = Some(work(range)));
+            let count = parts.len();
+            for (k, (slot, range)) in results.iter_mut().zip(parts).enumerate() {
+                if k + 1 == count {
+                    *slot = Some(work(range)); // the calling thread takes the last range
+                } else {
+                    scope.spawn(move |_| *slot = Some(work(range)));
+                }
             }
         });
         results.into_iter().map(|r| r.expect("every range ran")).collect()
