@@ -170,7 +170,7 @@ impl BatchWork {
         self.inv_perm.resize(s * b, 0);
         let mut perm: Vec<u32> = (0..b as u32).collect();
         for k in 0..s {
-            perm.shuffle(&mut ShimRng(rng));
+            perm.shuffle(rng);
             for (i, &p) in perm.iter().enumerate() {
                 self.inv_perm[k * b + p as usize] = i as u32;
             }
@@ -443,23 +443,5 @@ impl<'a> Slots<'a> {
         std::iter::once(i)
             .chain((0..r).map(move |j| b + i * r + j))
             .chain((0..s).map(move |k| perm[k * b + i] as usize))
-    }
-}
-
-/// Adapts `&mut impl RngCore` to `rand::Rng` for `shuffle`.
-struct ShimRng<'a, R: RngCore>(&'a mut R);
-
-impl<R: RngCore> RngCore for ShimRng<'_, R> {
-    fn next_u32(&mut self) -> u32 {
-        self.0.next_u32()
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        self.0.fill_bytes(dest)
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
-        self.0.try_fill_bytes(dest)
     }
 }
