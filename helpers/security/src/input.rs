@@ -11,6 +11,16 @@ use crate::error::{Result, SecurityError};
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const BUF_SIZE: usize = 64 * 1024;
 
+/// [`decompressing_reader`] with its error labelled by the stream's `name`.
+pub(crate) fn named_stream<'a, R: Read + 'a>(reader: R, name: &str) -> Result<Box<dyn BufRead + 'a>> {
+    decompressing_reader(reader).map_err(|source| SecurityError::Read {
+        name: name.to_string(),
+        line: 0,
+        column: 0,
+        source,
+    })
+}
+
 /// Buffers `reader`, gunzipping it when it starts with the gzip magic bytes (whatever the file name).
 pub fn decompressing_reader<'a, R: Read + 'a>(mut reader: R) -> io::Result<Box<dyn BufRead + 'a>> {
     let mut head = [0u8; 2];

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::address::{classify_source, entity_of};
 use crate::error::{Result, SecurityError};
-use crate::input::{decompressing_reader, list_files, open_file};
+use crate::input::{list_files, named_stream, open_file};
 use crate::skip::{SkipCounts, SkipReason};
 use crate::tuples::Tuple;
 use record::{LogFile, Record};
@@ -119,12 +119,7 @@ impl CloudTrailReader {
 
     /// Reads one log file from a stream (plain or gzip JSON); `name` labels errors.
     pub fn add_reader<R: Read>(&mut self, reader: R, name: &str) -> Result<()> {
-        let reader = decompressing_reader(reader).map_err(|source| SecurityError::Read {
-            name: name.to_string(),
-            line: 0,
-            column: 0,
-            source,
-        })?;
+        let reader = named_stream(reader, name)?;
         self.add_log(reader, name)
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Result, SecurityError};
-use crate::input::{decompressing_reader, list_files, open_file};
+use crate::input::{list_files, named_stream, open_file};
 use crate::skip::{FindingSkip, SkipCounts};
 pub use extract::FindingTuple;
 pub use model::Organization;
@@ -92,12 +92,7 @@ impl GuardDutyReader {
 
     /// Reads findings from a stream: one JSON document or NDJSON, plain or gzip; `name` labels errors.
     pub fn add_reader<R: Read>(&mut self, reader: R, name: &str) -> Result<()> {
-        let reader = decompressing_reader(reader).map_err(|source| SecurityError::Read {
-            name: name.to_string(),
-            line: 0,
-            column: 0,
-            source,
-        })?;
+        let reader = named_stream(reader, name)?;
         self.add_stream(reader, name)
     }
 
