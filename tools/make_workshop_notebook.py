@@ -171,7 +171,7 @@ overlaid_histograms(
     "IP Insights Score",
     &[],
 )
-""", "plot"),
+""", "plot", "guardduty-plot"),
     md("""## Choosing a threshold
 
 How low must a score be to raise an alert? That depends on what the alert costs:
@@ -241,6 +241,8 @@ predictor.delete_endpoint()?;
 """, "cleanup"),
 ]
 
+for number, cell in enumerate(cells):
+    cell.id = f"cell-{number:02d}"  # stable ids: regenerating the notebook changes only what was edited
 nb = new_notebook(cells=cells)
 nb.metadata["kernelspec"] = {"display_name": "Rust", "language": "rust", "name": "rust"}
 nb.metadata["language_info"] = {"name": "Rust", "file_extension": ".rs", "mimetype": "text/rust", "codemirror_mode": "rust"}

@@ -1,0 +1,304 @@
+"""An AWS account on loopback for the notebooks' AWS variant: moto for S3, SageMaker, SageMaker Runtime and
+CloudWatch Logs, plus the one thing moto cannot do, running the algorithm container.
+
+moto records training jobs and endpoints but runs nothing: a job is "Completed" the moment it is created and an
+endpoint answers InvokeEndpoint with canned data. SageMaker itself runs the algorithm's container for both, so this
+harness does the same with our release-built `ipinsights` binary, wired into moto at the points where SageMaker
+would start a container:
+
+- CreateTrainingJob: fetch the job's channels from (moto's) S3, run `ipinsights train` with the job's
+  hyperparameters, write its log to CloudWatch Logs (`/aws/sagemaker/TrainingJobs`, stream `<job>/algo-1-<ts>`),
+  upload `model.tar.gz` to the job's S3ModelArtifacts and record the status transitions and times;
+- CreateEndpoint: fetch the model's `ModelDataUrl` from S3 and start `ipinsights serve` on it;
+- InvokeEndpoint: forward the body, Content-Type and Accept to that server's `/invocations`, like SageMaker's
+  front end does (a container error comes back as ModelError, HTTP 424);
+- DeleteEndpoint: stop the server.
+
+Everything else (request parsing, validation, resource bookkeeping, the wire protocols) is moto's.
+"""
+import json
+import logging
+import os
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+
+import boto3
+from botocore.config import Config
+from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+
+def utc(seconds):
+    """A naive UTC datetime, as moto keeps its timestamps."""
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+
+
+class AlgorithmContainers:
+    """Runs training jobs and endpoints for moto with the `ipinsights` binary."""
+
+    def __init__(self, binary, endpoint_url):
+        self.binary = binary
+        self.endpoint_url = endpoint_url
+        self.work = tempfile.mkdtemp(prefix="ipinsights-aws-emulation-")
+        self.servers = {}  # endpoint name -> (process, url)
+        self.lock = threading.Lock()
+        self.trained = []  # job names, for the harness's report
+
+    def client(self, service):
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    # --- training -------------------------------------------------------------------------------------------------
+
+    def download_prefix(self, uri, dest):
+        """Copies every object under an s3:// prefix into one file (SageMaker's File mode concatenates none, but the
+        algorithm reads all files of a channel, so one file holding them all is equivalent)."""
+        bucket, _, prefix = uri[len("s3://") :].partition("/")
+        s3 = self.client("s3")
+        keys = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+        if not keys:
+            raise RuntimeError(f"ClientError: no objects under the channel's S3 prefix {uri}")
+        with open(dest, "wb") as out:
+            for key in sorted(keys):
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                out.write(body if body.endswith(b"\n") or not body else body + b"\n")
+        return len(keys)
+
+    def train(self, job):
+        """Runs the job's training in place of SageMaker's container, then records the outcome on moto's job."""
+        start = time.time()
+        job_dir = os.path.join(self.work, job.training_job_name)
+        os.makedirs(job_dir)
+        transitions = [("Starting", "Preparing the instances for training")]
+        lines = []
+        try:
+            transitions.append(("Downloading", "Downloading input data"))
+            args = [self.binary, "train", "--model-dir", os.path.join(job_dir, "model"), "--pack"]
+            for channel in job.input_data_config:
+                name = channel["ChannelName"]
+                uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+                path = os.path.join(job_dir, f"{name}.csv")
+                self.download_prefix(uri, path)
+                args += [f"--{name}", path]
+            for key, value in sorted(job.hyper_parameters.items()):
+                args += ["--hp", f"{key}={value}"]
+            transitions.append(("Training", "Training image download completed. Training in progress."))
+            run = subprocess.run(args, capture_output=True, text=True)
+            lines = (run.stdout + run.stderr).splitlines()
+            if run.returncode != 0:
+                raise RuntimeError(f"AlgorithmError: {lines[-1] if lines else 'training exited with ' + str(run.returncode)}")
+            transitions.append(("Uploading", "Uploading generated training model"))
+            artifact = job.model_artifacts["S3ModelArtifacts"]
+            bucket, _, key = artifact[len("s3://") :].partition("/")
+            with open(os.path.join(job_dir, "model", "model.tar.gz"), "rb") as f:
+                self.client("s3").put_object(Bucket=bucket, Key=key, Body=f.read())
+            transitions.append(("Completed", "Training job completed"))
+            job.training_job_status = job.secondary_status = "Completed"
+        except Exception as exc:  # the job fails like SageMaker's would, with the reason on DescribeTrainingJob
+            transitions.append(("Failed", "Training job failed"))
+            job.training_job_status = job.secondary_status = "Failed"
+            job.failure_reason = str(exc)
+            lines.append(str(exc))
+        self.write_log(job.training_job_name, lines)
+        end = time.time()
+        job.training_time_in_seconds = job.billable_time_in_seconds = max(1, round(end - start))
+        job.training_end_time = job.last_modified_time = utc(end)
+        step = (end - start) / max(1, len(transitions))
+        job.secondary_status_transitions = [
+            {
+                "Status": status,
+                "StartTime": utc(start + i * step),
+                "StatusMessage": message,
+            }
+            for i, (status, message) in enumerate(transitions)
+        ]
+        self.trained.append(job.training_job_name)
+
+    def write_log(self, job_name, lines):
+        logs = self.client("logs")
+        try:
+            logs.create_log_group(logGroupName=LOG_GROUP)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        stream = f"{job_name}/algo-1-{int(time.time())}"
+        logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now + i, "message": line} for i, line in enumerate(lines) if line.strip()]
+        for i in range(0, len(events), 5000):
+            logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events[i : i + 5000])
+
+    # --- hosting --------------------------------------------------------------------------------------------------
+
+    def start_endpoint(self, backend, endpoint_name, endpoint_config_name):
+        config = backend.endpoint_configs[endpoint_config_name]
+        model = backend._models[config.production_variants[0]["ModelName"]]
+        url = model.primary_container["ModelDataUrl"]
+        bucket, _, key = url[len("s3://") :].partition("/")
+        model_dir = os.path.join(self.work, "endpoints", endpoint_name)
+        os.makedirs(model_dir, exist_ok=True)
+        body = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        with open(os.path.join(model_dir, "model.tar.gz"), "wb") as f:
+            f.write(body)
+        with tarfile.open(os.path.join(model_dir, "model.tar.gz")) as tar:
+            tar.getmembers()  # a corrupt artifact fails here, like a container failing its health check
+        ready = os.path.join(model_dir, "ready.json")
+        process = subprocess.Popen(
+            [self.binary, "serve", "--model-dir", model_dir, "--port", "0", "--name", endpoint_name,
+             "--ready-file", ready, "--exit-with-stdin"],
+            stdin=subprocess.PIPE,
+        )
+        deadline = time.time() + 60
+        while not os.path.exists(ready):
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                raise RuntimeError(f"the model server for endpoint {endpoint_name} did not start")
+            time.sleep(0.05)
+        with open(ready) as f:
+            server_url = json.load(f)["url"]
+        with self.lock:
+            self.servers[endpoint_name] = (process, server_url)
+
+    def stop_endpoint(self, endpoint_name):
+        with self.lock:
+            entry = self.servers.pop(endpoint_name, None)
+        if entry:
+            process, _ = entry
+            process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def invoke(self, endpoint_name, body, content_type, accept):
+        with self.lock:
+            entry = self.servers.get(endpoint_name)
+        if entry is None:
+            return 400, {"status": 400, "x-amzn-ErrorType": "ValidationError"}, json.dumps(
+                {"message": f"Endpoint {endpoint_name} of account {ACCOUNT} not found."}
+            )
+        request = urllib.request.Request(entry[1].rstrip("/") + "/invocations", data=body, method="POST")
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        if accept:
+            request.add_header("Accept", accept)
+        # moto takes the HTTP status from the "status" header of a handler's response.
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return 200, {"Content-Type": response.headers.get("Content-Type", "")}, response.read()
+        except urllib.error.HTTPError as err:
+            message = err.read().decode("utf-8", "replace")
+            return 424, {"status": 424, "x-amzn-ErrorType": "ModelError"}, json.dumps(
+                {
+                    "message": f"Received client error ({err.code}) from primary with message \"{message}\".",
+                    "OriginalStatusCode": err.code,
+                    "OriginalMessage": message,
+                }
+            )
+
+    def stop_all(self):
+        for name in list(self.servers):
+            self.stop_endpoint(name)
+
+    def running_endpoints(self):
+        with self.lock:
+            return sorted(self.servers)
+
+
+class EmulatedAws:
+    """moto on a free loopback port with the algorithm containers hooked in; a context manager."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.server = None
+        self.containers = None
+        self.saved = {}
+
+    def __enter__(self):
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        self.containers = containers = AlgorithmContainers(self.binary, self.endpoint_url)
+        self.saved = {
+            "create_training_job": SageMakerModelBackend.create_training_job,
+            "create_endpoint": SageMakerModelBackend.create_endpoint,
+            "delete_endpoint": SageMakerModelBackend.delete_endpoint,
+            "invoke_endpoint": SageMakerRuntimeResponse.invoke_endpoint,
+        }
+        saved = self.saved
+
+        def create_training_job(backend, *args, **kwargs):
+            job = saved["create_training_job"](backend, *args, **kwargs)
+            containers.train(job)
+            return job
+
+        def create_endpoint(backend, endpoint_name, endpoint_config_name, tags):
+            endpoint = saved["create_endpoint"](backend, endpoint_name, endpoint_config_name, tags)
+            try:
+                containers.start_endpoint(backend, endpoint_name, endpoint_config_name)
+            except Exception as exc:  # the endpoint fails like SageMaker's would, with the reason on DescribeEndpoint
+                endpoint.endpoint_status = "Failed"
+                endpoint.failure_reason = f"The model server could not start: {exc}"
+            return endpoint
+
+        def delete_endpoint(backend, endpoint_name):
+            saved["delete_endpoint"](backend, endpoint_name)
+            containers.stop_endpoint(endpoint_name)
+
+        def invoke_endpoint(response):
+            name = response._get_params().get("EndpointName") or response.path.split("/")[2]
+            body = response.body if isinstance(response.body, bytes) else (response.body or "").encode("utf-8")
+            return containers.invoke(name, body, response.headers.get("Content-Type"), response.headers.get("Accept"))
+
+        SageMakerModelBackend.create_training_job = create_training_job
+        SageMakerModelBackend.create_endpoint = create_endpoint
+        SageMakerModelBackend.delete_endpoint = delete_endpoint
+        SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+        return self
+
+    def __exit__(self, *exc):
+        self.containers.stop_all()
+        SageMakerModelBackend.create_training_job = self.saved["create_training_job"]
+        SageMakerModelBackend.create_endpoint = self.saved["create_endpoint"]
+        SageMakerModelBackend.delete_endpoint = self.saved["delete_endpoint"]
+        SageMakerRuntimeResponse.invoke_endpoint = self.saved["invoke_endpoint"]
+        self.server.stop()
+        return False
+
+    def create_bucket(self, name):
+        self.containers.client("s3").create_bucket(Bucket=name)
+
+    def kernel_environment(self, role_arn):
+        """Environment for a kernel whose cells should talk to this account (test credentials only)."""
+        return {
+            "IPINSIGHTS_BACKEND": "aws",
+            "IPINSIGHTS_AWS_ENDPOINT_URL": self.endpoint_url,
+            "IPINSIGHTS_POLL_SECONDS": "0.2",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "SAGEMAKER_ROLE_ARN": role_arn,
+        }
