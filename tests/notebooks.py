@@ -93,6 +93,25 @@ def check_numbers(nb):
         mfa = re.search(r"Ask for MFA: +.*?: threshold (-?[\d.e+-]+) ", text)
         if not review or not mfa or float(mfa.group(1)) > float(review.group(1)):
             problems.append(f"thresholds should be ordered (MFA ≤ analyst review): {text.strip()[:300]}")
+    cell = tagged(nb, "fit-validation")
+    if cell is not None:
+        aucs = re.findall(r"validation discriminator_auc <score>=([\d.]+)", stdout_text(cell) + stderr_text(cell))
+        if not aucs or float(aucs[-1]) < 0.9:
+            problems.append(f"training with a validation channel should log validation AUC ≥ 0.9 per epoch: {aucs}")
+    cell = tagged(nb, "evaluation")
+    if cell is not None:
+        text = stdout_text(cell)
+        auc = re.search(r"^AUC: ([\d.]+)", text, re.M)
+        clean = re.search(r"AUC without the travelling logins: ([\d.]+)", text)
+        if not auc or float(auc.group(1)) < 0.95 or not clean or float(clean.group(1)) < float(auc.group(1)):
+            problems.append(f"test-set AUC should be ≥ 0.95, and higher without travelling logins: {text.strip()[:300]}")
+    cell = tagged(nb, "embeddings")
+    if cell is not None:
+        for dot, product in re.findall(r"dot_product (-?[\d.]+) = entity · ip \(\d+ dimensions: (-?[\d.]+)\)", stdout_text(cell)):
+            if abs(float(dot) - float(product)) > 1e-3 * max(1.0, abs(float(dot))):
+                problems.append(f"verbose embeddings should multiply to the dot_product: {dot} vs {product}")
+        if "dimensions" not in stdout_text(cell):
+            problems.append("the embeddings cell shows no embeddings")
     cell = tagged(nb, "detection")
     if cell is not None:
         m = re.search(r"(\d+) findings scored: (\d+) alerts", stdout_text(cell))

@@ -3,17 +3,7 @@
 The notebook is the product; this script only keeps its JSON tidy and reviewable. Edit the cells here, run it,
 and commit both files.
 """
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-md = new_markdown_cell
-
-
-def code(source, *tags):
-    cell = new_code_cell(source.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
+from nbcells import code, md, write
 
 
 cells = [
@@ -241,10 +231,4 @@ predictor.delete_endpoint()?;
 """, "cleanup"),
 ]
 
-for number, cell in enumerate(cells):
-    cell.id = f"cell-{number:02d}"  # stable ids: regenerating the notebook changes only what was edited
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Rust", "language": "rust", "name": "rust"}
-nb.metadata["language_info"] = {"name": "Rust", "file_extension": ".rs", "mimetype": "text/rust", "codemirror_mode": "rust"}
-nbformat.write(nb, "notebooks/ip-insights-workshop.ipynb")
-print("wrote notebooks/ip-insights-workshop.ipynb")
+write(cells, "notebooks/ip-insights-workshop.ipynb")
