@@ -36,8 +36,42 @@ enum Source {
     },
 }
 
-fn is_stdin(path: &Path) -> bool {
-    path.as_os_str() == "-"
+/// A reader that takes log files, directories or stdin (`-`), whichever the user names.
+trait AddSource {
+    /// Reads one named file or directory.
+    fn add_path(&mut self, path: &Path) -> Result<()>;
+    /// Reads standard input.
+    fn add_stdin(&mut self) -> Result<()>;
+
+    /// Reads every path in order, `-` meaning standard input.
+    fn add_all(&mut self, paths: &[PathBuf]) -> Result<()> {
+        for path in paths {
+            if path.as_os_str() == "-" {
+                self.add_stdin()?;
+            } else {
+                self.add_path(path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AddSource for CloudTrailReader {
+    fn add_path(&mut self, path: &Path) -> Result<()> {
+        Ok(CloudTrailReader::add_path(self, path)?)
+    }
+    fn add_stdin(&mut self) -> Result<()> {
+        Ok(self.add_reader(std::io::stdin().lock(), "stdin")?)
+    }
+}
+
+impl AddSource for GuardDutyReader {
+    fn add_path(&mut self, path: &Path) -> Result<()> {
+        Ok(GuardDutyReader::add_path(self, path)?)
+    }
+    fn add_stdin(&mut self) -> Result<()> {
+        Ok(self.add_reader(std::io::stdin().lock(), "stdin")?)
+    }
 }
 
 /// Runs `ingest`.
@@ -45,29 +79,15 @@ pub fn run(args: Args) -> Result<()> {
     let (summary, written, output) = match args.source {
         Source::Cloudtrail { paths, unique, output } => {
             let mut reader = CloudTrailReader::new(if unique { TupleMode::UniquePairs } else { TupleMode::AllEvents });
-            for path in &paths {
-                if is_stdin(path) {
-                    reader.add_reader(std::io::stdin().lock(), "stdin")?;
-                } else {
-                    reader.add_path(path)?;
-                }
-            }
+            reader.add_all(&paths)?;
             let extract = reader.finish();
-            let written = write_tuples_csv(&output, &extract.tuples)?;
-            (extract.to_string(), written, output)
+            (extract.to_string(), write_tuples_csv(&output, &extract.tuples)?, output)
         }
         Source::Guardduty { paths, output } => {
             let mut reader = GuardDutyReader::new();
-            for path in &paths {
-                if is_stdin(path) {
-                    reader.add_reader(std::io::stdin().lock(), "stdin")?;
-                } else {
-                    reader.add_path(path)?;
-                }
-            }
+            reader.add_all(&paths)?;
             let extract = reader.finish();
-            let written = write_tuples_csv(&output, &extract.tuples)?;
-            (extract.to_string(), written, output)
+            (extract.to_string(), write_tuples_csv(&output, &extract.tuples)?, output)
         }
     };
     println!("{summary}");
