@@ -1,4 +1,4 @@
-//! Where calls go and who signs them: region, profile, endpoint override, credentials, retries, execution role.
+//! Where calls go and who signs them: region, profile, endpoint override, credentials, retries.
 
 use std::fmt;
 
@@ -9,9 +9,6 @@ use aws_sdk_s3::config::Credentials;
 use crate::runtime::run;
 use crate::AwsError;
 
-/// The environment variables read (in this order) for the SageMaker execution role.
-pub const ROLE_ENV_VARS: [&str; 2] = ["SAGEMAKER_ROLE_ARN", "IPINSIGHTS_ROLE_ARN"];
-
 /// How to reach AWS. Every `None` falls back to the standard `aws-config` chain.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AwsConfig {
@@ -19,12 +16,13 @@ pub struct AwsConfig {
     pub region: Option<String>,
     /// Named profile of `~/.aws/config`; otherwise `AWS_PROFILE`, then `default`.
     pub profile: Option<String>,
-    /// Endpoint for S3, SageMaker and SageMaker Runtime alike (moto, LocalStack); otherwise `AWS_ENDPOINT_URL`
-    /// or the regional AWS endpoints.
+    /// Endpoint for S3, SageMaker, SageMaker Runtime, STS and CloudWatch Logs alike (moto, LocalStack); otherwise
+    /// `AWS_ENDPOINT_URL` or the regional AWS endpoints.
     pub endpoint_url: Option<String>,
     /// S3 path-style addressing (`http://host/bucket/key`), which moto and LocalStack need.
     pub force_path_style: bool,
-    /// SageMaker execution role ARN; otherwise `SAGEMAKER_ROLE_ARN` or `IPINSIGHTS_ROLE_ARN` (see [`execution_role`]).
+    /// SageMaker execution role ARN; otherwise `SAGEMAKER_ROLE_ARN`, `IPINSIGHTS_ROLE_ARN`, or the caller's
+    /// assumed role (see [`crate::execution_role`]).
     pub role_arn: Option<String>,
     /// Explicit credentials; otherwise the standard chain (env, profile, SSO, process, web identity, ECS, IMDS).
     pub credentials: Option<StaticCredentials>,
@@ -117,49 +115,21 @@ impl AwsConfig {
     pub(crate) async fn runtime(&self) -> Result<aws_sdk_sagemakerruntime::Client, AwsError> {
         Ok(aws_sdk_sagemakerruntime::Client::new(&self.load().await?))
     }
+
+    /// An STS client for this configuration.
+    pub(crate) async fn sts(&self) -> Result<aws_sdk_sts::Client, AwsError> {
+        Ok(aws_sdk_sts::Client::new(&self.load().await?))
+    }
+
+    /// A CloudWatch Logs client for this configuration.
+    pub(crate) async fn logs(&self) -> Result<aws_sdk_cloudwatchlogs::Client, AwsError> {
+        Ok(aws_sdk_cloudwatchlogs::Client::new(&self.load().await?))
+    }
 }
 
 /// The region this configuration resolves to (explicit, environment, profile, or IMDS).
 pub fn resolve_region(cfg: &AwsConfig) -> Result<String, AwsError> {
     run(async { Ok(region_of(&cfg.load().await?)) })
-}
-
-/// The SageMaker execution role: `cfg.role_arn`, else `SAGEMAKER_ROLE_ARN`, else `IPINSIGHTS_ROLE_ARN`.
-///
-/// Fails with [`AwsError::MissingRole`] (which says how to set one) or [`AwsError::InvalidRoleArn`].
-pub fn execution_role(cfg: &AwsConfig) -> Result<String, AwsError> {
-    role_from(cfg.role_arn.as_deref(), |name| std::env::var(name).ok())
-}
-
-/// [`execution_role`] with the environment as a parameter.
-fn role_from(explicit: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<String, AwsError> {
-    let from_env = || ROLE_ENV_VARS.iter().find_map(|name| env(name).filter(|v| !v.trim().is_empty()));
-    let arn = match explicit.filter(|v| !v.trim().is_empty()) {
-        Some(arn) => arn.to_string(),
-        None => from_env().ok_or(AwsError::MissingRole)?,
-    };
-    let arn = arn.trim().to_string();
-    check_role_arn(&arn)?;
-    Ok(arn)
-}
-
-/// Fails with [`AwsError::InvalidRoleArn`] unless `arn` looks like an IAM role ARN.
-pub(crate) fn check_role_arn(arn: &str) -> Result<(), AwsError> {
-    if is_role_arn(arn) {
-        Ok(())
-    } else {
-        Err(AwsError::InvalidRoleArn { arn: arn.into() })
-    }
-}
-
-/// `arn:<partition>:iam::<12 digits>:role/<path and name>`.
-fn is_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
-        if partition.starts_with("aws")
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()))
 }
 
 fn region_of(sdk: &SdkConfig) -> String {
@@ -173,34 +143,6 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ARN: &str = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole";
-
-    #[test]
-    fn role_comes_from_explicit_then_env_in_order() {
-        let env = |name: &str| match name {
-            "SAGEMAKER_ROLE_ARN" => Some("arn:aws:iam::111111111111:role/a".to_string()),
-            "IPINSIGHTS_ROLE_ARN" => Some("arn:aws:iam::222222222222:role/b".to_string()),
-            _ => None,
-        };
-        assert_eq!(role_from(Some(ARN), env).unwrap(), ARN);
-        assert_eq!(role_from(None, env).unwrap(), "arn:aws:iam::111111111111:role/a");
-        assert_eq!(role_from(Some("  "), env).unwrap(), "arn:aws:iam::111111111111:role/a");
-        let only_second =
-            |name: &str| (name == "IPINSIGHTS_ROLE_ARN").then(|| "arn:aws-cn:iam::222222222222:role/b".into());
-        assert_eq!(role_from(None, only_second).unwrap(), "arn:aws-cn:iam::222222222222:role/b");
-    }
-
-    #[test]
-    fn missing_or_malformed_roles_are_clear_errors() {
-        let err = role_from(None, |_| None).unwrap_err();
-        assert!(matches!(err, AwsError::MissingRole));
-        assert!(err.to_string().contains("SAGEMAKER_ROLE_ARN"), "{err}");
-        for bad in ["AmazonSageMaker-ExecutionRole", "arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x"] {
-            let err = role_from(Some(bad), |_| None).unwrap_err();
-            assert!(matches!(err, AwsError::InvalidRoleArn { .. }), "{bad}: {err}");
-        }
-    }
 
     #[test]
     fn debug_never_shows_credentials() {

@@ -50,13 +50,22 @@ pub enum AwsError {
          your AWS profile"
     )]
     NoRegion,
-    /// No SageMaker execution role anywhere.
+    /// Nothing configured a role and the caller is not an assumed role (an IAM user, the root user, …).
     #[error(
-        "no SageMaker execution role: pass a role ARN (AwsConfig.role_arn) or set SAGEMAKER_ROLE_ARN (or \
-         IPINSIGHTS_ROLE_ARN) to the ARN of an IAM role that SageMaker can assume, e.g. \
-         arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole"
+        "the caller identity `{caller_arn}` is not an assumed IAM role, so it cannot be used as the SageMaker \
+         execution role: {ROLE_HINT}"
     )]
-    MissingRole,
+    CallerNotARole {
+        /// The caller's identity ARN (STS GetCallerIdentity); never credentials.
+        caller_arn: String,
+    },
+    /// Nothing configured a role and asking STS who the caller is failed.
+    #[error("no SageMaker execution role configured, and finding the caller's role failed ({source}): {ROLE_HINT}")]
+    RoleDiscovery {
+        /// The failed GetCallerIdentity call.
+        #[source]
+        source: Box<ServiceError>,
+    },
     /// A role that is not an IAM role ARN.
     #[error("`{arn}` is not an IAM role ARN (expected arn:<partition>:iam::<account>:role/<name>)")]
     InvalidRoleArn {
@@ -149,6 +158,11 @@ pub enum AwsError {
     #[error("cannot start the Tokio runtime for the AWS call: {0}")]
     Runtime(#[source] std::io::Error),
 }
+
+/// How to give a role, for the role errors.
+const ROLE_HINT: &str = "pass a role ARN (AwsConfig.role_arn) or set SAGEMAKER_ROLE_ARN (or IPINSIGHTS_ROLE_ARN) \
+     to the ARN of an IAM role that SageMaker can assume, e.g. \
+     arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole";
 
 /// A SageMaker Runtime `ModelError`: the container behind the endpoint answered an error.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -246,7 +260,9 @@ impl AwsError {
     /// The service error code, if this is a failed AWS call.
     pub fn service_code(&self) -> Option<&str> {
         match self {
-            AwsError::Service(e) | AwsError::EndpointNotFound { source: e, .. } => e.code.as_deref(),
+            AwsError::Service(e)
+            | AwsError::EndpointNotFound { source: e, .. }
+            | AwsError::RoleDiscovery { source: e } => e.code.as_deref(),
             AwsError::ModelError(_) => Some("ModelError"),
             _ => None,
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_sagemaker::types::{ContainerDefinition, ProductionVariant, ProductionVariantInstanceType};
 use aws_sdk_sagemaker::Client;
 
-use crate::config::check_role_arn;
+use crate::role::check_role_arn;
 use crate::runtime::run;
 use crate::training::count;
 use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri, ServiceError};

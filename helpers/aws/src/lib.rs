@@ -53,25 +53,30 @@ mod error;
 mod hosting;
 mod image;
 mod invoke;
+mod logs;
 mod names;
+mod role;
 mod runtime;
 mod s3uri;
 mod training;
 mod transfer;
 mod transitions;
+mod wait;
 
 pub use bucket::{check_bucket, is_valid_bucket_name, BucketCheck};
-pub use config::{execution_role, resolve_region, AwsConfig, StaticCredentials, ROLE_ENV_VARS};
+pub use config::{resolve_region, AwsConfig, StaticCredentials};
 pub use error::{AwsError, ModelFailure, ServiceError};
 pub use hosting::{
     delete_endpoint, deploy, describe_endpoint, wait_for_endpoint, DeletedEndpoint, DeploySpec, EndpointInfo,
 };
 pub use image::{image_uri, known_regions, ALGORITHM};
 pub use invoke::{invoke_endpoint, MAX_REQUEST_BYTES};
+pub use logs::TRAINING_LOG_GROUP;
 pub use names::{format_utc, timestamped_name, training_job_name, validate_resource_name};
+pub use role::{caller_role_arn, execution_role, role_arn_for_caller, ROLE_ENV_VARS};
 pub use s3uri::S3Uri;
 pub use training::{
-    create_training_job, describe_training_job, wait_for_training_job, JobStatus, StatusTransition, TrainingJobSpec,
-    TrainingJobSummary,
+    create_training_job, describe_training_job, JobStatus, StatusTransition, TrainingJobSpec, TrainingJobSummary,
 };
 pub use transfer::{download_file, upload_file, upload_file_with, TransferOptions, UploadSummary};
+pub use wait::{wait_for_training_job, wait_for_training_job_with_logs};

@@ -1,9 +1,7 @@
-//! SageMaker training jobs: CreateTrainingJob as the Python SDK sends it, DescribeTrainingJob, and a waiter
-//! that prints the SDK's progress lines.
+//! SageMaker training jobs: CreateTrainingJob as the Python SDK sends it, and DescribeTrainingJob.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::{
@@ -13,9 +11,8 @@ use aws_sdk_sagemaker::types::{
 use aws_sdk_sagemaker::Client;
 use ipinsights_engine::HyperParameters;
 
-use crate::config::check_role_arn;
+use crate::role::check_role_arn;
 use crate::runtime::run;
-use crate::transitions::TransitionPrinter;
 use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri};
 
 /// Everything CreateTrainingJob needs for the built-in IP Insights algorithm.
@@ -141,6 +138,8 @@ pub struct TrainingJobSummary {
     pub secondary_status: Option<String>,
     /// Why it failed.
     pub failure_reason: Option<String>,
+    /// The number of instances.
+    pub instance_count: u32,
     /// Training time over all instances (per-instance seconds × instance count, as the SDK prints it).
     pub training_seconds: Option<i64>,
     /// Billable time over all instances (as the SDK prints it).
@@ -194,40 +193,8 @@ pub fn describe_training_job(cfg: &AwsConfig, job_name: &str) -> Result<Training
     run(async { describe(&cfg.sagemaker().await?, job_name).await })
 }
 
-/// Polls a training job every `poll` until it ends, writing the SDK's progress to `out` (fragments to print
-/// as they come, without adding newlines): each new secondary status as `{UTC time} {Status} - {Message}`,
-/// a `.` per unchanged poll, and at the end `Training seconds: N` and `Billable seconds: N`.
-/// A Failed or Stopped job is [`AwsError::TrainingJobFailed`] with its FailureReason.
-pub fn wait_for_training_job(
-    cfg: &AwsConfig,
-    job_name: &str,
-    poll: Duration,
-    out: &mut dyn FnMut(&str),
-) -> Result<TrainingJobSummary, AwsError> {
-    run(async {
-        let client = cfg.sagemaker().await?;
-        let mut printer = TransitionPrinter::default();
-        loop {
-            let job = describe(&client, job_name).await?;
-            out(&printer.poll(&job));
-            if matches!(job.status, JobStatus::InProgress | JobStatus::Stopping) {
-                tokio::time::sleep(poll).await;
-                continue;
-            }
-            out(&printer.finish(&job));
-            return match job.status {
-                JobStatus::Completed => Ok(job),
-                _ => Err(AwsError::TrainingJobFailed {
-                    job_name: job.job_name,
-                    status: job.status.to_string(),
-                    reason: job.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
-                }),
-            };
-        }
-    })
-}
-
-async fn describe(client: &Client, job_name: &str) -> Result<TrainingJobSummary, AwsError> {
+/// DescribeTrainingJob as plain data.
+pub(crate) async fn describe(client: &Client, job_name: &str) -> Result<TrainingJobSummary, AwsError> {
     let out = client
         .describe_training_job()
         .training_job_name(job_name)
@@ -239,7 +206,8 @@ async fn describe(client: &Client, job_name: &str) -> Result<TrainingJobSummary,
 
 /// Plain data from a DescribeTrainingJob answer.
 fn summary(job_name: &str, out: &DescribeTrainingJobOutput) -> TrainingJobSummary {
-    let instances = i64::from(out.resource_config().map_or(1, |r| r.instance_count().unwrap_or(1)));
+    let instance_count = out.resource_config().and_then(|r| r.instance_count()).unwrap_or(1).max(1);
+    let instances = i64::from(instance_count);
     let transitions = out
         .secondary_status_transitions()
         .iter()
@@ -254,6 +222,7 @@ fn summary(job_name: &str, out: &DescribeTrainingJobOutput) -> TrainingJobSummar
         status: JobStatus::parse(out.training_job_status().map_or("", |s| s.as_str())),
         secondary_status: out.secondary_status().map(|s| s.as_str().to_string()),
         failure_reason: out.failure_reason().map(String::from),
+        instance_count: instance_count.unsigned_abs(),
         training_seconds: out.training_time_in_seconds().map(|s| i64::from(s) * instances),
         billable_seconds: out.billable_time_in_seconds().map(|s| i64::from(s) * instances),
         model_artifact: out.model_artifacts().and_then(|m| m.s3_model_artifacts()).map(String::from),

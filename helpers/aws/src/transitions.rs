@@ -18,20 +18,35 @@ impl TransitionPrinter {
     /// The output for one poll: the new (or newly re-worded) transitions, one line each, as
     /// `{UTC time} {Status} - {StatusMessage}`; or `.` when nothing changed.
     pub(crate) fn poll(&mut self, job: &TrainingJobSummary) -> String {
-        let transitions = &job.transitions;
-        let Some(last) = transitions.last() else { return ".".into() };
-        if self.last_message.as_deref() == Some(last.message.as_str()) && transitions.len() == self.seen {
+        let lines = self.changes(job);
+        if lines.is_empty() {
             return ".".into();
+        }
+        let mut text = if self.printed { "\n".to_string() } else { String::new() };
+        text.push_str(&lines.into_iter().map(|(_, line)| line).collect::<Vec<_>>().join("\n"));
+        self.printed = true;
+        text
+    }
+
+    /// The transitions that are new (or newly re-worded) since the last call, each with its time (Unix seconds)
+    /// and its line; empty when nothing changed.
+    pub(crate) fn changes(&mut self, job: &TrainingJobSummary) -> Vec<(Option<i64>, String)> {
+        let transitions = &job.transitions;
+        let Some(last) = transitions.last() else { return Vec::new() };
+        if self.last_message.as_deref() == Some(last.message.as_str()) && transitions.len() == self.seen {
+            return Vec::new();
         }
         // Same count but a new message: the current stage was re-worded, so print it again.
         let start = if transitions.len() > self.seen { self.seen } else { transitions.len() - 1 };
-        let lines: Vec<String> = transitions[start..].iter().map(|t| line(t, job.last_modified)).collect();
-        let mut text = if self.printed { "\n".to_string() } else { String::new() };
-        text.push_str(&lines.join("\n"));
         self.seen = transitions.len();
         self.last_message = Some(last.message.clone());
-        self.printed = true;
-        text
+        transitions[start..]
+            .iter()
+            .map(|t| {
+                let time = t.start_time.or(job.last_modified);
+                (time, line(t, time))
+            })
+            .collect()
     }
 
     /// The closing output: a line break, then for a completed job `Training seconds: N` and
@@ -50,9 +65,9 @@ impl TransitionPrinter {
     }
 }
 
-/// One transition line; the time is the transition's start (the job's last change when absent).
-fn line(t: &StatusTransition, fallback: Option<i64>) -> String {
-    let time = t.start_time.or(fallback).map_or_else(|| "????-??-?? ??:??:??".to_string(), format_utc);
+/// One transition line at `time` (Unix seconds).
+fn line(t: &StatusTransition, time: Option<i64>) -> String {
+    let time = time.map_or_else(|| "????-??-?? ??:??:??".to_string(), format_utc);
     format!("{time} {} - {}", t.status, t.message)
 }
 
@@ -72,6 +87,7 @@ mod tests {
             status,
             secondary_status: transitions.last().map(|t| t.status.clone()),
             failure_reason: None,
+            instance_count: 1,
             training_seconds: Some(71),
             billable_seconds: Some(71),
             model_artifact: None,
