@@ -1,5 +1,7 @@
-//! A moto server per test (S3, SageMaker and SageMaker Runtime on one port), plus raw SDK clients to set
-//! things up and read them back.
+//! A moto server per test (S3, SageMaker, SageMaker Runtime, STS, IAM and CloudWatch Logs on one port), plus raw
+//! SDK clients to set things up and read them back.
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -113,4 +115,69 @@ impl Drop for Moto {
 /// Runs a future on a throwaway runtime (for the raw SDK clients).
 pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(fut)
+}
+
+impl Moto {
+    /// A raw STS client signed with the given credentials.
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "t"))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// A raw CloudWatch Logs client for writing a job's log.
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        let conf = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+                "testing", "testing", None, None, "t",
+            ))
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+    }
+
+    /// IAM CreateRole as a raw query request (moto routes it by the credential scope and checks no signature);
+    /// returns the new role's ARN as IAM reports it.
+    pub fn create_role(&self, path: &str, name: &str) -> String {
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let form = [
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", name),
+            ("Path", path),
+            ("AssumeRolePolicyDocument", policy),
+        ];
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", percent_encode(v))).collect();
+        let answer = ureq::post(&self.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, \
+                 Signature=0",
+            )
+            .send(body.join("&"))
+            .expect("moto creates the role")
+            .into_body()
+            .read_to_string()
+            .unwrap();
+        let arn = answer.split("<Arn>").nth(1).and_then(|rest| rest.split("</Arn>").next());
+        arn.unwrap_or_else(|| panic!("no role ARN in {answer}")).to_string()
+    }
+}
+
+/// Form encoding of one value.
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

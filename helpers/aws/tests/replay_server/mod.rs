@@ -1,5 +1,7 @@
 //! A scripted HTTP server on loopback: answers requests in order with canned responses and records them.
 //! It stands in for AWS where moto cannot (403, redirects, throttling, failed jobs, model errors).
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

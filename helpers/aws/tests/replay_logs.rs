@@ -1,0 +1,186 @@
+//! Log streaming and role discovery against a scripted server, for what moto cannot do: a job still running
+//! (log group missing at first, then events read forward with their tokens), failed calls with their code,
+//! message and request id, and STS answers from other partitions.
+
+mod replay_server;
+
+use std::time::Duration;
+
+use ipinsights_aws::*;
+use replay_server::{Canned, Replay};
+use serde_json::json;
+
+const JOB: &str = "ipinsights-2019-12-16-23-39-04-000";
+const T0: i64 = 1_576_539_544; // 2019-12-16 23:39:04 UTC
+
+const STARTING: (&str, &str, i64) = ("Starting", "Starting the training job", 0);
+const DOWNLOADING: (&str, &str, i64) = ("Downloading", "Downloading input data", 60);
+const TRAINING: (&str, &str, i64) = ("Training", "Training image download completed. Training in progress.", 90);
+const UPLOADING: (&str, &str, i64) = ("Uploading", "Uploading generated training model", 150);
+const COMPLETED: (&str, &str, i64) = ("Completed", "Training job completed", 161);
+
+fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_json::Value) -> Canned {
+    let transitions: Vec<_> =
+        transitions.iter().map(|(s, m, dt)| json!({ "Status": s, "StatusMessage": m, "StartTime": T0 + dt })).collect();
+    let mut body = json!({
+        "TrainingJobName": JOB,
+        "TrainingJobStatus": status,
+        "CreationTime": T0,
+        "LastModifiedTime": T0,
+        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
+        "SecondaryStatusTransitions": transitions,
+    });
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    Canned::json(200, body)
+}
+
+/// A GetLogEvents answer: events at T0 + seconds, and the forward token.
+fn events(events: &[(i64, &str)], token: &str) -> Canned {
+    let events: Vec<_> = events
+        .iter()
+        .map(|(dt, m)| json!({ "timestamp": (T0 + dt) * 1000, "message": m, "ingestionTime": (T0 + dt) * 1000 }))
+        .collect();
+    Canned::json(200, json!({ "events": events, "nextForwardToken": token, "nextBackwardToken": "b/0" }))
+}
+
+fn not_found() -> Canned {
+    Canned::aws_error("ResourceNotFoundException", "The specified log group does not exist.", "req-rnf")
+}
+
+#[test]
+fn a_running_job_prints_its_status_and_log_lines_as_they_come() {
+    let done = json!({ "TrainingTimeInSeconds": 71, "BillableTimeInSeconds": 71 });
+    let stream = format!("{JOB}/algo-1-1576539600");
+    let replay = Replay::start(vec![
+        described("InProgress", &[STARTING], json!({})),
+        not_found(),
+        described("InProgress", &[STARTING], json!({})),
+        not_found(),
+        described("InProgress", &[STARTING, DOWNLOADING, TRAINING], json!({})),
+        Canned::json(200, json!({ "logStreams": [{ "logStreamName": stream }] })),
+        events(&[(95, "e1"), (96, "e2")], "f/1"),
+        events(&[], "f/1"),
+        described("InProgress", &[STARTING, DOWNLOADING, TRAINING], json!({})),
+        events(&[(100, "e3")], "f/2"),
+        events(&[], "f/2"),
+        described("Completed", &[STARTING, DOWNLOADING, TRAINING, UPLOADING, COMPLETED], done),
+        events(&[(140, "e4")], "f/3"),
+        events(&[], "f/3"),
+    ]);
+    let mut out = String::new();
+    let job = wait_for_training_job_with_logs(&replay.cfg(), JOB, Duration::from_millis(1), &mut |s| out.push_str(s))
+        .unwrap();
+    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(
+        out,
+        "2019-12-16 23:39:04 Starting - Starting the training job.\n\
+         2019-12-16 23:40:04 Downloading - Downloading input data\n\
+         2019-12-16 23:40:34 Training - Training image download completed. Training in progress.\n\
+         e1\ne2\ne3\ne4\n\
+         2019-12-16 23:41:34 Uploading - Uploading generated training model\n\
+         2019-12-16 23:41:45 Completed - Training job completed\n\
+         Training seconds: 71\n\
+         Billable seconds: 71\n"
+    );
+    let requests = replay.requests();
+    assert_eq!(requests.len(), 14, "every scripted answer used, no more");
+    let target = |i: usize| requests[i].header("x-amz-target").unwrap_or_default().to_string();
+    assert_eq!(
+        (target(1), target(6)),
+        ("Logs_20140328.DescribeLogStreams".into(), "Logs_20140328.GetLogEvents".into())
+    );
+    let listing = json!({
+        "logGroupName": "/aws/sagemaker/TrainingJobs",
+        "logStreamNamePrefix": format!("{JOB}/"),
+        "orderBy": "LogStreamName",
+        "limit": 1,
+    });
+    assert_eq!(requests[5].json(), listing);
+    let read = |token: Option<&str>| {
+        let mut body = json!({ "logGroupName": TRAINING_LOG_GROUP, "logStreamName": stream, "startFromHead": true });
+        if let Some(token) = token {
+            body["nextToken"] = json!(token);
+        }
+        body
+    };
+    assert_eq!(requests[6].json(), read(None));
+    assert_eq!(requests[7].json(), read(Some("f/1")));
+    assert_eq!(requests[9].json(), read(Some("f/1")));
+    assert_eq!(requests[12].json(), read(Some("f/2")));
+    assert_eq!(requests[13].json(), read(Some("f/3")));
+}
+
+#[test]
+fn log_errors_other_than_not_found_surface_with_code_message_and_request_id() {
+    let denied = "User: arn:aws:sts::123456789012:assumed-role/R/s is not authorized to perform: logs:GetLogEvents";
+    let stream = format!("{JOB}/algo-1-1576539600");
+    let replay = Replay::start(vec![
+        described("InProgress", &[STARTING], json!({})),
+        Canned::json(200, json!({ "logStreams": [{ "logStreamName": stream }] })),
+        Canned::aws_error("AccessDeniedException", denied, "req-denied"),
+    ]);
+    let err = wait_for_training_job_with_logs(&replay.cfg(), JOB, Duration::ZERO, &mut |_| {}).unwrap_err();
+    assert_eq!(err.service_code(), Some("AccessDeniedException"));
+    assert_eq!(
+        err.to_string(),
+        format!("GetLogEvents failed: AccessDeniedException: {denied} (HTTP 400, request id req-denied)")
+    );
+}
+
+#[test]
+fn a_failed_job_without_a_log_is_the_failure_reason() {
+    let reason = "AlgorithmError: num_entity_vectors must be positive";
+    let replay = Replay::start(vec![
+        described("Failed", &[("Failed", "Training job failed", 5)], json!({ "FailureReason": reason })),
+        not_found(),
+    ]);
+    let mut out = String::new();
+    let err =
+        wait_for_training_job_with_logs(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap_err();
+    assert_eq!(err.to_string(), format!("Error for Training job {JOB}: Failed. Reason: {reason}"));
+    assert_eq!(out, "2019-12-16 23:39:09 Failed - Training job failed\n");
+}
+
+fn sts_error(code: &str, message: &str) -> Canned {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+         <Code>{code}</Code><Message>{message}</Message></Error><RequestId>req-sts</RequestId></ErrorResponse>"
+    );
+    Canned::new(403, &body).header("content-type", "text/xml")
+}
+
+fn caller(arn: &str) -> Canned {
+    let body = format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+         <Arn>{arn}</Arn><UserId>AROAEXAMPLE:SageMaker</UserId><Account>123456789012</Account>\
+         </GetCallerIdentityResult><ResponseMetadata><RequestId>req-id</RequestId></ResponseMetadata>\
+         </GetCallerIdentityResponse>"
+    );
+    Canned::new(200, &body).header("content-type", "text/xml")
+}
+
+#[test]
+fn role_discovery_maps_other_partitions_and_explains_sts_failures() {
+    let gov = "arn:aws-us-gov:sts::123456789012:assumed-role/AmazonSageMaker-ExecutionRole-1/SageMaker";
+    let replay = Replay::start(vec![
+        caller(gov),
+        sts_error("ExpiredToken", "The security token included in the request is expired"),
+    ]);
+    let role = caller_role_arn(&replay.cfg()).unwrap();
+    assert_eq!(role, "arn:aws-us-gov:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-1");
+    let sent = &replay.requests()[0];
+    assert!(String::from_utf8_lossy(&sent.body).contains("Action=GetCallerIdentity"), "{sent:?}");
+
+    let err = caller_role_arn(&replay.cfg()).unwrap_err();
+    assert!(matches!(err, AwsError::RoleDiscovery { .. }), "{err:?}");
+    assert_eq!(err.service_code(), Some("ExpiredToken"));
+    let shown = err.to_string();
+    assert!(
+        shown.contains(
+            "GetCallerIdentity failed: ExpiredToken: The security token included in the request is expired \
+             (HTTP 403, request id req-403)"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("set SAGEMAKER_ROLE_ARN"), "{shown}");
+}
