@@ -8,7 +8,8 @@
 //!
 //! Where calls go and who signs them is an [`AwsConfig`]: everything left `None` comes from the standard
 //! `aws-config` chain (environment, profile files, SSO, `credential_process`, web identity, ECS, IMDS).
-//! Credentials are never printed, not even by `Debug`.
+//! Credentials are never printed, not even by `Debug`. The execution role is the configured one, else
+//! `SAGEMAKER_ROLE_ARN`, else the role the caller is signed in with (see [`execution_role`]).
 //!
 //! ```no_run
 //! use std::time::{Duration, SystemTime};
@@ -29,7 +30,8 @@
 //!     hp.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
 //! );
 //! create_training_job(&cfg, &spec)?;
-//! let done = wait_for_training_job(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
+//! // Status lines and the job's CloudWatch log as they come, like the SDK's `fit(logs=True)`.
+//! let done = wait_for_training_job_with_logs(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
 //! let deploy_spec = DeploySpec {
 //!     model_name: job.clone(),
 //!     endpoint_name: job.clone(),

@@ -43,7 +43,8 @@ pub fn check_bucket(session: &Session, bucket: &str, prefix: &str) -> Result<()>
     }
 }
 
-/// The execution role from configuration.
+/// The execution role (`get_execution_role()`): `SAGEMAKER_ROLE_ARN`, `IPINSIGHTS_ROLE_ARN`, else the role the
+/// notebook is signed in with (STS); the rule lives in `ipinsights_aws::execution_role`.
 pub fn execution_role(session: &Session) -> Result<String> {
     ipinsights_aws::execution_role(&config(session)).map_err(err)
 }
@@ -80,7 +81,8 @@ pub struct FitRequest<'a> {
     pub hyperparameters: &'a BTreeMap<String, String>,
 }
 
-/// Runs a training job and waits for it like the SDK; returns (model artifact URI, training seconds).
+/// Runs a training job and waits for it like the SDK's `fit(logs=True)`, printing its status lines and its
+/// CloudWatch log as they come; returns (model artifact URI, training seconds).
 pub fn fit(session: &Session, request: &FitRequest<'_>) -> Result<(String, u64)> {
     let cfg = config(session);
     let mut spec = ipinsights_aws::TrainingJobSpec::new(
@@ -95,9 +97,13 @@ pub fn fit(session: &Session, request: &FitRequest<'_>) -> Result<(String, u64)>
     spec.instance_type = request.instance.0.to_string();
     spec.instance_count = request.instance.1;
     ipinsights_aws::create_training_job(&cfg, &spec).map_err(err)?;
-    let summary =
-        ipinsights_aws::wait_for_training_job(&cfg, request.job_name, session.poll_interval, &mut print_fragment)
-            .map_err(err)?;
+    let summary = ipinsights_aws::wait_for_training_job_with_logs(
+        &cfg,
+        request.job_name,
+        session.poll_interval,
+        &mut print_fragment,
+    )
+    .map_err(err)?;
     let artifact = summary.model_artifact.unwrap_or_else(|| {
         format!("{}/{}/output/model.tar.gz", request.output_path.trim_end_matches('/'), request.job_name)
     });
@@ -140,12 +146,13 @@ pub fn delete(session: &Session, name: &str) -> Result<()> {
     ipinsights_aws::delete_endpoint(&config(session), name, true).map(|_| ()).map_err(err)
 }
 
-/// Attaches to an existing training job, waiting for it like the SDK if it is still running; returns
-/// (model artifact URI, training seconds).
+/// Attaches to an existing training job, printing its log and waiting for it like the SDK if it is still
+/// running; returns (model artifact URI, training seconds).
 pub fn attach(session: &Session, job_name: &str) -> Result<(String, u64)> {
     let cfg = config(session);
-    let summary = ipinsights_aws::wait_for_training_job(&cfg, job_name, session.poll_interval, &mut print_fragment)
-        .map_err(err)?;
+    let summary =
+        ipinsights_aws::wait_for_training_job_with_logs(&cfg, job_name, session.poll_interval, &mut print_fragment)
+            .map_err(err)?;
     let artifact = summary
         .model_artifact
         .ok_or_else(|| WorkshopError::new(format!("training job {job_name} has no model artifact")))?;

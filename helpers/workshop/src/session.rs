@@ -31,6 +31,9 @@ pub struct Session {
     pub poll_interval: std::time::Duration,
 }
 
+/// The role the local backend reports: local jobs assume no role.
+const LOCAL_ROLE: &str = "arn:aws:iam::000000000000:role/local-ipinsights-execution-role";
+
 /// The seed notebook's message for a missing or invalid bucket name.
 pub const INVALID_BUCKET: &str =
     "Hey! You either forgot to specify your S3 bucket or you gave your bucket an invalid name!";
@@ -82,12 +85,13 @@ impl Session {
         })
     }
 
-    /// The execution role (`get_execution_role()`): from `SAGEMAKER_ROLE_ARN`; a placeholder locally.
+    /// The execution role (`get_execution_role()`). AWS: `SAGEMAKER_ROLE_ARN`, `IPINSIGHTS_ROLE_ARN`, else the
+    /// role the notebook is signed in with (the rule of `ipinsights_aws::execution_role`). Local: a placeholder,
+    /// since local jobs assume no role.
     pub fn execution_role(&self) -> Result<String> {
-        match (self.backend, std::env::var("SAGEMAKER_ROLE_ARN")) {
-            (_, Ok(arn)) if !arn.trim().is_empty() => Ok(arn.trim().to_string()),
-            (Backend::Local, _) => Ok("arn:aws:iam::000000000000:role/local-ipinsights-execution-role".into()),
-            (Backend::Aws, _) => with_aws!(crate::aws_backend::execution_role(self)),
+        match self.backend {
+            Backend::Local => Ok(LOCAL_ROLE.into()),
+            Backend::Aws => with_aws!(crate::aws_backend::execution_role(self)),
         }
     }
 

@@ -1,10 +1,11 @@
-//! The facade's AWS backend end to end against a moto server (S3, SageMaker and SageMaker Runtime on loopback):
-//! bucket check (404, then success), upload, fit, deploy, predict, delete (twice). Run with `--features aws`.
+//! The facade's AWS backend end to end against a moto server (S3, SageMaker, SageMaker Runtime, STS and CloudWatch
+//! Logs on loopback): bucket check (404, then success), upload, fit, deploy, predict, delete (twice); the
+//! execution role from STS; the training log printed by `attach`. Run with `--features aws`.
 #![cfg(feature = "aws")]
 
 use ipinsights_workshop::prelude::*;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,14 +50,33 @@ impl Drop for Moto {
     }
 }
 
+/// An AWS-backend session on `url`.
+fn aws_session(dir: &Path, url: &str) -> Session {
+    let mut session = Session::local_at(dir);
+    session.backend = Backend::Aws;
+    session.aws_endpoint_url = Some(url.to_string());
+    session.poll_interval = Duration::from_millis(50);
+    session
+}
+
+/// A CloudWatch Logs call as raw awsJson1.1 (moto routes it by the credential scope and checks no signature).
+fn logs_call(url: &str, action: &str, body: serde_json::Value) {
+    ureq::post(url)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", &format!("Logs_20140328.{action}"))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send(body.to_string())
+        .unwrap_or_else(|e| panic!("moto answers {action}: {e}"));
+}
+
 #[test]
 fn the_workshop_calls_run_on_the_aws_backend() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut session = Session::local_at(dir.path());
-    session.backend = Backend::Aws;
-    session.aws_endpoint_url = Some(moto.url.clone());
-    session.poll_interval = Duration::from_millis(50);
+    let session = aws_session(dir.path(), &moto.url);
     let (bucket, prefix) = ("workshop-moto-bucket", "secml/ipinsights");
 
     let missing = session.check_bucket(bucket, prefix).unwrap_err().to_string();
@@ -105,4 +125,74 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     let again = predictor.delete_endpoint().unwrap_err().to_string();
     assert!(!again.is_empty());
     assert!(Predictor::attach(&session, &predictor.endpoint).is_err());
+}
+
+#[test]
+fn the_execution_role_comes_from_sts_when_nothing_is_configured() {
+    if ["SAGEMAKER_ROLE_ARN", "IPINSIGHTS_ROLE_ARN"].iter().any(|name| std::env::var_os(name).is_some()) {
+        return; // A role in the environment wins over STS; nothing to test here.
+    }
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    // moto's default caller is an IAM user, which cannot be SageMaker's role.
+    let err = aws_session(dir.path(), &moto.url).execution_role().unwrap_err().to_string();
+    assert!(err.starts_with("the caller identity `arn:aws:sts::123456789012:user/moto` is not an assumed IAM role"));
+    assert!(err.contains("SAGEMAKER_ROLE_ARN"), "{err}");
+}
+
+/// Environment of the child process that attaches (see the test below).
+const CHILD_ENV: [&str; 2] = ["IPINSIGHTS_TEST_ATTACH_URL", "IPINSIGHTS_TEST_ATTACH_JOB"];
+
+/// Attaches to a job as the child process of the test below (whose stdout it captures); does nothing otherwise.
+#[test]
+fn attach_in_a_child_process() {
+    let (Ok(url), Ok(job)) = (std::env::var(CHILD_ENV[0]), std::env::var(CHILD_ENV[1])) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = aws_session(dir.path(), &url);
+    let mut estimator =
+        Estimator::new(&session, "image", "arn:aws:iam::123456789012:role/R", 1, "ml.m4.xlarge", "s3://b/o");
+    estimator.attach(&job).unwrap();
+}
+
+#[test]
+fn attach_prints_the_training_log_in_the_cell_output() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let session = aws_session(dir.path(), &moto.url);
+    let role = "arn:aws:iam::123456789012:role/SageMakerExecution";
+    let image = image_uri(&session.region, "ipinsights").unwrap();
+    let mut estimator = Estimator::new(&session, image, role, 1, "ml.m4.xlarge", "s3://workshop-moto-bucket/output");
+    estimator.set_hyperparameters([("num_entity_vectors", "20000"), ("vector_dim", "128")]);
+    estimator.fit(&[("train", TrainingInput::new("s3://workshop-moto-bucket/train/t.csv"))]).unwrap();
+    let job = estimator.latest_training_job.clone().unwrap().job_name;
+
+    let group = "/aws/sagemaker/TrainingJobs";
+    let stream = format!("{job}/algo-1-1576539544");
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let lines = ["Docker entrypoint called with argument(s): train", "#metrics {\"epochs\": 1}", "training done"];
+    let events: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, m)| serde_json::json!({ "timestamp": now_ms + i as i64, "message": m }))
+        .collect();
+    logs_call(&moto.url, "CreateLogGroup", serde_json::json!({ "logGroupName": group }));
+    logs_call(&moto.url, "CreateLogStream", serde_json::json!({ "logGroupName": group, "logStreamName": stream }));
+    logs_call(
+        &moto.url,
+        "PutLogEvents",
+        serde_json::json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events }),
+    );
+
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "attach_in_a_child_process", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV[0], &moto.url)
+        .env(CHILD_ENV[1], &job)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(child.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&child.stderr));
+    let printed: Vec<&str> = stdout.lines().collect();
+    let status = printed.iter().position(|l| l.ends_with(" Starting - Preparing the instances for training"));
+    let status = status.unwrap_or_else(|| panic!("no status line in {stdout}"));
+    assert_eq!(printed[status + 1..status + 4], lines, "{stdout}");
 }
