@@ -84,14 +84,15 @@ class AlgorithmContainers:
         return len(keys)
 
     def train(self, job):
-        """Runs the job's training in place of SageMaker's container, then records the outcome on moto's job."""
+        """Runs the job's training in place of SageMaker's container, then records the outcome on moto's job: status
+        transitions and log events carry the times they happened, as SageMaker's would."""
         start = time.time()
         job_dir = os.path.join(self.work, job.training_job_name)
         os.makedirs(job_dir)
-        transitions = [("Starting", "Preparing the instances for training")]
-        lines = []
+        transitions = [("Starting", "Preparing the instances for training", start)]
+        lines = []  # (unix time, line)
         try:
-            transitions.append(("Downloading", "Downloading input data"))
+            transitions.append(("Downloading", "Downloading input data", time.time()))
             args = [self.binary, "train", "--model-dir", os.path.join(job_dir, "model"), "--pack"]
             for channel in job.input_data_config:
                 name = channel["ChannelName"]
@@ -101,35 +102,31 @@ class AlgorithmContainers:
                 args += [f"--{name}", path]
             for key, value in sorted(job.hyper_parameters.items()):
                 args += ["--hp", f"{key}={value}"]
-            transitions.append(("Training", "Training image download completed. Training in progress."))
-            run = subprocess.run(args, capture_output=True, text=True)
-            lines = (run.stdout + run.stderr).splitlines()
-            if run.returncode != 0:
-                raise RuntimeError(f"AlgorithmError: {lines[-1] if lines else 'training exited with ' + str(run.returncode)}")
-            transitions.append(("Uploading", "Uploading generated training model"))
+            transitions.append(("Training", "Training image download completed. Training in progress.", time.time()))
+            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for line in process.stdout:
+                lines.append((time.time(), line.rstrip("\n")))
+            if process.wait() != 0:
+                last = lines[-1][1] if lines else f"training exited with {process.returncode}"
+                raise RuntimeError(f"AlgorithmError: {last}")
+            transitions.append(("Uploading", "Uploading generated training model", time.time()))
             artifact = job.model_artifacts["S3ModelArtifacts"]
             bucket, _, key = artifact[len("s3://") :].partition("/")
             with open(os.path.join(job_dir, "model", "model.tar.gz"), "rb") as f:
                 self.client("s3").put_object(Bucket=bucket, Key=key, Body=f.read())
-            transitions.append(("Completed", "Training job completed"))
+            transitions.append(("Completed", "Training job completed", time.time()))
             job.training_job_status = job.secondary_status = "Completed"
         except Exception as exc:  # the job fails like SageMaker's would, with the reason on DescribeTrainingJob
-            transitions.append(("Failed", "Training job failed"))
+            transitions.append(("Failed", "Training job failed", time.time()))
             job.training_job_status = job.secondary_status = "Failed"
             job.failure_reason = str(exc)
-            lines.append(str(exc))
+            lines.append((time.time(), str(exc)))
         self.write_log(job.training_job_name, lines)
         end = time.time()
         job.training_time_in_seconds = job.billable_time_in_seconds = max(1, round(end - start))
         job.training_end_time = job.last_modified_time = utc(end)
-        step = (end - start) / max(1, len(transitions))
         job.secondary_status_transitions = [
-            {
-                "Status": status,
-                "StartTime": utc(start + i * step),
-                "StatusMessage": message,
-            }
-            for i, (status, message) in enumerate(transitions)
+            {"Status": status, "StartTime": utc(at), "StatusMessage": message} for status, message, at in transitions
         ]
         self.trained.append(job.training_job_name)
 
@@ -141,8 +138,7 @@ class AlgorithmContainers:
             pass
         stream = f"{job_name}/algo-1-{int(time.time())}"
         logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now + i, "message": line} for i, line in enumerate(lines) if line.strip()]
+        events = [{"timestamp": int(at * 1000), "message": line} for at, line in lines if line.strip()]
         for i in range(0, len(events), 5000):
             logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events[i : i + 5000])
 

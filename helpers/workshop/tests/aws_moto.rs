@@ -129,8 +129,9 @@ fn the_workshop_calls_run_on_the_aws_backend() {
 
 #[test]
 fn the_execution_role_comes_from_sts_when_nothing_is_configured() {
-    if ["SAGEMAKER_ROLE_ARN", "IPINSIGHTS_ROLE_ARN"].iter().any(|name| std::env::var_os(name).is_some()) {
-        return; // A role in the environment wins over STS; nothing to test here.
+    // A role in the environment wins over STS, so this test needs none (scripts/run-tests unsets them).
+    for name in ["SAGEMAKER_ROLE_ARN", "IPINSIGHTS_ROLE_ARN"] {
+        assert!(std::env::var_os(name).is_none(), "unset {name} to run this test: it checks STS role discovery");
     }
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
