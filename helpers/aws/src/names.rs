@@ -2,6 +2,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_sdk_sagemaker::primitives::{DateTime, DateTimeFormat};
+
 use crate::AwsError;
 
 /// SageMaker's limit on training job, model, endpoint config and endpoint names.
@@ -10,9 +12,8 @@ const MAX_NAME_LEN: usize = 63;
 /// `{base}-YYYY-MM-DD-HH-MM-SS-mmm` (UTC), the base cut so the name fits SageMaker's 63 characters.
 pub fn timestamped_name(base: &str, now: SystemTime) -> String {
     let (secs, millis) = unix_millis(now);
-    let t = Civil::from_unix(secs);
-    let stamp =
-        format!("{:04}-{:02}-{:02}-{:02}-{:02}-{:02}-{millis:03}", t.year, t.month, t.day, t.hour, t.minute, t.second);
+    let stamp: String = utc_seconds(secs).chars().map(|c| if c.is_ascii_digit() { c } else { '-' }).collect();
+    let stamp = format!("{stamp}-{millis:03}");
     let base: String = base.chars().take(MAX_NAME_LEN - stamp.len() - 1).collect();
     format!("{base}-{stamp}")
 }
@@ -24,8 +25,15 @@ pub fn training_job_name(now: SystemTime) -> String {
 
 /// Formats Unix seconds as `%Y-%m-%d %H:%M:%S` in UTC, as the SDK prints status transitions.
 pub fn format_utc(unix_seconds: i64) -> String {
-    let t = Civil::from_unix(unix_seconds);
-    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year, t.month, t.day, t.hour, t.minute, t.second)
+    utc_seconds(unix_seconds).replace('T', " ")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in UTC (RFC 3339 without the zone), also before 1970; beyond year 9999, the raw seconds.
+fn utc_seconds(unix_seconds: i64) -> String {
+    match DateTime::from_secs(unix_seconds).fmt(DateTimeFormat::DateTime) {
+        Ok(text) => text.chars().take("YYYY-MM-DDTHH:MM:SS".len()).collect(),
+        Err(_) => format!("@{unix_seconds}"),
+    }
 }
 
 /// Checks a SageMaker resource name (`kind` names it in the error): 1–63 letters, digits and hyphens,
@@ -54,34 +62,6 @@ fn unix_millis(t: SystemTime) -> (i64, u32) {
             let ms = e.duration().as_millis() as i64;
             (-(ms + 999) / 1000, ((1000 - ms % 1000) % 1000) as u32)
         }
-    }
-}
-
-/// A UTC calendar time.
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-}
-
-impl Civil {
-    /// Converts Unix seconds (proleptic Gregorian calendar, H. Hinnant's `civil_from_days`).
-    fn from_unix(secs: i64) -> Civil {
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400) as u32;
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Civil { year, month, day, hour: rem / 3600, minute: rem / 60 % 60, second: rem % 60 }
     }
 }
 

@@ -241,4 +241,6 @@ fn bad_config_names_the_field() {
     assert!(msg.contains("account_id"), "{msg}");
     let bad = SimConfig { travel_fraction: 1.5, ..SimConfig::default() };
     assert!(SimAccount::generate(&bad).unwrap_err().to_string().contains("travel_fraction"));
+    let bad = SimConfig { start_unix_secs: u64::MAX - 10, ..SimConfig::default() };
+    assert!(SimAccount::generate(&bad).unwrap_err().to_string().contains("start_unix_secs"));
 }

@@ -85,6 +85,11 @@ impl SimConfig {
         if self.days == 0 {
             return bad("days", "must be at least 1");
         }
+        // Findings and deliveries land up to a day after the last event; all must have four-digit years.
+        let end = self.start_unix_secs.saturating_add((u64::from(self.days) + 1) * 86_400);
+        if end >= super::clock::YEAR_10000_UNIX_SECS {
+            return bad("start_unix_secs", "the simulated period must end before the year 10000");
+        }
         let fractions = [
             ("service_fraction", self.service_fraction),
             ("invoked_by_service_fraction", self.invoked_by_service_fraction),

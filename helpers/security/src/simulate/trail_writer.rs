@@ -118,10 +118,7 @@ pub(crate) fn write_trail(
         let window = events[start].time / WINDOW_SECS;
         let end = start + events[start..].iter().take_while(|e| e.time / WINDOW_SECS == window).count();
         let delivered = Utc::from_unix((window + 1) * WINDOW_SECS);
-        let dir = trail
-            .join(delivered.year.to_string())
-            .join(format!("{:02}", delivered.month))
-            .join(format!("{:02}", delivered.day));
+        let dir = delivered.date_folders().iter().fold(trail.to_path_buf(), |dir, folder| dir.join(folder));
         fs::create_dir_all(&dir).map_err(|source| SecurityError::Write { path: dir.clone(), source })?;
         let name = format!(
             "{}_CloudTrail_{}_{}_{}.json.gz",
