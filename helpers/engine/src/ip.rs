@@ -68,7 +68,8 @@ pub struct IpLayout {
     pub hash_seed: u64,
 }
 
-const OCTET_ROWS: u32 = 4 * 256;
+/// Rows of the four octet features, the first rows of the table.
+pub(crate) const OCTET_ROWS: u32 = 4 * 256;
 const P12_ROWS: u32 = 1 << 12;
 const P16_ROWS: u32 = 1 << 16;
 const V6_PREFIXES: [u32; 7] = [16, 24, 32, 40, 48, 56, 64];

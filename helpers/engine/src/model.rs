@@ -6,16 +6,13 @@
 //!   `ip_vector = W_L · relu(… relu(W_1 · h₀ + b_1) …) + b_L`; with 0 layers `ip_vector = h₀`.
 //! * `dot_product = e · ip_vector` (higher = more normal; a log-odds, `sigmoid(dot_product)` is a probability).
 //!
-//! Bulk scoring uses `e · (W_L z + b_L) = (W_Lᵀ e) · z + e · b_L`, computing `W_Lᵀ e` once per distinct entity.
+//! Bulk scoring uses `e · (W_L z + b_L) = (W_Lᵀ e) · z + e · b_L`, computing `W_Lᵀ e` once per entity group.
 
 use crate::hash::entity_row;
 use crate::hyperparams::HyperParameters;
 use crate::ip::{IpLayout, FEATURES_PER_IP};
-use crate::linalg::{axpy, dot, dot_rows};
-use crate::parallel;
+use crate::linalg::{axpy, dot};
 use rand::Rng;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 /// A fully connected layer `y = W x + b`, `W` row-major `out × in` (square: `vector_dim × vector_dim`).
@@ -128,15 +125,7 @@ impl Model {
 
     /// `dot_product` for every pair, in order, using all cores for large inputs.
     pub fn score_pairs<S: AsRef<str> + Sync>(&self, pairs: &[(S, IpAddr)]) -> Vec<f32> {
-        let mut out = vec![0.0f32; pairs.len()];
-        let workers = parallel::Workers::new(if pairs.len() >= 8192 { parallel::default_threads() } else { 1 });
-        workers.for_each_chunk(pairs.len(), 1, &mut out, |range, chunk| {
-            let mut scorer = PairScorer::new(self);
-            for (slot, (entity, ip)) in chunk.iter_mut().zip(&pairs[range]) {
-                *slot = scorer.score(entity.as_ref(), *ip);
-            }
-        });
-        out
+        score::score_pairs(self, pairs)
     }
 }
 
@@ -149,89 +138,7 @@ fn dense_forward(layer: &Dense, x: &[f32], out: &mut Vec<f32>) {
     }
 }
 
-/// Scores pairs one by one, remembering each entity's `W_Lᵀ e` and `e · b_L`.
-struct PairScorer<'m> {
-    model: &'m Model,
-    /// Entity row → index into `projected` / `offsets`.
-    index: HashMap<u32, u32, BuildHasherDefault<RowHasher>>,
-    projected: Vec<f32>,
-    offsets: Vec<f32>,
-    h: Vec<f32>,
-    tmp: Vec<f32>,
-}
-
-impl<'m> PairScorer<'m> {
-    fn new(model: &'m Model) -> Self {
-        let dim = model.vector_dim();
-        PairScorer {
-            model,
-            index: HashMap::default(),
-            projected: Vec::new(),
-            offsets: Vec::new(),
-            h: vec![0.0; dim],
-            tmp: vec![0.0; dim],
-        }
-    }
-
-    /// Appends `(W_Lᵀ e, e · b_L)` for an entity row (`(e, 0)` without layers).
-    fn project(&mut self, row: u32) {
-        let model = self.model;
-        let e = model.entity_vector(row);
-        match model.layers.last() {
-            None => {
-                self.projected.extend_from_slice(e);
-                self.offsets.push(0.0);
-            }
-            Some(last) => {
-                let dim = e.len();
-                let start = self.projected.len();
-                self.projected.resize(start + dim, 0.0);
-                for (o, &eo) in e.iter().enumerate() {
-                    axpy(eo, &last.w[o * dim..(o + 1) * dim], &mut self.projected[start..]);
-                }
-                self.offsets.push(dot(e, &last.b));
-            }
-        }
-    }
-
-    fn score(&mut self, entity: &str, ip: IpAddr) -> f32 {
-        let model = self.model;
-        let dim = model.vector_dim();
-        let row = model.entity_row(entity);
-        let next = self.offsets.len() as u32;
-        let k = *self.index.entry(row).or_insert(next) as usize;
-        if k == next as usize {
-            self.project(row);
-        }
-        let (u, c) = (&self.projected[k * dim..(k + 1) * dim], self.offsets[k]);
-        let features = model.layout.features(ip);
-        if model.layers.len() <= 1 {
-            // z = h₀: score the feature rows directly without materialising h₀.
-            return dot_rows(u, &model.ip_table, &features) + c;
-        }
-        model.encoder_input(&features, &mut self.h);
-        model.hidden_forward(&mut self.h, &mut self.tmp);
-        dot(u, &self.h) + c
-    }
-}
-
-/// A hasher for table-row keys (already well spread): one multiply.
-#[derive(Default)]
-struct RowHasher(u64);
-
-impl Hasher for RowHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
+mod score;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,167 @@
+//! Bulk scoring, grouped by entity row.
+//!
+//! Scoring is bound by gathering IP-table rows (eight rows of `vector_dim` floats per pair, four of them from the
+//! 130 MB of prefix rows). Pairs are therefore scored grouped by entity row (a stable counting sort, so each group
+//! keeps input order): an entity's `W_Lᵀ e` is computed once per group and stays in L1, and one entity's addresses
+//! share networks, so their prefix rows stay in cache across the group. The prefix rows of the pair [`AHEAD`] steps
+//! on are prefetched while the current pair is scored. Each score is computed exactly as it would be on its own, so
+//! the order changes nothing but speed; scores are returned in input order.
+
+use super::Model;
+use crate::ip::{FEATURES_PER_IP, OCTET_ROWS};
+use crate::linalg::{axpy, dot, dot_rows, prefetch, prefetch_row};
+use crate::parallel::{default_threads, Workers};
+use std::net::IpAddr;
+
+/// Inputs at least this long are scored on all cores.
+const PARALLEL_MIN: usize = 8192;
+
+/// How many pairs ahead table rows are prefetched.
+const AHEAD: usize = 8;
+
+/// `dot_product` for every pair, in input order (see the module docs).
+pub(super) fn score_pairs<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAddr)]) -> Vec<f32> {
+    let n = pairs.len();
+    let workers = Workers::new(if n >= PARALLEL_MIN { default_threads() } else { 1 });
+    let mut rows = vec![0u32; n];
+    workers.for_each_chunk(n, 1, &mut rows, |range, chunk| {
+        for (slot, (entity, _)) in chunk.iter_mut().zip(&pairs[range]) {
+            *slot = model.entity_row(entity.as_ref());
+        }
+    });
+    let order = group_by_row(&rows, model.hyperparameters.num_entity_vectors);
+    let mut grouped = vec![0.0f32; n];
+    workers.for_each_chunk(n, 1, &mut grouped, |range, chunk| {
+        let ids = &order[range];
+        let mut scorer = GroupScorer::new(model);
+        // Pair `ids[k]`'s features live in `ahead[k % AHEAD]` from step k − AHEAD on, when its table rows are
+        // prefetched; its address and entity row are prefetched AHEAD steps before that.
+        let mut ahead = [[0u32; FEATURES_PER_IP]; AHEAD];
+        let fetch = |k: usize, ahead: &mut [[u32; FEATURES_PER_IP]; AHEAD]| {
+            if let Some(&i) = ids.get(k + AHEAD) {
+                prefetch(&pairs[i as usize].1);
+                prefetch(&rows[i as usize]);
+            }
+            if let Some(&i) = ids.get(k) {
+                let features = model.layout.features(pairs[i as usize].1);
+                prefetch_prefix_rows(model, &features);
+                ahead[k % AHEAD] = features;
+            }
+        };
+        for k in 0..AHEAD {
+            fetch(k, &mut ahead);
+        }
+        for (k, (slot, &i)) in chunk.iter_mut().zip(ids).enumerate() {
+            let features = ahead[k % AHEAD];
+            fetch(k + AHEAD, &mut ahead);
+            *slot = scorer.score(rows[i as usize], &features);
+        }
+    });
+    let mut out = vec![0.0f32; n];
+    for (&i, &score) in order.iter().zip(&grouped) {
+        out[i as usize] = score;
+    }
+    out
+}
+
+/// Starts loading the IP-table rows of an address's features except the octet rows (1,024 rows, which stay
+/// cached anyway).
+#[inline]
+fn prefetch_prefix_rows(model: &Model, features: &[u32; FEATURES_PER_IP]) {
+    let dim = model.vector_dim();
+    for &r in features.iter().filter(|&&r| r >= OCTET_ROWS) {
+        prefetch_row(&model.ip_table, dim, r);
+    }
+}
+
+/// Indices `0..rows.len()` ordered by `rows[i]`, ties in index order; `rows` holds values below `row_count`.
+fn group_by_row(rows: &[u32], row_count: u32) -> Vec<u32> {
+    let n = rows.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    if (row_count as usize) > n {
+        // Few pairs for the table: a comparison sort beats a histogram of every row.
+        order.sort_by_key(|&i| rows[i as usize]);
+        return order;
+    }
+    let mut start = vec![0u32; row_count as usize + 1];
+    for &r in rows {
+        start[r as usize + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    for (i, &r) in rows.iter().enumerate() {
+        let slot = &mut start[r as usize];
+        order[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+    order
+}
+
+/// Scores pairs entity group by entity group, keeping the current entity's `W_Lᵀ e` and `e · b_L`.
+struct GroupScorer<'m> {
+    model: &'m Model,
+    /// The entity row `projected` and `offset` belong to.
+    row: Option<u32>,
+    projected: Vec<f32>,
+    offset: f32,
+    h: Vec<f32>,
+    tmp: Vec<f32>,
+}
+
+impl<'m> GroupScorer<'m> {
+    fn new(model: &'m Model) -> Self {
+        let dim = model.vector_dim();
+        GroupScorer { model, row: None, projected: vec![0.0; dim], offset: 0.0, h: vec![0.0; dim], tmp: vec![0.0; dim] }
+    }
+
+    /// Sets `(W_Lᵀ e, e · b_L)` for an entity row (`(e, 0)` without layers).
+    fn project(&mut self, row: u32) {
+        let model = self.model;
+        let e = model.entity_vector(row);
+        match model.layers.last() {
+            None => {
+                self.projected.copy_from_slice(e);
+                self.offset = 0.0;
+            }
+            Some(last) => {
+                let dim = e.len();
+                self.projected.fill(0.0);
+                for (o, &eo) in e.iter().enumerate() {
+                    axpy(eo, &last.w[o * dim..(o + 1) * dim], &mut self.projected);
+                }
+                self.offset = dot(e, &last.b);
+            }
+        }
+        self.row = Some(row);
+    }
+
+    /// The score of entity row `row` with the address whose features are `features`.
+    fn score(&mut self, row: u32, features: &[u32; FEATURES_PER_IP]) -> f32 {
+        if self.row != Some(row) {
+            self.project(row);
+        }
+        let model = self.model;
+        if model.layers.len() <= 1 {
+            // z = h₀: score the feature rows directly without materialising h₀.
+            return dot_rows(&self.projected, &model.ip_table, features) + self.offset;
+        }
+        model.encoder_input(features, &mut self.h);
+        model.hidden_forward(&mut self.h, &mut self.tmp);
+        dot(&self.projected, &self.h) + self.offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_by_row;
+
+    #[test]
+    fn grouping_is_a_stable_sort_by_row_on_both_paths() {
+        let rows = [3, 1, 3, 0, 1, 3];
+        let expected = vec![3, 1, 4, 0, 2, 5];
+        assert_eq!(group_by_row(&rows, 4), expected); // histogram
+        assert_eq!(group_by_row(&rows, 1000), expected); // comparison sort
+        assert!(group_by_row(&[], 5).is_empty());
+    }
+}
