@@ -4,7 +4,11 @@
 //! and their moments decay only when they are touched. This keeps a step's cost proportional to the batch, not to
 //! the table, at the price of slightly different dynamics for rarely seen rows than dense Adam.
 
+use crate::linalg::prefetch_span;
 use crate::parallel::Workers;
+
+/// How many rows ahead the lazy row update prefetches.
+const PREFETCH_AHEAD: usize = 4;
 
 const BETA1: f32 = 0.9;
 const BETA2: f32 = 0.999;
@@ -79,6 +83,7 @@ impl AdamStep {
     }
 
     /// Lazy update of `rows` (distinct) of a `dim`-wide table; `grads` holds one gradient row per entry of `rows`.
+    #[cfg(test)]
     pub(crate) fn rows(
         &self,
         table: &mut [f32],
@@ -89,24 +94,21 @@ impl AdamStep {
         workers: &Workers,
     ) {
         assert_eq!(grads.len(), rows.len() * dim, "one gradient row per table row");
-        self.rows_with(table, dim, rows, moments, workers, |k, g| g.copy_from_slice(&grads[k * dim..(k + 1) * dim]));
+        let gradient = |k: usize, g: &mut [f32]| g.copy_from_slice(&grads[k * dim..(k + 1) * dim]);
+        let job = self.lazy_rows(table, dim, rows, moments);
+        update_together(workers, &[(&job, &gradient)]);
     }
 
-    /// Lazy update of `rows` (distinct) of a `dim`-wide table, where `gradient(k, out)` writes the gradient of
-    /// `rows[k]` into `out` (zeroed first). Computing each gradient right before its update keeps the batch's
-    /// gradient rows out of memory altogether.
-    pub(crate) fn rows_with<G>(
+    /// A lazy update of `rows` (distinct, inside the table) of a `dim`-wide table, run by [`update_together`].
+    pub(crate) fn lazy_rows<'a>(
         &self,
-        table: &mut [f32],
+        table: &'a mut [f32],
         dim: usize,
-        rows: &[u32],
-        moments: &mut Moments,
-        workers: &Workers,
-        gradient: G,
-    ) where
-        G: Fn(usize, &mut [f32]) + Sync,
-    {
+        rows: &'a [u32],
+        moments: &'a mut Moments,
+    ) -> LazyRows<'a> {
         assert!(rows.iter().all(|&r| (r as usize + 1) * dim <= table.len()), "row outside the table");
+        assert!(moments.m.len() == table.len() && moments.v.len() == table.len(), "moments shaped like the table");
         debug_assert!(
             {
                 let mut sorted = rows.to_vec();
@@ -116,24 +118,66 @@ impl AdamStep {
             "rows must be distinct"
         );
         let shared = SharedRows { param: table.as_mut_ptr(), m: moments.m.as_mut_ptr(), v: moments.v.as_mut_ptr() };
-        let update = |range: std::ops::Range<usize>| {
-            let shared = &shared;
-            let mut grad = vec![0.0f32; dim];
-            for k in range {
-                grad.fill(0.0);
-                gradient(k, &mut grad);
-                let start = rows[k] as usize * dim;
-                // SAFETY: `rows` are distinct (callers deduplicate them; checked in debug builds) and inside the
-                // table (asserted above), so every thread writes disjoint slices; moments have the table's length.
-                let (p, m, v) = unsafe { shared.row(start, dim) };
-                self.apply(p, &grad, m, v);
+        LazyRows { step: *self, dim, rows, shared, _borrows: std::marker::PhantomData }
+    }
+}
+
+/// A pending lazy update of some rows of one table (which it borrows mutably, with its moments).
+pub(crate) struct LazyRows<'a> {
+    step: AdamStep,
+    dim: usize,
+    rows: &'a [u32],
+    shared: SharedRows,
+    _borrows: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+impl LazyRows<'_> {
+    /// Updates `rows[range]`.
+    ///
+    /// # Safety
+    /// No other thread may update an overlapping range of the same job at the same time.
+    unsafe fn update(&self, range: std::ops::Range<usize>, gradient: &(dyn Fn(usize, &mut [f32]) + Sync)) {
+        let (dim, rows) = (self.dim, self.rows);
+        let mut grad = vec![0.0f32; dim];
+        for k in range.clone() {
+            if let Some(&ahead) = rows[..range.end].get(k + PREFETCH_AHEAD) {
+                // The rows are scattered over tables far larger than the caches: start loading a later row's
+                // parameters and moments now, so the update below does not wait for memory.
+                self.shared.prefetch(ahead as usize * dim, dim);
             }
-        };
-        if rows.len() * dim < 1 << 14 {
-            update(0..rows.len());
-        } else {
-            workers.map_ranges(rows.len(), update);
+            grad.fill(0.0);
+            gradient(k, &mut grad);
+            // SAFETY: `rows` are distinct and inside the table (checked by `lazy_rows`) and no other thread works
+            // on this part of `rows` (the caller's precondition), so nothing else touches these slices; moments
+            // have the table's length.
+            let (p, m, v) = unsafe { self.shared.row(rows[k] as usize * dim, dim) };
+            self.step.apply(p, &grad, m, v);
         }
+    }
+}
+
+/// A lazy row update and the function giving its `k`-th row's gradient.
+pub(crate) type RowJob<'j, 'a> = (&'j LazyRows<'a>, &'j (dyn Fn(usize, &mut [f32]) + Sync));
+
+/// Runs several lazy row updates in one parallel phase: each thread takes its share of every job's rows (small
+/// totals run on the calling thread alone).
+pub(crate) fn update_together(workers: &Workers, jobs: &[RowJob<'_, '_>]) {
+    let total: usize = jobs.iter().map(|(job, _)| job.rows.len() * job.dim).sum();
+    let threads = if total < 1 << 14 { 1 } else { workers.threads() };
+    let spans: Vec<Vec<std::ops::Range<usize>>> =
+        jobs.iter().map(|(job, _)| crate::parallel::ranges(job.rows.len(), threads)).collect();
+    let part = |t: usize| {
+        for ((job, gradient), spans) in jobs.iter().zip(&spans) {
+            if let Some(range) = spans.get(t) {
+                // SAFETY: thread `t` alone takes the `t`-th of these disjoint ranges of each job.
+                unsafe { job.update(range.clone(), *gradient) };
+            }
+        }
+    };
+    if threads == 1 {
+        part(0);
+    } else {
+        workers.map_ranges(threads, |r| part(r.start));
     }
 }
 
@@ -144,10 +188,17 @@ struct SharedRows {
     v: *mut f32,
 }
 
-// SAFETY: only used by `AdamStep::rows`, whose threads touch disjoint rows.
+// SAFETY: only used through `LazyRows::update`, whose callers touch disjoint rows from different threads.
 unsafe impl Sync for SharedRows {}
 
 impl SharedRows {
+    /// Hints the CPU to load `start..start + dim` of the table and both moments (reads nothing).
+    fn prefetch(&self, start: usize, dim: usize) {
+        for base in [self.param, self.m, self.v] {
+            prefetch_span(base.wrapping_add(start), dim);
+        }
+    }
+
     /// # Safety
     /// `start..start + dim` must be inside the table and not used by any other thread at the same time.
     #[allow(clippy::mut_from_ref)]

@@ -79,13 +79,22 @@ fn dot_rows_body<const N: usize>(u: &[f32], table: &[f32], rows: &[u32; N]) -> f
 /// Hints the CPU to start loading the cache line holding `value`: a performance hint only, nothing is read.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only hints the cache and never faults; the pointer comes from a reference anyway.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    prefetch_span((value as *const T).cast(), 1);
+}
+
+/// Hints the CPU to start loading the `len` floats from `start` (one hint per 64-byte line): a performance hint
+/// only, the memory is never read, so any address is fine.
+#[inline]
+pub fn prefetch_span(start: *const f32, len: usize) {
+    for offset in (0..len).step_by(16) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `_mm_prefetch` only hints the cache and never faults, whatever the address.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(start.wrapping_add(offset).cast())
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = offset;
+    }
 }
 
 /// Hints the CPU to start loading row `r` of a row-major table with rows `dim` wide (a row outside the table is
@@ -93,9 +102,8 @@ pub fn prefetch<T>(value: &T) {
 #[inline]
 pub fn prefetch_row(table: &[f32], dim: usize, r: u32) {
     let start = r as usize * dim;
-    if let Some(row) = table.get(start..start + dim) {
-        // One hint per 64-byte cache line.
-        row.iter().step_by(16).for_each(prefetch);
+    if start + dim <= table.len() {
+        prefetch_span(table[start..].as_ptr(), dim);
     }
 }
 

@@ -96,6 +96,46 @@ impl Workers {
         results.into_iter().map(|r| r.expect("every range ran")).collect()
     }
 
+    /// Runs `work(index, part)` for every part, moving each part to its own task (the calling thread takes the
+    /// last), and returns the results in part order. Callers split their outputs into one part per thread, so a
+    /// phase can fill several outputs at once instead of waking the pool once per output.
+    pub fn run_parts<P: Send, R: Send, F>(&self, parts: Vec<P>, work: F) -> Vec<R>
+    where
+        F: Fn(usize, P) -> R + Sync,
+    {
+        let Some(pool) = self.pool.as_ref().filter(|_| parts.len() > 1) else {
+            return parts.into_iter().enumerate().map(|(k, part)| work(k, part)).collect();
+        };
+        let mut results: Vec<Option<R>> = parts.iter().map(|_| None).collect();
+        pool.in_place_scope(|scope| {
+            let work = &work;
+            let count = parts.len();
+            for (k, (slot, part)) in results.iter_mut().zip(parts).enumerate() {
+                if k + 1 == count {
+                    *slot = Some(work(k, part)); // the calling thread takes the last part
+                } else {
+                    scope.spawn(move |_| *slot = Some(work(k, part)));
+                }
+            }
+        });
+        results.into_iter().map(|r| r.expect("every part ran")).collect()
+    }
+
+    /// Splits `out` (`width` values per item of `0..n`) into this pool's ranges of `0..n`: one `(range, chunk)`
+    /// per thread, for [`Workers::run_parts`].
+    pub fn split<'a, T>(&self, n: usize, width: usize, out: &'a mut [T]) -> Vec<(Range<usize>, &'a mut [T])> {
+        let spans = ranges(n, self.threads);
+        let mut rest = &mut out[..n * width];
+        let mut parts = Vec::with_capacity(self.threads);
+        for k in 0..self.threads {
+            let range = spans.get(k).cloned().unwrap_or(n..n);
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * width);
+            rest = tail;
+            parts.push((range, chunk));
+        }
+        parts
+    }
+
     /// Runs `work(range)` for each range of `0..n` and returns the results in range order.
     pub fn map_ranges<R: Send, F>(&self, n: usize, work: F) -> Vec<R>
     where
@@ -148,5 +188,21 @@ mod tests {
         }
         assert_eq!(Workers::new(4).map_ranges(10, |r| r.len()), vec![3, 3, 2, 2]);
         assert_eq!(Workers::new(4).threads(), 4);
+    }
+
+    #[test]
+    fn parts_run_once_each_and_splits_cover_every_thread() {
+        let workers = Workers::new(3);
+        let (mut a, mut b) = (vec![0usize; 7], vec![0usize; 4]);
+        let parts: Vec<_> = workers.split(7, 1, &mut a).into_iter().zip(workers.split(2, 2, &mut b)).collect();
+        assert_eq!(parts.len(), 3, "one part per thread, even when a split has fewer items than threads");
+        let sums = workers.run_parts(parts, |k, ((ra, ca), (rb, cb))| {
+            ca.iter_mut().zip(ra.clone()).for_each(|(x, i)| *x = i);
+            cb.iter_mut().for_each(|x| *x = k + 1);
+            ra.len() + rb.len()
+        });
+        assert_eq!(sums.iter().sum::<usize>(), 9);
+        assert_eq!(a, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(b, [1, 1, 2, 2]);
     }
 }

@@ -8,8 +8,8 @@
 //! the order changes nothing but speed; scores are returned in input order.
 
 use super::Model;
-use crate::ip::{FEATURES_PER_IP, OCTET_ROWS};
-use crate::linalg::{axpy, dot, dot_rows, prefetch, prefetch_row};
+use crate::ip::FEATURES_PER_IP;
+use crate::linalg::{axpy, dot, dot_rows, prefetch};
 use crate::parallel::{default_threads, Workers};
 use std::net::IpAddr;
 
@@ -44,7 +44,7 @@ pub(super) fn score_pairs<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAd
             }
             if let Some(&i) = ids.get(k) {
                 let features = model.layout.features(pairs[i as usize].1);
-                prefetch_prefix_rows(model, &features);
+                model.prefetch_prefix_rows(&features);
                 ahead[k % AHEAD] = features;
             }
         };
@@ -62,16 +62,6 @@ pub(super) fn score_pairs<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAd
         out[i as usize] = score;
     }
     out
-}
-
-/// Starts loading the IP-table rows of an address's features except the octet rows (1,024 rows, which stay
-/// cached anyway).
-#[inline]
-fn prefetch_prefix_rows(model: &Model, features: &[u32; FEATURES_PER_IP]) {
-    let dim = model.vector_dim();
-    for &r in features.iter().filter(|&&r| r >= OCTET_ROWS) {
-        prefetch_row(&model.ip_table, dim, r);
-    }
 }
 
 /// Indices `0..rows.len()` ordered by `rows[i]`, ties in index order; `rows` holds values below `row_count`.

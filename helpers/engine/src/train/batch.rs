@@ -17,6 +17,9 @@ use crate::parallel::Workers;
 use rand::seq::SliceRandom;
 use rand::RngCore;
 
+/// How many slots ahead the encoder input's table rows are prefetched.
+const PREFETCH_AHEAD: usize = 4;
+
 /// Loss and accuracy sums of a batch.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BatchStats {
@@ -220,10 +223,42 @@ impl BatchWork {
         let depth = layers.max(1);
         self.hs.resize_with(depth, Vec::new);
         resize(&mut self.hs[0], n * dim);
-        let feats = &self.feats;
-        workers.for_each_chunk(n, dim, &mut self.hs[0], |range, out| {
-            for (k, slot) in range.enumerate() {
+        // Entity side first (a copy and `c = e·b_L`), so one phase can compute h₀ per slot and u = W_Lᵀ e per
+        // entity (row form: U = E·W_L) together.
+        let ne = self.uniq_ents.len();
+        resize(&mut self.eb, ne * dim);
+        for (k, &row) in self.uniq_ents.iter().enumerate() {
+            let start = row as usize * dim;
+            self.eb[k * dim..(k + 1) * dim].copy_from_slice(&model.entity[start..start + dim]);
+        }
+        resize(&mut self.c, ne);
+        match model.layers.last() {
+            None => self.c.fill(0.0),
+            Some(last) => {
+                for k in 0..ne {
+                    self.c[k] = dot(&self.eb[k * dim..(k + 1) * dim], &last.b);
+                }
+            }
+        }
+        resize(&mut self.u, ne * dim);
+        let (feats, eb) = (&self.feats, &self.eb);
+        let parts: Vec<_> =
+            workers.split(n, dim, &mut self.hs[0]).into_iter().zip(workers.split(ne, dim, &mut self.u)).collect();
+        workers.run_parts(parts, |_, ((range, out), (ents, u))| {
+            for (k, slot) in range.clone().enumerate() {
+                if let Some(ahead) = feats[..range.end].get(slot + PREFETCH_AHEAD) {
+                    model.prefetch_prefix_rows(ahead);
+                }
                 model.encoder_input(&feats[slot], &mut out[k * dim..(k + 1) * dim]);
+            }
+            match model.layers.last() {
+                None => u.copy_from_slice(&eb[ents.start * dim..ents.end * dim]),
+                Some(last) => gemm(
+                    MatRef::new(eb, ne, dim).row_block(ents.start, ents.len()),
+                    MatRef::new(&last.w, dim, dim),
+                    0.0,
+                    u,
+                ),
             }
         });
         for l in 0..layers.saturating_sub(1) {
@@ -240,32 +275,6 @@ impl BatchWork {
                 gemm(x, MatRef::new(&layer.w, dim, dim).t(), 1.0, out);
                 out.iter_mut().for_each(|v| *v = v.max(0.0));
             });
-        }
-        // Entity side: u = W_Lᵀ e (row form: U = E·W_L), c = e·b_L.
-        let ne = self.uniq_ents.len();
-        resize(&mut self.eb, ne * dim);
-        for (k, &row) in self.uniq_ents.iter().enumerate() {
-            let start = row as usize * dim;
-            self.eb[k * dim..(k + 1) * dim].copy_from_slice(&model.entity[start..start + dim]);
-        }
-        resize(&mut self.c, ne);
-        match model.layers.last() {
-            None => self.u.clone_from(&self.eb),
-            Some(last) => {
-                resize(&mut self.u, ne * dim);
-                let eb = &self.eb;
-                workers.for_each_chunk(ne, dim, &mut self.u, |range, out| {
-                    gemm(
-                        MatRef::new(eb, ne, dim).row_block(range.start, range.len()),
-                        MatRef::new(&last.w, dim, dim),
-                        0.0,
-                        out,
-                    );
-                });
-                for k in 0..ne {
-                    self.c[k] = dot(&self.eb[k * dim..(k + 1) * dim], &last.b);
-                }
-            }
         }
         self.logits_and_gradients(dim, workers)
     }
@@ -308,12 +317,22 @@ impl BatchWork {
         let n = self.n_slots();
         let (b, r, s) = (self.b, self.r, self.s);
         let width = 1 + r + s;
-        // dz per slot: every record using the slot adds its gradient times its entity's u.
+        // One phase: dz per slot (every record using the slot adds its gradient times its entity's u) and du per
+        // distinct entity (every record of the entity adds its gradient times its slot's z).
+        let ne = self.uniq_ents.len();
         resize(&mut self.dz, n * dim);
+        resize(&mut self.du, ne * dim);
+        resize(&mut self.dc, ne);
+        let (offsets, members) = (&self.ent_offsets, &self.ent_members);
+        let members_of = |e: usize| members[offsets[e] as usize..offsets[e + 1] as usize].iter().map(|&i| i as usize);
         {
             let (u, ent_local, inv_perm, g) = (&self.u, &self.ent_local, &self.inv_perm, &self.g);
             let urow = |e: u32| &u[e as usize * dim..(e as usize + 1) * dim];
-            workers.for_each_chunk(n, dim, &mut self.dz, |range, out| {
+            let z = self.hs.last().expect("at least h0");
+            let slots = Slots { b, r, s, perm: &self.perm };
+            let parts: Vec<_> =
+                workers.split(n, dim, &mut self.dz).into_iter().zip(workers.split(ne, dim, &mut self.du)).collect();
+            workers.run_parts(parts, |_, ((range, out), (ents, du))| {
                 out.fill(0.0);
                 for (slot, dst) in range.zip(out.chunks_exact_mut(dim)) {
                     if slot < b {
@@ -327,21 +346,8 @@ impl BatchWork {
                         axpy(g[i * width + 1 + j], urow(ent_local[i]), dst);
                     }
                 }
-            });
-        }
-        // du, dc per distinct entity: every record of the entity adds its gradient times its slot's z.
-        let ne = self.uniq_ents.len();
-        resize(&mut self.du, ne * dim);
-        resize(&mut self.dc, ne);
-        {
-            let z = self.hs.last().expect("at least h0");
-            let (offsets, members, g) = (&self.ent_offsets, &self.ent_members, &self.g);
-            let slots = Slots { b, r, s, perm: &self.perm };
-            let members_of =
-                |e: usize| members[offsets[e] as usize..offsets[e + 1] as usize].iter().map(|&i| i as usize);
-            workers.for_each_chunk(ne, dim, &mut self.du, |range, out| {
-                out.fill(0.0);
-                for (e, dst) in range.zip(out.chunks_exact_mut(dim)) {
+                du.fill(0.0);
+                for (e, dst) in ents.zip(du.chunks_exact_mut(dim)) {
                     for i in members_of(e) {
                         for (k, slot) in slots.of(i).enumerate() {
                             axpy(g[i * width + k], &z[slot * dim..(slot + 1) * dim], dst);
@@ -349,35 +355,38 @@ impl BatchWork {
                     }
                 }
             });
-            for (e, dc) in self.dc.iter_mut().enumerate() {
-                *dc = members_of(e).map(|i| g[i * width..(i + 1) * width].iter().sum::<f32>()).sum();
-            }
+        }
+        for (e, dc) in self.dc.iter_mut().enumerate() {
+            *dc = members_of(e).map(|i| self.g[i * width..(i + 1) * width].iter().sum::<f32>()).sum();
         }
         // Entity gradients and the last layer's gradients.
         resize(&mut self.de, ne * dim);
         match model.layers.last() {
             None => self.de.copy_from_slice(&self.du),
             Some(last) => {
-                let (du, dc) = (&self.du, &self.dc);
-                workers.for_each_chunk(ne, dim, &mut self.de, |range, out| {
+                // One phase: entity gradients per entity and the last layer's weight gradient per row of W.
+                let (du, dc, eb) = (&self.du, &self.dc, &self.eb);
+                let li = model.layers.len() - 1;
+                let parts: Vec<_> = workers
+                    .split(ne, dim, &mut self.de)
+                    .into_iter()
+                    .zip(workers.split(dim, dim, &mut grads.layers[li].w))
+                    .collect();
+                workers.run_parts(parts, |_, ((ents, out), (wrows, wout))| {
                     gemm(
-                        MatRef::new(du, ne, dim).row_block(range.start, range.len()),
+                        MatRef::new(du, ne, dim).row_block(ents.start, ents.len()),
                         MatRef::new(&last.w, dim, dim).t(),
                         0.0,
                         out,
                     );
-                    for (k, e) in range.enumerate() {
+                    for (k, e) in ents.enumerate() {
                         axpy(dc[e], &last.b, &mut out[k * dim..(k + 1) * dim]);
                     }
-                });
-                let li = model.layers.len() - 1;
-                let eb = &self.eb;
-                workers.for_each_chunk(dim, dim, &mut grads.layers[li].w, |range, out| {
                     gemm(
-                        MatRef::new(eb, ne, dim).t().row_block(range.start, range.len()),
+                        MatRef::new(eb, ne, dim).t().row_block(wrows.start, wrows.len()),
                         MatRef::new(du, ne, dim),
                         0.0,
-                        out,
+                        wout,
                     );
                 });
                 let db = &mut grads.layers[li].b;

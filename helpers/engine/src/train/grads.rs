@@ -1,6 +1,6 @@
 //! Dense-layer gradients of a batch and the optimiser state of a whole model.
 
-use crate::adam::{AdamStep, Moments};
+use crate::adam::{update_together, AdamStep, Moments};
 use crate::model::Model;
 use crate::parallel::Workers;
 
@@ -68,8 +68,12 @@ impl Optimiser {
         self.t += 1;
         let step = AdamStep::new(self.learning_rate, self.weight_decay, self.t);
         let dim = model.vector_dim();
-        step.rows(&mut model.entity, dim, entity_rows, entity_grads, &mut self.entity, workers);
-        step.rows_with(&mut model.ip_table, dim, ip_rows, &mut self.ip_table, workers, ip_gradient);
+        assert_eq!(entity_grads.len(), entity_rows.len() * dim, "one gradient row per entity row");
+        let entity_gradient = |k: usize, g: &mut [f32]| g.copy_from_slice(&entity_grads[k * dim..(k + 1) * dim]);
+        // Entity rows and IP rows in one parallel phase.
+        let entities = step.lazy_rows(&mut model.entity, dim, entity_rows, &mut self.entity);
+        let ips = step.lazy_rows(&mut model.ip_table, dim, ip_rows, &mut self.ip_table);
+        update_together(workers, &[(&entities, &entity_gradient), (&ips, ip_gradient)]);
         for ((layer, g), (mw, mb)) in model.layers.iter_mut().zip(&grads.layers).zip(&mut self.layers) {
             step.dense(&mut layer.w, &g.w, mw);
             step.without_decay().dense(&mut layer.b, &g.b, mb);
