@@ -8,7 +8,7 @@
 //! the order changes nothing but speed; scores are returned in input order.
 
 use super::Model;
-use crate::ip::FEATURES_PER_IP;
+use crate::ip::{canonical, FEATURES_PER_IP};
 use crate::linalg::{axpy, dot, dot_rows, prefetch};
 use crate::parallel::{default_threads, Workers};
 use std::net::IpAddr;
@@ -23,10 +23,24 @@ const AHEAD: usize = 8;
 pub(super) fn score_pairs<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAddr)]) -> Vec<f32> {
     let n = pairs.len();
     let workers = Workers::new(if n >= PARALLEL_MIN { default_threads() } else { 1 });
+    // One sequential pass over the input: entity rows, and IPv4 addresses as integers (IPv6 pairs are flagged
+    // and read again later), so the grouped pass below reads small arrays instead of the caller's pairs.
     let mut rows = vec![0u32; n];
-    workers.for_each_chunk(n, 1, &mut rows, |range, chunk| {
-        for (slot, (entity, _)) in chunk.iter_mut().zip(&pairs[range]) {
-            *slot = model.entity_row(entity.as_ref());
+    let mut v4 = vec![0u32; n];
+    let mut v6 = vec![false; n];
+    let parts: Vec<_> = workers
+        .split(n, 1, &mut rows)
+        .into_iter()
+        .zip(workers.split(n, 1, &mut v4))
+        .zip(workers.split(n, 1, &mut v6))
+        .collect();
+    workers.run_parts(parts, |_, (((range, rows), (_, v4)), (_, v6))| {
+        for (k, (entity, ip)) in pairs[range].iter().enumerate() {
+            rows[k] = model.entity_row(entity.as_ref());
+            match canonical(*ip) {
+                IpAddr::V4(a) => v4[k] = u32::from(a),
+                IpAddr::V6(_) => v6[k] = true,
+            }
         }
     });
     let order = group_by_row(&rows, model.hyperparameters.num_entity_vectors);
@@ -39,11 +53,13 @@ pub(super) fn score_pairs<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAd
         let mut ahead = [[0u32; FEATURES_PER_IP]; AHEAD];
         let fetch = |k: usize, ahead: &mut [[u32; FEATURES_PER_IP]; AHEAD]| {
             if let Some(&i) = ids.get(k + AHEAD) {
-                prefetch(&pairs[i as usize].1);
+                prefetch(&v4[i as usize]);
+                prefetch(&v6[i as usize]);
                 prefetch(&rows[i as usize]);
             }
             if let Some(&i) = ids.get(k) {
-                let features = model.layout.features(pairs[i as usize].1);
+                let i = i as usize;
+                let features = if v6[i] { model.layout.features(pairs[i].1) } else { model.layout.v4_features(v4[i]) };
                 model.prefetch_prefix_rows(&features);
                 ahead[k % AHEAD] = features;
             }
