@@ -4,7 +4,7 @@
 //! and their moments decay only when they are touched. This keeps a step's cost proportional to the batch, not to
 //! the table, at the price of slightly different dynamics for rarely seen rows than dense Adam.
 
-use crate::linalg::prefetch_span;
+use crate::linalg::{prefetch_span, written_zeros};
 use crate::parallel::Workers;
 
 /// How many rows ahead the lazy row update prefetches.
@@ -24,7 +24,8 @@ pub struct Moments {
 impl Moments {
     /// Zeroed moments for a tensor of `len` values.
     pub fn new(len: usize) -> Self {
-        Moments { m: vec![0.0; len], v: vec![0.0; len] }
+        // Written zeros: lazy updates touch the pages in random order from several threads.
+        Moments { m: written_zeros(len), v: written_zeros(len) }
     }
 }
 

@@ -76,6 +76,15 @@ fn dot_rows_body<const N: usize>(u: &[f32], table: &[f32], rows: &[u32; N]) -> f
     lane_sum(acc) + tail
 }
 
+/// `len` zeros, written rather than just allocated: the OS backs every page now. A merely allocated zero page is
+/// first mapped to the shared zero page on a read and copied on the first write, and that copy costs a page fault
+/// plus a TLB flush on every other core running the process, in the middle of multi-threaded training.
+pub fn written_zeros(len: usize) -> Vec<f32> {
+    let mut v = Vec::with_capacity(len);
+    v.resize(len, 0.0);
+    v
+}
+
 /// Hints the CPU to start loading the cache line holding `value`: a performance hint only, nothing is read.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {

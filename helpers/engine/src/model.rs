@@ -11,7 +11,7 @@
 use crate::hash::entity_row;
 use crate::hyperparams::HyperParameters;
 use crate::ip::{IpLayout, FEATURES_PER_IP, OCTET_ROWS};
-use crate::linalg::{axpy, dot, prefetch_row};
+use crate::linalg::{axpy, dot, prefetch_row, written_zeros};
 use rand::Rng;
 use std::net::IpAddr;
 
@@ -53,7 +53,8 @@ impl Model {
         let scale = 1.0 / (dim as f32).sqrt();
         let entity =
             (0..hyperparameters.num_entity_vectors as usize * dim).map(|_| rng.gen_range(-scale..scale)).collect();
-        let mut ip_table = vec![0.0f32; layout.rows() as usize * dim];
+        // Written zeros: training updates the prefix rows in random order from several threads.
+        let mut ip_table = written_zeros(layout.rows() as usize * dim);
         for x in &mut ip_table[..1024 * dim] {
             *x = rng.gen_range(-scale..scale);
         }
