@@ -79,10 +79,32 @@ fn dot_rows_body<const N: usize>(u: &[f32], table: &[f32], rows: &[u32; N]) -> f
 /// `len` zeros, written rather than just allocated: the OS backs every page now. A merely allocated zero page is
 /// first mapped to the shared zero page on a read and copied on the first write, and that copy costs a page fault
 /// plus a TLB flush on every other core running the process, in the middle of multi-threaded training.
+///
+/// On Linux, large buffers are also offered huge pages first (tables this size are read a row at a time at random,
+/// and with 4 KiB pages nearly every row costs a TLB miss); the kernel may decline, which changes nothing else.
 pub fn written_zeros(len: usize) -> Vec<f32> {
-    let mut v = Vec::with_capacity(len);
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    #[cfg(target_os = "linux")]
+    advise_huge_pages(v.as_mut_ptr().cast(), len * std::mem::size_of::<f32>());
     v.resize(len, 0.0);
     v
+}
+
+/// Asks Linux to back the whole 2 MiB pages inside `start..start + bytes` with huge pages (a hint; failures are
+/// ignored).
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(start: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < 4 * HUGE {
+        return;
+    }
+    let first = (start as usize).next_multiple_of(HUGE);
+    let end = (start as usize + bytes) / HUGE * HUGE;
+    if end > first {
+        // SAFETY: `first..end` lies inside the caller's allocation; MADV_HUGEPAGE only changes how the kernel backs
+        // those pages, never their contents or validity.
+        unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
+    }
 }
 
 /// Hints the CPU to start loading the cache line holding `value`: a performance hint only, nothing is read.
