@@ -10,6 +10,7 @@
 
 use super::data::Encoded;
 use super::grads::{Gradients, Optimiser};
+use super::rows::RowIndex;
 use crate::ip::{IpLayout, FEATURES_PER_IP};
 use crate::linalg::{axpy, bce_with_logit, dot, gemm, sigmoid, MatRef};
 use crate::model::Model;
@@ -71,63 +72,6 @@ pub struct BatchWork {
     dc: Vec<f32>,
     de: Vec<f32>,
     ip_rows: RowIndex,
-}
-
-/// Distinct table rows of a batch with the slots using each (CSR), built in linear time with a stamp array.
-#[derive(Default)]
-struct RowIndex {
-    stamp: Vec<u32>,
-    local: Vec<u32>,
-    epoch: u32,
-    rows: Vec<u32>,
-    offsets: Vec<u32>,
-    members: Vec<u32>,
-}
-
-impl RowIndex {
-    fn build(&mut self, table_rows: usize, feats: &[[u32; FEATURES_PER_IP]]) {
-        if self.stamp.len() != table_rows {
-            self.stamp = vec![0; table_rows];
-            self.local = vec![0; table_rows];
-            self.epoch = 0;
-        }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.stamp.fill(0);
-            self.epoch = 1;
-        }
-        self.rows.clear();
-        self.offsets.clear();
-        for f in feats {
-            for &row in f {
-                let r = row as usize;
-                if self.stamp[r] != self.epoch {
-                    self.stamp[r] = self.epoch;
-                    self.local[r] = self.rows.len() as u32;
-                    self.rows.push(row);
-                    self.offsets.push(0);
-                }
-                self.offsets[self.local[r] as usize] += 1;
-            }
-        }
-        // Exclusive prefix sums, then fill.
-        let mut total = 0u32;
-        for o in self.offsets.iter_mut() {
-            let count = *o;
-            *o = total;
-            total += count;
-        }
-        self.offsets.push(total);
-        self.members.resize(total as usize, 0);
-        let mut cursor: Vec<u32> = self.offsets[..self.rows.len()].to_vec();
-        for (slot, f) in feats.iter().enumerate() {
-            for &row in f {
-                let l = self.local[row as usize] as usize;
-                self.members[cursor[l] as usize] = slot as u32;
-                cursor[l] += 1;
-            }
-        }
-    }
 }
 
 /// Makes `v` hold `len` values without clearing them: callers overwrite or zero each value before reading it.

@@ -4,6 +4,7 @@ mod batch;
 mod data;
 mod grads;
 pub mod log;
+mod rows;
 
 use crate::hash::DEFAULT_HASH_SEED;
 use crate::hyperparams::HyperParameters;
