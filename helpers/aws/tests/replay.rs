@@ -7,28 +7,8 @@ mod replay_server;
 use std::time::Duration;
 
 use ipinsights_aws::*;
-use replay_server::{Canned, Replay};
+use replay_server::{described, Canned, Replay, JOB, T0};
 use serde_json::json;
-
-const JOB: &str = "ipinsights-2019-12-16-23-39-04-000";
-const T0: i64 = 1_576_539_544; // 2019-12-16 23:39:04 UTC
-
-fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_json::Value) -> Canned {
-    let transitions: Vec<_> =
-        transitions.iter().map(|(s, m, dt)| json!({ "Status": s, "StatusMessage": m, "StartTime": T0 + dt })).collect();
-    let mut body = json!({
-        "TrainingJobName": JOB,
-        "TrainingJobArn": format!("arn:aws:sagemaker:us-east-1:123456789012:training-job/{JOB}"),
-        "TrainingJobStatus": status,
-        "SecondaryStatus": transitions.last().map(|t| t["Status"].clone()),
-        "CreationTime": T0,
-        "LastModifiedTime": T0,
-        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
-        "SecondaryStatusTransitions": transitions,
-    });
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    Canned::json(200, body)
-}
 
 #[test]
 fn head_bucket_403_and_301_and_500() {

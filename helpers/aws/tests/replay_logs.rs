@@ -7,32 +7,14 @@ mod replay_server;
 use std::time::Duration;
 
 use ipinsights_aws::*;
-use replay_server::{Canned, Replay};
+use replay_server::{described, Canned, Replay, JOB, T0};
 use serde_json::json;
-
-const JOB: &str = "ipinsights-2019-12-16-23-39-04-000";
-const T0: i64 = 1_576_539_544; // 2019-12-16 23:39:04 UTC
 
 const STARTING: (&str, &str, i64) = ("Starting", "Starting the training job", 0);
 const DOWNLOADING: (&str, &str, i64) = ("Downloading", "Downloading input data", 60);
 const TRAINING: (&str, &str, i64) = ("Training", "Training image download completed. Training in progress.", 90);
 const UPLOADING: (&str, &str, i64) = ("Uploading", "Uploading generated training model", 150);
 const COMPLETED: (&str, &str, i64) = ("Completed", "Training job completed", 161);
-
-fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_json::Value) -> Canned {
-    let transitions: Vec<_> =
-        transitions.iter().map(|(s, m, dt)| json!({ "Status": s, "StatusMessage": m, "StartTime": T0 + dt })).collect();
-    let mut body = json!({
-        "TrainingJobName": JOB,
-        "TrainingJobStatus": status,
-        "CreationTime": T0,
-        "LastModifiedTime": T0,
-        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
-        "SecondaryStatusTransitions": transitions,
-    });
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    Canned::json(200, body)
-}
 
 /// A GetLogEvents answer: events at T0 + seconds, and the forward token.
 fn events(events: &[(i64, &str)], token: &str) -> Canned {

@@ -9,6 +9,31 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use ipinsights_aws::AwsConfig;
+use serde_json::json;
+
+/// The training job the scripts describe.
+pub const JOB: &str = "ipinsights-2019-12-16-23-39-04-000";
+/// Its creation time: 2019-12-16 23:39:04 UTC.
+pub const T0: i64 = 1_576_539_544;
+
+/// A DescribeTrainingJob answer for [`JOB`]: `status`, the secondary transitions as (status, message, seconds
+/// after [`T0`]), and `extra` fields merged in.
+pub fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_json::Value) -> Canned {
+    let transitions: Vec<_> =
+        transitions.iter().map(|(s, m, dt)| json!({ "Status": s, "StatusMessage": m, "StartTime": T0 + dt })).collect();
+    let mut body = json!({
+        "TrainingJobName": JOB,
+        "TrainingJobArn": format!("arn:aws:sagemaker:us-east-1:123456789012:training-job/{JOB}"),
+        "TrainingJobStatus": status,
+        "SecondaryStatus": transitions.last().map(|t| t["Status"].clone()),
+        "CreationTime": T0,
+        "LastModifiedTime": T0,
+        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
+        "SecondaryStatusTransitions": transitions,
+    });
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    Canned::json(200, body)
+}
 
 /// One canned answer.
 #[derive(Clone, Debug)]
