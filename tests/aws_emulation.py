@@ -68,8 +68,8 @@ class AlgorithmContainers:
     # --- training -------------------------------------------------------------------------------------------------
 
     def download_prefix(self, uri, dest):
-        """Copies every object under an s3:// prefix into one file (SageMaker's File mode concatenates none, but the
-        algorithm reads all files of a channel, so one file holding them all is equivalent)."""
+        """Copies every object under an s3:// prefix into one file: the algorithm reads every file of a channel,
+        so one file holding them all, in key order, is equivalent to SageMaker's File mode."""
         bucket, _, prefix = uri[len("s3://") :].partition("/")
         s3 = self.client("s3")
         keys = []
@@ -81,7 +81,6 @@ class AlgorithmContainers:
             for key in sorted(keys):
                 body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
                 out.write(body if body.endswith(b"\n") or not body else body + b"\n")
-        return len(keys)
 
     def train(self, job):
         """Runs the job's training in place of SageMaker's container, then records the outcome on moto's job: status

@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import nbformat
 from nbclient import NotebookClient
@@ -125,8 +126,6 @@ def finished_at(cell):
     stamp = cell.get("metadata", {}).get("execution", {}).get("shell.execute_reply")
     if not stamp:
         return None
-    from datetime import datetime, timezone
-
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
 
 
