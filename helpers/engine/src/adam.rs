@@ -204,11 +204,14 @@ impl SharedRows {
     /// `start..start + dim` must be inside the table and not used by any other thread at the same time.
     #[allow(clippy::mut_from_ref)]
     unsafe fn row(&self, start: usize, dim: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
-        (
-            std::slice::from_raw_parts_mut(self.param.add(start), dim),
-            std::slice::from_raw_parts_mut(self.m.add(start), dim),
-            std::slice::from_raw_parts_mut(self.v.add(start), dim),
-        )
+        // SAFETY: the caller guarantees the span is inside all three tables and exclusively ours.
+        unsafe {
+            (
+                std::slice::from_raw_parts_mut(self.param.add(start), dim),
+                std::slice::from_raw_parts_mut(self.m.add(start), dim),
+                std::slice::from_raw_parts_mut(self.v.add(start), dim),
+            )
+        }
     }
 }
 

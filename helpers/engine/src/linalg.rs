@@ -85,7 +85,7 @@ fn dot_rows_body<const N: usize>(u: &[f32], table: &[f32], rows: &[u32; N]) -> f
 pub fn written_zeros(len: usize) -> Vec<f32> {
     let mut v: Vec<f32> = Vec::with_capacity(len);
     #[cfg(target_os = "linux")]
-    advise_huge_pages(v.as_mut_ptr().cast(), len * std::mem::size_of::<f32>());
+    advise_huge_pages(v.as_mut_ptr().cast(), len * size_of::<f32>());
     v.resize(len, 0.0);
     v
 }
@@ -158,14 +158,18 @@ mod wide {
             let (mut h0, mut h1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
             for row in &slices {
                 // SAFETY: every slice (and `u`) is `dim` long and `at + 16 <= chunks * 16 <= dim`.
-                let p = row.as_ptr().add(at);
-                h0 = _mm256_add_ps(h0, _mm256_loadu_ps(p));
-                h1 = _mm256_add_ps(h1, _mm256_loadu_ps(p.add(8)));
+                unsafe {
+                    let p = row.as_ptr().add(at);
+                    h0 = _mm256_add_ps(h0, _mm256_loadu_ps(p));
+                    h1 = _mm256_add_ps(h1, _mm256_loadu_ps(p.add(8)));
+                }
             }
             // SAFETY: as above.
-            let w = u.as_ptr().add(at);
-            acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(w), h0));
-            acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(w.add(8)), h1));
+            unsafe {
+                let w = u.as_ptr().add(at);
+                acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(w), h0));
+                acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(w.add(8)), h1));
+            }
         }
         // The same tree as `lane_sum`: lanes i + 8, then i + 4, i + 2, i + 1.
         let s = _mm256_add_ps(acc0, acc1);

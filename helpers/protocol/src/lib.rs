@@ -1,4 +1,5 @@
-//! Codecs of SageMaker's IP Insights inference protocol (REFERENCE.md §3), shared by server and client.
+//! Codecs of SageMaker's IP Insights inference protocol (CSV, JSON and JSON Lines requests; JSON and JSON Lines
+//! responses, verbose or not), shared by server and client.
 //!
 //! Requests carry `(entity, ip)` pairs as `text/csv`, `application/json` or `application/jsonlines`;
 //! responses carry one [`Prediction`] per pair as `application/json` or `application/jsonlines`,

@@ -1,5 +1,5 @@
-//! CloudTrail extraction on the 55 real invictus-ir log files in `shared/data` beside the repository
-//! (or `IPINSIGHTS_SHARED_DATA`).
+//! CloudTrail extraction on the 55 real invictus-ir log files vendored in `tests/data/cloudtrail-invictus-ir`
+//! (MIT licence, see `tests/data/README.md`).
 //!
 //! Expected numbers were computed independently, by hand, twice:
 //! - python3: json.load every `*.json`, classify `sourceIPAddress` with `ipaddress.ip_address`
@@ -17,20 +17,16 @@ use std::path::{Path, PathBuf};
 
 use ipinsights_security::{read_cloudtrail, write_tuples_csv, CloudTrailReader, SkipReason, TupleMode};
 
-/// The real sample files: `$IPINSIGHTS_SHARED_DATA/cloudtrail-invictus-ir`, else `shared/data/…` beside the repository.
-/// Missing data fails the tests: they must never pass without reading it.
-fn data() -> Option<PathBuf> {
-    let base = std::env::var_os("IPINSIGHTS_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let p = base.join("cloudtrail-invictus-ir");
-    assert!(p.is_dir(), "the shared CloudTrail sample data is missing at {} (set IPINSIGHTS_SHARED_DATA)", p.display());
-    Some(p)
+/// The real sample files, vendored in the repository (`tests/data/cloudtrail-invictus-ir`).
+fn data() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/cloudtrail-invictus-ir");
+    assert!(p.is_dir(), "the vendored CloudTrail sample data is missing at {}", p.display());
+    p
 }
 
 #[test]
 fn exact_counts_on_real_files() {
-    let Some(dir) = data() else { return };
+    let dir = data();
     let x = read_cloudtrail(&dir, TupleMode::AllEvents).unwrap();
     assert_eq!(x.files, 55);
     assert_eq!(x.ignored_files.len(), 1); // LICENSE
@@ -51,7 +47,7 @@ fn exact_counts_on_real_files() {
 
 #[test]
 fn unique_pairs_in_first_seen_order() {
-    let Some(dir) = data() else { return };
+    let dir = data();
     let x = read_cloudtrail(&dir, TupleMode::UniquePairs).unwrap();
     let got: Vec<String> = x.tuples.iter().map(|t| format!("{},{}", t.entity, t.ip)).collect();
     // From the python one-off (first occurrence of each pair in sorted file order).
@@ -79,7 +75,7 @@ fn unique_pairs_in_first_seen_order() {
 /// The same files gzipped in the S3 layout (one gzip named `.json`, digests beside) give the same tuples.
 #[test]
 fn gzip_tree_and_streams_match_plain_files() {
-    let Some(dir) = data() else { return };
+    let dir = data();
     let plain = read_cloudtrail(&dir, TupleMode::AllEvents).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let day = tmp.path().join("AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10");
@@ -111,7 +107,7 @@ fn gzip_tree_and_streams_match_plain_files() {
 
 #[test]
 fn tuple_csv_is_headerless_and_atomic() {
-    let Some(dir) = data() else { return };
+    let dir = data();
     let x = read_cloudtrail(&dir, TupleMode::UniquePairs).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("cloudtrail_tuples.csv");
