@@ -26,6 +26,13 @@ impl Tuple {
     }
 }
 
+/// The one entity rule, applied wherever an entity is read (training CSV, inference CSV / JSON / JSON Lines,
+/// CloudTrail, GuardDuty): whitespace around an entity is not part of it, so `" alice"` and `"alice"` are the same
+/// principal in training and in scoring. An entity that is empty after this is invalid wherever it is read.
+pub fn normalize_entity(raw: &str) -> &str {
+    raw.trim()
+}
+
 /// A bad row: where it is and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
