@@ -144,7 +144,7 @@ match their role) and score them."""),
     code("""
 let findings = security::read_guardduty(&account.findings_path)?;
 println!("{findings}");
-let finding_pairs: Vec<(String, std::net::IpAddr)> = findings.tuples.iter().map(|t| (t.entity.clone(), t.ip)).collect();
+let finding_pairs: Vec<(String, std::net::IpAddr)> = findings.pairs().map(|t| (t.entity.clone(), t.ip)).collect();
 let finding_dots = predictor.predict(&finding_pairs)?.dot_products();
 let train_mean = train_dots.iter().map(|&x| f64::from(x)).sum::<f64>() / train_dots.len() as f64;
 let finding_mean = finding_dots.iter().map(|&x| f64::from(x)).sum::<f64>() / finding_dots.len().max(1) as f64;

@@ -1,6 +1,8 @@
-//! CloudTrail log parsing (plain or gzip): never panics, and every record is a tuple, a skip or a duplicate.
+//! CloudTrail log parsing (plain or gzip): never panics, every record is a tuple, a skip or a duplicate, and every
+//! entity obeys the entity rule (non-empty, trimmed, the principal id before ':').
 #![no_main]
 
+use ipinsights_engine::tuples::normalize_entity;
 use ipinsights_security::{CloudTrailReader, TupleMode};
 use libfuzzer_sys::fuzz_target;
 
@@ -13,5 +15,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(x.records, x.tuples.len() + x.skipped.total() + x.duplicates);
     assert_eq!(x.files, usize::from(ok));
     assert!(x.unique_pairs <= x.records);
+    for t in x.pairs() {
+        assert!(!t.entity.is_empty() && normalize_entity(&t.entity) == t.entity && !t.entity.contains(':'), "{t:?}");
+    }
     let _ = x.to_string();
 });

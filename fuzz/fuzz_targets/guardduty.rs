@@ -1,6 +1,8 @@
-//! GuardDuty findings in any shape (plain or gzip): never panics; every finding is counted once.
+//! GuardDuty findings in any shape (plain or gzip): never panics; every finding is counted once; every entity obeys
+//! the entity rule (non-empty, trimmed, the principal id before ':').
 #![no_main]
 
+use ipinsights_engine::tuples::normalize_entity;
 use ipinsights_security::{FindingSkip, GuardDutyReader};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(x.findings + x.skipped.get(FindingSkip::NotAFinding), x.findings_with_tuples + x.skipped.total());
     assert!(x.tuples.len() >= x.findings_with_tuples);
+    for t in x.pairs() {
+        assert!(!t.entity.is_empty() && normalize_entity(&t.entity) == t.entity && !t.entity.contains(':'), "{t:?}");
+    }
     let _ = x.to_string();
 });

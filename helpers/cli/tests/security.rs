@@ -247,3 +247,38 @@ fn bad_usage_and_bad_input_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("target out of range"));
 }
+
+#[test]
+fn ingest_applies_the_entity_rule_and_counts_blank_principals() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |principal: &str, ip: &str| {
+        format!(r#"{{"userIdentity": {{"principalId": "{principal}"}}, "sourceIPAddress": "{ip}"}}"#)
+    };
+    let log = format!(
+        r#"{{"Records": [{}, {}, {}, {}]}}"#,
+        record(" alice", "10.0.0.1"),
+        record("alice\\t:session", "10.0.0.2"),
+        record("   ", "10.0.0.3"),
+        record("AROAROLE:s", "ec2.amazonaws.com")
+    );
+    let (logs, csv) = (dir.path().join("log.json"), dir.path().join("ct.csv"));
+    std::fs::write(&logs, log).unwrap();
+    let (out, _) = ok(&["ingest", "cloudtrail", p(&logs), "--output", p(&csv)], None);
+    assert!(out.contains("skipped 2 records: 1 service name, 1 blank principal"), "{out}");
+    assert!(out.contains("wrote 2 tuples to "), "{out}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "alice,10.0.0.1\nalice,10.0.0.2\n");
+
+    let finding = r#"{"id": "f1", "resource": {"accessKeyDetails": {"principalId": " alice "}}, "service": {"action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "10.0.0.9"}}}}}
+{"id": "f2", "resource": {"accessKeyDetails": {"principalId": " "}}, "service": {"action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "10.0.0.8"}}}}}"#;
+    let gd = dir.path().join("gd.csv");
+    let (out, _) = ok(&["ingest", "guardduty", "-", "--output", p(&gd)], Some(finding.as_bytes()));
+    assert!(out.contains("skipped 1 findings: 1 blank principal"), "{out}");
+    assert_eq!(std::fs::read_to_string(&gd).unwrap(), "alice,10.0.0.9\n");
+
+    // A file that cannot be written is an error naming it.
+    let nowhere = dir.path().join("no/such/dir/out.csv");
+    let failed = run(&["ingest", "cloudtrail", p(&logs), "--output", p(&nowhere)], None);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains(&format!("cannot write {}", nowhere.display())), "{stderr}");
+}

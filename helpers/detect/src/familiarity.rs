@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
+use ipinsights_engine::ip::canonical;
 use ipinsights_engine::tuples::{read_tuples, ReadOptions, Tuple};
-use ipinsights_security::normalize_ip;
 use serde::Serialize;
 
 use crate::error::Result;
@@ -95,7 +95,7 @@ impl Familiarity {
 
     /// Counts one training event.
     pub fn add(&mut self, entity: &str, ip: IpAddr) {
-        let ip = normalize_ip(ip);
+        let ip = canonical(ip);
         let profile = self.principals.entry(entity.to_string()).or_default();
         profile.events += 1;
         for len in levels(ip) {
@@ -131,7 +131,7 @@ impl Familiarity {
 
     /// How familiar `ip` is for `entity`, with its `top` most used networks.
     pub fn report(&self, entity: &str, ip: IpAddr, top: usize) -> FamiliarityReport {
-        let ip = normalize_ip(ip);
+        let ip = canonical(ip);
         let [exact, narrow, wide] = levels(ip);
         let profile = self.principals.get(entity);
         let count = |len: u8| profile.and_then(|p| p.counts.get(&(mask(ip, len), len))).copied().unwrap_or(0);

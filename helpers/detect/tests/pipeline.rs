@@ -31,7 +31,7 @@ fn simulated_account_threshold_and_detection_match_ground_truth() {
     let config = SimConfig { events: 15_000, findings: 80, ..SimConfig::default() };
     let sim = simulate_account(&config, dir.path()).unwrap();
     let extract = read_cloudtrail(&sim.cloudtrail_dir, TupleMode::AllEvents).unwrap();
-    let tuples: Vec<Tuple> = extract.tuples.iter().map(|t| Tuple::new(t.entity.clone(), t.ip)).collect();
+    let tuples: Vec<Tuple> = extract.pairs().cloned().collect();
     let model = trained(&tuples);
 
     // Step 5: normal = the training pairs, anomalous = known principals from random addresses.

@@ -1,24 +1,148 @@
-//! Atomic file writes: write to a temporary file in the destination's folder, then rename over the destination.
+//! Atomic file writes, the one writer every crate uses for files a reader might see half-written.
+//!
+//! The steps, in order: a temporary file in the destination's own folder (so the rename stays on one file
+//! system), the data written and flushed, the file's data and metadata synced to disk, a rename over the
+//! destination, and on Unix the folder synced so the rename itself survives a crash. A reader sees the old file or
+//! the complete new one, never a partial one. On any error before the rename the temporary file is removed and the
+//! destination is untouched.
+//!
+//! Like `std::fs::write`, a new file gets the default mode (`0666` less the umask) and a replaced file keeps its
+//! mode.
 
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+
+/// Prefix of the temporary files (hidden, so directory listings and globs skip a write in progress).
+const TEMP_PREFIX: &str = ".tmp-";
 
 /// Writes `path` atomically with `fill`: readers see the old file or the complete new one, never a partial one.
 pub fn write_atomically<F>(path: &Path, fill: F) -> io::Result<()>
 where
-    F: FnOnce(&mut BufWriter<&mut std::fs::File>) -> io::Result<()>,
+    F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // tempfile's default is 0600; ask for what `File::create` gives (the umask still applies).
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    // Dropping `temp` on any early return removes the temporary file.
+    let mut temp = builder.tempfile_in(dir)?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
         fill(&mut writer)?;
         writer.flush()?;
     }
+    if let Ok(existing) = std::fs::metadata(path) {
+        temp.as_file().set_permissions(existing.permissions())?;
+    }
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable (Unix; elsewhere the rename is as durable as the platform makes it).
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    match File::open(dir)?.sync_all() {
+        // Some file systems cannot sync a directory; the rename is done, as durable as they allow.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput || e.kind() == io::ErrorKind::Unsupported => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_and_replaces_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_atomically(&path, |w| w.write_all(b"first")).unwrap();
+        write_atomically(&path, |w| w.write_all(b"second")).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "second");
+        assert_eq!(names(dir.path()), ["out.txt"], "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_failing_fill_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        fs::write(&path, "old").unwrap();
+        let err = write_atomically(&path, |w| {
+            // More than the buffer, so part of it really reaches the temporary file before the failure.
+            w.write_all(&vec![b'x'; 3 << 20])?;
+            Err(io::Error::other("disk on fire"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk on fire");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(names(dir.path()), ["out.txt"]);
+    }
+
+    #[test]
+    fn a_failing_rename_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A non-empty folder cannot be replaced by a file: the rename fails after the data was written.
+        let path = dir.path().join("taken");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), "x").unwrap();
+        assert!(write_atomically(&path, |w| w.write_all(b"data")).is_err());
+        assert_eq!(names(dir.path()), ["taken"]);
+        assert!(path.join("inside").is_file());
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomically(&dir.path().join("no/such/dir/out.txt"), |w| w.write_all(b"x")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    }
+
+    #[test]
+    fn a_bare_file_name_writes_in_the_current_folder() {
+        // `Path::parent` of a bare name is "", which must mean ".", not an error. Only the folder logic is
+        // checked here (changing the process's current folder would race other tests).
+        let name = format!("atomic-test-{}.txt", std::process::id());
+        write_atomically(Path::new(&name), |w| w.write_all(b"here")).unwrap();
+        assert_eq!(fs::read_to_string(&name).unwrap(), "here");
+        fs::remove_file(&name).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn modes_follow_the_umask_for_new_files_and_are_kept_for_replaced_ones() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let reference = dir.path().join("reference");
+        File::create(&reference).unwrap();
+        let new = dir.path().join("new");
+        write_atomically(&new, |w| w.write_all(b"x")).unwrap();
+        assert_eq!(mode(&new), mode(&reference), "a new file gets what File::create gives");
+        fs::set_permissions(&new, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&new, |w| w.write_all(b"y")).unwrap();
+        assert_eq!(mode(&new), 0o640);
+    }
 }

@@ -1,17 +1,34 @@
-//! Tuple CSV files: `entity,ip` rows (headerless, or with an `entity,ip,...` header), optionally labelled.
+//! ⟨entity, IP⟩ tuples: the one pair type, the one entity rule, and tuple CSV files.
 //!
-//! Fields are trimmed (a space after the comma is accepted), extra columns are ignored, quoted fields follow RFC
-//! 4180. A bad row is an error naming the file, line and reason, unless the caller asks to skip bad rows, in which
-//! case every skipped row is counted and the first few are kept as examples.
+//! # The entity rule
+//!
+//! Every reader of entities — this module's CSV reader (training data), the inference request parsers (CSV, JSON,
+//! JSON Lines), the CloudTrail and GuardDuty readers — passes the entity through [`normalize_entity`]: whitespace
+//! around an entity (Unicode whitespace, not only ASCII) and byte-order marks (`U+FEFF`, left inside a file by
+//! concatenating files that start with one) are not part of it, so `" alice"` trains and scores as `alice`, and an
+//! entity that is empty after it is invalid (an error, or a counted skip with its reason). Inner characters are
+//! kept as they are.
+//!
+//! # Tuple CSV files
+//!
+//! `entity,ip` rows (headerless, or with an `entity,ip,...` header), optionally labelled. Fields are trimmed (a
+//! space after the comma is accepted), extra columns are ignored, quoted fields follow RFC 4180, addresses go
+//! through [`crate::ip::parse_ip`]. A bad row is an error naming the file, line and reason, unless the caller asks
+//! to skip bad rows, in which case every skipped row is counted and the first few are kept as examples. Files are
+//! written atomically ([`crate::atomic::write_atomically`]) by [`write_tuples`] and [`write_labelled`], one row
+//! writer for every producer of tuples.
 
-use crate::ip::parse_ip;
-use std::fmt;
-use std::io::{self, Read, Write};
+mod read;
+mod write;
+
+pub use read::{parse_tuples, read_tuples, ReadOptions, RowError, Skipped, TupleFile};
+pub use write::{write_labelled, write_rows, write_tuples};
+
+use std::io;
 use std::net::IpAddr;
-use std::path::Path;
 
-/// An ⟨entity, IP⟩ pair.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// An ⟨entity, IP⟩ pair (serialised as `{"entity": …, "ip": …}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Tuple {
     /// The principal, user or other entity.
     pub entity: String,
@@ -20,37 +37,24 @@ pub struct Tuple {
 }
 
 impl Tuple {
-    /// A tuple from an entity and an address.
+    /// A tuple from an entity and an address, taken as given (readers apply [`normalize_entity`] first).
     pub fn new(entity: impl Into<String>, ip: IpAddr) -> Self {
         Tuple { entity: entity.into(), ip }
     }
 }
 
 /// The one entity rule, applied wherever an entity is read (training CSV, inference CSV / JSON / JSON Lines,
-/// CloudTrail, GuardDuty): whitespace around an entity is not part of it, so `" alice"` and `"alice"` are the same
-/// principal in training and in scoring. An entity that is empty after this is invalid wherever it is read.
+/// CloudTrail, GuardDuty): whitespace and byte-order marks around an entity are not part of it, so `" alice"` and
+/// `"alice"` are the same principal in training and in scoring. An entity that is empty after this is invalid
+/// wherever it is read.
 pub fn normalize_entity(raw: &str) -> &str {
-    raw.trim()
+    raw.trim_matches(|c: char| c.is_whitespace() || c == BYTE_ORDER_MARK)
 }
 
-/// A bad row: where it is and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// The file (or stream name).
-    pub source: String,
-    /// 1-based line number.
-    pub line: u64,
-    /// What is wrong with the row.
-    pub reason: String,
-}
+/// `U+FEFF`: a byte-order mark at the start of a file, a zero-width no-break space anywhere else.
+const BYTE_ORDER_MARK: char = '\u{feff}';
 
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.source, self.line, self.reason)
-    }
-}
-
-/// Errors reading a tuple file.
+/// Errors reading or writing a tuple file.
 #[derive(Debug, thiserror::Error)]
 pub enum TupleError {
     /// The file could not be opened or read.
@@ -64,171 +68,14 @@ pub enum TupleError {
     /// A malformed row (and skipping was not asked for).
     #[error("{0} (use --skip-invalid to skip bad rows)")]
     Row(RowError),
-}
-
-/// Rows that were skipped, with the first few as examples.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Skipped {
-    /// How many rows were skipped.
-    pub count: u64,
-    /// The first skipped rows (at most 5).
-    pub examples: Vec<RowError>,
-}
-
-impl fmt::Display for Skipped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "skipped {} invalid row{}", self.count, if self.count == 1 { "" } else { "s" })?;
-        for e in &self.examples {
-            write!(f, "\n  {e}")?;
-        }
-        if self.count > self.examples.len() as u64 {
-            write!(f, "\n  …")?;
-        }
-        Ok(())
-    }
-}
-
-/// Tuples read from a file, with labels when the file has them (`1` = anomalous).
-#[derive(Debug, Clone, Default)]
-pub struct TupleFile {
-    /// The tuples in file order.
-    pub tuples: Vec<Tuple>,
-    /// One label per tuple, for labelled files.
-    pub labels: Option<Vec<bool>>,
-    /// What was skipped.
-    pub skipped: Skipped,
-}
-
-/// How to read a tuple file.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReadOptions {
-    /// Skip (and count) bad rows instead of failing.
-    pub skip_invalid: bool,
-    /// Require a label column (`label` in the header, or the third column).
-    pub labelled: bool,
-}
-
-/// Reads a tuple file.
-pub fn read_tuples(path: &Path, options: ReadOptions) -> Result<TupleFile, TupleError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|error| TupleError::Io { source_name: name.clone(), error })?;
-    parse_tuples(file, &name, options)
-}
-
-/// Reads tuples from any reader; `source_name` names it in errors.
-pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) -> Result<TupleFile, TupleError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .buffer_capacity(1 << 20)
-        .from_reader(reader);
-    let mut out = TupleFile { labels: options.labelled.then(Vec::new), ..Default::default() };
-    let mut record = csv::ByteRecord::new();
-    let mut label_column = 2;
-    let mut first = true;
-    loop {
-        let line = csv.position().line();
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                let reason = match e.kind() {
-                    csv::ErrorKind::Io(io) => {
-                        return Err(TupleError::Io {
-                            source_name: source_name.into(),
-                            error: io::Error::new(io.kind(), io.to_string()),
-                        })
-                    }
-                    csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
-                    _ => e.to_string(),
-                };
-                skip_or_fail(&mut out.skipped, options, RowError { source: source_name.into(), line, reason })?;
-                continue;
-            }
-        }
-        let line = record.position().map_or(line, |p| p.line());
-        if std::mem::take(&mut first) && is_header(&record) {
-            if let Some(i) = record.iter().position(|f| f.eq_ignore_ascii_case(b"label")) {
-                label_column = i;
-            }
-            continue;
-        }
-        match parse_row(&record, options.labelled.then_some(label_column)) {
-            Ok((tuple, label)) => {
-                out.tuples.push(tuple);
-                if let (Some(labels), Some(label)) = (out.labels.as_mut(), label) {
-                    labels.push(label);
-                }
-            }
-            Err(reason) => {
-                skip_or_fail(&mut out.skipped, options, RowError { source: source_name.into(), line, reason })?
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn skip_or_fail(skipped: &mut Skipped, options: ReadOptions, error: RowError) -> Result<(), TupleError> {
-    if !options.skip_invalid {
-        return Err(TupleError::Row(error));
-    }
-    skipped.count += 1;
-    if skipped.examples.len() < 5 {
-        skipped.examples.push(error);
-    }
-    Ok(())
-}
-
-fn is_header(record: &csv::ByteRecord) -> bool {
-    let field = |i: usize| record.get(i).map(|f| f.to_ascii_lowercase());
-    field(0).as_deref() == Some(b"entity".as_slice()) && field(1).as_deref() == Some(b"ip".as_slice())
-}
-
-fn parse_row(record: &csv::ByteRecord, label_column: Option<usize>) -> Result<(Tuple, Option<bool>), String> {
-    let text = |i: usize, name: &str| -> Result<&str, String> {
-        let bytes = record.get(i).ok_or_else(|| format!("missing {name} field (row has {} field(s))", record.len()))?;
-        let s = std::str::from_utf8(bytes).map_err(|_| format!("{name} field is not valid UTF-8"))?;
-        if s.is_empty() {
-            return Err(format!("empty {name} field"));
-        }
-        Ok(s)
-    };
-    let entity = text(0, "entity")?;
-    let ip = parse_ip(text(1, "ip")?).map_err(|e| e.to_string())?;
-    let label = match label_column {
-        None => None,
-        Some(i) => Some(match text(i, "label")? {
-            "1" | "1.0" | "true" => true,
-            "0" | "0.0" | "false" => false,
-            other => return Err(format!("label {other:?} is not 0 or 1")),
-        }),
-    };
-    Ok((Tuple::new(entity, ip), label))
-}
-
-/// Writes headerless `entity,ip` rows atomically.
-pub fn write_tuples(path: &Path, tuples: &[Tuple]) -> io::Result<()> {
-    crate::atomic::write_atomically(path, |w| {
-        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
-        for t in tuples {
-            csv.write_record([t.entity.as_str(), &t.ip.to_string()])?;
-        }
-        csv.flush()
-    })
-}
-
-/// Writes `entity,ip,label` rows with a header atomically (label 1 = anomalous).
-pub fn write_labelled(path: &Path, tuples: &[Tuple], labels: &[bool]) -> io::Result<()> {
-    crate::atomic::write_atomically(path, |w| {
-        writeln!(w, "entity,ip,label")?;
-        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
-        for (t, &l) in tuples.iter().zip(labels) {
-            csv.write_record([t.entity.as_str(), &t.ip.to_string(), if l { "1" } else { "0" }])?;
-        }
-        csv.flush()
-    })
+    /// The file could not be written (nothing was replaced: writes are atomic).
+    #[error("cannot write {path}: {error}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        error: io::Error,
+    },
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::principal::NoEntity;
+
 /// A reason type whose counts print as `skipped N {unit}: ...`.
 pub trait SkipReasonKind: Copy + Ord + fmt::Debug {
     /// Plural noun for the things skipped ("records", "findings").
@@ -24,6 +26,8 @@ pub enum SkipReason {
     NotAnIp,
     /// `userIdentity.principalId` missing or empty.
     NoPrincipal,
+    /// `userIdentity.principalId` present, but its entity is blank (only whitespace, or nothing before ':').
+    BlankPrincipal,
 }
 
 impl SkipReasonKind for SkipReason {
@@ -35,6 +39,7 @@ impl SkipReasonKind for SkipReason {
             SkipReason::ServiceName => "service name",
             SkipReason::NotAnIp => "not an IP",
             SkipReason::NoPrincipal => "no principal",
+            SkipReason::BlankPrincipal => "blank principal",
         }
     }
 }
@@ -48,6 +53,8 @@ pub enum FindingSkip {
     NoAccessKeyDetails,
     /// `accessKeyDetails.principalId` missing or empty.
     NoPrincipal,
+    /// `accessKeyDetails.principalId` present, but its entity is blank (only whitespace, or nothing before ':').
+    BlankPrincipal,
     /// The action type carries no remote IP (e.g. `DNS_REQUEST`) or there is no action.
     UnsupportedAction,
     /// The action has no `ipAddressV4` / `ipAddressV6`.
@@ -63,9 +70,28 @@ impl SkipReasonKind for FindingSkip {
             FindingSkip::NotAFinding => "not a GuardDuty finding",
             FindingSkip::NoAccessKeyDetails => "no access key details",
             FindingSkip::NoPrincipal => "no principal",
+            FindingSkip::BlankPrincipal => "blank principal",
             FindingSkip::UnsupportedAction => "action without remote IP",
             FindingSkip::NoRemoteIp => "no remote IP",
             FindingSkip::InvalidIp => "invalid IP",
+        }
+    }
+}
+
+impl From<NoEntity> for SkipReason {
+    fn from(reason: NoEntity) -> Self {
+        match reason {
+            NoEntity::Missing => SkipReason::NoPrincipal,
+            NoEntity::Blank => SkipReason::BlankPrincipal,
+        }
+    }
+}
+
+impl From<NoEntity> for FindingSkip {
+    fn from(reason: NoEntity) -> Self {
+        match reason {
+            NoEntity::Missing => FindingSkip::NoPrincipal,
+            NoEntity::Blank => FindingSkip::BlankPrincipal,
         }
     }
 }

@@ -15,7 +15,8 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::{read_cloudtrail, write_tuples_csv, CloudTrailReader, SkipReason, TupleMode};
+use ipinsights_engine::tuples::write_tuples;
+use ipinsights_security::{read_cloudtrail, CloudTrailReader, SkipReason, TupleMode};
 
 /// The real sample files, vendored in the repository (`tests/data/cloudtrail-invictus-ir`).
 fn data() -> PathBuf {
@@ -40,8 +41,8 @@ fn exact_counts_on_real_files() {
     assert_eq!(x.skipped.to_string(), "skipped 353 records: 183 service name, 170 AWS Internal");
     assert_eq!(x.records, x.tuples.len() + x.skipped.total());
     // First record with an IP (file 1145Z_7xgo…), with its eventTime kept.
-    assert_eq!(x.tuples[0].entity, "AIDATFQR7NSC5U6Q3TMDR");
-    assert_eq!(x.tuples[0].ip, "10.248.16.43".parse::<IpAddr>().unwrap());
+    assert_eq!(x.tuples[0].tuple.entity, "AIDATFQR7NSC5U6Q3TMDR");
+    assert_eq!(x.tuples[0].tuple.ip, "10.248.16.43".parse::<IpAddr>().unwrap());
     assert!(x.tuples.iter().all(|t| t.event_time.as_deref().is_some_and(|s| s.starts_with("2023-07-10T"))));
 }
 
@@ -49,7 +50,7 @@ fn exact_counts_on_real_files() {
 fn unique_pairs_in_first_seen_order() {
     let dir = data();
     let x = read_cloudtrail(&dir, TupleMode::UniquePairs).unwrap();
-    let got: Vec<String> = x.tuples.iter().map(|t| format!("{},{}", t.entity, t.ip)).collect();
+    let got: Vec<String> = x.pairs().map(|t| format!("{},{}", t.entity, t.ip)).collect();
     // From the python one-off (first occurrence of each pair in sorted file order).
     let want = [
         "AIDATFQR7NSC5U6Q3TMDR,10.248.16.43",
@@ -111,12 +112,12 @@ fn tuple_csv_is_headerless_and_atomic() {
     let x = read_cloudtrail(&dir, TupleMode::UniquePairs).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("cloudtrail_tuples.csv");
-    assert_eq!(write_tuples_csv(&out, &x.tuples).unwrap(), 14);
+    assert_eq!(write_tuples(&out, x.pairs()).unwrap(), 14);
     let text = fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 14);
     assert_eq!(text.lines().next(), Some("AIDATFQR7NSC5U6Q3TMDR,10.248.16.43"));
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "no temp file left behind");
-    assert!(write_tuples_csv(Path::new("/nonexistent/dir/t.csv"), &x.tuples)
+    assert!(write_tuples(Path::new("/nonexistent/dir/t.csv"), x.pairs())
         .unwrap_err()
         .to_string()
         .contains("/nonexistent/dir/t.csv"));

@@ -15,7 +15,7 @@ fn ip(s: &str) -> IpAddr {
 }
 
 fn pairs(x: &ipinsights_security::GuardDutyExtract) -> Vec<(&str, IpAddr)> {
-    x.tuples.iter().map(|t| (t.entity.as_str(), t.ip)).collect()
+    x.pairs().map(|t| (t.entity.as_str(), t.ip)).collect()
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn eventbridge_event_keeps_finding_context() {
     let x = read_guardduty(&fixture("eventbridge_event.json")).unwrap();
     assert_eq!((x.files, x.findings, x.findings_with_tuples, x.skipped.total()), (1, 1, 1, 0));
     let t = &x.tuples[0];
-    assert_eq!((t.entity.as_str(), t.ip), ("AIDACKCEVSQ6C2EXAMPLE", ip("198.51.100.23")));
+    assert_eq!((t.tuple.entity.as_str(), t.tuple.ip), ("AIDACKCEVSQ6C2EXAMPLE", ip("198.51.100.23")));
     assert_eq!(t.finding_id, "16afba5c5c43e07c9e3e5e2e544e95df");
     assert_eq!(t.finding_type, "Recon:IAMUser/MaliciousIPCaller");
     assert_eq!(t.severity, Some(5.0));
@@ -50,7 +50,7 @@ fn get_findings_output_in_pascal_case() {
     assert_eq!(x.skipped.get(FindingSkip::NoAccessKeyDetails), 1);
     let t = &x.tuples[0];
     // The assumed-role session maps to its role, as in CloudTrail.
-    assert_eq!((t.entity.as_str(), t.ip), ("AROA3XFRBF535PLBIFPI4", ip("203.0.113.77")));
+    assert_eq!((t.tuple.entity.as_str(), t.tuple.ip), ("AROA3XFRBF535PLBIFPI4", ip("203.0.113.77")));
     assert_eq!(t.principal_id, "AROA3XFRBF535PLBIFPI4:i-0123456789abcdef0");
     assert_eq!(t.finding_type, "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS");
     assert_eq!(t.severity, Some(8.0));
@@ -112,7 +112,7 @@ fn directory_reads_all_shapes_in_name_order() {
     assert_eq!(x.files, 5);
     assert_eq!(x.tuples.len(), 7);
     // eventbridge_event.json < finding.json < findings.jsonl < findings_array.json < get_findings.json
-    let first: Vec<&str> = x.tuples.iter().map(|t| t.entity.as_str()).collect();
+    let first: Vec<&str> = x.pairs().map(|t| t.entity.as_str()).collect();
     assert_eq!(
         first,
         [

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipinsights_security::simulate::{FindingLabel, PrincipalKind, SimAccount};
-use ipinsights_security::{read_cloudtrail, read_guardduty, FindingSkip, SimConfig, SkipReason, TupleMode};
+use ipinsights_security::{read_cloudtrail, read_guardduty, FindingSkip, SimConfig, SkipReason, Tuple, TupleMode};
 use serde_json::Value;
 
 fn small() -> SimConfig {
@@ -43,7 +43,7 @@ fn cloudtrail_round_trip() {
     let summary = account.write(dir.path()).unwrap();
     let x = read_cloudtrail(dir.path(), TupleMode::AllEvents).unwrap();
 
-    let got: Vec<(String, IpAddr)> = x.tuples.iter().map(|t| (t.entity.clone(), t.ip)).collect();
+    let got: Vec<Tuple> = x.pairs().cloned().collect();
     assert_eq!(got, account.expected_tuples());
     assert_eq!(x.skipped, account.expected_skips());
     assert_eq!(x.records, cfg.events);
@@ -57,7 +57,7 @@ fn cloudtrail_round_trip() {
     assert!((share(SkipReason::ServiceName) - service).abs() < 0.02, "{}", x.skipped);
     assert!((share(SkipReason::AwsInternal) - cfg.aws_internal_fraction).abs() < 0.015, "{}", x.skipped);
     assert!(x.skipped.get(SkipReason::NoPrincipal) > 0, "{}", x.skipped);
-    assert!(summary.ipv6_tuples > 0 && summary.ipv6_tuples == x.tuples.iter().filter(|t| t.ip.is_ipv6()).count());
+    assert!(summary.ipv6_tuples > 0 && summary.ipv6_tuples == x.pairs().filter(|t| t.ip.is_ipv6()).count());
 
     // Unique-pair mode agrees with the summary too.
     let u = read_cloudtrail(&summary.cloudtrail_dir, TupleMode::UniquePairs).unwrap();
@@ -71,7 +71,7 @@ fn principals_mostly_use_their_own_networks() {
     let by_entity: HashMap<&str, usize> =
         account.principals.iter().enumerate().map(|(i, p)| (p.principal_id.as_str(), i)).collect();
     let tuples = account.expected_tuples();
-    let own = tuples.iter().filter(|(e, ip)| account.principals[by_entity[e.as_str()]].owns(*ip)).count();
+    let own = tuples.iter().filter(|t| account.principals[by_entity[t.entity.as_str()]].owns(t.ip)).count();
     let share = own as f64 / tuples.len() as f64;
     // Users: 90% home/office; roles: 100% their two networks.
     assert!(share > 0.85 && share < 0.99, "own-network share {share}");
@@ -173,7 +173,7 @@ fn guardduty_round_trip_and_ground_truth() {
         expected.push((f.id.clone(), p.principal_id.clone(), f.remotes[0].0));
     }
     let got: Vec<(String, String, IpAddr)> =
-        x.tuples.iter().map(|t| (t.finding_id.clone(), t.entity.clone(), t.ip)).collect();
+        x.tuples.iter().map(|t| (t.finding_id.clone(), t.tuple.entity.clone(), t.tuple.ip)).collect();
     assert_eq!(got, expected);
     assert!(x.tuples.iter().all(|t| t.organization.as_ref().is_some_and(|o| o.asn.is_some()) && t.country.is_some()));
 
@@ -185,7 +185,7 @@ fn guardduty_round_trip_and_ground_truth() {
     assert_eq!(rows.len(), summary.anomalous + summary.benign + 2 * summary.not_scorable);
     for t in &x.tuples {
         let row = rows.iter().find(|r| r[0] == t.finding_id).unwrap();
-        assert_eq!((row[2], row[3]), (t.entity.as_str(), t.ip.to_string().as_str()));
+        assert_eq!((row[2], row[3]), (t.tuple.entity.as_str(), t.tuple.ip.to_string().as_str()));
         assert!(row[1] == "anomalous" || row[1] == "benign");
     }
 

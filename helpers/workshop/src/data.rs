@@ -10,7 +10,7 @@ pub fn split_by_time(tuples: &[CloudTrailTuple], train_share: f64) -> (Vec<Tuple
     // ISO-8601 UTC timestamps sort as text; the sort is stable, so equal times keep log order.
     order.sort_by(|a, b| a.event_time.cmp(&b.event_time));
     let cut = ((order.len() as f64) * train_share.clamp(0.0, 1.0)).round() as usize;
-    let convert = |t: &&CloudTrailTuple| Tuple::new(t.entity.clone(), t.ip);
+    let convert = |t: &&CloudTrailTuple| t.tuple.clone();
     (order[..cut].iter().map(convert).collect(), order[cut..].iter().map(convert).collect())
 }
 
@@ -26,8 +26,7 @@ mod tests {
     #[test]
     fn splits_by_time_not_by_position() {
         let t = |e: &str, time: &str| CloudTrailTuple {
-            entity: e.into(),
-            ip: "1.1.1.1".parse().unwrap(),
+            tuple: Tuple::new(e, "1.1.1.1".parse().unwrap()),
             event_time: Some(time.into()),
         };
         let tuples = vec![

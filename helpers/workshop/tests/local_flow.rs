@@ -1,7 +1,8 @@
 //! The workshop's local flow through the facade, with the real `ipinsights` binary and real endpoint processes:
 //! bucket check, simulated CloudTrail → tuples → upload, fit, deploy, predict, delete (twice).
 
-use ipinsights_security::{read_cloudtrail, simulate_account, write_tuples_csv, SimConfig, TupleMode};
+use ipinsights_engine::tuples::write_tuples;
+use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
 use ipinsights_workshop::prelude::*;
 use std::net::IpAddr;
 
@@ -17,7 +18,7 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     let extract = read_cloudtrail(&account.cloudtrail_dir, TupleMode::AllEvents).unwrap();
     assert_eq!(extract.tuples.len(), account.expected_tuples);
     let csv = root.path().join("cloudtrail_tuples.csv");
-    write_tuples_csv(&csv, &extract.tuples).unwrap();
+    write_tuples(&csv, extract.pairs()).unwrap();
     let uri = session.upload_data(&csv, bucket, &format!("{prefix}/train/cloudtrail_tuples.csv")).unwrap();
 
     let image = image_uri(&session.region, "ipinsights").unwrap();
@@ -49,7 +50,7 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     assert!(attached_estimator.attach("ipinsights-no-such-job").is_err());
 
     let predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
-    let pairs: Vec<(String, IpAddr)> = extract.tuples.iter().take(2_000).map(|t| (t.entity.clone(), t.ip)).collect();
+    let pairs: Vec<(String, IpAddr)> = extract.pairs().take(2_000).map(|t| (t.entity.clone(), t.ip)).collect();
     let scored = predictor.predict(&pairs).unwrap();
     assert_eq!(scored.len(), pairs.len());
     let positive = scored.dot_products().iter().filter(|&&s| s > 0.0).count();

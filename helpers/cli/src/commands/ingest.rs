@@ -1,7 +1,11 @@
 //! `ipinsights ingest`: CloudTrail logs or GuardDuty findings → headerless `entity,ip` tuple CSV.
+//!
+//! Entities follow the one entity rule (principal id before ':', surrounding whitespace trimmed), so the file trains
+//! exactly as the endpoint scores; records without a usable pair are counted by reason in the summary line.
 
 use anyhow::Result;
-use ipinsights_security::{write_tuples_csv, CloudTrailReader, GuardDutyReader, TupleMode};
+use ipinsights_engine::tuples::write_tuples;
+use ipinsights_security::{CloudTrailReader, GuardDutyReader, TupleMode};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `ingest`.
@@ -81,13 +85,13 @@ pub fn run(args: Args) -> Result<()> {
             let mut reader = CloudTrailReader::new(if unique { TupleMode::UniquePairs } else { TupleMode::AllEvents });
             reader.add_all(&paths)?;
             let extract = reader.finish();
-            (extract.to_string(), write_tuples_csv(&output, &extract.tuples)?, output)
+            (extract.to_string(), write_tuples(&output, extract.pairs())?, output)
         }
         Source::Guardduty { paths, output } => {
             let mut reader = GuardDutyReader::new();
             reader.add_all(&paths)?;
             let extract = reader.finish();
-            (extract.to_string(), write_tuples_csv(&output, &extract.tuples)?, output)
+            (extract.to_string(), write_tuples(&output, extract.pairs())?, output)
         }
     };
     println!("{summary}");

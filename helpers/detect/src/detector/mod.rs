@@ -139,7 +139,7 @@ impl Detector {
             .iter()
             .filter_map(|r| r.outcome.as_ref().ok())
             .flatten()
-            .map(|t| (t.entity.clone(), t.ip))
+            .map(|t| (t.tuple.entity.clone(), t.tuple.ip))
             .collect();
         let scores = if pairs.is_empty() { Vec::new() } else { self.scorer.dot_products(&pairs)? };
         if scores.len() != pairs.len() {
@@ -156,7 +156,7 @@ impl Detector {
                 Ok(tuples) => {
                     for (t, dot_product) in tuples.iter().zip(scores.by_ref()) {
                         let familiarity =
-                            self.familiarity.as_ref().map(|f| f.report(&t.entity, t.ip, self.top_networks));
+                            self.familiarity.as_ref().map(|f| f.report(&t.tuple.entity, t.tuple.ip, self.top_networks));
                         out.push(Detection::scored(t, dot_product, self.threshold, familiarity));
                     }
                     for _ in 0..result.details_without_ip {

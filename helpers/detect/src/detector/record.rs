@@ -39,7 +39,7 @@ pub struct Detection {
     pub account_id: Option<String>,
     /// Region of the finding.
     pub region: Option<String>,
-    /// The entity scored: the principal id before the first ':'.
+    /// The entity scored: the principal id before the first ':', under the entity rule (surrounding whitespace trimmed).
     pub principal: Option<String>,
     /// The full principal id, e.g. `AROA…:session`.
     pub principal_id: Option<String>,
@@ -175,11 +175,11 @@ impl Detection {
             time: t.updated_at.clone().or_else(|| t.created_at.clone()),
             account_id: t.account_id.clone(),
             region: t.region.clone(),
-            principal: Some(t.entity.clone()),
+            principal: Some(t.tuple.entity.clone()),
             principal_id: Some(t.principal_id.clone()),
             user_name: t.user_name.clone(),
             action_type: Some(t.action_type.clone()),
-            ip: Some(t.ip),
+            ip: Some(t.tuple.ip),
             dot_product: Some(dot_product),
             score: Some(score),
             threshold,
@@ -198,12 +198,12 @@ fn summary(
     remote: &RemoteNetwork,
     familiarity: Option<&FamiliarityReport>,
 ) -> String {
-    let mut s = t.entity.clone();
+    let mut s = t.tuple.entity.clone();
     if let Some(user) = &t.user_name {
         let _ = write!(s, " ({user})");
     }
     let cmp = if f64::from(score) > threshold { ">" } else { "≤" };
-    let _ = write!(s, " called from {} ({}): score {score} {cmp} threshold {threshold}", t.ip, remote.describe());
+    let _ = write!(s, " called from {} ({}): score {score} {cmp} threshold {threshold}", t.tuple.ip, remote.describe());
     let Some(f) = familiarity else { return s };
     let n = f.training_events;
     let _ = match () {

@@ -17,7 +17,7 @@ mod events;
 pub use asn::AsnTable;
 pub use events::{generate_events, Event};
 
-use crate::tuples::{write_labelled, write_tuples, Tuple};
+use crate::tuples::{write_labelled, write_tuples, Tuple, TupleError};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use std::collections::HashSet;
@@ -64,10 +64,11 @@ impl Dataset {
     }
 
     /// Writes `train.csv` (headerless `entity,ip`) and `test.csv` (`entity,ip,label`) into `dir`.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
+    pub fn write(&self, dir: &Path) -> Result<(), TupleError> {
+        std::fs::create_dir_all(dir).map_err(|error| TupleError::Write { path: dir.display().to_string(), error })?;
         write_tuples(&dir.join("train.csv"), &self.train)?;
-        write_labelled(&dir.join("test.csv"), &self.test, &self.test_labels)
+        write_labelled(&dir.join("test.csv"), &self.test, &self.test_labels)?;
+        Ok(())
     }
 }
 

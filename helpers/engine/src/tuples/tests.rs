@@ -61,8 +61,81 @@ fn writes_round_trip_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.csv");
     let tuples = vec![Tuple::new("a,b", "1.2.3.4".parse().unwrap()), Tuple::new("c", "::1".parse().unwrap())];
-    write_tuples(&path, &tuples).unwrap();
+    assert_eq!(write_tuples(&path, &tuples).unwrap(), 2);
     assert_eq!(read_tuples(&path, ReadOptions::default()).unwrap().tuples, tuples);
     let missing = read_tuples(&dir.path().join("nope.csv"), ReadOptions::default()).unwrap_err().to_string();
     assert!(missing.contains("nope.csv") && missing.starts_with("cannot read"), "{missing}");
+}
+
+#[test]
+fn the_entity_rule_trims_all_whitespace_and_counts_blank_entities() {
+    // ASCII spaces, a tab, a no-break space and an ideographic space around entities: all part of no entity.
+    let text = " alice,1.2.3.4\n\talice ,1.2.3.4\n\u{a0}alice\u{3000},1.2.3.4\n\"  bob  \",10.0.0.1\n";
+    let file = read(text, ReadOptions::default()).unwrap();
+    let entities: Vec<_> = file.tuples.iter().map(|t| t.entity.as_str()).collect();
+    assert_eq!(entities, vec!["alice", "alice", "alice", "bob"]);
+    assert!(file.tuples.iter().all(|t| normalize_entity(&t.entity) == t.entity));
+
+    // Entities that are only whitespace are invalid: an error naming the line, or a counted skip with the reason.
+    let blank = "alice,1.1.1.1\n   ,2.2.2.2\n\u{a0}\u{3000},3.3.3.3\n";
+    let message = read(blank, ReadOptions::default()).unwrap_err().to_string();
+    assert!(message.starts_with("t.csv:2: empty entity field"), "{message}");
+    let skipping = read(blank, ReadOptions { skip_invalid: true, labelled: false }).unwrap();
+    assert_eq!(skipping.tuples.len(), 1);
+    assert_eq!(skipping.skipped.count, 2);
+    let reasons: Vec<_> = skipping.skipped.examples.iter().map(|e| (e.line, e.reason.as_str())).collect();
+    assert_eq!(reasons, vec![(2, "empty entity field"), (3, "entity field is only whitespace")]);
+}
+
+#[test]
+fn normalize_entity_is_a_trim() {
+    assert_eq!(normalize_entity(" alice "), "alice");
+    assert_eq!(normalize_entity("a b"), "a b", "inner whitespace is part of the entity");
+    assert_eq!(normalize_entity("\u{2003}\n"), "");
+    assert_eq!(normalize_entity("\u{feff}alice\u{feff} "), "alice");
+    assert_eq!(normalize_entity("al\u{feff}ice"), "al\u{feff}ice");
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_an_entity_on_any_line() {
+    // The CSV reader drops a byte-order mark at the start of the input; one left inside by concatenating two files
+    // that each start with one must not make a different principal either.
+    let text = "\u{feff}alice,1.1.1.1\n\u{feff}alice,2.2.2.2\n";
+    let file = read(text, ReadOptions::default()).unwrap();
+    assert_eq!(file.tuples.iter().map(|t| t.entity.as_str()).collect::<Vec<_>>(), ["alice", "alice"]);
+}
+
+#[test]
+fn the_row_writer_quotes_and_counts() {
+    let tuples = [Tuple::new("a,b", "1.2.3.4".parse().unwrap()), Tuple::new("say \"hi\"", "::1".parse().unwrap())];
+    let mut out = Vec::new();
+    assert_eq!(write_rows(&mut out, &tuples).unwrap(), 2);
+    assert_eq!(String::from_utf8(out).unwrap(), "\"a,b\",1.2.3.4\n\"say \"\"hi\"\"\",::1\n");
+    let mut empty = Vec::new();
+    assert_eq!(write_rows(&mut empty, &[]).unwrap(), 0);
+    assert!(empty.is_empty());
+}
+
+#[test]
+fn labelled_files_round_trip_and_refuse_mismatched_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.csv");
+    let tuples = vec![Tuple::new("u", "1.1.1.1".parse().unwrap()), Tuple::new("v", "2.2.2.2".parse().unwrap())];
+    assert_eq!(write_labelled(&path, &tuples, &[false, true]).unwrap(), 2);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "entity,ip,label\nu,1.1.1.1,0\nv,2.2.2.2,1\n");
+    let back = read_tuples(&path, ReadOptions { labelled: true, skip_invalid: false }).unwrap();
+    assert_eq!((back.tuples, back.labels.unwrap()), (tuples.clone(), vec![false, true]));
+
+    let other = dir.path().join("other.csv");
+    let message = write_labelled(&other, &tuples, &[true]).unwrap_err().to_string();
+    assert_eq!(message, format!("cannot write {}: 2 tuples but 1 labels", other.display()));
+    assert!(!other.exists(), "nothing is written");
+}
+
+#[test]
+fn write_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-dir/out.csv");
+    let message = write_tuples(&path, &[Tuple::new("a", "1.1.1.1".parse().unwrap())]).unwrap_err().to_string();
+    assert!(message.starts_with(&format!("cannot write {}: ", path.display())), "{message}");
 }

@@ -1,18 +1,24 @@
-//! CloudTrail log files → (principal, IP) tuples.
+//! CloudTrail log files → ⟨principal, IP⟩ tuples.
+//!
+//! Per record: `sourceIPAddress` is classified first (an address, else `AWS Internal`, a service name or not an
+//! address: each a counted skip), then the entity is `userIdentity.principalId` before the first ':' under the
+//! engine's entity rule — surrounding whitespace is not part of it, so `" alice"` is `alice`; a missing principal
+//! id and a blank one (only whitespace, or nothing before ':') are counted skips of their own.
 
 mod record;
 
 use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::address::{classify_source, entity_of};
+use ipinsights_engine::tuples::Tuple;
+
+use crate::address::classify_source;
 use crate::error::{Result, SecurityError};
 use crate::input::{list_files, named_stream, open_file};
+use crate::principal::entity_of;
 use crate::skip::{SkipCounts, SkipReason};
-use crate::tuples::Tuple;
 use record::{LogFile, Record};
 
 /// Whether to keep one tuple per event or only the first event of each (entity, IP) pair.
@@ -25,24 +31,14 @@ pub enum TupleMode {
     UniquePairs,
 }
 
-/// One (entity, IP) observation from CloudTrail.
+/// One ⟨entity, IP⟩ observation from CloudTrail, with its time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloudTrailTuple {
-    /// `userIdentity.principalId` before the first ':'.
-    pub entity: String,
-    /// `sourceIPAddress` (IPv4-mapped IPv6 turned into IPv4).
-    pub ip: IpAddr,
+    /// The pair: `userIdentity.principalId` before the first ':' (under the entity rule), and `sourceIPAddress`
+    /// (IPv4-mapped IPv6 turned into IPv4).
+    pub tuple: Tuple,
     /// `eventTime` as written in the log (ISO-8601, UTC), if present.
     pub event_time: Option<String>,
-}
-
-impl Tuple for CloudTrailTuple {
-    fn entity(&self) -> &str {
-        &self.entity
-    }
-    fn ip(&self) -> IpAddr {
-        self.ip
-    }
 }
 
 /// The tuples read from CloudTrail, with what was read and skipped.
@@ -62,6 +58,13 @@ pub struct CloudTrailExtract {
     pub duplicates: usize,
     /// Files under the input directories that were not read (wrong name, digest files).
     pub ignored_files: Vec<PathBuf>,
+}
+
+impl CloudTrailExtract {
+    /// The ⟨entity, IP⟩ pairs, in order (e.g. for the engine's `write_tuples`).
+    pub fn pairs(&self) -> impl ExactSizeIterator<Item = &Tuple> + '_ {
+        self.tuples.iter().map(|t| &t.tuple)
+    }
 }
 
 impl fmt::Display for CloudTrailExtract {
@@ -95,7 +98,7 @@ pub fn is_cloudtrail_log_path(path: &Path) -> bool {
 #[derive(Debug, Default)]
 pub struct CloudTrailReader {
     mode: TupleMode,
-    seen: HashSet<(String, IpAddr)>,
+    seen: HashSet<Tuple>,
     out: CloudTrailExtract,
 }
 
@@ -140,17 +143,19 @@ impl CloudTrailReader {
             Err(reason) => return self.out.skipped.add(reason),
         };
         let principal = record.user_identity.and_then(|u| u.principal_id);
-        let Some(entity) = principal.as_deref().and_then(entity_of) else {
-            return self.out.skipped.add(SkipReason::NoPrincipal);
+        let entity = match entity_of(principal.as_deref()) {
+            Ok(entity) => entity,
+            Err(reason) => return self.out.skipped.add(reason.into()),
         };
-        let new_pair = self.seen.insert((entity.to_string(), ip));
+        let tuple = Tuple::new(entity, ip);
+        let new_pair = self.seen.insert(tuple.clone());
         if new_pair {
             self.out.unique_pairs += 1;
         } else if self.mode == TupleMode::UniquePairs {
             self.out.duplicates += 1;
             return;
         }
-        self.out.tuples.push(CloudTrailTuple { entity: entity.to_string(), ip, event_time: record.event_time });
+        self.out.tuples.push(CloudTrailTuple { tuple, event_time: record.event_time });
     }
 
     /// The tuples and counts read so far.

@@ -1,21 +1,25 @@
-//! One GuardDuty finding → its (entity, IP) tuples, or the reason it has none.
+//! One GuardDuty finding → its ⟨entity, IP⟩ tuples, or the reason it has none.
+//!
+//! The entity is `resource.accessKeyDetails.principalId` before the first ':' under the engine's entity rule (the
+//! same as CloudTrail: `" alice"` is `alice`; a missing or blank principal id is a counted skip); each remote
+//! address is parsed by the engine's `parse_ip`.
 
-use std::net::IpAddr;
-
+use ipinsights_engine::ip::parse_ip;
+use ipinsights_engine::tuples::Tuple;
 use serde::Serialize;
 
 use super::model::{Finding, Organization, RemoteIpDetails};
-use crate::address::{entity_of, parse_ip};
+use crate::principal::entity_of;
 use crate::skip::FindingSkip;
-use crate::tuples::Tuple;
 
-/// One (entity, IP) pair from a GuardDuty finding, with the finding's context.
+/// One ⟨entity, IP⟩ pair from a GuardDuty finding, with the finding's context.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FindingTuple {
-    /// `resource.accessKeyDetails.principalId` before the first ':' (same rule as CloudTrail).
-    pub entity: String,
-    /// The remote IP (`ipAddressV4`, else `ipAddressV6`; IPv4-mapped IPv6 turned into IPv4).
-    pub ip: IpAddr,
+    /// The pair: `resource.accessKeyDetails.principalId` before the first ':' (under the entity rule, as for
+    /// CloudTrail), and the remote IP (`ipAddressV4`, else `ipAddressV6`; IPv4-mapped IPv6 turned into IPv4).
+    /// Serialised flat, as `entity` and `ip`.
+    #[serde(flatten)]
+    pub tuple: Tuple,
     /// Finding id (empty if the finding has none).
     pub finding_id: String,
     /// Finding type, e.g. `Recon:IAMUser/MaliciousIPCaller` (empty if absent).
@@ -48,15 +52,6 @@ pub struct FindingTuple {
     pub city: Option<String>,
 }
 
-impl Tuple for FindingTuple {
-    fn entity(&self) -> &str {
-        &self.entity
-    }
-    fn ip(&self) -> IpAddr {
-        self.ip
-    }
-}
-
 /// The tuples of one finding and how many remote-IP details in it had no usable address.
 pub(crate) struct FindingTuples {
     pub tuples: Vec<FindingTuple>,
@@ -71,7 +66,7 @@ const PORT_PROBE: &str = "PORT_PROBE";
 pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingSkip> {
     let key = finding.resource.and_then(|r| r.access_key_details).ok_or(FindingSkip::NoAccessKeyDetails)?;
     let principal_id = key.principal_id.unwrap_or_default();
-    let entity = entity_of(&principal_id).ok_or(FindingSkip::NoPrincipal)?.to_string();
+    let entity = entity_of(Some(&principal_id))?.to_string();
     let action = finding.service.and_then(|s| s.action).unwrap_or_default();
 
     let mut remotes: Vec<(&'static str, RemoteIpDetails)> = Vec::new();
@@ -102,13 +97,12 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
             missing += 1;
             continue;
         }
-        let Some(ip) = parse_ip(&text) else {
+        let Ok(ip) = parse_ip(&text) else {
             invalid += 1;
             continue;
         };
         tuples.push(FindingTuple {
-            entity: entity.clone(),
-            ip,
+            tuple: Tuple::new(entity.clone(), ip),
             finding_id: finding.id.clone().unwrap_or_default(),
             finding_type: finding.finding_type.clone().unwrap_or_default(),
             severity: finding.severity,

@@ -1,4 +1,8 @@
-//! GuardDuty findings → (principal, IP) tuples, whatever shape the findings arrive in.
+//! GuardDuty findings → ⟨principal, IP⟩ tuples, whatever shape the findings arrive in.
+//!
+//! The entity of a finding is `resource.accessKeyDetails.principalId` before the first ':' under the engine's
+//! entity rule, exactly as for CloudTrail: surrounding whitespace is not part of it, so `" alice"` is `alice`; a
+//! missing principal id and a blank one (only whitespace, or nothing before ':') are counted skips of their own.
 
 mod extract;
 mod model;
@@ -9,6 +13,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use ipinsights_engine::tuples::Tuple;
 use serde_json::Value;
 
 use crate::error::{Result, SecurityError};
@@ -37,6 +42,13 @@ pub struct GuardDutyExtract {
     pub details_without_ip: usize,
     /// Files under input directories that were not read.
     pub ignored_files: Vec<PathBuf>,
+}
+
+impl GuardDutyExtract {
+    /// The ⟨entity, IP⟩ pairs, in order (e.g. for the engine's `write_tuples`).
+    pub fn pairs(&self) -> impl ExactSizeIterator<Item = &Tuple> + '_ {
+        self.tuples.iter().map(|t| &t.tuple)
+    }
 }
 
 impl fmt::Display for GuardDutyExtract {

@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(results[1].header, FindingHeader::default());
         assert_eq!(results[1].outcome, Err(FindingSkip::NotAFinding));
         let tuples = results[2].outcome.as_ref().unwrap();
-        assert_eq!((tuples[0].entity.as_str(), tuples[0].finding_id.as_str()), ("AIDA1", "b"));
+        assert_eq!((tuples[0].tuple.entity.as_str(), tuples[0].finding_id.as_str()), ("AIDA1", "b"));
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::Rng;
 
+use ipinsights_engine::tuples::Tuple;
+
 use super::config::SimConfig;
 use super::network::random_public_v4;
 use super::population::{Principal, PrincipalKind};
@@ -86,11 +88,13 @@ pub struct SimEvent {
 
 impl SimEvent {
     /// The tuple this event should yield, or the reason it should be skipped.
-    pub fn expected(&self, principals: &[Principal]) -> Result<(String, IpAddr), SkipReason> {
+    pub fn expected(&self, principals: &[Principal]) -> Result<Tuple, SkipReason> {
         match (self.source, self.actor) {
             (Source::Service(_), _) => Err(SkipReason::ServiceName),
             (Source::AwsInternal, _) => Err(SkipReason::AwsInternal),
-            (Source::Ip(ip), Actor::Principal { index, .. }) => Ok((principals[index].principal_id.clone(), ip)),
+            (Source::Ip(ip), Actor::Principal { index, .. }) => {
+                Ok(Tuple::new(principals[index].principal_id.clone(), ip))
+            }
             (Source::Ip(_), _) => Err(SkipReason::NoPrincipal),
         }
     }

@@ -13,8 +13,8 @@ use super::findings::SimFinding;
 use super::ids::{hex, uuid};
 use super::network::Org;
 use super::population::{Principal, PrincipalKind};
-use crate::atomic::write_atomic;
-use crate::error::Result;
+use crate::error::{Result, SecurityError};
+use ipinsights_engine::atomic::write_atomically;
 
 /// Writes `findings` to `path`, one EventBridge `GuardDuty Finding` event per line.
 pub(crate) fn write_findings(
@@ -43,12 +43,12 @@ pub(crate) fn write_findings(
             event.to_string()
         })
         .collect();
-    write_atomic(path, true, |w| lines.iter().try_for_each(|l| writeln!(w, "{l}")))
+    write_atomically(path, |w| lines.iter().try_for_each(|l| writeln!(w, "{l}"))).map_err(|e| write_error(path, e))
 }
 
 /// Writes the ground truth: `finding_id,label,entity,ip,finding_type`, one row per remote address.
 pub(crate) fn write_truth(principals: &[Principal], findings: &[SimFinding], path: &Path) -> Result<()> {
-    write_atomic(path, true, |w| {
+    write_atomically(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(["finding_id", "label", "entity", "ip", "finding_type"])?;
         for f in findings {
@@ -59,6 +59,11 @@ pub(crate) fn write_truth(principals: &[Principal], findings: &[SimFinding], pat
         }
         csv.flush()
     })
+    .map_err(|e| write_error(path, e))
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> SecurityError {
+    SecurityError::Write { path: path.to_path_buf(), source }
 }
 
 fn finding_json(

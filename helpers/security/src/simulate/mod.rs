@@ -14,9 +14,9 @@ mod trail_writer;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use ipinsights_engine::tuples::Tuple;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -130,7 +130,7 @@ impl SimAccount {
     }
 
     /// The tuples the CloudTrail files should yield, in file order (one per usable event).
-    pub fn expected_tuples(&self) -> Vec<(String, IpAddr)> {
+    pub fn expected_tuples(&self) -> Vec<Tuple> {
         self.events.iter().filter_map(|e| e.expected(&self.principals).ok()).collect()
     }
 
@@ -158,7 +158,7 @@ impl SimAccount {
         findings_writer::write_truth(&self.principals, &self.findings, &truth_path)?;
 
         let tuples = self.expected_tuples();
-        let unique: HashSet<&(String, IpAddr)> = tuples.iter().collect();
+        let unique: HashSet<&Tuple> = tuples.iter().collect();
         let label_count = |l: FindingLabel| self.findings.iter().filter(|f| f.label == l).count();
         Ok(SimSummary {
             root: root.to_path_buf(),
@@ -169,7 +169,7 @@ impl SimAccount {
             roles: cfg.roles,
             expected_tuples: tuples.len(),
             expected_unique_pairs: unique.len(),
-            ipv6_tuples: tuples.iter().filter(|t| t.1.is_ipv6()).count(),
+            ipv6_tuples: tuples.iter().filter(|t| t.ip.is_ipv6()).count(),
             expected_skips: self.expected_skips(),
             findings_path,
             truth_path,

@@ -12,8 +12,8 @@ use super::events::{Actor, SimEvent, Source, API_CALLS, SERVICE_CALLS};
 use super::gzip::GzipPacker;
 use super::ids::{alnum, aws_id, uuid};
 use super::population::{Principal, PrincipalKind};
-use crate::atomic::write_atomic;
 use crate::error::{Result, SecurityError};
+use ipinsights_engine::atomic::write_atomically;
 
 const WINDOW_SECS: u64 = 300;
 /// User agents; the browser (console) one last, used by users only.
@@ -132,7 +132,8 @@ pub(crate) fn write_trail(
         json.clear();
         serde_json::to_writer(&mut json, &LogFile { records })
             .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
-        write_atomic(&path, false, |w| packer.write(&json, w))?;
+        write_atomically(&path, |w| packer.write(&json, w))
+            .map_err(|source| SecurityError::Write { path: path.clone(), source })?;
         files.push(path);
         start = end;
     }
