@@ -8,6 +8,11 @@
 //!
 //! Like `std::fs::write`, a new file gets the default mode (`0666` less the umask) and a replaced file keeps its
 //! mode.
+//!
+//! Bulk output that is regenerated rather than recovered (the simulated account's thousands of CloudTrail files)
+//! may skip the two syncs with [`Durability::Unsynced`]: readers still never see a partial file, but a crash may
+//! lose the newest files. Syncing costs about 8 ms a file on the workshop machines (2,014 simulated log files:
+//! 16–19 s synced, 3–5 s not).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -16,8 +21,27 @@ use std::path::Path;
 /// Prefix of the temporary files (hidden, so directory listings and globs skip a write in progress).
 const TEMP_PREFIX: &str = ".tmp-";
 
-/// Writes `path` atomically with `fill`: readers see the old file or the complete new one, never a partial one.
+/// How far a write reaches before [`write_atomically_with`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The data and the rename are synced to disk: the new file survives a crash (the default).
+    #[default]
+    Synced,
+    /// Left to the operating system: atomic for readers, but a crash may lose the file (regenerable bulk output).
+    Unsynced,
+}
+
+/// Writes `path` atomically and durably with `fill`: readers see the old file or the complete new one, never a
+/// partial one, also after a crash.
 pub fn write_atomically<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
+{
+    write_atomically_with(path, Durability::Synced, fill)
+}
+
+/// [`write_atomically`] with a choice of [`Durability`].
+pub fn write_atomically_with<F>(path: &Path, durability: Durability, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
@@ -43,9 +67,14 @@ where
     if let Ok(existing) = std::fs::metadata(path) {
         temp.as_file().set_permissions(existing.permissions())?;
     }
-    temp.as_file().sync_all()?;
+    if durability == Durability::Synced {
+        temp.as_file().sync_all()?;
+    }
     temp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
+    match durability {
+        Durability::Synced => sync_dir(dir),
+        Durability::Unsynced => Ok(()),
+    }
 }
 
 /// Makes a rename in `dir` durable (Unix; elsewhere the rename is as durable as the platform makes it).
@@ -86,19 +115,30 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_fill_leaves_the_old_file_and_no_temporary_file() {
+    fn unsynced_writes_are_whole_files_too() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.txt");
-        fs::write(&path, "old").unwrap();
-        let err = write_atomically(&path, |w| {
-            // More than the buffer, so part of it really reaches the temporary file before the failure.
-            w.write_all(&vec![b'x'; 3 << 20])?;
-            Err(io::Error::other("disk on fire"))
-        })
-        .unwrap_err();
-        assert_eq!(err.to_string(), "disk on fire");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        write_atomically_with(&path, Durability::Unsynced, |w| w.write_all(b"bulk")).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "bulk");
         assert_eq!(names(dir.path()), ["out.txt"]);
+    }
+
+    #[test]
+    fn a_failing_fill_leaves_the_old_file_and_no_temporary_file() {
+        for durability in [Durability::Synced, Durability::Unsynced] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("out.txt");
+            fs::write(&path, "old").unwrap();
+            let err = write_atomically_with(&path, durability, |w| {
+                // More than the buffer, so part of it really reaches the temporary file before the failure.
+                w.write_all(&vec![b'x'; 3 << 20])?;
+                Err(io::Error::other("disk on fire"))
+            })
+            .unwrap_err();
+            assert_eq!(err.to_string(), "disk on fire");
+            assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+            assert_eq!(names(dir.path()), ["out.txt"], "{durability:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::gzip::GzipPacker;
 use super::ids::{alnum, aws_id, uuid};
 use super::population::{Principal, PrincipalKind};
 use crate::error::{Result, SecurityError};
-use ipinsights_engine::atomic::write_atomically;
+use ipinsights_engine::atomic::{write_atomically_with, Durability};
 
 const WINDOW_SECS: u64 = 300;
 /// User agents; the browser (console) one last, used by users only.
@@ -132,7 +132,9 @@ pub(crate) fn write_trail(
         json.clear();
         serde_json::to_writer(&mut json, &LogFile { records })
             .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
-        write_atomically(&path, |w| packer.write(&json, w))
+        // Thousands of regenerable files: atomic for readers, not synced one by one (a crash mid-simulation leaves
+        // an incomplete tree whatever each file's durability).
+        write_atomically_with(&path, Durability::Unsynced, |w| packer.write(&json, w))
             .map_err(|source| SecurityError::Write { path: path.clone(), source })?;
         files.push(path);
         start = end;
