@@ -77,6 +77,12 @@ fn guardduty_trims_entities_and_counts_blank_principals() {
     assert_eq!(pairs, [("alice", ip("203.0.113.1")), ("AROAROLE", ip("203.0.113.2"))]);
     // The full principal id is kept as written, for the analyst.
     assert_eq!(x.tuples[0].principal_id, " alice");
+    // Serialised flat, as before the pair became a Tuple.
+    let value = serde_json::to_value(&x.tuples[0]).unwrap();
+    assert_eq!(
+        (&value["entity"], &value["ip"], &value["finding_id"]),
+        (&json!("alice"), &json!("203.0.113.1"), &json!("f1"))
+    );
     assert_eq!(x.skipped.get(FindingSkip::BlankPrincipal), 2, "{}", x.skipped);
     assert_eq!(x.skipped.get(FindingSkip::NoPrincipal), 1, "{}", x.skipped);
     assert_eq!(x.findings, x.findings_with_tuples + x.skipped.total(), "every finding is counted once");
