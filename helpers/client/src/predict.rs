@@ -71,7 +71,8 @@ pub fn predict_with<T: Transport + ?Sized, S: AsRef<str>>(
     let mut rest = 0..pairs.len();
     let mut vector_dim = 0;
     if response.verbose {
-        let first = split(rest.clone(), MAX_VECTOR_DIM)?.swap_remove(0);
+        let probe = max_rows_per_response(response, MAX_VECTOR_DIM, limits.max_response_bytes).min(pairs.len());
+        let first = split(0..probe, MAX_VECTOR_DIM)?.swap_remove(0);
         rest = first.rows.end..pairs.len();
         out = send(transport, first, request, response)?;
         let dims = |p: &Prediction| {

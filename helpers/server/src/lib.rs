@@ -19,7 +19,7 @@ mod routes;
 mod run;
 mod state;
 
-pub use config::{ServerConfig, Timeouts};
+pub use config::{default_worker_threads, ServerConfig, Timeouts};
 pub use error::ApiError;
 pub use ipinsights_protocol::Scorer;
 pub use routes::router;

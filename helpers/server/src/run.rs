@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, Notify, Semaphore};
 
+use crate::config::default_worker_threads;
 use crate::conn::serve_connection;
 use crate::error::RETRY_AFTER_SECS;
 use crate::{router, ApiError, EndpointState, ServerConfig};
@@ -175,9 +176,7 @@ pub fn spawn_endpoint(config: &ServerConfig, state: EndpointState) -> io::Result
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name("ipinsights-endpoint".into()).spawn(move || {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
-        if let Some(n) = config.worker_threads {
-            builder.worker_threads(n.max(1));
-        }
+        builder.worker_threads(config.worker_threads.unwrap_or_else(default_worker_threads).max(1));
         let runtime = builder.thread_name("ipinsights-endpoint-worker").enable_all().build()?;
         let result = runtime.block_on(async {
             let listener = match TcpListener::bind(config.addr).await.and_then(|l| Ok((l.local_addr()?, l))) {

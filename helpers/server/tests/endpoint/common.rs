@@ -82,8 +82,13 @@ impl Answer {
     }
 }
 
+/// A client that never waits more than a minute, so a server that hangs fails the test instead of stalling it.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into()
 }
 
 fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {

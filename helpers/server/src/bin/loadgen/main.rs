@@ -53,10 +53,11 @@ pub struct Args {
     /// Stop any phase after this many seconds.
     #[arg(long, default_value_t = 180)]
     max_seconds: u64,
-    /// Worker threads of the child server's runtime (default: one per core).
+    /// Worker threads of the child server's runtime (default: the server's, half the cores).
     #[arg(long)]
     server_threads: Option<usize>,
-    /// Worker threads of the load generator's own runtime (default: one per core).
+    /// Worker threads of the load generator's own runtime (default: half the cores, so that client and server
+    /// together do not outnumber them).
     #[arg(long)]
     client_threads: Option<usize>,
     /// Half-open connections to hold in the half-open phase (0 skips it); raises the open-file limit.
@@ -96,9 +97,7 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let limit = Duration::from_secs(args.max_seconds);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.client_threads {
-        builder.worker_threads(n.max(1));
-    }
+    builder.worker_threads(args.client_threads.unwrap_or_else(ipinsights_server::default_worker_threads).max(1));
     let runtime = builder.enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let target = load::Target::new(addr).await?;

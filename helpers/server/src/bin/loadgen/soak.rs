@@ -3,8 +3,9 @@
 //!
 //! Seven clients in eight send, on one kept-alive connection: 1-pair requests (93 %), 100-pair batches (3 %),
 //! malformed bodies (3 %, must be 400 naming row 2), and rarely oversize ones (a 6 MiB + 1 body streamed, or
-//! 100 MiB announced, both must be 413). Every eighth client is slow: alternately a slowloris head (the server
-//! must close it at its header deadline) and a valid body trickled in three pieces (must be 200).
+//! 100 MiB announced, both must be 413); each client's first request is of a kind fixed by its number, so a short
+//! soak sends every kind. Every eighth client is slow: alternately a slowloris head (the server must close it at
+//! its header deadline) and a valid body trickled in three pieces (must be 200).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -141,7 +142,7 @@ pub async fn soak(
         let small: Vec<Bytes> = (0..64).map(|i| target.small_body(c * 64 + i)).collect();
         tasks.push(tokio::spawn(async move {
             if c % 8 == 7 {
-                slow_client(addr, end, slow_limit).await
+                slow_client(addr, c as u64 / 8, end, slow_limit).await
             } else {
                 mixed_client(addr, c as u64, end, &bodies, &small).await
             }
@@ -176,7 +177,8 @@ async fn mixed_client(addr: SocketAddr, seed: u64, end: Instant, bodies: &Bodies
     let mut i = 0;
     while Instant::now() < end {
         i += 1;
-        let roll = dice.roll();
+        // Each client's first request is of a kind fixed by its number, so even a short soak sends every kind.
+        let roll = if i == 1 { [500, 40, 10, 998, 999][seed as usize % 5] } else { dice.roll() };
         if roll >= 997 {
             // Oversize: streamed (6 MiB + 1) or announced (100 MiB); the server answers 413 and closes.
             sender = None;
@@ -253,9 +255,9 @@ async fn mixed_client(addr: SocketAddr, seed: u64, end: Instant, bodies: &Bodies
     report
 }
 
-async fn slow_client(addr: SocketAddr, end: Instant, slow_limit: Duration) -> SoakReport {
+async fn slow_client(addr: SocketAddr, seed: u64, end: Instant, slow_limit: Duration) -> SoakReport {
     let mut report = SoakReport::default();
-    let mut turn = 0u64;
+    let mut turn = seed;
     while Instant::now() < end {
         turn += 1;
         if turn.is_multiple_of(2) {
