@@ -3,14 +3,15 @@
 
 use std::net::IpAddr;
 
-use ipinsights_detect::{DetectSummary, Detector, Result, Scorer, Verdict};
+use ipinsights_detect::scorer::{Pair, ScoreError};
+use ipinsights_detect::{DetectSummary, Detector, Scorer, Verdict};
 use libfuzzer_sys::fuzz_target;
 
 /// Scores from the address bytes, so verdicts vary; a few non-finite ones.
 struct ByAddress;
 
 impl Scorer for ByAddress {
-    fn dot_products(&self, pairs: &[(String, IpAddr)]) -> Result<Vec<f32>> {
+    fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
         Ok(pairs
             .iter()
             .map(|(_, ip)| match ip {

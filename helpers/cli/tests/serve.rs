@@ -113,3 +113,22 @@ fn endpoint_scores_equal_offline_scores_and_it_stops_with_its_parent() {
     let status = wait_for_exit(&mut child);
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn listening_beyond_loopback_needs_allow_remote_and_warns() {
+    let missing = std::env::temp_dir().join("ipinsights-no-such-model-dir");
+    let refused =
+        bin().args(["serve", "--model-dir", p(&missing), "--host", "0.0.0.0", "--port", "0"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0:0") && stderr.contains("--allow-remote"), "{stderr}");
+    assert!(!stderr.contains(p(&missing)), "refused before anything was loaded: {stderr}");
+
+    let allowed = bin()
+        .args(["serve", "--model-dir", p(&missing), "--host", "0.0.0.0", "--port", "0", "--allow-remote"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&allowed.stderr);
+    assert!(stderr.contains("warning: listening on 0.0.0.0:0 beyond this machine"), "{stderr}");
+    assert!(stderr.contains("no authentication"), "{stderr}");
+}

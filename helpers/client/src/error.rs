@@ -5,7 +5,7 @@ use ipinsights_protocol::{ResponseError, SplitError};
 /// Why a call to the endpoint failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The endpoint answered with a non-2xx status.
+    /// The endpoint answered with an error status.
     #[error("endpoint answered {status}{}: {message}", error_type.as_deref().map(|t| format!(" {t}")).unwrap_or_default())]
     Status {
         /// The HTTP status.
@@ -16,12 +16,12 @@ pub enum ClientError {
         message: String,
     },
     /// The request could not be sent or the response not read.
-    #[error("request to {url} failed: {source}")]
+    #[error("request to {target} failed: {source}")]
     Transport {
-        /// The invocation URL.
-        url: String,
+        /// Where the request went (a URL, or an endpoint name).
+        target: String,
         /// What went wrong.
-        source: Box<ureq::Error>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The input holds a row too large for one request.
     #[error(transparent)]
@@ -37,11 +37,14 @@ pub enum ClientError {
         /// Predictions received.
         got: usize,
     },
+    /// A verbose answer came without embeddings, so the size of the next answers cannot be bounded.
+    #[error("the endpoint's verbose answer has no embeddings")]
+    MissingEmbeddings,
 }
 
 impl ClientError {
-    /// Builds a [`ClientError::Status`] from an error response body (`{"__type", "message"}` JSON or text).
-    pub(crate) fn from_status(status: u16, body: &[u8]) -> Self {
+    /// A [`ClientError::Status`] from an error response body (`{"__type", "message"}` JSON or text).
+    pub fn from_status(status: u16, body: &[u8]) -> Self {
         let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
         let message = field("message")

@@ -70,5 +70,11 @@ pub enum DetectError {
     Model(#[from] ipinsights_engine::ModelFileError),
 }
 
+impl From<ipinsights_protocol::ScoreError> for DetectError {
+    fn from(e: ipinsights_protocol::ScoreError) -> Self {
+        DetectError::Score { scorer: e.scorer, source: e.source }
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T, E = DetectError> = std::result::Result<T, E>;

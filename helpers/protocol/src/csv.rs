@@ -2,14 +2,14 @@
 //!
 //! Decisions (SageMaker's own parser is not public): exactly two fields per row, like SageMaker's
 //! IP Insights input; RFC 4180 quoting (commas, doubled quotes and line breaks inside quotes);
-//! `\n` or `\r\n` line ends; blank lines skipped; the entity is kept verbatim, the IP is trimmed
-//! (so `alice, 1.2.3.4` works). Rows are numbered by the 1-based line where they start.
+//! `\n` or `\r\n` line ends; blank lines skipped; both fields are trimmed (the entity by the one entity rule,
+//! see [`crate::pair`]; so `alice, 1.2.3.4` works). Rows are numbered by the 1-based line where they start.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::error::{Field, Location, RequestError, RequestErrorKind};
-use crate::request::{parse_ip, Pair};
+use crate::pair::{entity, parse_ip, write_ip, Pair};
 
 /// How a field ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -123,14 +123,12 @@ fn strip_cr(field: &[u8]) -> &[u8] {
 }
 
 fn entity_str(field: Cow<'_, [u8]>) -> Result<Cow<'_, str>, RequestErrorKind> {
-    if field.is_empty() {
-        return Err(RequestErrorKind::EmptyField(Field::Entity));
-    }
     let not_utf8 = |_| RequestErrorKind::NotUtf8(Field::Entity);
-    match field {
-        Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).map_err(not_utf8),
-        Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).map_err(|_| RequestErrorKind::NotUtf8(Field::Entity)),
-    }
+    let text = match field {
+        Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).map_err(not_utf8)?,
+        Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).map_err(|_| RequestErrorKind::NotUtf8(Field::Entity))?,
+    };
+    entity(text)
 }
 
 fn ip_field(field: &[u8]) -> Result<IpAddr, RequestErrorKind> {
@@ -140,6 +138,7 @@ fn ip_field(field: &[u8]) -> Result<IpAddr, RequestErrorKind> {
 
 /// Appends one row `entity,ip\n`, quoting the entity when it holds `,`, `"`, `\r` or `\n`
 /// (or starts with a space or quote, which the decoder would otherwise read differently).
+/// The entity is written as given; the decoder applies the entity rule.
 pub(crate) fn write_row(out: &mut Vec<u8>, entity: &str, ip: IpAddr) {
     let needs_quotes =
         entity.starts_with([' ', '\t', '"']) || entity.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
@@ -156,7 +155,7 @@ pub(crate) fn write_row(out: &mut Vec<u8>, entity: &str, ip: IpAddr) {
         out.extend_from_slice(entity.as_bytes());
     }
     out.push(b',');
-    crate::request::write_ip(out, ip);
+    write_ip(out, ip);
     out.push(b'\n');
 }
 
@@ -201,6 +200,7 @@ mod tests {
         assert_eq!(err("a,1.2.3.4\n\nb,1.2.3.4,x\n"), "row 3: expected 2 fields (entity, ip), found 3");
         assert_eq!(err("a\n"), "row 1: expected 2 fields (entity, ip), found 1");
         assert_eq!(err(",1.2.3.4\n"), "row 1: field 1 (entity) is empty");
+        assert_eq!(err("  ,1.2.3.4\n"), "row 1: field 1 (entity) is empty");
         assert_eq!(err("a,\n"), "row 1: invalid IP address \"\" in field 2 (ip)");
         assert_eq!(err("\n\n"), "request body: no rows");
         assert_eq!(err(""), "request body: no rows");
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn written_rows_read_back() {
-        let entities = ["plain", "a,b", "q\"uote", "new\nline", " lead", "\"start", "ünï"];
+        let entities = ["plain", "a,b", "q\"uote", "new\nline", "\"start", "ünï", "in ner"];
         let mut out = Vec::new();
         for e in entities {
             write_row(&mut out, e, "10.0.0.1".parse().unwrap());

@@ -2,7 +2,7 @@
 //!
 //! An instance is `{"features": ["entity", "ip"]}` or `{"data": {"features": {"values": ["entity", "ip"]}}}`;
 //! a JSON body is `{"instances": [instance, ...]}` (shapes may be mixed), a JSON Lines body one
-//! instance per line (blank lines skipped). Unknown keys are ignored.
+//! instance per line (blank lines skipped). Unknown keys are ignored. Both fields follow [`crate::pair`]'s rules.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::error::{Field, Location, RequestError, RequestErrorKind};
-use crate::request::{parse_ip, Pair};
+use crate::error::{Location, RequestError, RequestErrorKind};
+use crate::pair::{entity, parse_ip, write_ip, Pair};
 
 /// A string that borrows from the body unless it holds escapes.
 #[derive(Deserialize)]
@@ -86,12 +86,9 @@ fn to_pair(inst: Instance<'_>) -> Result<Pair<'_>, RequestErrorKind> {
             return Err(RequestErrorKind::Json("an instance needs exactly one of \"features\" or \"data\"".to_string()))
         }
     };
-    let [Str(entity), Str(ip)]: [Str<'_>; 2] =
+    let [Str(name), Str(ip)]: [Str<'_>; 2] =
         values.try_into().map_err(|v: Vec<_>| RequestErrorKind::FieldCount(v.len()))?;
-    if entity.is_empty() {
-        return Err(RequestErrorKind::EmptyField(Field::Entity));
-    }
-    Ok((entity, parse_ip(&ip)?))
+    Ok((entity(name)?, parse_ip(&ip)?))
 }
 
 /// Deserializes the top-level object, remembering which instance failed.
@@ -160,7 +157,7 @@ pub(crate) fn write_instance(out: &mut Vec<u8>, entity: &str, ip: IpAddr) {
     // Writing a &str into a Vec<u8> cannot fail.
     let _ = serde_json::to_writer(&mut *out, entity);
     out.extend_from_slice(b",\"");
-    crate::request::write_ip(out, ip);
+    write_ip(out, ip);
     out.extend_from_slice(b"\"]}");
 }
 

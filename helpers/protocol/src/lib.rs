@@ -1,29 +1,37 @@
 //! Codecs of SageMaker's IP Insights inference protocol (CSV, JSON and JSON Lines requests; JSON and JSON Lines
-//! responses, verbose or not), shared by server and client.
+//! responses, verbose or not), its limits, and the one scoring seam ([`Scorer`]), shared by server, client and
+//! detector.
 //!
 //! Requests carry `(entity, ip)` pairs as `text/csv`, `application/json` or `application/jsonlines`;
 //! responses carry one [`Prediction`] per pair as `application/json` or `application/jsonlines`,
-//! optionally `verbose` (with the embeddings). No I/O, no async: bytes in, bytes out.
+//! optionally `verbose` (with the embeddings). No I/O, no async: bytes in, bytes out. Entities and addresses are
+//! read by the engine's rules (see the `pair` module), so inference reads a row exactly as training did.
 //!
 //! Scores are SageMaker's `dot_product`: higher means more normal.
+//!
+//! Modules depend one way: `error`, `media` and `pair` are leaves; `csv` and `json` read and write rows;
+//! `writer` frames rows into a body; `request` and `split` build on it; `response` and `limits` size answers.
 
 mod csv;
 mod error;
 mod json;
+mod limits;
 mod media;
+mod pair;
 mod request;
 mod response;
+mod scorer;
 mod split;
+mod writer;
 
 pub use error::{Field, Location, RequestError, RequestErrorKind, ResponseError, SplitError};
+pub use limits::{
+    max_prediction_bytes, max_rows_per_response, min_prediction_bytes, response_framing_bytes, MAX_BODY_BYTES,
+    MAX_RESPONSE_BYTES, MAX_VECTOR_DIM,
+};
 pub use media::{MediaTypeError, RequestFormat, ResponseFormat, ResponseKind};
-pub use request::{decode_request, decode_request_owned, encode_request, Pair};
-pub use response::{decode_response, encode_response, write_response, Prediction};
-pub use split::{split_requests, Chunk};
-
-/// SageMaker's limit on an invocation body: 6 MiB (6,291,456 bytes); larger requests get 413.
-pub const MAX_BODY_BYTES: usize = 6_291_456;
-
-/// Most embedding values (rows × 2 × vector_dim) one verbose response may hold (413 above),
-/// which bounds the server's memory; 2,048 rows fit for any `vector_dim` up to 4,096.
-pub const MAX_VERBOSE_FLOATS: usize = 16 << 20;
+pub use pair::Pair;
+pub use request::{decode_request, decode_request_owned, encode_request};
+pub use response::{decode_response, encode_response, write_response, Prediction, ResponseTooLarge, ResponseWriter};
+pub use scorer::{borrow_pairs, ScoreError, Scorer};
+pub use split::{split_requests, split_requests_with, Chunk};

@@ -1,15 +1,11 @@
 //! Request bodies: decoding into `(entity, ip)` pairs and encoding pairs into a body.
 
-use std::borrow::Cow;
-use std::io::Write;
 use std::net::IpAddr;
 
-use crate::error::{Field, RequestError, RequestErrorKind};
+use crate::error::RequestError;
 use crate::media::RequestFormat;
-use crate::split::RowWriter;
-
-/// One decoded request row: the entity (borrowed from the body when possible) and the IP address.
-pub type Pair<'a> = (Cow<'a, str>, IpAddr);
+use crate::pair::Pair;
+use crate::writer::RowWriter;
 
 /// Decodes a request body of `format` into its pairs, in order; the error names row and field.
 pub fn decode_request(format: RequestFormat, body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
@@ -37,59 +33,42 @@ pub fn encode_request<S: AsRef<str>>(format: RequestFormat, rows: &[(S, IpAddr)]
     out
 }
 
-/// Parses the IP field: surrounding whitespace trimmed, IPv4 or IPv6.
-pub(crate) fn parse_ip(text: &str) -> Result<IpAddr, RequestErrorKind> {
-    let text = text.trim();
-    text.parse().map_err(|_| RequestErrorKind::InvalidIp { field: Field::Ip, value: text.to_string() })
-}
-
-/// Appends the textual form of `ip` (dotted quad without going through `fmt` for IPv4).
-pub(crate) fn write_ip(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                if octet >= 100 {
-                    out.push(b'0' + octet / 100);
-                }
-                if octet >= 10 {
-                    out.push(b'0' + octet / 10 % 10);
-                }
-                out.push(b'0' + octet % 10);
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn ipv4_writer_matches_display() {
-        for ip in ["0.0.0.0", "1.20.255.100", "255.255.255.255", "10.0.9.99", "::ffff:1.2.3.4", "2001:db8::1"] {
-            let ip: IpAddr = ip.parse().unwrap();
-            let mut out = Vec::new();
-            write_ip(&mut out, ip);
-            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
-        }
-    }
-
-    #[test]
     fn every_format_round_trips() {
         let rows: Vec<(String, IpAddr)> = vec![
             ("alice".into(), "1.2.3.4".parse().unwrap()),
-            ("b,o\"b\n".into(), "2001:db8::2".parse().unwrap()),
+            ("b,o\"b\n!".into(), "2001:db8::2".parse().unwrap()),
             ("ü".into(), "255.0.0.1".parse().unwrap()),
         ];
         for format in [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines] {
             let body = encode_request(format, &rows);
             assert_eq!(decode_request_owned(format, &body).unwrap(), rows, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn entities_are_trimmed_in_every_format() {
+        let bodies = [
+            (RequestFormat::Csv, &b"\" alice \",1.2.3.4\n  bob\t, 5.6.7.8\n"[..]),
+            (RequestFormat::Json, br#"{"instances": [{"features": [" alice ", "1.2.3.4"]}, {"data": {"features": {"values": ["  bob\t", "5.6.7.8"]}}}]}"#),
+            (RequestFormat::JsonLines, b"{\"features\": [\" alice \", \"1.2.3.4\"]}\n{\"features\": [\"  bob\\t\", \"5.6.7.8\"]}\n"),
+        ];
+        for (format, body) in bodies {
+            let got = decode_request_owned(format, body).unwrap();
+            let entities: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
+            assert_eq!(entities, ["alice", "bob"], "{format:?}");
+        }
+        for (format, body) in [
+            (RequestFormat::Csv, &b"\"  \",1.2.3.4\n"[..]),
+            (RequestFormat::Json, br#"{"instances": [{"features": [" ", "1.2.3.4"]}]}"#),
+            (RequestFormat::JsonLines, b"{\"features\": [\"\\t\", \"1.2.3.4\"]}\n"),
+        ] {
+            let e = decode_request(format, body).unwrap_err().to_string();
+            assert!(e.ends_with("field 1 (entity) is empty"), "{format:?}: {e}");
         }
     }
 }

@@ -30,6 +30,17 @@ fn nullable_f32<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NAN))
 }
 
+/// Opening of a JSON response body.
+pub(crate) const JSON_OPEN: &[u8] = b"{\"predictions\":[";
+/// Closing of a JSON response body.
+pub(crate) const JSON_CLOSE: &[u8] = b"]}";
+/// Start of every prediction object.
+pub(crate) const DOT_PRODUCT_KEY: &[u8] = b"{\"dot_product\":";
+/// Start of a verbose prediction's entity embedding.
+pub(crate) const ENTITY_EMBEDDING_KEY: &[u8] = b",\"entity_embedding\":[";
+/// Start of a verbose prediction's IP embedding.
+pub(crate) const IP_EMBEDDING_KEY: &[u8] = b",\"ip_embedding\":[";
+
 /// Encodes predictions as a response body of `format.kind`; embeddings are written when present.
 pub fn encode_response(format: ResponseFormat, predictions: &[Prediction]) -> Vec<u8> {
     let per_row = 24 + predictions.first().map_or(0, |p| embedding_len(p) * 14);
@@ -44,33 +55,101 @@ fn embedding_len(p: &Prediction) -> usize {
 
 /// Appends the response body to `out` (see [`encode_response`]).
 pub fn write_response(format: ResponseFormat, predictions: &[Prediction], out: &mut Vec<u8>) {
-    let mut floats = ryu::Buffer::new();
-    match format.kind {
-        ResponseKind::Json => {
-            out.extend_from_slice(b"{\"predictions\":[");
-            for (i, p) in predictions.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_prediction(out, p, &mut floats);
-            }
-            out.extend_from_slice(b"]}");
+    let mut writer = ResponseWriter::into_vec(format, std::mem::take(out), usize::MAX);
+    for p in predictions {
+        // Nothing is over an unlimited size.
+        let _ = writer.push(p);
+    }
+    *out = writer.finish();
+}
+
+/// A response body that would be larger than its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the response would be larger than {limit} bytes: only its first {rows_fitted} rows fit")]
+pub struct ResponseTooLarge {
+    /// The byte limit.
+    pub limit: usize,
+    /// How many predictions fitted before the limit was reached.
+    pub rows_fitted: usize,
+}
+
+/// Writes a response body one prediction at a time, never letting it grow past a byte limit.
+pub struct ResponseWriter {
+    format: ResponseFormat,
+    out: Vec<u8>,
+    rows: usize,
+    limit: usize,
+    numbers: ryu::Buffer,
+}
+
+impl std::fmt::Debug for ResponseWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseWriter").field("format", &self.format).field("rows", &self.rows).finish()
+    }
+}
+
+impl ResponseWriter {
+    /// A writer of `format` bodies of at most `limit` bytes (framing included).
+    pub fn new(format: ResponseFormat, limit: usize) -> Self {
+        Self::into_vec(format, Vec::new(), limit)
+    }
+
+    fn into_vec(format: ResponseFormat, mut out: Vec<u8>, limit: usize) -> Self {
+        if format.kind == ResponseKind::Json {
+            out.extend_from_slice(JSON_OPEN);
         }
-        ResponseKind::JsonLines => {
-            for p in predictions {
-                write_prediction(out, p, &mut floats);
-                out.push(b'\n');
-            }
+        Self { format, out, rows: 0, limit, numbers: ryu::Buffer::new() }
+    }
+
+    /// Appends one prediction; an error (and the body as it was) if the finished body would pass the limit.
+    pub fn push(&mut self, p: &Prediction) -> Result<(), ResponseTooLarge> {
+        let mark = self.out.len();
+        if self.format.kind == ResponseKind::Json && self.rows > 0 {
+            self.out.push(b',');
+        }
+        write_prediction(&mut self.out, p, &mut self.numbers);
+        if self.format.kind == ResponseKind::JsonLines {
+            self.out.push(b'\n');
+        }
+        if self.out.len() + self.closing_len() > self.limit {
+            self.out.truncate(mark);
+            return Err(ResponseTooLarge { limit: self.limit, rows_fitted: self.rows });
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Appends a non-verbose prediction of `dot_product`.
+    pub fn push_score(&mut self, dot_product: f32) -> Result<(), ResponseTooLarge> {
+        self.push(&Prediction::score(dot_product))
+    }
+
+    /// Predictions written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The finished body.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.format.kind == ResponseKind::Json {
+            self.out.extend_from_slice(JSON_CLOSE);
+        }
+        self.out
+    }
+
+    /// Bytes [`ResponseWriter::finish`] appends.
+    fn closing_len(&self) -> usize {
+        match self.format.kind {
+            ResponseKind::Json => JSON_CLOSE.len(),
+            ResponseKind::JsonLines => 0,
         }
     }
 }
 
 fn write_prediction(out: &mut Vec<u8>, p: &Prediction, floats: &mut ryu::Buffer) {
-    out.extend_from_slice(b"{\"dot_product\":");
+    out.extend_from_slice(DOT_PRODUCT_KEY);
     write_f32(out, p.dot_product, floats);
-    for (key, values) in
-        [(&b",\"entity_embedding\":["[..], &p.entity_embedding), (b",\"ip_embedding\":[", &p.ip_embedding)]
-    {
+    for (key, values) in [(ENTITY_EMBEDDING_KEY, &p.entity_embedding), (IP_EMBEDDING_KEY, &p.ip_embedding)] {
         if let Some(values) = values {
             out.extend_from_slice(key);
             for (i, v) in values.iter().enumerate() {
@@ -157,6 +236,23 @@ mod tests {
         assert!(decode_response(ResponseKind::Json, br#"{"predictions":[{"dot_product":null}]}"#).unwrap()[0]
             .dot_product
             .is_nan());
+    }
+
+    #[test]
+    fn the_writer_stops_at_its_limit() {
+        for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
+            let format = ResponseFormat::new(kind, false);
+            let full = encode_response(format, &[Prediction::score(1.5), Prediction::score(2.5)]);
+            let mut exact = ResponseWriter::new(format, full.len());
+            assert_eq!((exact.push_score(1.5), exact.push_score(2.5)), (Ok(()), Ok(())));
+            assert_eq!(exact.finish(), full, "{kind:?}: a body of exactly the limit is allowed");
+            let mut short = ResponseWriter::new(format, full.len() - 1);
+            assert_eq!(short.push_score(1.5), Ok(()));
+            let refused = short.push_score(2.5).unwrap_err();
+            assert_eq!(refused, ResponseTooLarge { limit: full.len() - 1, rows_fitted: 1 });
+            assert_eq!(short.rows(), 1);
+            assert_eq!(short.finish(), encode_response(format, &[Prediction::score(1.5)]), "{kind:?}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use crate::error::SplitError;
 use crate::media::RequestFormat;
+use crate::writer::RowWriter;
 
 /// One request body and the input rows it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,21 +23,34 @@ pub fn split_requests<S: AsRef<str>>(
     rows: &[(S, IpAddr)],
     max_bytes: usize,
 ) -> Result<Vec<Chunk>, SplitError> {
+    split_requests_with(format, rows, max_bytes, usize::MAX)
+}
+
+/// Like [`split_requests`], with at most `max_rows` rows per body (at least 1): what keeps each *response* under
+/// its limit too (see [`crate::max_rows_per_response`]).
+pub fn split_requests_with<S: AsRef<str>>(
+    format: RequestFormat,
+    rows: &[(S, IpAddr)],
+    max_bytes: usize,
+    max_rows: usize,
+) -> Result<Vec<Chunk>, SplitError> {
+    let max_rows = max_rows.max(1);
     let writer = RowWriter::new(format);
     let tail = writer.end_len();
+    let capacity = max_bytes.min(crate::MAX_BODY_BYTES);
     let mut chunks = Vec::new();
-    let mut body = writer.fresh(max_bytes);
+    let mut body = writer.fresh(capacity);
     let mut start = 0;
     for (i, (entity, ip)) in rows.iter().enumerate() {
         let mark = body.len();
         writer.row(&mut body, i == start, entity.as_ref(), *ip);
-        if body.len() + tail <= max_bytes {
+        if body.len() + tail <= max_bytes && i - start < max_rows {
             continue;
         }
         if i > start {
             body.truncate(mark);
             writer.end(&mut body);
-            chunks.push(Chunk { rows: start..i, body: std::mem::replace(&mut body, writer.fresh(max_bytes)) });
+            chunks.push(Chunk { rows: start..i, body: std::mem::replace(&mut body, writer.fresh(capacity)) });
             start = i;
             writer.row(&mut body, true, entity.as_ref(), *ip);
         }
@@ -49,60 +63,6 @@ pub fn split_requests<S: AsRef<str>>(
         chunks.push(Chunk { rows: start..rows.len(), body });
     }
     Ok(chunks)
-}
-
-/// Writes the framing and rows of one request format.
-#[derive(Clone, Copy)]
-pub(crate) struct RowWriter(RequestFormat);
-
-impl RowWriter {
-    pub(crate) fn new(format: RequestFormat) -> Self {
-        Self(format)
-    }
-
-    /// An empty body with its opening framing written.
-    fn fresh(self, max_bytes: usize) -> Vec<u8> {
-        let mut body = Vec::with_capacity(max_bytes.min(crate::MAX_BODY_BYTES));
-        self.begin(&mut body);
-        body
-    }
-
-    pub(crate) fn begin(self, out: &mut Vec<u8>) {
-        if self.0 == RequestFormat::Json {
-            out.extend_from_slice(b"{\"instances\":[");
-        }
-    }
-
-    pub(crate) fn row(self, out: &mut Vec<u8>, first: bool, entity: &str, ip: IpAddr) {
-        match self.0 {
-            RequestFormat::Csv => crate::csv::write_row(out, entity, ip),
-            RequestFormat::Json => {
-                if !first {
-                    out.push(b',');
-                }
-                crate::json::write_instance(out, entity, ip);
-            }
-            RequestFormat::JsonLines => {
-                crate::json::write_instance(out, entity, ip);
-                out.push(b'\n');
-            }
-        }
-    }
-
-    /// Bytes that [`RowWriter::end`] appends.
-    fn end_len(self) -> usize {
-        if self.0 == RequestFormat::Json {
-            2
-        } else {
-            0
-        }
-    }
-
-    pub(crate) fn end(self, out: &mut Vec<u8>) {
-        if self.0 == RequestFormat::Json {
-            out.extend_from_slice(b"]}");
-        }
-    }
 }
 
 #[cfg(test)]
@@ -138,6 +98,23 @@ mod tests {
                     assert_eq!(chunks[0].body, encode_request(format, &input));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn rows_per_body_are_capped_too() {
+        let input = rows(1000);
+        for format in [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines] {
+            let chunks = split_requests_with(format, &input, 1 << 20, 300).unwrap();
+            let sizes: Vec<usize> = chunks.iter().map(|c| c.rows.len()).collect();
+            assert_eq!(sizes, [300, 300, 300, 100], "{format:?}");
+            for c in &chunks {
+                assert_eq!(decode_request_owned(format, &c.body).unwrap(), input[c.rows.clone()]);
+            }
+            let both = split_requests_with(format, &input, 2000, 300).unwrap();
+            assert!(both.iter().all(|c| c.body.len() <= 2000 && c.rows.len() <= 300));
+            assert_eq!(both.last().unwrap().rows.end, 1000);
+            assert_eq!(split_requests_with(format, &input, 1 << 20, 0).unwrap().len(), 1000, "at least one row");
         }
     }
 

@@ -1,29 +1,31 @@
 //! The HTTP routes of an endpoint.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Request, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::invoke::invoke;
-use crate::{ApiError, EndpointState};
+use crate::invoke::{invoke, InvokeLimits};
+use crate::{ApiError, EndpointState, ServerConfig};
 
 #[derive(Clone)]
 struct App {
     endpoint: EndpointState,
-    max_body: usize,
+    limits: Arc<InvokeLimits>,
 }
 
-/// The endpoint's routes: `GET /ping`, `POST /invocations`, `POST /endpoints/{name}/invocations`;
-/// request bodies over `max_body_bytes` get 413.
-pub fn router(state: EndpointState, max_body_bytes: usize) -> Router {
+/// The endpoint's routes: `GET /ping`, `POST /invocations`, `POST /endpoints/{name}/invocations`, with
+/// `config`'s body and response limits and invocation timeouts (connection timeouts belong to [`crate::serve`]).
+pub fn router(state: EndpointState, config: &ServerConfig) -> Router {
     Router::new()
         .route("/ping", get(ping))
         .route("/invocations", post(container_invocations))
         .route("/endpoints/{name}/invocations", post(runtime_invocations))
         .fallback(no_route)
-        .with_state(App { endpoint: state, max_body: max_body_bytes })
+        .with_state(App { endpoint: state, limits: Arc::new(InvokeLimits::from(config)) })
 }
 
 /// 200 once the model is loaded, 503 before.
@@ -37,7 +39,7 @@ async fn ping(State(app): State<App>) -> StatusCode {
 
 async fn container_invocations(State(app): State<App>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    invoke(&app.endpoint, app.max_body, &parts.headers, body).await.unwrap_or_else(IntoResponse::into_response)
+    invoke(&app.endpoint, &app.limits, &parts.headers, body).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn runtime_invocations(State(app): State<App>, Path(name): Path<String>, request: Request) -> Response {

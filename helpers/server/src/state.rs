@@ -1,9 +1,10 @@
-//! Shared state of a running endpoint: its name, its model (once loaded), its worker permits.
+//! Shared state of a running endpoint: its name, its model (once loaded), its worker permits and body budget.
 
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::budget::BodyBudget;
 use crate::Scorer;
 
 /// Cheaply clonable handle on the endpoint's state; the model can be set after the server starts.
@@ -16,12 +17,8 @@ struct Inner {
     name: String,
     scorer: OnceLock<Arc<dyn Scorer>>,
     heavy: Arc<Semaphore>,
-    body_kib: Arc<Semaphore>,
+    budget: BodyBudget,
 }
-
-/// KiB of request bodies that large requests may hold at once (16 maximal bodies); others wait
-/// before reading theirs, so many concurrent uploads cannot exhaust memory.
-const BODY_BUDGET_KIB: u32 = 16 * 6 * 1024;
 
 impl EndpointState {
     /// An endpoint named `name` serving `scorer` (ready at once).
@@ -40,7 +37,7 @@ impl EndpointState {
                 name: name.into(),
                 scorer: OnceLock::new(),
                 heavy: Arc::new(Semaphore::new(cores)),
-                body_kib: Arc::new(Semaphore::new(BODY_BUDGET_KIB as usize)),
+                budget: BodyBudget::new(),
             }),
         }
     }
@@ -60,11 +57,9 @@ impl EndpointState {
         self.inner.scorer.get()
     }
 
-    /// Waits until `bytes` of body (at most the whole budget) may be read and held.
-    pub(crate) async fn body_permit(&self, bytes: usize) -> OwnedSemaphorePermit {
-        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).min(BODY_BUDGET_KIB);
-        // The semaphore is never closed, so acquiring cannot fail.
-        self.inner.body_kib.clone().acquire_many_owned(kib).await.expect("semaphore is never closed")
+    /// The request-body budget.
+    pub(crate) fn budget(&self) -> &BodyBudget {
+        &self.inner.budget
     }
 
     /// Waits for one of the per-core permits that large requests hold while scoring.

@@ -2,13 +2,12 @@
 
 use crate::predictor::Predictor;
 use crate::table::Table;
-use ipinsights_detect::{DetectError, Detection, Scorer, Verdict};
-use std::net::IpAddr;
+use ipinsights_detect::{Detection, Verdict};
+use ipinsights_protocol::{Pair, ScoreError, Scorer};
 
 impl Scorer for Predictor {
-    fn dot_products(&self, pairs: &[(String, IpAddr)]) -> Result<Vec<f32>, DetectError> {
-        let predictions =
-            self.predict(pairs).map_err(|e| DetectError::Score { scorer: self.describe(), source: Box::new(e) })?;
+    fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
+        let predictions = self.predict(pairs).map_err(|e| ScoreError::new(self.describe(), e))?;
         Ok(predictions.dot_products())
     }
 

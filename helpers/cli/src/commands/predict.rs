@@ -1,9 +1,10 @@
 //! `ipinsights predict`: score a tuple file with a model.
 
 use crate::output::{read_reporting, write_text};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ipinsights_engine::tuples::ReadOptions;
 use ipinsights_engine::Model;
+use ipinsights_protocol::{borrow_pairs, Scorer};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -31,15 +32,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let file = read_reporting(&args.input, ReadOptions { skip_invalid: args.skip_invalid, labelled: false })?;
     let pairs: Vec<(&str, std::net::IpAddr)> = file.tuples.iter().map(|t| (t.entity.as_str(), t.ip)).collect();
-    let scores = match (&args.endpoint, &args.model_dir) {
-        (Some(url), _) => {
-            let client = ipinsights_client::EndpointClient::new(url);
-            let predictions = client.predict(&pairs).with_context(|| format!("scoring through {}", client.url()))?;
-            predictions.iter().map(|p| p.dot_product).collect()
-        }
-        (None, Some(dir)) => Model::load_dir(dir)?.score_pairs(&pairs),
-        (None, None) => unreachable!("clap requires --model-dir or --endpoint"),
+    let scorer: Box<dyn Scorer> = match (&args.endpoint, &args.model_dir) {
+        (Some(url), _) => Box::new(ipinsights_client::EndpointClient::new(url)),
+        (None, Some(dir)) => Box::new(Model::load_dir(dir)?),
+        (None, None) => anyhow::bail!("give --model-dir or --endpoint"),
     };
+    let scores = scorer.dot_products(&borrow_pairs(&pairs))?;
     write_text(args.output.as_deref(), &scores_csv(&pairs, &scores))
 }
 

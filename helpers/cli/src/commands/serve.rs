@@ -4,10 +4,14 @@
 //! start it as a child process (the notebooks' local `deploy`): `--ready-file` receives `{"url", "name", "pid"}`
 //! atomically at that moment, and `--exit-with-stdin` stops the server when its standard input closes (so an
 //! endpoint never outlives the process that started it). SIGTERM and ctrl-c stop it gracefully.
+//!
+//! It listens on 127.0.0.1 only, unless `--host` names another address *and* `--allow-remote` is given (the
+//! endpoint has no authentication; a warning says so). Every phase of a connection has a deadline (see
+//! `ipinsights_server::Timeouts` for the defaults), and connections are capped (`--max-connections`).
 
 use anyhow::{Context, Result};
 use ipinsights_engine::Model;
-use ipinsights_server::{spawn_endpoint, EndpointState, ServerConfig};
+use ipinsights_server::{spawn_endpoint, EndpointState, ServerConfig, Timeouts};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -24,9 +28,24 @@ pub struct Args {
     /// Port to listen on; 0 picks a free port.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Address to bind.
+    /// Address to bind; anything but loopback also needs --allow-remote.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
+    /// Allow a non-loopback --host. The endpoint has no authentication: anyone who reaches the port can use it.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Most connections served at once (503 with Retry-After past it); lowered to fit the open-file limit.
+    #[arg(long, default_value_t = ServerConfig::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a client has to send a complete request head (slowloris protection).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "10")]
+    header_timeout: Duration,
+    /// Seconds an idle kept-alive connection stays open.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    idle_timeout: Duration,
+    /// Seconds one invocation may take, body to answer (SageMaker's limit is 60).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    invocation_timeout: Duration,
     /// Endpoint name (the `{name}` of `/endpoints/{name}/invocations`).
     #[arg(long, default_value = "local")]
     name: String,
@@ -36,6 +55,14 @@ pub struct Args {
     /// Stop when standard input is closed (for endpoints started by another process).
     #[arg(long)]
     exit_with_stdin: bool,
+}
+
+/// A positive, finite number of seconds.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }
 
 /// Runs `serve`.
@@ -53,7 +80,27 @@ pub fn run(args: Args) -> Result<()> {
             stop.store(true, Ordering::SeqCst);
         });
     }
-    let config = ServerConfig { addr: (args.host, args.port).into(), ..ServerConfig::default() };
+    let timeouts = Timeouts {
+        header_read: args.header_timeout,
+        keep_alive_idle: args.idle_timeout,
+        invocation: args.invocation_timeout,
+        ..Timeouts::default()
+    };
+    let config = ServerConfig {
+        addr: (args.host, args.port).into(),
+        allow_remote: args.allow_remote,
+        max_connections: args.max_connections,
+        timeouts,
+        ..ServerConfig::default()
+    };
+    config.validate()?;
+    if !args.host.is_loopback() {
+        eprintln!(
+            "warning: listening on {} beyond this machine: the endpoint has no authentication, so anyone who can \
+             reach this port can score pairs and read embeddings",
+            config.addr
+        );
+    }
     let state = EndpointState::loading(args.name.clone());
     let handle = spawn_endpoint(&config, state.clone()).with_context(|| format!("cannot listen on {}", config.addr))?;
     let model = Model::load_dir(&args.model_dir)?;

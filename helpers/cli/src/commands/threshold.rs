@@ -3,10 +3,11 @@
 use crate::commands::detect::ScorerArgs;
 use crate::output::read_reporting;
 use anyhow::Result;
+use ipinsights_detect::scorer::Pair;
 use ipinsights_detect::{random_ip_anomalies, ThresholdAnalysis, ThresholdRule};
 use ipinsights_engine::tuples::{ReadOptions, Tuple};
+use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Arguments of `threshold`.
@@ -40,8 +41,8 @@ pub struct Args {
     roc: Option<PathBuf>,
 }
 
-fn pairs(tuples: &[Tuple]) -> Vec<(String, IpAddr)> {
-    tuples.iter().map(|t| (t.entity.clone(), t.ip)).collect()
+fn pairs(tuples: &[Tuple]) -> Vec<Pair<'_>> {
+    tuples.iter().map(|t| (Cow::Borrowed(t.entity.as_str()), t.ip)).collect()
 }
 
 /// Runs `threshold`. Scores are anomaly scores (score = −dot_product); each rule prints its threshold.

@@ -21,7 +21,7 @@ pub use summary::DetectSummary;
 
 use crate::error::{DetectError, Result};
 use crate::familiarity::Familiarity;
-use crate::scorer::Scorer;
+use crate::scorer::{borrow_pairs, Scorer};
 
 /// Skip reason for a remote-IP detail without a usable address inside a finding that had others.
 pub const DETAIL_WITHOUT_IP: &str = "remote IP detail without a usable address";
@@ -141,7 +141,7 @@ impl Detector {
             .flatten()
             .map(|t| (t.tuple.entity.clone(), t.tuple.ip))
             .collect();
-        let scores = if pairs.is_empty() { Vec::new() } else { self.scorer.dot_products(&pairs)? };
+        let scores = if pairs.is_empty() { Vec::new() } else { self.scorer.dot_products(&borrow_pairs(&pairs))? };
         if scores.len() != pairs.len() {
             return Err(DetectError::ScoreCount {
                 scorer: self.scorer.describe(),

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use ipinsights_protocol::{Pair, ScoreError};
 use serde_json::{json, Value};
 
 use super::*;
@@ -11,8 +12,8 @@ use super::*;
 struct Table(HashMap<(String, IpAddr), f32>, f32);
 
 impl Scorer for Table {
-    fn dot_products(&self, pairs: &[(String, IpAddr)]) -> Result<Vec<f32>> {
-        Ok(pairs.iter().map(|p| self.0.get(p).copied().unwrap_or(self.1)).collect())
+    fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
+        Ok(pairs.iter().map(|(e, ip)| self.0.get(&(e.to_string(), *ip)).copied().unwrap_or(self.1)).collect())
     }
     fn describe(&self) -> String {
         "table".into()
@@ -22,8 +23,8 @@ impl Scorer for Table {
 struct Failing;
 
 impl Scorer for Failing {
-    fn dot_products(&self, _: &[(String, IpAddr)]) -> Result<Vec<f32>> {
-        Err(DetectError::Score { scorer: "failing".into(), source: "connection refused".into() })
+    fn dot_products(&self, _: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
+        Err(ScoreError::new("failing", "connection refused"))
     }
     fn describe(&self) -> String {
         "failing".into()
@@ -33,7 +34,7 @@ impl Scorer for Failing {
 struct Short;
 
 impl Scorer for Short {
-    fn dot_products(&self, _: &[(String, IpAddr)]) -> Result<Vec<f32>> {
+    fn dot_products(&self, _: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
         Ok(vec![])
     }
     fn describe(&self) -> String {

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use ipinsights_engine::{train, HyperParameters, Model, TrainOptions, Tuple};
-use ipinsights_server::{spawn_endpoint, EndpointHandle, EndpointState, ServerConfig};
+use ipinsights_server::{spawn_endpoint, EndpointHandle, EndpointState, Scorer, ServerConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -35,7 +35,12 @@ pub fn model() -> Arc<Model> {
 
 /// A server for [`model`] on 127.0.0.1 with a free port.
 pub fn start() -> EndpointHandle {
-    spawn_endpoint(&ServerConfig::localhost(0), EndpointState::ready(NAME, model())).unwrap()
+    start_with(ServerConfig::localhost(0), model())
+}
+
+/// A server for `scorer` with `config`.
+pub fn start_with(config: ServerConfig, scorer: Arc<dyn Scorer>) -> EndpointHandle {
+    spawn_endpoint(&config, EndpointState::ready(NAME, scorer)).unwrap()
 }
 
 /// `n` seeded random rows: known users and others, IPv4 (mostly in the users' networks) and IPv6.
@@ -77,8 +82,13 @@ impl Answer {
     }
 }
 
+/// A client that never waits more than a minute, so a server that hangs fails the test instead of stalling it.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into()
 }
 
 fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
@@ -110,4 +120,83 @@ pub fn post_chunked(url: &str, content_type: &str, body: Vec<u8>) -> Answer {
     let reader = std::io::Cursor::new(body);
     let request = agent().post(url).header("Content-Type", content_type);
     answer(request.send(ureq::SendBody::from_owned_reader(reader)).unwrap())
+}
+
+/// A raw TCP connection to a test server, for what HTTP clients will not do (stall, trickle, hold).
+pub struct Raw(pub std::net::TcpStream);
+
+impl Raw {
+    /// Connects to `addr`.
+    pub fn connect(addr: std::net::SocketAddr) -> Raw {
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Raw(stream)
+    }
+
+    /// Writes `bytes` (a write error means the server closed the connection: returned as false).
+    pub fn send(&mut self, bytes: &[u8]) -> bool {
+        std::io::Write::write_all(&mut self.0, bytes).is_ok()
+    }
+
+    /// Reads until the server closes the connection (EOF or reset) or `limit` passes; returns what was read and
+    /// when the connection closed (`None` if it was still open at `limit`).
+    pub fn read_until_closed(&mut self, limit: std::time::Duration) -> (Vec<u8>, Option<std::time::Duration>) {
+        let started = std::time::Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return (got, None);
+            }
+            self.0.set_read_timeout(Some(left)).unwrap();
+            match std::io::Read::read(&mut self.0, &mut buf) {
+                Ok(0) => return (got, Some(started.elapsed())),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    return (got, None)
+                }
+                Err(_) => return (got, Some(started.elapsed())), // reset: closed too
+            }
+        }
+    }
+
+    /// Reads one HTTP/1.1 response with a `Content-Length` body (at most `limit` to wait); the status, the
+    /// head's text and the body.
+    pub fn read_response(&mut self, limit: std::time::Duration) -> (u16, String, Vec<u8>) {
+        let started = std::time::Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + length {
+                    let status = head[9..12].parse().unwrap();
+                    return (status, head, got[end + 4..end + 4 + length].to_vec());
+                }
+            }
+            let left = limit.saturating_sub(started.elapsed());
+            assert!(!left.is_zero(), "no complete response within {limit:?}: {}", String::from_utf8_lossy(&got));
+            self.0.set_read_timeout(Some(left)).unwrap();
+            match std::io::Read::read(&mut self.0, &mut buf) {
+                Ok(0) => panic!("connection closed mid-response: {}", String::from_utf8_lossy(&got)),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("reading the response: {e}; got {}", String::from_utf8_lossy(&got)),
+            }
+        }
+    }
+}
+
+/// A complete keep-alive CSV request to `/invocations`.
+pub fn csv_request(body: &str) -> Vec<u8> {
+    format!(
+        "POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }

@@ -1,10 +1,10 @@
 //! Binding, readiness, graceful shutdown.
 
-use std::net::{IpAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use ipinsights_protocol::Pair;
+use ipinsights_protocol::{Pair, ScoreError};
 use ipinsights_server::{spawn_endpoint, EndpointState, Scorer, ServerConfig};
 
 use crate::common::{get, post, start, NAME};
@@ -35,19 +35,13 @@ struct Gate {
 }
 
 impl Scorer for Gate {
-    fn vector_dim(&self) -> usize {
-        1
+    fn describe(&self) -> String {
+        "gate".into()
     }
-    fn score_pairs(&self, pairs: &[Pair<'_>]) -> Vec<f32> {
+    fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
         self.entered.lock().unwrap().send(()).unwrap();
         self.release.lock().unwrap().recv().unwrap();
-        vec![0.5; pairs.len()]
-    }
-    fn entity_embedding(&self, _: &str) -> Vec<f32> {
-        vec![0.0]
-    }
-    fn ip_embedding(&self, _: IpAddr) -> Vec<f32> {
-        vec![0.0]
+        Ok(vec![0.5; pairs.len()])
     }
 }
 

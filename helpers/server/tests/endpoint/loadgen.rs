@@ -2,7 +2,11 @@
 
 use std::process::Command;
 
-use crate::common::start;
+use std::time::Duration;
+
+use ipinsights_server::{ServerConfig, Timeouts};
+
+use crate::common::{model, start, start_with};
 
 #[test]
 fn loadgen_reports_every_phase_without_errors() {
@@ -30,4 +34,59 @@ fn loadgen_refuses_non_loopback_targets() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("only loopback"));
+}
+
+/// Runs the load generator against `url` with a 1 s header timeout expected; its stdout.
+fn loadgen(url: &str, extra: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_ipinsights-loadgen"))
+        .args(["--url", url, "--server-pid", &std::process::id().to_string(), "--header-timeout", "1"])
+        .args(["--big-requests", "1", "--latency-requests", "100", "--sustained-requests", "0"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+fn one_second_heads() -> ServerConfig {
+    ServerConfig {
+        timeouts: Timeouts { header_read: Duration::from_secs(1), ..Timeouts::default() },
+        ..ServerConfig::localhost(0)
+    }
+}
+
+#[test]
+fn soak_mixes_every_kind_of_request_without_unexpected_outcomes() {
+    let server = start_with(one_second_heads(), model());
+    let stdout = loadgen(&server.url(), &["--soak-seconds", "4", "--clients", "16"]);
+    for needle in [
+        "soak: 16 clients for 4 s",
+        "1-pair requests served: ",
+        "100-pair requests served: ",
+        "malformed bodies refused with 400: ",
+        "oversize bodies refused with 413: ",
+        "slowloris connections closed by the server: ",
+        "slow bodies served: ",
+        ", 0 unexpected",
+        "soak: 1-pair latency: p50 ",
+        "soak: server RSS ",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} missing:\n{stdout}");
+    }
+    assert!(!stdout.contains("UNEXPECTED"), "{stdout}");
+}
+
+#[test]
+fn half_open_connections_are_all_closed_while_normal_requests_are_answered() {
+    let server = start_with(one_second_heads(), model());
+    let stdout = loadgen(&server.url(), &["--half-open", "300", "--clients", "4"]);
+    for needle in [
+        "half-open: 300 of 300 connections held open",
+        "50 normal 1-pair requests meanwhile",
+        " 0 errors",
+        "300 of 300 closed by the server",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} missing:\n{stdout}");
+    }
 }

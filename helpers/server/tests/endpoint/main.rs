@@ -4,6 +4,7 @@ mod common;
 mod concurrency;
 mod errors;
 mod formats;
+mod hardening;
 mod lifecycle;
 mod loadgen;
 mod predict;

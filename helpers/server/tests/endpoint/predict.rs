@@ -16,8 +16,7 @@ fn inputs_over_6_mib_are_split_and_scored_like_in_process() {
         client.predict(&rows).unwrap().into_iter().map(|p| p.dot_product).collect()
     };
     assert_eq!(scores(EndpointClient::new(server.url())), want);
-    let many_small =
-        EndpointClient::new(format!("{}/endpoints/{NAME}", server.url())).with_max_body_bytes(64 << 10).with_threads(3);
+    let many_small = EndpointClient::new(format!("{}/endpoints/{NAME}", server.url())).with_max_body_bytes(64 << 10);
     assert_eq!(scores(many_small), want);
 }
 

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ipinsights_engine::synth::{generate, SynthConfig};
 use ipinsights_engine::{train, HyperParameters, Model, TrainOptions};
@@ -34,6 +34,7 @@ impl ServerProcess {
         if let Some(n) = args.server_threads {
             command.arg("--server-threads").arg(n.to_string());
         }
+        command.arg("--header-timeout").arg(args.header_timeout.to_string());
         let mut child = command.spawn().map_err(|e| format!("starting the server process: {e}"))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -77,10 +78,12 @@ pub fn serve_child(args: &Args) -> Result<(), String> {
         hp.num_ip_encoder_layers,
         started.elapsed().as_secs_f64()
     );
-    let config = ServerConfig { worker_threads: args.server_threads, ..ServerConfig::localhost(0) };
+    let mut config = ServerConfig { worker_threads: args.server_threads, ..ServerConfig::localhost(0) };
+    config.timeouts.header_read = Duration::from_secs_f64(args.header_timeout);
     let server =
         spawn_endpoint(&config, EndpointState::ready("loadgen", Arc::new(model))).map_err(|e| e.to_string())?;
     let mut out = std::io::stdout();
+    println!("connection cap {}, header timeout {} s", server.max_connections(), args.header_timeout);
     writeln!(out, "{READY}{}", server.addr()).and_then(|()| out.flush()).map_err(|e| e.to_string())?;
     let _ = std::io::stdin().read_to_end(&mut Vec::new()); // until the parent closes it
     server.shutdown().map_err(|e| e.to_string())

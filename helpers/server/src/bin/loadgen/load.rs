@@ -1,4 +1,4 @@
-//! The load phases: a few connections with 6 MiB CSV bodies, many with 1-pair bodies.
+//! The load phases: a few connections with the largest CSV bodies, many with 1-pair bodies.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -11,7 +11,10 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{header, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use ipinsights_protocol::{encode_request, split_requests, RequestFormat, MAX_BODY_BYTES};
+use ipinsights_protocol::{
+    encode_request, max_rows_per_response, split_requests_with, RequestFormat, ResponseFormat, MAX_BODY_BYTES,
+    MAX_RESPONSE_BYTES,
+};
 use tokio::net::TcpStream;
 
 use crate::stats::Latencies;
@@ -25,7 +28,7 @@ pub struct Target {
 }
 
 /// Deterministic rows: synthetic users (`user_N`) from scattered addresses.
-fn rows(n: usize) -> Vec<(String, IpAddr)> {
+pub fn rows(n: usize) -> Vec<(String, IpAddr)> {
     let mut x = 0x9e37_79b9_7f4a_7c15_u64;
     (0..n)
         .map(|i| {
@@ -50,9 +53,12 @@ impl Target {
                 _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        let big_rows = rows(400_000);
-        let first =
-            split_requests(RequestFormat::Csv, &big_rows, MAX_BODY_BYTES).map_err(|e| e.to_string())?.swap_remove(0);
+        // The largest request whose answer always fits: as many rows as 6 MiB of answer can hold.
+        let most = max_rows_per_response(ResponseFormat::default(), 0, MAX_RESPONSE_BYTES);
+        let big_rows = rows(most);
+        let first = split_requests_with(RequestFormat::Csv, &big_rows, MAX_BODY_BYTES, most)
+            .map_err(|e| e.to_string())?
+            .swap_remove(0);
         let small_bodies = rows(4096).chunks(1).map(|r| Bytes::from(encode_request(RequestFormat::Csv, r))).collect();
         Ok(Self { addr, big_pairs: first.rows.len(), big_body: Bytes::from(first.body), small_bodies })
     }
@@ -60,6 +66,21 @@ impl Target {
     /// Pairs in one large body.
     pub fn big_pairs(&self) -> usize {
         self.big_pairs
+    }
+
+    /// Bytes of one large body.
+    pub fn big_bytes(&self) -> usize {
+        self.big_body.len()
+    }
+
+    /// The endpoint's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A 1-pair CSV body (one of a few thousand).
+    pub fn small_body(&self, i: usize) -> Bytes {
+        self.small_bodies[i % self.small_bodies.len()].clone()
     }
 }
 
@@ -70,7 +91,8 @@ async fn ping(addr: SocketAddr) -> Result<StatusCode, String> {
     Ok(response.status())
 }
 
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
+/// An HTTP/1.1 connection to `addr` (no Nagle delay).
+pub async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let (sender, connection) =
@@ -79,8 +101,12 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
     Ok(sender)
 }
 
-/// POSTs one CSV body to `/invocations` and returns the response body (an error unless 200).
-async fn invoke(sender: &mut SendRequest<Full<Bytes>>, addr: SocketAddr, body: Bytes) -> Result<Bytes, String> {
+/// POSTs one CSV body to `/invocations` and returns the status and response body.
+pub async fn post(
+    sender: &mut SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    body: Bytes,
+) -> Result<(StatusCode, Bytes), String> {
     sender.ready().await.map_err(|e| e.to_string())?;
     let request = Request::builder()
         .method(Method::POST)
@@ -93,6 +119,12 @@ async fn invoke(sender: &mut SendRequest<Full<Bytes>>, addr: SocketAddr, body: B
     let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
     let status = response.status();
     let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, bytes))
+}
+
+/// POSTs one CSV body to `/invocations` and returns the response body (an error unless 200).
+async fn invoke(sender: &mut SendRequest<Full<Bytes>>, addr: SocketAddr, body: Bytes) -> Result<Bytes, String> {
+    let (status, bytes) = post(sender, addr, body).await?;
     if status != StatusCode::OK || !bytes.starts_with(b"{\"predictions\":[{\"dot_product\":") {
         return Err(format!("status {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)])));
     }
@@ -101,6 +133,7 @@ async fn invoke(sender: &mut SendRequest<Full<Bytes>>, addr: SocketAddr, body: B
 
 /// Result of the throughput phase.
 pub struct Throughput {
+    body_bytes: usize,
     requests: usize,
     pairs: usize,
     clients: usize,
@@ -113,7 +146,7 @@ impl fmt::Display for Throughput {
             f,
             "throughput: {} CSV requests of {:.2} MiB ({} pairs each), {} connections, {:.2} s: {:.0} pairs/s",
             self.requests,
-            MAX_BODY_BYTES as f64 / 1048576.0,
+            self.body_bytes as f64 / 1048576.0,
             self.pairs / self.requests.max(1),
             self.clients,
             self.seconds,
@@ -153,7 +186,13 @@ pub async fn throughput(
         done += task.await.map_err(|e| e.to_string())??;
     }
     let seconds = started.elapsed().as_secs_f64();
-    Ok(Throughput { requests: done, pairs: done * target.big_pairs(), clients, seconds })
+    Ok(Throughput {
+        body_bytes: target.big_bytes(),
+        requests: done,
+        pairs: done * target.big_pairs(),
+        clients,
+        seconds,
+    })
 }
 
 /// Result of a 1-pair phase.

@@ -1,12 +1,19 @@
 //! `ipinsights-loadgen`: a bounded load test of an IP Insights endpoint over loopback.
 //!
 //! Without `--url` it starts an endpoint in a child process (a model from `--model-dir`, or a
-//! workshop-sized model trained on synthetic data) and reads that process's RSS. Then it measures
-//! throughput with 6 MiB CSV requests, latency with 64 concurrent 1-pair clients, and a sustained
-//! run of many 1-pair requests, each bounded in count and time.
+//! workshop-sized model trained on synthetic data) and reads that process's RSS and file descriptors. Then it
+//! measures throughput with the largest CSV requests whose answers fit in 6 MiB, latency with 64 concurrent
+//! 1-pair clients, and a sustained run of many 1-pair requests, each bounded in count and time. Optional phases:
+//! `--half-open N` holds N slowloris connections while timing normal requests and checks the server closes them
+//! all and gives its descriptors back; `--soak-seconds S` mixes valid, malformed, oversize and slow requests for
+//! S seconds and reports every outcome by kind, the 1-pair p99 and the server's RSS growth. Figures are printed,
+//! never asserted: the exit status is non-zero only for unexpected errors.
 
 mod child;
+mod halfopen;
 mod load;
+mod raw;
+mod soak;
 mod stats;
 
 use std::net::SocketAddr;
@@ -28,10 +35,10 @@ pub struct Args {
     /// Model directory for the child server (default: train a workshop-sized model on synthetic data).
     #[arg(long)]
     model_dir: Option<PathBuf>,
-    /// Number of 6 MiB CSV requests in the throughput phase.
+    /// Number of large CSV requests in the throughput phase.
     #[arg(long, default_value_t = 12)]
     big_requests: usize,
-    /// Concurrent connections sending 6 MiB requests.
+    /// Concurrent connections sending large requests.
     #[arg(long, default_value_t = 2)]
     big_clients: usize,
     /// Concurrent 1-pair clients in the latency and sustained phases.
@@ -46,12 +53,22 @@ pub struct Args {
     /// Stop any phase after this many seconds.
     #[arg(long, default_value_t = 180)]
     max_seconds: u64,
-    /// Worker threads of the child server's runtime (default: one per core).
+    /// Worker threads of the child server's runtime (default: the server's, half the cores).
     #[arg(long)]
     server_threads: Option<usize>,
-    /// Worker threads of the load generator's own runtime (default: one per core).
+    /// Worker threads of the load generator's own runtime (default: half the cores, so that client and server
+    /// together do not outnumber them).
     #[arg(long)]
     client_threads: Option<usize>,
+    /// Half-open connections to hold in the half-open phase (0 skips it); raises the open-file limit.
+    #[arg(long, default_value_t = 0)]
+    half_open: usize,
+    /// Seconds of the soak phase (0 skips it).
+    #[arg(long, default_value_t = 0)]
+    soak_seconds: u64,
+    /// Header timeout of the child server in seconds; also what the slow phases expect of a server at --url.
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
     /// Internal: run as the child server, print its address, exit when stdin closes.
     #[arg(long, hide = true)]
     serve_child: bool,
@@ -67,6 +84,10 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    if args.half_open > 0 {
+        let limit = stats::raise_fd_limit().ok_or("cannot raise the open-file limit")?;
+        println!("open-file limit raised to {limit} (inherited by the child server)");
+    }
     let (addr, pid, _child) = match &args.url {
         Some(url) => (loopback_addr(url)?, args.server_pid, None),
         None => {
@@ -76,19 +97,34 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let limit = Duration::from_secs(args.max_seconds);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.client_threads {
-        builder.worker_threads(n.max(1));
-    }
+    builder.worker_threads(args.client_threads.unwrap_or_else(ipinsights_server::default_worker_threads).max(1));
     let runtime = builder.enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let target = load::Target::new(addr).await?;
-        println!("endpoint http://{addr}, {} pairs per 6 MiB body", target.big_pairs());
+        println!(
+            "endpoint http://{addr}, {} pairs per large body ({:.2} MiB)",
+            target.big_pairs(),
+            target.big_bytes() as f64 / 1048576.0
+        );
         let rss_before = pid.and_then(stats::rss_kib);
+        let slow_limit = Duration::from_secs_f64(args.header_timeout + 30.0);
+        let mut errors = 0;
+        if args.half_open > 0 {
+            let h = halfopen::half_open(&target, args.half_open, pid, slow_limit).await?;
+            println!("{h}");
+            errors += h.failures();
+        }
+        if args.soak_seconds > 0 {
+            let soak_time = Duration::from_secs(args.soak_seconds);
+            let s = soak::soak(&target, args.clients, soak_time, slow_limit, pid).await?;
+            println!("{s}");
+            errors += usize::try_from(s.unexpected()).unwrap_or(usize::MAX);
+        }
         let t = load::throughput(&target, args.big_requests, args.big_clients, limit).await?;
         println!("{t}");
         let l = load::latency(&target, "latency", args.latency_requests, args.clients, limit).await?;
         println!("{l}");
-        let mut errors = l.errors();
+        errors += l.errors();
         if args.sustained_requests > 0 {
             let rss_mid = pid.and_then(stats::rss_kib);
             let s = load::latency(&target, "sustained", args.sustained_requests, args.clients, limit).await?;

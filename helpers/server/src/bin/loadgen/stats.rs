@@ -1,4 +1,4 @@
-//! Latency percentiles and process memory.
+//! Latency percentiles, process memory and file descriptors.
 
 use std::time::Duration;
 
@@ -44,6 +44,29 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Open file descriptors of process `pid`, from /proc/PID/fd.
+pub fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+/// Raises this process's soft open-file limit to its hard limit (children inherit it); returns the new limit.
+/// For the benchmarks only: thousands of connections need thousands of descriptors on both sides.
+pub fn raise_fd_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write one rlimit struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        limit.rlim_cur = limit.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+            return None;
+        }
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux
+    Some(limit.rlim_cur as u64)
+}
+
 /// "12.3 MiB", or "n/a".
 pub fn mib(kib: Option<u64>) -> String {
     kib.map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
@@ -62,5 +85,9 @@ mod tests {
         l.sort();
         assert_eq!((l.percentile(50.0), l.percentile(99.0), l.percentile(100.0)), (51, 99, 100));
         assert!(rss_kib(std::process::id()).unwrap() > 0);
+        let before = open_fds(std::process::id()).unwrap();
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert_eq!(open_fds(std::process::id()).unwrap(), before + 1);
+        drop(file);
     }
 }
