@@ -53,7 +53,7 @@ impl AdamStep {
     #[inline]
     pub fn apply(&self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::linalg::kernels::has_avx2() {
             // SAFETY: the CPU supports AVX2, checked just above.
             return unsafe { self.apply_avx2(param, grad, m, v) };
         }

@@ -4,14 +4,13 @@ mod batch;
 mod data;
 mod grads;
 pub mod log;
-mod rows;
 
 use crate::hash::DEFAULT_HASH_SEED;
 use crate::hyperparams::HyperParameters;
 use crate::metrics::auc;
 use crate::model::Model;
 use crate::tuples::Tuple;
-use batch::{BatchStats, BatchWork};
+use batch::{BatchStats, BatchWork, Negatives};
 use grads::Optimiser;
 use rand::seq::SliceRandom;
 use std::time::Instant;
@@ -115,7 +114,10 @@ pub fn train(
     let batch_size = hp.mini_batch_size as usize;
     let batches = positives.len().div_ceil(batch_size) as u64;
     let total_batches = batches * u64::from(hp.epochs);
-    let negatives = (hp.random_negative_sampling_rate as usize, hp.shuffled_negative_sampling_rate as usize);
+    let negatives = Negatives {
+        random: hp.random_negative_sampling_rate as usize,
+        shuffled: hp.shuffled_negative_sampling_rate as usize,
+    };
     let interval = u64::from(hp.batch_metrics_publish_interval);
     let mut history = Vec::new();
     let mut batch_refs = Vec::with_capacity(batch_size);

@@ -65,7 +65,7 @@ fn gradients_match_finite_differences() {
         let refs: Vec<_> = encoded.iter().collect();
         let mut work = BatchWork::default();
         let mut rng = rand_pcg::Pcg64Mcg::new(9);
-        work.prepare(&model, &refs, (2, 1), &mut rng);
+        work.prepare(&model, &refs, Negatives { random: 2, shuffled: 1 }, &mut rng);
         work.forward(&model, &crate::parallel::Workers::new(2));
         let mut grads = grads::Gradients::for_model(&model);
         work.backward(&model, &crate::parallel::Workers::new(2), &mut grads);
