@@ -49,7 +49,7 @@ pub(super) fn backward(
 fn output_grads(plan: &Plan, acts: &Activations, g: &[f32], back: &mut Backprop, dim: usize, workers: &Workers) {
     let n = plan.slot_count();
     let shape = plan.shape;
-    let (b, r, s, width) = (shape.positives, shape.random, shape.shuffled, shape.width());
+    let (b, r, width) = (shape.positives, shape.random, shape.width());
     let entities = plan.entity_rows.len();
     resize(&mut back.slot_grads, n * dim);
     resize(&mut back.projected_grads, entities * dim);
@@ -58,7 +58,7 @@ fn output_grads(plan: &Plan, acts: &Activations, g: &[f32], back: &mut Backprop,
     // One phase: ∂loss/∂z per slot (every record reading the slot adds its gradient times its entity's u) and
     // ∂loss/∂u per distinct entity (every record of the entity adds its gradient times its slot's z).
     {
-        let (u, entity_of, inverse) = (&acts.projected, &plan.entity_of, &plan.shuffled_inverse);
+        let (u, entity_of, readers) = (&acts.projected, &plan.entity_of, &plan.shuffled_readers);
         let urow = |e: u32| &u[e as usize * dim..(e as usize + 1) * dim];
         let z = acts.z();
         let slots = plan.record_slots();
@@ -73,8 +73,8 @@ fn output_grads(plan: &Plan, acts: &Activations, g: &[f32], back: &mut Backprop,
                 if slot < b {
                     // A positive's slot: its own record, then the shuffled negatives reading it.
                     axpy(g[slot * width], urow(entity_of[slot]), dst);
-                    for q in 0..s {
-                        let i = inverse[q * b + slot] as usize;
+                    for record in readers.of(slot) {
+                        let (q, i) = (record / b, record % b);
                         axpy(g[i * width + 1 + r + q], urow(entity_of[i]), dst);
                     }
                 } else {
@@ -86,7 +86,7 @@ fn output_grads(plan: &Plan, acts: &Activations, g: &[f32], back: &mut Backprop,
             du.fill(0.0);
             for (e, dst) in ents.zip(du.chunks_exact_mut(dim)) {
                 for i in by_entity.of(e) {
-                    for (k, slot) in slots.of(i).enumerate() {
+                    for (k, slot) in slots.of(i) {
                         axpy(g[i * width + k], &z[slot * dim..(slot + 1) * dim], dst);
                     }
                 }

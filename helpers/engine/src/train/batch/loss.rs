@@ -8,7 +8,8 @@ use crate::linalg::{bce_with_logit, dot, sigmoid};
 use crate::parallel::Workers;
 
 /// Computes every record's logit, loss and `∂loss/∂logit` (of the mean over records) into `logit_grads`, laid out
-/// per positive as `[positive, R random negatives, S shuffled negatives]`, and returns the loss and accuracy sums.
+/// per positive as `[positive, R random negatives, S shuffled negatives]` (0 for a shuffled negative left out), and
+/// returns the loss and accuracy sums.
 pub(super) fn logits_and_gradients(
     plan: &Plan,
     acts: &Activations,
@@ -17,7 +18,7 @@ pub(super) fn logits_and_gradients(
     workers: &Workers,
 ) -> BatchStats {
     let (b, width) = (plan.shape.positives, plan.shape.width());
-    let inv = 1.0 / (b * width) as f32;
+    let inv = 1.0 / plan.record_count() as f32;
     resize(logit_grads, b * width);
     let z = acts.z();
     let slots = plan.record_slots();
@@ -26,7 +27,10 @@ pub(super) fn logits_and_gradients(
         let mut stats = BatchStats::default();
         for (i, g) in range.zip(g.chunks_exact_mut(width)) {
             let ent = entity_of[i] as usize;
-            for (k, slot) in slots.of(i).enumerate() {
+            if plan.shuffled_skipped > 0 {
+                g.fill(0.0);
+            }
+            for (k, slot) in slots.of(i) {
                 let label = if k == 0 { 1.0 } else { 0.0 };
                 let logit = dot(&u[ent * dim..(ent + 1) * dim], &z[slot * dim..(slot + 1) * dim]) + c[ent];
                 stats.loss_sum += f64::from(bce_with_logit(logit, label));
@@ -36,7 +40,11 @@ pub(super) fn logits_and_gradients(
         }
         stats
     });
-    let mut total = BatchStats { records: (b * width) as u64, ..Default::default() };
+    let mut total = BatchStats {
+        records: plan.record_count() as u64,
+        shuffled_skipped: plan.shuffled_skipped as u64,
+        ..Default::default()
+    };
     for part in &parts {
         total.loss_sum += part.loss_sum;
         total.correct += part.correct;

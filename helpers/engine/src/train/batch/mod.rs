@@ -6,7 +6,9 @@
 //!
 //! * the positive: its entity with its address;
 //! * `R` random negatives: its entity with a uniformly random address of the same family;
-//! * `S` shuffled negatives: its entity with the address of another positive of the batch ([`plan`] says which).
+//! * `S` shuffled negatives: its entity with the address of a positive of another entity row of the batch (never
+//!   its own address nor its entity's: a batch holding a single entity row has no shuffled negatives, and
+//!   [`BatchStats::shuffled_skipped`] counts them).
 //!
 //! Records read the encoder's output from *slots*, the distinct encoder inputs of the batch: slots `0..B` are the
 //! positives' addresses, slot `B + i·R + j` is positive `i`'s `j`-th random address; shuffled negatives reuse the
@@ -53,6 +55,8 @@ pub struct BatchStats {
     pub loss_sum: f64,
     /// Records classified correctly at probability 0.5.
     pub correct: u64,
+    /// Shuffled negatives left out because their batch held a single entity row (not counted in `records`).
+    pub shuffled_skipped: u64,
 }
 
 impl BatchStats {
@@ -61,6 +65,7 @@ impl BatchStats {
         self.records += other.records;
         self.loss_sum += other.loss_sum;
         self.correct += other.correct;
+        self.shuffled_skipped += other.shuffled_skipped;
     }
 }
 

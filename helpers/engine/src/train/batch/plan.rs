@@ -6,7 +6,10 @@ use crate::ip::FEATURES_PER_IP;
 use crate::model::Model;
 use crate::train::data::Encoded;
 use rand::seq::SliceRandom;
-use rand::RngCore;
+use rand::{Rng, RngCore};
+
+/// The slot of a shuffled negative that could not be drawn: its batch holds no other entity.
+pub(super) const NO_PARTNER: u32 = u32::MAX;
 
 /// A batch's size and negatives per positive.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,8 +36,10 @@ impl Shape {
 /// * `by_entity` lists every positive exactly once, grouped by entity in `entity_rows` order, each group ascending;
 /// * `slot_features.len() == B · (1 + R)`: slot `i < B` holds positive `i`'s address, slot `B + i·R + j` positive
 ///   `i`'s `j`-th random address;
-/// * `shuffled` is `S` permutations of `0..B` back to back: shuffled negative `q` of positive `i` reads slot
-///   `shuffled[q·B + i]`, and `shuffled_inverse[q·B + shuffled[q·B + i]] == i`;
+/// * shuffled negative `q` of positive `i` reads the slot `shuffled[q·B + i]`: another positive's, of another
+///   entity row (so no real pair is ever labelled 0), or [`NO_PARTNER`] when the batch holds a single entity row
+///   (that record is left out: `shuffled_skipped` counts them); `shuffled_readers` groups the shuffled negatives
+///   (`q·B + i`) by the slot they read, in ascending order;
 /// * `ip_rows` indexes the distinct IP-table rows of `slot_features` with the slots reading each.
 #[derive(Default)]
 pub(super) struct Plan {
@@ -48,11 +53,12 @@ pub(super) struct Plan {
     pub by_entity: Groups,
     /// Per slot: the IP-table rows of its address's features.
     pub slot_features: Vec<[u32; FEATURES_PER_IP]>,
-    /// Per shuffled negative (`q·B + i`): the slot (a positive's) it reads.
+    /// Per shuffled negative (`q·B + i`): the slot (a positive's) it reads, or [`NO_PARTNER`].
     pub shuffled: Vec<u32>,
-    /// The inverse of each permutation of `shuffled`: `shuffled_inverse[q·B + j]` is the positive whose `q`-th
-    /// shuffled negative reads slot `j`.
-    pub shuffled_inverse: Vec<u32>,
+    /// Per positive's slot: the shuffled negatives (`q·B + i`) reading it.
+    pub shuffled_readers: Groups,
+    /// Shuffled negatives left out because their batch holds a single entity row.
+    pub shuffled_skipped: usize,
     /// The distinct IP-table rows of the slots, with the slots reading each.
     pub ip_rows: RowIndex,
 }
@@ -116,24 +122,51 @@ impl Plan {
         }
     }
 
-    /// Fills `shuffled` and `shuffled_inverse` with `S` random permutations of the positives.
+    /// Fills `shuffled`, `shuffled_readers` and `shuffled_skipped`: per round `q`, a random permutation of the
+    /// positives pairs each positive with another's address; a partner of the same entity row (the positive itself
+    /// included) is redrawn uniformly among the positives of the other entity rows.
     fn draw_shuffled(&mut self, rng: &mut impl RngCore) {
         let (b, s) = (self.shape.positives, self.shape.shuffled);
         self.shuffled.clear();
-        self.shuffled_inverse.resize(s * b, 0);
+        self.shuffled_skipped = 0;
         let mut perm: Vec<u32> = (0..b as u32).collect();
-        for q in 0..s {
+        for _ in 0..s {
             perm.shuffle(rng);
-            for (i, &p) in perm.iter().enumerate() {
-                self.shuffled_inverse[q * b + p as usize] = i as u32;
+            for (i, &partner) in perm.iter().enumerate() {
+                let entity = self.entity_of[i];
+                let partner = if self.entity_of[partner as usize] != entity {
+                    partner
+                } else {
+                    self.other_entity_positive(entity as usize, rng).unwrap_or(NO_PARTNER)
+                };
+                self.shuffled_skipped += usize::from(partner == NO_PARTNER);
+                self.shuffled.push(partner);
             }
-            self.shuffled.extend_from_slice(&perm);
         }
+        group_readers(&self.shuffled, b, &mut self.shuffled_readers);
+    }
+
+    /// A uniformly random positive whose entity row is not entity `e`'s, if the batch has one.
+    fn other_entity_positive(&self, e: usize, rng: &mut impl RngCore) -> Option<u32> {
+        let groups = &self.by_entity;
+        let (start, end) = (groups.offsets[e] as usize, groups.offsets[e + 1] as usize);
+        let others = groups.members.len() - (end - start);
+        if others == 0 {
+            return None;
+        }
+        // Positions `start..end` of `members` hold entity e's positives: draw among the others and step over them.
+        let at = rng.gen_range(0..others);
+        Some(groups.members[if at < start { at } else { at + (end - start) }])
     }
 
     /// Slots `B · (1 + R)`.
     pub fn slot_count(&self) -> usize {
         self.slot_features.len()
+    }
+
+    /// Records of the batch: `B · (1 + R + S)` less the shuffled negatives left out.
+    pub fn record_count(&self) -> usize {
+        self.shape.positives * self.shape.width() - self.shuffled_skipped
     }
 
     /// The slots each record reads.
@@ -150,12 +183,110 @@ pub(super) struct RecordSlots<'a> {
 }
 
 impl<'a> RecordSlots<'a> {
-    /// The slots of positive `i`'s records, in record order: its own, its `R` random ones, then its `S` shuffled
-    /// partners'.
-    pub fn of(self, i: usize) -> impl Iterator<Item = usize> + 'a {
+    /// Positive `i`'s records as `(k, slot)`: `k` is the record's place among the positive's `1 + R + S`, `slot` the
+    /// slot it reads; in record order: its own, its `R` random ones, then its shuffled partners' (those drawn).
+    pub fn of(self, i: usize) -> impl Iterator<Item = (usize, usize)> + 'a {
         let RecordSlots { shape: Shape { positives: b, random: r, shuffled: s }, shuffled } = self;
-        std::iter::once(i)
-            .chain((0..r).map(move |j| b + i * r + j))
-            .chain((0..s).map(move |q| shuffled[q * b + i] as usize))
+        std::iter::once(i).chain((0..r).map(move |j| b + i * r + j)).enumerate().chain((0..s).filter_map(move |q| {
+            let slot = shuffled[q * b + i];
+            (slot != NO_PARTNER).then_some((1 + r + q, slot as usize))
+        }))
+    }
+}
+
+/// Groups the shuffled negatives (`q·B + i`, ascending) by the positive's slot they read (`NO_PARTNER` reads none).
+fn group_readers(shuffled: &[u32], b: usize, readers: &mut Groups) {
+    readers.offsets.clear();
+    readers.offsets.resize(b + 1, 0);
+    for &slot in shuffled.iter().filter(|&&slot| slot != NO_PARTNER) {
+        readers.offsets[slot as usize + 1] += 1;
+    }
+    for j in 1..=b {
+        readers.offsets[j] += readers.offsets[j - 1];
+    }
+    readers.members.resize(readers.offsets[b] as usize, 0);
+    let mut cursor = readers.offsets[..b].to_vec();
+    for (record, &slot) in shuffled.iter().enumerate().filter(|&(_, &slot)| slot != NO_PARTNER) {
+        readers.members[cursor[slot as usize] as usize] = record as u32;
+        cursor[slot as usize] += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hyperparams::HyperParameters;
+
+    /// Positives of the given entity rows, each with its own address.
+    fn positives(model: &Model, rows: &[u32]) -> Vec<Encoded> {
+        rows.iter()
+            .enumerate()
+            .map(|(i, &row)| Encoded { row, feats: model.layout.v4_features(0x0a00_0000 + i as u32), v6: false })
+            .collect()
+    }
+
+    fn plan(rows: &[u32], shuffled: usize, seed: u128) -> Plan {
+        let model = Model::new(&HyperParameters::builder(50, 4).build().unwrap(), 1, 1);
+        let encoded = positives(&model, rows);
+        let refs: Vec<&Encoded> = encoded.iter().collect();
+        let mut plan = Plan::default();
+        let mut rng = rand_pcg::Pcg64Mcg::new(seed);
+        plan.prepare(&model, &refs, Negatives { random: 1, shuffled }, &mut rng);
+        plan
+    }
+
+    #[test]
+    fn shuffled_negatives_never_pair_a_positive_with_its_own_entity() {
+        // One heavy entity (row 7, 6 of 10 positives): plain permutations pair it with itself on most draws.
+        let rows = [7, 7, 3, 7, 9, 7, 7, 3, 9, 7];
+        for seed in 0..200 {
+            let plan = plan(&rows, 3, seed);
+            assert_eq!(plan.shuffled_skipped, 0);
+            assert_eq!(plan.record_count(), 10 * 5);
+            for (record, &slot) in plan.shuffled.iter().enumerate() {
+                let i = record % rows.len();
+                assert_ne!(slot, NO_PARTNER);
+                assert_ne!(rows[slot as usize], rows[i], "seed {seed}: positive {i} paired with its own entity");
+            }
+            // Every drawn shuffled negative is listed once under the slot it reads, in ascending order.
+            let mut listed = vec![false; plan.shuffled.len()];
+            for j in 0..rows.len() {
+                let readers: Vec<usize> = plan.shuffled_readers.of(j).collect();
+                assert!(readers.windows(2).all(|w| w[0] < w[1]));
+                for record in readers {
+                    assert_eq!(plan.shuffled[record] as usize, j);
+                    listed[record] = true;
+                }
+            }
+            assert!(listed.iter().all(|&l| l));
+        }
+    }
+
+    #[test]
+    fn redrawn_partners_are_spread_over_the_other_entities() {
+        // Entity 7's partners come from rows 3 and 9, each positive of them about equally often.
+        let rows = [7, 7, 7, 7, 3, 9];
+        let mut counts = [0usize; 6];
+        for seed in 0..600 {
+            let plan = plan(&rows, 1, seed);
+            for i in 0..4 {
+                counts[plan.shuffled[i] as usize] += 1;
+            }
+        }
+        assert_eq!(counts[..4], [0, 0, 0, 0]);
+        assert!((1000..1400).contains(&counts[4]) && (1000..1400).contains(&counts[5]), "{counts:?}");
+    }
+
+    #[test]
+    fn a_batch_of_a_single_entity_has_no_shuffled_negatives() {
+        for rows in [&[4u32, 4, 4][..], &[4]] {
+            let plan = plan(rows, 2, 1);
+            assert_eq!(plan.shuffled_skipped, 2 * rows.len());
+            assert!(plan.shuffled.iter().all(|&s| s == NO_PARTNER));
+            assert_eq!(plan.record_count(), rows.len() * 2, "the positives and their random negatives");
+            let records: Vec<(usize, usize)> = plan.record_slots().of(0).collect();
+            assert_eq!(records, [(0, 0), (1, rows.len())]);
+            assert_eq!(plan.shuffled_readers.members.len(), 0);
+        }
     }
 }
