@@ -239,7 +239,10 @@ impl Model {
             .try_fold(0u64, |sum, t| t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d))?.checked_add(sum))
             .filter(|&v| v <= MAX_MODEL_BYTES / 4)
             .ok_or_else(|| {
-                header_err(format!("the tensors exceed SageMaker's 8 GB model-size limit: {:?}", header.tensors))
+                header_err(format!(
+                    "the {} tensors declare more than SageMaker's 8 GB model-size limit ({MAX_MODEL_BYTES} bytes)",
+                    header.tensors.len()
+                ))
             })?;
         let expected = header_end as u64 + values * 4 + 4;
         if expected != found {

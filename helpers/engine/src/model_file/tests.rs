@@ -205,7 +205,7 @@ fn hostile_sizes_in_the_header_are_errors() {
     for shape in [serde_json::json!([1u64 << 40, 1u64 << 40]), serde_json::json!([250_000_000u64, 4096])] {
         let bytes = reframe(&model, |h| h["tensors"][0]["shape"] = shape, None);
         assert!(
-            error_of(&bytes).contains("the tensors exceed SageMaker's 8 GB model-size limit"),
+            error_of(&bytes).contains("tensors declare more than SageMaker's 8 GB model-size limit (8000000000 bytes)"),
             "{}",
             error_of(&bytes)
         );
