@@ -19,13 +19,38 @@ const EPSILON: f32 = 1e-8;
 pub struct Moments {
     m: Vec<f32>,
     v: Vec<f32>,
+    /// One bit per table row, all clear between lazy updates: how [`AdamStep::lazy_rows`] checks that its rows
+    /// are distinct (sized on first use).
+    seen: Vec<u64>,
 }
 
 impl Moments {
     /// Zeroed moments for a tensor of `len` values.
     pub fn new(len: usize) -> Self {
         // Written zeros: lazy updates touch the pages in random order from several threads.
-        Moments { m: written_zeros(len), v: written_zeros(len) }
+        Moments { m: written_zeros(len), v: written_zeros(len), seen: Vec::new() }
+    }
+
+    /// Whether `rows` are distinct rows of a table of `table_rows` rows (linear time, one bit per row).
+    fn distinct_rows_inside(&mut self, rows: &[u32], table_rows: usize) -> bool {
+        self.seen.resize(table_rows.div_ceil(64), 0);
+        let mut ok = true;
+        for &r in rows {
+            let (word, bit) = (r as usize / 64, 1u64 << (r % 64));
+            match self.seen.get_mut(word) {
+                Some(w) if (r as usize) < table_rows => {
+                    ok &= *w & bit == 0;
+                    *w |= bit;
+                }
+                _ => ok = false,
+            }
+        }
+        for &r in rows {
+            if let Some(w) = self.seen.get_mut(r as usize / 64) {
+                *w = 0;
+            }
+        }
+        ok
     }
 }
 
@@ -37,9 +62,10 @@ pub struct AdamStep {
 }
 
 impl AdamStep {
-    /// Constants for step `t` (1-based) with bias correction folded into the learning rate.
+    /// Constants for step `t` (1-based) with bias correction folded into the learning rate. Past `i32::MAX` steps
+    /// the correction is computed for `i32::MAX` (where it has long been exactly 1).
     pub fn new(learning_rate: f64, weight_decay: f64, t: u64) -> Self {
-        let t = t as i32;
+        let t = i32::try_from(t).unwrap_or(i32::MAX);
         let correction = (1.0 - f64::from(BETA2).powi(t)).sqrt() / (1.0 - f64::from(BETA1).powi(t));
         AdamStep { lr_t: (learning_rate * correction) as f32, weight_decay: weight_decay as f32 }
     }
@@ -53,7 +79,7 @@ impl AdamStep {
     #[inline]
     pub fn apply(&self, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::linalg::kernels::has_avx2() {
             // SAFETY: the CPU supports AVX2, checked just above.
             return unsafe { self.apply_avx2(param, grad, m, v) };
         }
@@ -100,7 +126,12 @@ impl AdamStep {
         update_together(workers, &[(&job, &gradient)]);
     }
 
-    /// A lazy update of `rows` (distinct, inside the table) of a `dim`-wide table, run by [`update_together`].
+    /// A lazy update of `rows` of a `dim`-wide table, run by [`update_together`].
+    ///
+    /// # Panics
+    /// Unless `rows` are distinct rows inside the table and the moments are shaped like it: the parallel update
+    /// writes to the rows from several threads through raw pointers, so this is checked in every build (in linear
+    /// time, one bit per table row).
     pub(crate) fn lazy_rows<'a>(
         &self,
         table: &'a mut [f32],
@@ -108,16 +139,9 @@ impl AdamStep {
         rows: &'a [u32],
         moments: &'a mut Moments,
     ) -> LazyRows<'a> {
-        assert!(rows.iter().all(|&r| (r as usize + 1) * dim <= table.len()), "row outside the table");
+        assert!(dim > 0 && table.len().is_multiple_of(dim), "a table of whole rows");
         assert!(moments.m.len() == table.len() && moments.v.len() == table.len(), "moments shaped like the table");
-        debug_assert!(
-            {
-                let mut sorted = rows.to_vec();
-                sorted.sort_unstable();
-                sorted.windows(2).all(|w| w[0] != w[1])
-            },
-            "rows must be distinct"
-        );
+        assert!(moments.distinct_rows_inside(rows, table.len() / dim), "rows must be distinct and inside the table");
         let shared = SharedRows { param: table.as_mut_ptr(), m: moments.m.as_mut_ptr(), v: moments.v.as_mut_ptr() };
         LazyRows { step: *self, dim, rows, shared, _borrows: std::marker::PhantomData }
     }
@@ -148,9 +172,9 @@ impl LazyRows<'_> {
             }
             grad.fill(0.0);
             gradient(k, &mut grad);
-            // SAFETY: `rows` are distinct and inside the table (checked by `lazy_rows`) and no other thread works
-            // on this part of `rows` (the caller's precondition), so nothing else touches these slices; moments
-            // have the table's length.
+            // SAFETY: `rows` are distinct and inside the table (checked by `lazy_rows`, in every build) and no other
+            // thread works on this part of `rows` (the caller's precondition), so nothing else touches these
+            // slices; moments have the table's length.
             let (p, m, v) = unsafe { self.shared.row(rows[k] as usize * dim, dim) };
             self.step.apply(p, &grad, m, v);
         }
@@ -189,7 +213,9 @@ struct SharedRows {
     v: *mut f32,
 }
 
-// SAFETY: only used through `LazyRows::update`, whose callers touch disjoint rows from different threads.
+// SAFETY: only used through `LazyRows::update`, whose callers touch disjoint rows from different threads: each
+// thread takes its own range of the job's rows, and `AdamStep::lazy_rows` refuses (in every build) rows that are not
+// distinct, so disjoint ranges of rows are disjoint rows of the table.
 unsafe impl Sync for SharedRows {}
 
 impl SharedRows {
@@ -246,6 +272,42 @@ mod tests {
         let v2 = 0.999 * v1 + 0.001 * g2 * g2;
         let p2 = p1 - lr * (m2 / (1.0 - 0.81)) / ((v2 / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-8);
         assert!((f64::from(p[0]) - p2).abs() < 1e-5, "{} vs {p2}", p[0]);
+    }
+
+    #[test]
+    fn steps_past_i32_max_keep_a_finite_bias_correction() {
+        // Bias correction tends to 1: the step is the plain learning rate.
+        for t in [1u64 << 31, 1 << 33, u64::MAX] {
+            let step = AdamStep::new(0.01, 0.0, t);
+            assert_eq!(step.lr_t, 0.01, "t={t}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "rows must be distinct")]
+    fn repeated_rows_are_refused_in_every_build() {
+        let mut table = vec![1.0f32; 8];
+        let mut moments = Moments::new(8);
+        AdamStep::new(0.01, 0.0, 1).rows(&mut table, 2, &[1, 3, 1], &[0.5; 6], &mut moments, &Workers::new(2));
+    }
+
+    #[test]
+    #[should_panic(expected = "inside the table")]
+    fn rows_outside_the_table_are_refused() {
+        let mut table = vec![1.0f32; 8];
+        let mut moments = Moments::new(8);
+        AdamStep::new(0.01, 0.0, 1).rows(&mut table, 2, &[4], &[0.5; 2], &mut moments, &Workers::new(1));
+    }
+
+    #[test]
+    fn the_distinct_rows_check_leaves_no_trace() {
+        let mut moments = Moments::new(200 * 2);
+        assert!(moments.distinct_rows_inside(&[0, 63, 64, 199], 200));
+        assert!(moments.distinct_rows_inside(&[199, 64, 0, 63], 200), "the same rows again, next batch");
+        assert!(!moments.distinct_rows_inside(&[5, 70, 5], 200));
+        assert!(moments.distinct_rows_inside(&[5, 70], 200), "a refusal leaves the bits clear too");
+        assert!(!moments.distinct_rows_inside(&[200], 200));
+        assert!(moments.seen.iter().all(|&w| w == 0));
     }
 
     #[test]

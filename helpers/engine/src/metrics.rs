@@ -7,17 +7,27 @@
 /// Probability that a random `high` score exceeds a random `low` score (Mann–Whitney U / ROC AUC), ties ½.
 /// Returns 0.5 when either class is empty.
 pub fn auc(high: &[f32], low: &[f32]) -> f64 {
+    rank_auc(high, low, f32::total_cmp)
+}
+
+/// [`auc`] of `f64` scores.
+pub fn auc_f64(high: &[f64], low: &[f64]) -> f64 {
+    rank_auc(high, low, f64::total_cmp)
+}
+
+/// The rank-sum AUC, with scores ordered by `cmp` (a total order, so even NaN scores are ranked, never looped on).
+fn rank_auc<T: Copy + PartialEq>(high: &[T], low: &[T], cmp: fn(&T, &T) -> std::cmp::Ordering) -> f64 {
     if high.is_empty() || low.is_empty() {
         return 0.5;
     }
-    let mut all: Vec<(f32, bool)> = high.iter().map(|&s| (s, true)).chain(low.iter().map(|&s| (s, false))).collect();
-    all.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut all: Vec<(T, bool)> = high.iter().map(|&s| (s, true)).chain(low.iter().map(|&s| (s, false))).collect();
+    all.sort_unstable_by(|a, b| cmp(&a.0, &b.0));
     // Sum of (average, 1-based) ranks of the `high` class, with ties sharing their mean rank.
     let mut rank_sum = 0.0f64;
     let mut i = 0;
     while i < all.len() {
         let mut j = i;
-        while j < all.len() && all[j].0 == all[i].0 {
+        while j < all.len() && (all[j].0 == all[i].0 || cmp(&all[j].0, &all[i].0).is_eq()) {
             j += 1;
         }
         let mean_rank = (i + 1 + j) as f64 / 2.0;

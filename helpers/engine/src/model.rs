@@ -15,6 +15,54 @@ use crate::linalg::{axpy, dot, prefetch_row, written_zeros};
 use rand::Rng;
 use std::net::IpAddr;
 
+/// SageMaker's limit on a model's size, 8 GB: the parameters (entity table, IP table and layers, 4 bytes a value)
+/// of every model the engine builds, trains or loads stay within it.
+pub const MAX_MODEL_BYTES: u64 = 8_000_000_000;
+
+/// A model whose parameters would exceed [`MAX_MODEL_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a model of {bytes} bytes ({entity_rows} entity rows and {ip_rows} IP-table rows of {vector_dim} values, \
+     {layers} layers) exceeds SageMaker's 8 GB model-size limit ({MAX_MODEL_BYTES} bytes): lower num_entity_vectors \
+     or vector_dim"
+)]
+pub struct ModelSizeError {
+    /// The model's parameter bytes.
+    pub bytes: u128,
+    /// `num_entity_vectors`.
+    pub entity_rows: u32,
+    /// Rows of the IP table.
+    pub ip_rows: u32,
+    /// `vector_dim`.
+    pub vector_dim: u32,
+    /// `num_ip_encoder_layers`.
+    pub layers: u32,
+}
+
+/// The parameter bytes of a model with these hyperparameters and IP layout: entity table, IP table and layers, 4
+/// bytes a value (computed without overflow).
+pub fn parameter_bytes(hyperparameters: &HyperParameters, layout: &IpLayout) -> u128 {
+    let dim = u128::from(hyperparameters.vector_dim);
+    let rows = u128::from(hyperparameters.num_entity_vectors) + u128::from(layout.rows());
+    let layers = u128::from(hyperparameters.num_ip_encoder_layers) * (dim * dim + dim);
+    4 * (rows * dim + layers)
+}
+
+/// Checks a model's size against [`MAX_MODEL_BYTES`].
+pub fn check_size(hyperparameters: &HyperParameters, layout: &IpLayout) -> Result<(), ModelSizeError> {
+    let bytes = parameter_bytes(hyperparameters, layout);
+    if bytes <= u128::from(MAX_MODEL_BYTES) {
+        return Ok(());
+    }
+    Err(ModelSizeError {
+        bytes,
+        entity_rows: hyperparameters.num_entity_vectors,
+        ip_rows: layout.rows(),
+        vector_dim: hyperparameters.vector_dim,
+        layers: hyperparameters.num_ip_encoder_layers,
+    })
+}
+
 /// A fully connected layer `y = W x + b`, `W` row-major `out × in` (square: `vector_dim × vector_dim`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense {
@@ -42,13 +90,15 @@ pub struct Model {
 }
 
 impl Model {
-    /// A new model with seeded random initial weights.
+    /// A new model with seeded random initial weights, after checking its size against [`MAX_MODEL_BYTES`] (nothing
+    /// is allocated for a model that is too large).
     ///
     /// Entity rows and the octet rows of the IP table are uniform in ±1/√dim, prefix rows start at zero (so
     /// untouched prefixes add nothing), layers use Glorot-uniform weights and zero biases.
-    pub fn new(hyperparameters: &HyperParameters, hash_seed: u64, init_seed: u64) -> Model {
-        let dim = hyperparameters.vector_dim as usize;
+    pub fn try_new(hyperparameters: &HyperParameters, hash_seed: u64, init_seed: u64) -> Result<Model, ModelSizeError> {
         let layout = IpLayout::new(hash_seed);
+        check_size(hyperparameters, &layout)?;
+        let dim = hyperparameters.vector_dim as usize;
         let mut rng = rand_pcg::Pcg64Mcg::new(u128::from(init_seed) | 1 << 100);
         let scale = 1.0 / (dim as f32).sqrt();
         let entity =
@@ -62,7 +112,15 @@ impl Model {
         let layers = (0..hyperparameters.num_ip_encoder_layers)
             .map(|_| Dense { w: (0..dim * dim).map(|_| rng.gen_range(-glorot..glorot)).collect(), b: vec![0.0; dim] })
             .collect();
-        Model { hyperparameters: hyperparameters.clone(), hash_seed, layout, entity, ip_table, layers }
+        Ok(Model { hyperparameters: hyperparameters.clone(), hash_seed, layout, entity, ip_table, layers })
+    }
+
+    /// [`Model::try_new`] for shapes known to fit (tests, examples, the seed notebook's model).
+    ///
+    /// # Panics
+    /// If the model would exceed [`MAX_MODEL_BYTES`].
+    pub fn new(hyperparameters: &HyperParameters, hash_seed: u64, init_seed: u64) -> Model {
+        Model::try_new(hyperparameters, hash_seed, init_seed).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Embedding width.

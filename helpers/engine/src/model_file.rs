@@ -11,12 +11,15 @@
 //! | … | every tensor's `f32` values in header order |
 //! | 4 | CRC-32 of everything before it |
 //!
-//! Files are written atomically; loading checks magic, version, length, checksum and that the tensor shapes agree
-//! with the hyperparameters, so a truncated, corrupted, wrong-version or foreign file is a clear error.
+//! Files are written atomically. Loading trusts nothing it reads: every size read from a header (the JSON header's
+//! length, the tensor shapes, a tar entry's size) is checked against the bytes really present and a cap before
+//! anything is allocated; decompression stops at [`MAX_MODEL_FILE_BYTES`]; the hyperparameters, the IP layout and
+//! the model's total size ([`MAX_MODEL_BYTES`]) are validated; every weight must be finite. A truncated, corrupted,
+//! wrong-version, foreign, hostile or inconsistent file is a clear error, never a panic or an abort.
 
 use crate::hyperparams::HyperParameters;
 use crate::ip::IpLayout;
-use crate::model::{Dense, Model};
+use crate::model::{check_size, Dense, Model, MAX_MODEL_BYTES};
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -28,6 +31,18 @@ pub const ARTIFACT_NAME: &str = "model.tar.gz";
 /// The format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"IPINSMDL";
+/// The largest JSON header a model file may have (a real one is a few kilobytes).
+pub const MAX_HEADER_BYTES: u32 = 1 << 20;
+/// The largest model file: the largest model's tensors, the largest header, and the magic, version, header length
+/// and checksum (20 bytes).
+pub const MAX_MODEL_FILE_BYTES: u64 = MAX_MODEL_BYTES + MAX_HEADER_BYTES as u64 + 20;
+/// The most rows a hashed segment of the IP table may have (format v1 writes 65,536): keeps the table's row count
+/// far inside `u32`; the model-size limit binds long before.
+pub const MAX_HASHED_BUCKETS: u32 = 1 << 28;
+/// Deflate's best compression ratio is below 1,032 : 1, so no gzip stream of `n` bytes holds more than `1032 · n`.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+/// Bytes of tar framing allowed beside the model file when unpacking an artifact.
+const TAR_OVERHEAD: u64 = 1 << 20;
 
 /// Why a model file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +92,22 @@ pub enum ModelFileError {
         path: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A `model.tar.gz` that cannot be unpacked, or whose model file is missing or too large.
+    #[error("{path}: invalid model artifact: {reason}")]
+    Artifact {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file larger than any model file can be.
+    #[error("{path}: {found} bytes is larger than any model file can be ({MAX_MODEL_FILE_BYTES} bytes at most)")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its size.
+        found: u64,
     },
     /// Neither a model file nor an artifact in a directory.
     #[error("{dir}: no {MODEL_FILE_NAME} or {ARTIFACT_NAME} in this directory")]
@@ -181,31 +212,41 @@ impl Model {
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Model, ModelFileError> {
         let path = name.to_string();
         let header_err = |reason: String| ModelFileError::Header { path: path.clone(), reason };
-        let magic_len = bytes.len().min(MAGIC.len());
-        if bytes[..magic_len] != MAGIC[..magic_len] || bytes.is_empty() {
+        let found = bytes.len() as u64;
+        if bytes.is_empty() || !MAGIC.starts_with(&bytes[..bytes.len().min(MAGIC.len())]) {
             return Err(ModelFileError::Foreign { path });
         }
         if bytes.len() < 16 {
-            return Err(ModelFileError::Length { path, expected: 16, found: bytes.len() as u64 });
+            return Err(ModelFileError::Length { path, expected: 16, found });
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
             return Err(ModelFileError::Version { path, found: version });
         }
-        let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
-        let header_end = 16usize.checked_add(header_len).filter(|&e| e <= bytes.len());
-        let Some(header_end) = header_end else {
-            return Err(ModelFileError::Length {
-                path,
-                expected: 16 + header_len as u64 + 4,
-                found: bytes.len() as u64,
-            });
-        };
+        let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes"));
+        if header_len > MAX_HEADER_BYTES {
+            return Err(header_err(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes")));
+        }
+        let header_end = 16 + header_len as usize;
+        if header_end + 4 > bytes.len() {
+            return Err(ModelFileError::Length { path, expected: header_end as u64 + 4, found });
+        }
         let header: Header = serde_json::from_slice(&bytes[16..header_end]).map_err(|e| header_err(format!("{e}")))?;
-        let values: u64 = header.tensors.iter().map(|t| t.shape.iter().product::<u64>()).sum();
+        // The tensors' total size, checked before it is compared with anything or used.
+        let values = header
+            .tensors
+            .iter()
+            .try_fold(0u64, |sum, t| t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d))?.checked_add(sum))
+            .filter(|&v| v <= MAX_MODEL_BYTES / 4)
+            .ok_or_else(|| {
+                header_err(format!(
+                    "the {} tensors declare more than SageMaker's 8 GB model-size limit ({MAX_MODEL_BYTES} bytes)",
+                    header.tensors.len()
+                ))
+            })?;
         let expected = header_end as u64 + values * 4 + 4;
-        if expected != bytes.len() as u64 {
-            return Err(ModelFileError::Length { path, expected, found: bytes.len() as u64 });
+        if expected != found {
+            return Err(ModelFileError::Length { path, expected, found });
         }
         let body_end = bytes.len() - 4;
         let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
@@ -213,6 +254,8 @@ impl Model {
             return Err(ModelFileError::Checksum { path });
         }
         let hp = HyperParameters::from_map(&header.hyperparameters).map_err(|e| header_err(e.to_string()))?;
+        check_layout(&header.layout, header.hash_seed).map_err(header_err)?;
+        check_size(&hp, &header.layout).map_err(|e| header_err(e.to_string()))?;
         let mut model = Model {
             hyperparameters: hp,
             hash_seed: header.hash_seed,
@@ -232,33 +275,41 @@ impl Model {
                 header.tensors, expected_info
             )));
         }
-        let mut offset = header_end;
-        let mut take = |len: usize| -> Vec<f32> {
-            let out = bytes[offset..offset + len * 4]
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect();
-            offset += len * 4;
-            out
-        };
-        model.entity = take(model.hyperparameters.num_entity_vectors as usize * dim);
-        model.ip_table = take(model.layout.rows() as usize * dim);
-        for layer in &mut model.layers {
-            layer.w = take(dim * dim);
-            layer.b = take(dim);
+        // Every length below is one of the header's tensor shapes, whose sum was checked against the file's size.
+        let mut body = Body { bytes: &bytes[header_end..body_end], path: &path };
+        model.entity = body.take("entity", model.hyperparameters.num_entity_vectors as usize * dim)?;
+        model.ip_table = body.take("ip_table", model.layout.rows() as usize * dim)?;
+        for (i, layer) in model.layers.iter_mut().enumerate() {
+            layer.w = body.take(&format!("layer{i}.weight"), dim * dim)?;
+            layer.b = body.take(&format!("layer{i}.bias"), dim)?;
         }
         Ok(model)
     }
 
+    /// Parses a model file, or a `model.tar.gz` artifact holding one (detected by content); `name` names the source
+    /// in errors.
+    pub fn from_file_bytes(bytes: &[u8], name: &str) -> Result<Model, ModelFileError> {
+        if !bytes.starts_with(&[0x1f, 0x8b]) {
+            return Model::from_bytes(bytes, name);
+        }
+        let inner = unpack_model(bytes, MAX_MODEL_FILE_BYTES)
+            .map_err(|reason| ModelFileError::Artifact { path: name.to_string(), reason })?;
+        Model::from_bytes(&inner, &format!("{name}!{MODEL_FILE_NAME}"))
+    }
+
     /// Loads a model file, or a `model.tar.gz` artifact holding one (detected by content).
     pub fn load(path: &Path) -> Result<Model, ModelFileError> {
-        let bytes = std::fs::read(path).map_err(|error| io_error(path, error))?;
-        let name = path.display().to_string();
-        if bytes.starts_with(&[0x1f, 0x8b]) {
-            let inner = unpack_model(&bytes).map_err(|error| io_error(path, error))?;
-            return Model::from_bytes(&inner, &format!("{name}!{MODEL_FILE_NAME}"));
+        let file = std::fs::File::open(path).map_err(|error| io_error(path, error))?;
+        let size = file.metadata().map_err(|error| io_error(path, error))?.len();
+        if size > MAX_MODEL_FILE_BYTES {
+            return Err(ModelFileError::TooLarge { path: path.display().to_string(), found: size });
         }
-        Model::from_bytes(&bytes, &name)
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(MAX_MODEL_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| io_error(path, error))?;
+        if bytes.len() as u64 > MAX_MODEL_FILE_BYTES {
+            return Err(ModelFileError::TooLarge { path: path.display().to_string(), found: bytes.len() as u64 });
+        }
+        Model::from_file_bytes(&bytes, &path.display().to_string())
     }
 
     /// Loads from a model directory: `model.ipinsights`, else `model.tar.gz`.
@@ -296,19 +347,85 @@ pub fn pack_artifact(dir: &Path) -> Result<PathBuf, ModelFileError> {
     Ok(artifact)
 }
 
-/// Extracts the model file's bytes from a `model.tar.gz` artifact.
-fn unpack_model(gz_bytes: &[u8]) -> io::Result<Vec<u8>> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz_bytes));
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let is_model = entry.path()?.file_name().is_some_and(|n| n == MODEL_FILE_NAME);
-        if is_model {
-            let mut out = Vec::with_capacity(entry.size() as usize);
-            entry.read_to_end(&mut out)?;
-            return Ok(out);
+/// Checks what the IP layout of a loaded model must satisfy: hashed segments of `1..=MAX_HASHED_BUCKETS` rows and
+/// the model's own hash seed.
+fn check_layout(layout: &IpLayout, hash_seed: u64) -> Result<(), String> {
+    if !(1..=MAX_HASHED_BUCKETS).contains(&layout.hashed_buckets) {
+        return Err(format!("layout hashed_buckets = {} (expected 1..={MAX_HASHED_BUCKETS})", layout.hashed_buckets));
+    }
+    if layout.hash_seed != hash_seed {
+        return Err(format!("layout hash_seed {} differs from the model's hash_seed {hash_seed}", layout.hash_seed));
+    }
+    Ok(())
+}
+
+/// The tensor values of a model file, read in order.
+struct Body<'a> {
+    bytes: &'a [u8],
+    path: &'a str,
+}
+
+impl Body<'_> {
+    /// The next `len` values, as tensor `name`; every value must be finite.
+    fn take(&mut self, name: &str, len: usize) -> Result<Vec<f32>, ModelFileError> {
+        let (head, rest) = self.bytes.split_at(len * 4);
+        self.bytes = rest;
+        let values: Vec<f32> =
+            head.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        match values.iter().position(|v| !v.is_finite()) {
+            None => Ok(values),
+            Some(at) => Err(ModelFileError::Header {
+                path: self.path.to_string(),
+                reason: format!("tensor {name} holds a non-finite value ({}) at index {at}", values[at]),
+            }),
         }
     }
-    Err(io::Error::new(io::ErrorKind::NotFound, format!("the archive holds no {MODEL_FILE_NAME}")))
+}
+
+/// Extracts the model file's bytes from a `model.tar.gz` artifact, decompressing at most `cap` bytes of model file
+/// (and [`TAR_OVERHEAD`] of tar framing beside it).
+fn unpack_model(gz_bytes: &[u8], cap: u64) -> Result<Vec<u8>, String> {
+    let limit = cap + TAR_OVERHEAD;
+    let decoder = Capped { inner: flate2::read::GzDecoder::new(gz_bytes), left: limit };
+    let mut archive = tar::Archive::new(decoder);
+    let error = |e: io::Error| match e.kind() {
+        io::ErrorKind::FileTooLarge => format!("it decompresses to more than {limit} bytes"),
+        _ => e.to_string(),
+    };
+    for entry in archive.entries().map_err(error)? {
+        let mut entry = entry.map_err(error)?;
+        let is_model = entry.path().map_err(error)?.file_name().is_some_and(|n| n == MODEL_FILE_NAME);
+        if !is_model {
+            continue;
+        }
+        // The entry's size is only a claim: it must fit the cap and what the compressed bytes can hold.
+        let size = entry.size();
+        let possible = (gz_bytes.len() as u64).saturating_mul(MAX_DEFLATE_RATIO);
+        if size > cap || size > possible {
+            return Err(format!("its {MODEL_FILE_NAME} declares {size} bytes, more than {} bytes", cap.min(possible)));
+        }
+        let mut out = Vec::with_capacity(size as usize);
+        entry.read_to_end(&mut out).map_err(error)?;
+        if out.len() as u64 != size {
+            return Err(format!("its {MODEL_FILE_NAME} is truncated: {} of {size} bytes", out.len()));
+        }
+        return Ok(out);
+    }
+    Err(format!("the archive holds no {MODEL_FILE_NAME}"))
+}
+
+/// A reader that fails with [`io::ErrorKind::FileTooLarge`] once more than `left` bytes have been read.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or(io::ErrorKind::FileTooLarge)?;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,16 @@ fn auc_hand_computed() {
 }
 
 #[test]
+fn auc_ranks_nan_scores_instead_of_looping_and_f64_agrees() {
+    // NaN sorts above +∞ in the total order: a NaN anomaly score outranks every normal score.
+    assert_eq!(auc(&[f32::NAN, 0.0], &[1.0, f32::NAN]), 0.375);
+    assert_eq!(auc(&[f32::NAN], &[1.0]), 1.0);
+    assert_eq!(auc(&[-0.0], &[0.0]), 0.5, "-0 and +0 tie");
+    assert_eq!(auc_f64(&[3.0, 1.0], &[2.0, 0.0]), 0.75);
+    assert_eq!(auc_f64(&[f64::INFINITY], &[f64::INFINITY, 1.0]), 0.75);
+}
+
+#[test]
 fn auc_matches_brute_force_on_ties() {
     let high = [0.5f32, 0.5, 0.2, 0.9, 0.1, 0.5];
     let low = [0.5f32, 0.1, 0.3, 0.0, 0.5];

@@ -19,9 +19,31 @@ const PARALLEL_MIN: usize = 8192;
 /// How many pairs ahead table rows are prefetched.
 const AHEAD: usize = 8;
 
-/// `dot_product` for every pair, in input order (see the module docs).
+/// The most pairs scored as one block: pairs are indexed by `u32` inside a block, and longer inputs are scored block
+/// after block.
+const BLOCK: usize = u32::MAX as usize;
+
+/// `dot_product` for every pair, in input order (see the module docs); any number of pairs.
 pub(super) fn score_pairs<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAddr)]) -> Vec<f32> {
+    score_in_blocks(model, pairs, BLOCK)
+}
+
+/// Scores `pairs` in blocks of at most `block` pairs (each score is the same whatever the blocks).
+fn score_in_blocks<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAddr)], block: usize) -> Vec<f32> {
+    if pairs.len() <= block {
+        return score_block(model, pairs);
+    }
+    let mut out = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(block) {
+        out.extend(score_block(model, chunk));
+    }
+    out
+}
+
+/// Scores at most `u32::MAX` pairs.
+fn score_block<S: AsRef<str> + Sync>(model: &Model, pairs: &[(S, IpAddr)]) -> Vec<f32> {
     let n = pairs.len();
+    assert!(n <= BLOCK, "a scoring block holds at most u32::MAX pairs");
     let workers = Workers::new(if n >= PARALLEL_MIN { default_threads() } else { 1 });
     // One sequential pass over the input: entity rows, and IPv4 addresses as integers (IPv6 pairs are flagged
     // and read again later), so the grouped pass below reads small arrays instead of the caller's pairs.
@@ -160,7 +182,24 @@ impl<'m> GroupScorer<'m> {
 
 #[cfg(test)]
 mod tests {
-    use super::group_by_row;
+    use super::{group_by_row, score_in_blocks};
+    use crate::hyperparams::HyperParameters;
+    use crate::model::Model;
+    use std::net::IpAddr;
+
+    #[test]
+    fn scoring_in_blocks_gives_every_pair_its_own_score_in_order() {
+        let hp = HyperParameters::builder(50, 8).build().unwrap();
+        let model = Model::new(&hp, 1, 2);
+        let pairs: Vec<(String, IpAddr)> = (0..103u32)
+            .map(|i| (format!("user_{}", i % 11), IpAddr::V4((i.wrapping_mul(2_654_435_761)).into())))
+            .collect();
+        let whole = score_in_blocks(&model, &pairs, usize::MAX);
+        assert_eq!(whole.len(), 103);
+        for block in [1, 7, 50, 102, 103] {
+            assert_eq!(score_in_blocks(&model, &pairs, block), whole, "blocks of {block}");
+        }
+    }
 
     #[test]
     fn grouping_is_a_stable_sort_by_row_on_both_paths() {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::hyperparams::HyperParameters;
+use std::io::Write;
 
 fn small_model() -> Model {
     let hp = HyperParameters::builder(30, 4).num_ip_encoder_layers(2).build().unwrap();
@@ -94,4 +95,150 @@ fn missing_directories_and_files_are_clear_errors() {
     let bad_gz = dir.path().join(ARTIFACT_NAME);
     std::fs::write(&bad_gz, [0x1f, 0x8b, 8, 0, 0, 0]).unwrap();
     assert!(Model::load_dir(dir.path()).is_err());
+}
+
+/// A model file with `edit` applied to its JSON header and `body` as its tensors, framed and checksummed.
+fn reframe(model: &Model, edit: impl FnOnce(&mut serde_json::Value), body: Option<&[u8]>) -> Vec<u8> {
+    let good = bytes_of(model);
+    let header_len = u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&good[16..16 + header_len]).unwrap();
+    edit(&mut header);
+    let json = serde_json::to_vec(&header).unwrap();
+    let mut bytes = good[..12].to_vec();
+    bytes.extend((json.len() as u32).to_le_bytes());
+    bytes.extend(&json);
+    bytes.extend(body.unwrap_or(&good[16 + header_len..good.len() - 4]));
+    let crc = crc32fast::hash(&bytes);
+    bytes.extend(crc.to_le_bytes());
+    bytes
+}
+
+/// A gzipped tar holding one `model.ipinsights` entry whose header claims `size` bytes, followed by `data`.
+fn tar_gz_claiming(size: u64, data: &[u8]) -> Vec<u8> {
+    let mut header = tar::Header::new_gnu();
+    header.set_path(MODEL_FILE_NAME).unwrap();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let mut tar = header.as_bytes().to_vec();
+    tar.extend(data);
+    tar.resize(tar.len().next_multiple_of(512) + 1024, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn a_tar_entry_claiming_an_exabyte_is_a_clear_error_not_an_abort() {
+    let gz = tar_gz_claiming(1 << 60, b"");
+    assert!(gz.len() < 120, "{} bytes", gz.len());
+    let message = Model::from_file_bytes(&gz, "model.tar.gz").unwrap_err().to_string();
+    assert!(message.starts_with("model.tar.gz: invalid model artifact: its model.ipinsights declares"), "{message}");
+    // A claim beyond what the compressed bytes could hold, even under the cap.
+    let gz = tar_gz_claiming(50_000_000, &[7; 100]);
+    let message = Model::from_file_bytes(&gz, "m.tar.gz").unwrap_err().to_string();
+    assert!(message.contains("declares 50000000 bytes, more than"), "{message}");
+}
+
+#[test]
+fn decompression_stops_at_the_cap() {
+    let zeros = vec![0u8; 3 << 20];
+    let gz = tar_gz_claiming(zeros.len() as u64, &zeros);
+    assert_eq!(unpack_model(&gz, 4 << 20).unwrap().len(), zeros.len());
+    let message = unpack_model(&gz, 1 << 20).unwrap_err();
+    assert!(message.contains("declares 3145728 bytes, more than 1048576"), "{message}");
+    // Bytes in other entries count against the cap too: a bomb cannot hide in a file we skip.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(zeros.len() as u64);
+    header.set_cksum();
+    tar.append_data(&mut header, "padding.bin", &zeros[..]).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    let message = unpack_model(&gz.finish().unwrap(), 1 << 20).unwrap_err();
+    assert!(message.contains("decompresses to more than 2097152 bytes"), "{message}");
+}
+
+#[test]
+fn inconsistent_layouts_are_refused_at_load() {
+    let model = small_model();
+    for (buckets, seed, expected) in [
+        (0u64, 9u64, "layout hashed_buckets = 0 (expected 1..=268435456)"),
+        (1 << 30, 9, "layout hashed_buckets = 1073741824"),
+        (65_536, 10, "layout hash_seed 10 differs from the model's hash_seed 9"),
+    ] {
+        let bytes = reframe(
+            &model,
+            |h| {
+                h["layout"]["hashed_buckets"] = buckets.into();
+                h["layout"]["hash_seed"] = seed.into();
+            },
+            None,
+        );
+        let message = error_of(&bytes);
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
+#[test]
+fn non_finite_weights_are_refused() {
+    let model = small_model();
+    for (bad, tensor) in [(f32::NAN, "entity"), (f32::INFINITY, "layer1.bias")] {
+        let mut hostile = model.clone();
+        match tensor {
+            "entity" => hostile.entity[5] = bad,
+            _ => hostile.layers[1].b[3] = bad,
+        }
+        let message = error_of(&bytes_of(&hostile));
+        let at = if tensor == "entity" { 5 } else { 3 };
+        assert!(
+            message.contains(&format!("tensor {tensor} holds a non-finite value ({bad}) at index {at}")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn hostile_sizes_in_the_header_are_errors() {
+    let model = small_model();
+    // Shapes whose product overflows, and shapes past the 8 GB limit.
+    for shape in [serde_json::json!([1u64 << 40, 1u64 << 40]), serde_json::json!([250_000_000u64, 4096])] {
+        let bytes = reframe(&model, |h| h["tensors"][0]["shape"] = shape, None);
+        assert!(
+            error_of(&bytes).contains("tensors declare more than SageMaker's 8 GB model-size limit (8000000000 bytes)"),
+            "{}",
+            error_of(&bytes)
+        );
+    }
+    // A header length past the cap, and one past the end of the file.
+    let mut bytes = bytes_of(&model);
+    bytes[12..16].copy_from_slice(&(MAX_HEADER_BYTES + 1).to_le_bytes());
+    assert!(error_of(&bytes).contains("header length 1048577 exceeds 1048576 bytes"), "{}", error_of(&bytes));
+    let mut bytes = bytes_of(&model)[..4096].to_vec();
+    bytes[12..16].copy_from_slice(&5000u32.to_le_bytes());
+    assert!(error_of(&bytes).contains("expected 5020 bytes, found 4096"), "{}", error_of(&bytes));
+    // Hyperparameters out of range are refused by name.
+    let bytes = reframe(&model, |h| h["hyperparameters"]["vector_dim"] = "0".into(), None);
+    assert!(error_of(&bytes).contains("vector_dim"), "{}", error_of(&bytes));
+}
+
+#[test]
+fn files_larger_than_any_model_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(MODEL_FILE_NAME);
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(MAX_MODEL_FILE_BYTES + 1).unwrap(); // sparse: takes no space
+    let message = Model::load(&path).unwrap_err().to_string();
+    assert!(message.ends_with("is larger than any model file can be (8001048596 bytes at most)"), "{message}");
+}
+
+#[test]
+fn model_sizes_are_checked_before_building() {
+    let hp = HyperParameters::builder(250_000_000, 4096).build().unwrap();
+    let message = Model::try_new(&hp, 1, 1).unwrap_err().to_string();
+    assert!(message.starts_with("a model of 4100445978624 bytes"), "{message}");
+    let fits = HyperParameters::builder(1_000, 16).build().unwrap();
+    let bytes = crate::model::parameter_bytes(&fits, &IpLayout::new(1));
+    assert_eq!(bytes, 4 * ((1_000 + 267_264) * 16 + 16 * 16 + 16));
+    assert!(Model::try_new(&fits, 1, 1).is_ok());
 }

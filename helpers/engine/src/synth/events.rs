@@ -10,7 +10,8 @@ const DAYS: u32 = 10;
 pub(crate) const TRAIN_SECONDS: u32 = 7 * 86_400;
 const MAX_EVENTS: f64 = 10_000.0;
 const HOME_WORK_WINDOW: i64 = 50_000;
-const LOCALITY_SIGMA: f64 = 10.0;
+/// σ of a normal event's row offset around home or work, in rows.
+pub(super) const LOCALITY_SIGMA: f64 = 10.0;
 
 /// One login: who, from where, when (seconds since the start of the ten days), and whether while travelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,13 +26,34 @@ pub struct Event {
     pub travel: bool,
 }
 
+/// A simulated user's hidden parameters: what the generator draws before the user's events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UserProfile {
+    /// Home range (a row of the ASN table).
+    pub home: usize,
+    /// Work range, within ±50,000 rows of home.
+    pub work: usize,
+    /// Events over the ten days (`min(10,000, ⌊50 · Pareto(1)⌋)`).
+    pub events: usize,
+    /// Probability that an event is made while travelling (`Beta(1, 30)`).
+    pub travel: f64,
+    /// Probability that an event not made while travelling is made from home rather than work (`Beta(3, 5)`).
+    pub home_share: f64,
+}
+
 /// Simulates every user's events (each user has its own seeded stream, so users are independent of each other).
 pub fn generate_events(users: u32, seed: u64, table: &AsnTable) -> Vec<Event> {
+    simulate(users, seed, table).1
+}
+
+/// Simulates every user: their hidden parameters and their events.
+pub fn simulate(users: u32, seed: u64, table: &AsnTable) -> (Vec<UserProfile>, Vec<Event>) {
     let n = table.len() as i64;
     let p_travel = Beta::new(1.0, 30.0).expect("valid Beta");
     let p_home = Beta::new(3.0, 5.0).expect("valid Beta");
     let activity = Pareto::new(1.0, 1.0).expect("valid Pareto");
     let locality = Normal::new(0.0, LOCALITY_SIGMA).expect("valid Normal");
+    let mut profiles = Vec::with_capacity(users as usize);
     let mut out = Vec::new();
     for user in 0..users {
         let mut rng = rand_pcg::Pcg64Mcg::new(u128::from(seed) << 64 | u128::from(user) << 1 | 1);
@@ -44,6 +66,13 @@ pub fn generate_events(users: u32, seed: u64, table: &AsnTable) -> Vec<Event> {
         let events = (50.0 * draw).min(MAX_EVENTS) as usize;
         let travel_p: f64 = p_travel.sample(&mut rng);
         let home_p: f64 = p_home.sample(&mut rng);
+        profiles.push(UserProfile {
+            home: home as usize,
+            work: work as usize,
+            events,
+            travel: travel_p,
+            home_share: home_p,
+        });
         for _ in 0..events {
             let travel = rng.gen::<f64>() < travel_p;
             let row = if travel {
@@ -58,5 +87,5 @@ pub fn generate_events(users: u32, seed: u64, table: &AsnTable) -> Vec<Event> {
             out.push(Event { user, ip, second, travel });
         }
     }
-    out
+    (profiles, out)
 }

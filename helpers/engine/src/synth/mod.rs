@@ -8,14 +8,18 @@
 //! test set is `test_samples` events of the last three days by users seen in training (label 0) plus as many
 //! attacks (label 1): known users paired with an address from a uniformly random range.
 //!
-//! Note the data's ceiling: a normal event while travelling is drawn exactly like an attack, so no model can tell
-//! them apart; [`Dataset::travel_share`] reports that share of the normal test events.
+//! The best any model can do on this data is the generator's own likelihood ratio ([`bayes`]):
+//! [`Dataset::bayes_optimal_auc`] computes its AUC on the test set. A normal event made while travelling is drawn
+//! like an attack's address ([`Dataset::travel_share`] reports their share), but user identity still separates
+//! some of them, so that share alone bounds nothing.
 
 mod asn;
+pub mod bayes;
 mod events;
 
 pub use asn::AsnTable;
-pub use events::{generate_events, Event};
+pub use bayes::GeneratorTruth;
+pub use events::{generate_events, simulate, Event, UserProfile};
 
 use crate::tuples::{write_labelled, write_tuples, Tuple, TupleError};
 use rand::seq::SliceRandom;
@@ -51,16 +55,50 @@ pub struct Dataset {
     pub test: Vec<Tuple>,
     /// Per test tuple: anomalous?
     pub test_labels: Vec<bool>,
-    /// Per normal test tuple: was the user travelling (indistinguishable from an attack by construction)?
+    /// Per normal test tuple: was the user travelling (its address drawn like an attack's)?
     pub test_travel: Vec<bool>,
+    /// Per test tuple: the user's id.
+    pub test_users: Vec<u32>,
     /// All events simulated.
     pub events: usize,
+    /// What the generator drew: the ASN table and every user's parameters.
+    pub truth: GeneratorTruth,
 }
 
 impl Dataset {
     /// Share of normal test events made while travelling.
     pub fn travel_share(&self) -> f64 {
         self.test_travel.iter().filter(|&&t| t).count() as f64 / self.test_travel.len().max(1) as f64
+    }
+
+    /// The Bayes-optimal anomaly score of every test tuple (see [`bayes`]).
+    pub fn bayes_scores(&self) -> Vec<f64> {
+        self.test
+            .iter()
+            .zip(&self.test_users)
+            .map(|(t, &user)| match t.ip {
+                IpAddr::V4(ip) => self.truth.anomaly_score(user, ip),
+                IpAddr::V6(_) => f64::INFINITY,
+            })
+            .collect()
+    }
+
+    /// The AUC of the Bayes-optimal anomaly score on the test set (of the tuples `keep` selects): the best AUC a
+    /// model can expect on this data.
+    pub fn bayes_optimal_auc(&self, keep: impl Fn(usize) -> bool) -> f64 {
+        let scores = self.bayes_scores();
+        let (mut normal, mut anomalous) = (Vec::new(), Vec::new());
+        for (i, (&score, &label)) in scores.iter().zip(&self.test_labels).enumerate() {
+            if !keep(i) {
+                continue;
+            }
+            if label {
+                anomalous.push(score);
+            } else {
+                normal.push(score);
+            }
+        }
+        crate::metrics::auc_f64(&anomalous, &normal)
     }
 
     /// Writes `train.csv` (headerless `entity,ip`) and `test.csv` (`entity,ip,label`) into `dir`.
@@ -80,7 +118,7 @@ pub fn user_name(id: u32) -> String {
 /// Generates the data set.
 pub fn generate(config: &SynthConfig) -> Dataset {
     let table = AsnTable::synthesize(config.seed);
-    let mut events = generate_events(config.users, config.seed, &table);
+    let (profiles, mut events) = simulate(config.users, config.seed, &table);
     let total = events.len();
     events.sort_by_key(|e| (e.second, e.user));
     let split = events.partition_point(|e| e.second < events::TRAIN_SECONDS);
@@ -95,17 +133,21 @@ pub fn generate(config: &SynthConfig) -> Dataset {
     known_users.sort_unstable();
     let mut test = Vec::with_capacity(2 * candidates.len());
     let mut test_travel = Vec::with_capacity(candidates.len());
+    let mut test_users = Vec::with_capacity(2 * candidates.len());
     for e in &candidates {
         test.push(Tuple::new(user_name(e.user), IpAddr::V4(e.ip)));
         test_travel.push(e.travel);
+        test_users.push(e.user);
     }
     for _ in 0..candidates.len() {
         let user = known_users[rng.gen_range(0..known_users.len())];
         test.push(Tuple::new(user_name(user), IpAddr::V4(table.random_ip(&mut rng))));
+        test_users.push(user);
     }
     let mut test_labels = vec![false; candidates.len()];
     test_labels.resize(2 * candidates.len(), true);
-    Dataset { train, test, test_labels, test_travel, events: total }
+    let truth = GeneratorTruth { table, profiles };
+    Dataset { train, test, test_labels, test_travel, test_users, events: total, truth }
 }
 
 #[cfg(test)]

@@ -59,3 +59,64 @@ fn writes_train_and_labelled_test_files() {
     let header = std::fs::read_to_string(dir.path().join("test.csv")).unwrap();
     assert!(header.starts_with("entity,ip,label\n"));
 }
+
+#[test]
+fn profiles_describe_the_events_the_generator_drew() {
+    // The busiest of 3,000 users: its non-travel rows follow home_share · φ(home) + (1 − home_share) · φ(work).
+    let table = AsnTable::synthesize(2);
+    let (profiles, events) = simulate(3_000, 2, &table);
+    assert_eq!(events, generate_events(3_000, 2, &table), "simulate and generate_events draw the same events");
+    let (user, profile) = profiles.iter().enumerate().max_by_key(|(_, p)| p.events).unwrap();
+    assert!(profile.events >= 5_000, "{profile:?}");
+    let rows: Vec<usize> =
+        events.iter().filter(|e| e.user == user as u32).map(|e| table.row_of(e.ip).unwrap()).collect();
+    assert_eq!(rows.len(), profile.events);
+    let n = table.len();
+    let truth = GeneratorTruth { table: table.clone(), profiles: profiles.clone() };
+    for (base, share) in [(profile.home, profile.home_share), (profile.work, 1.0 - profile.home_share)] {
+        for offset in [0usize, 3, 12] {
+            let row = (base + offset) % n;
+            let p = profile.travel / n as f64
+                + (1.0 - profile.travel)
+                    * (profile.home_share * bayes::row_probability(row, profile.home, n)
+                        + (1.0 - profile.home_share) * bayes::row_probability(row, profile.work, n));
+            let expected = p * rows.len() as f64;
+            let observed = rows.iter().filter(|&&r| r == row).count() as f64;
+            let sd = expected.sqrt().max(1.0);
+            assert!((observed - expected).abs() < 5.0 * sd, "row {row} (share {share}): {observed} vs {expected}");
+            // The likelihood ratio against an attack (a uniformly random row, 1/n) is events · p · n.
+            let ratio = (-truth.anomaly_score(user as u32, table.draw_ip(row, &mut rand_pcg::Pcg64Mcg::new(4)))).exp();
+            let expected_ratio = profile.events as f64 * p * n as f64;
+            assert!((ratio / expected_ratio - 1.0).abs() < 1e-9, "row {row}: {ratio} vs {expected_ratio}");
+        }
+    }
+}
+
+#[test]
+fn the_bayes_optimal_score_ranks_home_above_travel_and_heavy_users_above_light_ones() {
+    let data = generate(&SynthConfig { users: 400, seed: 6, test_samples: 5_000 });
+    let truth = &data.truth;
+    let (heavy, light) = {
+        let mut ids: Vec<usize> = (0..400).collect();
+        ids.sort_by_key(|&u| truth.profiles[u].events);
+        (ids[399] as u32, ids[0] as u32)
+    };
+    let home_of = |u: u32| truth.table.draw_ip(truth.profiles[u as usize].home, &mut rand_pcg::Pcg64Mcg::new(1));
+    let far_of = |u: u32| {
+        truth
+            .table
+            .draw_ip((truth.profiles[u as usize].home + 300_000) % truth.table.len(), &mut rand_pcg::Pcg64Mcg::new(1))
+    };
+    for u in [heavy, light] {
+        assert!(truth.anomaly_score(u, home_of(u)) < truth.anomaly_score(u, far_of(u)) - 3.0, "user {u}");
+    }
+    assert!(truth.anomaly_score(heavy, far_of(heavy)) < truth.anomaly_score(light, far_of(light)));
+    assert_eq!(truth.anomaly_score(9_999, home_of(heavy)), f64::INFINITY, "unknown user");
+    // The optimal AUC is high but not perfect (travel), and the travel events are what it misses.
+    let all = data.bayes_optimal_auc(|_| true);
+    let without_travel = data.bayes_optimal_auc(|i| !data.test_travel.get(i).copied().unwrap_or(false));
+    assert!((0.98..1.0).contains(&all), "{all}");
+    assert!(without_travel > all, "{without_travel} vs {all}");
+    assert_eq!(data.test_users.len(), data.test.len());
+    assert!(data.test.iter().zip(&data.test_users).all(|(t, &u)| t.entity == user_name(u)));
+}

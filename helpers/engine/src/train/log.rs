@@ -36,6 +36,15 @@ pub fn throughput_line(host: &str, records_per_second: f64) -> String {
     format!("#throughput_metric: host={host}, train throughput={records_per_second:.2} records/second")
 }
 
+/// Our own line (SageMaker has none): shuffled negatives an epoch left out because their mini-batch held a single
+/// entity row.
+pub fn skipped_shuffled_line(host: &str, epoch: u32, skipped: u64) -> String {
+    format!(
+        "[warning] host={host}, epoch={epoch}: {skipped} shuffled negatives left out: their mini-batch held a single \
+         entity, so no other entity's address was there to pair with"
+    )
+}
+
 /// The progress line.
 pub fn progress_line(host: &str, percent: u32) -> String {
     format!("#progress_metric: host={host}, completed {percent} %")

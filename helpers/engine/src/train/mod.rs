@@ -4,14 +4,13 @@ mod batch;
 mod data;
 mod grads;
 pub mod log;
-mod rows;
 
 use crate::hash::DEFAULT_HASH_SEED;
 use crate::hyperparams::HyperParameters;
 use crate::metrics::auc;
 use crate::model::Model;
 use crate::tuples::Tuple;
-use batch::{BatchStats, BatchWork};
+use batch::{BatchStats, BatchWork, Negatives};
 use grads::Optimiser;
 use rand::seq::SliceRandom;
 use std::time::Instant;
@@ -69,6 +68,9 @@ pub struct EpochMetrics {
     pub records_per_second: f64,
     /// Wall-clock seconds of the epoch (validation excluded).
     pub seconds: f64,
+    /// Shuffled negatives left out because their mini-batch held a single entity row (no other entity's address to
+    /// pair with; labelling one of the entity's own addresses 0 would teach the model a real pair is anomalous).
+    pub shuffled_negatives_skipped: u64,
 }
 
 /// A trained model and its history.
@@ -89,6 +91,27 @@ pub enum TrainError {
     /// No training data.
     #[error("the train channel holds no tuples")]
     EmptyTrain,
+    /// More training tuples than one job can index.
+    #[error("the train channel holds {count} tuples, more than the {max} one training job can take: split the data")]
+    TooManyTuples {
+        /// Tuples given.
+        count: usize,
+        /// The most a job takes (`u32::MAX`).
+        max: u32,
+    },
+    /// A model too large to build.
+    #[error(transparent)]
+    ModelSize(#[from] crate::model::ModelSizeError),
+}
+
+/// The number of training positives as the trainer indexes them (`u32`), or an error past `u32::MAX`.
+fn positive_count(count: usize) -> Result<u32, TrainError> {
+    u32::try_from(count).map_err(|_| TrainError::TooManyTuples { count, max: u32::MAX })
+}
+
+/// Percent of the job done after `epochs_done` of `epochs` epochs (no overflow for any epoch count).
+fn percent_done(epochs_done: u32, epochs: u32) -> u32 {
+    (u64::from(epochs_done) * 100 / u64::from(epochs.max(1))).min(100) as u32
 }
 
 /// Runs a training job, reporting log lines and progress to `on_event`.
@@ -103,19 +126,23 @@ pub fn train(
     if train_set.is_empty() {
         return Err(TrainError::EmptyTrain);
     }
+    let count = positive_count(train_set.len())?;
+    let mut model = Model::try_new(hp, options.hash_seed, options.seed)?;
     let workers = crate::parallel::Workers::new(options.threads);
     let host = options.host.as_str();
-    let mut model = Model::new(hp, options.hash_seed, options.seed);
     let positives = data::encode(&model, train_set);
     let validation = validation.filter(|v| !v.is_empty()).map(|v| Validation::new(v, options.seed));
     let mut optimiser = Optimiser::new(&model);
     let mut work = BatchWork::default();
     let mut rng = rand_pcg::Pcg64Mcg::new(u128::from(options.seed) << 64 | 0x5eed);
-    let mut order: Vec<u32> = (0..positives.len() as u32).collect();
+    let mut order: Vec<u32> = (0..count).collect();
     let batch_size = hp.mini_batch_size as usize;
     let batches = positives.len().div_ceil(batch_size) as u64;
     let total_batches = batches * u64::from(hp.epochs);
-    let negatives = (hp.random_negative_sampling_rate as usize, hp.shuffled_negative_sampling_rate as usize);
+    let negatives = Negatives {
+        random: hp.random_negative_sampling_rate as usize,
+        shuffled: hp.shuffled_negative_sampling_rate as usize,
+    };
     let interval = u64::from(hp.batch_metrics_publish_interval);
     let mut history = Vec::new();
     let mut batch_refs = Vec::with_capacity(batch_size);
@@ -151,10 +178,22 @@ pub fn train(
         if let Some(value) = validation_auc {
             on_event(TrainEvent::Log(log::validation_line(host, epoch, value)));
         }
+        let skipped = epoch_stats.shuffled_skipped;
+        if skipped > 0 {
+            on_event(TrainEvent::Log(log::skipped_shuffled_line(host, epoch, skipped)));
+        }
         let records_per_second = epoch_stats.records as f64 / seconds.max(1e-9);
         on_event(TrainEvent::Log(log::throughput_line(host, records_per_second)));
-        on_event(TrainEvent::Log(log::progress_line(host, (epoch + 1) * 100 / hp.epochs)));
-        history.push(EpochMetrics { epoch, accuracy, cross_entropy, validation_auc, records_per_second, seconds });
+        on_event(TrainEvent::Log(log::progress_line(host, percent_done(epoch + 1, hp.epochs))));
+        history.push(EpochMetrics {
+            epoch,
+            accuracy,
+            cross_entropy,
+            validation_auc,
+            records_per_second,
+            seconds,
+            shuffled_negatives_skipped: skipped,
+        });
     }
     Ok(TrainOutcome { model, history })
 }

@@ -58,14 +58,17 @@ fn assert_close(analytic: f32, numeric: f64, what: &str) {
 
 #[test]
 fn gradients_match_finite_differences() {
-    for layers in [0, 1, 3] {
+    // Five entities over eight positives (shuffled partners redrawn), and a batch of a single entity (no shuffled
+    // negatives at all).
+    let one_entity: Vec<Tuple> = batch_tuples().into_iter().map(|t| Tuple::new("user_0", t.ip)).collect();
+    for (layers, tuples) in [(0, batch_tuples()), (1, batch_tuples()), (3, batch_tuples()), (1, one_entity)] {
         let hp = tiny_hp(layers);
         let model = perturbed_model(&hp);
-        let encoded = data::encode(&model, &batch_tuples());
+        let encoded = data::encode(&model, &tuples);
         let refs: Vec<_> = encoded.iter().collect();
         let mut work = BatchWork::default();
         let mut rng = rand_pcg::Pcg64Mcg::new(9);
-        work.prepare(&model, &refs, (2, 1), &mut rng);
+        work.prepare(&model, &refs, Negatives { random: 2, shuffled: 1 }, &mut rng);
         work.forward(&model, &crate::parallel::Workers::new(2));
         let mut grads = grads::Gradients::for_model(&model);
         work.backward(&model, &crate::parallel::Workers::new(2), &mut grads);
@@ -191,6 +194,51 @@ fn learns_to_separate_home_networks_from_random_addresses() {
     let mut rng = rand_pcg::Pcg64Mcg::new(1);
     let random_scores: Vec<f32> = (0..200).map(|_| model.score(user, random_v4(&mut rng))).collect();
     assert!(random_scores.iter().filter(|&&s| s < 0.0).count() > 180);
+}
+
+#[test]
+fn a_single_entity_trains_without_shuffled_negatives_and_says_so() {
+    let tuples: Vec<Tuple> = clustered_data(1, 50, 3);
+    let hp = HyperParameters::builder(10, 8)
+        .mini_batch_size(16)
+        .epochs(2)
+        .random_negative_sampling_rate(1)
+        .shuffled_negative_sampling_rate(2)
+        .build()
+        .unwrap();
+    let mut lines = Vec::new();
+    let outcome = train(&hp, &tuples, None, &TrainOptions { seed: 1, threads: 2, ..Default::default() }, &mut |e| {
+        if let TrainEvent::Log(line) = e {
+            lines.push(line)
+        }
+    })
+    .unwrap();
+    for e in &outcome.history {
+        assert_eq!(e.shuffled_negatives_skipped, 2 * 50, "epoch {}", e.epoch);
+        assert!(e.cross_entropy.is_finite());
+    }
+    assert!(lines.iter().any(|l| l.starts_with("[warning] host=local, epoch=1: 100 shuffled negatives left out")));
+}
+
+#[test]
+fn a_model_past_the_size_limit_is_refused_before_anything_is_allocated() {
+    let hp = HyperParameters::builder(250_000_000, 4096).build().unwrap();
+    let err = train(&hp, &batch_tuples(), None, &TrainOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, TrainError::ModelSize(_)), "{err}");
+    assert!(err.to_string().contains("exceeds SageMaker's 8 GB model-size limit"), "{err}");
+}
+
+#[test]
+fn counts_past_u32_are_errors_and_epoch_percentages_never_overflow() {
+    assert_eq!(positive_count(u32::MAX as usize).unwrap(), u32::MAX);
+    let err = positive_count(1 << 32).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the train channel holds 4294967296 tuples, more than the 4294967295 one training job can take: split the data"
+    );
+    assert_eq!(percent_done(1, 3), 33);
+    assert_eq!(percent_done(u32::MAX, u32::MAX), 100);
+    assert_eq!(percent_done(u32::MAX / 2, u32::MAX), 49);
 }
 
 #[test]

@@ -3,6 +3,9 @@
 use crate::ip::FEATURES_PER_IP;
 
 /// Distinct table rows of a batch with the slots using each (CSR), built in linear time with a stamp array.
+///
+/// Counts are `u32`: a batch has at most 500,000 positives (SageMaker's mini_batch_size limit) with 1 + R ≤ 501
+/// slots each, so at most 500,000 · 501 · 8 ≈ 2.0·10⁹ slot features, inside `u32`.
 #[derive(Default)]
 pub(super) struct RowIndex {
     stamp: Vec<u32>,

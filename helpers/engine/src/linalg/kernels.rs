@@ -1,6 +1,6 @@
-//! Small dense kernels: dot products, axpy and a bounds-checked GEMM on row-major slices.
+//! Vector kernels: dot products, axpy and the dot product with a sum of table rows.
 //!
-//! The vector kernels are written so LLVM vectorises them; on x86-64 a copy compiled for AVX2 is chosen at run
+//! The kernels are written so LLVM vectorises them; on x86-64 a copy compiled for AVX2 is chosen at run
 //! time when the CPU has it, so one binary runs everywhere and uses wide registers where they exist.
 
 /// Lanes of the vector kernels' accumulators (two AVX2 registers).
@@ -76,68 +76,6 @@ fn dot_rows_body<const N: usize>(u: &[f32], table: &[f32], rows: &[u32; N]) -> f
     lane_sum(acc) + tail
 }
 
-/// `len` zeros, written rather than just allocated: the OS backs every page now. A merely allocated zero page is
-/// first mapped to the shared zero page on a read and copied on the first write, and that copy costs a page fault
-/// plus a TLB flush on every other core running the process, in the middle of multi-threaded training.
-///
-/// On Linux, large buffers are also offered huge pages first (tables this size are read a row at a time at random,
-/// and with 4 KiB pages nearly every row costs a TLB miss); the kernel may decline, which changes nothing else.
-pub fn written_zeros(len: usize) -> Vec<f32> {
-    let mut v: Vec<f32> = Vec::with_capacity(len);
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(v.as_mut_ptr().cast(), len * size_of::<f32>());
-    v.resize(len, 0.0);
-    v
-}
-
-/// Asks Linux to back the whole 2 MiB pages inside `start..start + bytes` with huge pages (a hint; failures are
-/// ignored).
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: *mut u8, bytes: usize) {
-    const HUGE: usize = 2 << 20;
-    if bytes < 4 * HUGE {
-        return;
-    }
-    let first = (start as usize).next_multiple_of(HUGE);
-    let end = (start as usize + bytes) / HUGE * HUGE;
-    if end > first {
-        // SAFETY: `first..end` lies inside the caller's allocation; MADV_HUGEPAGE only changes how the kernel backs
-        // those pages, never their contents or validity.
-        unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
-    }
-}
-
-/// Hints the CPU to start loading the cache line holding `value`: a performance hint only, nothing is read.
-#[inline(always)]
-pub fn prefetch<T>(value: &T) {
-    prefetch_span((value as *const T).cast(), 1);
-}
-
-/// Hints the CPU to start loading the `len` floats from `start` (one hint per 64-byte line): a performance hint
-/// only, the memory is never read, so any address is fine.
-#[inline]
-pub fn prefetch_span(start: *const f32, len: usize) {
-    for offset in (0..len).step_by(16) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `_mm_prefetch` only hints the cache and never faults, whatever the address.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(start.wrapping_add(offset).cast())
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = offset;
-    }
-}
-
-/// Hints the CPU to start loading row `r` of a row-major table with rows `dim` wide (a row outside the table is
-/// ignored): a performance hint only, nothing is read.
-#[inline]
-pub fn prefetch_row(table: &[f32], dim: usize, r: u32) {
-    let start = r as usize * dim;
-    if start + dim <= table.len() {
-        prefetch_span(table[start..].as_ptr(), dim);
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 mod wide {
     use std::arch::x86_64::*;
@@ -193,8 +131,9 @@ mod wide {
     }
 }
 
+/// Whether the CPU runs AVX2 code (the one run-time CPU check of the engine's kernels).
 #[inline]
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2")
@@ -240,100 +179,6 @@ pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     axpy_body(alpha, x, y)
 }
 
-/// A read-only strided matrix view: element (i, j) is `data[i * rs + j * cs]`.
-#[derive(Clone, Copy)]
-pub struct MatRef<'a> {
-    /// Backing storage.
-    pub data: &'a [f32],
-    /// Rows.
-    pub rows: usize,
-    /// Columns.
-    pub cols: usize,
-    /// Row stride.
-    pub rs: usize,
-    /// Column stride.
-    pub cs: usize,
-}
-
-impl<'a> MatRef<'a> {
-    /// A row-major `rows × cols` view.
-    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        MatRef { data, rows, cols, rs: cols, cs: 1 }
-    }
-
-    /// The transpose, without copying.
-    pub fn t(self) -> Self {
-        MatRef { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
-    }
-
-    /// Rows `start..start + rows` of this view.
-    pub fn row_block(self, start: usize, rows: usize) -> Self {
-        assert!(start + rows <= self.rows, "row block out of range");
-        let offset = if rows == 0 { 0 } else { start * self.rs };
-        MatRef { data: &self.data[offset.min(self.data.len())..], rows, ..self }
-    }
-
-    fn check(&self) {
-        if self.rows > 0 && self.cols > 0 {
-            let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
-            assert!(last < self.data.len(), "matrix view exceeds its storage");
-        }
-    }
-}
-
-/// `c = a · b + beta · c` with `c` row-major `a.rows × b.cols`.
-pub fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
-    assert_eq!(a.cols, b.rows, "inner dimensions differ");
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert!(c.len() >= m * n, "output too small");
-    a.check();
-    b.check();
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        c[..m * n].iter_mut().for_each(|x| *x *= beta);
-        return;
-    }
-    // SAFETY: every index the kernel touches was bounds-checked above through `check` and the size of `c`.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
-/// Logistic sigmoid, stable for large |x|.
-#[inline]
-pub fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// Binary cross-entropy of a logit against a 0/1 label, computed stably from the logit.
-#[inline]
-pub fn bce_with_logit(logit: f32, label: f32) -> f32 {
-    // max(x, 0) - x*y + ln(1 + e^-|x|)
-    logit.max(0.0) - logit * label + (-logit.abs()).exp().ln_1p()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +190,7 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| (i % 5) as f32 - 1.0).collect();
             let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - naive).abs() < 1e-3, "n={n}");
+            assert_eq!(dot(&a, &b).to_bits(), dot_body(&a, &b).to_bits(), "n={n}: SIMD = portable");
             let mut y = b.clone();
             axpy(2.0, &a, &mut y);
             for i in 0..n {
@@ -369,33 +215,5 @@ mod tests {
             assert_eq!(got.to_bits(), dot_rows_body(&u, &table, &rows).to_bits(), "dim={dim}: SIMD = portable");
         }
         assert_eq!(dot_rows(&[1.0, 2.0], &[1.0, 1.0, 3.0, 4.0], &[]), 0.0);
-    }
-
-    #[test]
-    fn gemm_matches_naive_with_transposes() {
-        let a: Vec<f32> = (0..6).map(|i| i as f32).collect(); // 2×3
-        let b: Vec<f32> = (0..12).map(|i| (i as f32) - 4.0).collect(); // 3×4
-        let mut c = vec![1.0; 8];
-        gemm(MatRef::new(&a, 2, 3), MatRef::new(&b, 3, 4), 0.5, &mut c);
-        for i in 0..2 {
-            for j in 0..4 {
-                let naive: f32 = (0..3).map(|k| a[i * 3 + k] * b[k * 4 + j]).sum::<f32>() + 0.5;
-                assert_eq!(c[i * 4 + j], naive);
-            }
-        }
-        // aᵀ·a is 3×3 and symmetric.
-        let mut s = vec![0.0; 9];
-        gemm(MatRef::new(&a, 2, 3).t(), MatRef::new(&a, 2, 3), 0.0, &mut s);
-        assert_eq!(s[1], s[3]);
-        assert_eq!(s[0], 0.0 * 0.0 + 3.0 * 3.0);
-    }
-
-    #[test]
-    fn sigmoid_and_bce_are_stable() {
-        assert_eq!(sigmoid(0.0), 0.5);
-        assert!(sigmoid(-100.0) >= 0.0 && sigmoid(100.0) <= 1.0);
-        assert!((bce_with_logit(0.0, 1.0) - std::f32::consts::LN_2).abs() < 1e-6);
-        assert!(bce_with_logit(-100.0, 1.0).is_finite());
-        assert!((bce_with_logit(2.0, 0.0) - (1.0 + 2f32.exp()).ln()).abs() < 1e-5);
     }
 }
