@@ -286,7 +286,7 @@ class Throttler:
         if environ.get("PATH_INFO") == "/_emulation/stats":
             with self.lock:
                 body = json.dumps({"refused": self.refused, "max_in_flight": self.max_in_flight}).encode()
-            start_response("200 OK", [("Content-Type", "application/json")])
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         service, op = self.operation(environ)
         if op is None:
@@ -311,7 +311,7 @@ class Throttler:
                     self.refused[op] = self.refused.get(op, 0) + 1
             if refuse:
                 status, headers, body = throttled_response(service)
-                start_response(status, headers)
+                start_response(status, headers + [("Content-Length", str(len(body.encode())))])
                 return [body.encode()]
         return self.app(environ, start_response)
 

@@ -66,6 +66,8 @@ pub const MAX_RETRY_ATTEMPTS: i32 = 2;
 pub const MAX_EVENT_AGE_SECS: i32 = 3_600;
 /// Lambda runtime of the packaged `bootstrap` (Amazon Linux 2023, glibc 2.34).
 pub const LAMBDA_RUNTIME: &str = "provided.al2023";
+/// The name of every piece unless the spec says otherwise.
+pub const DEFAULT_NAME: &str = "ipinsights-detector";
 /// The inline policy's name on the role.
 pub const POLICY_NAME: &str = "ipinsights-detector";
 /// The rule's target id and the function's permission statement id.
@@ -95,7 +97,7 @@ impl DetectorSpec {
     /// A detector named `ipinsights-detector` with 256 MB and 30 s.
     pub fn new(endpoint_name: &str, threshold: f64, zip: &Path) -> DetectorSpec {
         DetectorSpec {
-            name: "ipinsights-detector".into(),
+            name: DEFAULT_NAME.into(),
             endpoint_name: endpoint_name.into(),
             threshold,
             zip: zip.into(),
@@ -111,7 +113,10 @@ impl DetectorSpec {
             return Err(AccountError::InvalidInput(format!("threshold {} is not a finite number", self.threshold)));
         }
         if self.endpoint_name.is_empty() || self.endpoint_name.len() > 63 {
-            return Err(AccountError::InvalidInput(format!("{:?} is not a SageMaker endpoint name", self.endpoint_name)));
+            return Err(AccountError::InvalidInput(format!(
+                "{:?} is not a SageMaker endpoint name",
+                self.endpoint_name
+            )));
         }
         if let Some(email) = &self.email {
             if !email.contains('@') || email.chars().any(char::is_whitespace) {
@@ -124,7 +129,9 @@ impl DetectorSpec {
 
 /// Checks a detector name (it names the role, function, rule and topic).
 pub fn validate_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -164,8 +171,11 @@ impl fmt::Display for Deployment {
 /// Deploys (or updates) the detector; `log` gets one line per step.
 pub fn deploy_detector(cfg: &AwsConfig, spec: &DetectorSpec, log: &mut dyn FnMut(&str)) -> Result<Deployment> {
     spec.validate()?;
-    let zip = std::fs::read(&spec.zip)
-        .map_err(|source| AccountError::Io { action: "read the Lambda package", path: spec.zip.clone(), source })?;
+    let zip = std::fs::read(&spec.zip).map_err(|source| AccountError::Io {
+        action: "read the Lambda package",
+        path: spec.zip.clone(),
+        source,
+    })?;
     if zip.len() > 50 << 20 {
         return Err(AccountError::InvalidInput(format!(
             "{} is {} bytes; a Lambda package uploaded directly may have at most 50 MB",
@@ -292,7 +302,9 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
     {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_conflict_exception()) => {}
-        Err(e) => return Err(step(format!("letting rule {name} invoke the function"))(AccountError::sdk("AddPermission", e))),
+        Err(e) => {
+            return Err(step(format!("letting rule {name} invoke the function"))(AccountError::sdk("AddPermission", e)))
+        }
     }
     log(&format!("EventBridge rule {rule_arn} (every GuardDuty finding)"));
 
@@ -424,7 +436,9 @@ async fn teardown(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> R
     match events.remove_targets().rule(name).ids(TARGET_ID).send().await {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(step(format!("removing the target of rule {name}"))(AccountError::sdk("RemoveTargets", e))),
+        Err(e) => {
+            return Err(step(format!("removing the target of rule {name}"))(AccountError::sdk("RemoveTargets", e)))
+        }
     }
     match events.describe_rule().name(name).send().await {
         Ok(_) => {
@@ -452,7 +466,9 @@ async fn teardown(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> R
     match iam.delete_role_policy().role_name(name).policy_name(POLICY_NAME).send().await {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {}
-        Err(e) => return Err(step(format!("deleting the policy of role {name}"))(AccountError::sdk("DeleteRolePolicy", e))),
+        Err(e) => {
+            return Err(step(format!("deleting the policy of role {name}"))(AccountError::sdk("DeleteRolePolicy", e)))
+        }
     }
     match iam.delete_role().role_name(name).send().await {
         Ok(_) => done.role = true,
@@ -467,7 +483,11 @@ async fn teardown(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> R
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AccountError::sdk("ListTopics", e)).map_err(step("listing SNS topics".into()))?;
         topic = topic.or_else(|| {
-            page.topics().iter().filter_map(|t| t.topic_arn()).find(|arn| arn.rsplit(':').next() == Some(name)).map(String::from)
+            page.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .find(|arn| arn.rsplit(':').next() == Some(name))
+                .map(String::from)
         });
     }
     if let Some(arn) = topic {
@@ -500,7 +520,8 @@ mod tests {
 
     #[test]
     fn policy_scopes_each_action_to_its_resource() {
-        let p = role_policy("us-east-1", "123456789012", "det", "IPInsights-EP", "arn:aws:sns:us-east-1:123456789012:det");
+        let p =
+            role_policy("us-east-1", "123456789012", "det", "IPInsights-EP", "arn:aws:sns:us-east-1:123456789012:det");
         let s = &p["Statement"];
         assert_eq!(s[1]["Resource"], "arn:aws:sagemaker:us-east-1:123456789012:endpoint/ipinsights-ep");
         assert_eq!(s[2]["Resource"], "arn:aws:sns:us-east-1:123456789012:det");

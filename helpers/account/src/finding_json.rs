@@ -84,7 +84,11 @@ fn action(a: &Action) -> Value {
             .put("LocalPortDetails", n.local_port_details().map(port))
             .put("Protocol", n.protocol())
             .put("RemoteIpDetails", n.remote_ip_details().map(remote))
-            .put("RemotePortDetails", n.remote_port_details().map(|p| Obj::default().put("Port", p.port()).put("PortName", p.port_name()).done()))
+            .put(
+                "RemotePortDetails",
+                n.remote_port_details()
+                    .map(|p| Obj::default().put("Port", p.port()).put("PortName", p.port_name()).done()),
+            )
             .done()
     });
     let probe = a.port_probe_action().map(|p| {
@@ -100,7 +104,8 @@ fn action(a: &Action) -> Value {
             .collect();
         Obj::default().put("Blocked", p.blocked()).put("PortProbeDetails", Some(details)).done()
     });
-    let dns = a.dns_request_action().map(|d| Obj::default().put("Domain", d.domain()).put("Protocol", d.protocol()).done());
+    let dns =
+        a.dns_request_action().map(|d| Obj::default().put("Domain", d.domain()).put("Protocol", d.protocol()).done());
     Obj::default()
         .put("ActionType", a.action_type())
         .put("AwsApiCallAction", api)
@@ -122,7 +127,9 @@ fn remote(r: &RemoteIpDetails) -> Value {
         .put("City", r.city().map(|c| Obj::default().put("CityName", c.city_name()).done()))
         .put(
             "Country",
-            r.country().map(|c| Obj::default().put("CountryCode", c.country_code()).put("CountryName", c.country_name()).done()),
+            r.country().map(|c| {
+                Obj::default().put("CountryCode", c.country_code()).put("CountryName", c.country_name()).done()
+            }),
         )
         .put("GeoLocation", r.geo_location().map(|g| Obj::default().put("Lat", g.lat()).put("Lon", g.lon()).done()))
         .put("IpAddressV4", r.ip_address_v4())
@@ -146,7 +153,9 @@ mod tests {
             .resource(
                 Resource::builder()
                     .resource_type("AccessKey")
-                    .access_key_details(AccessKeyDetails::builder().principal_id("AROAEXAMPLE:alice").user_name("alice").build())
+                    .access_key_details(
+                        AccessKeyDetails::builder().principal_id("AROAEXAMPLE:alice").user_name("alice").build(),
+                    )
                     .build(),
             )
             .service(
@@ -159,7 +168,9 @@ mod tests {
                                     .remote_ip_details(
                                         RemoteIpDetails::builder()
                                             .ip_address_v4("198.51.100.7")
-                                            .organization(Organization::builder().asn("64500").asn_org("EXAMPLE").build())
+                                            .organization(
+                                                Organization::builder().asn("64500").asn_org("EXAMPLE").build(),
+                                            )
                                             .build(),
                                     )
                                     .build(),

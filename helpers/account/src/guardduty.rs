@@ -50,9 +50,9 @@ impl FindingQuery {
     /// GuardDuty's FindingCriteria: `updatedAt` in milliseconds, `type` equal to one of the types.
     fn criteria(&self) -> Result<Option<FindingCriteria>> {
         let millis = |t: SystemTime| -> Result<i64> {
-            let ms = t.duration_since(SystemTime::UNIX_EPOCH).map_err(|_| {
-                AccountError::InvalidInput("finding times must be after 1970-01-01".into())
-            })?;
+            let ms = t
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_err(|_| AccountError::InvalidInput("finding times must be after 1970-01-01".into()))?;
             i64::try_from(ms.as_millis()).map_err(|_| AccountError::InvalidInput("finding time out of range".into()))
         };
         let mut criteria = FindingCriteria::builder();
@@ -69,7 +69,8 @@ impl FindingQuery {
             any = true;
         }
         if !self.finding_types.is_empty() {
-            criteria = criteria.criterion("type", Condition::builder().set_equals(Some(self.finding_types.clone())).build());
+            criteria =
+                criteria.criterion("type", Condition::builder().set_equals(Some(self.finding_types.clone())).build());
             any = true;
         }
         Ok(any.then(|| criteria.build()))

@@ -126,7 +126,8 @@ pub fn is_organization_id(text: &str) -> bool {
 /// `ACCOUNT_CloudTrail_REGION_…` ending in `.json.gz` (or `.json`, as some copies store them).
 pub fn is_log_object(key: &str, account_id: &str, region: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
-    name.starts_with(&format!("{account_id}_CloudTrail_{region}_")) && (name.ends_with(".json.gz") || name.ends_with(".json"))
+    name.starts_with(&format!("{account_id}_CloudTrail_{region}_"))
+        && (name.ends_with(".json.gz") || name.ends_with(".json"))
 }
 
 /// Orders keys as a sorted directory walk does: folder by folder, not character by character.
@@ -146,7 +147,7 @@ mod tests {
         assert_eq!(names, ["2024/02/28", "2024/02/29", "2024/03/01"]);
         assert!(Day::parse("2024-13-01").is_err() && Day::parse("yesterday").is_err());
         let err = days(Day::parse("2024-03-02").unwrap(), first).unwrap_err().to_string();
-        assert!(err.contains("before the first day 2024-02-28"), "{err}");
+        assert!(err.contains("the last day 2024-02-28 is before the first day 2024-03-02"), "{err}");
     }
 
     #[test]
@@ -165,7 +166,8 @@ mod tests {
 
     #[test]
     fn log_object_names() {
-        let key = "AWSLogs/1/CloudTrail/us-east-1/2024/03/04/123456789012_CloudTrail_us-east-1_20240304T0000Z_a1.json.gz";
+        let key =
+            "AWSLogs/1/CloudTrail/us-east-1/2024/03/04/123456789012_CloudTrail_us-east-1_20240304T0000Z_a1.json.gz";
         assert!(is_log_object(key, "123456789012", "us-east-1"));
         assert!(!is_log_object(key, "123456789012", "us-east-2"));
         assert!(!is_log_object("x/123456789012_CloudTrail_us-east-1_x.txt", "123456789012", "us-east-1"));

@@ -16,7 +16,9 @@ use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode};
 
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
-use crate::layout::{self, is_account_id, is_log_object, is_organization_id, normalize_prefix, path_order, Day, TrailAccount};
+use crate::layout::{
+    self, is_account_id, is_log_object, is_organization_id, normalize_prefix, path_order, Day, TrailAccount,
+};
 
 /// Day folders listed at once (each is one or a few ListObjectsV2 pages).
 const LIST_CONCURRENCY: usize = 4;
@@ -188,7 +190,12 @@ impl fmt::Display for S3TrailExtract {
         if !self.ignored_objects.is_empty() {
             let shown: Vec<&str> = self.ignored_objects.iter().take(5).map(String::as_str).collect();
             let more = self.ignored_objects.len() - shown.len();
-            write!(f, "\nignored {} objects that are not CloudTrail log files: {}", self.ignored_objects.len(), shown.join(", "))?;
+            write!(
+                f,
+                "\nignored {} objects that are not CloudTrail log files: {}",
+                self.ignored_objects.len(),
+                shown.join(", ")
+            )?;
             if more > 0 {
                 write!(f, " and {more} more")?;
             }
@@ -300,7 +307,8 @@ async fn read(
                     let (s3, bucket) = (s3.clone(), bucket.to_string());
                     tokio::spawn(async move { fetch(&s3, &bucket, &key, size, max_bytes).await })
                         .map(|joined| {
-                            joined.unwrap_or_else(|e| Err(AccountError::InvalidInput(format!("fetch task failed: {e}"))))
+                            joined
+                                .unwrap_or_else(|e| Err(AccountError::InvalidInput(format!("fetch task failed: {e}"))))
                         })
                         .boxed()
                 }
@@ -425,11 +433,18 @@ async fn list_folder(s3: &aws_sdk_s3::Client, bucket: &str, folder: &Folder) -> 
     Ok(items)
 }
 
-fn listing_error<E>(bucket: &str, prefix: &str, err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> AccountError
+fn listing_error<E>(
+    bucket: &str,
+    prefix: &str,
+    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> AccountError
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    AccountError::Object { uri: format!("s3://{bucket}/{prefix}"), message: ipinsights_aws::sdk::service_error("ListObjectsV2", err).to_string() }
+    AccountError::Object {
+        uri: format!("s3://{bucket}/{prefix}"),
+        message: ipinsights_aws::sdk::service_error("ListObjectsV2", err).to_string(),
+    }
 }
 
 /// Fetches one log object whole (compressed; parsed by the caller).

@@ -54,20 +54,36 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
     block_on(async {
         let role = iam.get_role().role_name("ipinsights-detector").send().await.unwrap();
         assert_eq!(role.role().unwrap().arn(), deployed.role_arn);
-        let policy = iam.get_role_policy().role_name("ipinsights-detector").policy_name(deploy::POLICY_NAME).send().await.unwrap();
+        let policy = iam
+            .get_role_policy()
+            .role_name("ipinsights-detector")
+            .policy_name(deploy::POLICY_NAME)
+            .send()
+            .await
+            .unwrap();
         let document: Value = serde_json::from_str(&decode(policy.policy_document())).unwrap();
-        let expected = deploy::role_policy("us-east-1", "123456789012", "ipinsights-detector", "ipinsights-ep", &deployed.topic_arn);
+        let expected = deploy::role_policy(
+            "us-east-1",
+            "123456789012",
+            "ipinsights-detector",
+            "ipinsights-ep",
+            &deployed.topic_arn,
+        );
         assert_eq!(document, expected);
 
         let function = lambda.get_function_configuration().function_name("ipinsights-detector").send().await.unwrap();
         assert_eq!(function.function_arn(), Some(deployed.function_arn.as_str()));
-        assert_eq!((function.runtime().map(|r| r.as_str()), function.handler()), (Some("provided.al2023"), Some("bootstrap")));
+        assert_eq!(
+            (function.runtime().map(|r| r.as_str()), function.handler()),
+            (Some("provided.al2023"), Some("bootstrap"))
+        );
         assert_eq!(function.role(), Some(deployed.role_arn.as_str()));
         let vars = function.environment().unwrap().variables().unwrap();
         assert_eq!(vars["THRESHOLD"], "0");
         assert_eq!(vars["ENDPOINT_NAME"], "ipinsights-ep");
         assert_eq!(vars["ALERT_TOPIC_ARN"], deployed.topic_arn);
-        let retries = lambda.get_function_event_invoke_config().function_name("ipinsights-detector").send().await.unwrap();
+        let retries =
+            lambda.get_function_event_invoke_config().function_name("ipinsights-detector").send().await.unwrap();
         assert_eq!(retries.maximum_retry_attempts(), Some(deploy::MAX_RETRY_ATTEMPTS));
         let permission = lambda.get_policy().function_name("ipinsights-detector").send().await.unwrap();
         let permission = permission.policy().unwrap();
@@ -85,7 +101,8 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
     });
 
     // Deploying again updates in place.
-    let again = deploy_detector(&emu.cfg(), &DetectorSpec { threshold: 1.5, email: None, ..spec.clone() }, &mut |_| {}).unwrap();
+    let again = deploy_detector(&emu.cfg(), &DetectorSpec { threshold: 1.5, email: None, ..spec.clone() }, &mut |_| {})
+        .unwrap();
     assert_eq!((&again.function_arn, &again.topic_arn), (&deployed.function_arn, &deployed.topic_arn));
     let vars = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
     assert_eq!(vars.environment().unwrap().variables().unwrap()["THRESHOLD"], "1.5");
@@ -99,7 +116,10 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
         assert!(sns.list_topics().send().await.unwrap().topics().is_empty());
     });
     let again = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
-    assert_eq!(again.to_string(), "EventBridge rule not found, Lambda function not found, IAM role not found, SNS topic not found");
+    assert_eq!(
+        again.to_string(),
+        "EventBridge rule not found, Lambda function not found, IAM role not found, SNS topic not found"
+    );
 }
 
 /// IAM returns policy documents URL-encoded (RFC 3986); plain JSON passes through.
@@ -123,7 +143,12 @@ fn decode(text: &str) -> String {
 fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
     let template = repo().join("deploy/detector.yaml");
     let lint = Command::new(repo().join(".venv/bin/cfn-lint")).arg(&template).output().unwrap();
-    assert!(lint.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
     let script = "import json, sys\nfrom cfnlint.decode import decode\nt, errors = decode(sys.argv[1])\n\
                   assert not errors, errors\nprint(json.dumps(t, default=str))";
     let out = Command::new(repo().join(".venv/bin/python")).args(["-c", script]).arg(&template).output().unwrap();
@@ -132,7 +157,10 @@ fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
     let r = &t["Resources"];
     assert_eq!(r["FindingsRule"]["Properties"]["EventPattern"], deploy::event_pattern());
     let function = &r["Function"]["Properties"];
-    assert_eq!((function["Runtime"].as_str(), function["Handler"].as_str()), (Some(deploy::LAMBDA_RUNTIME), Some("bootstrap")));
+    assert_eq!(
+        (function["Runtime"].as_str(), function["Handler"].as_str()),
+        (Some(deploy::LAMBDA_RUNTIME), Some("bootstrap"))
+    );
     let vars: Vec<&String> = function["Environment"]["Variables"].as_object().unwrap().keys().collect();
     assert_eq!(vars, ["ALERT_TOPIC_ARN", "ENDPOINT_NAME", "THRESHOLD"]);
     assert_eq!(r["FunctionRetries"]["Properties"]["MaximumRetryAttempts"], deploy::MAX_RETRY_ATTEMPTS);
@@ -188,7 +216,11 @@ fn event(id: &str, principal: &str, addr: &str) -> Value {
     })
 }
 
-fn invoke(runtime: &tokio::runtime::Runtime, function: &Arc<Function>, payload: &[u8]) -> Result<ipinsights_detect::lambda::LambdaResponse, String> {
+fn invoke(
+    runtime: &tokio::runtime::Runtime,
+    function: &Arc<Function>,
+    payload: &[u8],
+) -> Result<ipinsights_detect::lambda::LambdaResponse, String> {
     let event = lambda_event(Payload::from_slice(payload));
     runtime.block_on(handler(function.clone(), event)).map_err(|e| e.to_string())
 }
@@ -236,11 +268,15 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
     let foreign = event("f-foreign", "AIDAALICE000000000001", "198.51.100.7");
     let alert = invoke(&runtime, &function, foreign.to_string().as_bytes()).unwrap();
     assert_eq!((alert.alerts, alert.published, alert.alert_messages), (1, 1, 1), "{alert:?}");
-    let home = invoke(&runtime, &function, event("f-home", "AIDAALICE000000000001", "10.1.2.200").to_string().as_bytes()).unwrap();
+    let home =
+        invoke(&runtime, &function, event("f-home", "AIDAALICE000000000001", "10.1.2.200").to_string().as_bytes())
+            .unwrap();
     assert_eq!((home.alerts, home.passes, home.published), (0, 1, 0), "{home:?}");
 
     // Unscorable input is counted, never an error, and never reaches the endpoint (which refuses IPv6).
-    let ipv6 = invoke(&runtime, &function, event("f-v6", "AIDAALICE000000000001", "2001:db8::7").to_string().as_bytes()).unwrap();
+    let ipv6 =
+        invoke(&runtime, &function, event("f-v6", "AIDAALICE000000000001", "2001:db8::7").to_string().as_bytes())
+            .unwrap();
     assert_eq!(ipv6.skipped, [("IPv6 address: SageMaker's IP Insights scores IPv4 only".to_string(), 1)].into());
     let other = json!({"version": "0", "source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}});
     let other = invoke(&runtime, &function, other.to_string().as_bytes()).unwrap();
@@ -253,7 +289,10 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
     assert_eq!(no_principal.skipped, [("no principal".to_string(), 1)].into());
 
     // The same finding twice in one batch (EventBridge may deliver twice): two alert records, one alert.
-    let twice = json!([event("f-twice", "AIDABOB00000000000002", "203.0.113.9"), event("f-twice", "AIDABOB00000000000002", "203.0.113.9")]);
+    let twice = json!([
+        event("f-twice", "AIDABOB00000000000002", "203.0.113.9"),
+        event("f-twice", "AIDABOB00000000000002", "203.0.113.9")
+    ]);
     let twice = invoke(&runtime, &function, twice.to_string().as_bytes()).unwrap();
     assert_eq!((twice.alerts, twice.alert_messages, twice.published), (2, 1, 1), "{twice:?}");
 
@@ -263,7 +302,8 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
         .iter()
         .flat_map(|r| r.failed_attempts.iter().filter(|(k, _)| k.contains("Throttl")).map(|(_, n)| *n))
         .sum();
-    let injected = refused["sns:Publish"].as_u64().unwrap_or(0) + refused["sagemaker-runtime:InvokeEndpoint"].as_u64().unwrap_or(0);
+    let injected = refused["sns:Publish"].as_u64().unwrap_or(0)
+        + refused["sagemaker-runtime:InvokeEndpoint"].as_u64().unwrap_or(0);
     assert!(injected >= 2, "{refused}");
     assert_eq!(reported, injected, "{refused}");
 
@@ -282,8 +322,14 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
     assert_eq!(messages.len(), 2, "{messages:?}");
     let envelopes: Vec<Value> = messages.iter().map(|m| serde_json::from_str(m).unwrap()).collect();
     let subjects: Vec<&str> = envelopes.iter().map(|e| e["Subject"].as_str().unwrap()).collect();
-    assert!(subjects.contains(&"IP Insights: ConsoleLoginSuccess.B, AIDAALICE000000000001 from 198.51.100.7"), "{subjects:?}");
-    assert!(subjects.contains(&"IP Insights: ConsoleLoginSuccess.B, AIDABOB00000000000002 from 203.0.113.9"), "{subjects:?}");
+    assert!(
+        subjects.contains(&"IP Insights: ConsoleLoginSuccess.B, AIDAALICE000000000001 from 198.51.100.7"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"IP Insights: ConsoleLoginSuccess.B, AIDABOB00000000000002 from 203.0.113.9"),
+        "{subjects:?}"
+    );
     let alice = envelopes.iter().find(|e| e["Subject"].as_str().unwrap().contains("ALICE")).unwrap();
     let message: Value = serde_json::from_str(alice["Message"].as_str().unwrap()).unwrap();
     assert_eq!(message["finding_id"], "f-foreign");
@@ -298,6 +344,8 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
         invoke(&runtime, &function, e.to_string().as_bytes()).unwrap();
     }
     let per = start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
-    println!("BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)");
+    println!(
+        "BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)"
+    );
     server.shutdown().unwrap();
 }

@@ -43,7 +43,8 @@ fn every_finding_through_pages_of_fifty_gives_the_pairs_of_the_file() {
     let times: Vec<&str> = read.findings.iter().map(|f| f["UpdatedAt"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let refused = emu.stats()["refused"].clone();
-    let throttled = refused["guardduty:GetFindings"].as_u64().unwrap() + refused["guardduty:ListFindings"].as_u64().unwrap();
+    let throttled =
+        refused["guardduty:GetFindings"].as_u64().unwrap() + refused["guardduty:ListFindings"].as_u64().unwrap();
     assert!(throttled >= 2, "{refused}");
     assert_eq!(read.attempts.throttled(), throttled, "{}", read.attempts);
 
@@ -73,7 +74,8 @@ fn filters_by_time_and_type() {
     assert!(of_type.extract.tuples.iter().all(|t| t.finding_type == finding_type));
     assert_eq!(of_type.extract.tuples.len(), all.tuples.iter().filter(|t| t.finding_type == finding_type).count());
 
-    let unknown = FindingQuery { detector_id: Some("0123456789abcdef0123456789abcdef".into()), ..FindingQuery::default() };
+    let unknown =
+        FindingQuery { detector_id: Some("0123456789abcdef0123456789abcdef".into()), ..FindingQuery::default() };
     let err = read_findings(&emu.cfg(), &unknown).unwrap_err().to_string();
     assert!(err.contains("ListFindings failed: BadRequestException") && err.contains("not owned"), "{err}");
 }

@@ -21,7 +21,11 @@ fn usage() -> (f64, f64, f64) {
     let cpu = (ticks(11) + ticks(12)) / 100.0; // utime, stime (fields 14, 15) at 100 ticks/s
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = |key: &str| {
-        status.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()).unwrap_or(0.0)
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .unwrap_or(0.0)
     };
     (cpu, kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
 }
@@ -71,11 +75,16 @@ fn simulated_account_from_s3_and_from_disk() {
     let disk_secs = start.elapsed().as_secs_f64();
     let disk_cpu = usage().0 - cpu0;
 
-    let first = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(SimConfig::default().start_unix_secs)).to_string();
+    let first = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(SimConfig::default().start_unix_secs),
+    )
+    .to_string();
     let first_day = &first[..10];
     let last = humantime::format_rfc3339_seconds(
         std::time::UNIX_EPOCH
-            + std::time::Duration::from_secs(SimConfig::default().start_unix_secs + 86_400 * u64::from(SimConfig::default().days)),
+            + std::time::Duration::from_secs(
+                SimConfig::default().start_unix_secs + 86_400 * u64::from(SimConfig::default().days),
+            ),
     )
     .to_string();
     let source = TrailSource::new(BUCKET, first_day, &last[..10]).unwrap();

@@ -108,23 +108,26 @@ impl LambdaConfig {
             .ok()
             .filter(|t: &f64| t.is_finite())
             .ok_or_else(|| bad(env::THRESHOLD, format!("{threshold:?} is not a finite number")))?;
-        let source = match (get(env::ENDPOINT_URL), get(env::ENDPOINT_NAME), get(env::MODEL_DIR)) {
-            (Some(_), _, Some(_)) | (None, Some(_), Some(_)) => {
-                return Err(bad(env::MODEL_DIR, "set either an endpoint (ENDPOINT_NAME / ENDPOINT_URL) or MODEL_DIR, not both".into()))
-            }
-            (Some(url), Some(name), None) => {
-                ScoreSource::Endpoint(format!("{}/endpoints/{name}", url.trim_end_matches('/')))
-            }
-            (Some(url), None, None) => ScoreSource::Endpoint(url),
-            (None, Some(name), None) => ScoreSource::SageMaker(name),
-            (None, None, Some(dir)) => ScoreSource::ModelDir(dir.into()),
-            (None, None, None) => {
-                return Err(bad(
+        let source =
+            match (get(env::ENDPOINT_URL), get(env::ENDPOINT_NAME), get(env::MODEL_DIR)) {
+                (Some(_), _, Some(_)) | (None, Some(_), Some(_)) => {
+                    return Err(bad(
+                        env::MODEL_DIR,
+                        "set either an endpoint (ENDPOINT_NAME / ENDPOINT_URL) or MODEL_DIR, not both".into(),
+                    ))
+                }
+                (Some(url), Some(name), None) => {
+                    ScoreSource::Endpoint(format!("{}/endpoints/{name}", url.trim_end_matches('/')))
+                }
+                (Some(url), None, None) => ScoreSource::Endpoint(url),
+                (None, Some(name), None) => ScoreSource::SageMaker(name),
+                (None, None, Some(dir)) => ScoreSource::ModelDir(dir.into()),
+                (None, None, None) => return Err(bad(
                     env::ENDPOINT_NAME,
-                    "set ENDPOINT_NAME (a SageMaker endpoint), ENDPOINT_URL (an inference-protocol URL) or MODEL_DIR".into(),
-                ))
-            }
-        };
+                    "set ENDPOINT_NAME (a SageMaker endpoint), ENDPOINT_URL (an inference-protocol URL) or MODEL_DIR"
+                        .into(),
+                )),
+            };
         let top_networks = match get(env::TOP_NETWORKS) {
             None => 3,
             Some(n) => n.parse().map_err(|_| bad(env::TOP_NETWORKS, format!("{n:?} is not a count")))?,
@@ -200,7 +203,11 @@ pub fn handle_event(detector: &Detector, payload: Payload) -> Result<LambdaRespo
     let records = match payload {
         Payload::Event(event) => detector.detect_value(event)?,
         Payload::Invalid(message) => {
-            vec![Detection::skipped(&FindingHeader::default(), detector.threshold(), format!("invalid JSON: {message}"))]
+            vec![Detection::skipped(
+                &FindingHeader::default(),
+                detector.threshold(),
+                format!("invalid JSON: {message}"),
+            )]
         }
     };
     let mut response = LambdaResponse::default();
@@ -241,8 +248,9 @@ mod tests {
         assert_eq!((c.threshold, c.source, c.top_networks), (0.5, ScoreSource::Endpoint("http://h:8080/".into()), 3));
         let c = config(&[("THRESHOLD", "-1"), ("ENDPOINT_URL", "http://h:8080/"), ("ENDPOINT_NAME", "ep")]).unwrap();
         assert_eq!(c.source, ScoreSource::Endpoint("http://h:8080/endpoints/ep".into()));
-        let c = config(&[("THRESHOLD", "0"), ("ENDPOINT_NAME", "ep"), ("ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t")])
-            .unwrap();
+        let c =
+            config(&[("THRESHOLD", "0"), ("ENDPOINT_NAME", "ep"), ("ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t")])
+                .unwrap();
         assert_eq!(c.source, ScoreSource::SageMaker("ep".into()));
         assert_eq!(c.alert_topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:1:t"));
         let c = config(&[("THRESHOLD", "0"), ("MODEL_DIR", "/opt/model"), ("TRAINING_TUPLES", "/opt/t.csv")]).unwrap();

@@ -83,7 +83,8 @@ fn runtime_api(listener: TcpListener, events: Vec<Vec<u8>>, seen: mpsc::Sender<S
 
 /// The binary under test: `LAMBDA_BOOTSTRAP` (the packaged one) or the test build.
 fn binary() -> PathBuf {
-    std::env::var_os("LAMBDA_BOOTSTRAP").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ipinsights-lambda")), PathBuf::from)
+    std::env::var_os("LAMBDA_BOOTSTRAP")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ipinsights-lambda")), PathBuf::from)
 }
 
 fn lambda() -> Command {
@@ -184,7 +185,8 @@ fn cold_start() {
     let mut inits = Vec::new();
     let mut firsts = Vec::new();
     for _ in 0..5 {
-        let other = br#"{"version":"0","source":"aws.ec2","detail-type":"EC2 Instance State-change Notification","detail":{}}"#;
+        let other =
+            br#"{"version":"0","source":"aws.ec2","detail-type":"EC2 Instance State-change Notification","detail":{}}"#;
         let (mut child, rx, started) = start(vec![other.to_vec()], |cmd| {
             cmd.env("THRESHOLD", "0")
                 .env("ENDPOINT_NAME", "ipinsights-ep")

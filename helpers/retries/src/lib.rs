@@ -172,7 +172,10 @@ mod tests {
                 response(400, None, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code></Error>"),
                 "Throttling",
             ),
-            (response(400, None, r#"{"__type":"com.amazon#TooManyRequestsException","message":"x"}"#), "TooManyRequestsException"),
+            (
+                response(400, None, r#"{"__type":"com.amazon#TooManyRequestsException","message":"x"}"#),
+                "TooManyRequestsException",
+            ),
             (response(429, None, r#"{"code" : "TooManyRequestsException"}"#), "TooManyRequestsException"),
             (response(500, None, ""), "HTTP 500"),
         ];

@@ -18,7 +18,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::{read_cloudtrail, read_guardduty, simulate_account, CloudTrailExtract, GuardDutyExtract, SimConfig, TupleMode};
+use ipinsights_security::{
+    read_cloudtrail, read_guardduty, simulate_account, CloudTrailExtract, GuardDutyExtract, SimConfig, TupleMode,
+};
 
 use crate::error::{Result, WorkshopError};
 use crate::session::{Backend, Session};
@@ -249,8 +251,8 @@ pub fn teardown_detector(session: &Session) -> Result<()> {
 
 #[cfg(feature = "account")]
 fn teardown_for(session: &Session) -> Result<()> {
-    let name = ipinsights_account::DetectorSpec::new("", 0.0, Path::new("")).name;
-    let done = ipinsights_account::teardown_detector(&crate::aws_backend::config(session), &name, &mut |line| {
+    let name = ipinsights_account::deploy::DEFAULT_NAME;
+    let done = ipinsights_account::teardown_detector(&crate::aws_backend::config(session), name, &mut |line| {
         println!("{line}")
     })
     .map_err(|e| WorkshopError::context("tearing the detector down", e))?;
@@ -270,7 +272,8 @@ mod tests {
     #[test]
     fn the_simulated_source_gives_what_the_cells_read() {
         let dir = tempfile::tempdir().unwrap();
-        let data = security_data(&Session::local_at(dir.path()), &DataSource::Simulated, &dir.path().join("sim")).unwrap();
+        let data =
+            security_data(&Session::local_at(dir.path()), &DataSource::Simulated, &dir.path().join("sim")).unwrap();
         assert!(data.trail.tuples.len() > 20_000, "{data}");
         assert!(!data.findings.tuples.is_empty());
         assert!(data.findings_path.exists());

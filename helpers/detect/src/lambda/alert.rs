@@ -45,9 +45,8 @@ struct Message<'a> {
 pub fn alerts(records: &[Detection]) -> Vec<Alert> {
     let mut groups: Vec<Vec<&Detection>> = Vec::new();
     for record in records.iter().filter(|r| r.verdict == Verdict::Alert) {
-        let same = record.finding_id.as_ref().and_then(|id| {
-            groups.iter_mut().find(|g| g[0].finding_id.as_ref() == Some(id))
-        });
+        let same =
+            record.finding_id.as_ref().and_then(|id| groups.iter_mut().find(|g| g[0].finding_id.as_ref() == Some(id)));
         match same {
             Some(group) => group.push(record),
             None => groups.push(vec![record]),
@@ -97,7 +96,8 @@ fn alert(mut group: Vec<&Detection>) -> Alert {
 /// `IP Insights: TYPE, PRINCIPAL from IP` in at most 100 printable ASCII characters: the finding type is shortened
 /// to its last part, then the principal is cut (with `...`) before the IP ever is.
 pub fn subject(finding_type: &str, principal: &str, ip: &str) -> String {
-    let clean = |s: &str| -> String { s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect() };
+    let clean =
+        |s: &str| -> String { s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect() };
     let (mut kind, mut who, ip) = (clean(finding_type), clean(principal), clean(ip));
     let render = |kind: &str, who: &str| format!("IP Insights: {kind}, {who} from {ip}");
     if render(&kind, &who).len() > MAX_SUBJECT_CHARS {

@@ -109,10 +109,7 @@ impl Function {
 
 /// Failed attempts added since `before`.
 fn attempts_since(before: &BTreeMap<String, u64>, now: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    now.iter()
-        .map(|(k, &n)| (k.clone(), n - before.get(k).copied().unwrap_or(0)))
-        .filter(|(_, n)| *n > 0)
-        .collect()
+    now.iter().map(|(k, &n)| (k.clone(), n - before.get(k).copied().unwrap_or(0))).filter(|(_, n)| *n > 0).collect()
 }
 
 /// The async Lambda handler.

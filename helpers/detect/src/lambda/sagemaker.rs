@@ -32,7 +32,11 @@ impl SageMakerScorer {
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .interceptor(log.clone())
             .build();
-        SageMakerScorer { client: aws_sdk_sagemakerruntime::Client::from_conf(conf), endpoint: endpoint.into(), runtime }
+        SageMakerScorer {
+            client: aws_sdk_sagemakerruntime::Client::from_conf(conf),
+            endpoint: endpoint.into(),
+            runtime,
+        }
     }
 
     fn error(&self, message: String) -> DetectError {
@@ -64,7 +68,11 @@ impl Scorer for SageMakerScorer {
             let body = answer.body().map(|b| b.as_ref()).unwrap_or_default();
             let predictions = decode_response(ResponseKind::Json, body).map_err(|e| self.error(e.to_string()))?;
             if predictions.len() != chunk.rows.len() {
-                return Err(DetectError::ScoreCount { scorer: self.describe(), sent: chunk.rows.len(), got: predictions.len() });
+                return Err(DetectError::ScoreCount {
+                    scorer: self.describe(),
+                    sent: chunk.rows.len(),
+                    got: predictions.len(),
+                });
             }
             out.extend(predictions.into_iter().map(|p| p.dot_product));
         }
