@@ -336,16 +336,28 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
     assert_eq!(message["detections"][0]["verdict"], "alert");
     assert!(message["summary"].as_str().unwrap().contains("called from 198.51.100.7"), "{message}");
 
-    // Warm handler latency through the emulated SageMaker Runtime (printed, not asserted).
-    let rounds = 40;
+    server.shutdown().unwrap();
+}
+
+/// Benchmark (printed, not asserted): the warm handler, scoring through the emulated SageMaker Runtime (moto in
+/// Python forwarding to our model server) without throttling.
+#[test]
+fn warm_handler_latency() {
+    let server = model_server();
+    let emu = Emulator::with(&Options { endpoints: vec![format!("ipinsights-ep={}", server.url())], ..Options::default() });
+    let vars = HashMap::from([("THRESHOLD", "0"), ("ENDPOINT_NAME", "ipinsights-ep")]);
+    let config = LambdaConfig::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let function = Arc::new(runtime.block_on(async { Function::new(&config, &emu.sdk()) }).unwrap());
+    invoke(&runtime, &function, event("warm-up", "AIDAALICE000000000001", "10.1.2.77").to_string().as_bytes()).unwrap();
+    let rounds = 50;
     let start = Instant::now();
     for i in 0..rounds {
         let e = event(&format!("bench-{i}"), "AIDAALICE000000000001", "10.1.2.77");
-        invoke(&runtime, &function, e.to_string().as_bytes()).unwrap();
+        let r = invoke(&runtime, &function, e.to_string().as_bytes()).unwrap();
+        assert_eq!(r.passes, 1);
     }
     let per = start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
-    println!(
-        "BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)"
-    );
+    println!("BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)");
     server.shutdown().unwrap();
 }

@@ -30,10 +30,10 @@ fn usage() -> (f64, f64, f64) {
     (cpu, kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
 }
 
-/// Uploads every file under `root` with its relative path as the key, 16 at a time.
-fn upload_tree(emu: &Emulator, root: &Path) -> usize {
+/// Uploads every file under `root/folder` with its path from `root` as the key, 16 at a time.
+fn upload_tree(emu: &Emulator, root: &Path, folder: &str) -> usize {
     let mut files = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
+    let mut stack = vec![root.join(folder)];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -66,7 +66,7 @@ fn simulated_account_from_s3_and_from_disk() {
     let dir = tempfile::tempdir().unwrap();
     let sim = simulate_account(&SimConfig::default(), dir.path()).unwrap();
     let emu = Emulator::start();
-    let uploaded = upload_tree(&emu, &dir.path().join("AWSLogs"));
+    let uploaded = upload_tree(&emu, dir.path(), "AWSLogs");
     let prefix_dir = sim.cloudtrail_dir.clone();
 
     let (cpu0, _, _) = usage();

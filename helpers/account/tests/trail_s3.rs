@@ -62,7 +62,10 @@ fn upload_sample(emu: &Emulator, base: &str) {
 }
 
 fn assert_same(s3: &CloudTrailExtract, disk: &CloudTrailExtract) {
-    assert_eq!(s3.tuples, disk.tuples);
+    assert_eq!(s3.tuples.len(), disk.tuples.len());
+    if let Some(i) = (0..s3.tuples.len()).find(|&i| s3.tuples[i] != disk.tuples[i]) {
+        panic!("tuple {i} differs: from S3 {:?}, from disk {:?}", s3.tuples[i], disk.tuples[i]);
+    }
     assert_eq!(
         (s3.files, s3.records, s3.unique_pairs, s3.duplicates),
         (disk.files, disk.records, disk.unique_pairs, disk.duplicates)
