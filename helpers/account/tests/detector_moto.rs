@@ -344,7 +344,8 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
 #[test]
 fn warm_handler_latency() {
     let server = model_server();
-    let emu = Emulator::with(&Options { endpoints: vec![format!("ipinsights-ep={}", server.url())], ..Options::default() });
+    let emu =
+        Emulator::with(&Options { endpoints: vec![format!("ipinsights-ep={}", server.url())], ..Options::default() });
     let vars = HashMap::from([("THRESHOLD", "0"), ("ENDPOINT_NAME", "ipinsights-ep")]);
     let config = LambdaConfig::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -358,6 +359,8 @@ fn warm_handler_latency() {
         assert_eq!(r.passes, 1);
     }
     let per = start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
-    println!("BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)");
+    println!(
+        "BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)"
+    );
     server.shutdown().unwrap();
 }

@@ -2,7 +2,7 @@
 //! SDK's standard retry mode (exponential backoff with jitter) absorbed.
 //!
 //! Attach one [`AttemptLog`] to every client of a job (`…::config::Builder::from(&sdk).interceptor(log.clone())`);
-//! the clones share one record. Each failed attempt is counted under its operation (`s3 GetObject`, the SDK's service and operation names) and error
+//! the clones share one record. Each failed attempt is counted under its operation (`S3 GetObject`, `SNS Publish`: the SDK's service and operation names) and error
 //! code (`SlowDown`, `ThrottlingException`, `HTTP 503`, …); the attempts that finally failed a call are counted
 //! too, since the caller sees that call's error anyway.
 //!

@@ -147,6 +147,7 @@ fn own_account_for(_session: &Session, _own: &OwnAccount, _dir: &Path) -> Result
     Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
 }
 
+#[cfg(not(feature = "account"))]
 const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: load the helper crate with \
      features = [\"account\"] (see README, \"Your own account\")";
 
@@ -156,7 +157,9 @@ const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: load 
 pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
     use ipinsights_account::{read_findings, read_trail, FindingQuery, ReadOptions, TrailSource};
     use std::io::Write;
-    let fail = |what: &str| move |e: ipinsights_account::AccountError| WorkshopError::context(what, e);
+    fn fail(what: &'static str) -> impl Fn(ipinsights_account::AccountError) -> WorkshopError {
+        move |e| WorkshopError::context(what, e)
+    }
     let source = TrailSource::new(&own.bucket, &own.first_day, &own.last_day)
         .map_err(fail("CloudTrail"))?
         .prefix(&own.prefix)

@@ -126,6 +126,14 @@ impl Emulator {
         aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&self.sdk()).force_path_style(true).build())
     }
 
+    /// CPU seconds (user + system) the emulator process has used so far, from /proc.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
     /// `{"refused": {op: n}, "max_in_flight": {op: n}}`.
     pub fn stats(&self) -> serde_json::Value {
         let addr = self.url.trim_start_matches("http://");

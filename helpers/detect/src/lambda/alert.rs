@@ -68,20 +68,30 @@ fn alert(mut group: Vec<&Detection>) -> Alert {
         score: top.score,
         threshold: top.threshold,
         summary: top.explanation.as_ref().map(|e| e.summary.as_str()),
-        detections: group.clone(),
+        detections: Vec::with_capacity(group.len()),
         omitted_detections: 0,
     };
-    let mut text = serde_json::to_string_pretty(&message).unwrap_or_default();
-    while text.len() > MAX_MESSAGE_BYTES && message.detections.len() > 1 {
+    // Keep the most anomalous records that fit: each record's pretty size, indented two levels deeper inside the
+    // message, estimated once (no quadratic re-serialising), then checked exactly.
+    let pretty = |m: &Message| serde_json::to_string_pretty(m).unwrap_or_default();
+    message.detections.clear();
+    let mut size = pretty(&message).len();
+    for record in &group {
+        let text = serde_json::to_string_pretty(record).unwrap_or_default();
+        size += text.len() + 4 * (text.matches('\n').count() + 1) + 2;
+        if size > MAX_MESSAGE_BYTES {
+            break;
+        }
+        message.detections.push(record);
+    }
+    let text = loop {
+        message.omitted_detections = group.len() - message.detections.len();
+        let text = pretty(&message);
+        if text.len() <= MAX_MESSAGE_BYTES || message.detections.is_empty() {
+            break text;
+        }
         message.detections.pop();
-        message.omitted_detections += 1;
-        text = serde_json::to_string_pretty(&message).unwrap_or_default();
-    }
-    if text.len() > MAX_MESSAGE_BYTES {
-        message.detections.clear();
-        message.omitted_detections = group.len();
-        text = serde_json::to_string(&message).unwrap_or_default();
-    }
+    };
     Alert {
         finding_id: top.finding_id.clone(),
         subject: subject(
@@ -128,5 +138,44 @@ mod tests {
         assert!(long.is_ascii() && long.ends_with("... from 2001:db8::1"), "{long}");
         let short = subject("Recon:IAMUser/MaliciousIPCaller", "AIDA1", "1.2.3.4");
         assert_eq!(short, "IP Insights: Recon:IAMUser/MaliciousIPCaller, AIDA1 from 1.2.3.4");
+    }
+
+    fn alert_record(id: &str, host: u32, score: f32) -> Detection {
+        Detection {
+            verdict: Verdict::Alert,
+            finding_id: Some(id.into()),
+            finding_type: Some("Recon:EC2/PortProbeUnprotectedPort".into()),
+            severity: Some(2.0),
+            time: None,
+            account_id: None,
+            region: None,
+            principal: Some("AROAEXAMPLE".into()),
+            principal_id: Some("AROAEXAMPLE:session".into()),
+            user_name: None,
+            action_type: Some("PORT_PROBE".into()),
+            ip: Some(std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + host))),
+            dot_product: Some(-score),
+            score: Some(score),
+            threshold: 0.0,
+            explanation: None,
+            skip_reason: Some("x".repeat(200)),
+        }
+    }
+
+    #[test]
+    fn one_alert_per_finding_most_anomalous_first_within_sns_limits() {
+        let mut records: Vec<Detection> = (0..3_000).map(|i| alert_record("big", i, (i % 97) as f32)).collect();
+        records.push(alert_record("small", 1, 1.0));
+        records.push(Detection { verdict: Verdict::Pass, ..alert_record("passing", 2, -1.0) });
+        let alerts = alerts(&records);
+        assert_eq!(alerts.len(), 2);
+        let big: serde_json::Value = serde_json::from_str(&alerts[0].message).unwrap();
+        assert!(alerts[0].message.len() <= MAX_MESSAGE_BYTES, "{}", alerts[0].message.len());
+        let kept = big["detections"].as_array().unwrap().len();
+        assert_eq!(kept + big["omitted_detections"].as_u64().unwrap() as usize, 3_000);
+        assert!(kept > 100, "{kept}");
+        assert_eq!(big["score"], 96.0);
+        assert!(alerts[0].subject.len() <= MAX_SUBJECT_CHARS);
+        assert_eq!(alerts[1].finding_id.as_deref(), Some("small"));
     }
 }
