@@ -60,6 +60,7 @@ mod names;
 mod role;
 mod runtime;
 mod s3uri;
+pub mod sdk;
 mod training;
 mod transfer;
 mod transitions;

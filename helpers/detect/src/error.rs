@@ -65,6 +65,18 @@ pub enum DetectError {
         /// What is wrong.
         message: String,
     },
+    /// Alerts could not be published (after the SDK's retries); the others were.
+    #[error("{failed} of {total} alerts could not be published to {topic}: {first_error}")]
+    Publish {
+        /// The SNS topic.
+        topic: String,
+        /// Alerts not published.
+        failed: usize,
+        /// Alerts to publish.
+        total: usize,
+        /// The first failure, with the SDK's context.
+        first_error: String,
+    },
     /// The model could not be loaded.
     #[error(transparent)]
     Model(#[from] ipinsights_engine::ModelFileError),

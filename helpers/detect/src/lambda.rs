@@ -1,37 +1,74 @@
-//! The AWS Lambda function of workshop step 6: an EventBridge rule on GuardDuty findings invokes it,
-//! it scores the finding and logs one JSON line per record (alerts included) to CloudWatch Logs,
-//! and returns the records.
+//! The AWS Lambda function of workshop step 6: an EventBridge rule sends it each GuardDuty finding; it scores the
+//! finding's (principal, remote IP) pairs, publishes one alert per alerting finding to an SNS topic, logs one JSON
+//! line per record to CloudWatch Logs, and returns a summary.
 //!
-//! Environment:
+//! Environment (names in [`env`]):
 //! - `THRESHOLD` (required): anomaly-score threshold; alert when `−dot_product > THRESHOLD`.
-//! - `ENDPOINT_URL`: an endpoint speaking the inference protocol (`ipinsights serve`, or any
-//!   `…/invocations` URL). With `ENDPOINT_NAME` as well, the runtime API path
-//!   `{ENDPOINT_URL}/endpoints/{ENDPOINT_NAME}/invocations` is called.
+//! - `ENDPOINT_NAME` alone: a SageMaker endpoint, called through SageMaker Runtime with the AWS SDK (SigV4 with the
+//!   function's role; region from `AWS_REGION`). IPv6 addresses are never sent (IP Insights on SageMaker takes
+//!   IPv4 only): they are counted as skipped.
+//! - `ENDPOINT_URL` (test and offline option): an endpoint speaking the inference protocol (`ipinsights serve`, or
+//!   any `…/invocations` URL); with `ENDPOINT_NAME` as well, `{ENDPOINT_URL}/endpoints/{ENDPOINT_NAME}/invocations`.
 //! - `MODEL_DIR`: instead of an endpoint, score in-process with this model directory (e.g. a layer).
+//! - `ALERT_TOPIC_ARN` (optional): SNS topic for alerts; without it alerts are only logged.
 //! - `TRAINING_TUPLES` (optional): tuple CSV for the familiarity index of explanations.
 //! - `TOP_NETWORKS` (optional, default 3): usual networks listed per principal.
 //!
-//! `ENDPOINT_NAME` without `ENDPOINT_URL` (a SageMaker endpoint by name) needs SigV4-signed
-//! SageMaker Runtime calls, which this build does not make: it is a configuration error, not a
-//! silent fallback.
+//! Bad input never fails an invocation: events of other types, findings without a principal or IP, IPv6 on a
+//! SageMaker endpoint and JSON that does not parse are `skipped` records counted by reason. Only infrastructure
+//! failures (the endpoint or SNS unreachable or refusing after the SDK's retries with backoff) are errors, which
+//! Lambda retries a bounded number of times (the deployment sets 2). Each finding is alerted once per invocation,
+//! however many of its addresses alert.
 //!
-//! Configuration and [`handle_event`] are plain Rust; the async [`handler`] and [`run`] (and the
-//! `ipinsights-lambda` binary) need the `lambda` feature.
+//! Configuration, [`handle_event`] and the alert messages are plain Rust; the SageMaker scorer, the SNS publisher,
+//! the async [`handler`](function::handler) and [`run`](function::run) (and the `ipinsights-lambda` binary) need
+//! the `lambda` feature.
 
+mod alert;
+#[cfg(feature = "lambda")]
+pub mod function;
+mod payload;
+#[cfg(feature = "lambda")]
+pub mod sagemaker;
+
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ipinsights_client::EndpointClient;
 use ipinsights_engine::Model;
 use serde::Serialize;
-use serde_json::Value;
+
+pub use alert::{alerts, Alert, MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS};
+pub use payload::Payload;
 
 use crate::detector::{Detection, Detector, Verdict};
 use crate::error::{DetectError, Result};
 use crate::familiarity::Familiarity;
+use ipinsights_security::FindingHeader;
+
+/// The environment variables the function reads (the deployment sets the same names).
+pub mod env {
+    /// Anomaly-score threshold.
+    pub const THRESHOLD: &str = "THRESHOLD";
+    /// SageMaker endpoint name.
+    pub const ENDPOINT_NAME: &str = "ENDPOINT_NAME";
+    /// Inference-protocol endpoint URL (tests, offline).
+    pub const ENDPOINT_URL: &str = "ENDPOINT_URL";
+    /// Model directory scored in-process.
+    pub const MODEL_DIR: &str = "MODEL_DIR";
+    /// SNS topic for alerts.
+    pub const ALERT_TOPIC_ARN: &str = "ALERT_TOPIC_ARN";
+    /// Training tuples for explanations.
+    pub const TRAINING_TUPLES: &str = "TRAINING_TUPLES";
+    /// Usual networks per principal in explanations.
+    pub const TOP_NETWORKS: &str = "TOP_NETWORKS";
+}
 
 /// Where the Lambda gets its scores.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScoreSource {
+    /// A SageMaker endpoint by name, through SageMaker Runtime (SigV4 from the function's role); IPv4 only.
+    SageMaker(String),
     /// An endpoint URL (the client appends `/invocations` unless present).
     Endpoint(String),
     /// A model directory loaded in-process.
@@ -45,6 +82,8 @@ pub struct LambdaConfig {
     pub threshold: f64,
     /// Where scores come from.
     pub source: ScoreSource,
+    /// SNS topic for alerts, if any.
+    pub alert_topic_arn: Option<String>,
     /// Training tuples for the familiarity index, if any.
     pub training: Option<PathBuf>,
     /// Usual networks listed per principal.
@@ -61,50 +100,73 @@ impl LambdaConfig {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let bad = |name: &'static str, message: String| DetectError::Config { name, message };
-        let threshold = get("THRESHOLD").ok_or_else(|| {
-            bad("THRESHOLD", "not set: the anomaly-score threshold (alert when −dot_product > THRESHOLD)".into())
+        let threshold = get(env::THRESHOLD).ok_or_else(|| {
+            bad(env::THRESHOLD, "not set: the anomaly-score threshold (alert when −dot_product > THRESHOLD)".into())
         })?;
         let threshold: f64 = threshold
             .parse()
             .ok()
             .filter(|t: &f64| t.is_finite())
-            .ok_or_else(|| bad("THRESHOLD", format!("{threshold:?} is not a finite number")))?;
-        let source = match (get("ENDPOINT_URL"), get("ENDPOINT_NAME"), get("MODEL_DIR")) {
-            (Some(_), _, Some(_)) => {
-                return Err(bad("MODEL_DIR", "set either ENDPOINT_URL or MODEL_DIR, not both".into()))
-            }
-            (Some(url), Some(name), None) => {
-                ScoreSource::Endpoint(format!("{}/endpoints/{name}", url.trim_end_matches('/')))
-            }
-            (Some(url), None, None) => ScoreSource::Endpoint(url),
-            (None, Some(name), None) => {
-                return Err(bad(
-                    "ENDPOINT_NAME",
-                    format!(
-                        "calling SageMaker endpoint {name:?} by name needs SigV4-signed SageMaker Runtime \
-                         calls, which this build does not make yet; set ENDPOINT_URL (an endpoint speaking \
-                         the inference protocol) or MODEL_DIR"
-                    ),
-                ))
-            }
-            (None, _, Some(dir)) => ScoreSource::ModelDir(dir.into()),
-            (None, None, None) => {
-                return Err(bad("ENDPOINT_URL", "set ENDPOINT_URL (or ENDPOINT_NAME with it) or MODEL_DIR".into()))
-            }
-        };
-        let top_networks = match get("TOP_NETWORKS") {
+            .ok_or_else(|| bad(env::THRESHOLD, format!("{threshold:?} is not a finite number")))?;
+        let source =
+            match (get(env::ENDPOINT_URL), get(env::ENDPOINT_NAME), get(env::MODEL_DIR)) {
+                (Some(_), _, Some(_)) | (None, Some(_), Some(_)) => {
+                    return Err(bad(
+                        env::MODEL_DIR,
+                        "set either an endpoint (ENDPOINT_NAME / ENDPOINT_URL) or MODEL_DIR, not both".into(),
+                    ))
+                }
+                (Some(url), Some(name), None) => {
+                    ScoreSource::Endpoint(format!("{}/endpoints/{name}", url.trim_end_matches('/')))
+                }
+                (Some(url), None, None) => ScoreSource::Endpoint(url),
+                (None, Some(name), None) => ScoreSource::SageMaker(name),
+                (None, None, Some(dir)) => ScoreSource::ModelDir(dir.into()),
+                (None, None, None) => return Err(bad(
+                    env::ENDPOINT_NAME,
+                    "set ENDPOINT_NAME (a SageMaker endpoint), ENDPOINT_URL (an inference-protocol URL) or MODEL_DIR"
+                        .into(),
+                )),
+            };
+        let top_networks = match get(env::TOP_NETWORKS) {
             None => 3,
-            Some(n) => n.parse().map_err(|_| bad("TOP_NETWORKS", format!("{n:?} is not a count")))?,
+            Some(n) => n.parse().map_err(|_| bad(env::TOP_NETWORKS, format!("{n:?} is not a count")))?,
         };
-        Ok(LambdaConfig { threshold, source, training: get("TRAINING_TUPLES").map(PathBuf::from), top_networks })
+        let alert_topic_arn = get(env::ALERT_TOPIC_ARN);
+        if let Some(arn) = alert_topic_arn.as_deref().filter(|a| !a.starts_with("arn:") || a.split(':').count() != 6) {
+            return Err(bad(env::ALERT_TOPIC_ARN, format!("{arn:?} is not an SNS topic ARN")));
+        }
+        Ok(LambdaConfig {
+            threshold,
+            source,
+            alert_topic_arn,
+            training: get(env::TRAINING_TUPLES).map(PathBuf::from),
+            top_networks,
+        })
     }
 
-    /// Builds the detector (loads the model and the familiarity index when configured).
+    /// Builds a detector scoring on an endpoint URL or a model directory (loads the model and the familiarity
+    /// index when configured). A SageMaker endpoint needs the SDK: see `function::build_detector` (feature
+    /// `lambda`).
     pub fn detector(&self) -> Result<Detector> {
         let detector = match &self.source {
             ScoreSource::Endpoint(url) => Detector::new(EndpointClient::new(url), self.threshold)?,
             ScoreSource::ModelDir(dir) => Detector::new(Model::load_dir(dir)?, self.threshold)?,
+            ScoreSource::SageMaker(name) => {
+                return Err(DetectError::Config {
+                    name: env::ENDPOINT_NAME,
+                    message: format!(
+                        "scoring on SageMaker endpoint {name:?} needs the AWS SDK: build with feature `lambda` and use \
+                         function::build_detector"
+                    ),
+                })
+            }
         };
+        self.finish(detector)
+    }
+
+    /// Adds the explanation settings to a detector.
+    pub(crate) fn finish(&self, detector: Detector) -> Result<Detector> {
         let detector = detector.with_top_networks(self.top_networks);
         Ok(match &self.training {
             Some(path) => detector.with_familiarity(Familiarity::from_tuple_file(path)?),
@@ -113,45 +175,61 @@ impl LambdaConfig {
     }
 }
 
-/// What the Lambda returns for one event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What the Lambda returns for one invocation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LambdaResponse {
-    /// `alert` records among `records`.
+    /// GuardDuty findings in the event.
+    pub findings: usize,
+    /// `alert` records.
     pub alerts: usize,
+    /// `pass` records.
+    pub passes: usize,
+    /// `skipped` records by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Alerts (one per alerting finding) made from the alert records.
+    pub alert_messages: usize,
+    /// Alerts published to SNS.
+    pub published: usize,
+    /// Failed attempts of AWS calls (SageMaker Runtime, SNS) by operation and error code, retried with backoff.
+    pub failed_attempts: BTreeMap<String, u64>,
     /// Every record of the event, in order.
     pub records: Vec<Detection>,
 }
 
-/// Handles one event (an EventBridge GuardDuty event, or any finding shape): scores it and logs
-/// each record as one JSON line on stdout (CloudWatch Logs). Scoring failures are errors, so
-/// EventBridge retries the event.
-pub fn handle_event(detector: &Detector, event: Value) -> Result<LambdaResponse> {
-    let records = detector.detect_value(event)?;
+/// Handles one invocation payload (an EventBridge GuardDuty event, or any finding shape): scores it, logs each record
+/// as one JSON line on stdout (CloudWatch Logs) and counts it. Publishing is the caller's ([`alerts`] makes the
+/// messages). Only scoring failures are errors.
+pub fn handle_event(detector: &Detector, payload: Payload) -> Result<LambdaResponse> {
+    let records = match payload {
+        Payload::Event(event) => detector.detect_value(event)?,
+        Payload::Invalid(message) => {
+            vec![Detection::skipped(
+                &FindingHeader::default(),
+                detector.threshold(),
+                format!("invalid JSON: {message}"),
+            )]
+        }
+    };
+    let mut response = LambdaResponse::default();
     for record in &records {
         if let Ok(line) = serde_json::to_string(record) {
             println!("{line}");
         }
+        match record.verdict {
+            Verdict::Alert => response.alerts += 1,
+            Verdict::Pass => response.passes += 1,
+            Verdict::Skipped => {
+                *response.skipped.entry(record.skip_reason.clone().unwrap_or_default()).or_insert(0) += 1;
+            }
+        }
     }
-    let alerts = records.iter().filter(|r| r.verdict == Verdict::Alert).count();
-    Ok(LambdaResponse { alerts, records })
-}
-
-/// The async Lambda handler: runs [`handle_event`] on a blocking thread (the HTTP client blocks).
-#[cfg(feature = "lambda")]
-pub async fn handler(
-    detector: std::sync::Arc<Detector>,
-    event: lambda_runtime::LambdaEvent<Value>,
-) -> Result<LambdaResponse, lambda_runtime::Error> {
-    let (payload, _context) = event.into_parts();
-    let response = tokio::task::spawn_blocking(move || handle_event(&detector, payload)).await??;
+    let mut ids: Vec<&str> = records.iter().filter_map(|r| r.finding_id.as_deref()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    response.findings = ids.len();
+    response.alert_messages = alerts(&records).len();
+    response.records = records;
     Ok(response)
-}
-
-/// Reads the configuration from the environment and serves Lambda invocations until shut down.
-#[cfg(feature = "lambda")]
-pub async fn run() -> Result<(), lambda_runtime::Error> {
-    let detector = std::sync::Arc::new(LambdaConfig::from_env()?.detector()?);
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| handler(detector.clone(), event))).await
 }
 
 #[cfg(test)]
@@ -165,11 +243,16 @@ mod tests {
     }
 
     #[test]
-    fn endpoint_url_and_runtime_path() {
+    fn sources_from_the_environment() {
         let c = config(&[("THRESHOLD", "0.5"), ("ENDPOINT_URL", "http://h:8080/")]).unwrap();
         assert_eq!((c.threshold, c.source, c.top_networks), (0.5, ScoreSource::Endpoint("http://h:8080/".into()), 3));
         let c = config(&[("THRESHOLD", "-1"), ("ENDPOINT_URL", "http://h:8080/"), ("ENDPOINT_NAME", "ep")]).unwrap();
         assert_eq!(c.source, ScoreSource::Endpoint("http://h:8080/endpoints/ep".into()));
+        let c =
+            config(&[("THRESHOLD", "0"), ("ENDPOINT_NAME", "ep"), ("ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:1:t")])
+                .unwrap();
+        assert_eq!(c.source, ScoreSource::SageMaker("ep".into()));
+        assert_eq!(c.alert_topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:1:t"));
         let c = config(&[("THRESHOLD", "0"), ("MODEL_DIR", "/opt/model"), ("TRAINING_TUPLES", "/opt/t.csv")]).unwrap();
         assert_eq!(c.source, ScoreSource::ModelDir("/opt/model".into()));
         assert_eq!(c.training, Some(PathBuf::from("/opt/t.csv")));
@@ -177,14 +260,15 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_variable() {
-        let cases: [(&[(&str, &str)], &str); 7] = [
+        let cases: [(&[(&str, &str)], &str); 8] = [
             (&[("ENDPOINT_URL", "http://h")], "THRESHOLD: not set"),
             (&[("THRESHOLD", "high"), ("ENDPOINT_URL", "http://h")], "THRESHOLD: \"high\" is not"),
             (&[("THRESHOLD", "NaN"), ("ENDPOINT_URL", "http://h")], "THRESHOLD: \"NaN\" is not"),
-            (&[("THRESHOLD", "0")], "ENDPOINT_URL: set ENDPOINT_URL"),
-            (&[("THRESHOLD", "0"), ("ENDPOINT_NAME", "ep")], "ENDPOINT_NAME: calling SageMaker endpoint \"ep\""),
+            (&[("THRESHOLD", "0")], "ENDPOINT_NAME: set ENDPOINT_NAME"),
             (&[("THRESHOLD", "0"), ("ENDPOINT_URL", "http://h"), ("MODEL_DIR", "/m")], "MODEL_DIR: set either"),
+            (&[("THRESHOLD", "0"), ("ENDPOINT_NAME", "e"), ("MODEL_DIR", "/m")], "MODEL_DIR: set either"),
             (&[("THRESHOLD", "0"), ("MODEL_DIR", "/m"), ("TOP_NETWORKS", "-2")], "TOP_NETWORKS: \"-2\""),
+            (&[("THRESHOLD", "0"), ("MODEL_DIR", "/m"), ("ALERT_TOPIC_ARN", "alerts")], "ALERT_TOPIC_ARN: \"alerts\""),
         ];
         for (vars, expected) in cases {
             let err = config(vars).unwrap_err().to_string();
@@ -193,7 +277,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_model_dir_is_an_error_naming_it() {
+    fn a_sagemaker_endpoint_needs_the_sdk_build_and_a_missing_model_is_named() {
+        let c = config(&[("THRESHOLD", "0"), ("ENDPOINT_NAME", "ep")]).unwrap();
+        assert!(c.detector().unwrap_err().to_string().contains("feature `lambda`"));
         let c = config(&[("THRESHOLD", "0"), ("MODEL_DIR", "/nonexistent/model")]).unwrap();
         let err = c.detector().unwrap_err().to_string();
         assert!(err.contains("/nonexistent/model"), "{err}");

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ipinsights_detect::lambda::{handle_event, LambdaConfig};
+use ipinsights_detect::lambda::{handle_event, LambdaConfig, Payload};
 use ipinsights_detect::{Detector, Verdict};
 use ipinsights_engine::tuples::{write_tuples, Tuple};
 use ipinsights_engine::{train, HyperParameters, Model, TrainOptions};
@@ -75,7 +75,7 @@ fn sample_event_alerts_from_a_foreign_network_and_passes_from_home() {
     .detector()
     .unwrap();
 
-    let response = handle_event(&detector, sample_event()).unwrap();
+    let response = handle_event(&detector, Payload::Event(sample_event())).unwrap();
     assert_eq!(response.alerts, 1, "{response:?}");
     let r = &response.records[0];
     assert_eq!(r.verdict, Verdict::Alert);
@@ -85,10 +85,10 @@ fn sample_event_alerts_from_a_foreign_network_and_passes_from_home() {
     assert_eq!(e.remote.asn_org.as_deref(), Some("EXAMPLE-TRANSIT-AS"));
     assert!(e.summary.contains("usual networks: 10.1.2.0/24 (100%)"), "{}", e.summary);
 
-    let home = handle_event(&detector, event_from("10.1.2.200")).unwrap();
+    let home = handle_event(&detector, Payload::Event(event_from("10.1.2.200"))).unwrap();
     assert_eq!((home.alerts, home.records[0].verdict), (0, Verdict::Pass), "{home:?}");
     // bob's network is foreign to alice.
-    let other = handle_event(&detector, event_from("172.16.5.9")).unwrap();
+    let other = handle_event(&detector, Payload::Event(event_from("172.16.5.9"))).unwrap();
     assert_eq!(other.alerts, 1, "{other:?}");
 }
 
@@ -107,27 +107,47 @@ fn endpoint_scores_match_the_model_in_process() {
     assert_eq!(remote.scorer(), format!("endpoint {}/endpoints/ep/invocations", server.url()));
     let local = Detector::new(model, 0.0).unwrap();
     for addr in ["198.51.100.7", "10.1.2.200", "172.16.5.9"] {
-        let a = handle_event(&remote, event_from(addr)).unwrap().records;
-        let b = handle_event(&local, event_from(addr)).unwrap().records;
+        let a = handle_event(&remote, Payload::Event(event_from(addr))).unwrap().records;
+        let b = handle_event(&local, Payload::Event(event_from(addr))).unwrap().records;
         assert_eq!(a, b, "{addr}");
     }
     server.shutdown().unwrap();
 
     // A dead endpoint is an error (EventBridge retries), never a pass.
-    let err = handle_event(&remote, sample_event()).unwrap_err().to_string();
+    let err = handle_event(&remote, Payload::Event(sample_event())).unwrap_err().to_string();
     assert!(err.starts_with("scoring with endpoint http://127.0.0.1:"), "{err}");
 }
 
-#[cfg(feature = "lambda")]
-#[tokio::test]
-async fn the_async_handler_answers_an_eventbridge_invocation() {
-    use lambda_runtime::{Context, LambdaEvent};
+#[test]
+fn bad_payloads_are_counted_skips_not_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = model_dir(dir.path());
     let detector = config(&[("THRESHOLD", "0".into()), ("MODEL_DIR", model.display().to_string())]).detector().unwrap();
-    let event = LambdaEvent::new(sample_event(), Context::default());
-    let response = ipinsights_detect::lambda::handler(Arc::new(detector), event).await.unwrap();
-    assert_eq!(response.alerts, 1);
+    let text = sample_event().to_string();
+    let truncated = handle_event(&detector, Payload::from_slice(&text.as_bytes()[..text.len() - 40])).unwrap();
+    assert_eq!((truncated.alerts, truncated.records.len()), (0, 1));
+    assert!(truncated.skipped.keys().next().unwrap().starts_with("invalid JSON: EOF while parsing"), "{truncated:?}");
+    let mut no_key = sample_event();
+    no_key["detail"]["resource"] = serde_json::json!({"resourceType": "Instance"});
+    let skipped = handle_event(&detector, Payload::Event(no_key)).unwrap();
+    assert_eq!((skipped.findings, skipped.skipped["no access key details"]), (1, 1));
+    // Both addresses of one finding alert: two records, one alert message.
+    let twice = Payload::Event(serde_json::json!([sample_event(), sample_event()]));
+    let twice = handle_event(&detector, twice).unwrap();
+    assert_eq!((twice.alerts, twice.alert_messages, twice.findings), (2, 1, 1));
+}
+
+#[cfg(feature = "lambda")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_async_handler_answers_an_eventbridge_invocation() {
+    use ipinsights_detect::lambda::function::{handler, Context, Function, LambdaEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = model_dir(dir.path());
+    let config = config(&[("THRESHOLD", "0".into()), ("MODEL_DIR", model.display().to_string())]);
+    let function = Function::new(&config, &aws_config::SdkConfig::builder().build()).unwrap();
+    let event = LambdaEvent::new(Payload::Event(sample_event()), Context::default());
+    let response = handler(Arc::new(function), event).await.unwrap();
+    assert_eq!((response.alerts, response.published), (1, 0));
     let json = serde_json::to_value(&response).unwrap();
     assert_eq!(json["records"][0]["verdict"], "alert");
     assert_eq!(json["records"][0]["explanation"]["familiarity"], Value::Null);

@@ -26,6 +26,7 @@ macro_rules! with_aws {
 #[cfg(feature = "aws")]
 pub mod aws_backend;
 
+pub mod account;
 pub mod clock;
 pub mod data;
 pub mod detection;

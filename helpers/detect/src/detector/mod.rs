@@ -26,12 +26,16 @@ use crate::scorer::{borrow_pairs, Scorer};
 /// Skip reason for a remote-IP detail without a usable address inside a finding that had others.
 pub const DETAIL_WITHOUT_IP: &str = "remote IP detail without a usable address";
 
+/// Skip reason for an IPv6 remote address when the scorer takes IPv4 only (a SageMaker endpoint).
+pub const IPV6_ON_IPV4_SCORER: &str = "IPv6 address: SageMaker's IP Insights scores IPv4 only";
+
 /// Scores findings against a threshold and explains the verdicts.
 pub struct Detector {
     scorer: Box<dyn Scorer>,
     threshold: f64,
     familiarity: Option<Familiarity>,
     top_networks: usize,
+    ipv4_only: bool,
 }
 
 impl std::fmt::Debug for Detector {
@@ -50,7 +54,7 @@ impl Detector {
         if !threshold.is_finite() {
             return Err(DetectError::InvalidThreshold(threshold));
         }
-        Ok(Detector { scorer: Box::new(scorer), threshold, familiarity: None, top_networks: 3 })
+        Ok(Detector { scorer: Box::new(scorer), threshold, familiarity: None, top_networks: 3, ipv4_only: false })
     }
 
     /// Explains verdicts with the principals' usual networks from this index.
@@ -62,6 +66,13 @@ impl Detector {
     /// Lists this many usual networks per principal in explanations (default 3).
     pub fn with_top_networks(mut self, top: usize) -> Self {
         self.top_networks = top;
+        self
+    }
+
+    /// Never sends IPv6 addresses to the scorer (SageMaker's IP Insights takes IPv4 only): they become `skipped`
+    /// records with reason [`IPV6_ON_IPV4_SCORER`].
+    pub fn with_ipv4_only(mut self) -> Self {
+        self.ipv4_only = true;
         self
     }
 
@@ -135,10 +146,12 @@ impl Detector {
         };
         let findings =
             results.iter().filter(|r| r.outcome != Err(ipinsights_security::FindingSkip::NotAFinding)).count();
+        let scorable = |ip: IpAddr| !(self.ipv4_only && ip.is_ipv6());
         let pairs: Vec<(String, IpAddr)> = results
             .iter()
             .filter_map(|r| r.outcome.as_ref().ok())
             .flatten()
+            .filter(|t| scorable(t.tuple.ip))
             .map(|t| (t.tuple.entity.clone(), t.tuple.ip))
             .collect();
         let scores = if pairs.is_empty() { Vec::new() } else { self.scorer.dot_products(&borrow_pairs(&pairs))? };
@@ -154,7 +167,12 @@ impl Detector {
         for result in results {
             match result.outcome {
                 Ok(tuples) => {
-                    for (t, dot_product) in tuples.iter().zip(scores.by_ref()) {
+                    for t in &tuples {
+                        if !scorable(t.tuple.ip) {
+                            out.push(Detection::unscored(t, self.threshold, IPV6_ON_IPV4_SCORER.to_string()));
+                            continue;
+                        }
+                        let Some(dot_product) = scores.next() else { break };
                         let familiarity =
                             self.familiarity.as_ref().map(|f| f.report(&t.tuple.entity, t.tuple.ip, self.top_networks));
                         out.push(Detection::scored(t, dot_product, self.threshold, familiarity));

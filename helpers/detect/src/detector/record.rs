@@ -146,6 +146,29 @@ impl Detection {
         }
     }
 
+    /// A record for a finding IP that was not sent to the scorer: principal and address kept, no score.
+    pub(crate) fn unscored(t: &FindingTuple, threshold: f64, reason: String) -> Self {
+        Detection {
+            verdict: Verdict::Skipped,
+            finding_id: Some(t.finding_id.clone()).filter(|s| !s.is_empty()),
+            finding_type: Some(t.finding_type.clone()).filter(|s| !s.is_empty()),
+            severity: t.severity,
+            time: t.updated_at.clone().or_else(|| t.created_at.clone()),
+            account_id: t.account_id.clone(),
+            region: t.region.clone(),
+            principal: Some(t.tuple.entity.clone()),
+            principal_id: Some(t.principal_id.clone()),
+            user_name: t.user_name.clone(),
+            action_type: Some(t.action_type.clone()),
+            ip: Some(t.tuple.ip),
+            dot_product: None,
+            score: None,
+            threshold,
+            explanation: None,
+            skip_reason: Some(reason),
+        }
+    }
+
     /// A scored record; a non-finite `dot_product` makes it `skipped` (never a silent pass).
     pub(crate) fn scored(
         t: &FindingTuple,

@@ -235,3 +235,35 @@ fn threshold_must_be_finite() {
     assert!(matches!(Detector::new(Short, f64::NAN), Err(DetectError::InvalidThreshold(_))));
     assert!(Detector::new(Short, f64::INFINITY).is_err());
 }
+
+/// Records every pair it is asked to score.
+struct Recording(std::sync::Mutex<Vec<(String, IpAddr)>>);
+
+impl Scorer for Recording {
+    fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
+        self.0.lock().unwrap().extend(pairs.iter().map(|(e, ip)| (e.to_string(), *ip)));
+        Ok(vec![-3.0; pairs.len()])
+    }
+    fn describe(&self) -> String {
+        "recording".into()
+    }
+}
+
+#[test]
+fn ipv4_only_scorers_never_see_ipv6_and_the_skip_keeps_principal_and_address() {
+    let pairs = std::sync::Arc::new(Recording(std::sync::Mutex::new(Vec::new())));
+    let d = Detector::new(pairs.clone(), 0.0).unwrap().with_ipv4_only();
+    let both = json!([event("f4", "AIDAALICE", "198.51.100.7"), event("f6", "AIDAALICE", "2001:db8::7")]);
+    let records = d.detect_value(both).unwrap();
+    assert_eq!(*pairs.0.lock().unwrap(), [("AIDAALICE".to_string(), ip("198.51.100.7"))]);
+    assert_eq!(records[0].verdict, Verdict::Alert);
+    let v6 = &records[1];
+    assert_eq!((v6.verdict, v6.skip_reason.as_deref()), (Verdict::Skipped, Some(IPV6_ON_IPV4_SCORER)));
+    assert_eq!(
+        (v6.principal.as_deref(), v6.ip, v6.finding_id.as_deref()),
+        (Some("AIDAALICE"), Some(ip("2001:db8::7")), Some("f6"))
+    );
+    // Without the setting, IPv6 is scored (the local engine's extension).
+    let all = Detector::new(pairs.clone(), 0.0).unwrap();
+    assert_eq!(all.detect_value(event("f6", "AIDAALICE", "2001:db8::7")).unwrap()[0].verdict, Verdict::Alert);
+}

@@ -1,0 +1,76 @@
+//! SDK clients for one job, all sharing one [`AttemptLog`] and a patient retry policy, and the runtime they run on.
+
+use std::future::Future;
+
+use aws_config::SdkConfig;
+use ipinsights_aws::AwsConfig;
+use ipinsights_retries::AttemptLog;
+
+use crate::error::{AccountError, Result};
+
+/// Attempts per call (standard retry mode: exponential backoff with jitter) unless the configuration says otherwise:
+/// more than the SDK's 3, because listing a trail or a year of findings meets throttling.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+
+/// The clients of one job.
+pub(crate) struct Clients {
+    sdk: SdkConfig,
+    force_path_style: bool,
+    /// Every failed attempt of every client.
+    pub log: AttemptLog,
+}
+
+macro_rules! client {
+    ($name:ident, $krate:ident) => {
+        #[doc = concat!("A `", stringify!($krate), "` client recording failed attempts.")]
+        pub fn $name(&self) -> $krate::Client {
+            $krate::Client::from_conf($krate::config::Builder::from(&self.sdk).interceptor(self.log.clone()).build())
+        }
+    };
+}
+
+impl Clients {
+    /// Loads the configuration (explicit values, then the standard chain).
+    pub async fn load(cfg: &AwsConfig) -> Result<Clients> {
+        let mut cfg = cfg.clone();
+        cfg.max_attempts = cfg.max_attempts.or(Some(DEFAULT_MAX_ATTEMPTS));
+        let sdk = ipinsights_aws::sdk::sdk_config(&cfg).await?;
+        Ok(Clients { sdk, force_path_style: cfg.force_path_style, log: AttemptLog::default() })
+    }
+
+    /// The region the clients call.
+    pub fn region(&self) -> String {
+        self.sdk.region().map(ToString::to_string).unwrap_or_default()
+    }
+
+    /// An S3 client (path-style when configured) recording failed attempts.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .force_path_style(self.force_path_style)
+            .interceptor(self.log.clone())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    client!(guardduty, aws_sdk_guardduty);
+    client!(iam, aws_sdk_iam);
+    client!(lambda, aws_sdk_lambda);
+    client!(eventbridge, aws_sdk_eventbridge);
+    client!(sns, aws_sdk_sns);
+}
+
+/// Runs `fut` on a fresh runtime with two worker threads (network I/O goes on while the calling thread parses),
+/// dropped before returning; refuses inside an async runtime, like every synchronous call of `ipinsights-aws`.
+pub(crate) fn run<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(AccountError::Aws(ipinsights_aws::AwsError::InsideAsyncRuntime));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AccountError::Aws(ipinsights_aws::AwsError::Runtime(e)))?;
+    let result = runtime.block_on(fut);
+    runtime.shutdown_background();
+    result
+}

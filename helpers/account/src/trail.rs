@@ -1,0 +1,469 @@
+//! CloudTrail straight from its S3 bucket: the log objects of a date range and set of regions, fetched with
+//! bounded concurrency and parsed as they arrive by the same reader as local files (same tuples, same order, same
+//! skip accounting), never holding more than `concurrency` objects in memory.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
+use futures_util::future::{self, BoxFuture, FutureExt};
+use futures_util::stream::{self, StreamExt};
+use ipinsights_aws::AwsConfig;
+use ipinsights_retries::AttemptLog;
+use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode};
+
+use crate::clients::{run, Clients};
+use crate::error::{AccountError, Result};
+use crate::layout::{
+    self, is_account_id, is_log_object, is_organization_id, normalize_prefix, path_order, Day, TrailAccount,
+};
+
+/// Day folders listed at once (each is one or a few ListObjectsV2 pages).
+const LIST_CONCURRENCY: usize = 4;
+
+/// Which trail to read: `s3://BUCKET/[PREFIX/]AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrailSource {
+    /// The trail's bucket.
+    pub bucket: String,
+    /// The trail's S3 key prefix (before `AWSLogs/`), empty when none.
+    pub prefix: String,
+    /// The organisation id (`o-…`) of an organisation trail; found by listing when accounts are.
+    pub organization_id: Option<String>,
+    /// Accounts to read; empty reads every account under `AWSLogs/` (and under `AWSLogs/o-…/`).
+    pub accounts: Vec<String>,
+    /// Regions to read; empty reads every region the trail delivered.
+    pub regions: Vec<String>,
+    /// First day read (UTC, included).
+    pub first_day: Day,
+    /// Last day read (UTC, included).
+    pub last_day: Day,
+}
+
+impl TrailSource {
+    /// Every account and region of the trail in `bucket` from `first_day` to `last_day` (`YYYY-MM-DD`, UTC, both
+    /// included).
+    pub fn new(bucket: &str, first_day: &str, last_day: &str) -> Result<TrailSource> {
+        let (first_day, last_day) = (Day::parse(first_day)?, Day::parse(last_day)?);
+        layout::days(first_day, last_day)?;
+        Ok(TrailSource {
+            bucket: bucket.trim().to_string(),
+            prefix: String::new(),
+            organization_id: None,
+            accounts: Vec::new(),
+            regions: Vec::new(),
+            first_day,
+            last_day,
+        })
+    }
+
+    /// With the trail's key prefix.
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_string();
+        self
+    }
+
+    /// Only these accounts.
+    pub fn accounts<S: AsRef<str>>(mut self, accounts: &[S]) -> Self {
+        self.accounts = accounts.iter().map(|a| a.as_ref().trim().to_string()).collect();
+        self
+    }
+
+    /// Only these regions.
+    pub fn regions<S: AsRef<str>>(mut self, regions: &[S]) -> Self {
+        self.regions = regions.iter().map(|r| r.as_ref().trim().to_string()).collect();
+        self
+    }
+
+    /// An organisation trail of this organisation.
+    pub fn organization(mut self, organization_id: &str) -> Self {
+        self.organization_id = Some(organization_id.trim().to_string());
+        self
+    }
+
+    /// `s3://bucket/prefix/AWSLogs/`.
+    pub fn uri(&self) -> String {
+        format!("s3://{}/{}AWSLogs/", self.bucket, normalize_prefix(&self.prefix))
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(AccountError::InvalidInput(m));
+        if !ipinsights_aws::is_valid_bucket_name(&self.bucket) {
+            return bad(format!("{:?} is not an S3 bucket name", self.bucket));
+        }
+        if let Some(a) = self.accounts.iter().find(|a| !is_account_id(a)) {
+            return bad(format!("{a:?} is not an AWS account id (12 digits)"));
+        }
+        if let Some(org) = self.organization_id.as_ref().filter(|o| !is_organization_id(o)) {
+            return bad(format!("{org:?} is not an organisation id (o- and 10 to 32 letters or digits)"));
+        }
+        if let Some(r) = self.regions.iter().find(|r| r.is_empty() || r.contains('/')) {
+            return bad(format!("{r:?} is not a region name"));
+        }
+        layout::days(self.first_day, self.last_day).map(|_| ())
+    }
+}
+
+/// How to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Objects fetched at once (at least 1; default 32).
+    pub concurrency: usize,
+    /// One tuple per event, or each (principal, IP) pair once.
+    pub mode: TupleMode,
+    /// Objects larger than this are refused before any byte is fetched (default 512 MiB; CloudTrail's 5-minute
+    /// files are far smaller).
+    pub max_object_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { concurrency: 32, mode: TupleMode::AllEvents, max_object_bytes: 512 << 20 }
+    }
+}
+
+/// How far a read has come, after each object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrailProgress {
+    /// Day folders (account × region × day) listed.
+    pub folders_listed: usize,
+    /// Day folders to list.
+    pub folders: usize,
+    /// Log objects read.
+    pub objects_read: usize,
+    /// Compressed bytes read.
+    pub bytes: u64,
+    /// Time since the start.
+    pub elapsed: Duration,
+}
+
+/// The tuples read from a trail in S3, with what was read, ignored and retried.
+#[derive(Clone, Debug)]
+pub struct S3TrailExtract {
+    /// `s3://bucket/prefix/AWSLogs/`.
+    pub source: String,
+    /// Tuples and counts, exactly as the local reader gives them for the same files.
+    pub extract: CloudTrailExtract,
+    /// Accounts read.
+    pub accounts: Vec<TrailAccount>,
+    /// Regions read (all accounts).
+    pub regions: Vec<String>,
+    /// Days in the range.
+    pub days: usize,
+    /// Log objects read.
+    pub objects: usize,
+    /// Their compressed size in bytes.
+    pub bytes: u64,
+    /// Objects in the day folders that are not CloudTrail log files of that account and region (`s3://` URIs).
+    pub ignored_objects: Vec<String>,
+    /// Failed attempts the SDK retried (throttling) or that failed the read.
+    pub attempts: AttemptLog,
+    /// Wall time of the read.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for S3TrailExtract {
+    /// `read … records from … files: …; from s3://…: 1 account, 1 region, 7 days, 2012 objects (…) in 3.1 s (…)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        write!(
+            f,
+            "{}\nfrom {}: {} account{}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} objects/s, \
+             {:.0} records/s); {}",
+            self.extract,
+            self.source,
+            self.accounts.len(),
+            plural(self.accounts.len()),
+            self.regions.len(),
+            plural(self.regions.len()),
+            self.days,
+            plural(self.days),
+            self.objects,
+            self.bytes as f64 / 1e6,
+            secs,
+            self.objects as f64 / secs,
+            self.extract.records as f64 / secs,
+            self.attempts
+        )?;
+        if !self.ignored_objects.is_empty() {
+            let shown: Vec<&str> = self.ignored_objects.iter().take(5).map(String::as_str).collect();
+            let more = self.ignored_objects.len() - shown.len();
+            write!(
+                f,
+                "\nignored {} objects that are not CloudTrail log files: {}",
+                self.ignored_objects.len(),
+                shown.join(", ")
+            )?;
+            if more > 0 {
+                write!(f, " and {more} more")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Reads the trail's log objects from S3 into tuples; `progress` runs after each object.
+pub fn read_trail(
+    cfg: &AwsConfig,
+    source: &TrailSource,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(&TrailProgress),
+) -> Result<S3TrailExtract> {
+    source.validate()?;
+    if options.concurrency == 0 {
+        return Err(AccountError::InvalidInput("concurrency must be at least 1".into()));
+    }
+    run(async {
+        let clients = Clients::load(cfg).await?;
+        read(&clients, source, options, progress).await
+    })
+}
+
+/// One day folder to list.
+struct Folder {
+    account_id: String,
+    region: String,
+    prefix: String,
+}
+
+/// What the pipeline hands the parser, in key order.
+enum Item {
+    /// A log object to fetch (`size` from the listing).
+    Log { key: String, size: u64 },
+    /// An object that is not a log file of its folder.
+    Ignored(String),
+    /// The end of a folder's objects.
+    FolderDone,
+}
+
+/// What a fetch gives.
+enum Fetched {
+    Log { uri: String, body: Bytes },
+    Ignored(String),
+    FolderDone,
+}
+
+async fn read(
+    clients: &Clients,
+    source: &TrailSource,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(&TrailProgress),
+) -> Result<S3TrailExtract> {
+    let start = Instant::now();
+    let s3 = clients.s3();
+    let bucket = source.bucket.as_str();
+    let prefix = normalize_prefix(&source.prefix);
+    let accounts = accounts(&s3, source, &prefix).await?;
+    let days = layout::days(source.first_day, source.last_day)?;
+    let mut folders = Vec::new();
+    let mut all_regions = BTreeSet::new();
+    for account in &accounts {
+        let mut regions = if source.regions.is_empty() {
+            subfolders(&s3, bucket, &format!("{}CloudTrail/", account.folder(&prefix))).await?
+        } else {
+            source.regions.clone()
+        };
+        regions.sort();
+        regions.dedup();
+        for region in regions {
+            for &day in &days {
+                let folder = account.day_folder(&prefix, &region, day);
+                folders.push(Folder { account_id: account.account_id.clone(), region: region.clone(), prefix: folder });
+            }
+            all_regions.insert(region);
+        }
+    }
+
+    let mut state = TrailProgress { folders: folders.len(), ..TrailProgress::default() };
+    let listings = stream::iter(folders)
+        .map(|folder| {
+            let (s3, bucket) = (s3.clone(), bucket.to_string());
+            tokio::spawn(async move { list_folder(&s3, &bucket, &folder).await })
+        })
+        .buffered(LIST_CONCURRENCY)
+        .flat_map(|joined| {
+            let items: Vec<Result<Item>> = match joined {
+                Ok(Ok(items)) => items.into_iter().map(Ok).collect(),
+                Ok(Err(e)) => vec![Err(e)],
+                Err(e) => vec![Err(AccountError::InvalidInput(format!("listing task failed: {e}")))],
+            };
+            stream::iter(items)
+        });
+    let max_bytes = options.max_object_bytes;
+    let fetches = listings
+        .map(|item| -> BoxFuture<'static, Result<Fetched>> {
+            match item {
+                Ok(Item::Log { key, size }) => {
+                    let (s3, bucket) = (s3.clone(), bucket.to_string());
+                    tokio::spawn(async move { fetch(&s3, &bucket, &key, size, max_bytes).await })
+                        .map(|joined| {
+                            joined
+                                .unwrap_or_else(|e| Err(AccountError::InvalidInput(format!("fetch task failed: {e}"))))
+                        })
+                        .boxed()
+                }
+                Ok(Item::Ignored(key)) => future::ready(Ok(Fetched::Ignored(key))).boxed(),
+                Ok(Item::FolderDone) => future::ready(Ok(Fetched::FolderDone)).boxed(),
+                Err(e) => future::ready(Err(e)).boxed(),
+            }
+        })
+        .buffered(options.concurrency);
+    futures_util::pin_mut!(fetches);
+
+    let mut reader = CloudTrailReader::new(options.mode);
+    let mut ignored_objects = Vec::new();
+    while let Some(fetched) = fetches.next().await {
+        match fetched? {
+            Fetched::Log { uri, body } => {
+                state.objects_read += 1;
+                state.bytes += body.len() as u64;
+                reader.add_reader(body.as_ref(), &uri)?;
+            }
+            Fetched::Ignored(uri) => ignored_objects.push(uri),
+            Fetched::FolderDone => state.folders_listed += 1,
+        }
+        state.elapsed = start.elapsed();
+        progress(&state);
+    }
+    Ok(S3TrailExtract {
+        source: source.uri(),
+        extract: reader.finish(),
+        accounts,
+        regions: all_regions.into_iter().collect(),
+        days: days.len(),
+        objects: state.objects_read,
+        bytes: state.bytes,
+        ignored_objects,
+        attempts: clients.log.clone(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The accounts to read, in directory-walk order.
+async fn accounts(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -> Result<Vec<TrailAccount>> {
+    let org = source.organization_id.clone();
+    let mut accounts: Vec<TrailAccount> = if !source.accounts.is_empty() {
+        source.accounts.iter().map(|a| TrailAccount { organization_id: org.clone(), account_id: a.clone() }).collect()
+    } else if let Some(org) = &org {
+        let names = subfolders(s3, &source.bucket, &format!("{prefix}AWSLogs/{org}/")).await?;
+        names
+            .into_iter()
+            .filter(|n| is_account_id(n))
+            .map(|account_id| TrailAccount { organization_id: Some(org.clone()), account_id })
+            .collect()
+    } else {
+        let mut found = Vec::new();
+        for name in subfolders(s3, &source.bucket, &format!("{prefix}AWSLogs/")).await? {
+            if is_account_id(&name) {
+                found.push(TrailAccount { organization_id: None, account_id: name });
+            } else if is_organization_id(&name) {
+                for account_id in subfolders(s3, &source.bucket, &format!("{prefix}AWSLogs/{name}/")).await? {
+                    if is_account_id(&account_id) {
+                        found.push(TrailAccount { organization_id: Some(name.clone()), account_id });
+                    }
+                }
+            }
+        }
+        found
+    };
+    if accounts.is_empty() {
+        return Err(AccountError::InvalidInput(format!(
+            "no CloudTrail logs under {} (expected AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/): check the trail's \
+             bucket and prefix",
+            source.uri()
+        )));
+    }
+    accounts.sort_by(|a, b| path_order(&a.folder(""), &b.folder("")));
+    Ok(accounts)
+}
+
+/// The names of the folders directly under `prefix` (ListObjectsV2 with delimiter `/`).
+async fn subfolders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(prefix).delimiter("/").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| listing_error(bucket, prefix, e))?;
+        for common in page.common_prefixes() {
+            if let Some(p) = common.prefix() {
+                let name = p.strip_prefix(prefix).unwrap_or(p).trim_end_matches('/');
+                names.push(name.to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Every object of a day folder, in directory-walk order, classified.
+async fn list_folder(s3: &aws_sdk_s3::Client, bucket: &str, folder: &Folder) -> Result<Vec<Item>> {
+    let mut objects = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(&folder.prefix).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| listing_error(bucket, &folder.prefix, e))?;
+        for object in page.contents() {
+            let Some(key) = object.key() else { continue };
+            if key.ends_with('/') {
+                continue; // a folder marker made by the console, not an object
+            }
+            let size = u64::try_from(object.size().unwrap_or(0)).unwrap_or(0);
+            objects.push((key.to_string(), size));
+        }
+    }
+    objects.sort_by(|a, b| path_order(&a.0, &b.0));
+    let mut items: Vec<Item> = objects
+        .into_iter()
+        .map(|(key, size)| {
+            if is_log_object(&key, &folder.account_id, &folder.region) {
+                Item::Log { key, size }
+            } else {
+                Item::Ignored(format!("s3://{bucket}/{key}"))
+            }
+        })
+        .collect();
+    items.push(Item::FolderDone);
+    Ok(items)
+}
+
+fn listing_error<E>(
+    bucket: &str,
+    prefix: &str,
+    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> AccountError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    AccountError::Object {
+        uri: format!("s3://{bucket}/{prefix}"),
+        message: ipinsights_aws::sdk::service_error("ListObjectsV2", err).to_string(),
+    }
+}
+
+/// Fetches one log object whole (compressed; parsed by the caller).
+async fn fetch(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, size: u64, max_bytes: u64) -> Result<Fetched> {
+    let uri = format!("s3://{bucket}/{key}");
+    if size > max_bytes {
+        return Err(AccountError::Object {
+            uri,
+            message: format!("{size} bytes, more than the {max_bytes} bytes a CloudTrail log object may have here"),
+        });
+    }
+    let out = s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| AccountError::Object {
+        uri: uri.clone(),
+        message: ipinsights_aws::sdk::service_error("GetObject", e).to_string(),
+    })?;
+    let body = collect(out.body).await.map_err(|message| AccountError::Object { uri: uri.clone(), message })?;
+    Ok(Fetched::Log { uri, body })
+}
+
+async fn collect(body: ByteStream) -> std::result::Result<Bytes, String> {
+    body.collect().await.map(|data| data.into_bytes()).map_err(|e| format!("download failed part-way: {e}"))
+}

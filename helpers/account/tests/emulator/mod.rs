@@ -1,0 +1,167 @@
+//! The emulated account (`tests/account_emulation.py`: moto plus GuardDuty findings, SageMaker endpoints forwarding
+//! to a real model server, throttling and latency), started per test on a free loopback port, and raw SDK clients
+//! to set things up and read them back.
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::Credentials;
+use ipinsights_aws::AwsConfig;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `ACCOUNT_EMULATION_PYTHON`, else the repository's `.venv/bin/python` (with moto); fails the test when missing.
+fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("ACCOUNT_EMULATION_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let venv = repo().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "{} not found: these tests need the virtualenv with moto (scripts/setup creates it)",
+        venv.display()
+    );
+    venv
+}
+
+/// A running emulated account, stopped on drop.
+pub struct Emulator {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The GuardDuty detector holding the seeded findings.
+    pub detector_id: String,
+    _dir: tempfile::TempDir,
+}
+
+/// What to start the emulator with.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// NDJSON of EventBridge events or findings to seed.
+    pub findings: Option<&'a Path>,
+    /// `NAME=URL` SageMaker endpoints.
+    pub endpoints: Vec<String>,
+    /// `OP=N`: every N-th call refused with the service's throttling error.
+    pub throttle: Vec<&'a str>,
+    /// `OP=SECONDS` latency.
+    pub latency: Vec<&'a str>,
+}
+
+impl Emulator {
+    /// Starts with no extras.
+    pub fn start() -> Emulator {
+        Emulator::with(&Options::default())
+    }
+
+    /// Starts with `options` and waits until it serves.
+    pub fn with(options: &Options) -> Emulator {
+        let dir = tempfile::tempdir().unwrap();
+        let ready = dir.path().join("ready.json");
+        let log = std::fs::File::create(dir.path().join("emulator.log")).unwrap();
+        let mut cmd = Command::new(python());
+        cmd.arg(repo().join("tests/account_emulation.py")).arg("--ready-file").arg(&ready);
+        if let Some(f) = options.findings {
+            cmd.arg("--findings").arg(f);
+        }
+        for e in &options.endpoints {
+            cmd.arg("--endpoint").arg(e);
+        }
+        for t in &options.throttle {
+            cmd.arg("--throttle").arg(t);
+        }
+        for l in &options.latency {
+            cmd.arg("--latency").arg(l);
+        }
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(log).spawn().unwrap();
+        let stdin = child.stdin.take();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let info: serde_json::Value = loop {
+            if let Ok(text) = std::fs::read_to_string(&ready) {
+                break serde_json::from_str(&text).unwrap();
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default();
+                panic!("the account emulator exited with {status}:\n{log}");
+            }
+            assert!(Instant::now() < deadline, "the account emulator did not start within 90 s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Emulator {
+            child,
+            stdin,
+            url: info["url"].as_str().unwrap().to_string(),
+            detector_id: info["detector_id"].as_str().unwrap().to_string(),
+            _dir: dir,
+        }
+    }
+
+    /// Our configuration for this account.
+    pub fn cfg(&self) -> AwsConfig {
+        AwsConfig::local_emulator(&self.url)
+    }
+
+    /// An SDK configuration for raw clients (test credentials, us-east-1, this endpoint).
+    pub fn sdk(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "test",
+            )))
+            .build()
+    }
+
+    /// A raw S3 client (path style).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&self.sdk()).force_path_style(true).build())
+    }
+
+    /// CPU seconds (user + system) the emulator process has used so far, from /proc.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
+    /// `{"refused": {op: n}, "max_in_flight": {op: n}}`.
+    pub fn stats(&self) -> serde_json::Value {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(stream, "GET /_emulation/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(body).unwrap()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a future on a throwaway runtime (for the raw SDK clients).
+pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(fut)
+}

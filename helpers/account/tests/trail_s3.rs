@@ -1,0 +1,165 @@
+//! CloudTrail from S3 against the emulated account: the vendored real sample uploaded under CloudTrail's layout
+//! gives exactly the tuples, counts and skips of reading it from disk; other objects are counted and named; digest
+//! folders and days outside the range are never read; throttled GETs are retried and reported; many objects are in
+//! flight at once, never more than asked.
+
+mod emulator;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use emulator::{block_on, repo, Emulator, Options};
+use ipinsights_account::{read_trail, ReadOptions, TrailSource};
+use ipinsights_security::{read_cloudtrail, CloudTrailExtract, TupleMode};
+
+const BUCKET: &str = "org-trail";
+const ACCOUNT: &str = "218007301253";
+
+fn sample_dir() -> PathBuf {
+    repo().join("tests/data/cloudtrail-invictus-ir")
+}
+
+/// The sample's log files, sorted.
+fn sample_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(sample_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn put(emu: &Emulator, key: &str, body: Vec<u8>) {
+    block_on(emu.s3().put_object().bucket(BUCKET).key(key).body(body.into()).send()).unwrap();
+}
+
+/// Uploads the sample as CloudTrail delivers it (`…/CloudTrail/us-east-1/YYYY/MM/DD/NAME.json.gz` under `base`),
+/// with a digest file, the licence among the logs, and a log of a day outside the range.
+fn upload_sample(emu: &Emulator, base: &str) {
+    block_on(emu.s3().create_bucket().bucket(BUCKET).send()).ok();
+    for file in sample_files() {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let stamp = name.split('_').nth(3).unwrap(); // 20230710T1145Z
+        let day = format!("{}/{}/{}", &stamp[0..4], &stamp[4..6], &stamp[6..8]);
+        let key = format!("{base}CloudTrail/us-east-1/{day}/{name}.gz");
+        put(emu, &key, gzip(&std::fs::read(&file).unwrap()));
+    }
+    let licence = std::fs::read(sample_dir().join("LICENSE")).unwrap();
+    put(emu, &format!("{base}CloudTrail/us-east-1/2023/07/10/LICENSE"), licence);
+    let digest =
+        format!("{base}CloudTrail-Digest/us-east-1/2023/07/10/{ACCOUNT}_CloudTrail-Digest_us-east-1_x.json.gz");
+    put(emu, &digest, b"not a log".to_vec());
+    let outside =
+        format!("{base}CloudTrail/us-east-1/2023/08/01/{ACCOUNT}_CloudTrail_us-east-1_20230801T0000Z_x.json.gz");
+    put(emu, &outside, b"never read: outside the range".to_vec());
+}
+
+fn assert_same(s3: &CloudTrailExtract, disk: &CloudTrailExtract) {
+    assert_eq!(s3.tuples.len(), disk.tuples.len());
+    if let Some(i) = (0..s3.tuples.len()).find(|&i| s3.tuples[i] != disk.tuples[i]) {
+        panic!("tuple {i} differs: from S3 {:?}, from disk {:?}", s3.tuples[i], disk.tuples[i]);
+    }
+    assert_eq!(
+        (s3.files, s3.records, s3.unique_pairs, s3.duplicates),
+        (disk.files, disk.records, disk.unique_pairs, disk.duplicates)
+    );
+    assert_eq!(s3.skipped, disk.skipped);
+}
+
+#[test]
+fn the_real_sample_from_s3_gives_the_same_tuples_as_from_disk() {
+    let emu = Emulator::start();
+    upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
+    // Every account and region found by listing; July 2023 only.
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    for mode in [TupleMode::AllEvents, TupleMode::UniquePairs] {
+        let disk = read_cloudtrail(&sample_dir(), mode).unwrap();
+        let options = ReadOptions { mode, ..ReadOptions::default() };
+        let read = read_trail(&emu.cfg(), &source, &options, &mut |_| {}).unwrap();
+        assert_same(&read.extract, &disk);
+        assert_eq!(read.objects, sample_files().len());
+        assert_eq!(
+            read.ignored_objects,
+            [format!("s3://{BUCKET}/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2023/07/10/LICENSE")]
+        );
+        assert_eq!((read.accounts.len(), read.regions.clone(), read.days), (1, vec!["us-east-1".to_string()], 31));
+        let shown = read.to_string();
+        assert!(shown.contains("ignored 1 objects that are not CloudTrail log files: s3://org-trail/"), "{shown}");
+        assert!(shown.contains(&format!("{} objects", sample_files().len())), "{shown}");
+    }
+    assert!(read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap().records > 2_000);
+}
+
+#[test]
+fn organisation_trails_under_a_prefix_and_chosen_regions() {
+    let emu = Emulator::start();
+    upload_sample(&emu, &format!("trails/AWSLogs/o-abcdefghij/{ACCOUNT}/"));
+    let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
+    let found = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap().prefix("trails/");
+    let read = read_trail(&emu.cfg(), &found, &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_same(&read.extract, &disk);
+    assert_eq!(read.accounts[0].organization_id.as_deref(), Some("o-abcdefghij"));
+    let named = found.clone().organization("o-abcdefghij").accounts(&[ACCOUNT]).regions(&["us-east-1", "eu-west-1"]);
+    let read = read_trail(&emu.cfg(), &named, &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_same(&read.extract, &disk);
+    assert_eq!(read.regions, ["eu-west-1", "us-east-1"]);
+    // A prefix with nothing under it says where it looked.
+    let nowhere = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let err = read_trail(&emu.cfg(), &nowhere, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("no CloudTrail logs under s3://org-trail/AWSLogs/"), "{err}");
+}
+
+#[test]
+fn throttled_gets_are_retried_and_reported_with_many_in_flight() {
+    let options =
+        Options { throttle: vec!["s3:GetObject=7"], latency: vec!["s3:GetObject=0.05"], ..Options::default() };
+    let emu = Emulator::with(&options);
+    upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
+    let source = TrailSource::new(BUCKET, "2023-07-10", "2023-07-12").unwrap();
+    let mut reports = 0;
+    let options = ReadOptions { concurrency: 24, ..ReadOptions::default() };
+    let read = read_trail(&emu.cfg(), &source, &options, &mut |_| reports += 1).unwrap();
+    let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
+    assert_same(&read.extract, &disk);
+    assert!(reports >= read.objects, "progress after every object");
+    let stats = emu.stats();
+    let refused = stats["refused"]["s3:GetObject"].as_u64().unwrap();
+    assert!(refused >= 7, "{stats}");
+    assert_eq!(read.attempts.throttled(), refused, "{}", read.attempts);
+    assert!(read.to_string().contains("throttled"), "{read}");
+    let in_flight = stats["max_in_flight"]["s3:GetObject"].as_u64().unwrap();
+    assert!((16..=24).contains(&in_flight), "GETs in flight at once: {in_flight}");
+}
+
+#[test]
+fn bad_objects_and_arguments_are_named() {
+    let emu = Emulator::start();
+    block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
+    let base = format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2023/07/10/");
+    let key = format!("{base}{ACCOUNT}_CloudTrail_us-east-1_20230710T0000Z_truncated.json.gz");
+    let whole = gzip(&std::fs::read(&sample_files()[0]).unwrap());
+    put(&emu, &key, whole[..whole.len() / 2].to_vec());
+    let source = TrailSource::new(BUCKET, "2023-07-10", "2023-07-10").unwrap();
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains(&format!("s3://{BUCKET}/{key}")), "{err}");
+
+    let small = ReadOptions { max_object_bytes: 100, ..ReadOptions::default() };
+    let err = read_trail(&emu.cfg(), &source, &small, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("more than the 100 bytes"), "{err}");
+
+    let err = TrailSource::new(BUCKET, "2023-07-10", "2023-07-01").unwrap_err().to_string();
+    assert!(err.contains("before the first day"), "{err}");
+    let bad = TrailSource::new("bad/bucket", "2023-07-10", "2023-07-10").unwrap();
+    let err = read_trail(&emu.cfg(), &bad, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("not an S3 bucket name"), "{err}");
+    let missing = TrailSource::new("no-such-bucket", "2023-07-10", "2023-07-10").unwrap();
+    let err = read_trail(&emu.cfg(), &missing, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("s3://no-such-bucket/AWSLogs/") && err.contains("NoSuchBucket"), "{err}");
+}

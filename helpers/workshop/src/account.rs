@@ -1,0 +1,297 @@
+//! Where the workshop's data comes from, chosen in one cell, and the live detector deployed into the account.
+//!
+//! [`DataSource::Simulated`] (the default, on both backends) writes the simulated account and reads it back;
+//! [`DataSource::OwnAccount`] (AWS backend, feature `account`) reads the account's own CloudTrail from its S3 bucket
+//! and its GuardDuty findings from the API. Either way the cell gets the same [`SecurityData`]: CloudTrail tuples,
+//! GuardDuty tuples, and a findings file for the detector, so every later cell runs unchanged.
+//!
+//! ```text
+//! let source = DataSource::Simulated;
+//! // let source = DataSource::own_account("my-cloudtrail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
+//! let data = account::security_data(&session, &source, Path::new("../out/account-data"))?;
+//! println!("{data}");
+//! ```
+//!
+//! The AWS calls take an `ipinsights_aws::AwsConfig` (built from the session in [`security_data`],
+//! [`deploy_detector`] and [`teardown_detector`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ipinsights_security::{
+    read_cloudtrail, read_guardduty, simulate_account, CloudTrailExtract, GuardDutyExtract, SimConfig, TupleMode,
+};
+
+use crate::error::{Result, WorkshopError};
+use crate::session::{Backend, Session};
+
+/// The account's own trail and findings (plain data; read with the AWS backend and feature `account`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnAccount {
+    /// The trail's bucket.
+    pub bucket: String,
+    /// The trail's key prefix (before `AWSLogs/`), empty when none.
+    pub prefix: String,
+    /// First day (`YYYY-MM-DD`, UTC, included).
+    pub first_day: String,
+    /// Last day (`YYYY-MM-DD`, UTC, included).
+    pub last_day: String,
+    /// Regions to read; empty reads every region the trail delivered.
+    pub regions: Vec<String>,
+    /// Accounts to read; empty reads every account in the bucket.
+    pub accounts: Vec<String>,
+    /// GuardDuty finding types to read; empty reads every type.
+    pub finding_types: Vec<String>,
+}
+
+/// Where the workshop's CloudTrail and GuardDuty data come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DataSource {
+    /// The simulated account (both backends).
+    #[default]
+    Simulated,
+    /// The account's own CloudTrail (S3) and GuardDuty findings (API).
+    OwnAccount(OwnAccount),
+}
+
+impl DataSource {
+    /// The trail in `bucket` and the findings updated from `first_day` to `last_day` (`YYYY-MM-DD`, UTC).
+    pub fn own_account(bucket: &str, first_day: &str, last_day: &str) -> DataSource {
+        DataSource::OwnAccount(OwnAccount {
+            bucket: bucket.into(),
+            first_day: first_day.into(),
+            last_day: last_day.into(),
+            ..OwnAccount::default()
+        })
+    }
+
+    fn own(mut self, change: impl FnOnce(&mut OwnAccount)) -> Self {
+        if let DataSource::OwnAccount(own) = &mut self {
+            change(own);
+        }
+        self
+    }
+
+    /// The trail's key prefix.
+    pub fn prefix(self, prefix: &str) -> Self {
+        self.own(|o| o.prefix = prefix.into())
+    }
+
+    /// Only these regions.
+    pub fn regions(self, regions: &[&str]) -> Self {
+        self.own(|o| o.regions = regions.iter().map(|r| r.to_string()).collect())
+    }
+
+    /// Only these accounts.
+    pub fn accounts(self, accounts: &[&str]) -> Self {
+        self.own(|o| o.accounts = accounts.iter().map(|a| a.to_string()).collect())
+    }
+
+    /// Only these GuardDuty finding types.
+    pub fn finding_types(self, types: &[&str]) -> Self {
+        self.own(|o| o.finding_types = types.iter().map(|t| t.to_string()).collect())
+    }
+}
+
+/// The data every later cell uses, whatever the source.
+#[derive(Clone, Debug)]
+pub struct SecurityData {
+    /// CloudTrail tuples, one per event, with counts and skips.
+    pub trail: CloudTrailExtract,
+    /// GuardDuty tuples with counts and skips.
+    pub findings: GuardDutyExtract,
+    /// The findings as a file for the detector (`std::fs::read_to_string` then `Detector::detect_str`).
+    pub findings_path: PathBuf,
+    /// Where the data came from, with what reading it cost (several lines).
+    pub description: String,
+}
+
+impl fmt::Display for SecurityData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\nCloudTrail: {}\nGuardDuty: {}", self.description, self.trail, self.findings)
+    }
+}
+
+/// Loads `source`'s data, writing files under `dir`: the simulated account on any backend, the account's own data
+/// on the AWS backend.
+pub fn security_data(session: &Session, source: &DataSource, dir: &Path) -> Result<SecurityData> {
+    match source {
+        DataSource::Simulated => simulated(dir),
+        DataSource::OwnAccount(own) => {
+            if session.backend != Backend::Aws {
+                return Err(WorkshopError::new(
+                    "reading your own account needs the AWS backend: start Jupyter with IPINSIGHTS_BACKEND=aws (see \
+                     README, \"Switching to AWS\")",
+                ));
+            }
+            own_account_for(session, own, dir)
+        }
+    }
+}
+
+/// The simulated account, written under `dir` and read back.
+pub fn simulated(dir: &Path) -> Result<SecurityData> {
+    let account = simulate_account(&SimConfig::default(), dir)?;
+    let trail = read_cloudtrail(&account.cloudtrail_dir, TupleMode::AllEvents)?;
+    let findings = read_guardduty(&account.findings_path)?;
+    Ok(SecurityData { trail, findings, findings_path: account.findings_path.clone(), description: account.to_string() })
+}
+
+#[cfg(feature = "account")]
+fn own_account_for(session: &Session, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
+    own_account(&crate::aws_backend::config(session), own, dir)
+}
+
+#[cfg(not(feature = "account"))]
+fn own_account_for(_session: &Session, _own: &OwnAccount, _dir: &Path) -> Result<SecurityData> {
+    Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
+}
+
+#[cfg(not(feature = "account"))]
+const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: load the helper crate with \
+     features = [\"account\"] (see README, \"Your own account\")";
+
+/// The account's own trail (from S3, with a progress line every 10 % of the day folders) and findings (from the
+/// GuardDuty API, written to `dir/findings.json`).
+#[cfg(feature = "account")]
+pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
+    use ipinsights_account::{read_findings, read_trail, FindingQuery, ReadOptions, TrailSource};
+    use std::io::Write;
+    fn fail(what: &'static str) -> impl Fn(ipinsights_account::AccountError) -> WorkshopError {
+        move |e| WorkshopError::context(what, e)
+    }
+    let source = TrailSource::new(&own.bucket, &own.first_day, &own.last_day)
+        .map_err(fail("CloudTrail"))?
+        .prefix(&own.prefix)
+        .regions(&own.regions)
+        .accounts(&own.accounts);
+    println!("Reading CloudTrail from {} ({} to {})…", source.uri(), own.first_day, own.last_day);
+    let mut shown = 0;
+    let mut progress = |p: &ipinsights_account::TrailProgress| {
+        let tenth = p.folders_listed * 10 / p.folders.max(1);
+        if tenth > shown {
+            shown = tenth;
+            println!(
+                "  {:>3} % of {} day folders: {} objects, {:.1} MB, {:.0} s",
+                tenth * 10,
+                p.folders,
+                p.objects_read,
+                p.bytes as f64 / 1e6,
+                p.elapsed.as_secs_f64()
+            );
+            let _ = std::io::stdout().flush();
+        }
+    };
+    let trail = read_trail(cfg, &source, &ReadOptions::default(), &mut progress).map_err(fail("CloudTrail"))?;
+    println!("Reading GuardDuty findings…");
+    let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
+    let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;
+    std::fs::create_dir_all(dir).map_err(|e| WorkshopError::context(dir.display(), e))?;
+    let findings_path = dir.join("findings.json");
+    findings.write_json(&findings_path).map_err(fail("GuardDuty"))?;
+    let description = format!(
+        "Your account: CloudTrail {} ({} objects, {}); GuardDuty detector {} in {} ({} findings)",
+        trail.source,
+        trail.objects,
+        trail.attempts,
+        findings.detector_id,
+        findings.region,
+        findings.findings.len()
+    );
+    Ok(SecurityData { trail: trail.extract, findings: findings.extract, findings_path, description })
+}
+
+/// Where `scripts/package-lambda` writes the function's package, from the repository root.
+pub const LAMBDA_PACKAGE: &str = "target/lambda/ipinsights-detector.zip";
+
+/// Deploys the live detector into the account (AWS backend, feature `account`): SNS topic (with `email`
+/// subscribed when given), IAM role, Lambda function scoring on `endpoint_name` with `threshold` (anomaly score,
+/// `−dot_product`), EventBridge rule for every GuardDuty finding. Prints each piece. Needs the package built by
+/// `scripts/package-lambda`.
+pub fn deploy_detector(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
+    if session.backend != Backend::Aws {
+        return Err(WorkshopError::new(
+            "the live detector runs in your AWS account: use the AWS backend (IPINSIGHTS_BACKEND=aws); on the local \
+             backend, `Detector` scores findings in the notebook",
+        ));
+    }
+    deploy_for(session, endpoint_name, threshold, email)
+}
+
+#[cfg(feature = "account")]
+fn deploy_for(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
+    let zip = crate::local::repo_root().join(LAMBDA_PACKAGE);
+    if !zip.exists() {
+        return Err(WorkshopError::new(format!(
+            "{} not found: build the function's package first with scripts/package-lambda",
+            zip.display()
+        )));
+    }
+    let spec = ipinsights_account::DetectorSpec {
+        email: email.map(String::from),
+        ..ipinsights_account::DetectorSpec::new(endpoint_name, threshold, &zip)
+    };
+    let deployed = ipinsights_account::deploy_detector(&crate::aws_backend::config(session), &spec, &mut |line| {
+        println!("{line}")
+    })
+    .map_err(|e| WorkshopError::context("deploying the detector", e))?;
+    println!("Detector deployed:\n{deployed}");
+    Ok(())
+}
+
+#[cfg(not(feature = "account"))]
+fn deploy_for(_: &Session, _: &str, _: f64, _: Option<&str>) -> Result<()> {
+    Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
+}
+
+/// Removes every piece [`deploy_detector`] made (AWS backend, feature `account`); prints what was deleted.
+pub fn teardown_detector(session: &Session) -> Result<()> {
+    if session.backend != Backend::Aws {
+        return Err(WorkshopError::new("nothing deployed: the live detector exists only on the AWS backend"));
+    }
+    teardown_for(session)
+}
+
+#[cfg(feature = "account")]
+fn teardown_for(session: &Session) -> Result<()> {
+    let name = ipinsights_account::deploy::DEFAULT_NAME;
+    let done = ipinsights_account::teardown_detector(&crate::aws_backend::config(session), name, &mut |line| {
+        println!("{line}")
+    })
+    .map_err(|e| WorkshopError::context("tearing the detector down", e))?;
+    println!("{done}");
+    Ok(())
+}
+
+#[cfg(not(feature = "account"))]
+fn teardown_for(_: &Session) -> Result<()> {
+    Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulated_source_gives_what_the_cells_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let data =
+            security_data(&Session::local_at(dir.path()), &DataSource::Simulated, &dir.path().join("sim")).unwrap();
+        assert!(data.trail.tuples.len() > 20_000, "{data}");
+        assert!(!data.findings.tuples.is_empty());
+        assert!(data.findings_path.exists());
+        assert!(data.to_string().contains("CloudTrail: read "), "{data}");
+    }
+
+    #[test]
+    fn the_own_account_needs_the_aws_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = DataSource::own_account("trail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
+        let DataSource::OwnAccount(own) = &source else { panic!() };
+        assert_eq!(own.regions, ["us-east-1"]);
+        let err = security_data(&Session::local_at(dir.path()), &source, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("needs the AWS backend"), "{err}");
+        let err = deploy_detector(&Session::local_at(dir.path()), "ep", 0.0, None).unwrap_err().to_string();
+        assert!(err.contains("AWS backend"), "{err}");
+    }
+}

@@ -1,0 +1,383 @@
+"""An AWS account on loopback for the own-account tests: moto (S3, GuardDuty, IAM, Lambda, EventBridge, SNS, SQS,
+SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real services:
+
+- GuardDuty ListFindings and GetFindings (moto has detectors but no findings): FindingCriteria on `updatedAt`,
+  `createdAt`, `severity`, `type`, `id` and `service.archived` with GuardDuty's operators; SortCriteria; MaxResults
+  1-50 and opaque NextTokens; at most 50 ids per GetFindings; BadRequestException otherwise. Findings are seeded
+  from a file (`--findings`: EventBridge events or findings, one JSON value per line) into a detector of the
+  default account and region, like GuardDuty would have raised them.
+- InvokeEndpoint on SageMaker endpoints that run a real model server (`--endpoint NAME=URL`): the endpoint, its
+  configuration and model are created in moto, and each invocation is forwarded to the server like SageMaker's
+  front end does. Like the IP Insights container, it takes IPv4 addresses only: a row with any other address is a
+  ModelError (the container's 400), so a client must filter IPv6 itself.
+- Throttling (`--throttle OPERATION=N`): every N-th call of an operation (s3:GetObject, guardduty:ListFindings,
+  guardduty:GetFindings, sns:Publish, sagemaker-runtime:InvokeEndpoint) is refused with that service's own
+  throttling error (S3 503 SlowDown, GuardDuty 429 TooManyRequestsException, SNS 400 Throttling, SageMaker Runtime
+  400 ThrottlingException).
+- Latency (`--latency OPERATION=SECONDS`): calls of an operation take at least that long, like a real service far
+  from the client; `GET /_emulation/stats` reports the calls refused and the most calls in flight at once, per
+  operation.
+
+Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
+[--throttle OP=N]... [--latency OP=S]...; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+stdin closes.
+"""
+import argparse
+import base64
+import io
+import ipaddress
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+from urllib.parse import parse_qs
+
+import boto3
+from botocore.config import Config
+from werkzeug.serving import make_server
+
+import moto.guardduty.responses as gd_responses
+import moto.guardduty.urls as gd_urls
+from moto.core.exceptions import JsonRESTError
+from moto.guardduty.models import guardduty_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.sagemaker.models import sagemaker_backends
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+MAX_IDS = 50
+
+# --- GuardDuty findings ----------------------------------------------------------------------------------------------
+
+FINDINGS = {}  # detector id -> list of findings (camelCase dicts), in seeding order
+
+
+class BadRequest(JsonRESTError):
+    code = 400
+
+    def __init__(self, message):
+        super().__init__("BadRequestException", message)
+
+    def get_headers(self, *args, **kwargs):
+        return [("X-Amzn-ErrorType", "BadRequestException"), ("Content-Type", "application/json")]
+
+
+OUT_OF_RANGE = "The request is rejected because an invalid or out-of-range value is specified as an input parameter."
+NOT_OWNED = "The request is rejected because the input detectorId is not owned by the current account."
+
+
+def millis(text):
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def field(finding, name):
+    """A criterion's field of a finding, as GuardDuty compares it (times in epoch ms)."""
+    if name in ("updatedAt", "createdAt"):
+        return millis(finding[name]) if finding.get(name) else None
+    if name == "severity":
+        return finding.get("severity")
+    if name in ("type", "id"):
+        return finding.get(name)
+    if name == "service.archived":
+        return str(finding.get("service", {}).get("archived", False)).lower()
+    raise BadRequest(f"{OUT_OF_RANGE} Unsupported criterion: {name}")
+
+
+def matches(finding, criterion):
+    for name, condition in (criterion or {}).items():
+        value = field(finding, name)
+        for op, arg in condition.items():
+            if op in ("eq", "equals"):
+                ok = str(value) in [str(a) for a in arg]
+            elif op in ("neq", "notEquals"):
+                ok = str(value) not in [str(a) for a in arg]
+            elif op in ("gt", "greaterThan"):
+                ok = value is not None and value > arg
+            elif op in ("gte", "greaterThanOrEqual"):
+                ok = value is not None and value >= arg
+            elif op in ("lt", "lessThan"):
+                ok = value is not None and value < arg
+            elif op in ("lte", "lessThanOrEqual"):
+                ok = value is not None and value <= arg
+            else:
+                raise BadRequest(f"{OUT_OF_RANGE} Unknown operator {op}")
+            if not ok:
+                return False
+    return True
+
+
+def detector_findings(response):
+    detector_id = response.path.split("/")[2]
+    backend = guardduty_backends[response.current_account][response.region]
+    if detector_id not in backend.detectors:
+        raise BadRequest(NOT_OWNED)
+    return detector_id, FINDINGS.get(detector_id, [])
+
+
+def list_findings(self):
+    detector_id, findings = detector_findings(self)
+    max_results = self._get_param("maxResults", 50)
+    if not isinstance(max_results, int) or not 1 <= max_results <= MAX_IDS:
+        raise BadRequest(OUT_OF_RANGE)
+    criteria = (self._get_param("findingCriteria") or {}).get("criterion")
+    selected = [f for f in findings if matches(f, criteria)]
+    sort = self._get_param("sortCriteria")
+    if sort:
+        name = sort.get("attributeName")
+        selected.sort(key=lambda f: (field(f, name) is None, field(f, name)), reverse=sort.get("orderBy") == "DESC")
+    token = self._get_param("nextToken")
+    start = 0
+    if token:
+        try:
+            start = int(base64.b64decode(token).decode().removeprefix(f"{detector_id}:"))
+        except Exception:
+            raise BadRequest(f"{OUT_OF_RANGE} Invalid nextToken")
+    page = selected[start : start + max_results]
+    out = {"findingIds": [f["id"] for f in page]}
+    if start + max_results < len(selected):
+        out["nextToken"] = base64.b64encode(f"{detector_id}:{start + max_results}".encode()).decode()
+    return json.dumps(out)
+
+
+def get_findings(self):
+    _, findings = detector_findings(self)
+    ids = self._get_param("findingIds") or []
+    if not 1 <= len(ids) <= MAX_IDS:
+        raise BadRequest(OUT_OF_RANGE)
+    by_id = {f["id"]: f for f in findings}
+    # GuardDuty answers in its own order, not the request's: reversed here so that clients cannot rely on it.
+    return json.dumps({"findings": [by_id[i] for i in reversed(ids) if i in by_id]})
+
+
+gd_responses.GuardDutyResponse.list_findings = list_findings
+gd_responses.GuardDutyResponse.get_findings = get_findings
+gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings$"] = gd_responses.GuardDutyResponse.dispatch
+gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/get$"] = gd_responses.GuardDutyResponse.dispatch
+
+
+def seed_findings(path, detector_id):
+    findings = []
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            value = json.loads(line)
+            finding = value.get("detail", value)
+            finding.setdefault("service", {})["detectorId"] = detector_id
+            findings.append(finding)
+    FINDINGS[detector_id] = findings
+
+
+# --- SageMaker endpoints backed by a real model server ---------------------------------------------------------------
+
+ENDPOINTS = {}  # endpoint name -> server URL
+
+
+def not_ipv4(body, content_type):
+    """The first address of a request that is not dotted IPv4, as the IP Insights container rejects it."""
+    rows = []
+    if (content_type or "").startswith("text/csv"):
+        rows = [line.split(",", 1)[1].strip() for line in body.decode("utf-8", "replace").splitlines() if "," in line]
+    else:
+        for instance in json.loads(body or b"{}").get("instances", []):
+            values = instance.get("features") or instance.get("data", {}).get("features", {}).get("values", [])
+            rows.append(str(values[1]) if len(values) > 1 else "")
+    for ip in rows:
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            return ip
+    return None
+
+
+def model_error(status, message):
+    return 424, {"status": 424, "x-amzn-ErrorType": "ModelError"}, json.dumps(
+        {
+            "message": f'Received client error ({status}) from primary with message "{message}".',
+            "OriginalStatusCode": status,
+            "OriginalMessage": message,
+        }
+    )
+
+
+def invoke_endpoint(self):
+    name = self.path.split("/")[2]
+    backend = sagemaker_backends[self.current_account][self.region]
+    url = ENDPOINTS.get(name)
+    if name not in backend.endpoints or url is None:
+        return 400, {"status": 400, "x-amzn-ErrorType": "ValidationError"}, json.dumps(
+            {"message": f"Endpoint {name} of account {self.current_account} not found."}
+        )
+    body = self.body if isinstance(self.body, bytes) else (self.body or "").encode("utf-8")
+    content_type = self.headers.get("Content-Type")
+    bad = not_ipv4(body, content_type)
+    if bad is not None:
+        return model_error(400, f"unable to parse {bad!r} as an IPv4 address (IP Insights takes IPv4 addresses only)")
+    request = urllib.request.Request(url.rstrip("/") + "/invocations", data=body, method="POST")
+    request.add_header("Content-Type", content_type or "text/csv")
+    request.add_header("Accept", self.headers.get("Accept") or "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return 200, {"Content-Type": answer.headers.get("Content-Type", "")}, answer.read()
+    except urllib.error.HTTPError as err:
+        return model_error(err.code, err.read().decode("utf-8", "replace"))
+
+
+SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+
+
+# --- throttling --------------------------------------------------------------------------------------------------------
+
+
+def throttled_response(service):
+    rid = "emulated-throttle"
+    if service == "s3":
+        body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>{rid}</RequestId></Error>'
+        return "503 Slow Down", [("Content-Type", "application/xml")], body
+    if service == "sns":
+        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
+        return "400 Bad Request", [("Content-Type", "text/xml")], body
+    if service == "guardduty":
+        body = json.dumps({"message": "Rate exceeded", "__type": "TooManyRequestsException"})
+        return "429 Too Many Requests", [("Content-Type", "application/json"), ("x-amzn-ErrorType", "TooManyRequestsException")], body
+    body = json.dumps({"message": "Rate exceeded", "__type": "ThrottlingException"})
+    return "400 Bad Request", [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ThrottlingException")], body
+
+
+class Throttler:
+    """WSGI middleware refusing every N-th call of chosen operations with the service's throttling error, delaying
+    calls, and counting calls in flight."""
+
+    def __init__(self, app, every, latency):
+        self.app, self.every, self.latency = app, every, latency
+        self.calls, self.refused, self.in_flight, self.max_in_flight = {}, {}, {}, {}
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def operation(environ):
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
+        service = match.group(1) if match else ""
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        if service == "s3" and method == "GET" and len([p for p in path.split("/") if p]) >= 2:
+            return service, "s3:GetObject"
+        if service == "guardduty" and path.endswith("/findings/get"):
+            return service, "guardduty:GetFindings"
+        if service == "guardduty" and path.endswith("/findings"):
+            return service, "guardduty:ListFindings"
+        if service == "sagemaker" and path.endswith("/invocations"):
+            return "sagemaker-runtime", "sagemaker-runtime:InvokeEndpoint"
+        if service == "sns":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+            return service, f"sns:{action}"
+        return service, None
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_emulation/stats":
+            with self.lock:
+                body = json.dumps({"refused": self.refused, "max_in_flight": self.max_in_flight}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        service, op = self.operation(environ)
+        if op is None:
+            return self.app(environ, start_response)
+        with self.lock:
+            self.in_flight[op] = self.in_flight.get(op, 0) + 1
+            self.max_in_flight[op] = max(self.max_in_flight.get(op, 0), self.in_flight[op])
+        try:
+            if op in self.latency:
+                time.sleep(self.latency[op])
+            return self.respond(service, op, environ, start_response)
+        finally:
+            with self.lock:
+                self.in_flight[op] -= 1
+
+    def respond(self, service, op, environ, start_response):
+        if op in self.every:
+            with self.lock:
+                self.calls[op] = self.calls.get(op, 0) + 1
+                refuse = self.calls[op] % self.every[op] == 0
+                if refuse:
+                    self.refused[op] = self.refused.get(op, 0) + 1
+            if refuse:
+                status, headers, body = throttled_response(service)
+                start_response(status, headers + [("Content-Length", str(len(body.encode())))])
+                return [body.encode()]
+        return self.app(environ, start_response)
+
+
+# --- main ------------------------------------------------------------------------------------------------------------
+
+
+def client(url, service):
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 10, "mode": "standard"}),
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ready-file", required=True)
+    parser.add_argument("--findings")
+    parser.add_argument("--endpoint", action="append", default=[])
+    parser.add_argument("--throttle", action="append", default=[])
+    parser.add_argument("--latency", action="append", default=[])
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    every = {}
+    for spec in args.throttle:
+        op, _, n = spec.partition("=")
+        every[op] = int(n)
+        if every[op] < 2:
+            sys.exit(f"--throttle {spec}: N must be at least 2 (every call refused is an outage, not throttling)")
+    latency = {op: float(s) for op, _, s in (spec.partition("=") for spec in args.latency)}
+    app = Throttler(DomainDispatcherApplication(create_backend_app), every, latency)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    detector_id = client(url, "guardduty").create_detector(Enable=True)["DetectorId"]
+    if args.findings:
+        seed_findings(args.findings, detector_id)
+    sagemaker = client(url, "sagemaker")
+    role = f"arn:aws:iam::{ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole"
+    for spec in args.endpoint:
+        name, _, server_url = spec.partition("=")
+        sagemaker.create_model(
+            ModelName=name,
+            PrimaryContainer={"Image": f"382416733822.dkr.ecr.{REGION}.amazonaws.com/ipinsights:1", "ModelDataUrl": f"s3://models/{name}/model.tar.gz"},
+            ExecutionRoleArn=role,
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m4.xlarge"}],
+        )
+        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+        ENDPOINTS[name] = server_url
+
+    tmp = args.ready_file + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"url": url, "detector_id": detector_id, "findings": len(FINDINGS.get(detector_id, []))}, f)
+    os.replace(tmp, args.ready_file)
+    sys.stdin.read()  # until the test closes our stdin (or dies)
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
