@@ -183,7 +183,10 @@ mod tests {
         let json = serde_json::json!({ "Findings": [finding_to_json(&finding)] });
         let results = ipinsights_security::findings_in_value(json).unwrap();
         let tuples = results[0].outcome.as_ref().unwrap();
-        assert_eq!((tuples[0].tuple.entity.as_str(), tuples[0].tuple.ip.to_string().as_str()), ("AROAEXAMPLE", "198.51.100.7"));
+        assert_eq!(
+            (tuples[0].tuple.entity.as_str(), tuples[0].tuple.ip.to_string().as_str()),
+            ("AROAEXAMPLE", "198.51.100.7")
+        );
         assert_eq!(tuples[0].organization.as_ref().unwrap().asn_org.as_deref(), Some("EXAMPLE"));
         assert_eq!(tuples[0].severity, Some(5.0));
         assert_eq!(results[0].header.updated_at.as_deref(), Some("2024-03-05T14:07:02.413Z"));

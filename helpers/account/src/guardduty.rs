@@ -105,8 +105,10 @@ impl ApiFindings {
     /// detect`, `Detector::detect_str` and `read_guardduty`.
     pub fn write_json(&self, path: &Path) -> Result<()> {
         let doc = serde_json::json!({ "Findings": self.findings });
-        ipinsights_engine::atomic::write_atomically(path, |w| serde_json::to_writer(w, &doc).map_err(std::io::Error::from))
-            .map_err(|source| AccountError::Io { action: "write", path: path.to_path_buf(), source })
+        ipinsights_engine::atomic::write_atomically(path, |w| {
+            serde_json::to_writer(w, &doc).map_err(std::io::Error::from)
+        })
+        .map_err(|source| AccountError::Io { action: "write", path: path.to_path_buf(), source })
     }
 }
 
