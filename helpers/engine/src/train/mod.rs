@@ -83,15 +83,13 @@ pub struct TrainOutcome {
 /// Errors that stop a training job before it starts.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// Invalid hyperparameters.
-    #[error(transparent)]
-    HyperParameters(#[from] crate::hyperparams::HyperParameterError),
     /// No training data.
     #[error("the train channel holds no tuples")]
     EmptyTrain,
 }
 
-/// Runs a training job, reporting log lines and progress to `on_event`.
+/// Runs a training job, reporting log lines and progress to `on_event`. The hyperparameters are checked by their
+/// type ([`HyperParameters`] only exists valid), so training never validates them again.
 pub fn train(
     hp: &HyperParameters,
     train_set: &[Tuple],
@@ -99,7 +97,6 @@ pub fn train(
     options: &TrainOptions,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<TrainOutcome, TrainError> {
-    hp.validate()?;
     if train_set.is_empty() {
         return Err(TrainError::EmptyTrain);
     }
