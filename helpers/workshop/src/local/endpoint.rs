@@ -102,10 +102,7 @@ impl Endpoints {
                 out("*\n");
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 let reason = log.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output");
-                return Err(WorkshopError::new(format!(
-                    "endpoint {name} failed to start ({status}): {}",
-                    reason.trim_start_matches("error: ")
-                )));
+                return Err(WorkshopError::new(format!("endpoint {name} failed to start ({status}): {reason}")));
             }
             if started.elapsed() > READY_TIMEOUT {
                 let _ = child.kill();
