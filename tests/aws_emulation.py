@@ -8,7 +8,8 @@ would start a container:
 
 - CreateTrainingJob: fetch the job's channels from (moto's) S3, run `ipinsights train` with the job's
   hyperparameters, write its log to CloudWatch Logs (`/aws/sagemaker/TrainingJobs`, stream `<job>/algo-1-<ts>`),
-  upload `model.tar.gz` to the job's S3ModelArtifacts and record the status transitions and times;
+  upload `model.tar.gz` to the job's S3ModelArtifacts and record the status transitions and times; the outcome and
+  the FailureReason come from the job's events (`--events`, the process contract of `ipinsights-contract`);
 - CreateEndpoint: fetch the model's `ModelDataUrl` from S3 and start `ipinsights serve` on it;
 - InvokeEndpoint: forward the body, Content-Type and Accept to that server's `/invocations`, like SageMaker's
   front end does (a container error comes back as ModelError, HTTP 424);
@@ -37,6 +38,28 @@ from moto.server import ThreadedMotoServer
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+# The version of the process contract (helpers/contract) whose records and events this harness reads.
+CONTRACT_VERSION = 1
+
+
+def contract_object(text, what):
+    """One JSON object of the process contract, refused unless it speaks the version this harness reads."""
+    value = json.loads(text)
+    if value.get("version") != CONTRACT_VERSION:
+        raise RuntimeError(f"{what} speaks version {value.get('version')!r} of the ipinsights process contract, "
+                           f"this harness reads version {CONTRACT_VERSION}: rebuild the binary")
+    return value
+
+
+def final_event(path):
+    """The last event of a training job's events file (`completed` or `failed`), or None if it wrote none."""
+    try:
+        with open(path) as f:
+            lines = [line for line in f if line.strip()]
+    except FileNotFoundError:
+        return None
+    events = [contract_object(line, f"{path}, line {i + 1}") for i, line in enumerate(lines)]
+    return events[-1] if events and events[-1]["event"] in ("completed", "failed") else None
 
 
 def utc(seconds):
@@ -92,7 +115,8 @@ class AlgorithmContainers:
         lines = []  # (unix time, line)
         try:
             transitions.append(("Downloading", "Downloading input data", time.time()))
-            args = [self.binary, "train", "--model-dir", os.path.join(job_dir, "model"), "--pack"]
+            events = os.path.join(job_dir, "events.jsonl")
+            args = [self.binary, "train", "--model-dir", os.path.join(job_dir, "model"), "--pack", "--events", events]
             for channel in job.input_data_config:
                 name = channel["ChannelName"]
                 uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
@@ -105,13 +129,16 @@ class AlgorithmContainers:
             process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in process.stdout:
                 lines.append((time.time(), line.rstrip("\n")))
-            if process.wait() != 0:
-                last = lines[-1][1] if lines else f"training exited with {process.returncode}"
-                raise RuntimeError(f"AlgorithmError: {last}")
+            code = process.wait()
+            outcome = final_event(events)
+            if outcome is None:
+                raise RuntimeError(f"AlgorithmError: the algorithm exited with {code} without reporting an outcome")
+            if outcome["event"] == "failed" or code != 0:
+                raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
             transitions.append(("Uploading", "Uploading generated training model", time.time()))
             artifact = job.model_artifacts["S3ModelArtifacts"]
             bucket, _, key = artifact[len("s3://") :].partition("/")
-            with open(os.path.join(job_dir, "model", "model.tar.gz"), "rb") as f:
+            with open(outcome["artifact"], "rb") as f:
                 self.client("s3").put_object(Bucket=bucket, Key=key, Body=f.read())
             transitions.append(("Completed", "Training job completed", time.time()))
             job.training_job_status = job.secondary_status = "Completed"
@@ -168,7 +195,7 @@ class AlgorithmContainers:
                 raise RuntimeError(f"the model server for endpoint {endpoint_name} did not start")
             time.sleep(0.05)
         with open(ready) as f:
-            server_url = json.load(f)["url"]
+            server_url = contract_object(f.read(), ready)["url"]
         with self.lock:
             self.servers[endpoint_name] = (process, server_url)
 

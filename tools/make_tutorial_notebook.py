@@ -65,22 +65,17 @@ Same hyperparameters as the workshop, with `num_entity_vectors` at twice the num
 `validation` channel the training job evaluates the model after every epoch on the validation pairs against as
 many random-IP negatives and logs `validation discriminator_auc`."""),
     code("""
-let mut estimator = Estimator::new(
-    &session,
-    image_uri(&session.region, "ipinsights")?,
-    execution_role.clone(),
-    1,
-    "ml.m4.xlarge",
-    format!("s3://{bucket}/{prefix}/output"),
-);
-estimator.set_hyperparameters([
-    ("num_entity_vectors", (2 * users).to_string()),
-    ("random_negative_sampling_rate", "5".to_string()),
-    ("vector_dim", "128".to_string()),
-    ("mini_batch_size", "1000".to_string()),
-    ("epochs", "5".to_string()),
-    ("learning_rate", "0.01".to_string()),
-]);
+let mut estimator = Estimator::new(&session, image_uri(session.region(), "ipinsights")?, execution_role.clone())
+    .instance_count(1)
+    .instance_type("ml.m4.xlarge")
+    .output_path(format!("s3://{bucket}/{prefix}/output"));
+estimator.set_hyperparameters(
+    IpInsightsParams::new(2 * users, 128) // num_entity_vectors, vector_dim
+        .random_negative_sampling_rate(5)
+        .mini_batch_size(1000)
+        .epochs(5)
+        .learning_rate(0.01),
+)?;
 let train_input = TrainingInput::new(train_uri.clone()).distribution("FullyReplicated").content_type("text/csv");
 let validation_input = TrainingInput::new(validation_uri.clone()).distribution("FullyReplicated").content_type("text/csv");
 estimator.fit(&[("train", train_input), ("validation", validation_input)])?;

@@ -73,7 +73,7 @@ println!("Training data: {train_uri}");
 First, the algorithm's container image for our region and the training channel: a CSV file of
 `principal,ip` rows, fully replicated to every training instance."""),
     code("""
-let image = image_uri(&session.region, "ipinsights")?;
+let image = image_uri(session.region(), "ipinsights")?;
 let input = TrainingInput::new(train_uri.clone()).distribution("FullyReplicated").content_type("text/csv");
 println!("Image: {image}");
 """),
@@ -88,22 +88,17 @@ println!("Image: {image}");
 
 Then `fit` runs the training job and streams its log."""),
     code("""
-let mut ip_insights = Estimator::new(
-    &session,
-    image.clone(),
-    execution_role.clone(),
-    1,
-    "ml.m4.xlarge",
-    format!("s3://{bucket}/{prefix}/output"),
-);
-ip_insights.set_hyperparameters([
-    ("num_entity_vectors", "20000"),
-    ("random_negative_sampling_rate", "5"),
-    ("vector_dim", "128"),
-    ("mini_batch_size", "1000"),
-    ("epochs", "5"),
-    ("learning_rate", "0.01"),
-]);
+let mut ip_insights = Estimator::new(&session, image.clone(), execution_role.clone())
+    .instance_count(1)
+    .instance_type("ml.m4.xlarge")
+    .output_path(format!("s3://{bucket}/{prefix}/output"));
+ip_insights.set_hyperparameters(
+    IpInsightsParams::new(20000, 128) // num_entity_vectors, vector_dim
+        .random_negative_sampling_rate(5)
+        .mini_batch_size(1000)
+        .epochs(5)
+        .learning_rate(0.01),
+)?;
 ip_insights.fit(&[("train", input.clone())])?;
 """, "fit"),
     code("""

@@ -72,22 +72,9 @@ pub enum AwsError {
         /// The value as given.
         arn: String,
     },
-    /// A region without a published image for the algorithm.
-    #[error("no {algorithm} image is published in region `{region}`; known regions: {known}")]
-    UnknownRegion {
-        /// The region as given.
-        region: String,
-        /// The algorithm.
-        algorithm: String,
-        /// Comma-separated list of the regions that have the image.
-        known: String,
-    },
-    /// An algorithm other than `ipinsights`.
-    #[error("unknown algorithm `{algorithm}`: this crate knows only `ipinsights`")]
-    UnknownAlgorithm {
-        /// The algorithm as given.
-        algorithm: String,
-    },
+    /// No image for this region or algorithm.
+    #[error(transparent)]
+    Image(#[from] ipinsights_sagemaker::ImageError),
     /// A malformed `s3://bucket/key` URI.
     #[error("invalid S3 URI `{uri}`: {reason}")]
     InvalidS3Uri {
@@ -99,9 +86,6 @@ pub enum AwsError {
     /// Any other invalid argument (names, counts, sizes), caught before any call.
     #[error("{0}")]
     InvalidInput(String),
-    /// Hyperparameters that SageMaker's IP Insights would reject.
-    #[error("invalid hyperparameters: {0}")]
-    HyperParameters(#[from] ipinsights_engine::HyperParameterError),
     /// A local file could not be read or written.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -157,6 +141,18 @@ pub enum AwsError {
     /// The per-call Tokio runtime could not be built.
     #[error("cannot start the Tokio runtime for the AWS call: {0}")]
     Runtime(#[source] std::io::Error),
+}
+
+impl From<ipinsights_sagemaker::S3UriError> for AwsError {
+    fn from(e: ipinsights_sagemaker::S3UriError) -> Self {
+        AwsError::InvalidS3Uri { uri: e.uri, reason: e.reason }
+    }
+}
+
+impl From<ipinsights_sagemaker::NameError> for AwsError {
+    fn from(e: ipinsights_sagemaker::NameError) -> Self {
+        AwsError::InvalidInput(e.to_string())
+    }
 }
 
 /// How to give a role, for the role errors.

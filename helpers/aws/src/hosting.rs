@@ -277,7 +277,7 @@ mod tests {
             model_name: "ipinsights-model".into(),
             endpoint_name: "ipinsights-endpoint".into(),
             image: "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1".into(),
-            model_data_url: "s3://b/out/job/output/model.tar.gz".into(),
+            model_data_url: "s3://workshop-bucket/out/job/output/model.tar.gz".into(),
             role_arn: "arn:aws:iam::123456789012:role/r".into(),
             instance_type: "ml.m4.xlarge".into(),
             instance_count: 1,

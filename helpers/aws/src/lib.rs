@@ -8,7 +8,8 @@
 //!
 //! Where calls go and who signs them is an [`AwsConfig`]: everything left `None` comes from the standard
 //! `aws-config` chain (environment, profile files, SSO, `credential_process`, web identity, ECS, IMDS).
-//! Credentials are never printed, not even by `Debug`. The execution role is the configured one, else
+//! Credentials are never printed, not even by `Debug`. SageMaker's facts (image URIs, names and times, bucket and S3
+//! URI rules, hyperparameters) come from `ipinsights-sagemaker` and are re-exported here. The execution role is the configured one, else
 //! `SAGEMAKER_ROLE_ARN`, else the role the caller is signed in with (see [`execution_role`]).
 //!
 //! ```no_run
@@ -19,15 +20,15 @@
 //! let cfg = AwsConfig::default(); // or AwsConfig::local_emulator("http://127.0.0.1:5000") for moto
 //! println!("{}", check_bucket(&cfg, "my-bucket", "ipinsights")?); // Training input/output will be stored in: …
 //! upload_file(&cfg, "cloudtrail_tuples.csv".as_ref(), "s3://my-bucket/ipinsights/train/", &mut |_, _| {})?;
-//! let job = training_job_name(SystemTime::now());
-//! let hp = [("num_entity_vectors", "20000"), ("vector_dim", "128")];
+//! let job = name_from_base(ALGORITHM, SystemTime::now());
+//! let hp = IpInsightsParams::new(20_000, 128).check().expect("valid hyperparameters");
 //! let spec = TrainingJobSpec::new(
 //!     &job,
 //!     &image_uri(&resolve_region(&cfg)?, ALGORITHM)?,
 //!     &execution_role(&cfg)?,
 //!     "s3://my-bucket/ipinsights/train/cloudtrail_tuples.csv",
 //!     "s3://my-bucket/ipinsights/output",
-//!     hp.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+//!     hp,
 //! );
 //! create_training_job(&cfg, &spec)?;
 //! // Status lines and the job's CloudWatch log as they come, like the SDK's `fit(logs=True)`.
@@ -53,31 +54,30 @@ mod bucket;
 mod config;
 mod error;
 mod hosting;
-mod image;
 mod invoke;
 mod logs;
-mod names;
 mod role;
 mod runtime;
-mod s3uri;
 pub mod sdk;
 mod training;
 mod transfer;
 mod transitions;
 mod wait;
 
-pub use bucket::{check_bucket, is_valid_bucket_name, BucketCheck};
+pub use bucket::{check_bucket, BucketCheck};
 pub use config::{resolve_region, AwsConfig, StaticCredentials};
 pub use error::{AwsError, ModelFailure, ServiceError};
 pub use hosting::{
     delete_endpoint, deploy, describe_endpoint, wait_for_endpoint, DeletedEndpoint, DeploySpec, EndpointInfo,
 };
-pub use image::{image_uri, known_regions, ALGORITHM};
 pub use invoke::{invoke_endpoint, MAX_REQUEST_BYTES};
+pub use ipinsights_sagemaker::utc::format_utc;
+pub use ipinsights_sagemaker::{
+    image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, HyperParameters,
+    ImageError, IpInsightsParams, S3Uri, ALGORITHM,
+};
 pub use logs::TRAINING_LOG_GROUP;
-pub use names::{format_utc, timestamped_name, training_job_name, validate_resource_name};
 pub use role::{caller_role_arn, execution_role, role_arn_for_caller, ROLE_ENV_VARS};
-pub use s3uri::S3Uri;
 pub use training::{
     create_training_job, describe_training_job, JobStatus, StatusTransition, TrainingJobSpec, TrainingJobSummary,
 };

@@ -1,24 +1,21 @@
 //! SageMaker training jobs: CreateTrainingJob as the Python SDK sends it, and DescribeTrainingJob.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::role::check_role_arn;
+use crate::runtime::run;
+use crate::{validate_resource_name, AwsConfig, AwsError, HyperParameters, S3Uri};
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::{
     AlgorithmSpecification, Channel, DataSource, OutputDataConfig, ResourceConfig, S3DataDistribution, S3DataSource,
     S3DataType, StoppingCondition, TrainingInputMode, TrainingInstanceType,
 };
 use aws_sdk_sagemaker::Client;
-use ipinsights_engine::HyperParameters;
-
-use crate::role::check_role_arn;
-use crate::runtime::run;
-use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri};
 
 /// Everything CreateTrainingJob needs for the built-in IP Insights algorithm.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TrainingJobSpec {
-    /// The job name (see [`crate::training_job_name`]).
+    /// The job name (see [`crate::name_from_base`]).
     pub job_name: String,
     /// The algorithm image (see [`crate::image_uri`]).
     pub image: String,
@@ -38,8 +35,9 @@ pub struct TrainingJobSpec {
     pub volume_gb: u32,
     /// The stopping condition in seconds (the SDK's 86,400).
     pub max_runtime_s: u32,
-    /// The hyperparameters as SageMaker's strings (checked with the engine's rules before any call).
-    pub hyperparameters: BTreeMap<String, String>,
+    /// The hyperparameters, checked by their type; the request carries the values that were given, as the SDK
+    /// sends them.
+    pub hyperparameters: HyperParameters,
 }
 
 impl TrainingJobSpec {
@@ -50,7 +48,7 @@ impl TrainingJobSpec {
         role_arn: &str,
         train_s3_uri: &str,
         output_path: &str,
-        hyperparameters: BTreeMap<String, String>,
+        hyperparameters: HyperParameters,
     ) -> Self {
         TrainingJobSpec {
             job_name: job_name.into(),
@@ -153,8 +151,8 @@ pub struct TrainingJobSummary {
 }
 
 /// Starts a training job exactly as the SageMaker Python SDK's `Estimator.fit` does (File mode,
-/// FullyReplicated S3Prefix channels of `text/csv`); returns the job ARN. The spec, including the
-/// hyperparameters, is checked before any call.
+/// FullyReplicated S3Prefix channels of `text/csv`); returns the job ARN. The spec is checked before any call
+/// (the hyperparameters are valid by their type).
 pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<String, AwsError> {
     check_spec(spec)?;
     run(async {
@@ -179,7 +177,7 @@ pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<St
                     .build(),
             )
             .stopping_condition(StoppingCondition::builder().max_runtime_in_seconds(count(spec.max_runtime_s)?).build())
-            .set_hyper_parameters(Some(spec.hyperparameters.clone().into_iter().collect()));
+            .set_hyper_parameters(Some(spec.hyperparameters.to_request_map().into_iter().collect()));
         if let Some(validation) = &spec.validation_s3_uri {
             request = request.input_data_config(channel("validation", validation)?);
         }
@@ -256,7 +254,6 @@ fn check_spec(spec: &TrainingJobSpec) -> Result<(), AwsError> {
             return Err(AwsError::InvalidInput(format!("{name} must be at least 1")));
         }
     }
-    HyperParameters::from_map(&spec.hyperparameters)?;
     Ok(())
 }
 
@@ -284,14 +281,14 @@ mod tests {
     use super::*;
 
     fn spec() -> TrainingJobSpec {
-        let hp = [("num_entity_vectors", "20000"), ("vector_dim", "128"), ("epochs", "5")];
+        let hp = crate::IpInsightsParams::new(20_000, 128).epochs(5).check().unwrap();
         TrainingJobSpec::new(
             "ipinsights-2019-12-16-23-39-04-000",
             "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
             "arn:aws:iam::123456789012:role/r",
-            "s3://b/ipinsights/train/cloudtrail_tuples.csv",
-            "s3://b/ipinsights/output",
-            hp.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            "s3://workshop-bucket/ipinsights/train/cloudtrail_tuples.csv",
+            "s3://workshop-bucket/ipinsights/output",
+            hp,
         )
     }
 
@@ -299,13 +296,8 @@ mod tests {
     fn specs_are_checked_before_any_call() {
         check_spec(&spec()).unwrap();
         type Breaker = fn(&mut TrainingJobSpec);
-        let cases: [(&str, Breaker); 7] = [
-            ("invalid hyperparameters", |s| {
-                s.hyperparameters.insert("vector_dim".into(), "3".into());
-            }),
-            ("invalid hyperparameters", |s| {
-                s.hyperparameters.insert("bogus".into(), "1".into());
-            }),
+        let cases: [(&str, Breaker); 6] = [
+            ("invalid S3 URI", |s| s.output_path = "s3://My_Bucket/output".into()),
             ("invalid training job name", |s| s.job_name = "bad_name".into()),
             ("not an IAM role ARN", |s| s.role_arn = "MyRole".into()),
             ("invalid S3 URI", |s| s.train_s3_uri = "/local/file.csv".into()),

@@ -339,9 +339,10 @@ mod tests {
     #[test]
     fn missing_local_files_and_bad_uris_fail_before_any_call() {
         let cfg = AwsConfig::default();
-        let err = upload_file(&cfg, Path::new("/nonexistent/f.csv"), "s3://b/k", &mut |_, _| {}).unwrap_err();
+        let err =
+            upload_file(&cfg, Path::new("/nonexistent/f.csv"), "s3://workshop-bucket/k", &mut |_, _| {}).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/f.csv"), "{err}");
-        let err = download_file(&cfg, "s3://b/prefix/", Path::new("x"), &mut |_, _| {}).unwrap_err();
+        let err = download_file(&cfg, "s3://workshop-bucket/prefix/", Path::new("x"), &mut |_, _| {}).unwrap_err();
         assert!(matches!(err, AwsError::InvalidS3Uri { .. }), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! The SageMaker Python SDK's progress output while waiting for a training job, as a pure state machine.
 
-use crate::names::format_utc;
 use crate::training::{JobStatus, StatusTransition, TrainingJobSummary};
+use ipinsights_sagemaker::utc::format_utc;
 
 /// Turns successive DescribeTrainingJob snapshots into the SDK's output fragments (to print without a newline).
 #[derive(Debug, Default)]

@@ -79,18 +79,14 @@ fn uploads_single_and_multipart_and_downloads_them_back() {
     assert!(std::fs::read(&back).unwrap() == data, "a failed download leaves the old file alone");
 }
 
-fn hyperparameters() -> BTreeMap<String, String> {
-    [
-        ("num_entity_vectors", "20000"),
-        ("random_negative_sampling_rate", "5"),
-        ("vector_dim", "128"),
-        ("mini_batch_size", "1000"),
-        ("epochs", "5"),
-        ("learning_rate", "0.01"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+fn hyperparameters() -> HyperParameters {
+    IpInsightsParams::new(20000, 128)
+        .random_negative_sampling_rate(5)
+        .mini_batch_size(1000)
+        .epochs(5)
+        .learning_rate(0.01)
+        .check()
+        .unwrap()
 }
 
 #[test]
@@ -100,7 +96,7 @@ fn train_deploy_invoke_delete() {
     create_bucket(&moto, BUCKET);
     let region = resolve_region(&cfg).unwrap();
     let image = image_uri(&region, "ipinsights").unwrap();
-    let job_name = training_job_name(SystemTime::now());
+    let job_name = name_from_base(ALGORITHM, SystemTime::now());
     let mut spec = TrainingJobSpec::new(
         &job_name,
         &image,
@@ -160,7 +156,17 @@ fn train_deploy_invoke_delete() {
     );
     assert_eq!(d.stopping_condition().unwrap().max_runtime_in_seconds(), Some(86_400));
     let sent: BTreeMap<String, String> = d.hyper_parameters().unwrap().clone().into_iter().collect();
-    assert_eq!(sent, hyperparameters());
+    let expected: BTreeMap<String, String> = [
+        ("num_entity_vectors", "20000"),
+        ("random_negative_sampling_rate", "5"),
+        ("vector_dim", "128"),
+        ("mini_batch_size", "1000"),
+        ("epochs", "5"),
+        ("learning_rate", "0.01"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .into();
+    assert_eq!(sent, expected, "the given hyperparameters as the SDK's strings, defaults left out");
 
     // moto completes jobs at once, with one "Starting" transition.
     let mut out = String::new();

@@ -4,7 +4,6 @@
 
 mod moto;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
@@ -16,11 +15,10 @@ const STATUS: &str = " Starting - Preparing the instances for training";
 
 /// Starts a training job on `instances` instances; returns its name and the time of its first transition (ms).
 fn start_job(moto: &Moto, instances: u32) -> (String, i64) {
-    let job = training_job_name(SystemTime::now());
-    let hp: BTreeMap<String, String> =
-        [("num_entity_vectors", "20000"), ("vector_dim", "128")].map(|(k, v)| (k.into(), v.into())).into();
-    let image = image_uri("us-east-1", ALGORITHM).unwrap();
-    let mut spec = TrainingJobSpec::new(&job, &image, ROLE, "s3://b/train/t.csv", "s3://b/output", hp);
+    let job = name_from_base(ALGORITHM, SystemTime::now());
+    let hp = IpInsightsParams::new(20_000, 128).check().unwrap();
+    let (train, output) = ("s3://workshop-moto-bucket/train/t.csv", "s3://workshop-moto-bucket/output");
+    let mut spec = TrainingJobSpec::new(&job, &image_uri("us-east-1", ALGORITHM).unwrap(), ROLE, train, output, hp);
     spec.instance_count = instances;
     create_training_job(&moto.cfg(), &spec).unwrap();
     let described = describe_training_job(&moto.cfg(), &job).unwrap();

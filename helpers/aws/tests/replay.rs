@@ -112,7 +112,7 @@ fn deploy_spec() -> DeploySpec {
         model_name: "ipinsights-model-1".into(),
         endpoint_name: "ipinsights-endpoint-1".into(),
         image: "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1".into(),
-        model_data_url: "s3://b/ipinsights/output/job/output/model.tar.gz".into(),
+        model_data_url: "s3://workshop-bucket/ipinsights/output/job/output/model.tar.gz".into(),
         role_arn: "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole".into(),
         instance_type: "ml.m4.xlarge".into(),
         instance_count: 2,

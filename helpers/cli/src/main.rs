@@ -38,6 +38,9 @@ enum Command {
     Threshold(commands::threshold::Args),
     /// Score GuardDuty findings against a threshold: NDJSON alert/pass/skipped records on stdout.
     Detect(commands::detect::Args),
+    /// Print the version of the process contract this binary speaks (JSON), for the notebook facade.
+    #[command(hide = true)]
+    Contract,
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(args),
         Command::Threshold(args) => commands::threshold::run(args),
         Command::Detect(args) => commands::detect::run(args),
+        Command::Contract => commands::contract::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

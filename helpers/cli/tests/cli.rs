@@ -140,7 +140,7 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
     assert!(stderr(&out).contains("missing required hyperparameter num_entity_vectors"), "{}", stderr(&out));
     let out = run(&["vector_dim=8", "num_entity_vectors=10", "epochs=0"]);
     assert!(
-        stderr(&out).contains("hyperparameter epochs=\"0\" is invalid: expected an integer ≥ 1"),
+        stderr(&out).contains("hyperparameter epochs=\"0\" is invalid: expected an integer in 1..=100000"),
         "{}",
         stderr(&out)
     );
@@ -156,4 +156,40 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
     let out = ipinsights(&["predict", "--model-dir", p(dir.path()), "--input", p(&train)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no model.ipinsights or model.tar.gz"), "{}", stderr(&out));
+}
+
+#[test]
+fn train_reports_its_outcome_as_contract_events() {
+    use ipinsights_contract::{decode, read_events, ContractInfo, TrainingEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("t.csv");
+    std::fs::write(&train, "u1,1.2.3.4\nu2,5.6.7.8\nu1,1.2.3.5\n").unwrap();
+    let (model, events) = (dir.path().join("m"), dir.path().join("events.jsonl"));
+    let hp = ["--hp", "num_entity_vectors=10", "--hp", "vector_dim=8", "--hp", "epochs=1"];
+    let mut args = vec!["train", "--train", p(&train), "--model-dir", p(&model), "--pack", "--events", p(&events)];
+    args.extend(hp);
+    let log = ok(&args);
+    assert!(log.contains("#progress_metric: host=local, completed 100 %"), "stdout stays the human log: {log}");
+    let read = read_events(&events).unwrap();
+    let [TrainingEvent::Started { train: channel, validation: None, hyperparameters }, TrainingEvent::Completed { model_file, artifact: Some(artifact), .. }] =
+        read.as_slice()
+    else {
+        panic!("started, then completed: {read:?}");
+    };
+    assert_eq!((channel.tuples, channel.skipped_rows, channel.path.as_path()), (3, 0, train.as_path()));
+    assert_eq!(hyperparameters.len(), 10);
+    assert_eq!(hyperparameters["epochs"], "1");
+    assert!(model_file.is_file() && artifact.is_file() && artifact.starts_with(&model), "{model_file:?} {artifact:?}");
+
+    // A failing job ends its events with the reason a human reads on stderr.
+    std::fs::write(&train, "u1,1.2.3.4\nu2,not-an-ip\n").unwrap();
+    let out = ipinsights(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let read = read_events(&events).unwrap();
+    let [TrainingEvent::Failed { reason }] = read.as_slice() else { panic!("one failed event: {read:?}") };
+    assert!(reason.contains("invalid IP address \"not-an-ip\"") && stderr(&out).contains(reason.as_str()), "{reason}");
+
+    // The binary says which contract it speaks.
+    let info: ContractInfo = decode(&ok(&["contract"]), "ipinsights contract").unwrap();
+    assert_eq!(info.package_version, env!("CARGO_PKG_VERSION"));
 }

@@ -1,5 +1,6 @@
 //! `ipinsights serve` as a child process, and `predict --endpoint` against it: the same scores as offline.
 
+use ipinsights_contract::ReadyRecord;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -19,11 +20,12 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn wait_for_file(path: &Path, child: &mut Child) -> serde_json::Value {
+fn wait_for_file(path: &Path, child: &mut Child) -> ReadyRecord {
     let started = Instant::now();
     loop {
         if let Ok(text) = std::fs::read_to_string(path) {
-            return serde_json::from_str(&text).expect("the ready file is complete JSON");
+            return ipinsights_contract::decode(&text, "ready file")
+                .expect("the ready file is a complete ready record");
         }
         assert!(child.try_wait().unwrap().is_none(), "the server exited before it was ready");
         assert!(started.elapsed() < Duration::from_secs(60), "the server never became ready");
@@ -80,9 +82,9 @@ fn endpoint_scores_equal_offline_scores_and_it_stops_with_its_parent() {
         .spawn()
         .unwrap();
     let info = wait_for_file(&ready, &mut child);
-    assert_eq!(info["name"], "e2e");
-    assert_eq!(info["pid"], child.id());
-    let url = info["url"].as_str().unwrap().to_string();
+    assert_eq!(info.endpoint_name, "e2e");
+    assert_eq!(info.pid, child.id());
+    let url = info.url;
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let test = data.join("test.csv");

@@ -10,14 +10,14 @@
 
 use ipinsights_engine::hash::mix64;
 use ipinsights_engine::synth::{generate, SynthConfig};
-use ipinsights_engine::{HyperParameters, Model};
+use ipinsights_engine::{IpInsightsParams, Model};
 use std::net::IpAddr;
 use std::time::Instant;
 
 fn main() {
     let users: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let uniform = std::env::args().nth(2).is_some_and(|a| a == "uniform");
-    let hp = HyperParameters::builder(20_000, 128).build().expect("valid");
+    let hp = IpInsightsParams::new(20_000, 128).check().expect("valid");
     let mut model = Model::new(&hp, 1, 2);
     let mut x = 0x1234_5678u64;
     for v in &mut model.ip_table {

@@ -9,7 +9,7 @@
 //! it), so compare runs on one machine.
 
 use ipinsights_engine::synth::{generate, SynthConfig};
-use ipinsights_engine::{train, HyperParameters, TrainOptions, Tuple};
+use ipinsights_engine::{train, IpInsightsParams, TrainOptions, Tuple};
 
 fn main() {
     let data = generate(&SynthConfig { users: 300, seed: 3, test_samples: 500 });
@@ -21,14 +21,14 @@ fn main() {
     // (layers, R, S, mini_batch_size, threads)
     let configs = [(0, 2, 1, 64, 1), (1, 3, 2, 200, 2), (3, 1, 1, 333, 2), (2, 2, 0, 128, 2), (1, 5, 1, 1000, 2)];
     for (layers, r, s, batch, threads) in configs {
-        let hp = HyperParameters::builder(500, 16)
+        let hp = IpInsightsParams::new(500, 16)
             .num_ip_encoder_layers(layers)
             .random_negative_sampling_rate(r)
             .shuffled_negative_sampling_rate(s)
             .mini_batch_size(batch)
             .epochs(2)
             .learning_rate(0.01)
-            .build()
+            .check()
             .expect("valid hyperparameters");
         let options = TrainOptions { seed: 11, threads, ..Default::default() };
         let outcome = train(&hp, &tuples, Some(validation), &options, &mut |_| {}).expect("trains");

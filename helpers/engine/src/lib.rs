@@ -1,6 +1,6 @@
 //! IP Insights, the local engine: a faithful, fast implementation of Amazon SageMaker's IP Insights algorithm.
 //!
-//! Pieces: [`hyperparams`] (SageMaker's names, ranges and defaults), [`hash`] and [`ip`] (how entities and
+//! Pieces: [`hyperparams`] (SageMaker's names, ranges and defaults, from `ipinsights-sagemaker`), [`hash`] and [`ip`] (how entities and
 //! addresses become table rows), [`model`] (the encoder and the `dot_product` score), [`train`] (the training job
 //! with SageMaker-format logs), [`model_file`] (the artifact), [`tuples`] (tuple CSV files), [`metrics`] (AUC, ROC,
 //! thresholds, histograms) and [`synth`] (the tutorial-style synthetic data set).
@@ -19,7 +19,7 @@ pub mod synth;
 pub mod train;
 pub mod tuples;
 
-pub use hyperparams::{HyperParameterError, HyperParameters};
+pub use hyperparams::{HyperParameterError, HyperParameters, IpInsightsParams};
 pub use model::Model;
 pub use model_file::ModelFileError;
 pub use train::{train, EpochMetrics, TrainEvent, TrainOptions, TrainOutcome};

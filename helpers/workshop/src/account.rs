@@ -22,8 +22,9 @@ use ipinsights_security::{
     read_cloudtrail, read_guardduty, simulate_account, CloudTrailExtract, GuardDutyExtract, SimConfig, TupleMode,
 };
 
+use crate::backend::BackendKind;
 use crate::error::{Result, WorkshopError};
-use crate::session::{Backend, Session};
+use crate::session::Session;
 
 /// The account's own trail and findings (plain data; read with the AWS backend and feature `account`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,7 +119,7 @@ pub fn security_data(session: &Session, source: &DataSource, dir: &Path) -> Resu
     match source {
         DataSource::Simulated => simulated(dir),
         DataSource::OwnAccount(own) => {
-            if session.backend != Backend::Aws {
+            if session.backend_kind() != BackendKind::Aws {
                 return Err(WorkshopError::new(
                     "reading your own account needs the AWS backend: start Jupyter with IPINSIGHTS_BACKEND=aws (see \
                      README, \"Switching to AWS\")",
@@ -139,7 +140,7 @@ pub fn simulated(dir: &Path) -> Result<SecurityData> {
 
 #[cfg(feature = "account")]
 fn own_account_for(session: &Session, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
-    own_account(&crate::aws_backend::config(session), own, dir)
+    own_account(session.aws_config("reading your own account")?, own, dir)
 }
 
 #[cfg(not(feature = "account"))]
@@ -209,7 +210,7 @@ pub const LAMBDA_PACKAGE: &str = "target/lambda/ipinsights-detector.zip";
 /// `−dot_product`), EventBridge rule for every GuardDuty finding. Prints each piece. Needs the package built by
 /// `scripts/package-lambda`.
 pub fn deploy_detector(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
-    if session.backend != Backend::Aws {
+    if session.backend_kind() != BackendKind::Aws {
         return Err(WorkshopError::new(
             "the live detector runs in your AWS account: use the AWS backend (IPINSIGHTS_BACKEND=aws); on the local \
              backend, `Detector` scores findings in the notebook",
@@ -220,7 +221,7 @@ pub fn deploy_detector(session: &Session, endpoint_name: &str, threshold: f64, e
 
 #[cfg(feature = "account")]
 fn deploy_for(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
-    let zip = crate::local::repo_root().join(LAMBDA_PACKAGE);
+    let zip = crate::local::binary::repo_root().join(LAMBDA_PACKAGE);
     if !zip.exists() {
         return Err(WorkshopError::new(format!(
             "{} not found: build the function's package first with scripts/package-lambda",
@@ -231,10 +232,11 @@ fn deploy_for(session: &Session, endpoint_name: &str, threshold: f64, email: Opt
         email: email.map(String::from),
         ..ipinsights_account::DetectorSpec::new(endpoint_name, threshold, &zip)
     };
-    let deployed = ipinsights_account::deploy_detector(&crate::aws_backend::config(session), &spec, &mut |line| {
-        println!("{line}")
-    })
-    .map_err(|e| WorkshopError::context("deploying the detector", e))?;
+    let deployed =
+        ipinsights_account::deploy_detector(session.aws_config("deploying the detector")?, &spec, &mut |line| {
+            println!("{line}")
+        })
+        .map_err(|e| WorkshopError::context("deploying the detector", e))?;
     println!("Detector deployed:\n{deployed}");
     Ok(())
 }
@@ -246,7 +248,7 @@ fn deploy_for(_: &Session, _: &str, _: f64, _: Option<&str>) -> Result<()> {
 
 /// Removes every piece [`deploy_detector`] made (AWS backend, feature `account`); prints what was deleted.
 pub fn teardown_detector(session: &Session) -> Result<()> {
-    if session.backend != Backend::Aws {
+    if session.backend_kind() != BackendKind::Aws {
         return Err(WorkshopError::new("nothing deployed: the live detector exists only on the AWS backend"));
     }
     teardown_for(session)
@@ -255,10 +257,11 @@ pub fn teardown_detector(session: &Session) -> Result<()> {
 #[cfg(feature = "account")]
 fn teardown_for(session: &Session) -> Result<()> {
     let name = ipinsights_account::deploy::DEFAULT_NAME;
-    let done = ipinsights_account::teardown_detector(&crate::aws_backend::config(session), name, &mut |line| {
-        println!("{line}")
-    })
-    .map_err(|e| WorkshopError::context("tearing the detector down", e))?;
+    let done =
+        ipinsights_account::teardown_detector(session.aws_config("tearing the detector down")?, name, &mut |line| {
+            println!("{line}")
+        })
+        .map_err(|e| WorkshopError::context("tearing the detector down", e))?;
     println!("{done}");
     Ok(())
 }

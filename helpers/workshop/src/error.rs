@@ -46,7 +46,11 @@ macro_rules! from_error {
 
 from_error!(
     std::io::Error,
-    ipinsights_engine::HyperParameterError,
+    ipinsights_sagemaker::HyperParameterError,
+    ipinsights_sagemaker::ImageError,
+    ipinsights_sagemaker::NameError,
+    ipinsights_sagemaker::S3UriError,
+    ipinsights_contract::ContractError,
     ipinsights_engine::ModelFileError,
     ipinsights_engine::tuples::TupleError,
     ipinsights_client::ClientError,

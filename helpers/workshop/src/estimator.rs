@@ -1,14 +1,28 @@
-//! `Estimator`: configure, `fit` and `deploy`, named like the SageMaker Python SDK.
+//! `Estimator`: configure, `fit`, `attach` and `deploy`, named like the SageMaker Python SDK.
+//!
+//! ```no_run
+//! # use ipinsights_workshop::prelude::*;
+//! # fn main() -> ipinsights_workshop::Result<()> {
+//! let session = Session::new()?;
+//! let image = image_uri(session.region(), "ipinsights")?;
+//! let mut ip_insights = Estimator::new(&session, image, session.execution_role()?)
+//!     .instance_count(1)
+//!     .instance_type("ml.m4.xlarge")
+//!     .output_path("s3://my-bucket/ipinsights/output");
+//! ip_insights.set_hyperparameters(IpInsightsParams::new(20_000, 128).epochs(5))?;
+//! ip_insights.fit(&[("train", TrainingInput::new("s3://my-bucket/ipinsights/train/tuples.csv"))])?;
+//! let predictor = ip_insights.deploy(1, "ml.m4.xlarge")?;
+//! # Ok(()) }
+//! ```
 
-use crate::clock::unique_name;
-use crate::error::{Result, WorkshopError};
-use crate::local;
-use crate::predictor::Predictor;
-use crate::session::{split_s3_uri, Backend, Session};
-use ipinsights_engine::HyperParameters;
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::time::SystemTime;
+
+use ipinsights_sagemaker::{base_name_from_image, name_from_base, HyperParameters, IpInsightsParams, S3Uri};
+
+use crate::backend::{Channel, DeployRequest, TrainingJobDescription, TrainingJobRequest, TrainingResources};
+use crate::error::{Result, WorkshopError};
+use crate::predictor::Predictor;
+use crate::session::{print_fragment, Session};
 
 /// A training channel (`sagemaker.inputs.TrainingInput`): where the data is and how to read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,203 +69,220 @@ pub struct TrainingJob {
     pub training_seconds: u64,
 }
 
-/// An IP Insights estimator (`sagemaker.estimator.Estimator`); plain data, safe to keep across cells.
+impl TrainingJob {
+    fn from_description(job: TrainingJobDescription) -> Result<TrainingJob> {
+        let model_data = job
+            .model_artifacts
+            .ok_or_else(|| WorkshopError::new(format!("training job {} has no model artifact", job.job_name)))?;
+        Ok(TrainingJob { job_name: job.job_name, model_data, training_seconds: job.training_seconds })
+    }
+}
+
+/// An IP Insights estimator (`sagemaker.estimator.Estimator`): plain data, safe to keep across cells. Its
+/// arguments carry the SDK's names, set with the builder methods of the same names.
 #[derive(Debug, Clone)]
 pub struct Estimator {
     session: Session,
-    /// The algorithm image.
+    /// `image_uri`: the algorithm image.
     pub image_uri: String,
-    /// The execution role ARN.
+    /// `role`: the execution role ARN.
     pub role: String,
-    /// Training instances.
+    /// `instance_count`: training instances (default 1).
     pub instance_count: u32,
-    /// Training instance type.
+    /// `instance_type`: the training instance type, e.g. `ml.m4.xlarge` (required).
     pub instance_type: String,
-    /// `s3://bucket/prefix/output`.
+    /// `output_path`: `s3://bucket/prefix/output`, where each job writes `{job}/output/model.tar.gz` (required).
     pub output_path: String,
-    /// Hyperparameters as SageMaker strings.
-    pub hyperparameters: BTreeMap<String, String>,
-    /// The last job `fit` ran.
+    /// The hyperparameters, checked by `set_hyperparameters`.
+    pub hyperparameters: Option<HyperParameters>,
+    /// The last job `fit` ran or `attach` found.
     pub latest_training_job: Option<TrainingJob>,
 }
 
 impl Estimator {
-    /// An estimator like `Estimator(image, role, instance_count=…, instance_type=…, output_path=…)`.
-    pub fn new(
-        session: &Session,
-        image_uri: impl Into<String>,
-        role: impl Into<String>,
-        instance_count: u32,
-        instance_type: &str,
-        output_path: impl Into<String>,
-    ) -> Self {
+    /// An estimator like `Estimator(image_uri, role, sagemaker_session=session)`; set `instance_type` and
+    /// `output_path` (and `instance_count`, default 1) with the methods of those names.
+    pub fn new(session: &Session, image_uri: impl Into<String>, role: impl Into<String>) -> Self {
         Estimator {
             session: session.clone(),
             image_uri: image_uri.into(),
             role: role.into(),
-            instance_count,
-            instance_type: instance_type.into(),
-            output_path: output_path.into(),
-            hyperparameters: BTreeMap::new(),
+            instance_count: 1,
+            instance_type: String::new(),
+            output_path: String::new(),
+            hyperparameters: None,
             latest_training_job: None,
         }
     }
 
-    /// Sets hyperparameters (`set_hyperparameters(num_entity_vectors="20000", …)`); values become strings.
-    pub fn set_hyperparameters<K: ToString, V: ToString>(&mut self, values: impl IntoIterator<Item = (K, V)>) {
-        for (k, v) in values {
-            self.hyperparameters.insert(k.to_string(), v.to_string());
-        }
+    /// `instance_count=`.
+    pub fn instance_count(mut self, instance_count: u32) -> Self {
+        self.instance_count = instance_count;
+        self
+    }
+
+    /// `instance_type=`.
+    pub fn instance_type(mut self, instance_type: impl Into<String>) -> Self {
+        self.instance_type = instance_type.into();
+        self
+    }
+
+    /// `output_path=`.
+    pub fn output_path(mut self, output_path: impl Into<String>) -> Self {
+        self.output_path = output_path.into();
+        self
+    }
+
+    /// `set_hyperparameters(...)`: checks them once (names, ranges, the negative-sampling sum, the model size);
+    /// training takes only checked hyperparameters.
+    pub fn set_hyperparameters(&mut self, params: IpInsightsParams) -> Result<()> {
+        self.hyperparameters = Some(params.check()?);
+        Ok(())
     }
 
     /// Runs a training job on the channels (`train`, optionally `validation`) and waits for it, streaming its log.
     pub fn fit(&mut self, inputs: &[(&str, TrainingInput)]) -> Result<()> {
-        HyperParameters::from_map(&self.hyperparameters)?;
-        let channel = |name: &str| inputs.iter().find(|(n, _)| *n == name).map(|(_, input)| input);
-        let train = channel("train").ok_or_else(|| WorkshopError::new("fit needs a \"train\" channel"))?;
-        if let Some((unknown, _)) = inputs.iter().find(|(n, _)| !["train", "validation"].contains(n)) {
-            return Err(WorkshopError::new(format!(
-                "unknown channel {unknown:?}: IP Insights reads \"train\" and \"validation\""
-            )));
-        }
-        for input in inputs.iter().map(|(_, i)| i) {
-            if input.content_type != "text/csv" {
-                return Err(WorkshopError::new(format!(
-                    "content type {:?}: IP Insights trains on text/csv",
-                    input.content_type
-                )));
-            }
-        }
-        let job_name = unique_name("ipinsights", SystemTime::now());
-        match self.session.backend {
-            Backend::Local => self.fit_local(&job_name, train, channel("validation")),
-            Backend::Aws => with_aws!(self.fit_aws(&job_name, train, channel("validation"))),
-        }
-    }
-
-    #[cfg(feature = "aws")]
-    fn fit_aws(&mut self, job_name: &str, train: &TrainingInput, validation: Option<&TrainingInput>) -> Result<()> {
-        let request = crate::aws_backend::FitRequest {
-            job_name,
-            image: &self.image_uri,
-            role: &self.role,
-            train: &train.s3_data,
-            validation: validation.map(|v| v.s3_data.as_str()),
-            output_path: &self.output_path,
-            instance: (&self.instance_type, self.instance_count),
-            hyperparameters: &self.hyperparameters,
+        let hyperparameters = self.hyperparameters.clone().ok_or_else(|| {
+            WorkshopError::new(
+                "fit needs hyperparameters: set_hyperparameters(IpInsightsParams::new(num_entity_vectors, vector_dim))",
+            )
+        })?;
+        let request = TrainingJobRequest {
+            job_name: name_from_base(base_name_from_image(&self.image_uri), SystemTime::now()),
+            image_uri: self.image_uri.clone(),
+            role: self.role.clone(),
+            channels: channels(inputs)?,
+            output_path: self.parsed_output_path()?,
+            resources: self.resources("fit")?,
+            hyperparameters,
         };
-        let (model_data, training_seconds) = crate::aws_backend::fit(&self.session, &request)?;
-        self.latest_training_job = Some(TrainingJob { job_name: job_name.to_string(), model_data, training_seconds });
-        Ok(())
-    }
-
-    fn fit_local(&mut self, job_name: &str, train: &TrainingInput, validation: Option<&TrainingInput>) -> Result<()> {
-        let session = &self.session;
-        let local_input = |input: &TrainingInput| -> Result<std::path::PathBuf> {
-            let path = session.local_path(&input.s3_data)?;
-            if !path.is_file() {
-                return Err(WorkshopError::new(format!(
-                    "no training data at {} (local file {})",
-                    input.s3_data,
-                    path.display()
-                )));
-            }
-            Ok(path)
-        };
-        split_s3_uri(&self.output_path)?;
-        let spec = local::job::JobSpec {
-            name: job_name.to_string(),
-            train: local_input(train)?,
-            validation: validation.map(local_input).transpose()?,
-            job_dir: session.local_path(&format!("{}/{job_name}", self.output_path.trim_end_matches('/')))?,
-            hyperparameters: self.hyperparameters.clone(),
-        };
-        let binary = local::ipinsights_binary()?;
-        let mut print = |line: &str| {
-            println!("{line}");
-            let _ = std::io::stdout().flush();
-        };
-        let outcome = local::job::run(&binary, &spec, &mut print)?;
-        self.latest_training_job = Some(TrainingJob {
-            job_name: job_name.to_string(),
-            model_data: format!("{}/{job_name}/output/model.tar.gz", self.output_path.trim_end_matches('/')),
-            training_seconds: outcome.training_seconds,
-        });
+        let job = self.session.backend().train(&request, &mut print_fragment)?;
+        self.latest_training_job = Some(TrainingJob::from_description(job)?);
         Ok(())
     }
 
     /// Attaches to an existing training job by name (`Estimator.attach`), waiting for it to finish, so `deploy`
     /// can serve its model.
     pub fn attach(&mut self, job_name: &str) -> Result<()> {
-        let (model_data, training_seconds) = match self.session.backend {
-            Backend::Local => {
-                let job_dir =
-                    self.session.local_path(&format!("{}/{job_name}", self.output_path.trim_end_matches('/')))?;
-                let text = std::fs::read_to_string(job_dir.join("job.json")).map_err(|_| {
-                    WorkshopError::new(format!("no training job {job_name} under {}", self.output_path))
-                })?;
-                let description: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| WorkshopError::context(format!("job {job_name}"), e))?;
-                if description["TrainingJobStatus"] != "Completed" {
-                    return Err(WorkshopError::new(format!(
-                        "training job {job_name} is {}: {}",
-                        description["TrainingJobStatus"], description["FailureReason"]
-                    )));
-                }
-                let model_data = format!("{}/{job_name}/output/model.tar.gz", self.output_path.trim_end_matches('/'));
-                (model_data, description["TrainingTimeInSeconds"].as_u64().unwrap_or(0))
-            }
-            Backend::Aws => with_aws!(crate::aws_backend::attach(&self.session, job_name))?,
-        };
-        self.latest_training_job = Some(TrainingJob { job_name: job_name.to_string(), model_data, training_seconds });
+        let job = self.session.backend().attach_training_job(job_name, &mut print_fragment)?;
+        self.latest_training_job = Some(TrainingJob::from_description(job)?);
         Ok(())
     }
 
     /// Deploys the latest training job's model to a new endpoint and returns its predictor.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
-        // Locally one process serves every "instance"; SageMaker gets both values.
-        let _ = (initial_instance_count, instance_type);
         let job = self
             .latest_training_job
             .as_ref()
-            .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit first"))?;
-        let endpoint_name = unique_name("ipinsights", SystemTime::now());
-        match self.session.backend {
-            Backend::Local => {
-                let model_dir = self
-                    .session
-                    .local_path(&job.model_data)?
-                    .parent()
-                    .map(std::path::Path::to_path_buf)
-                    .unwrap_or_default();
-                let binary = local::ipinsights_binary()?;
-                let mut progress = |mark: &str| {
-                    print!("{mark}");
-                    let _ = std::io::stdout().flush();
-                };
-                let record = local::endpoint::create(
-                    &binary,
-                    &self.session.local_root,
-                    &endpoint_name,
-                    &model_dir,
-                    &mut progress,
-                )?;
-                println!();
-                Ok(Predictor::local(&self.session, &record.name, &record.url))
-            }
-            Backend::Aws => with_aws!({
-                let instance = (instance_type, initial_instance_count);
-                crate::aws_backend::deploy(
-                    &self.session,
-                    &endpoint_name,
-                    &self.image_uri,
-                    &job.model_data,
-                    &self.role,
-                    instance,
-                )
-                .map(|()| Predictor::aws(&self.session, &endpoint_name))
-            }),
+            .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit (or attach) first"))?;
+        if initial_instance_count == 0 || instance_type.trim().is_empty() {
+            return Err(WorkshopError::new("deploy needs initial_instance_count ≥ 1 and an instance_type"));
         }
+        let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
+        let request = DeployRequest {
+            model_name: name.clone(),
+            endpoint_name: name,
+            image_uri: self.image_uri.clone(),
+            model_data: S3Uri::parse(&job.model_data)?,
+            role: self.role.clone(),
+            instance_count: initial_instance_count,
+            instance_type: instance_type.into(),
+        };
+        let endpoint = self.session.backend().deploy(&request, &mut print_fragment)?;
+        Ok(Predictor::new(&self.session, &endpoint.endpoint_name))
+    }
+
+    fn parsed_output_path(&self) -> Result<S3Uri> {
+        if self.output_path.trim().is_empty() {
+            return Err(WorkshopError::new(
+                "fit needs an output_path: Estimator::new(…).output_path(\"s3://bucket/prefix/output\")",
+            ));
+        }
+        Ok(S3Uri::parse(&self.output_path)?)
+    }
+
+    fn resources(&self, call: &str) -> Result<TrainingResources> {
+        if self.instance_count == 0 || self.instance_type.trim().is_empty() {
+            return Err(WorkshopError::new(format!(
+                "{call} needs instance_count ≥ 1 and an instance_type: Estimator::new(…).instance_count(1)\
+                 .instance_type(\"ml.m4.xlarge\")"
+            )));
+        }
+        Ok(TrainingResources { instance_count: self.instance_count, instance_type: self.instance_type.clone() })
+    }
+}
+
+/// The channels of `fit`: `train` (required) and `validation`, as `text/csv`.
+fn channels(inputs: &[(&str, TrainingInput)]) -> Result<Vec<Channel>> {
+    if !inputs.iter().any(|(name, _)| *name == "train") {
+        return Err(WorkshopError::new("fit needs a \"train\" channel"));
+    }
+    let mut channels = Vec::with_capacity(inputs.len());
+    for (name, input) in inputs {
+        if !["train", "validation"].contains(name) {
+            return Err(WorkshopError::new(format!(
+                "unknown channel {name:?}: IP Insights reads \"train\" and \"validation\""
+            )));
+        }
+        if channels.iter().any(|c: &Channel| c.name == *name) {
+            return Err(WorkshopError::new(format!("channel {name:?} given twice")));
+        }
+        if input.content_type != "text/csv" {
+            return Err(WorkshopError::new(format!(
+                "content type {:?}: IP Insights trains on text/csv",
+                input.content_type
+            )));
+        }
+        channels.push(Channel {
+            name: name.to_string(),
+            s3_data: S3Uri::parse(&input.s3_data)?,
+            distribution: input.distribution.clone(),
+            content_type: input.content_type.clone(),
+        });
+    }
+    channels.sort_by_key(|c| c.name != "train");
+    Ok(channels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_are_checked_before_any_job() {
+        let input = || TrainingInput::new("s3://workshop-bucket/t.csv");
+        let ok = channels(&[("validation", input()), ("train", input())]).unwrap();
+        assert_eq!(ok.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["train", "validation"]);
+        let cases: [(&[(&str, TrainingInput)], &str); 5] = [
+            (&[("validation", input())], "needs a \"train\" channel"),
+            (&[("train", input()), ("test", input())], "unknown channel \"test\""),
+            (&[("train", input()), ("train", input())], "given twice"),
+            (&[("train", input().content_type("application/json"))], "IP Insights trains on text/csv"),
+            (&[("train", TrainingInput::new("/local/file.csv"))], "invalid S3 URI"),
+        ];
+        for (inputs, expected) in cases {
+            let err = channels(inputs).unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+    }
+
+    #[test]
+    fn fit_names_what_is_missing() {
+        let root = tempfile::tempdir().unwrap();
+        let session = Session::local_at(root.path());
+        let train = [("train", TrainingInput::new("s3://workshop-bucket/t.csv"))];
+        let mut estimator = Estimator::new(&session, "image", "role");
+        let err = estimator.fit(&train).unwrap_err().to_string();
+        assert!(err.starts_with("fit needs hyperparameters"), "{err}");
+        estimator.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
+        let err = estimator.fit(&train).unwrap_err().to_string();
+        assert!(err.starts_with("fit needs an output_path"), "{err}");
+        let mut estimator = estimator.output_path("s3://workshop-bucket/output");
+        let err = estimator.fit(&train).unwrap_err().to_string();
+        assert!(err.contains("needs instance_count ≥ 1 and an instance_type"), "{err}");
+        let err = estimator.set_hyperparameters(IpInsightsParams::new(100, 2)).unwrap_err().to_string();
+        assert!(err.contains("vector_dim=\"2\""), "{err}");
+        let err = estimator.deploy(1, "ml.m4.xlarge").unwrap_err().to_string();
+        assert!(err.starts_with("deploy needs a trained model"), "{err}");
     }
 }

@@ -1,49 +1,43 @@
 //! The notebook facade of the IP Insights workshop: what the workshop's cells call.
 //!
-//! Names follow the SageMaker Python SDK (`Session`, `Estimator`, `TrainingInput`, `fit`, `deploy`, `Predictor`,
-//! `predict`, `delete_endpoint`). Every call is synchronous and builds what it needs, and every value a notebook
-//! keeps is plain data, because the evcxr kernel loads a fresh copy of this crate into each cell (no global state
-//! or async runtime survives between cells). Errors are one clear line.
+//! Names follow the SageMaker Python SDK (`Session`, `Estimator`, `TrainingInput`, `fit`, `attach`, `deploy`,
+//! `Predictor`, `predict`, `delete_endpoint`). Every call is synchronous and every value a notebook keeps is plain
+//! data, because the evcxr kernel loads a fresh copy of this crate into each cell (no global state or async
+//! runtime survives between cells). Errors are one clear line.
 //!
-//! Scores are `dot_product` (higher = more normal) unless a name says `anomaly score` (= −dot_product).
-
-/// Evaluates to `$e` with the `aws` feature, and to an error saying how to enable it without.
-macro_rules! with_aws {
-    ($e:expr) => {{
-        #[cfg(feature = "aws")]
-        {
-            $e
-        }
-        #[cfg(not(feature = "aws"))]
-        {
-            Err($crate::error::WorkshopError::new(
-                "this build has no AWS backend: load the helper crate with features = [\"aws\"] (see README, \"Switching to AWS\")",
-            ))
-        }
-    }};
-}
+//! The shape (see [`backend`] for the seam's invariants):
+//!
+//! ```text
+//! Session ── Arc<dyn Backend> ──┬─ local::LocalBackend: folders as buckets; `ipinsights train` / `serve`
+//!   ▲                           │    processes driven through the process contract (ipinsights-contract)
+//! Estimator, Predictor          └─ aws_backend::AwsBackend (feature `aws`): S3 and SageMaker via ipinsights-aws
+//! ```
+//!
+//! The backend is chosen once, when the `Session` is built; SageMaker's facts (image URIs, names, bucket and S3
+//! rules, hyperparameters) come from `ipinsights-sagemaker`. Scores are `dot_product` (higher = more normal)
+//! unless a name says `anomaly score` (= −dot_product).
 
 #[cfg(feature = "aws")]
 pub mod aws_backend;
 
 pub mod account;
-pub mod clock;
+pub mod backend;
 pub mod data;
 pub mod detection;
 pub mod error;
 pub mod estimator;
-pub mod images;
 pub mod local;
 pub mod plot;
 pub mod predictor;
 pub mod session;
 pub mod table;
 
+pub use backend::{Backend, BackendKind};
 pub use error::{Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
-pub use images::image_uri;
+pub use ipinsights_sagemaker::{image_uri, HyperParameters, IpInsightsParams};
 pub use predictor::{Deserializer, Predictions, Predictor, Serializer};
-pub use session::{Backend, Session};
+pub use session::Session;
 pub use table::Table;
 
 /// Everything a notebook cell needs, in one `use`.
@@ -52,7 +46,8 @@ pub mod prelude {
     pub use crate::detection::detections_table;
     pub use crate::plot::{histogram_figure, overlaid_histograms, roc_figure, Figure, Marker, Series};
     pub use crate::{
-        image_uri, Backend, Deserializer, Estimator, Predictions, Predictor, Serializer, Session, Table, TrainingInput,
+        image_uri, BackendKind, Deserializer, Estimator, IpInsightsParams, Predictions, Predictor, Serializer, Session,
+        Table, TrainingInput,
     };
     pub use ipinsights_detect as detect;
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};

@@ -1,10 +1,13 @@
-//! `Predictor`: score ⟨entity, IP⟩ pairs on an endpoint, as the SDK's `predictor.predict(...)`.
+//! `Predictor`: score ⟨entity, IP⟩ pairs on an endpoint, as the SDK's `predictor.predict(...)`, through the
+//! session's backend (one body in, one body out per call).
 
-use crate::error::{Result, WorkshopError};
-use crate::local;
-use crate::session::{Backend, Session};
+mod invoke;
+
+use crate::error::Result;
+use crate::session::Session;
 use crate::table::Table;
-use ipinsights_client::{EndpointClient, Prediction};
+use invoke::{predict_via, Invoker};
+use ipinsights_client::Prediction;
 use ipinsights_engine::tuples::{parse_tuples, ReadOptions};
 use std::net::IpAddr;
 
@@ -55,13 +58,13 @@ impl Deserializer {
     }
 }
 
-/// A handle on an endpoint; plain data (name, URL, formats), safe to keep across cells.
+/// A handle on an endpoint (`sagemaker.predictor.Predictor`): plain data (session, name, formats), safe to keep
+/// across cells.
 #[derive(Debug, Clone)]
 pub struct Predictor {
     session: Session,
     /// The endpoint's name (`predictor.endpoint`).
     pub endpoint: String,
-    url: String,
     /// How requests are encoded.
     pub serializer: Serializer,
     /// What responses to ask for.
@@ -123,78 +126,36 @@ impl Predictions {
 }
 
 impl Predictor {
-    /// A predictor on a local endpoint.
-    pub(crate) fn local(session: &Session, endpoint: &str, url: &str) -> Self {
+    /// A predictor on endpoint `endpoint` of the session's backend (CSV in, JSON out).
+    pub(crate) fn new(session: &Session, endpoint: &str) -> Self {
         Predictor {
             session: session.clone(),
             endpoint: endpoint.into(),
-            url: url.into(),
             serializer: Serializer::Csv,
             deserializer: Deserializer::Json,
         }
     }
 
-    /// A predictor on a SageMaker endpoint.
-    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
-    pub(crate) fn aws(session: &Session, endpoint: &str) -> Self {
-        Predictor { url: String::new(), ..Predictor::local(session, endpoint, "") }
-    }
-
-    /// A predictor on an existing endpoint (`Predictor(endpoint_name)`).
+    /// A predictor on an existing endpoint (`Predictor(endpoint_name)`); an endpoint that does not exist is an
+    /// error.
     pub fn attach(session: &Session, endpoint: &str) -> Result<Self> {
-        match session.backend {
-            Backend::Local => {
-                let record = local::endpoint::find(&session.local_root, endpoint)?;
-                Ok(Predictor::local(session, endpoint, &record.url))
-            }
-            Backend::Aws => {
-                with_aws!(crate::aws_backend::describe(session, endpoint).map(|()| Predictor::aws(session, endpoint)))
-            }
-        }
+        let described = session.backend().describe_endpoint(endpoint)?;
+        Ok(Predictor::new(session, &described.endpoint_name))
     }
 
-    /// Scores pairs (any number: large inputs are split into requests under 6 MiB and sent concurrently).
-    pub fn predict<S: AsRef<str>>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
-        if self.session.backend == Backend::Aws {
-            return with_aws!(self.predict_aws(pairs));
-        }
-        let client = EndpointClient::new(format!("{}/endpoints/{}", self.url, self.endpoint))
-            .with_request_format(self.serializer.format());
-        let predictions = client
-            .predict_as(pairs, self.deserializer.format())
-            .map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
-        let pairs = pairs.iter().map(|(e, ip)| (e.as_ref().to_string(), *ip)).collect();
-        Ok(Predictions { pairs, predictions })
+    /// Scores pairs (any number: large inputs are split into requests under SageMaker's limits and sent
+    /// concurrently).
+    pub fn predict<S: AsRef<str> + Sync>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
+        // The generic part stays this one borrowing pass: it is compiled inside the notebook cell.
+        let borrowed: Vec<(&str, IpAddr)> = pairs.iter().map(|(e, ip)| (e.as_ref(), *ip)).collect();
+        self.predict_pairs(&borrowed)
     }
 
-    /// InvokeEndpoint on SageMaker, one request per body under the 6 MiB limit.
-    #[cfg(feature = "aws")]
-    fn predict_aws<S: AsRef<str>>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
-        use ipinsights_protocol::{decode_response, split_requests, MAX_BODY_BYTES};
-        let (request, response) = (self.serializer.format(), self.deserializer.format());
-        let chunks = split_requests(request, pairs, MAX_BODY_BYTES).map_err(|e| WorkshopError::new(e.to_string()))?;
-        let mut predictions = Vec::with_capacity(pairs.len());
-        for chunk in chunks {
-            let body = crate::aws_backend::invoke(
-                &self.session,
-                &self.endpoint,
-                chunk.body,
-                request.content_type(),
-                &response.accept(),
-            )?;
-            let decoded = decode_response(response.kind, &body)
-                .map_err(|e| WorkshopError::context(format!("endpoint {}", self.endpoint), e))?;
-            if decoded.len() != chunk.rows.len() {
-                return Err(WorkshopError::new(format!(
-                    "endpoint {} answered {} predictions for {} rows",
-                    self.endpoint,
-                    decoded.len(),
-                    chunk.rows.len()
-                )));
-            }
-            predictions.extend(decoded);
-        }
-        let pairs = pairs.iter().map(|(e, ip)| (e.as_ref().to_string(), *ip)).collect();
+    /// [`Predictor::predict`] on borrowed pairs (compiled once, with this crate).
+    fn predict_pairs(&self, pairs: &[(&str, IpAddr)]) -> Result<Predictions> {
+        let invoker = Invoker { backend: self.session.backend(), endpoint: &self.endpoint };
+        let predictions = predict_via(&invoker, pairs, self.serializer.format(), self.deserializer.format())?;
+        let pairs = pairs.iter().map(|&(e, ip)| (e.to_string(), ip)).collect();
         Ok(Predictions { pairs, predictions })
     }
 
@@ -207,10 +168,7 @@ impl Predictor {
 
     /// Deletes the endpoint (`predictor.delete_endpoint()`); deleting twice is an error.
     pub fn delete_endpoint(&self) -> Result<()> {
-        match self.session.backend {
-            Backend::Local => local::endpoint::delete(&self.session.local_root, &self.endpoint)?,
-            Backend::Aws => with_aws!(crate::aws_backend::delete(&self.session, &self.endpoint))?,
-        }
+        self.session.backend().delete_endpoint(&self.endpoint)?;
         println!("Deleted endpoint {}", self.endpoint);
         Ok(())
     }

@@ -3,9 +3,11 @@
 //! execution role from STS; the training log printed by `attach`. Run with `--features aws`.
 #![cfg(feature = "aws")]
 
+use ipinsights_aws::AwsConfig;
+use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::prelude::*;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -50,13 +52,10 @@ impl Drop for Moto {
     }
 }
 
-/// An AWS-backend session on `url`.
-fn aws_session(dir: &Path, url: &str) -> Session {
-    let mut session = Session::local_at(dir);
-    session.backend = Backend::Aws;
-    session.aws_endpoint_url = Some(url.to_string());
-    session.poll_interval = Duration::from_millis(50);
-    session
+/// An AWS-backend session on the moto server at `url`.
+fn aws_session(url: &str) -> Session {
+    let backend = AwsBackend::new(AwsConfig::local_emulator(url), Duration::from_millis(50)).unwrap();
+    Session::with_backend(backend)
 }
 
 /// A CloudWatch Logs call as raw awsJson1.1 (moto routes it by the credential scope and checks no signature).
@@ -76,7 +75,7 @@ fn logs_call(url: &str, action: &str, body: serde_json::Value) {
 fn the_workshop_calls_run_on_the_aws_backend() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    let session = aws_session(dir.path(), &moto.url);
+    let session = aws_session(&moto.url);
     let (bucket, prefix) = ("workshop-moto-bucket", "secml/ipinsights");
 
     let missing = session.check_bucket(bucket, prefix).unwrap_err().to_string();
@@ -89,23 +88,24 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     let uri = session.upload_data(&file, bucket, &format!("{prefix}/train/cloudtrail_tuples.csv")).unwrap();
     assert_eq!(uri, format!("s3://{bucket}/{prefix}/train/cloudtrail_tuples.csv"));
 
-    let image = image_uri(&session.region, "ipinsights").unwrap();
+    let image = image_uri(session.region(), "ipinsights").unwrap();
     let role = "arn:aws:iam::123456789012:role/SageMakerExecution";
     let output = format!("s3://{bucket}/{prefix}/output");
-    let mut estimator = Estimator::new(&session, image, role, 1, "ml.m4.xlarge", output.clone());
-    estimator.set_hyperparameters([("num_entity_vectors", "20000"), ("vector_dim", "128"), ("epochs", "5")]);
+    let mut estimator =
+        Estimator::new(&session, image, role).instance_count(1).instance_type("ml.m4.xlarge").output_path(&output);
+    estimator.set_hyperparameters(IpInsightsParams::new(20000, 128).epochs(5)).unwrap();
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
     let job = estimator.latest_training_job.clone().unwrap();
     assert!(job.job_name.starts_with("ipinsights-"), "{job:?}");
     assert!(job.model_data.starts_with(&output), "{job:?}");
 
-    let mut attached = Estimator::new(&session, "image", role, 1, "ml.m4.xlarge", output.clone());
+    let mut attached = Estimator::new(&session, "image", role);
     attached.attach(&job.job_name).unwrap();
     assert_eq!(attached.latest_training_job.as_ref().unwrap().model_data, job.model_data);
 
     let mut bad = estimator.clone();
-    bad.set_hyperparameters([("epochs", "0")]);
-    assert!(bad.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string().contains("epochs"));
+    let err = bad.set_hyperparameters(IpInsightsParams::new(20000, 128).epochs(0)).unwrap_err().to_string();
+    assert!(err.contains("epochs"), "{err}");
 
     let predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
     let answer = r#"{"predictions": [{"dot_product": 1.5}, {"dot_product": -2.0}]}"#;
@@ -134,9 +134,8 @@ fn the_execution_role_comes_from_sts_when_nothing_is_configured() {
         assert!(std::env::var_os(name).is_none(), "unset {name} to run this test: it checks STS role discovery");
     }
     let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
     // moto's default caller is an IAM user, which cannot be SageMaker's role.
-    let err = aws_session(dir.path(), &moto.url).execution_role().unwrap_err().to_string();
+    let err = aws_session(&moto.url).execution_role().unwrap_err().to_string();
     assert!(err.starts_with("the caller identity `arn:aws:sts::123456789012:user/moto` is not an assumed IAM role"));
     assert!(err.contains("SAGEMAKER_ROLE_ARN"), "{err}");
 }
@@ -148,22 +147,22 @@ const CHILD_ENV: [&str; 2] = ["IPINSIGHTS_TEST_ATTACH_URL", "IPINSIGHTS_TEST_ATT
 #[test]
 fn attach_in_a_child_process() {
     let (Ok(url), Ok(job)) = (std::env::var(CHILD_ENV[0]), std::env::var(CHILD_ENV[1])) else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let session = aws_session(dir.path(), &url);
-    let mut estimator =
-        Estimator::new(&session, "image", "arn:aws:iam::123456789012:role/R", 1, "ml.m4.xlarge", "s3://b/o");
+    let session = aws_session(&url);
+    let mut estimator = Estimator::new(&session, "image", "arn:aws:iam::123456789012:role/R");
     estimator.attach(&job).unwrap();
 }
 
 #[test]
 fn attach_prints_the_training_log_in_the_cell_output() {
     let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let session = aws_session(dir.path(), &moto.url);
+    let session = aws_session(&moto.url);
     let role = "arn:aws:iam::123456789012:role/SageMakerExecution";
-    let image = image_uri(&session.region, "ipinsights").unwrap();
-    let mut estimator = Estimator::new(&session, image, role, 1, "ml.m4.xlarge", "s3://workshop-moto-bucket/output");
-    estimator.set_hyperparameters([("num_entity_vectors", "20000"), ("vector_dim", "128")]);
+    let image = image_uri(session.region(), "ipinsights").unwrap();
+    let mut estimator = Estimator::new(&session, image, role)
+        .instance_count(1)
+        .instance_type("ml.m4.xlarge")
+        .output_path("s3://workshop-moto-bucket/output");
+    estimator.set_hyperparameters(IpInsightsParams::new(20000, 128)).unwrap();
     estimator.fit(&[("train", TrainingInput::new("s3://workshop-moto-bucket/train/t.csv"))]).unwrap();
     let job = estimator.latest_training_job.clone().unwrap().job_name;
 

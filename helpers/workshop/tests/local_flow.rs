@@ -1,5 +1,6 @@
-//! The workshop's local flow through the facade, with the real `ipinsights` binary and real endpoint processes:
-//! bucket check, simulated CloudTrail → tuples → upload, fit, deploy, predict, delete (twice).
+//! The workshop's local flow through the facade, with the real `ipinsights` release binary (built by
+//! `scripts/setup`; a missing or stale one fails with the command to run) and real endpoint processes: bucket
+//! check, simulated CloudTrail → tuples → upload, fit, attach, deploy, predict, delete (twice).
 
 use ipinsights_engine::tuples::write_tuples;
 use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
@@ -10,6 +11,7 @@ use std::net::IpAddr;
 fn fit_deploy_predict_delete_on_the_local_backend() {
     let root = tempfile::tempdir().unwrap();
     let session = Session::local_at(&root.path().join("aws"));
+    ipinsights_workshop::local::binary::locate().expect("the release binary is built and up to date");
     let (bucket, prefix) = ("workshop-test-bucket", "ipinsights");
     session.check_bucket(bucket, prefix).unwrap();
 
@@ -21,30 +23,43 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     write_tuples(&csv, extract.pairs()).unwrap();
     let uri = session.upload_data(&csv, bucket, &format!("{prefix}/train/cloudtrail_tuples.csv")).unwrap();
 
-    let image = image_uri(&session.region, "ipinsights").unwrap();
+    let image = image_uri(session.region(), "ipinsights").unwrap();
     let role = session.execution_role().unwrap();
-    let mut estimator =
-        Estimator::new(&session, image, role, 1, "ml.m4.xlarge", format!("s3://{bucket}/{prefix}/output"));
-    estimator.set_hyperparameters([
-        ("num_entity_vectors", "200"),
-        ("vector_dim", "16"),
-        ("epochs", "3"),
-        ("mini_batch_size", "500"),
-    ]);
+    let mut estimator = Estimator::new(&session, image, role)
+        .instance_count(1)
+        .instance_type("ml.m4.xlarge")
+        .output_path(format!("s3://{bucket}/{prefix}/output"));
+    estimator.set_hyperparameters(IpInsightsParams::new(200, 16).epochs(3).mini_batch_size(500)).unwrap();
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
     let job = estimator.latest_training_job.clone().unwrap();
     assert!(job.job_name.starts_with("ipinsights-"));
-    assert!(session.local_path(&job.model_data).unwrap().is_file(), "artifact at {}", job.model_data);
+    let key = job.model_data.strip_prefix(&format!("s3://{bucket}/")).unwrap();
+    assert!(key.ends_with(&format!("{}/output/model.tar.gz", job.job_name)), "{}", job.model_data);
+    let artifact = root.path().join("aws").join(bucket).join(key);
+    assert!(artifact.is_file(), "artifact at {}", artifact.display());
 
-    // A bad hyperparameter fails before any job starts.
-    let mut bad = estimator.clone();
-    bad.set_hyperparameters([("vector_dim", "2")]);
-    let err = bad.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string();
-    assert!(err.contains("vector_dim"), "{err}");
+    // The job's record says what DescribeTrainingJob would.
+    let record: ipinsights_contract::JobRecord = ipinsights_contract::read_record(
+        &root.path().join("aws").join("training-jobs").join(format!("{}.json", job.job_name)),
+    )
+    .unwrap();
+    assert_eq!(record.training_job_status, ipinsights_sagemaker::TrainingJobStatus::Completed);
+    assert_eq!(record.model_artifacts.as_deref(), Some(job.model_data.as_str()));
+    assert_eq!(record.hyperparameters.len(), 4, "the given values: {:?}", record.hyperparameters);
+
+    // A job that fails is recorded as Failed with its reason; attaching to it says why.
+    let empty = root.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let empty_uri = session.upload_data(&empty, bucket, &format!("{prefix}/train/empty.csv")).unwrap();
+    let mut failing = estimator.clone();
+    let err = failing.fit(&[("train", TrainingInput::new(empty_uri))]).unwrap_err().to_string();
+    assert!(err.contains("failed: ") && err.contains("no tuples"), "{err}");
+    let failed_job = err.strip_prefix("training job ").and_then(|e| e.split(' ').next()).unwrap();
+    let err = Estimator::new(&session, "image", "role").attach(failed_job).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("training job {failed_job} is Failed: ")) && err.contains("no tuples"), "{err}");
 
     // A fresh estimator attaches to the finished job by name.
-    let mut attached_estimator =
-        Estimator::new(&session, "image", "role", 1, "ml.m4.xlarge", estimator.output_path.clone());
+    let mut attached_estimator = Estimator::new(&session, "image", "role");
     attached_estimator.attach(&job.job_name).unwrap();
     assert_eq!(attached_estimator.latest_training_job, Some(job.clone()));
     assert!(attached_estimator.attach("ipinsights-no-such-job").is_err());

@@ -97,9 +97,9 @@ impl Moto {
     pub fn sagemaker(&self) -> aws_sdk_sagemaker::Client {
         let conf = aws_sdk_sagemaker::Config::builder()
             .behavior_version_latest()
-            .region(aws_sdk_sagemaker::config::Region::new("us-east-1"))
+            .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
-            .credentials_provider(aws_sdk_sagemaker::config::Credentials::new("testing", "testing", None, None, "t"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "t"))
             .build();
         aws_sdk_sagemaker::Client::from_conf(conf)
     }
@@ -122,9 +122,9 @@ impl Moto {
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::Config::builder()
             .behavior_version_latest()
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
-            .credentials_provider(aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "t"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "t"))
             .build();
         aws_sdk_sts::Client::from_conf(conf)
     }
@@ -133,11 +133,9 @@ impl Moto {
     pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         let conf = aws_sdk_cloudwatchlogs::Config::builder()
             .behavior_version_latest()
-            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+            .region(Region::new("us-east-1"))
             .endpoint_url(&self.url)
-            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-                "testing", "testing", None, None, "t",
-            ))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "t"))
             .build();
         aws_sdk_cloudwatchlogs::Client::from_conf(conf)
     }

@@ -9,7 +9,7 @@ use super::evaluate::{describe, evaluate};
 use crate::output::peak_rss_bytes;
 use anyhow::Result;
 use ipinsights_engine::synth::{generate, SynthConfig};
-use ipinsights_engine::{train, HyperParameters, TrainEvent, TrainOptions};
+use ipinsights_engine::{train, IpInsightsParams, TrainEvent, TrainOptions};
 use std::time::Instant;
 
 /// Arguments of `bench`.
@@ -44,12 +44,12 @@ pub fn run(args: Args) -> Result<()> {
         data.test.len(),
         started.elapsed().as_secs_f64()
     );
-    let hp = HyperParameters::builder(20_000, 128)
+    let hp = IpInsightsParams::new(20_000, 128)
         .random_negative_sampling_rate(5)
         .mini_batch_size(1000)
         .epochs(args.epochs)
         .learning_rate(0.01)
-        .build()?;
+        .check()?;
     println!("hyperparameters: {hp}");
     let threads = args.threads.unwrap_or_else(ipinsights_engine::parallel::default_threads);
     let options = TrainOptions { seed: args.seed, threads, ..Default::default() };

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod contract;
 pub mod detect;
 pub mod evaluate;
 pub mod generate;

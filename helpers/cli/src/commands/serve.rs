@@ -1,8 +1,9 @@
 //! `ipinsights serve`: a model behind SageMaker's inference protocol on HTTP.
 //!
 //! Prints `Endpoint NAME listening on http://ADDR` once the model is loaded and `/ping` answers 200. For tools that
-//! start it as a child process (the notebooks' local `deploy`): `--ready-file` receives `{"url", "name", "pid"}`
-//! atomically at that moment, and `--exit-with-stdin` stops the server when its standard input closes (so an
+//! start it as a child process (the notebooks' local `deploy`): `--ready-file` receives the process contract's
+//! `ReadyRecord` (`{"version", "endpoint_name", "url", "pid"}`, see `ipinsights-contract`) atomically at that
+//! moment, and `--exit-with-stdin` stops the server when its standard input closes (so an
 //! endpoint never outlives the process that started it). SIGTERM and ctrl-c stop it gracefully.
 //!
 //! It listens on 127.0.0.1 only, unless `--host` names another address *and* `--allow-remote` is given (the
@@ -10,6 +11,7 @@
 //! `ipinsights_server::Timeouts` for the defaults), and connections are capped (`--max-connections`).
 
 use anyhow::{Context, Result};
+use ipinsights_contract::ReadyRecord;
 use ipinsights_engine::Model;
 use ipinsights_server::{spawn_endpoint, EndpointState, ServerConfig, Timeouts};
 use std::io::Read;
@@ -49,7 +51,8 @@ pub struct Args {
     /// Endpoint name (the `{name}` of `/endpoints/{name}/invocations`).
     #[arg(long, default_value = "local")]
     name: String,
-    /// Write `{"url", "name", "pid"}` to this file once the endpoint is ready.
+    /// Write the endpoint's ready record (JSON of the process contract: version, endpoint_name, url, pid) to this
+    /// file once the endpoint is ready.
     #[arg(long)]
     ready_file: Option<PathBuf>,
     /// Stop when standard input is closed (for endpoints started by another process).
@@ -108,11 +111,10 @@ pub fn run(args: Args) -> Result<()> {
     let url = handle.url();
     println!("Endpoint {} listening on {url}", args.name);
     if let Some(path) = &args.ready_file {
-        let ready = serde_json::json!({ "url": url, "name": args.name, "pid": std::process::id() });
-        ipinsights_engine::atomic::write_atomically(path, |w| {
-            serde_json::to_writer(w, &ready).map_err(std::io::Error::other)
-        })
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        let ready = ReadyRecord { endpoint_name: args.name.clone(), url: url.clone(), pid: std::process::id() };
+        let json = ipinsights_contract::encode(&ready);
+        ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, json.as_bytes()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));

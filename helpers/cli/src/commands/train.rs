@@ -1,12 +1,17 @@
 //! `ipinsights train`: a local training job.
+//!
+//! Stdout is the job's log for humans, in SageMaker's format (what the algorithm's CloudWatch log holds); stderr
+//! carries skipped-row reports and errors. Programs read `--events FILE` instead: JSON lines of the process
+//! contract (`ipinsights-contract`), `started` once the channels are read, then `completed` or `failed`.
 
 use crate::output::read_reporting;
 use anyhow::{Context, Result};
+use ipinsights_contract::{ChannelSummary, EventWriter, TrainingEvent};
 use ipinsights_engine::model_file::pack_artifact;
-use ipinsights_engine::tuples::ReadOptions;
+use ipinsights_engine::tuples::{ReadOptions, TupleFile};
 use ipinsights_engine::{train, HyperParameters, TrainEvent, TrainOptions};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `train`.
@@ -36,6 +41,10 @@ pub struct Args {
     /// Also pack the model as `model.tar.gz`, like SageMaker's training output.
     #[arg(long)]
     pack: bool,
+    /// Report the job's events for programs to this file, as JSON lines of the process contract: `started`,
+    /// then `completed` or `failed`.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
 }
 
 fn parse_hp(text: &str) -> Result<(String, String), String> {
@@ -43,12 +52,37 @@ fn parse_hp(text: &str) -> Result<(String, String), String> {
     Ok((name.trim().to_string(), value.trim().to_string()))
 }
 
-/// Runs `train`.
+/// Runs `train`; with `--events`, a failure is reported there too.
 pub fn run(args: Args) -> Result<()> {
+    let mut events = match &args.events {
+        Some(path) => Some(
+            EventWriter::create(path).with_context(|| format!("cannot create the events file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let result = run_job(&args, &mut |event| match events.as_mut() {
+        Some(writer) => writer.emit(&event).context("cannot write the events file"),
+        None => Ok(()),
+    });
+    if let (Err(error), Some(writer)) = (&result, events.as_mut()) {
+        if let Err(write) = writer.emit(&TrainingEvent::Failed { reason: format!("{error:#}") }) {
+            eprintln!("cannot report the failure in the events file: {write}");
+        }
+    }
+    result
+}
+
+/// The job itself: read the channels, train, write (and pack) the model.
+fn run_job(args: &Args, emit: &mut dyn FnMut(TrainingEvent) -> Result<()>) -> Result<()> {
     let hp = HyperParameters::from_map(args.hyperparameters.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let options = ReadOptions { skip_invalid: args.skip_invalid, labelled: false };
     let train_set = read_reporting(&args.train, options)?;
     let validation = args.validation.as_ref().map(|p| read_reporting(p, options)).transpose()?;
+    emit(TrainingEvent::Started {
+        train: channel(&args.train, &train_set),
+        validation: args.validation.as_deref().zip(validation.as_ref()).map(|(p, v)| channel(p, v)),
+        hyperparameters: hp.to_map(),
+    })?;
     let train_options = TrainOptions {
         seed: args.seed,
         threads: args.threads.unwrap_or_else(ipinsights_engine::parallel::default_threads),
@@ -78,13 +112,22 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let path = outcome.model.save_dir(&args.model_dir)?;
-    println!("Model written to {} ({:.1} s of training)", path.display(), started.elapsed().as_secs_f64());
-    if args.pack {
+    let training_seconds = started.elapsed().as_secs_f64();
+    let model_file = outcome.model.save_dir(&args.model_dir)?;
+    println!("Model written to {} ({training_seconds:.1} s of training)", model_file.display());
+    let artifact = if args.pack {
         let artifact = pack_artifact(&args.model_dir).context("cannot pack the model")?;
         println!("Artifact written to {}", artifact.display());
-    }
-    Ok(())
+        Some(artifact)
+    } else {
+        None
+    };
+    emit(TrainingEvent::Completed { model_file, artifact, training_seconds })
+}
+
+/// What the job read from a channel.
+fn channel(path: &Path, file: &TupleFile) -> ChannelSummary {
+    ChannelSummary { path: path.to_path_buf(), tuples: file.tuples.len() as u64, skipped_rows: file.skipped.count }
 }
 
 /// A progress bar on stderr when it is a terminal.

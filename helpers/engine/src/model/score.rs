@@ -183,13 +183,13 @@ impl<'m> GroupScorer<'m> {
 #[cfg(test)]
 mod tests {
     use super::{group_by_row, score_in_blocks};
-    use crate::hyperparams::HyperParameters;
+    use crate::hyperparams::IpInsightsParams;
     use crate::model::Model;
     use std::net::IpAddr;
 
     #[test]
     fn scoring_in_blocks_gives_every_pair_its_own_score_in_order() {
-        let hp = HyperParameters::builder(50, 8).build().unwrap();
+        let hp = IpInsightsParams::new(50, 8).check().unwrap();
         let model = Model::new(&hp, 1, 2);
         let pairs: Vec<(String, IpAddr)> = (0..103u32)
             .map(|i| (format!("user_{}", i % 11), IpAddr::V4((i.wrapping_mul(2_654_435_761)).into())))

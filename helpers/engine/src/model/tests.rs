@@ -1,9 +1,10 @@
 use super::*;
+use crate::hyperparams::IpInsightsParams;
 use crate::linalg::dot;
 use rand::Rng;
 
 fn model_with_layers(layers: u32) -> Model {
-    let hp = HyperParameters::builder(50, 8).num_ip_encoder_layers(layers).build().unwrap();
+    let hp = IpInsightsParams::new(50, 8).num_ip_encoder_layers(layers).check().unwrap();
     let mut model = Model::new(&hp, 5, 6);
     // Give prefix rows and biases values so every term of the score matters.
     let mut rng = rand_pcg::Pcg64Mcg::new(3);

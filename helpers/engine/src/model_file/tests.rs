@@ -1,9 +1,9 @@
 use super::*;
-use crate::hyperparams::HyperParameters;
+use crate::hyperparams::IpInsightsParams;
 use std::io::Write;
 
 fn small_model() -> Model {
-    let hp = HyperParameters::builder(30, 4).num_ip_encoder_layers(2).build().unwrap();
+    let hp = IpInsightsParams::new(30, 4).num_ip_encoder_layers(2).check().unwrap();
     Model::new(&hp, 9, 1)
 }
 
@@ -69,9 +69,6 @@ fn wrong_version_and_foreign_files_are_rejected() {
 fn headers_that_disagree_with_their_tensors_are_rejected() {
     // Change the hyperparameters in the header but keep the tensors: shapes no longer match.
     let model = small_model();
-    let mut other = model.clone();
-    other.hyperparameters.num_ip_encoder_layers = 1;
-    other.layers.pop();
     let good = bytes_of(&model);
     let header_len = u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
     let header: serde_json::Value = serde_json::from_slice(&good[16..16 + header_len]).unwrap();
@@ -234,10 +231,10 @@ fn files_larger_than_any_model_are_refused_before_reading() {
 
 #[test]
 fn model_sizes_are_checked_before_building() {
-    let hp = HyperParameters::builder(250_000_000, 4096).build().unwrap();
+    let hp = IpInsightsParams::new(300_000, 4096).check().unwrap();
     let message = Model::try_new(&hp, 1, 1).unwrap_err().to_string();
     assert!(message.starts_with("a model of 4100445978624 bytes"), "{message}");
-    let fits = HyperParameters::builder(1_000, 16).build().unwrap();
+    let fits = IpInsightsParams::new(1_000, 16).check().unwrap();
     let bytes = crate::model::parameter_bytes(&fits, &IpLayout::new(1));
     assert_eq!(bytes, 4 * ((1_000 + 267_264) * 16 + 16 * 16 + 16));
     assert!(Model::try_new(&fits, 1, 1).is_ok());

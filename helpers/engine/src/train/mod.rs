@@ -85,9 +85,6 @@ pub struct TrainOutcome {
 /// Errors that stop a training job before it starts.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// Invalid hyperparameters.
-    #[error(transparent)]
-    HyperParameters(#[from] crate::hyperparams::HyperParameterError),
     /// No training data.
     #[error("the train channel holds no tuples")]
     EmptyTrain,
@@ -114,7 +111,8 @@ fn percent_done(epochs_done: u32, epochs: u32) -> u32 {
     (u64::from(epochs_done) * 100 / u64::from(epochs.max(1))).min(100) as u32
 }
 
-/// Runs a training job, reporting log lines and progress to `on_event`.
+/// Runs a training job, reporting log lines and progress to `on_event`. The hyperparameters are checked by their
+/// type ([`HyperParameters`] only exists valid), so training never validates them again.
 pub fn train(
     hp: &HyperParameters,
     train_set: &[Tuple],
@@ -122,7 +120,6 @@ pub fn train(
     options: &TrainOptions,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<TrainOutcome, TrainError> {
-    hp.validate()?;
     if train_set.is_empty() {
         return Err(TrainError::EmptyTrain);
     }

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
-use ipinsights_engine::{train, HyperParameters, Model, TrainOptions, Tuple};
+use ipinsights_engine::{train, IpInsightsParams, Model, TrainOptions, Tuple};
 use ipinsights_server::{spawn_endpoint, EndpointHandle, EndpointState, Scorer, ServerConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -25,8 +25,7 @@ pub fn model() -> Arc<Model> {
                     Tuple::new(format!("user_{user}"), ip)
                 })
                 .collect();
-            let hp =
-                HyperParameters::builder(100, 16).epochs(3).mini_batch_size(100).learning_rate(0.01).build().unwrap();
+            let hp = IpInsightsParams::new(100, 16).epochs(3).mini_batch_size(100).learning_rate(0.01).check().unwrap();
             let options = TrainOptions { threads: 1, ..TrainOptions::default() };
             Arc::new(train(&hp, &tuples, None, &options, &mut |_| {}).unwrap().model)
         })

@@ -1,154 +1,217 @@
-//! Local endpoints: `ipinsights serve` processes, one per endpoint, recorded in `{local_root}/endpoints/`.
+//! Local endpoints: one `ipinsights serve` process each, described by an [`EndpointRecord`] in
+//! `{root}/endpoints/{name}.json`.
 //!
-//! An endpoint process is started with its standard input piped from the notebook kernel and never written to:
-//! when the kernel exits, the pipe closes and the server stops (`--exit-with-stdin`), so no endpoint outlives the
-//! notebook. `delete_endpoint` stops it earlier with SIGTERM and waits until it no longer answers.
+//! A server is started with its standard input piped from the notebook kernel and never written to: when the
+//! kernel exits, the pipe closes and the server stops (`--exit-with-stdin`), so no endpoint outlives its notebook.
+//! `delete_endpoint` stops it earlier with SIGTERM, sent only to a process verified to be this endpoint's server
+//! (see [`super::process`]), and waits until it no longer answers.
 
-use crate::error::{Result, WorkshopError};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-/// Where a local endpoint is: its record in the registry.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EndpointRecord {
-    /// Endpoint name.
-    pub name: String,
-    /// Base URL (`http://127.0.0.1:PORT`).
-    pub url: String,
-    /// Server process id.
-    pub pid: u32,
-    /// The model directory it serves.
-    pub model_dir: PathBuf,
+use ipinsights_contract::{read_record, EndpointRecord, ReadyRecord};
+use ipinsights_sagemaker::utc::unix_millis;
+use ipinsights_sagemaker::validate_resource_name;
+
+use super::process::EndpointProcess;
+use crate::backend::Output;
+use crate::error::{Result, WorkshopError};
+
+/// How long a server may take to load its model and answer `/ping`.
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a stopped server may take to close its port.
+const STOP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The local endpoints under one root folder.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    dir: PathBuf,
 }
 
-fn registry(root: &Path) -> PathBuf {
-    root.join("endpoints")
-}
-
-fn record_path(root: &Path, name: &str) -> PathBuf {
-    registry(root).join(format!("{name}.json"))
-}
-
-/// Starts an endpoint serving `model_dir`, printing `-` while it starts and `!` once it answers.
-pub fn create(
-    binary: &Path,
-    root: &Path,
-    name: &str,
-    model_dir: &Path,
-    out: &mut dyn FnMut(&str),
-) -> Result<EndpointRecord> {
-    let dir = registry(root);
-    std::fs::create_dir_all(&dir)?;
-    let ready = dir.join(format!("{name}.ready.json"));
-    let _ = std::fs::remove_file(&ready);
-    let log_path = dir.join(format!("{name}.log"));
-    let log = std::fs::File::create(&log_path)?;
-    let mut child = Command::new(binary)
-        .args(["serve", "--port", "0", "--exit-with-stdin", "--name", name])
-        .arg("--model-dir")
-        .arg(model_dir)
-        .arg("--ready-file")
-        .arg(&ready)
-        .stdin(Stdio::piped())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .map_err(|e| WorkshopError::context(format!("cannot start {}", binary.display()), e))?;
-    // Keep the write end of the server's stdin open for as long as this process lives (see the module docs).
-    if let Some(stdin) = child.stdin.take() {
-        std::mem::forget(stdin);
+impl Endpoints {
+    /// The endpoints of the local backend rooted at `root`.
+    pub fn new(root: &Path) -> Self {
+        Endpoints { dir: root.join("endpoints") }
     }
-    let started = Instant::now();
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&ready) {
-            let info: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| WorkshopError::context("bad ready file", e))?;
-            let url = info["url"].as_str().unwrap_or_default().to_string();
-            out("!");
-            let record = EndpointRecord { name: name.into(), url, pid: child.id(), model_dir: model_dir.to_path_buf() };
-            let path = record_path(root, name);
-            ipinsights_engine::atomic::write_atomically(&path, |w| {
-                serde_json::to_writer(w, &record).map_err(std::io::Error::other)
-            })?;
-            return Ok(record);
+
+    /// The file `{name}{suffix}` in the registry; names are SageMaker names, so they never leave the folder.
+    fn file(&self, name: &str, suffix: &str) -> Result<PathBuf> {
+        validate_resource_name("endpoint", name)?;
+        Ok(self.dir.join(format!("{name}{suffix}")))
+    }
+
+    /// Starts a server for `model_dir` with `binary`, writing `-` while it starts and `!` once it answers.
+    pub fn create(&self, binary: &Path, name: &str, model_dir: &Path, out: Output<'_>) -> Result<EndpointRecord> {
+        let (ready_path, log_path, record_path) =
+            (self.file(name, ".ready.json")?, self.file(name, ".log")?, self.file(name, ".json")?);
+        if record_path.exists() {
+            return Err(WorkshopError::new(format!("Cannot create already existing endpoint \"{name}\"")));
         }
-        if let Some(status) = child.try_wait()? {
-            out("*");
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let reason =
-                log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim_start_matches("error: ");
-            return Err(WorkshopError::new(format!("endpoint {name} failed to start ({status}): {reason}")));
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| WorkshopError::context(format!("cannot create {}", self.dir.display()), e))?;
+        let _ = std::fs::remove_file(&ready_path);
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| WorkshopError::context(format!("cannot create {}", log_path.display()), e))?;
+        let mut child = Command::new(binary)
+            .args(["serve", "--port", "0", "--exit-with-stdin", "--name", name])
+            .arg("--model-dir")
+            .arg(model_dir)
+            .arg("--ready-file")
+            .arg(&ready_path)
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| WorkshopError::context(format!("cannot start {}", binary.display()), e))?;
+        // Keep the write end of the server's stdin open for as long as this process lives (see the module docs).
+        if let Some(stdin) = child.stdin.take() {
+            std::mem::forget(stdin);
         }
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            out("*");
+        let started = Instant::now();
+        loop {
+            if ready_path.exists() {
+                let ready: ReadyRecord = read_record(&ready_path)
+                    .map_err(|e| WorkshopError::context(format!("endpoint {name} did not start cleanly"), e))?;
+                if ready.pid != child.id() || ready.endpoint_name != name {
+                    let _ = child.kill();
+                    out("*\n");
+                    return Err(WorkshopError::new(format!(
+                        "endpoint {name}: the ready record names endpoint {} in process {}, but the server started \
+                         is process {}",
+                        ready.endpoint_name,
+                        ready.pid,
+                        child.id()
+                    )));
+                }
+                out("!\n");
+                let record = EndpointRecord {
+                    endpoint_name: name.into(),
+                    url: ready.url,
+                    pid: ready.pid,
+                    model_dir: model_dir.to_path_buf(),
+                    creation_time: unix_millis(SystemTime::now()).0,
+                };
+                let json = ipinsights_contract::encode(&record);
+                ipinsights_engine::atomic::write_atomically(&record_path, |w| {
+                    std::io::Write::write_all(w, json.as_bytes())
+                })?;
+                return Ok(record);
+            }
+            if let Some(status) = child.try_wait()? {
+                out("*\n");
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let reason = log.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output");
+                return Err(WorkshopError::new(format!("endpoint {name} failed to start ({status}): {reason}")));
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                let _ = child.kill();
+                out("*\n");
+                return Err(WorkshopError::new(format!(
+                    "endpoint {name} did not become ready within {} s; see {}",
+                    READY_TIMEOUT.as_secs(),
+                    log_path.display()
+                )));
+            }
+            out("-");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The record of a live endpoint.
+    pub fn find(&self, name: &str) -> Result<EndpointRecord> {
+        let path = self.file(name, ".json")?;
+        if !path.is_file() {
             return Err(WorkshopError::new(format!(
-                "endpoint {name} did not become ready within 120 s; see {}",
-                log_path.display()
+                "Could not find endpoint \"{name}\": it does not exist or was already deleted"
             )));
         }
-        out("-");
-        std::thread::sleep(Duration::from_millis(250));
+        read_record(&path).map_err(|e| WorkshopError::context(format!("endpoint record of {name}"), e))
     }
-}
 
-/// The record of a live endpoint.
-pub fn find(root: &Path, name: &str) -> Result<EndpointRecord> {
-    let text = std::fs::read_to_string(record_path(root, name)).map_err(|_| {
-        WorkshopError::new(format!("Could not find endpoint \"{name}\": it does not exist or was already deleted"))
-    })?;
-    serde_json::from_str(&text).map_err(|e| WorkshopError::context(format!("endpoint record of {name} is damaged"), e))
-}
-
-/// Stops an endpoint and removes its record; an unknown or already deleted endpoint is an error.
-pub fn delete(root: &Path, name: &str) -> Result<()> {
-    let record = find(root, name)?;
-    let _ = std::fs::remove_file(record_path(root, name));
-    if is_our_server(record.pid, name) {
-        // SAFETY: kill(2) with a pid and a signal number has no memory-safety preconditions.
-        unsafe {
-            libc::kill(record.pid as libc::pid_t, libc::SIGTERM);
+    /// Stops an endpoint's server and removes its record; an unknown or already deleted endpoint is an error. A
+    /// record whose process is not (or no longer) this endpoint's server is removed without signalling anything.
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let record = self.find(name)?;
+        let path = self.file(name, ".json")?;
+        std::fs::remove_file(&path)
+            .map_err(|e| WorkshopError::context(format!("cannot remove {}", path.display()), e))?;
+        let _ = std::fs::remove_file(self.file(name, ".ready.json")?);
+        let Some(server) = EndpointProcess::verify(record.pid, name, &record.model_dir) else {
+            return Ok(()); // already gone with the kernel that started it, or a record that lies
+        };
+        server.terminate().map_err(|e| WorkshopError::context(format!("cannot stop endpoint {name}"), e))?;
+        let started = Instant::now();
+        while answers(&record.url) {
+            if started.elapsed() > STOP_TIMEOUT {
+                return Err(WorkshopError::new(format!(
+                    "endpoint {name} (pid {}) did not stop within {} s",
+                    server.pid(),
+                    STOP_TIMEOUT.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-    }
-    let started = Instant::now();
-    while answers(&record.url) {
-        if started.elapsed() > Duration::from_secs(20) {
-            return Err(WorkshopError::new(format!("endpoint {name} (pid {}) did not stop within 20 s", record.pid)));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    reap(record.pid);
-    Ok(())
-}
-
-/// Whether `pid` is still the `ipinsights serve` process of endpoint `name` (Linux: checked in /proc).
-fn is_our_server(pid: u32, name: &str) -> bool {
-    match std::fs::read(format!("/proc/{pid}/cmdline")) {
-        Ok(cmdline) => {
-            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-            args.contains(&b"serve".as_slice()) && args.contains(&name.as_bytes())
-        }
-        Err(_) => !Path::new("/proc/self").exists(), // no /proc: trust the record
+        server.reap();
+        Ok(())
     }
 }
 
-/// Whether the endpoint still accepts connections.
+/// Whether something still accepts connections at `url` (`http://IP:PORT`).
 fn answers(url: &str) -> bool {
     let Some(addr) = url.strip_prefix("http://") else { return false };
     let Ok(addr) = addr.trim_end_matches('/').parse::<std::net::SocketAddr>() else { return false };
     std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
 }
 
-/// Collects the exit status of a stopped child so it does not linger as a zombie (no-op if not our child).
-fn reap(pid: u32) {
-    let mut status = 0;
-    for _ in 0..100 {
-        // SAFETY: waitpid with WNOHANG on a pid only reads the status into a local integer.
-        let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
-        if r != 0 {
-            return; // reaped, or not our child (-1)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record on disk claiming `pid` is the server of endpoint `name`.
+    fn plant(endpoints: &Endpoints, name: &str, pid: u32, url: &str) {
+        std::fs::create_dir_all(&endpoints.dir).unwrap();
+        let record = EndpointRecord {
+            endpoint_name: name.into(),
+            url: url.into(),
+            pid,
+            model_dir: "/m".into(),
+            creation_time: 0,
+        };
+        std::fs::write(endpoints.file(name, ".json").unwrap(), ipinsights_contract::encode(&record)).unwrap();
+    }
+
+    #[test]
+    fn hostile_records_signal_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let endpoints = Endpoints::new(root.path());
+        let mut bystander = Command::new("sleep").arg("30").spawn().unwrap();
+        // A server-looking URL that answers, so a delete that trusted the record would wait on it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let pids = [0, u32::MAX, i32::MAX as u32 + 1, 1, std::process::id(), bystander.id()];
+        for (i, pid) in pids.into_iter().enumerate() {
+            let name = format!("hostile-{i}");
+            plant(&endpoints, &name, pid, &url);
+            endpoints.delete(&name).unwrap();
+            assert!(endpoints.find(&name).is_err(), "the record is gone");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(bystander.try_wait().unwrap().is_none(), "the bystander process was not signalled");
+        bystander.kill().unwrap();
+        bystander.wait().unwrap();
+    }
+
+    #[test]
+    fn names_cannot_leave_the_registry_and_damaged_records_are_errors() {
+        let root = tempfile::tempdir().unwrap();
+        let endpoints = Endpoints::new(root.path());
+        let err = endpoints.find("../../etc/passwd").unwrap_err().to_string();
+        assert!(err.starts_with("invalid endpoint name"), "{err}");
+        let err = endpoints.delete("no-such-endpoint").unwrap_err().to_string();
+        assert!(err.contains("does not exist or was already deleted"), "{err}");
+        std::fs::create_dir_all(&endpoints.dir).unwrap();
+        std::fs::write(endpoints.file("old", ".json").unwrap(), r#"{"name": "old", "url": "u", "pid": 7}"#).unwrap();
+        let err = endpoints.find("old").unwrap_err().to_string();
+        assert!(err.starts_with("endpoint record of old:") && err.contains("version"), "{err}");
     }
 }

@@ -1,55 +1,108 @@
-//! A local training job: the `ipinsights train` process, its log streamed SDK-style, its artifact where
-//! SageMaker puts it (`{output_path}/{job}/output/model.tar.gz`).
+//! A local training job: an `ipinsights train` process whose log is streamed into the cell in the SDK's format,
+//! whose outcome comes from its contract events, and whose artifact lands where SageMaker puts it
+//! (`{output_path}/{job}/output/model.tar.gz`).
 
-use crate::clock::log_timestamp;
-use crate::error::{Result, WorkshopError};
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Instant, SystemTime};
 
-/// What to train.
+use ipinsights_contract::{read_events, read_record, ContractError, JobRecord, TrainingEvent, EVENTS_FILE};
+use ipinsights_sagemaker::utc::{log_time, unix_millis};
+use ipinsights_sagemaker::{HyperParameters, TrainingJobStatus};
+
+use crate::backend::Output;
+use crate::error::{Result, WorkshopError};
+
+/// A job to run, with every path resolved.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
-    /// Training job name.
+    /// The job's name.
     pub name: String,
     /// The train channel's file.
     pub train: PathBuf,
     /// The validation channel's file, if any.
     pub validation: Option<PathBuf>,
-    /// The job's folder: `{output_path}/{name}`.
+    /// The job's folder, `{output_path}/{name}` (holds `output/` and the events file).
     pub job_dir: PathBuf,
-    /// Hyperparameters (SageMaker strings, already validated).
-    pub hyperparameters: BTreeMap<String, String>,
+    /// `{output_path}` as an S3 URI, for the record.
+    pub output_path: String,
+    /// The hyperparameters.
+    pub hyperparameters: HyperParameters,
+    /// Where the job's record goes (`{root}/training-jobs/{name}.json`).
+    pub record: PathBuf,
 }
 
-/// A finished job.
-#[derive(Debug, Clone)]
-pub struct JobOutcome {
-    /// `{job_dir}/output` (holds model.ipinsights and model.tar.gz).
-    pub model_dir: PathBuf,
-    /// Wall-clock seconds of the job.
-    pub training_seconds: u64,
+impl JobSpec {
+    /// The folder the model is written to.
+    pub fn model_dir(&self) -> PathBuf {
+        self.job_dir.join("output")
+    }
+
+    /// `ModelArtifacts.S3ModelArtifacts`.
+    pub fn model_artifacts(&self) -> String {
+        format!("{}/{}/output/model.tar.gz", self.output_path.trim_end_matches('/'), self.name)
+    }
 }
 
-fn status(out: &mut dyn FnMut(&str), status: &str, message: &str) {
-    out(&format!("{} {status} - {message}", log_timestamp(SystemTime::now())));
+/// Writes one SDK-style status line: `YYYY-MM-DD HH:MM:SS {status} - {message}`.
+fn status(out: Output<'_>, status: &str, message: &str) {
+    out(&format!("{} {status} - {message}\n", log_time(SystemTime::now())));
 }
 
-/// Runs the job with `binary`, sending every line for the user to `out`.
-pub fn run(binary: &Path, spec: &JobSpec, out: &mut dyn FnMut(&str)) -> Result<JobOutcome> {
+/// Runs the job with `binary`, streaming its log to `out`; returns its final record (Completed), or the
+/// failure, which is also recorded.
+pub fn run(binary: &Path, spec: &JobSpec, out: Output<'_>) -> Result<JobRecord> {
     let started = Instant::now();
-    let model_dir = spec.job_dir.join("output");
-    std::fs::create_dir_all(&model_dir)?;
+    let model_dir = spec.model_dir();
+    std::fs::create_dir_all(&model_dir)
+        .map_err(|e| WorkshopError::context(format!("cannot create {}", model_dir.display()), e))?;
+    let mut record = JobRecord {
+        training_job_name: spec.name.clone(),
+        training_job_status: TrainingJobStatus::InProgress,
+        failure_reason: None,
+        hyperparameters: spec.hyperparameters.to_request_map(),
+        output_path: spec.output_path.clone(),
+        model_artifacts: None,
+        training_start_time: unix_millis(SystemTime::now()).0,
+        training_end_time: None,
+        training_time_in_seconds: None,
+    };
+    write_record(&spec.record, &record)?;
     status(out, "Starting", "Starting the training job...");
-    status(out, "Starting", "Launching requested ML instances (local process)");
+    let events = spec.job_dir.join(EVENTS_FILE);
+    let outcome = train(binary, spec, &events, out);
+    let seconds = started.elapsed().as_secs().max(1);
+    record.training_end_time = Some(unix_millis(SystemTime::now()).0);
+    record.training_time_in_seconds = Some(seconds);
+    match outcome {
+        Ok(()) => {
+            status(out, "Completed", "Training job completed");
+            out(&format!("Training seconds: {seconds}\nBillable seconds: 0 (local backend)\n"));
+            record.training_job_status = TrainingJobStatus::Completed;
+            record.model_artifacts = Some(spec.model_artifacts());
+            write_record(&spec.record, &record)?;
+            Ok(record)
+        }
+        Err(reason) => {
+            status(out, "Failed", "Training job failed");
+            record.training_job_status = TrainingJobStatus::Failed;
+            record.failure_reason = Some(reason.clone());
+            write_record(&spec.record, &record)?;
+            Err(WorkshopError::new(format!("training job {} failed: {reason}", spec.name)))
+        }
+    }
+}
+
+/// Runs `ipinsights train` and reads its outcome from its events; the error is the failure reason.
+fn train(binary: &Path, spec: &JobSpec, events: &Path, out: Output<'_>) -> Result<(), String> {
     let mut command = Command::new(binary);
-    command.arg("train").arg("--train").arg(&spec.train).arg("--model-dir").arg(&model_dir).arg("--pack");
+    command.arg("train").arg("--train").arg(&spec.train).arg("--model-dir").arg(spec.model_dir());
+    command.arg("--pack").arg("--events").arg(events);
     if let Some(v) = &spec.validation {
         command.arg("--validation").arg(v);
     }
-    for (k, v) in &spec.hyperparameters {
+    for (k, v) in spec.hyperparameters.to_request_map() {
         command.arg("--hp").arg(format!("{k}={v}"));
     }
     let mut child = command
@@ -57,57 +110,69 @@ pub fn run(binary: &Path, spec: &JobSpec, out: &mut dyn FnMut(&str)) -> Result<J
         .stderr(Stdio::piped())
         .stdin(Stdio::null())
         .spawn()
-        .map_err(|e| WorkshopError::context(format!("cannot start {}", binary.display()), e))?;
-    status(out, "Training", "Training image download completed. Training in progress.");
-    let mut stderr = child.stderr.take().expect("piped");
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    status(out, "Training", "Training on this machine: an `ipinsights train` process reads the channels in place");
+    let stderr = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        })
     });
-    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
-        let line = line?;
-        if !line.starts_with("Model written to") && !line.starts_with("Artifact written to") {
-            out(&line);
+    // The process's stdout is its log, shown verbatim as SageMaker shows the algorithm's CloudWatch log.
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            match line {
+                Ok(line) => out(&format!("{line}\n")),
+                Err(e) => out(&format!("(log line unreadable: {e})\n")),
+            }
         }
     }
-    let exit = child.wait()?;
-    let errors = errors.join().unwrap_or_default();
-    if !exit.success() {
-        status(out, "Failed", "Training job failed");
-        let reason = errors
-            .lines()
-            .rfind(|l| !l.trim().is_empty())
-            .unwrap_or("the training process failed")
-            .trim_start_matches("error: ");
-        write_description(spec, "Failed", started.elapsed().as_secs(), Some(reason))?;
-        return Err(WorkshopError::new(format!("training job {} failed: {reason}", spec.name)));
+    let exit = child.wait().map_err(|e| format!("waiting for the training process: {e}"))?;
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    let last = match read_events(events) {
+        Ok(mut read) => read.pop(),
+        Err(ContractError::Io { .. }) => None, // the process died before it wrote any event
+        Err(e) => return Err(e.to_string()),
+    };
+    match last {
+        Some(TrainingEvent::Completed { artifact: Some(artifact), .. }) if exit.success() => {
+            let expected = spec.model_dir().join("model.tar.gz");
+            if artifact != expected {
+                return Err(format!(
+                    "the job reported its artifact at {}, not {}",
+                    artifact.display(),
+                    expected.display()
+                ));
+            }
+            for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+                out(&format!("{line}\n")); // e.g. how many invalid rows were skipped
+            }
+            Ok(())
+        }
+        Some(TrainingEvent::Failed { reason }) => Err(reason),
+        _ => {
+            let tail = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output on stderr");
+            Err(format!("the training process ended ({exit}) without reporting its outcome; its last words: {tail}"))
+        }
     }
-    for line in errors.lines().filter(|l| !l.trim().is_empty()) {
-        out(line); // e.g. how many invalid rows were skipped
-    }
-    status(out, "Uploading", "Uploading generated training model");
-    status(out, "Completed", "Training job completed");
-    let training_seconds = started.elapsed().as_secs().max(1);
-    write_description(spec, "Completed", training_seconds, None)?;
-    out(&format!("Training seconds: {training_seconds}"));
-    out("Billable seconds: 0 (local backend)");
-    Ok(JobOutcome { model_dir, training_seconds })
 }
 
-/// Writes `{job_dir}/job.json`: what DescribeTrainingJob would say.
-fn write_description(spec: &JobSpec, status: &str, seconds: u64, failure: Option<&str>) -> Result<()> {
-    let description = serde_json::json!({
-        "TrainingJobName": spec.name,
-        "TrainingJobStatus": status,
-        "FailureReason": failure,
-        "HyperParameters": spec.hyperparameters,
-        "TrainingTimeInSeconds": seconds,
-        "ModelArtifacts": { "S3ModelArtifacts": spec.job_dir.join("output").join("model.tar.gz") },
-    });
-    let path = spec.job_dir.join("job.json");
-    ipinsights_engine::atomic::write_atomically(&path, |w| {
-        serde_json::to_writer_pretty(w, &description).map_err(std::io::Error::other)
-    })?;
-    Ok(())
+/// Writes a job record atomically.
+fn write_record(path: &Path, record: &JobRecord) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| WorkshopError::context(format!("cannot create {}", parent.display()), e))?;
+    }
+    let json = ipinsights_contract::encode(record);
+    ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, json.as_bytes()))
+        .map_err(|e| WorkshopError::context(format!("cannot write the job record {}", path.display()), e))
+}
+
+/// The record of a job, if there is one.
+pub fn find(path: &Path, job_name: &str) -> Result<JobRecord> {
+    if !path.is_file() {
+        return Err(WorkshopError::new(format!("no training job {job_name} on the local backend")));
+    }
+    read_record(path).map_err(|e| WorkshopError::context(format!("training job {job_name}"), e))
 }

@@ -1,44 +1,172 @@
-//! The local backend's moving parts: the `ipinsights` release binary, training jobs and endpoints as processes.
+//! The local backend: SageMaker's architecture on this machine. A training job is an `ipinsights train` process
+//! and an endpoint an `ipinsights serve` process (the release binary, so their speed never depends on how the
+//! notebook kernel compiled this crate); this module is their control plane.
 //!
-//! Training and serving run in the release-built `ipinsights` binary rather than inside the notebook, so their
-//! speed never depends on how the notebook kernel compiled this crate.
+//! Layout under the root folder (`IPINSIGHTS_LOCAL_ROOT`, default `out/local-aws` in the repository):
+//!
+//! | path | what |
+//! |---|---|
+//! | `{bucket}/{key}` | the object `s3://bucket/key` |
+//! | `{output_path}/{job}/output/model.tar.gz` | a job's artifact (with `model.ipinsights` beside it) |
+//! | `{output_path}/{job}/events.jsonl` | the job's contract events |
+//! | `training-jobs/{job}.json` | the job's [`ipinsights_contract::JobRecord`] (DescribeTrainingJob) |
+//! | `endpoints/{name}.json` | an endpoint's [`ipinsights_contract::EndpointRecord`] (DescribeEndpoint) |
+//! | `endpoints/{name}.ready.json`, `.log` | what its server wrote: ready record, log |
 
+pub mod binary;
 pub mod endpoint;
 pub mod job;
+pub mod process;
+pub mod storage;
 
+use std::path::{Path, PathBuf};
+
+use ipinsights_client::EndpointClient;
+use ipinsights_contract::JobRecord;
+use ipinsights_sagemaker::{validate_resource_name, S3Uri, TrainingJobStatus};
+
+use crate::backend::{
+    Backend, BackendKind, DeployRequest, EndpointDescription, Output, TrainingJobDescription, TrainingJobRequest,
+};
 use crate::error::{Result, WorkshopError};
-use std::path::PathBuf;
-use std::process::Command;
+use endpoint::Endpoints;
+use storage::Buckets;
 
-/// The repository this crate was built from.
-pub fn repo_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or(manifest)
+/// The role the local backend reports: local jobs assume no role.
+const LOCAL_ROLE: &str = "arn:aws:iam::000000000000:role/local-ipinsights-execution-role";
+
+/// The region the local backend reports, for image URIs.
+const LOCAL_REGION: &str = "us-east-1";
+
+/// The local backend rooted at one folder (see the module docs); plain data.
+#[derive(Debug, Clone)]
+pub struct LocalBackend {
+    root: PathBuf,
+    buckets: Buckets,
+    endpoints: Endpoints,
 }
 
-/// The `ipinsights` binary: `IPINSIGHTS_BIN`, else the repository's release build (built or refreshed by cargo
-/// first; a no-op when it is up to date).
-pub fn ipinsights_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("IPINSIGHTS_BIN") {
-        return Ok(PathBuf::from(path));
+impl LocalBackend {
+    /// The local backend rooted at `root`.
+    pub fn new(root: &Path) -> Self {
+        LocalBackend { root: root.to_path_buf(), buckets: Buckets::new(root), endpoints: Endpoints::new(root) }
     }
-    let root = repo_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let binary = target.join("release").join("ipinsights");
-    if !binary.is_file() {
-        println!("Building the local ipinsights tools (release, first run only; a few minutes)…");
+
+    /// The root named by `IPINSIGHTS_LOCAL_ROOT`, else `out/local-aws` in the repository.
+    pub fn default_root() -> PathBuf {
+        std::env::var_os("IPINSIGHTS_LOCAL_ROOT")
+            .filter(|r| !r.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| binary::repo_root().join("out").join("local-aws"))
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "-p", "ipinsights-cli"])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| WorkshopError::context("cannot run cargo to build the ipinsights tools", e))?;
-    if !status.success() || !binary.is_file() {
-        return Err(WorkshopError::new(format!(
-            "building the ipinsights tools failed ({status}); run `cargo build --release -p ipinsights-cli` in {} to see why",
-            root.display()
-        )));
+
+    /// The folder it is rooted at.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
-    Ok(binary)
+
+    /// The file behind an `s3://bucket/key` URI.
+    pub fn path_of(&self, uri: &S3Uri) -> Result<PathBuf> {
+        self.buckets.path_of(uri)
+    }
+
+    fn job_record_path(&self, job_name: &str) -> Result<PathBuf> {
+        validate_resource_name("training job", job_name)?;
+        Ok(self.root.join("training-jobs").join(format!("{job_name}.json")))
+    }
+
+    /// The file behind a channel, which must exist (locally a channel is one object, not a prefix).
+    fn channel_file(&self, uri: &S3Uri) -> Result<PathBuf> {
+        let path = self.path_of(uri)?;
+        if !path.is_file() {
+            return Err(WorkshopError::new(format!("no training data at {uri} (local file {})", path.display())));
+        }
+        Ok(path)
+    }
+}
+
+/// What a finished job's record says, as the facade reads it.
+fn description(record: JobRecord) -> TrainingJobDescription {
+    TrainingJobDescription {
+        job_name: record.training_job_name,
+        status: record.training_job_status,
+        model_artifacts: record.model_artifacts,
+        training_seconds: record.training_time_in_seconds.unwrap_or(0),
+    }
+}
+
+impl Backend for LocalBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Local
+    }
+
+    fn region(&self) -> &str {
+        LOCAL_REGION
+    }
+
+    fn execution_role(&self) -> Result<String> {
+        Ok(LOCAL_ROLE.into())
+    }
+
+    fn check_bucket(&self, bucket: &str, out: Output<'_>) -> Result<()> {
+        self.buckets.check(bucket, out)
+    }
+
+    fn upload(&self, file: &Path, destination: &S3Uri, _out: Output<'_>) -> Result<()> {
+        self.buckets.upload(file, destination)
+    }
+
+    fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription> {
+        let channel = |name: &str| request.channels.iter().find(|c| c.name == name);
+        let train = channel("train").ok_or_else(|| WorkshopError::new("a training job needs a \"train\" channel"))?;
+        let spec = job::JobSpec {
+            name: request.job_name.clone(),
+            train: self.channel_file(&train.s3_data)?,
+            validation: channel("validation").map(|c| self.channel_file(&c.s3_data)).transpose()?,
+            job_dir: self.path_of(&request.output_path.join(&request.job_name))?,
+            output_path: request.output_path.to_string().trim_end_matches('/').to_string(),
+            hyperparameters: request.hyperparameters.clone(),
+            record: self.job_record_path(&request.job_name)?,
+        };
+        let binary = binary::locate()?;
+        job::run(&binary, &spec, out).map(description)
+    }
+
+    fn attach_training_job(&self, job_name: &str, _out: Output<'_>) -> Result<TrainingJobDescription> {
+        let record = job::find(&self.job_record_path(job_name)?, job_name)?;
+        match record.training_job_status {
+            TrainingJobStatus::Completed => Ok(description(record)),
+            status @ (TrainingJobStatus::InProgress | TrainingJobStatus::Stopping) => Err(WorkshopError::new(format!(
+                "training job {job_name} is {status}: it runs in another notebook kernel; attach again once it ended"
+            ))),
+            status => Err(WorkshopError::new(format!(
+                "training job {job_name} is {status}: {}",
+                record.failure_reason.as_deref().unwrap_or("(No reason provided)")
+            ))),
+        }
+    }
+
+    fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription> {
+        let artifact = self.path_of(&request.model_data)?;
+        let model_dir = artifact.parent().map(Path::to_path_buf).unwrap_or_default();
+        let binary = binary::locate()?;
+        let record = self.endpoints.create(&binary, &request.endpoint_name, &model_dir, out)?;
+        Ok(EndpointDescription { endpoint_name: record.endpoint_name, status: "InService".into() })
+    }
+
+    fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription> {
+        let record = self.endpoints.find(endpoint_name)?;
+        Ok(EndpointDescription { endpoint_name: record.endpoint_name, status: "InService".into() })
+    }
+
+    fn invoke(&self, endpoint_name: &str, body: Vec<u8>, content_type: &str, accept: &str) -> Result<Vec<u8>> {
+        let record = self.endpoints.find(endpoint_name)?;
+        EndpointClient::new(format!("{}/endpoints/{endpoint_name}", record.url))
+            .invoke(&body, content_type, accept)
+            .map_err(|e| WorkshopError::context(format!("endpoint {endpoint_name}"), e))
+    }
+
+    fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
+        self.endpoints.delete(endpoint_name)
+    }
 }

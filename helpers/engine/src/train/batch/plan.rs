@@ -215,7 +215,7 @@ fn group_readers(shuffled: &[u32], b: usize, readers: &mut Groups) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hyperparams::HyperParameters;
+    use crate::hyperparams::IpInsightsParams;
 
     /// Positives of the given entity rows, each with its own address.
     fn positives(model: &Model, rows: &[u32]) -> Vec<Encoded> {
@@ -226,7 +226,7 @@ mod tests {
     }
 
     fn plan(rows: &[u32], shuffled: usize, seed: u128) -> Plan {
-        let model = Model::new(&HyperParameters::builder(50, 4).build().unwrap(), 1, 1);
+        let model = Model::new(&IpInsightsParams::new(50, 4).check().unwrap(), 1, 1);
         let encoded = positives(&model, rows);
         let refs: Vec<&Encoded> = encoded.iter().collect();
         let mut plan = Plan::default();

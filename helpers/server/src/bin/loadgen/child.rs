@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ipinsights_engine::synth::{generate, SynthConfig};
-use ipinsights_engine::{train, HyperParameters, Model, TrainOptions};
+use ipinsights_engine::{train, IpInsightsParams, Model, TrainOptions};
 use ipinsights_server::{spawn_endpoint, EndpointState, ServerConfig};
 
 use crate::Args;
@@ -92,12 +92,12 @@ pub fn serve_child(args: &Args) -> Result<(), String> {
 /// The workshop's hyperparameters (one epoch) on a 1,000-user synthetic data set.
 fn train_synthetic() -> Result<Model, String> {
     let data = generate(&SynthConfig { users: 1000, seed: 1, test_samples: 0 });
-    let hp = HyperParameters::builder(20_000, 128)
+    let hp = IpInsightsParams::new(20_000, 128)
         .epochs(1)
         .mini_batch_size(1000)
         .learning_rate(0.01)
         .random_negative_sampling_rate(5)
-        .build()
+        .check()
         .map_err(|e| e.to_string())?;
     let outcome = train(&hp, &data.train, None, &TrainOptions::default(), &mut |_| {}).map_err(|e| e.to_string())?;
     Ok(outcome.model)

@@ -1,5 +1,5 @@
-//! ECR image URIs of the built-in IP Insights algorithm per region (the SageMaker Python SDK's table), shared by
-//! the AWS backend and the notebook facade without pulling in the AWS SDK.
+//! ECR image URIs of the built-in IP Insights algorithm per region (`sagemaker.image_uris.retrieve`, the SageMaker
+//! Python SDK's table), for every partition: `aws`, `aws-cn`, `aws-us-gov` and the isolated ones.
 
 /// The built-in algorithm.
 pub const ALGORITHM: &str = "ipinsights";
