@@ -32,18 +32,21 @@ impl Figure {
         self.save_svg(path)
     }
 
-    /// Writes the SVG to `path` atomically.
+    /// Writes the SVG to `path` atomically (creating its folder).
     pub fn save_svg(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        create_parent(path)?;
         ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, self.svg.as_bytes()))
             .map_err(|e| WorkshopError::context(format!("cannot write {}", path.display()), e))
     }
 
-    /// Writes the figure as a PNG `scale` times the SVG's size (2.0 suits slides), atomically. Needs the helper
+    /// Writes the figure as a PNG `scale` times the SVG's size (2.0 suits slides), atomically (creating its
+    /// folder). Needs the helper
     /// crate's `png` feature and a sans-serif font on the system (Debian: `fonts-dejavu-core`).
     pub fn save_png(&self, path: impl AsRef<Path>, scale: f32) -> Result<()> {
         let path = path.as_ref();
         let png = self.to_png(scale)?;
+        create_parent(path)?;
         ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, &png))
             .map_err(|e| WorkshopError::context(format!("cannot write {}", path.display()), e))
     }
@@ -60,5 +63,13 @@ impl Figure {
         Err(WorkshopError::new(
             "this build cannot write PNG: load the helper crate with features = [\"png\"] (see README, \"Figures for slides\"), or save the SVG",
         ))
+    }
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| WorkshopError::context(format!("cannot create folder {}", dir.display()), e)),
+        _ => Ok(()),
     }
 }

@@ -70,6 +70,18 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
 }
 
+/// A label as it reads inside a sentence: "Training pairs" → "training pairs", but "GuardDuty findings" stays.
+fn mid_sentence(label: &str) -> String {
+    let first_word = label.split(' ').next().unwrap_or("");
+    let mut chars = first_word.chars();
+    match chars.next() {
+        Some(first) if first.is_uppercase() && chars.all(char::is_lowercase) => {
+            first.to_lowercase().chain(label.chars().skip(1)).collect()
+        }
+        _ => label.to_string(),
+    }
+}
+
 fn share(part: usize, whole: usize) -> String {
     format!("{:.1} %", 100.0 * part as f64 / whole.max(1) as f64)
 }
@@ -126,12 +138,13 @@ impl Comparison {
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (s, n) = (&self.suspicious, &self.normal);
+        let (s_label, n_label) = (mid_sentence(&s.label), mid_sentence(&n.label));
         writeln!(
             f,
             "Median dot_product: {} {:.3}, {} {:.3} ({}).",
             s.label,
             s.median,
-            n.label,
+            n_label,
             n.median,
             if s.median < n.median { "lower means less normal" } else { "not lower: no separation in this run" }
         )?;
@@ -141,10 +154,10 @@ impl fmt::Display for Comparison {
             "{below} of {} {} ({}) score below {:.3}, the score that 99 % of {} reach: IP Insights finds these \
              principal–address pairs unusual.",
             s.count,
-            s.label,
+            s_label,
             share(below, s.count),
             self.normal_p01(),
-            n.label
+            n_label
         )?;
         let typical = self.at_or_above_normal_median();
         write!(
@@ -153,7 +166,7 @@ impl fmt::Display for Comparison {
              principal, so the score adds little evidence and other signals must decide.",
             s.count,
             share(typical, s.count),
-            n.label
+            n_label
         )
     }
 }
@@ -184,7 +197,7 @@ mod tests {
         let normal: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let findings = [-5.0f32, -1.0, 0.5, 60.0];
         let c =
-            compare(&ScoreSummary::of("GuardDuty findings", &findings), &ScoreSummary::of("training pairs", &normal));
+            compare(&ScoreSummary::of("GuardDuty findings", &findings), &ScoreSummary::of("Training pairs", &normal));
         assert!((c.normal_p01() - 0.99).abs() < 1e-12);
         assert_eq!(c.below_normal_p01(), 3);
         assert_eq!(c.at_or_above_normal_median(), 1);
