@@ -21,13 +21,15 @@ more closely at the model itself, on data where we know the truth:
 
 Like the workshop, it runs on the local backend by default and on SageMaker with the `aws` feature and
 `IPINSIGHTS_BACKEND=aws`. The next cell loads the helper crate: the first kernel on a fresh copy of the repository
-compiles it (about a minute), later kernels start in seconds."""),
+compiles it (about a minute); later kernels reuse that build and only spend a few seconds indexing the helpers,
+so that the cells after it run quickly."""),
     code("""
 :dep ipinsights-workshop = { path = "../helpers/workshop" }
-"""),
-    code("""
 use ipinsights_workshop::prelude::*;
 use std::path::Path;
+let started = std::time::Instant::now(); // the cleanup cell prints how long the notebook took from here
+"""),
+    code("""
 let session = Session::new()?;
 let bucket = "ipinsights-workshop-bucket"; // <-- your S3 bucket when you switch to AWS
 let prefix = "secml/ipinsights-tutorial";
@@ -165,6 +167,7 @@ verbose.head(2)
     md("""## Cleanup"""),
     code("""
 predictor.delete_endpoint()?;
+println!("Notebook cells ran in {:.1} s after loading the helpers", started.elapsed().as_secs_f64());
 """, "cleanup"),
 ]
 

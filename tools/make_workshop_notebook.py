@@ -25,13 +25,13 @@ is needed. To run the same cells on Amazon S3 and SageMaker, load the helper cra
 cell) and set `IPINSIGHTS_BACKEND=aws` (see the README).
 
 The next cell loads the helper crate. The first kernel on a fresh copy of the repository compiles it (about a
-minute); later kernels reuse that build and start in seconds."""),
+minute); later kernels reuse that build, and the cell only spends a few seconds indexing the helpers so that the
+cells after it run quickly."""),
     code("""
 :dep ipinsights-workshop = { path = "../helpers/workshop" }
-"""),
-    code("""
 use ipinsights_workshop::prelude::*;
 use std::path::Path;
+let started = std::time::Instant::now(); // the cleanup cell prints how long the workshop took from here
 println!("Welcome to the IP Insights workshop!");
 """),
     md("""## Setup
@@ -244,6 +244,7 @@ Delete the endpoint when you are done, to avoid any recurring charges (on the lo
 server process)."""),
     code("""
 predictor.delete_endpoint()?;
+println!("Workshop cells ran in {:.1} s after loading the helpers", started.elapsed().as_secs_f64());
 """, "cleanup"),
 ]
 

@@ -54,12 +54,16 @@ async function startLab(scratch) {
   mkdirSync(join(settings, "@jupyterlab", "notebook-extension"), { recursive: true });
   writeFileSync(join(settings, "@jupyterlab", "docmanager-extension", "plugin.jupyterlab-settings"), JSON.stringify({ autosave: false }));
   writeFileSync(join(settings, "@jupyterlab", "notebook-extension", "tracker.jupyterlab-settings"), JSON.stringify({ windowingMode: "none" }));
+  mkdirSync(join(settings, "@jupyterlab", "apputils-extension"), { recursive: true });
+  writeFileSync(join(settings, "@jupyterlab", "apputils-extension", "notification.jupyterlab-settings"), JSON.stringify({ fetchNews: "false" }));
   const lab = spawn(
     join(ROOT, ".venv", "bin", "jupyter"),
     [
       "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0",
       `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${ROOT}`,
       `--LabApp.user_settings_dir=${settings}`, `--LabApp.workspaces_dir=${join(scratch, "workspaces")}`,
+      // CI runs as root (in a throwaway machine); Jupyter refuses that without saying so explicitly.
+      ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
     ],
     { env: { ...process.env, JUPYTER_RUNTIME_DIR: join(scratch, "runtime") }, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -82,11 +86,23 @@ async function startLab(scratch) {
   throw new Error(`JupyterLab did not answer on ${url} within 120 s:\n${log.slice(-2000)}`);
 }
 
+/** Waits until the server says the notebook's kernel is up and idle (the page's indicator reads idle early). */
+async function kernelIdle(lab, notebookPath) {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const sessions = await (await fetch(`${lab.url}/api/sessions?token=${lab.token}`)).json();
+    const session = sessions.find((s) => s.path === notebookPath);
+    if (session?.kernel?.execution_state === "idle") return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the kernel of ${notebookPath} did not become idle within 300 s`);
+}
+
 /** The state of every code cell: prompt, source start, output texts and MIME types. */
 function cellStates() {
   return [...document.querySelectorAll(".jp-Notebook .jp-CodeCell")].map((cell) => ({
     prompt: cell.querySelector(".jp-InputPrompt")?.textContent ?? "",
-    source: cell.querySelector(".jp-InputArea-editor")?.textContent?.slice(0, 200) ?? "",
+    source: cell.querySelector(".jp-InputArea-editor")?.textContent ?? "",
     outputs: [...cell.querySelectorAll(".jp-OutputArea-output")].map((o) => ({
       mime: o.getAttribute("data-mime-type") ?? "",
       text: o.textContent.slice(0, 4000),
@@ -145,39 +161,73 @@ async function figureReport(img) {
 async function runNotebook(context, lab, path, out) {
   const name = basename(path, ".ipynb");
   const problems = [];
+  const t0 = Date.now();
+  const step = (what) => console.log(`  [${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
   const page = await context.newPage();
   page.setDefaultTimeout(120_000);
   const started = Date.now();
   await page.goto(`${lab.url}/lab/tree/${relative(ROOT, path)}?token=${lab.token}`);
   await page.locator(".jp-Notebook .jp-CodeCell").first().waitFor();
+  step("notebook open; waiting for its kernel to start");
+  await kernelIdle(lab, relative(ROOT, path));
   await page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").waitFor({ timeout: 300_000 });
+  step("kernel idle; Kernel → Restart Kernel and Run All Cells");
 
   // Restart Kernel and Run All Cells, through the menu bar and the confirmation dialog, as an instructor does.
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Kernel$/ }).click();
   await page.locator(".lm-Menu-itemLabel", { hasText: "Restart Kernel and Run All Cells" }).click();
   await page.locator(".jp-Dialog .jp-mod-accept").click();
   const clicked = Date.now();
+  step("running all cells");
 
   // Wait for the last cell, watching `fit`'s output while its cell runs.
   let liveLog = false;
   let sawFitRunning = false;
   let states = [];
   const isFit = (c) => /\.fit\(/.test(c.source);
-  const done = (list) => list.length > 0 && list.every((c) => /\[\d+\]/.test(c.prompt));
+  // Finished: no cell queued or running and the kernel idle for 3 s (a failing cell stops Run All, leaving the
+  // cells after it unexecuted, which is reported below).
+  const idle = () => page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count();
+  let quietSince = null;
+  let executed = 0;
+  let lastReport = Date.now();
+  mkdirSync(out, { recursive: true });
   while (Date.now() - clicked < RUN_TIMEOUT_MS) {
     states = await page.evaluate(cellStates);
+    if (Date.now() - lastReport > 30_000) {
+      // Where it stands, for whoever watches a slow run (the screenshot is replaced every 30 s).
+      lastReport = Date.now();
+      const status = await page.locator(".jp-Notebook-ExecutionIndicator").first().getAttribute("data-status");
+      step(`kernel ${status}; prompts ${states.map((c) => c.prompt.replace(/[\[\]:]/g, "") || "-").join(" ")}`);
+      await page.screenshot({ path: join(out, `${name}-progress.png`) });
+    }
     const fit = states.find(isFit);
     if (fit && fit.prompt.includes("*")) {
+      if (!sawFitRunning) step("fit is running");
       sawFitRunning = true;
-      if (fit.outputs.some((o) => /Epoch\[\d+\]|#progress_metric|#quality_metric/.test(o.text))) liveLog = true;
+      if (!liveLog && fit.outputs.some((o) => /Epoch\[\d+\]|#progress_metric|#quality_metric/.test(o.text))) {
+        liveLog = true;
+        step("fit's training log is on the page while the cell runs");
+      }
     }
-    if (done(states) && Date.now() - clicked > 2000) break;
+    const now = states.filter((c) => /\[\d+\]/.test(c.prompt)).length;
+    if (now !== executed) {
+      executed = now;
+      if (executed % 5 === 0 || executed === states.length) step(`${executed} of ${states.length} cells done`);
+    }
+    // Until the first cell has run, the kernel is restarting (evcxr compiles a first snippet): keep waiting.
+    const busy = executed === 0 || states.some((c) => c.prompt.includes("*")) || (await idle()) === 0;
+    quietSince = busy ? null : quietSince ?? Date.now();
+    if (quietSince && Date.now() - quietSince > 3000) break;
     await page.waitForTimeout(200);
   }
   const seconds = (Date.now() - clicked) / 1000;
-  if (!done(states)) problems.push(`not every cell finished within ${RUN_TIMEOUT_MS / 60000} minutes`);
-  await page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").waitFor();
   states = await page.evaluate(cellStates);
+  const unexecuted = states.filter((c) => !/\[\d+\]/.test(c.prompt)).length;
+  if (unexecuted) problems.push(`${unexecuted} of ${states.length} code cells did not run (Run All stopped, or timed out after ${RUN_TIMEOUT_MS / 60000} min)`);
+  step(`all cells done in ${seconds.toFixed(1)} s; checking the page`);
+  mkdirSync(out, { recursive: true });
+  await page.screenshot({ path: join(out, `${name}-page.png`) });
 
   if (!sawFitRunning) problems.push("never saw the fit cell running (no cell calling .fit( was busy)");
   else if (!liveLog) problems.push("fit's training log did not appear on the page while its cell was running");
@@ -213,7 +263,6 @@ async function runNotebook(context, lab, path, out) {
     const table = detection && detection.outputs.find((o) => o.mime === "text/html" && /finding type/.test(o.text));
     if (!table) problems.push("the detections table is not rendered");
   }
-  await page.screenshot({ path: join(out, `${name}-page.png`), fullPage: false });
   // Shut the kernel down through the server, then close the tab without saving.
   const sessions = await (await fetch(`${lab.url}/api/sessions?token=${lab.token}`)).json();
   for (const s of sessions) await fetch(`${lab.url}/api/sessions/${s.id}?token=${lab.token}`, { method: "DELETE" });
@@ -223,9 +272,12 @@ async function runNotebook(context, lab, path, out) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  let stop = () => {};
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => (stop(), process.exit(130)));
   const scratch = mkdtempSync(join(tmpdir(), "ipinsights-browser-"));
   const before = new Map(args.notebooks.map((p) => [p, sha(p)]));
   const lab = await startLab(scratch);
+  stop = () => lab.lab.kill("SIGTERM");
   const context = await chromium.launchPersistentContext(join(scratch, "chromium-profile"), {
     executablePath: CHROMIUM,
     headless: true,

@@ -3,7 +3,7 @@
 
 use super::frame::{self, Tick};
 use super::legend::{Entry, Legend, Rect, Swatch};
-use super::scale::{format_number, format_percent, ticks, Linear, Log10};
+use super::scale::{format_number, format_percent, format_rate, ticks, Linear, Log10};
 use super::svg::{attribute, Svg};
 use super::{Figure, BLUE, MARKER_COLORS};
 use ipinsights_engine::metrics::ThresholdStats;
@@ -28,8 +28,8 @@ pub fn draw(points: &[ThresholdStats], auc: f64, chosen: &[(&str, ThresholdStats
             label: format!(
                 "{label}: threshold {}, FPR {}, recall {}",
                 format_number(p.threshold, 3),
-                format_percent(p.false_positive_rate),
-                format_percent(p.recall)
+                format_rate(p.false_positive_rate),
+                format_rate(p.recall)
             ),
         });
     }

@@ -70,6 +70,14 @@ pub fn format_percent(share: f64) -> String {
     format!("{} %", format_number(percent, places.min(6)))
 }
 
+/// A measured rate (0–1) as a percentage precise enough to compare: one decimal from 1 % up (`99.2 %`), two
+/// significant digits below (`0.052 %`). Tick labels use [`format_percent`].
+pub fn format_rate(share: f64) -> String {
+    let percent = share * 100.0;
+    let places = if percent >= 1.0 || percent == 0.0 { 1 } else { (1.0 - percent.log10().floor()) as usize };
+    format!("{} %", format_number(percent, places.min(8)))
+}
+
 /// A linear map from a data interval to a pixel interval (pixels may run backwards, as y does).
 #[derive(Debug, Clone, Copy)]
 pub struct Linear {
@@ -157,6 +165,9 @@ mod tests {
         assert_eq!(format_percent(0.01), "1 %");
         assert_eq!(format_percent(0.001), "0.1 %");
         assert_eq!(format_percent(0.0001), "0.01 %");
+        assert_eq!(format_rate(0.9992), "99.9 %");
+        assert_eq!(format_rate(0.0123), "1.2 %");
+        assert_eq!(format_rate(0.00052), "0.052 %");
     }
 
     #[test]
