@@ -15,14 +15,28 @@ const TITLE_FONT: f64 = 17.0;
 /// A tick: where (px) and what it says.
 pub type Tick = (f64, String);
 
-/// The plot area for y tick labels this wide, leaving `right_reserve` px on the right (for an outside legend).
-pub fn plot_area(y_labels: &[Tick], right_reserve: f64) -> Rect {
+/// The plot area for y tick labels this wide.
+pub fn plot_area(y_labels: &[Tick]) -> Rect {
     let label_width = y_labels.iter().map(|(_, t)| text_width(t, TICK_FONT)).fold(0.0, f64::max);
     let left = 30.0 + label_width + 10.0;
     let top = 44.0;
-    let right = WIDTH - 28.0 - right_reserve;
+    let right = WIDTH - 28.0;
     let bottom = HEIGHT - 52.0;
     Rect { x: left, y: top, w: right - left, h: bottom - top }
+}
+
+/// Where a legend goes when no corner of the plot is free: under the x axis title, on a taller canvas.
+pub fn legend_below(area: Rect) -> (f64, f64) {
+    (area.x, HEIGHT + 2.0)
+}
+
+/// The canvas height for a legend of height `legend_h` placed by [`legend_below`] (or none: `0.0`).
+pub fn canvas_height(legend_below_h: f64) -> f64 {
+    if legend_below_h > 0.0 {
+        HEIGHT + legend_below_h + 10.0
+    } else {
+        HEIGHT
+    }
 }
 
 /// Draws the title, the grid, the axes with their ticks and the axis titles around `area`.

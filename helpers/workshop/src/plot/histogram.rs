@@ -4,7 +4,7 @@
 //! Bins have round edges and cover every finite value of every series and every marker (nothing is clipped); a
 //! bin that holds anything is at least 1 px high; non-finite values are counted in the legend, never dropped
 //! silently; the legend goes into a top corner only where it covers no bar and no marker (the y axis grows a
-//! little to make room), otherwise beside the plot.
+//! little to make room), otherwise under the plot.
 
 use super::frame::{self, Tick};
 use super::legend::{Entry, Legend, Rect, Swatch};
@@ -128,7 +128,7 @@ pub fn draw(
     };
     let provisional: Vec<Tick> = y_ticks_for(base_top * 1.6);
     let (legend_w, legend_h) = legend.size();
-    let inside = frame::plot_area(&provisional, 0.0);
+    let inside = frame::plot_area(&provisional);
     let x_scale = Linear { domain: (edges[0], edges[edges.len() - 1]), range: (inside.x, inside.x + inside.w) };
 
     // A top corner is usable when no marker falls under it; the y axis then grows so every bar under it ends
@@ -152,13 +152,11 @@ pub fn draw(
         .iter()
         .filter_map(|&x| corner_top(x).map(|top| (x, top)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .filter(|(_, top)| legend.is_empty() || *top <= base_top * 1.5);
-    let (area, top, legend_at) = match best {
-        Some((x, top)) => (inside, top, (x, inside.y + 8.0)),
-        None => {
-            let area = frame::plot_area(&provisional, legend_w + 12.0);
-            (area, base_top, (area.x + area.w + 12.0, area.y))
-        }
+        .filter(|(_, top)| legend.is_empty() || *top <= base_top * 1.5)
+        .filter(|_| legend_w <= inside.w - 16.0 && legend_h <= inside.h / 2.0);
+    let (area, top, legend_at, below) = match best {
+        Some((x, top)) => (inside, top, (x, inside.y + 8.0), 0.0),
+        None => (inside, base_top, frame::legend_below(inside), legend_h),
     };
 
     let y_ticks = y_ticks_for(top);
@@ -176,7 +174,7 @@ pub fn draw(
         YAxis::Percent => "Percent of each series",
     };
 
-    let mut svg = Svg::new(frame::WIDTH, frame::HEIGHT);
+    let mut svg = Svg::new(frame::WIDTH.max(legend_at.0 + legend_w + 8.0), frame::canvas_height(below));
     let y_px: Vec<Tick> = y_ticks.iter().map(|(v, t)| (y_scale.px(*v), t.clone())).collect();
     frame::draw(&mut svg, area, title, x_label, y_label, &x_ticks, &y_px);
     let floor = y_scale.px(0.0);

@@ -43,7 +43,7 @@ pub fn draw(points: &[ThresholdStats], auc: f64, chosen: &[(&str, ThresholdStats
         (x, y)
     };
     // Candidate legend corners inside the plot: the first one the curve and the dots stay out of.
-    let inside = frame::plot_area(&provisional, 0.0);
+    let inside = frame::plot_area(&provisional);
     let (x_scale, y_scale) = place(inside);
     let curve: Vec<(f64, f64)> =
         points.iter().map(|p| (x_scale.px(p.false_positive_rate), y_scale.px(p.recall))).collect();
@@ -53,22 +53,23 @@ pub fn draw(points: &[ThresholdStats], auc: f64, chosen: &[(&str, ThresholdStats
     let bottom = inside.y + inside.h - legend_h - 8.0;
     let candidates =
         [(right, bottom), (inside.x + 8.0, inside.y + 8.0), (right, inside.y + 8.0), (inside.x + 8.0, bottom)];
+    let fits = legend_w <= inside.w - 16.0 && legend_h <= inside.h - 16.0;
     let free = |&(x, y): &(f64, f64)| {
         let rect = Rect { x, y, w: legend_w, h: legend_h };
+        if !fits {
+            return false;
+        }
         !dots.iter().any(|&d| rect.contains(d, 8.0)) && !crosses(&curve, rect)
     };
-    let (area, legend_at) = match candidates.iter().find(|c| free(c)) {
-        Some(&at) => (inside, at),
-        None => {
-            let area = frame::plot_area(&provisional, legend_w + 12.0);
-            (area, (area.x + area.w + 12.0, area.y))
-        }
+    let (area, legend_at, below) = match candidates.iter().find(|c| free(c)) {
+        Some(&at) => (inside, at, 0.0),
+        None => (inside, frame::legend_below(inside), legend_h),
     };
     let (x_scale, y_scale) = place(area);
 
     let x_ticks: Vec<Tick> = x_scale.decades().into_iter().map(|v| (x_scale.px(v), format_percent(v))).collect();
     let y_ticks: Vec<Tick> = y_values.iter().map(|&v| (y_scale.px(v), format_percent(v))).collect();
-    let mut svg = Svg::new(frame::WIDTH, frame::HEIGHT);
+    let mut svg = Svg::new(frame::WIDTH.max(legend_at.0 + legend_w + 8.0), frame::canvas_height(below));
     frame::draw(
         &mut svg,
         area,

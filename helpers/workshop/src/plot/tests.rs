@@ -165,3 +165,19 @@ fn labels_are_escaped() {
     let fig = histogram_figure(&[1.0], 3, "a < b & c", "x");
     assert!(fig.svg.contains("a &lt; b &amp; c") && !fig.svg.contains("a < b"));
 }
+
+#[test]
+fn a_legend_that_fits_no_corner_goes_under_the_plot() {
+    let normal: Vec<f32> = (0..5000).map(|i| -(i as f32) / 500.0).collect();
+    let anomalous: Vec<f32> = (0..5000).map(|i| 3.0 - (i as f32) / 1000.0).collect();
+    let points = ipinsights_engine::metrics::roc_curve(&normal, &anomalous);
+    let long = "an operating point with a long name that no corner of the plot has room for";
+    let fig = roc_figure(&points, 0.97, &[(long, points[points.len() / 3]), (long, points[points.len() / 2])]);
+    let axis = fig.svg.split("class=\"axes\"").nth(1).unwrap().lines().nth(1).unwrap().to_string();
+    let (left, right, bottom) = (num(&axis, "x1"), num(&axis, "x2"), num(&axis, "y1"));
+    assert!(right - left > 600.0, "the plot keeps its width: {left}–{right}");
+    let legend = fig.legend.unwrap();
+    assert!(legend.y > bottom + 30.0, "legend {legend:?} under the axis title (axis at {bottom})");
+    let height: f64 = attr(fig.svg.lines().next().unwrap(), "height").unwrap().parse().unwrap();
+    assert!(legend.y + legend.h <= height, "the canvas grows to hold the legend");
+}
