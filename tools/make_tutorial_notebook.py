@@ -27,7 +27,7 @@ so that the cells after it run quickly."""),
 :dep ipinsights-workshop = { path = "../helpers/workshop" }
 use ipinsights_workshop::prelude::*;
 use std::path::Path;
-let started = std::time::Instant::now(); // the cleanup cell prints how long the notebook took from here
+let notebook_started = std::time::Instant::now(); // the cleanup cell prints how long the notebook took from here
 """),
     code("""
 let session = Session::new()?;
@@ -167,7 +167,7 @@ verbose.head(2)
     md("""## Cleanup"""),
     code("""
 predictor.delete_endpoint()?;
-println!("Notebook cells ran in {:.1} s after loading the helpers", started.elapsed().as_secs_f64());
+println!("Notebook cells ran in {:.1} s after loading the helpers", notebook_started.elapsed().as_secs_f64());
 """, "cleanup"),
 ]
 

@@ -31,7 +31,7 @@ cells after it run quickly."""),
 :dep ipinsights-workshop = { path = "../helpers/workshop" }
 use ipinsights_workshop::prelude::*;
 use std::path::Path;
-let started = std::time::Instant::now(); // the cleanup cell prints how long the workshop took from here
+let notebook_started = std::time::Instant::now(); // the cleanup cell prints how long the workshop took from here
 println!("Welcome to the IP Insights workshop!");
 """),
     md("""## Setup
@@ -244,7 +244,7 @@ Delete the endpoint when you are done, to avoid any recurring charges (on the lo
 server process)."""),
     code("""
 predictor.delete_endpoint()?;
-println!("Workshop cells ran in {:.1} s after loading the helpers", started.elapsed().as_secs_f64());
+println!("Workshop cells ran in {:.1} s after loading the helpers", notebook_started.elapsed().as_secs_f64());
 """, "cleanup"),
 ]
 
