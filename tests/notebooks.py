@@ -78,7 +78,9 @@ def check_cells(nb):
                 problems.append(f"{where(index, cell)}: error output {out.get('ename')}: {out.get('evalue')}")
         err = stderr_text(cell).strip()
         if err:
-            problems.append(f"{where(index, cell)}: wrote to stderr (a cell's Err or a panic): {err[:500]}")
+            # evcxr prints a cell's Err (the facade's WorkshopError: its Debug form is its one-line message) or a
+            # panic there; the kernel may deliver it with the following cell.
+            problems.append(f"{where(index, cell)} or the cell before: wrote to stderr (an Err or a panic): {err[:500]}")
         if "plot" in tags_of(cell):
             svg = "".join(o.get("data", {}).get("image/svg+xml", "") for o in cell.get("outputs", []) if o.output_type in ("display_data", "execute_result"))
             if "<svg" not in svg:
