@@ -166,7 +166,8 @@ async function runNotebook(context, lab, path, out) {
   const page = await context.newPage();
   page.setDefaultTimeout(120_000);
   const started = Date.now();
-  await page.goto(`${lab.url}/lab/tree/${relative(ROOT, path)}?token=${lab.token}`);
+  // A workspace of its own, reset: only this notebook is open, whatever the previous one left.
+  await page.goto(`${lab.url}/lab/workspaces/${name}/tree/${relative(ROOT, path)}?reset&token=${lab.token}`);
   await page.locator(".jp-Notebook .jp-CodeCell").first().waitFor();
   step("notebook open; waiting for its kernel to start");
   await kernelIdle(lab, relative(ROOT, path));
@@ -203,7 +204,7 @@ async function runNotebook(context, lab, path, out) {
     }
     const fit = states.find(isFit);
     if (fit && fit.prompt.includes("*")) {
-      if (!sawFitRunning) step("fit is running");
+      if (!sawFitRunning) step("fit is queued or running");
       sawFitRunning = true;
       if (!liveLog && fit.outputs.some((o) => /Epoch\[\d+\]|#progress_metric|#quality_metric/.test(o.text))) {
         liveLog = true;
