@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const RUN_TIMEOUT_MS = 30 * 60 * 1000;
+const FIRST_CELL_TIMEOUT_MS = 15 * 60 * 1000;
 
 function parseArgs(argv) {
   const args = { out: join(ROOT, "out", "browser"), notebooks: [] };
@@ -216,7 +217,19 @@ async function runNotebook(context, lab, path, out) {
       executed = now;
       if (executed % 5 === 0 || executed === states.length) step(`${executed} of ${states.length} cells done`);
     }
-    // Until the first cell has run, the kernel is restarting (evcxr compiles a first snippet): keep waiting.
+    // A dialog (e.g. "Kernel Restarting: the kernel appears to have died") stops the run: fail at once.
+    const dialog = page.locator(".jp-Dialog");
+    if ((await dialog.count()) > 0) {
+      problems.push(`a dialog interrupted the run: ${(await dialog.first().innerText()).replace(/\s+/g, " ").slice(0, 300)}`);
+      await page.screenshot({ path: join(out, `${name}-page.png`) });
+      break;
+    }
+    // Until the first cell has run, the kernel is restarting (evcxr compiles a first snippet): keep waiting, up to
+    // FIRST_CELL_TIMEOUT_MS (a first kernel on a fresh clone compiles the helpers).
+    if (executed === 0 && Date.now() - clicked > FIRST_CELL_TIMEOUT_MS) {
+      problems.push(`no cell finished within ${FIRST_CELL_TIMEOUT_MS / 60000} minutes of Run All`);
+      break;
+    }
     const busy = executed === 0 || states.some((c) => c.prompt.includes("*")) || (await idle()) === 0;
     quietSince = busy ? null : quietSince ?? Date.now();
     if (quietSince && Date.now() - quietSince > 3000) break;
