@@ -1,9 +1,9 @@
-"""Writes notebooks/ip-insights-workshop.ipynb from the cell list below (run from the repository root).
+"""Writes notebooks/ip-insights-workshop.ipynb from the cell list below (`python3 tools/make_workshop_notebook.py`).
 
 The notebook is the product; this script only keeps its JSON tidy and reviewable. Edit the cells here, run it,
-and commit both files.
+and commit both files; `--check` (run by scripts/run-tests) fails when they differ.
 """
-from nbcells import code, md, write
+from nbcells import code, main, md
 
 
 cells = [
@@ -22,13 +22,16 @@ Welcome to the IP Insights workshop, in Rust. In this notebook you will:
 Every cell runs on the **local backend** by default: a faithful implementation of SageMaker's IP Insights
 algorithm, a local training job and a local endpoint speaking SageMaker's inference protocol, so no AWS account
 is needed. To run the same cells on Amazon S3 and SageMaker, load the helper crate with the `aws` feature (next
-cell) and set `IPINSIGHTS_BACKEND=aws` (see the README)."""),
+cell) and set `IPINSIGHTS_BACKEND=aws` (see the README).
+
+The next cell loads the helper crate. The first kernel on a fresh copy of the repository compiles it (about a
+minute); later kernels reuse that build, and the cell only spends a few seconds indexing the helpers so that the
+cells after it run quickly."""),
     code("""
 :dep ipinsights-workshop = { path = "../helpers/workshop" }
-"""),
-    code("""
 use ipinsights_workshop::prelude::*;
 use std::path::Path;
+let notebook_started = std::time::Instant::now(); // the cleanup cell prints how long the workshop took from here
 println!("Welcome to the IP Insights workshop!");
 """),
     md("""## Setup
@@ -86,7 +89,9 @@ println!("Image: {image}");
   looks like;
 - **mini_batch_size**, **epochs**, **learning_rate**: the training schedule (Adam).
 
-Then `fit` runs the training job and streams its log."""),
+Then `fit` runs the training job and streams its log. On SageMaker this cell takes **3–4 minutes**: most of it is
+SageMaker starting a training instance and loading the algorithm's container before the five epochs run. The local
+training job starts at once, so here it is much quicker; the log has the same shape either way."""),
     code("""
 let mut ip_insights = Estimator::new(&session, image.clone(), execution_role.clone())
     .instance_count(1)
@@ -107,7 +112,8 @@ println!("Training job name: {}", ip_insights.latest_training_job.as_ref().map(|
     md("""## Deploy
 
 `deploy` creates an endpoint serving the model. Each `-` is a status check while it starts; `!` means it is in
-service."""),
+service. On SageMaker this takes **5–7 minutes** (an instance starts and loads the model); the local endpoint is a
+process on this machine and is ready almost at once."""),
     code("""
 let mut predictor = ip_insights.deploy(1, "ml.m4.xlarge")?;
 println!("Endpoint name: {}", predictor.endpoint);
@@ -120,12 +126,13 @@ predictor.serializer = Serializer::Csv;
 predictor.deserializer = Deserializer::Json;
 """),
     md("""A sanity check: the pairs we trained on should look normal to the model. The score, `dot_product`, is a
-log-odds: the **higher, the more normal** the pair."""),
+log-odds: the **higher, the more normal** the pair. Notice that (almost) all training pairs score above zero: the
+cell prints the share for this run."""),
     code("""
 let train_scores = predictor.predict(&pairs(&train_tuples))?;
 let train_dots = train_scores.dot_products();
-let positive = train_dots.iter().filter(|&&s| s > 0.0).count();
-println!("Training pairs scoring > 0: {:.1} % of {}", 100.0 * positive as f64 / train_dots.len() as f64, train_dots.len());
+let train_summary = ScoreSummary::of("Training pairs", &train_dots);
+println!("{train_summary}");
 train_scores.head(5)
 """, "train-scores"),
     code("""
@@ -134,19 +141,20 @@ histogram_figure(&train_dots, 10, "IP Insights Score Histogram (training pairs)"
     md("""## Scoring GuardDuty findings
 
 GuardDuty findings about access keys name the principal and the remote IP address that used them. We turn each
-finding into the same ⟨principal, IP⟩ pairs (with the same principal rule as CloudTrail, so assumed-role findings
-match their role) and score them."""),
+finding into the same ⟨principal, IP⟩ pairs with the same call as the CloudTrail tuples (and the same principal
+rule, so assumed-role findings match their role) and score them."""),
     code("""
 let findings = security::read_guardduty(&account.findings_path)?;
 println!("{findings}");
-let finding_pairs: Vec<(String, std::net::IpAddr)> = findings.pairs().map(|t| (t.entity.clone(), t.ip)).collect();
-let finding_dots = predictor.predict(&finding_pairs)?.dot_products();
-let train_mean = train_dots.iter().map(|&x| f64::from(x)).sum::<f64>() / train_dots.len() as f64;
-let finding_mean = finding_dots.iter().map(|&x| f64::from(x)).sum::<f64>() / finding_dots.len().max(1) as f64;
-println!("Mean dot_product: training {train_mean:.3}, GuardDuty {finding_mean:.3}");
+let finding_dots = predictor.predict(&pairs(&findings.tuples))?.dot_products();
+let finding_summary = ScoreSummary::of("GuardDuty findings", &finding_dots);
+println!("Mean dot_product: training {:.3}, GuardDuty {:.3}", train_summary.mean, finding_summary.mean);
 """, "guardduty-scores"),
+    md("""The two series differ in size by orders of magnitude, so the histogram shows each as a percentage of its own
+pairs (the legend gives their sizes). `save_svg` keeps a copy of the figure for slides (`save_png` too, with the
+helper crate's `png` feature)."""),
     code("""
-overlaid_histograms(
+let overlay = overlaid_histograms(
     &[
         Series { label: "GuardDuty", values: &finding_dots, color: RED },
         Series { label: "Training", values: &train_dots, color: BLUE },
@@ -155,8 +163,14 @@ overlaid_histograms(
     "IP Insights Score Histogram",
     "IP Insights Score",
     &[],
-)
+);
+overlay.save_svg("../out/figures/guardduty-overlay.svg")?;
+overlay
 """, "plot", "guardduty-plot"),
+    md("""What does the figure say? The numbers of this run:"""),
+    code("""
+println!("{}", compare(&finding_summary, &train_summary));
+""", "guardduty-interpretation"),
     md("""## Choosing a threshold
 
 How low must a score be to raise an alert? That depends on what the alert costs:
@@ -180,8 +194,8 @@ println!("Analyst review: {analyst_review}");
 println!("Ask for MFA:    {step_up_mfa}");
 """, "thresholds"),
     code("""
-let normal_scores: Vec<f32> = held_out_dots.iter().map(|s| -s).collect();
-let anomalous_scores: Vec<f32> = simulated_dots.iter().map(|s| -s).collect();
+let normal_scores = anomaly_scores(&held_out_dots);
+let anomalous_scores = anomaly_scores(&simulated_dots);
 overlaid_histograms(
     &[
         Series { label: "Simulated attacks", values: &anomalous_scores, color: RED },
@@ -196,6 +210,8 @@ overlaid_histograms(
     ],
 )
 """, "plot"),
+    md("""The ROC curve shows the same trade-off for every threshold at once. Its false-positive axis is logarithmic:
+thresholds for alerts live at the left, where a few tenths of a percent of normal events make the difference."""),
     code("""
 roc_figure(
     analysis.roc(),
@@ -223,7 +239,9 @@ Delete the endpoint when you are done, to avoid any recurring charges (on the lo
 server process)."""),
     code("""
 predictor.delete_endpoint()?;
+println!("Workshop cells ran in {:.1} s after loading the helpers", notebook_started.elapsed().as_secs_f64());
 """, "cleanup"),
 ]
 
-write(cells, "notebooks/ip-insights-workshop.ipynb")
+if __name__ == "__main__":
+    main(cells, "notebooks/ip-insights-workshop.ipynb")

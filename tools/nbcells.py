@@ -1,24 +1,74 @@
-"""Shared by the notebook generators: cell constructors and a tidy, stable writer (run them from the repo root)."""
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+"""Shared by the notebook generators: cell constructors and a tidy, stable writer (standard library only, so the
+check runs before any virtualenv exists).
 
-md = new_markdown_cell
+Each generator ends with `main(cells, path)`: `python3 tools/make_X_notebook.py` writes the notebook, and
+`python3 tools/make_X_notebook.py --check` fails when the committed notebook differs from what the generator makes
+(scripts/run-tests runs the check in its fast stage). The JSON matches nbformat's writer byte for byte.
+"""
+import difflib
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _lines(text):
+    """nbformat's multi-line form: a list of lines, each but the last keeping its newline."""
+    return text.splitlines(keepends=True)
+
+
+def md(source):
+    """A markdown cell."""
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
 
 
 def code(source, *tags):
-    """A code cell; `tags` name it for the notebook test (tests/notebooks.py)."""
-    cell = new_code_cell(source.strip("\n"))
+    """A code cell; `tags` name it for the notebook tests (tests/notebooks.py, tests/browser)."""
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source.strip("\n")}
     if tags:
-        cell.metadata["tags"] = list(tags)
+        cell["metadata"]["tags"] = list(tags)
     return cell
 
 
-def write(cells, path):
-    """Writes a Rust-kernel notebook with stable cell ids, so regenerating it changes only what was edited."""
+def render(cells, generator):
+    """The notebook's JSON text: stable cell ids, the generator named in the first cell's metadata."""
+    out = []
     for number, cell in enumerate(cells):
-        cell.id = f"cell-{number:02d}"
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"display_name": "Rust", "language": "rust", "name": "rust"}
-    nb.metadata["language_info"] = {"name": "Rust", "file_extension": ".rs", "mimetype": "text/rust", "codemirror_mode": "rust"}
-    nbformat.write(nb, path)
+        cell = dict(cell, id=f"cell-{number:02d}", metadata=dict(cell["metadata"]), source=_lines(cell["source"]))
+        out.append(cell)
+    out[0]["metadata"]["generated"] = {
+        "by": generator,
+        "note": f"Generated file: edit {generator} and run it (python3 {generator}), not this notebook.",
+    }
+    nb = {
+        "cells": out,
+        "metadata": {
+            "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
+            "language_info": {"name": "Rust", "file_extension": ".rs", "mimetype": "text/rust", "codemirror_mode": "rust"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(cells, path):
+    """Writes the notebook at `path` (relative to the repository root), or with `--check` compares it."""
+    generator = os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)
+    text = render(cells, generator)
+    target = os.path.join(ROOT, path)
+    if "--check" in sys.argv[1:]:
+        current = open(target, encoding="utf-8").read() if os.path.exists(target) else ""
+        if current != text:
+            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), path, f"{generator} output", lineterm="", n=1)
+            print("\n".join(list(diff)[:40]))
+            print(f"{path} is not what {generator} generates: edit the generator, run `python3 {generator}`, commit both")
+            sys.exit(1)
+        print(f"{path}: matches {generator}")
+        return
+    tmp = target + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, target)
     print(f"wrote {path}")

@@ -1,7 +1,53 @@
-//! Preparing the workshop's data: an out-of-time split of CloudTrail tuples, as the tutorial splits its logs.
+//! Preparing the workshop's data: an out-of-time split of CloudTrail tuples, as the tutorial splits its logs, and
+//! one call that turns any source's tuples (training, CloudTrail, GuardDuty) into pairs for `Predictor::predict`.
 
 use ipinsights_engine::tuples::Tuple;
-use ipinsights_security::CloudTrailTuple;
+use ipinsights_security::{CloudTrailTuple, FindingTuple};
+use std::net::IpAddr;
+
+/// Anything that names an ⟨entity, IP⟩ pair: engine tuples, CloudTrail tuples and GuardDuty finding tuples.
+pub trait AsPair {
+    /// The entity (principal).
+    fn entity(&self) -> &str;
+    /// The IP address.
+    fn ip(&self) -> IpAddr;
+}
+
+impl AsPair for Tuple {
+    fn entity(&self) -> &str {
+        &self.entity
+    }
+    fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
+impl AsPair for CloudTrailTuple {
+    fn entity(&self) -> &str {
+        &self.tuple.entity
+    }
+    fn ip(&self) -> IpAddr {
+        self.tuple.ip
+    }
+}
+
+impl AsPair for FindingTuple {
+    fn entity(&self) -> &str {
+        &self.tuple.entity
+    }
+    fn ip(&self) -> IpAddr {
+        self.tuple.ip
+    }
+}
+
+impl AsPair for (String, IpAddr) {
+    fn entity(&self) -> &str {
+        &self.0
+    }
+    fn ip(&self) -> IpAddr {
+        self.1
+    }
+}
 
 /// Splits tuples by event time: the earliest `train_share` (0–1) train, the rest are held out as normal activity
 /// the model has not seen. Tuples without a time sort first. Returns `(train, held_out)` as engine tuples.
@@ -14,9 +60,9 @@ pub fn split_by_time(tuples: &[CloudTrailTuple], train_share: f64) -> (Vec<Tuple
     (order[..cut].iter().map(convert).collect(), order[cut..].iter().map(convert).collect())
 }
 
-/// The `(entity, ip)` pairs of tuples, ready for `Predictor::predict`.
-pub fn pairs(tuples: &[Tuple]) -> Vec<(String, std::net::IpAddr)> {
-    tuples.iter().map(|t| (t.entity.clone(), t.ip)).collect()
+/// The `(entity, ip)` pairs of any tuples (training, CloudTrail or GuardDuty), ready for `Predictor::predict`.
+pub fn pairs<T: AsPair>(tuples: &[T]) -> Vec<(String, IpAddr)> {
+    tuples.iter().map(|t| (t.entity().to_string(), t.ip())).collect()
 }
 
 #[cfg(test)]
@@ -39,5 +85,6 @@ mod tests {
         assert_eq!(names(&train), vec!["early", "mid"]);
         assert_eq!(names(&held_out), vec!["late"]);
         assert_eq!(pairs(&held_out)[0].0, "late");
+        assert_eq!(pairs(&tuples)[1], ("early".to_string(), "1.1.1.1".parse().unwrap()), "CloudTrail tuples too");
     }
 }

@@ -26,9 +26,13 @@ pub mod data;
 pub mod detection;
 pub mod error;
 pub mod estimator;
+pub mod figure;
 pub mod local;
 pub mod plot;
+#[cfg(feature = "png")]
+mod png;
 pub mod predictor;
+pub mod scores;
 pub mod session;
 pub mod table;
 
@@ -42,9 +46,13 @@ pub use table::Table;
 
 /// Everything a notebook cell needs, in one `use`.
 pub mod prelude {
-    pub use crate::data::{pairs, split_by_time};
+    pub use crate::data::{pairs, split_by_time, AsPair};
     pub use crate::detection::detections_table;
-    pub use crate::plot::{histogram_figure, overlaid_histograms, roc_figure, Figure, Marker, Series};
+    pub use crate::plot::{
+        histogram_figure, overlaid_histograms, roc_figure, Color, Figure, Marker, Series, BLUE, GREEN, ORANGE, PURPLE,
+        RED,
+    };
+    pub use crate::scores::{anomaly_scores, compare, ScoreSummary};
     pub use crate::{
         image_uri, BackendKind, Deserializer, Estimator, IpInsightsParams, Predictions, Predictor, Serializer, Session,
         Table, TrainingInput,
@@ -53,5 +61,4 @@ pub mod prelude {
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};
     pub use ipinsights_engine as engine;
     pub use ipinsights_security as security;
-    pub use plotters::style::{BLUE, RED};
 }
