@@ -24,6 +24,8 @@ enum Command {
     Train(commands::train::Args),
     /// Score tuples with a model: CSV `entity,ip,dot_product` out.
     Predict(commands::predict::Args),
+    /// Run a batch transform job: score every record of input files, `{file}.out` (JSON lines) out.
+    Transform(commands::transform::Args),
     /// Evaluate a model on a labelled test set: AUC and precision/recall/FPR at a threshold.
     Evaluate(commands::evaluate::Args),
     /// Benchmark training throughput, detection quality, bulk scoring and memory on tutorial-size data.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Predict(args) => commands::predict::run(args),
+        Command::Transform(args) => commands::transform::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Serve(args) => commands::serve::run(args),

@@ -1,8 +1,11 @@
-//! Training events: what `ipinsights train --events FILE` reports for programs, one JSON line per event.
+//! Job events: what `ipinsights train --events FILE` and `ipinsights transform --events FILE` report for
+//! programs, one JSON line per event.
 //!
-//! A job's event file holds [`TrainingEvent::Started`] once the channels are read, then exactly one of
-//! [`TrainingEvent::Completed`] or [`TrainingEvent::Failed`] as its last line. A file without either belongs to a
-//! process that died (killed, out of memory): the reader of the file decides what that means.
+//! A training job's event file holds [`TrainingEvent::Started`] once the channels are read, then exactly one of
+//! [`TrainingEvent::Completed`] or [`TrainingEvent::Failed`] as its last line. A transform job's holds
+//! [`TransformEvent::Started`], one [`TransformEvent::Object`] per output written, then
+//! [`TransformEvent::Completed`] or [`TransformEvent::Failed`]. A file without a final event belongs to a process
+//! that died (killed, out of memory): the reader of the file decides what that means.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -62,6 +65,47 @@ impl TrainingEvent {
     }
 }
 
+/// One event of a batch transform job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TransformEvent {
+    /// The input objects are listed; scoring starts.
+    Started {
+        /// How many input objects the job reads.
+        objects: u64,
+    },
+    /// One input object is transformed and its output written (atomically, never partially).
+    Object {
+        /// The input object.
+        input: PathBuf,
+        /// Its output, `{relative}.out` under the output folder.
+        output: PathBuf,
+        /// Records scored (one output record each).
+        records: u64,
+        /// Requests the records were batched into.
+        requests: u64,
+    },
+    /// Every object is transformed: the job succeeded.
+    Completed {
+        /// Records scored over all objects.
+        records: u64,
+        /// Seconds spent transforming.
+        seconds: f64,
+    },
+    /// The job failed; `reason` is the error a human would read.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl TransformEvent {
+    /// Whether this event ends a job.
+    pub fn is_final(&self) -> bool {
+        matches!(self, TransformEvent::Completed { .. } | TransformEvent::Failed { .. })
+    }
+}
+
 /// Writes events to a file, one flushed line each, so a reader sees every event as soon as it happened.
 #[derive(Debug)]
 pub struct EventWriter {
@@ -74,8 +118,8 @@ impl EventWriter {
         Ok(EventWriter { file: std::fs::File::create(path)? })
     }
 
-    /// Appends one event.
-    pub fn emit(&mut self, event: &TrainingEvent) -> std::io::Result<()> {
+    /// Appends one event ([`TrainingEvent`] or [`TransformEvent`]).
+    pub fn emit<E: Serialize>(&mut self, event: &E) -> std::io::Result<()> {
         let mut line = encode(event);
         line.push('\n');
         self.file.write_all(line.as_bytes())?;
@@ -83,8 +127,17 @@ impl EventWriter {
     }
 }
 
-/// Every event of an events file, in order; errors name the file and line.
+/// Every event of a training job's events file, in order; errors name the file and line.
 pub fn read_events(path: &Path) -> Result<Vec<TrainingEvent>, ContractError> {
+    read_lines(path)
+}
+
+/// Every event of a transform job's events file, in order; errors name the file and line.
+pub fn read_transform_events(path: &Path) -> Result<Vec<TransformEvent>, ContractError> {
+    read_lines(path)
+}
+
+fn read_lines<E: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<E>, ContractError> {
     let what = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ContractError::Io { what: what.clone(), source })?;
     text.lines()
@@ -127,6 +180,30 @@ mod tests {
         assert!(text.lines().all(|l| l.starts_with("{\"version\":1,\"event\":")), "{text}");
         assert_eq!(read_events(&path).unwrap(), events);
         assert!(events[1].is_final() && !events[0].is_final());
+    }
+
+    #[test]
+    fn transform_events_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("transform-events.jsonl");
+        let events = vec![
+            TransformEvent::Started { objects: 1 },
+            TransformEvent::Object {
+                input: "in/t.csv".into(),
+                output: "out/t.csv.out".into(),
+                records: 3,
+                requests: 1,
+            },
+            TransformEvent::Completed { records: 3, seconds: 0.25 },
+        ];
+        let mut writer = EventWriter::create(&path).unwrap();
+        for event in &events {
+            writer.emit(event).unwrap();
+        }
+        assert_eq!(read_transform_events(&path).unwrap(), events);
+        assert!(events[2].is_final() && !events[1].is_final());
+        // A training job's events are not a transform job's.
+        assert!(read_events(&path).is_err());
     }
 
     #[test]

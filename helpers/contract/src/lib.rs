@@ -8,6 +8,7 @@
 //! | type | written by | read by | form |
 //! |---|---|---|---|
 //! | [`TrainingEvent`] | `ipinsights train --events FILE` | the facade; the emulated AWS account | JSON lines, one event per line |
+//! | [`TransformEvent`] | `ipinsights transform --events FILE` | the facade; the emulated AWS account | JSON lines, one event per line |
 //! | [`ReadyRecord`] | `ipinsights serve --ready-file FILE`, once `/ping` answers | the facade; the emulated AWS account | one JSON object, written atomically |
 //! | [`JobRecord`] | the facade (the local DescribeTrainingJob) | the facade (`fit`, `attach`) | `{output_path}/{job}/job.json` |
 //! | [`EndpointRecord`] | the facade (the local DescribeEndpoint) | the facade (`Predictor::attach`, delete) | `{root}/endpoints/{name}.json` |
@@ -26,7 +27,9 @@ mod records;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use events::{read_events, ChannelSummary, EventWriter, TrainingEvent, EVENTS_FILE};
+pub use events::{
+    read_events, read_transform_events, ChannelSummary, EventWriter, TrainingEvent, TransformEvent, EVENTS_FILE,
+};
 pub use records::{ContractInfo, EndpointRecord, JobRecord, ReadyRecord};
 
 /// The version of this contract; every record and event line carries it.

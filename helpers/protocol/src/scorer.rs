@@ -47,6 +47,12 @@ pub trait Scorer: Send + Sync {
     fn vector_dim(&self) -> Option<usize> {
         None
     }
+
+    /// Whether this scorer reads IPv4 addresses only (a SageMaker endpoint): callers then keep IPv6 pairs away
+    /// from it (the detector records them as skipped). Models in this process and local endpoints read both.
+    fn ipv4_only(&self) -> bool {
+        false
+    }
 }
 
 impl Scorer for Model {
@@ -80,6 +86,9 @@ impl<S: Scorer + ?Sized> Scorer for Box<S> {
     fn describe(&self) -> String {
         (**self).describe()
     }
+    fn ipv4_only(&self) -> bool {
+        (**self).ipv4_only()
+    }
     fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
         (**self).dot_products(pairs)
     }
@@ -94,6 +103,9 @@ impl<S: Scorer + ?Sized> Scorer for Box<S> {
 impl<S: Scorer + ?Sized> Scorer for Arc<S> {
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn ipv4_only(&self) -> bool {
+        (**self).ipv4_only()
     }
     fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
         (**self).dot_products(pairs)

@@ -11,19 +11,31 @@ use ipinsights_protocol::{
 };
 
 use crate::{ApiError, Scorer};
+use ipinsights_sagemaker::IPV4_ONLY;
 
 /// Embedding values computed at once for a verbose answer (about 1 MiB of floats).
 const VERBOSE_BLOCK_FLOATS: usize = 256 * 1024;
 
-/// Decodes, scores and encodes one request body; the answer is at most `limit` bytes.
+/// Decodes, scores and encodes one request body; the answer is at most `limit` bytes. With `ipv4_only` (SageMaker's
+/// container) a row holding an IPv6 address refuses the request, naming the row.
 pub(crate) fn answer(
     scorer: &dyn Scorer,
     format: RequestFormat,
     accept: ResponseFormat,
     body: &[u8],
     limit: usize,
+    ipv4_only: bool,
 ) -> Result<Vec<u8>, ApiError> {
     let pairs = decode_request(format, body)?;
+    if ipv4_only {
+        if let Some(row) = pairs.iter().position(|(_, ip)| ip.is_ipv6()) {
+            let (entity, ip) = &pairs[row];
+            return Err(ApiError::validation(
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("row {}: {entity},{ip}: IPv6 address: {IPV4_ONLY}", row + 1),
+            ));
+        }
+    }
     let rows = pairs.len();
     let known_dim = scorer.vector_dim();
     let dim = known_dim.unwrap_or(0);

@@ -16,6 +16,10 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest response body in bytes (424 `ModelError` above, verbose answers included); SageMaker's is 6,291,456.
     pub max_response_bytes: usize,
+    /// Answer as SageMaker's IP Insights container does: a request holding an IPv6 address is refused (400
+    /// `ValidationError` naming the row), since SageMaker reads IPv4 only. Off by default: the local engine scores
+    /// both families.
+    pub ipv4_only: bool,
     /// Most connections served at once; past it a new connection gets 503 with `Retry-After` and is closed. Lowered
     /// at start to what the process's open-file limit leaves room for (see [`crate::EndpointHandle::max_connections`]).
     pub max_connections: usize,
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
             allow_remote: false,
             max_body_bytes: ipinsights_protocol::MAX_BODY_BYTES,
             max_response_bytes: ipinsights_protocol::MAX_RESPONSE_BYTES,
+            ipv4_only: false,
             max_connections: 16_384,
             timeouts: Timeouts::default(),
             worker_threads: None,

@@ -21,6 +21,7 @@ const INLINE_BYTES: usize = 4 * 1024;
 pub(crate) struct InvokeLimits {
     pub(crate) max_body_bytes: usize,
     pub(crate) max_response_bytes: usize,
+    pub(crate) ipv4_only: bool,
     pub(crate) timeouts: Timeouts,
 }
 
@@ -29,6 +30,7 @@ impl From<&ServerConfig> for InvokeLimits {
         Self {
             max_body_bytes: config.max_body_bytes,
             max_response_bytes: config.max_response_bytes,
+            ipv4_only: config.ipv4_only,
             timeouts: config.timeouts,
         }
     }
@@ -60,9 +62,9 @@ pub(crate) async fn invoke(
         deadline,
     };
     let (body, reservation) = read_body(declared, body, &body_limits).await?;
-    let limit = limits.max_response_bytes;
+    let (limit, ipv4_only) = (limits.max_response_bytes, limits.ipv4_only);
     let out = if body.len() <= INLINE_BYTES && !accept.verbose {
-        catch_unwind(AssertUnwindSafe(|| answer(scorer.as_ref(), format, accept, &body, limit)))
+        catch_unwind(AssertUnwindSafe(|| answer(scorer.as_ref(), format, accept, &body, limit, ipv4_only)))
             .map_err(|_| ApiError::internal("scoring panicked"))??
     } else {
         let permit = tokio::time::timeout_at(deadline, state.heavy_permit())
@@ -70,7 +72,7 @@ pub(crate) async fn invoke(
             .map_err(|_| ApiError::invocation_timeout(budget))?;
         let task = tokio::task::spawn_blocking(move || {
             let (_permit, _reservation) = (permit, reservation);
-            answer(scorer.as_ref(), format, accept, &body, limit)
+            answer(scorer.as_ref(), format, accept, &body, limit, ipv4_only)
         });
         // On timeout the blocking task finishes on its own, still holding its permit, so no more than one
         // scoring per core ever runs.

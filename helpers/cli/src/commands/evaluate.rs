@@ -73,7 +73,10 @@ pub fn describe(e: &Evaluation) -> String {
 /// Runs `evaluate`.
 pub fn run(args: Args) -> Result<()> {
     let model = Model::load_dir(&args.model_dir)?;
-    let file = read_reporting(&args.test, ReadOptions { skip_invalid: args.skip_invalid, labelled: true })?;
+    let file = read_reporting(
+        &args.test,
+        ReadOptions { skip_invalid: args.skip_invalid, labelled: true, ..Default::default() },
+    )?;
     let labels = file.labels.context("the test set has no labels")?;
     anyhow::ensure!(
         labels.iter().any(|&l| l) && labels.iter().any(|&l| !l),

@@ -11,3 +11,4 @@ pub mod serve;
 pub mod simulate;
 pub mod threshold;
 pub mod train;
+pub mod transform;

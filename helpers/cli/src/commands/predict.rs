@@ -30,7 +30,7 @@ pub struct Args {
 
 /// Runs `predict`.
 pub fn run(args: Args) -> Result<()> {
-    let file = read_reporting(&args.input, ReadOptions { skip_invalid: args.skip_invalid, labelled: false })?;
+    let file = read_reporting(&args.input, ReadOptions { skip_invalid: args.skip_invalid, ..Default::default() })?;
     let pairs: Vec<(&str, std::net::IpAddr)> = file.tuples.iter().map(|t| (t.entity.as_str(), t.ip)).collect();
     let scorer: Box<dyn Scorer> = match (&args.endpoint, &args.model_dir) {
         (Some(url), _) => Box::new(ipinsights_client::EndpointClient::new(url)),

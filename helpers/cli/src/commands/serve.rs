@@ -58,6 +58,10 @@ pub struct Args {
     /// Stop when standard input is closed (for endpoints started by another process).
     #[arg(long)]
     exit_with_stdin: bool,
+    /// Answer as SageMaker's IP Insights container does: a request holding an IPv6 address is refused (400,
+    /// naming the row). The emulated AWS account's endpoints run with this.
+    #[arg(long)]
+    ipv4_only: bool,
 }
 
 /// A positive, finite number of seconds.
@@ -93,6 +97,7 @@ pub fn run(args: Args) -> Result<()> {
         addr: (args.host, args.port).into(),
         allow_remote: args.allow_remote,
         max_connections: args.max_connections,
+        ipv4_only: args.ipv4_only,
         timeouts,
         ..ServerConfig::default()
     };

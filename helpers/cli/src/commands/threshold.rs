@@ -48,7 +48,7 @@ fn pairs(tuples: &[Tuple]) -> Vec<Pair<'_>> {
 /// Runs `threshold`. Scores are anomaly scores (score = −dot_product); each rule prints its threshold.
 pub fn run(args: Args) -> Result<()> {
     let scorer = args.scorer.scorer()?;
-    let options = ReadOptions { skip_invalid: false, labelled: false };
+    let options = ReadOptions::default();
     let normal = read_reporting(&args.normal, options)?.tuples;
     let (anomalous, simulated) = match &args.anomalous {
         Some(path) => (read_reporting(path, options)?.tuples, false),

@@ -38,6 +38,10 @@ pub struct Args {
     /// Skip malformed rows (and report how many) instead of failing.
     #[arg(long)]
     skip_invalid: bool,
+    /// Read the channels as SageMaker's IP Insights does: an IPv6 address is a bad row (the emulated AWS
+    /// account's algorithm runs with this).
+    #[arg(long)]
+    ipv4_only: bool,
     /// Also pack the model as `model.tar.gz`, like SageMaker's training output.
     #[arg(long)]
     pack: bool,
@@ -75,7 +79,7 @@ pub fn run(args: Args) -> Result<()> {
 /// The job itself: read the channels, train, write (and pack) the model.
 fn run_job(args: &Args, emit: &mut dyn FnMut(TrainingEvent) -> Result<()>) -> Result<()> {
     let hp = HyperParameters::from_map(args.hyperparameters.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    let options = ReadOptions { skip_invalid: args.skip_invalid, labelled: false };
+    let options = ReadOptions { skip_invalid: args.skip_invalid, ipv4_only: args.ipv4_only, ..Default::default() };
     let train_set = read_reporting(&args.train, options)?;
     let validation = args.validation.as_ref().map(|p| read_reporting(p, options)).transpose()?;
     emit(TrainingEvent::Started {

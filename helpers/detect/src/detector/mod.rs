@@ -49,12 +49,15 @@ impl std::fmt::Debug for Detector {
 }
 
 impl Detector {
-    /// A detector alerting when `−dot_product > threshold` (the anomaly-score threshold must be finite).
+    /// A detector alerting when `−dot_product > threshold` (the anomaly-score threshold must be finite). A scorer
+    /// that reads IPv4 only ([`Scorer::ipv4_only`]: a SageMaker endpoint) never gets IPv6 pairs, as with
+    /// [`Detector::with_ipv4_only`].
     pub fn new(scorer: impl Scorer + 'static, threshold: f64) -> Result<Self> {
         if !threshold.is_finite() {
             return Err(DetectError::InvalidThreshold(threshold));
         }
-        Ok(Detector { scorer: Box::new(scorer), threshold, familiarity: None, top_networks: 3, ipv4_only: false })
+        let ipv4_only = scorer.ipv4_only();
+        Ok(Detector { scorer: Box::new(scorer), threshold, familiarity: None, top_networks: 3, ipv4_only })
     }
 
     /// Explains verdicts with the principals' usual networks from this index.

@@ -75,4 +75,8 @@ impl Scorer for SageMakerScorer {
     fn describe(&self) -> String {
         format!("SageMaker endpoint {}", self.endpoint)
     }
+
+    fn ipv4_only(&self) -> bool {
+        true
+    }
 }

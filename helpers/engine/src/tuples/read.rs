@@ -63,6 +63,9 @@ pub struct ReadOptions {
     pub skip_invalid: bool,
     /// Require a label column (`label` in the header, or the third column).
     pub labelled: bool,
+    /// Read as SageMaker's IP Insights does: an address in IPv6 notation (IPv4-mapped ones included) is a bad row
+    /// (see [`ipinsights_sagemaker::IPV4_ONLY`]). The local engine itself reads both families.
+    pub ipv4_only: bool,
 }
 
 /// Reads a tuple file.
@@ -112,7 +115,7 @@ pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) 
             }
             continue;
         }
-        match parse_row(&record, options.labelled.then_some(label_column)) {
+        match parse_row(&record, options.labelled.then_some(label_column), options.ipv4_only) {
             Ok((tuple, label)) => {
                 out.tuples.push(tuple);
                 if let (Some(labels), Some(label)) = (out.labels.as_mut(), label) {
@@ -143,7 +146,11 @@ fn is_header(record: &csv::ByteRecord) -> bool {
     field(0).as_deref() == Some(b"entity".as_slice()) && field(1).as_deref() == Some(b"ip".as_slice())
 }
 
-fn parse_row(record: &csv::ByteRecord, label_column: Option<usize>) -> Result<(Tuple, Option<bool>), String> {
+fn parse_row(
+    record: &csv::ByteRecord,
+    label_column: Option<usize>,
+    ipv4_only: bool,
+) -> Result<(Tuple, Option<bool>), String> {
     let text = |i: usize, name: &str| -> Result<&str, String> {
         let bytes = record.get(i).ok_or_else(|| format!("missing {name} field (row has {} field(s))", record.len()))?;
         let s = std::str::from_utf8(bytes).map_err(|_| format!("{name} field is not valid UTF-8"))?;
@@ -157,7 +164,12 @@ fn parse_row(record: &csv::ByteRecord, label_column: Option<usize>) -> Result<(T
     if entity.is_empty() {
         return Err("entity field is only whitespace".to_string());
     }
-    let ip = parse_ip(text(1, "ip")?).map_err(|e| e.to_string())?;
+    let raw_ip = text(1, "ip")?;
+    let ip = parse_ip(raw_ip).map_err(|e| e.to_string())?;
+    // SageMaker reads the text: an IPv4-mapped address in IPv6 notation is not decimal-dot notation either.
+    if ipv4_only && (!ipinsights_sagemaker::sagemaker_reads(ip) || raw_ip.contains(':')) {
+        return Err(format!("IPv6 address {}: {}", raw_ip.trim(), ipinsights_sagemaker::IPV4_ONLY));
+    }
     let label = match label_column {
         None => None,
         Some(i) => Some(match text(i, "label")? {

@@ -22,7 +22,7 @@ fn bad_rows_name_file_line_and_reason() {
     let text = "alice,1.2.3.4\nbob\ncarol,not-an-ip\n,1.1.1.1\n";
     let message = read(text, ReadOptions::default()).unwrap_err().to_string();
     assert_eq!(message, "t.csv:2: missing ip field (row has 1 field(s)) (use --skip-invalid to skip bad rows)");
-    let skipping = read(text, ReadOptions { skip_invalid: true, labelled: false }).unwrap();
+    let skipping = read(text, ReadOptions { skip_invalid: true, ..Default::default() }).unwrap();
     assert_eq!(skipping.tuples.len(), 1);
     assert_eq!(skipping.skipped.count, 3);
     let lines: Vec<u64> = skipping.skipped.examples.iter().map(|e| e.line).collect();
@@ -34,7 +34,7 @@ fn bad_rows_name_file_line_and_reason() {
 
 #[test]
 fn labelled_files_find_the_label_column() {
-    let options = ReadOptions { labelled: true, skip_invalid: false };
+    let options = ReadOptions { labelled: true, ..Default::default() };
     let file = read("entity,ip,label\nu,1.1.1.1,0\nv,2.2.2.2,1\n", options).unwrap();
     assert_eq!(file.labels.unwrap(), vec![false, true]);
     let moved = read("label,entity,ip\n", options).unwrap_err().to_string();
@@ -80,7 +80,7 @@ fn the_entity_rule_trims_all_whitespace_and_counts_blank_entities() {
     let blank = "alice,1.1.1.1\n   ,2.2.2.2\n\u{a0}\u{3000},3.3.3.3\n";
     let message = read(blank, ReadOptions::default()).unwrap_err().to_string();
     assert!(message.starts_with("t.csv:2: empty entity field"), "{message}");
-    let skipping = read(blank, ReadOptions { skip_invalid: true, labelled: false }).unwrap();
+    let skipping = read(blank, ReadOptions { skip_invalid: true, ..Default::default() }).unwrap();
     assert_eq!(skipping.tuples.len(), 1);
     assert_eq!(skipping.skipped.count, 2);
     let reasons: Vec<_> = skipping.skipped.examples.iter().map(|e| (e.line, e.reason.as_str())).collect();
@@ -123,7 +123,7 @@ fn labelled_files_round_trip_and_refuse_mismatched_labels() {
     let tuples = vec![Tuple::new("u", "1.1.1.1".parse().unwrap()), Tuple::new("v", "2.2.2.2".parse().unwrap())];
     assert_eq!(write_labelled(&path, &tuples, &[false, true]).unwrap(), 2);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "entity,ip,label\nu,1.1.1.1,0\nv,2.2.2.2,1\n");
-    let back = read_tuples(&path, ReadOptions { labelled: true, skip_invalid: false }).unwrap();
+    let back = read_tuples(&path, ReadOptions { labelled: true, ..Default::default() }).unwrap();
     assert_eq!((back.tuples, back.labels.unwrap()), (tuples.clone(), vec![false, true]));
 
     let other = dir.path().join("other.csv");
@@ -138,4 +138,22 @@ fn write_errors_name_the_file() {
     let path = dir.path().join("missing-dir/out.csv");
     let message = write_tuples(&path, &[Tuple::new("a", "1.1.1.1".parse().unwrap())]).unwrap_err().to_string();
     assert!(message.starts_with(&format!("cannot write {}: ", path.display())), "{message}");
+}
+
+#[test]
+fn ipv4_only_reading_refuses_ipv6_rows_like_sagemaker() {
+    let text = "alice,1.2.3.4\nbob,::ffff:10.0.0.1\ncarol,2600:1f18::7\n";
+    assert_eq!(read(text, ReadOptions::default()).unwrap().tuples.len(), 3, "the engine reads both families");
+    let strict = ReadOptions { ipv4_only: true, ..Default::default() };
+    let message = read(text, strict).unwrap_err().to_string();
+    assert!(
+        message.starts_with(
+            "t.csv:2: IPv6 address ::ffff:10.0.0.1: SageMaker's IP Insights takes IPv4 addresses only (decimal-dot notation)"
+        ),
+        "{message}"
+    );
+    // SageMaker reads text: an IPv4-mapped address in IPv6 notation is refused too.
+    let skipping = read(text, ReadOptions { skip_invalid: true, ..strict }).unwrap();
+    assert_eq!((skipping.tuples.len(), skipping.skipped.count), (1, 2));
+    assert!(skipping.skipped.examples[0].reason.starts_with("IPv6 address ::ffff:10.0.0.1"), "{:?}", skipping.skipped);
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use ipinsights_protocol::{Pair, ScoreError, MAX_BODY_BYTES};
 use ipinsights_server::{spawn_endpoint, EndpointState, Scorer, ServerConfig};
 
-use crate::common::{get, post, post_chunked, start, Answer, NAME};
+use crate::common::{get, post, post_chunked, start, start_with, Answer, NAME};
 
 fn assert_error(answer: &Answer, status: u16, error_type: &str, needles: &[&str]) {
     assert_eq!(answer.status, status, "{}", String::from_utf8_lossy(&answer.body));
@@ -149,4 +149,23 @@ fn ping_is_503_until_the_model_is_loaded() {
     assert!(state.set_scorer(crate::common::model()));
     assert_eq!(get(&format!("{}/ping", server.url())).status, 200);
     assert_eq!(post(&format!("{}/invocations", server.url()), Some("text/csv"), None, b"a,1.2.3.4").status, 200);
+}
+
+#[test]
+fn an_ipv4_only_endpoint_refuses_ipv6_rows_like_sagemakers_container() {
+    let strict = start_with(ServerConfig { ipv4_only: true, ..ServerConfig::localhost(0) }, crate::common::model());
+    let url = format!("{}/invocations", strict.url());
+    let body = b"user_1,10.0.0.1\nuser_2,::ffff:10.0.0.2\nuser_3,2600:1f18::7\n";
+    assert_error(
+        &post(&url, Some("text/csv"), None, body),
+        400,
+        "ValidationError",
+        &["row 3", "user_3,2600:1f18::7", "IPv4 addresses only"],
+    );
+    let json = br#"{"instances": [{"features": ["a", "2001:db8::1"]}]}"#;
+    assert_error(&post(&url, Some("application/json"), None, json), 400, "ValidationError", &["row 1", "2001:db8::1"]);
+    // IPv4 (and IPv4-mapped) rows are scored as ever; the default endpoint scores IPv6 too.
+    assert_eq!(post(&url, Some("text/csv"), None, b"user_1,10.0.0.1\nuser_2,::ffff:10.0.0.2\n").status, 200);
+    let relaxed = start();
+    assert_eq!(post(&format!("{}/invocations", relaxed.url()), Some("text/csv"), None, body).status, 200);
 }
