@@ -8,7 +8,9 @@
 //! - [`hyperparameters`]: the ten IP Insights hyperparameters (names, ranges, defaults, the R + S constraint and
 //!   the model-size limit), checked once into the only type training accepts;
 //! - [`status`]: the statuses of a training job;
-//! - [`limits`]: service limits the rest of the project checks against.
+//! - [`limits`]: service limits the rest of the project checks against, and IP Insights' IPv4-only rule;
+//! - [`training`]: the rules of the training job's options (distribution, tags, VPC, spot, KMS keys);
+//! - [`transform`]: batch transform's output objects and option values.
 //!
 //! Invariants: every fact has exactly one definition here, and nothing here performs I/O; other crates re-export
 //! or call these items instead of restating them.
@@ -19,10 +21,15 @@ pub mod limits;
 pub mod names;
 pub mod s3;
 pub mod status;
+pub mod training;
+pub mod transform;
 pub mod utc;
 
 pub use hyperparameters::{HyperParameterError, HyperParameterValues, HyperParameters, IpInsightsParams};
 pub use image::{image_uri, known_regions, ImageError, ALGORITHM};
+pub use limits::{sagemaker_reads, IPV4_ONLY};
 pub use names::{base_name_from_image, name_from_base, validate_resource_name, NameError, MAX_NAME_LEN};
-pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError};
-pub use status::TrainingJobStatus;
+pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError, ServerSideEncryption};
+pub use status::{TrainingJobStatus, TransformJobStatus};
+pub use training::OptionError;
+pub use transform::TransformOptionError;

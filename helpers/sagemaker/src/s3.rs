@@ -117,6 +117,43 @@ impl FromStr for S3Uri {
     }
 }
 
+/// Server-side encryption of uploaded objects: what the SDK's `upload_data(..., extra_args=
+/// {"ServerSideEncryption": ..., "SSEKMSKeyId": ...})` asks S3 for, so that buckets whose policy requires
+/// encrypted uploads accept the workshop's files.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ServerSideEncryption {
+    /// `AES256`: keys managed by S3 (SSE-S3).
+    Aes256,
+    /// `aws:kms`: a KMS key (SSE-KMS), by id, alias or ARN; `None` uses the account's default `aws/s3` key.
+    Kms {
+        /// `SSEKMSKeyId`.
+        key_id: Option<String>,
+    },
+}
+
+impl ServerSideEncryption {
+    /// SSE-KMS with this key (id, alias or ARN).
+    pub fn kms(key_id: impl Into<String>) -> Self {
+        ServerSideEncryption::Kms { key_id: Some(key_id.into()) }
+    }
+
+    /// The `x-amz-server-side-encryption` value: `AES256` or `aws:kms`.
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            ServerSideEncryption::Aes256 => "AES256",
+            ServerSideEncryption::Kms { .. } => "aws:kms",
+        }
+    }
+
+    /// The KMS key id, for `aws:kms` with a key.
+    pub fn kms_key_id(&self) -> Option<&str> {
+        match self {
+            ServerSideEncryption::Kms { key_id } => key_id.as_deref(),
+            ServerSideEncryption::Aes256 => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +203,17 @@ mod tests {
         assert_eq!(root.join("a.csv").to_string(), "s3://my-bucket/a.csv");
         let prefix: S3Uri = "s3://my-bucket/ipinsights/".parse().unwrap();
         assert_eq!(prefix.join("/output").to_string(), "s3://my-bucket/ipinsights/output");
+    }
+
+    #[test]
+    fn encryption_names_its_algorithm_and_key() {
+        assert_eq!(
+            (ServerSideEncryption::Aes256.algorithm(), ServerSideEncryption::Aes256.kms_key_id()),
+            ("AES256", None)
+        );
+        let kms = ServerSideEncryption::kms("alias/workshop");
+        assert_eq!((kms.algorithm(), kms.kms_key_id()), ("aws:kms", Some("alias/workshop")));
+        assert_eq!(ServerSideEncryption::Kms { key_id: None }.kms_key_id(), None);
     }
 
     #[test]

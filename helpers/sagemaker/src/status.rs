@@ -1,4 +1,4 @@
-//! The statuses of a training job (`TrainingJobStatus` of DescribeTrainingJob).
+//! The statuses of a training job (`TrainingJobStatus` of DescribeTrainingJob) and of a transform job.
 
 use std::fmt;
 
@@ -16,6 +16,9 @@ pub enum TrainingJobStatus {
     /// Stopped by a user or by the stopping condition (the model may still be there).
     Stopped,
 }
+
+/// A transform job's `TransformJobStatus`: the same five statuses, spelled the same way.
+pub type TransformJobStatus = TrainingJobStatus;
 
 impl TrainingJobStatus {
     /// The status as SageMaker spells it.
