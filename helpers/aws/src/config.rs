@@ -1,13 +1,27 @@
 //! Where calls go and who signs them: region, profile, endpoint override, credentials, retries.
+//!
+//! The region is never looked up here: everything left `None` goes to `aws-config`'s own chains, which resolve it
+//! exactly as boto3 does (`AWS_REGION` / `AWS_DEFAULT_REGION`, then the `region` of the profile named by
+//! `AWS_PROFILE` in `AWS_CONFIG_FILE` or `~/.aws/config`, then the instance's metadata).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
+use ipinsights_retries::AttemptLog;
 
 use crate::runtime::run;
-use crate::AwsError;
+use crate::{AwsError, ServiceError};
+
+/// Attempts per call (standard retry mode: exponential backoff with jitter on throttling and transient errors) for
+/// the Describe* and CloudWatch Logs calls of a wait, so that a throttle during a long job does not end the cell;
+/// an [`AwsConfig::max_attempts`] above it wins.
+pub const WAIT_MAX_ATTEMPTS: u32 = 10;
+
+/// Where a SageMaker notebook instance (or Studio) describes itself, as the SageMaker Python SDK reads it.
+pub const NOTEBOOK_METADATA_FILE: &str = "/opt/ml/metadata/resource-metadata.json";
 
 /// How to reach AWS. Every `None` falls back to the standard `aws-config` chain.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,8 +40,30 @@ pub struct AwsConfig {
     pub role_arn: Option<String>,
     /// Explicit credentials; otherwise the standard chain (env, profile, SSO, process, web identity, ECS, IMDS).
     pub credentials: Option<StaticCredentials>,
-    /// Attempts per call including retries (standard retry mode with backoff); `None` keeps the SDK's 3.
+    /// Attempts per call including retries (standard retry mode with backoff); `None` keeps the SDK's 3 (waits
+    /// use at least [`WAIT_MAX_ATTEMPTS`]).
     pub max_attempts: Option<u32>,
+    /// The notebook metadata file the execution role is looked up in (see [`crate::execution_role`]); otherwise
+    /// [`NOTEBOOK_METADATA_FILE`].
+    pub notebook_metadata_file: Option<PathBuf>,
+}
+
+/// Who the configuration signs as (STS GetCallerIdentity) and where it calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The region calls go to, as the configuration chain resolved it.
+    pub region: String,
+    /// The account.
+    pub account: String,
+    /// The caller's ARN (a user, an assumed role's session, …).
+    pub arn: String,
+}
+
+impl fmt::Display for CallerIdentity {
+    /// `region eu-west-1, account 123456789012 (arn:aws:sts::…)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "region {}, account {} ({})", self.region, self.account, self.arn)
+    }
 }
 
 /// Explicit credentials. `Debug` shows none of the values.
@@ -121,10 +157,57 @@ impl AwsConfig {
         Ok(aws_sdk_sts::Client::new(&self.load().await?))
     }
 
-    /// A CloudWatch Logs client for this configuration.
-    pub(crate) async fn logs(&self) -> Result<aws_sdk_cloudwatchlogs::Client, AwsError> {
-        Ok(aws_sdk_cloudwatchlogs::Client::new(&self.load().await?))
+    /// An IAM client for this configuration.
+    pub(crate) async fn iam(&self) -> Result<aws_sdk_iam::Client, AwsError> {
+        Ok(aws_sdk_iam::Client::new(&self.load().await?))
     }
+
+    /// The retry configuration of a wait's calls: standard mode, at least [`WAIT_MAX_ATTEMPTS`] attempts.
+    fn wait_retries(&self) -> RetryConfig {
+        RetryConfig::standard().with_max_attempts(self.max_attempts.unwrap_or(0).max(WAIT_MAX_ATTEMPTS))
+    }
+
+    /// A SageMaker client for waiting (Describe* polls): raised retries, every failed attempt recorded in `log`.
+    pub(crate) async fn sagemaker_for_waits(&self, log: &AttemptLog) -> Result<aws_sdk_sagemaker::Client, AwsError> {
+        let sdk = self.load().await?;
+        let conf = aws_sdk_sagemaker::config::Builder::from(&sdk)
+            .retry_config(self.wait_retries())
+            .interceptor(log.clone())
+            .build();
+        Ok(aws_sdk_sagemaker::Client::from_conf(conf))
+    }
+
+    /// A CloudWatch Logs client for following a job's log: raised retries, failed attempts recorded in `log`.
+    pub(crate) async fn logs_for_waits(&self, log: &AttemptLog) -> Result<aws_sdk_cloudwatchlogs::Client, AwsError> {
+        let sdk = self.load().await?;
+        let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+            .retry_config(self.wait_retries())
+            .interceptor(log.clone())
+            .build();
+        Ok(aws_sdk_cloudwatchlogs::Client::from_conf(conf))
+    }
+
+    /// The notebook metadata file to read.
+    pub(crate) fn metadata_file(&self) -> PathBuf {
+        self.notebook_metadata_file.clone().unwrap_or_else(|| PathBuf::from(NOTEBOOK_METADATA_FILE))
+    }
+}
+
+/// The region and the caller of this configuration (STS GetCallerIdentity): what a notebook's setup cell shows.
+pub fn caller_identity(cfg: &AwsConfig) -> Result<CallerIdentity, AwsError> {
+    run(async {
+        let sdk = cfg.load().await?;
+        let out = aws_sdk_sts::Client::new(&sdk)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::Service(Box::new(ServiceError::from_sdk("GetCallerIdentity", &e))))?;
+        Ok(CallerIdentity {
+            region: region_of(&sdk),
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    })
 }
 
 /// The region this configuration resolves to (explicit, environment, profile, or IMDS).

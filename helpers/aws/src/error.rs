@@ -107,6 +107,36 @@ pub enum AwsError {
         /// FailureReason, or `(No reason provided)`.
         reason: String,
     },
+    /// The transform job ended Failed (the SDK's wording).
+    #[error("Error for Transform job {job_name}: {status}. Reason: {reason}")]
+    TransformJobFailed {
+        /// The job.
+        job_name: String,
+        /// Its final status.
+        status: String,
+        /// FailureReason, or `(No reason provided)`.
+        reason: String,
+    },
+    /// Waiting for a job failed (after the retries) while the job itself keeps running: how to pick it up again.
+    #[error(
+        "lost track of {kind} job {job_name} while waiting for it: {source}.{} The job itself keeps running on \
+         SageMaker: resume waiting with {resume}",
+        if *credentials { " Your AWS credentials were refused (expired?): refresh them (e.g. `aws sso login`, or new \
+         session credentials in the environment) first." } else { "" }
+    )]
+    WaitInterrupted {
+        /// `training` or `transform`.
+        kind: &'static str,
+        /// The job.
+        job_name: String,
+        /// What failed.
+        #[source]
+        source: Box<AwsError>,
+        /// Whether the failure is a refused or expired credential.
+        credentials: bool,
+        /// How to resume, e.g. ``Estimator::attach (`estimator.attach("JOB")?`)``.
+        resume: String,
+    },
     /// The endpoint ended in a status other than InService (the SDK's wording).
     #[error("Error hosting endpoint {endpoint_name}: {status}. Reason: {reason}")]
     EndpointFailed {
@@ -154,6 +184,18 @@ impl From<ipinsights_sagemaker::NameError> for AwsError {
         AwsError::InvalidInput(e.to_string())
     }
 }
+
+/// Error codes AWS answers when a call's credentials are expired or not valid.
+const CREDENTIAL_CODES: [&str; 8] = [
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+];
 
 /// How to give a role, for the role errors.
 const ROLE_HINT: &str = "pass a role ARN (AwsConfig.role_arn) or set SAGEMAKER_ROLE_ARN (or IPINSIGHTS_ROLE_ARN) \
@@ -253,6 +295,21 @@ impl AwsError {
         AwsError::Service(Box::new(ServiceError::from_sdk(operation, &err)))
     }
 
+    /// Whether AWS refused the call's credentials: expired or invalid tokens and keys, or no credentials at all.
+    pub fn is_credentials_error(&self) -> bool {
+        match self {
+            AwsError::Service(e) => match e.code.as_deref() {
+                Some(code) => CREDENTIAL_CODES.contains(&code),
+                None => {
+                    let detail = e.detail.to_ascii_lowercase();
+                    detail.contains("credential") || detail.contains("expired")
+                }
+            },
+            AwsError::WaitInterrupted { credentials, .. } => *credentials,
+            _ => false,
+        }
+    }
+
     /// The service error code, if this is a failed AWS call.
     pub fn service_code(&self) -> Option<&str> {
         match self {
@@ -260,6 +317,7 @@ impl AwsError {
             | AwsError::EndpointNotFound { source: e, .. }
             | AwsError::RoleDiscovery { source: e } => e.code.as_deref(),
             AwsError::ModelError(_) => Some("ModelError"),
+            AwsError::WaitInterrupted { source, .. } => source.service_code(),
             _ => None,
         }
     }

@@ -1,33 +1,99 @@
-//! SageMaker hosting: deploy (CreateModel → CreateEndpointConfig → CreateEndpoint, then wait with the SDK's
-//! `-`/`!` progress), describe and delete endpoints.
+//! SageMaker hosting: models (CreateModel, shared by endpoints and batch transform), deploy (CreateModel →
+//! CreateEndpointConfig → CreateEndpoint, then wait with the SDK's `-`/`!` progress), describe and delete endpoints.
 
 use std::time::Duration;
 
 use aws_sdk_sagemaker::types::{ContainerDefinition, ProductionVariant, ProductionVariantInstanceType};
 use aws_sdk_sagemaker::Client;
+use ipinsights_sagemaker::training::{check_tags, check_vpc};
 
 use crate::role::check_role_arn;
 use crate::runtime::run;
-use crate::training::count;
+use crate::training::{count, option_err, request_tags, VpcSpec};
 use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri, ServiceError};
 
-/// Everything `deploy` needs; the endpoint config takes the endpoint's name, as in the Python SDK.
+/// A SageMaker model (CreateModel) as the SDK creates one from an estimator: the algorithm image, the artifact,
+/// the role, and the estimator's VPC and network isolation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeploySpec {
-    /// The SageMaker model to create.
+pub struct ModelSpec {
+    /// The model's name.
     pub model_name: String,
-    /// The endpoint (and endpoint config) to create.
-    pub endpoint_name: String,
     /// The inference image (the training image, see [`crate::image_uri`]).
     pub image: String,
     /// The model artifact, `s3://…/model.tar.gz`.
     pub model_data_url: String,
     /// The execution role of the model.
     pub role_arn: String,
+    /// The VPC its containers run in (the estimator's `subnets` and `security_group_ids`).
+    pub vpc: VpcSpec,
+    /// The estimator's `enable_network_isolation`.
+    pub enable_network_isolation: bool,
+    /// Tags on the model.
+    pub tags: Vec<(String, String)>,
+}
+
+impl ModelSpec {
+    /// A model with no VPC, no network isolation and no tags.
+    pub fn new(model_name: &str, image: &str, model_data_url: &str, role_arn: &str) -> Self {
+        ModelSpec {
+            model_name: model_name.into(),
+            image: image.into(),
+            model_data_url: model_data_url.into(),
+            role_arn: role_arn.into(),
+            vpc: VpcSpec::default(),
+            enable_network_isolation: false,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// Everything `deploy` needs; the endpoint config takes the endpoint's name, as in the Python SDK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploySpec {
+    /// The SageMaker model to create.
+    pub model: ModelSpec,
+    /// The endpoint (and endpoint config) to create.
+    pub endpoint_name: String,
     /// The instance type, e.g. `ml.m4.xlarge`.
     pub instance_type: String,
     /// The number of instances.
     pub instance_count: u32,
+}
+
+/// Creates a model exactly as the SDK does (`PrimaryContainer` {Image, ModelDataUrl}, `ExecutionRoleArn`, and
+/// `VpcConfig`, `EnableNetworkIsolation` and `Tags` only when set); returns its ARN. Checked before any call.
+pub fn create_model(cfg: &AwsConfig, spec: &ModelSpec) -> Result<String, AwsError> {
+    check_model(spec)?;
+    run(async { create(&cfg.sagemaker().await?, spec).await })
+}
+
+/// CreateModel on an open client.
+async fn create(client: &Client, spec: &ModelSpec) -> Result<String, AwsError> {
+    let container = ContainerDefinition::builder().image(&spec.image).model_data_url(&spec.model_data_url).build();
+    let mut request = client
+        .create_model()
+        .model_name(&spec.model_name)
+        .primary_container(container)
+        .execution_role_arn(&spec.role_arn)
+        .set_vpc_config(spec.vpc.request())
+        .set_tags(request_tags(&spec.tags));
+    if spec.enable_network_isolation {
+        request = request.enable_network_isolation(true);
+    }
+    let out = request.send().await.map_err(|e| AwsError::sdk("CreateModel", e))?;
+    Ok(out.model_arn().unwrap_or_default().to_string())
+}
+
+/// Checks a model before any call.
+fn check_model(spec: &ModelSpec) -> Result<(), AwsError> {
+    validate_resource_name("model", &spec.model_name)?;
+    if spec.image.trim().is_empty() {
+        return Err(AwsError::InvalidInput("the inference image is empty (see image_uri)".into()));
+    }
+    S3Uri::parse(&spec.model_data_url)?;
+    check_role_arn(&spec.role_arn)?;
+    check_vpc(&spec.vpc.subnets, &spec.vpc.security_group_ids).map_err(option_err)?;
+    check_tags(&spec.tags).map_err(option_err)
 }
 
 /// What DescribeEndpoint says about an endpoint.
@@ -67,18 +133,10 @@ pub fn deploy(
     check_spec(spec)?;
     run(async {
         let client = cfg.sagemaker().await?;
-        let container = ContainerDefinition::builder().image(&spec.image).model_data_url(&spec.model_data_url).build();
-        client
-            .create_model()
-            .model_name(&spec.model_name)
-            .primary_container(container)
-            .execution_role_arn(&spec.role_arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("CreateModel", e))?;
+        create(&client, &spec.model).await?;
         let variant = ProductionVariant::builder()
             .variant_name("AllTraffic")
-            .model_name(&spec.model_name)
+            .model_name(&spec.model.model_name)
             .initial_instance_count(count(spec.instance_count)?)
             .instance_type(ProductionVariantInstanceType::from(spec.instance_type.as_str()))
             .initial_variant_weight(1.0)
@@ -238,13 +296,8 @@ fn not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
 }
 
 fn check_spec(spec: &DeploySpec) -> Result<(), AwsError> {
-    validate_resource_name("model", &spec.model_name)?;
+    check_model(&spec.model)?;
     validate_resource_name("endpoint", &spec.endpoint_name)?;
-    if spec.image.trim().is_empty() {
-        return Err(AwsError::InvalidInput("the inference image is empty (see image_uri)".into()));
-    }
-    S3Uri::parse(&spec.model_data_url)?;
-    check_role_arn(&spec.role_arn)?;
     if !spec.instance_type.starts_with("ml.") {
         return Err(AwsError::InvalidInput(format!(
             "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
@@ -273,20 +326,28 @@ mod tests {
 
     #[test]
     fn specs_are_checked_before_any_call() {
+        let model = ModelSpec::new(
+            "ipinsights-model",
+            "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
+            "s3://workshop-bucket/out/job/output/model.tar.gz",
+            "arn:aws:iam::123456789012:role/r",
+        );
         let spec = DeploySpec {
-            model_name: "ipinsights-model".into(),
+            model: model.clone(),
             endpoint_name: "ipinsights-endpoint".into(),
-            image: "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1".into(),
-            model_data_url: "s3://workshop-bucket/out/job/output/model.tar.gz".into(),
-            role_arn: "arn:aws:iam::123456789012:role/r".into(),
             instance_type: "ml.m4.xlarge".into(),
             instance_count: 1,
         };
         check_spec(&spec).unwrap();
+        let with = |m: ModelSpec| DeploySpec { model: m, ..spec.clone() };
         let bad = [
             DeploySpec { endpoint_name: "my_endpoint".into(), ..spec.clone() },
-            DeploySpec { model_data_url: "model.tar.gz".into(), ..spec.clone() },
-            DeploySpec { role_arn: "role".into(), ..spec.clone() },
+            with(ModelSpec { model_data_url: "model.tar.gz".into(), ..model.clone() }),
+            with(ModelSpec { role_arn: "role".into(), ..model.clone() }),
+            with(ModelSpec {
+                vpc: VpcSpec { subnets: vec!["subnet-1".into()], ..VpcSpec::default() },
+                ..model.clone()
+            }),
             DeploySpec { instance_count: 0, ..spec.clone() },
             DeploySpec { instance_type: "t2.micro".into(), ..spec.clone() },
         ];

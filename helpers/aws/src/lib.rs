@@ -9,8 +9,10 @@
 //! Where calls go and who signs them is an [`AwsConfig`]: everything left `None` comes from the standard
 //! `aws-config` chain (environment, profile files, SSO, `credential_process`, web identity, ECS, IMDS).
 //! Credentials are never printed, not even by `Debug`. SageMaker's facts (image URIs, names and times, bucket and S3
-//! URI rules, hyperparameters) come from `ipinsights-sagemaker` and are re-exported here. The execution role is the configured one, else
-//! `SAGEMAKER_ROLE_ARN`, else the role the caller is signed in with (see [`execution_role`]).
+//! URI rules, hyperparameters) come from `ipinsights-sagemaker` and are re-exported here. The execution role is found
+//! as the SDK's `get_execution_role()` finds it (see [`find_execution_role`]). The region comes from `aws-config`'s
+//! own chain, as boto3 resolves it (see [`AwsConfig`]); [`caller_identity`] tells which region and account a
+//! configuration reaches.
 //!
 //! ```no_run
 //! use std::time::{Duration, SystemTime};
@@ -33,15 +35,8 @@
 //! create_training_job(&cfg, &spec)?;
 //! // Status lines and the job's CloudWatch log as they come, like the SDK's `fit(logs=True)`.
 //! let done = wait_for_training_job_with_logs(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
-//! let deploy_spec = DeploySpec {
-//!     model_name: job.clone(),
-//!     endpoint_name: job.clone(),
-//!     image: spec.image.clone(),
-//!     model_data_url: done.model_artifact.unwrap_or_default(),
-//!     role_arn: spec.role_arn.clone(),
-//!     instance_type: "ml.m4.xlarge".into(),
-//!     instance_count: 1,
-//! };
+//! let model = ModelSpec::new(&job, &spec.image, &done.model_artifact.unwrap_or_default(), &spec.role_arn);
+//! let deploy_spec = DeploySpec { model, endpoint_name: job.clone(), instance_type: "ml.m4.xlarge".into(), instance_count: 1 };
 //! deploy(&cfg, &deploy_spec, Duration::from_secs(30), &mut |s| print!("{s}"))?;
 //! let scores = invoke_endpoint(&cfg, &job, b"user-1,1.2.3.4\n".to_vec(), "text/csv", "application/json")?;
 //! delete_endpoint(&cfg, &job, true)?;
@@ -61,25 +56,36 @@ mod runtime;
 pub mod sdk;
 mod training;
 mod transfer;
+mod transform;
 mod transitions;
 mod wait;
 
 pub use bucket::{check_bucket, BucketCheck};
-pub use config::{resolve_region, AwsConfig, StaticCredentials};
+pub use config::{
+    caller_identity, resolve_region, AwsConfig, CallerIdentity, StaticCredentials, NOTEBOOK_METADATA_FILE,
+    WAIT_MAX_ATTEMPTS,
+};
 pub use error::{AwsError, ModelFailure, ServiceError};
 pub use hosting::{
-    delete_endpoint, deploy, describe_endpoint, wait_for_endpoint, DeletedEndpoint, DeploySpec, EndpointInfo,
+    create_model, delete_endpoint, deploy, describe_endpoint, wait_for_endpoint, DeletedEndpoint, DeploySpec,
+    EndpointInfo, ModelSpec,
 };
 pub use invoke::{invoke_endpoint, MAX_REQUEST_BYTES};
 pub use ipinsights_sagemaker::utc::format_utc;
 pub use ipinsights_sagemaker::{
     image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, HyperParameters,
-    ImageError, IpInsightsParams, S3Uri, ALGORITHM,
+    ImageError, IpInsightsParams, S3Uri, ServerSideEncryption, ALGORITHM,
 };
-pub use logs::TRAINING_LOG_GROUP;
-pub use role::{caller_role_arn, execution_role, role_arn_for_caller, ROLE_ENV_VARS};
+pub use logs::{TRAINING_LOG_GROUP, TRANSFORM_LOG_GROUP};
+pub use role::{
+    caller_role_arn, execution_role, find_execution_role, role_arn_for_caller, ExecutionRole, RoleSource, ROLE_ENV_VARS,
+};
 pub use training::{
-    create_training_job, describe_training_job, JobStatus, StatusTransition, TrainingJobSpec, TrainingJobSummary,
+    create_training_job, describe_training_job, ChannelSpec, JobStatus, StatusTransition, TrainingJobSpec,
+    TrainingJobSummary, VpcSpec,
 };
 pub use transfer::{download_file, upload_file, upload_file_with, TransferOptions, UploadSummary};
-pub use wait::{wait_for_training_job, wait_for_training_job_with_logs};
+pub use transform::{
+    create_transform_job, describe_transform_job, wait_for_transform_job, TransformJobSpec, TransformJobSummary,
+};
+pub use wait::{wait_for_training_job, wait_for_training_job_with_logs, STOPPED_WARNING};

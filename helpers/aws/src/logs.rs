@@ -1,5 +1,5 @@
-//! Following a training job's CloudWatch log streams like the SageMaker Python SDK's `logs_for_job`: streams
-//! `{job}/…` of group `/aws/sagemaker/TrainingJobs`, read forward, merged by time.
+//! Following a job's CloudWatch log streams like the SageMaker Python SDK's `logs_for_job`: streams `{job}/…` of
+//! group `/aws/sagemaker/TrainingJobs` (or `/aws/sagemaker/TransformJobs`), read forward, merged by time.
 
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::OrderBy;
@@ -9,6 +9,9 @@ use crate::{AwsError, ServiceError};
 
 /// The log group SageMaker training jobs write to.
 pub const TRAINING_LOG_GROUP: &str = "/aws/sagemaker/TrainingJobs";
+
+/// The log group SageMaker batch transform jobs write to.
+pub const TRANSFORM_LOG_GROUP: &str = "/aws/sagemaker/TransformJobs";
 
 /// Pages of events read from one stream in one poll at most (the rest comes at the next poll).
 const MAX_PAGES_PER_POLL: usize = 100;
@@ -30,18 +33,24 @@ struct Stream {
     next_token: Option<String>,
 }
 
-/// The log streams of one training job and how far each was read.
+/// The log streams of one job and how far each was read.
 #[derive(Debug)]
 pub(crate) struct LogTail {
+    group: &'static str,
     job_name: String,
     instance_count: usize,
     streams: Vec<Stream>,
 }
 
 impl LogTail {
-    /// Follows the job's streams; there is one stream per instance once all have started logging.
-    pub(crate) fn new(job_name: &str, instance_count: u32) -> LogTail {
-        LogTail { job_name: job_name.into(), instance_count: instance_count.max(1) as usize, streams: Vec::new() }
+    /// Follows the job's streams in `group`; there is one stream per instance once all have started logging.
+    pub(crate) fn new(group: &'static str, job_name: &str, instance_count: u32) -> LogTail {
+        LogTail {
+            group,
+            job_name: job_name.into(),
+            instance_count: instance_count.max(1) as usize,
+            streams: Vec::new(),
+        }
     }
 
     /// Whether any stream exists yet.
@@ -59,7 +68,7 @@ impl LogTail {
         let mut per_stream = Vec::with_capacity(self.streams.len());
         for stream in &mut self.streams {
             let prefix = if several { format!("[{}] ", stream.host) } else { String::new() };
-            let events = read_forward(client, stream).await?;
+            let events = read_forward(client, self.group, stream).await?;
             let lines =
                 events.into_iter().map(|(timestamp, message)| LogLine { timestamp, text: prefix.clone() + &message });
             per_stream.push(lines.collect());
@@ -75,7 +84,7 @@ impl LogTail {
         loop {
             let answer = client
                 .describe_log_streams()
-                .log_group_name(TRAINING_LOG_GROUP)
+                .log_group_name(self.group)
                 .log_stream_name_prefix(&prefix)
                 .order_by(OrderBy::LogStreamName)
                 .limit(self.instance_count.min(50) as i32)
@@ -107,12 +116,12 @@ impl LogTail {
 }
 
 /// Reads a stream forward from where the last read stopped: (timestamp, message) in order.
-async fn read_forward(client: &Client, stream: &mut Stream) -> Result<Vec<(i64, String)>, AwsError> {
+async fn read_forward(client: &Client, group: &str, stream: &mut Stream) -> Result<Vec<(i64, String)>, AwsError> {
     let mut events = Vec::new();
     for _ in 0..MAX_PAGES_PER_POLL {
         let answer = client
             .get_log_events()
-            .log_group_name(TRAINING_LOG_GROUP)
+            .log_group_name(group)
             .log_stream_name(&stream.name)
             .start_from_head(true)
             .set_next_token(stream.next_token.clone())

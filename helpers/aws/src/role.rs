@@ -1,5 +1,10 @@
-//! The SageMaker execution role, found like the SageMaker Python SDK's `get_execution_role()`: an explicit ARN,
-//! then the environment, then the caller's own assumed role (STS GetCallerIdentity).
+//! The SageMaker execution role, found like the SageMaker Python SDK's `get_execution_role()`: an explicit ARN or
+//! the environment first, then the notebook's own metadata (a notebook instance's role, or Studio's), then the
+//! role the caller is signed in with, its real ARN (with its IAM path) from IAM.
+
+use std::path::Path;
+
+use serde::Deserialize;
 
 use crate::runtime::run;
 use crate::{AwsConfig, AwsError, ServiceError};
@@ -10,51 +15,217 @@ pub const ROLE_ENV_VARS: [&str; 2] = ["SAGEMAKER_ROLE_ARN", "IPINSIGHTS_ROLE_ARN
 /// Role names the SageMaker console creates under the `service-role/` path.
 const CONSOLE_ROLE_PREFIX: &str = "AmazonSageMaker-ExecutionRole";
 
-/// The SageMaker execution role: `cfg.role_arn`, else `SAGEMAKER_ROLE_ARN`, else `IPINSIGHTS_ROLE_ARN`, else the
-/// role the caller is signed in with (see [`caller_role_arn`]).
-///
-/// Fails with [`AwsError::InvalidRoleArn`] for a configured value that is not a role ARN, and as
-/// [`caller_role_arn`] does when nothing is configured.
-pub fn execution_role(cfg: &AwsConfig) -> Result<String, AwsError> {
-    resolve(cfg, |name| std::env::var(name).ok())
+/// Where the execution role came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleSource {
+    /// `AwsConfig.role_arn`.
+    Configured,
+    /// One of [`ROLE_ENV_VARS`].
+    Environment(&'static str),
+    /// The notebook metadata file's own `ExecutionRoleArn`.
+    Metadata,
+    /// DescribeNotebookInstance of the notebook instance the metadata file names.
+    NotebookInstance(String),
+    /// DescribeUserProfile of the Studio user profile the metadata file names.
+    StudioUserProfile(String),
+    /// DescribeDomain's default user settings of the Studio domain the metadata file names.
+    StudioDomain(String),
+    /// The role the caller is signed in with, its ARN from IAM GetRole.
+    CallerRole,
+    /// The role the caller is signed in with, its ARN guessed from its name (IAM GetRole failed).
+    CallerRoleGuessed,
 }
 
-/// [`execution_role`] with the environment as a parameter.
-fn resolve(cfg: &AwsConfig, env: impl Fn(&str) -> Option<String>) -> Result<String, AwsError> {
-    match configured_role(cfg.role_arn.as_deref(), env)? {
-        Some(arn) => Ok(arn),
-        None => caller_role_arn(cfg),
+/// The execution role and where it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionRole {
+    /// The role ARN.
+    pub arn: String,
+    /// Where it came from.
+    pub source: RoleSource,
+}
+
+/// The SageMaker execution role (see [`find_execution_role`]), without its source or the notes.
+pub fn execution_role(cfg: &AwsConfig) -> Result<String, AwsError> {
+    find_execution_role(cfg, &mut |_| {}).map(|role| role.arn)
+}
+
+/// The SageMaker execution role, looked up in this order:
+///
+/// 1. `cfg.role_arn`, then `SAGEMAKER_ROLE_ARN`, then `IPINSIGHTS_ROLE_ARN` (checked to be role ARNs);
+/// 2. on a SageMaker notebook instance or in Studio, the notebook metadata file (`cfg.notebook_metadata_file`,
+///    else `/opt/ml/metadata/resource-metadata.json`): its `ExecutionRoleArn`; else, without a `DomainId`, the
+///    notebook instance's role (DescribeNotebookInstance `RoleArn`); with one, the user profile's role
+///    (DescribeUserProfile `UserSettings.ExecutionRole`), else the domain's (DescribeDomain
+///    `DefaultUserSettings.ExecutionRole`);
+/// 3. the caller's own role (STS GetCallerIdentity): an assumed role `…:assumed-role/NAME/…` is looked up in IAM
+///    (GetRole) for its real ARN, IAM path included.
+///
+/// As in the SDK, a failed SageMaker call in step 2 falls through to step 3, and a failed GetRole keeps the ARN
+/// derived from the name (with the console's `service-role/` path for `AmazonSageMaker-ExecutionRole*`); each such
+/// fallback is reported to `notes`, one line each. A caller that is not an assumed role is
+/// [`AwsError::CallerNotARole`]; a failed STS call is [`AwsError::RoleDiscovery`].
+pub fn find_execution_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<ExecutionRole, AwsError> {
+    resolve(cfg, |name| std::env::var(name).ok(), notes)
+}
+
+/// [`find_execution_role`] with the environment as a parameter.
+fn resolve(
+    cfg: &AwsConfig,
+    env: impl Fn(&str) -> Option<String>,
+    notes: &mut dyn FnMut(&str),
+) -> Result<ExecutionRole, AwsError> {
+    if let Some(role) = configured_role(cfg.role_arn.as_deref(), env)? {
+        return Ok(role);
     }
+    if let Some(role) = from_metadata(cfg, &cfg.metadata_file(), notes)? {
+        return Ok(role);
+    }
+    caller_role(cfg, notes)
 }
 
 /// The role given explicitly or by the environment (checked), or `None` when neither gives one.
-fn configured_role(explicit: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Result<Option<String>, AwsError> {
-    let from_env = || ROLE_ENV_VARS.iter().find_map(|name| env(name).filter(|v| !v.trim().is_empty()));
-    let Some(arn) = explicit.filter(|v| !v.trim().is_empty()).map(String::from).or_else(from_env) else {
-        return Ok(None);
+fn configured_role(
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<ExecutionRole>, AwsError> {
+    let given = |v: &String| !v.trim().is_empty();
+    let found = match explicit.map(String::from).filter(given) {
+        Some(arn) => Some((arn, RoleSource::Configured)),
+        None => {
+            ROLE_ENV_VARS.iter().find_map(|name| env(name).filter(given).map(|v| (v, RoleSource::Environment(name))))
+        }
     };
+    let Some((arn, source)) = found else { return Ok(None) };
     let arn = arn.trim().to_string();
     check_role_arn(&arn)?;
-    Ok(Some(arn))
+    Ok(Some(ExecutionRole { arn, source }))
 }
 
-/// The IAM role of the caller (STS GetCallerIdentity), as SageMaker's execution role.
-///
-/// An assumed role `arn:<partition>:sts::<account>:assumed-role/<name>/<session>` gives
-/// `arn:<partition>:iam::<account>:role/<name>` (see [`role_arn_for_caller`]). Any other caller (an IAM user,
-/// the root user, a federated user) is [`AwsError::CallerNotARole`]; a failed STS call is
-/// [`AwsError::RoleDiscovery`]. Both say how to configure a role instead.
+/// What the notebook metadata file says (the fields the SDK reads).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NotebookMetadata {
+    resource_name: Option<String>,
+    domain_id: Option<String>,
+    user_profile_name: Option<String>,
+    execution_role_arn: Option<String>,
+}
+
+/// Step 2 of [`find_execution_role`]: `None` without a metadata file, or when its SageMaker calls fail (noted).
+async fn metadata_role(
+    cfg: &AwsConfig,
+    path: &Path,
+    notes: &mut dyn FnMut(&str),
+) -> Result<Option<ExecutionRole>, AwsError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(AwsError::Io { action: "read", path: path.to_path_buf(), source }),
+    };
+    let meta: NotebookMetadata = serde_json::from_str(&text).map_err(|e| {
+        AwsError::InvalidInput(format!("the notebook metadata file {} is not valid JSON: {e}", path.display()))
+    })?;
+    if let Some(arn) = meta.execution_role_arn.filter(|a| !a.trim().is_empty()) {
+        return Ok(Some(ExecutionRole { arn, source: RoleSource::Metadata }));
+    }
+    let client = cfg.sagemaker().await?;
+    let Some(domain) = meta.domain_id.filter(|d| !d.is_empty()) else {
+        let Some(instance) = meta.resource_name.filter(|n| !n.is_empty()) else {
+            notes(&format!("{} names no notebook instance or Studio domain; asking STS instead.", path.display()));
+            return Ok(None);
+        };
+        return match client.describe_notebook_instance().notebook_instance_name(&instance).send().await {
+            Ok(out) => Ok(out
+                .role_arn()
+                .map(|arn| ExecutionRole { arn: arn.into(), source: RoleSource::NotebookInstance(instance.clone()) })),
+            Err(e) => fallback(
+                notes,
+                format!("notebook instance {instance}"),
+                ServiceError::from_sdk("DescribeNotebookInstance", &e),
+            ),
+        };
+    };
+    if let Some(profile) = meta.user_profile_name.filter(|p| !p.is_empty()) {
+        match client.describe_user_profile().domain_id(&domain).user_profile_name(&profile).send().await {
+            Ok(out) => {
+                if let Some(arn) = out.user_settings().and_then(|s| s.execution_role()) {
+                    return Ok(Some(ExecutionRole {
+                        arn: arn.into(),
+                        source: RoleSource::StudioUserProfile(profile.clone()),
+                    }));
+                }
+            }
+            Err(e) => {
+                let e = ServiceError::from_sdk("DescribeUserProfile", &e);
+                return fallback(notes, format!("Studio user profile {profile} of domain {domain}"), e);
+            }
+        }
+    }
+    match client.describe_domain().domain_id(&domain).send().await {
+        Ok(out) => Ok(out
+            .default_user_settings()
+            .and_then(|s| s.execution_role())
+            .map(|arn| ExecutionRole { arn: arn.into(), source: RoleSource::StudioDomain(domain.clone()) })),
+        Err(e) => fallback(notes, format!("Studio domain {domain}"), ServiceError::from_sdk("DescribeDomain", &e)),
+    }
+}
+
+/// Notes a failed SageMaker call of step 2; the lookup goes on with STS, as in the SDK.
+fn fallback(notes: &mut dyn FnMut(&str), what: String, e: ServiceError) -> Result<Option<ExecutionRole>, AwsError> {
+    notes(&format!("Couldn't call {} to get the execution role of {what} ({e}); asking STS instead.", e.operation));
+    Ok(None)
+}
+
+/// [`metadata_role`] as a call of its own.
+fn from_metadata(cfg: &AwsConfig, path: &Path, notes: &mut dyn FnMut(&str)) -> Result<Option<ExecutionRole>, AwsError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    run(metadata_role(cfg, path, notes))
+}
+
+/// The IAM role of the caller (STS GetCallerIdentity), as SageMaker's execution role: the assumed role's ARN as IAM
+/// reports it (GetRole), its path included. See [`find_execution_role`], step 3.
 pub fn caller_role_arn(cfg: &AwsConfig) -> Result<String, AwsError> {
+    caller_role(cfg, &mut |_| {}).map(|role| role.arn)
+}
+
+/// Step 3 of [`find_execution_role`].
+fn caller_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<ExecutionRole, AwsError> {
     let caller = run(async {
         let out = cfg.sts().await?.get_caller_identity().send().await.map_err(|e| AwsError::RoleDiscovery {
             source: Box::new(ServiceError::from_sdk("GetCallerIdentity", &e)),
         })?;
         Ok(out.arn().unwrap_or_default().to_string())
     })?;
-    role_arn_for_caller(&caller)
+    let guessed = role_arn_for_caller(&caller)?;
+    let name = role_name(&caller).unwrap_or_default().to_string();
+    let found = run(async {
+        match cfg.iam().await?.get_role().role_name(&name).send().await {
+            Ok(out) => Ok(Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())),
+            Err(e) => Ok(Err(ServiceError::from_sdk("GetRole", &e))),
+        }
+    })?;
+    match found {
+        Ok(arn) if is_role_arn(&arn) => Ok(ExecutionRole { arn, source: RoleSource::CallerRole }),
+        Ok(arn) => Err(AwsError::InvalidRoleArn { arn }),
+        Err(e) => {
+            notes(&format!(
+                "Couldn't call GetRole to get the ARN of role {name} with its path ({e}); using {guessed}."
+            ));
+            Ok(ExecutionRole { arn: guessed, source: RoleSource::CallerRoleGuessed })
+        }
+    }
 }
 
-/// Maps a caller identity ARN to the execution role ARN the SageMaker Python SDK derives from it.
+/// The role name of an assumed-role caller ARN.
+fn role_name(caller_arn: &str) -> Option<&str> {
+    caller_arn.split_once(":assumed-role/").and_then(|(_, rest)| rest.split('/').next()).filter(|n| !n.is_empty())
+}
+
+/// Maps a caller identity ARN to the execution role ARN the SageMaker Python SDK derives from it when IAM cannot
+/// tell the role's path (GetRole refused).
 ///
 /// Only assumed roles map: `arn:aws:sts::123456789012:assumed-role/MyRole/session` gives
 /// `arn:aws:iam::123456789012:role/MyRole`, and names starting with `AmazonSageMaker-ExecutionRole` (made by the
@@ -109,13 +280,19 @@ mod tests {
             "IPINSIGHTS_ROLE_ARN" => Some("arn:aws:iam::222222222222:role/b".to_string()),
             _ => None,
         };
-        let found = |explicit, env: &dyn Fn(&str) -> Option<String>| configured_role(explicit, env).unwrap();
-        assert_eq!(found(Some(ARN), &env).as_deref(), Some(ARN));
-        assert_eq!(found(None, &env).as_deref(), Some("arn:aws:iam::111111111111:role/a"));
-        assert_eq!(found(Some("  "), &env).as_deref(), Some("arn:aws:iam::111111111111:role/a"));
+        let found = |explicit, env: &dyn Fn(&str) -> Option<String>| {
+            configured_role(explicit, env).unwrap().map(|r| (r.arn, r.source))
+        };
+        assert_eq!(found(Some(ARN), &env), Some((ARN.into(), RoleSource::Configured)));
+        let first = Some(("arn:aws:iam::111111111111:role/a".into(), RoleSource::Environment("SAGEMAKER_ROLE_ARN")));
+        assert_eq!(found(None, &env), first);
+        assert_eq!(found(Some("  "), &env), first);
         let only_second =
             |name: &str| (name == "IPINSIGHTS_ROLE_ARN").then(|| " arn:aws-cn:iam::222222222222:role/b ".into());
-        assert_eq!(found(None, &only_second).as_deref(), Some("arn:aws-cn:iam::222222222222:role/b"));
+        assert_eq!(
+            found(None, &only_second),
+            Some(("arn:aws-cn:iam::222222222222:role/b".into(), RoleSource::Environment("IPINSIGHTS_ROLE_ARN")))
+        );
         assert_eq!(found(None, &|_: &str| Some(" ".into())), None);
     }
 
@@ -132,17 +309,29 @@ mod tests {
     #[test]
     fn sts_is_asked_only_when_nothing_is_configured() {
         // Nothing listens on port 1: reaching STS fails, so an answer proves STS was not asked.
-        let cfg = AwsConfig { max_attempts: Some(1), ..AwsConfig::local_emulator("http://127.0.0.1:1") };
+        let cfg = AwsConfig {
+            max_attempts: Some(1),
+            notebook_metadata_file: Some("/nonexistent/resource-metadata.json".into()),
+            ..AwsConfig::local_emulator("http://127.0.0.1:1")
+        };
         let env = |name: &str| (name == "IPINSIGHTS_ROLE_ARN").then(|| ARN.to_string());
-        assert_eq!(resolve(&cfg, env).unwrap(), ARN);
+        let arn = |cfg: &AwsConfig, env: &dyn Fn(&str) -> Option<String>| resolve(cfg, env, &mut |_| {}).map(|r| r.arn);
+        assert_eq!(arn(&cfg, &env).unwrap(), ARN);
         let explicit = AwsConfig { role_arn: Some("arn:aws:iam::123456789012:role/x".into()), ..cfg.clone() };
-        assert_eq!(resolve(&explicit, |_| None).unwrap(), "arn:aws:iam::123456789012:role/x");
-        let err = resolve(&cfg, |_| None).unwrap_err();
+        assert_eq!(arn(&explicit, &|_| None).unwrap(), "arn:aws:iam::123456789012:role/x");
+        let err = arn(&cfg, &|_| None).unwrap_err();
         let AwsError::RoleDiscovery { source } = &err else { panic!("{err:?}") };
         assert_eq!((source.operation, source.code.as_deref()), ("GetCallerIdentity", None));
         let shown = err.to_string();
         assert!(shown.contains("GetCallerIdentity failed: dispatch failure"), "{shown}");
         assert!(shown.contains("SAGEMAKER_ROLE_ARN") && shown.contains("AwsConfig.role_arn"), "{shown}");
+    }
+
+    #[test]
+    fn role_names_come_from_assumed_role_arns() {
+        assert_eq!(role_name("arn:aws:sts::123456789012:assumed-role/Team-X/alice"), Some("Team-X"));
+        assert_eq!(role_name("arn:aws:sts::123456789012:user/moto"), None);
+        assert_eq!(role_name("arn:aws:sts::123456789012:assumed-role//s"), None);
     }
 
     #[test]

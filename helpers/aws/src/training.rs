@@ -7,12 +7,64 @@ use crate::runtime::run;
 use crate::{validate_resource_name, AwsConfig, AwsError, HyperParameters, S3Uri};
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::{
-    AlgorithmSpecification, Channel, DataSource, OutputDataConfig, ResourceConfig, S3DataDistribution, S3DataSource,
-    S3DataType, StoppingCondition, TrainingInputMode, TrainingInstanceType,
+    AlgorithmSpecification, Channel, CheckpointConfig, DataSource, OutputDataConfig, ResourceConfig,
+    S3DataDistribution, S3DataSource, S3DataType, StoppingCondition, Tag, TrainingInputMode, TrainingInstanceType,
+    VpcConfig,
 };
 use aws_sdk_sagemaker::Client;
+use ipinsights_sagemaker::training::{check_distribution, check_kms_key, check_stopping, check_tags, check_vpc};
 
-/// Everything CreateTrainingJob needs for the built-in IP Insights algorithm.
+/// One input channel of a training job (`TrainingInput`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelSpec {
+    /// `train` or `validation`.
+    pub name: String,
+    /// An `s3://` object or prefix of headerless `entity,ip` CSV.
+    pub s3_uri: String,
+    /// `FullyReplicated` or `ShardedByS3Key` (`S3DataDistributionType`).
+    pub distribution: String,
+}
+
+impl ChannelSpec {
+    /// A fully replicated channel.
+    pub fn new(name: &str, s3_uri: &str) -> Self {
+        ChannelSpec { name: name.into(), s3_uri: s3_uri.into(), distribution: "FullyReplicated".into() }
+    }
+}
+
+/// A VPC for the job's instances (`subnets` and `security_group_ids`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VpcSpec {
+    /// Subnet ids (`subnet-…`).
+    pub subnets: Vec<String>,
+    /// Security group ids (`sg-…`).
+    pub security_group_ids: Vec<String>,
+}
+
+impl VpcSpec {
+    /// Whether it names no VPC (both lists empty).
+    pub fn is_empty(&self) -> bool {
+        self.subnets.is_empty() && self.security_group_ids.is_empty()
+    }
+
+    /// The request's `VpcConfig`, when one is set.
+    pub(crate) fn request(&self) -> Option<VpcConfig> {
+        (!self.is_empty()).then(|| {
+            VpcConfig::builder()
+                .set_subnets(Some(self.subnets.clone()))
+                .set_security_group_ids(Some(self.security_group_ids.clone()))
+                .build()
+        })
+    }
+}
+
+/// Tags as the request takes them (`None` when there are none, as the SDK sends them).
+pub(crate) fn request_tags(tags: &[(String, String)]) -> Option<Vec<Tag>> {
+    (!tags.is_empty()).then(|| tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect())
+}
+
+/// Everything CreateTrainingJob needs for the built-in IP Insights algorithm. Options carry the SageMaker Python
+/// SDK's `Estimator` names in their docs, and go into the request only when set, as the SDK sends them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainingJobSpec {
     /// The job name (see [`crate::name_from_base`]).
@@ -21,27 +73,44 @@ pub struct TrainingJobSpec {
     pub image: String,
     /// The execution role SageMaker assumes (see [`crate::execution_role`]).
     pub role_arn: String,
-    /// The `train` channel: an `s3://` object or prefix of headerless `entity,ip` CSV.
-    pub train_s3_uri: String,
-    /// The optional `validation` channel, same format.
-    pub validation_s3_uri: Option<String>,
+    /// The channels: `train`, optionally `validation`.
+    pub channels: Vec<ChannelSpec>,
     /// Where SageMaker writes `{job_name}/output/model.tar.gz`.
     pub output_path: String,
     /// The instance type, e.g. `ml.m4.xlarge`.
     pub instance_type: String,
     /// The number of instances.
     pub instance_count: u32,
-    /// The ML storage volume per instance, in GB (the SDK's 30).
+    /// `volume_size`: the ML storage volume per instance, in GB (the SDK's 30).
     pub volume_gb: u32,
-    /// The stopping condition in seconds (the SDK's 86,400).
+    /// `max_run`: the stopping condition in seconds (the SDK's 86,400).
     pub max_runtime_s: u32,
+    /// `volume_kms_key`: the KMS key encrypting the instances' volumes.
+    pub volume_kms_key: Option<String>,
+    /// `output_kms_key`: the KMS key encrypting the model artifact in S3.
+    pub output_kms_key: Option<String>,
+    /// `subnets` and `security_group_ids`: the VPC the instances run in.
+    pub vpc: VpcSpec,
+    /// `encrypt_inter_container_traffic`.
+    pub encrypt_inter_container_traffic: bool,
+    /// `enable_network_isolation`: the container gets no network access.
+    pub enable_network_isolation: bool,
+    /// `use_spot_instances`: managed spot training (needs `max_wait_s`).
+    pub use_spot_instances: bool,
+    /// `max_wait`: the longest wait for spot capacity plus training, in seconds (at least `max_runtime_s`).
+    pub max_wait_s: Option<u32>,
+    /// `checkpoint_s3_uri`: where SageMaker keeps the algorithm's checkpoints.
+    pub checkpoint_s3_uri: Option<String>,
+    /// `tags`: (key, value) pairs on the job.
+    pub tags: Vec<(String, String)>,
     /// The hyperparameters, checked by their type; the request carries the values that were given, as the SDK
     /// sends them.
     pub hyperparameters: HyperParameters,
 }
 
 impl TrainingJobSpec {
-    /// The workshop's job: 1 × ml.m4.xlarge, 30 GB, at most 24 h, no validation channel.
+    /// The workshop's job: 1 × ml.m4.xlarge, 30 GB, at most 24 h, a fully replicated `train` channel, no other
+    /// option set.
     pub fn new(
         job_name: &str,
         image: &str,
@@ -54,13 +123,21 @@ impl TrainingJobSpec {
             job_name: job_name.into(),
             image: image.into(),
             role_arn: role_arn.into(),
-            train_s3_uri: train_s3_uri.into(),
-            validation_s3_uri: None,
+            channels: vec![ChannelSpec::new("train", train_s3_uri)],
             output_path: output_path.into(),
             instance_type: "ml.m4.xlarge".into(),
             instance_count: 1,
             volume_gb: 30,
             max_runtime_s: 86_400,
+            volume_kms_key: None,
+            output_kms_key: None,
+            vpc: VpcSpec::default(),
+            encrypt_inter_container_traffic: false,
+            enable_network_isolation: false,
+            use_spot_instances: false,
+            max_wait_s: None,
+            checkpoint_s3_uri: None,
+            tags: Vec::new(),
             hyperparameters,
         }
     }
@@ -84,7 +161,7 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    fn parse(s: &str) -> JobStatus {
+    pub(crate) fn parse(s: &str) -> JobStatus {
         match s {
             "InProgress" => JobStatus::InProgress,
             "Completed" => JobStatus::Completed,
@@ -150,13 +227,17 @@ pub struct TrainingJobSummary {
     pub last_modified: Option<i64>,
 }
 
-/// Starts a training job exactly as the SageMaker Python SDK's `Estimator.fit` does (File mode,
-/// FullyReplicated S3Prefix channels of `text/csv`); returns the job ARN. The spec is checked before any call
-/// (the hyperparameters are valid by their type).
+/// Starts a training job exactly as the SageMaker Python SDK's `Estimator.fit` does (File mode, S3Prefix channels
+/// of `text/csv`, each with its distribution; every option set in the spec, and only those); returns the job ARN.
+/// The spec is checked before any call (the hyperparameters are valid by their type).
 pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<String, AwsError> {
     check_spec(spec)?;
     run(async {
         let client = cfg.sagemaker().await?;
+        let stopping = StoppingCondition::builder()
+            .max_runtime_in_seconds(count(spec.max_runtime_s)?)
+            .set_max_wait_time_in_seconds(spec.max_wait_s.map(count).transpose()?)
+            .build();
         let mut request = client
             .create_training_job()
             .training_job_name(&spec.job_name)
@@ -167,19 +248,37 @@ pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<St
                     .build(),
             )
             .role_arn(&spec.role_arn)
-            .input_data_config(channel("train", &spec.train_s3_uri)?)
-            .output_data_config(OutputDataConfig::builder().s3_output_path(&spec.output_path).build())
+            .set_input_data_config(Some(spec.channels.iter().map(channel).collect()))
+            .output_data_config(
+                OutputDataConfig::builder()
+                    .s3_output_path(&spec.output_path)
+                    .set_kms_key_id(spec.output_kms_key.clone())
+                    .build(),
+            )
             .resource_config(
                 ResourceConfig::builder()
                     .instance_type(TrainingInstanceType::from(spec.instance_type.as_str()))
                     .instance_count(count(spec.instance_count)?)
                     .volume_size_in_gb(count(spec.volume_gb)?)
+                    .set_volume_kms_key_id(spec.volume_kms_key.clone())
                     .build(),
             )
-            .stopping_condition(StoppingCondition::builder().max_runtime_in_seconds(count(spec.max_runtime_s)?).build())
-            .set_hyper_parameters(Some(spec.hyperparameters.to_request_map().into_iter().collect()));
-        if let Some(validation) = &spec.validation_s3_uri {
-            request = request.input_data_config(channel("validation", validation)?);
+            .stopping_condition(stopping)
+            .set_hyper_parameters(Some(spec.hyperparameters.to_request_map().into_iter().collect()))
+            .set_vpc_config(spec.vpc.request())
+            .set_tags(request_tags(&spec.tags));
+        // Flags go out only when set, as the SDK sends them.
+        if spec.enable_network_isolation {
+            request = request.enable_network_isolation(true);
+        }
+        if spec.encrypt_inter_container_traffic {
+            request = request.enable_inter_container_traffic_encryption(true);
+        }
+        if spec.use_spot_instances {
+            request = request.enable_managed_spot_training(true);
+        }
+        if let Some(uri) = &spec.checkpoint_s3_uri {
+            request = request.checkpoint_config(CheckpointConfig::builder().s3_uri(uri).build());
         }
         let out = request.send().await.map_err(|e| AwsError::sdk("CreateTrainingJob", e))?;
         Ok(out.training_job_arn().unwrap_or_default().to_string())
@@ -236,11 +335,25 @@ fn check_spec(spec: &TrainingJobSpec) -> Result<(), AwsError> {
         return Err(AwsError::InvalidInput("the training image is empty (see image_uri)".into()));
     }
     check_role_arn(&spec.role_arn)?;
-    S3Uri::parse(&spec.train_s3_uri)?;
-    if let Some(v) = &spec.validation_s3_uri {
-        S3Uri::parse(v)?;
+    if !spec.channels.iter().any(|c| c.name == "train") {
+        return Err(AwsError::InvalidInput("a training job needs a \"train\" channel".into()));
+    }
+    for c in &spec.channels {
+        S3Uri::parse(&c.s3_uri)?;
+        check_distribution(&c.distribution).map_err(option_err)?;
     }
     S3Uri::parse(&spec.output_path)?;
+    if let Some(uri) = &spec.checkpoint_s3_uri {
+        S3Uri::parse(uri)?;
+    }
+    check_stopping(spec.max_runtime_s, spec.use_spot_instances, spec.max_wait_s).map_err(option_err)?;
+    check_vpc(&spec.vpc.subnets, &spec.vpc.security_group_ids).map_err(option_err)?;
+    check_tags(&spec.tags).map_err(option_err)?;
+    for (option, key) in [("volume_kms_key", &spec.volume_kms_key), ("output_kms_key", &spec.output_kms_key)] {
+        if let Some(key) = key {
+            check_kms_key(option, key).map_err(option_err)?;
+        }
+    }
     if !spec.instance_type.starts_with("ml.") {
         return Err(AwsError::InvalidInput(format!(
             "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
@@ -257,18 +370,23 @@ fn check_spec(spec: &TrainingJobSpec) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// A FullyReplicated S3Prefix channel of `text/csv`.
-fn channel(name: &str, s3_uri: &str) -> Result<Channel, AwsError> {
+/// An option SageMaker would refuse, as [`AwsError::InvalidInput`].
+pub(crate) fn option_err(e: impl fmt::Display) -> AwsError {
+    AwsError::InvalidInput(e.to_string())
+}
+
+/// An S3Prefix channel of `text/csv` with its distribution.
+fn channel(spec: &ChannelSpec) -> Channel {
     let source = S3DataSource::builder()
         .s3_data_type(S3DataType::S3Prefix)
-        .s3_uri(s3_uri)
-        .s3_data_distribution_type(S3DataDistribution::FullyReplicated)
+        .s3_uri(&spec.s3_uri)
+        .s3_data_distribution_type(S3DataDistribution::from(spec.distribution.as_str()))
         .build();
-    Ok(Channel::builder()
-        .channel_name(name)
+    Channel::builder()
+        .channel_name(&spec.name)
         .data_source(DataSource::builder().s3_data_source(source).build())
         .content_type("text/csv")
-        .build())
+        .build()
 }
 
 /// A count for the API's `i32` fields.
@@ -296,11 +414,21 @@ mod tests {
     fn specs_are_checked_before_any_call() {
         check_spec(&spec()).unwrap();
         type Breaker = fn(&mut TrainingJobSpec);
-        let cases: [(&str, Breaker); 6] = [
+        let cases: [(&str, Breaker); 12] = [
+            ("distribution: \"Sharded\" is not an S3 data distribution", |s| {
+                s.channels[0].distribution = "Sharded".into()
+            }),
+            ("max_wait: spot training", |s| s.use_spot_instances = true),
+            ("security_group_ids: a VPC configuration needs security groups", |s| {
+                s.vpc.subnets = vec!["subnet-0abc".into()]
+            }),
+            ("tags: tag \"aws:owner\"", |s| s.tags = vec![("aws:owner".into(), "me".into())]),
+            ("output_kms_key: give a KMS key", |s| s.output_kms_key = Some(" ".into())),
+            ("needs a \"train\" channel", |s| s.channels[0].name = "validation".into()),
             ("invalid S3 URI", |s| s.output_path = "s3://My_Bucket/output".into()),
             ("invalid training job name", |s| s.job_name = "bad_name".into()),
             ("not an IAM role ARN", |s| s.role_arn = "MyRole".into()),
-            ("invalid S3 URI", |s| s.train_s3_uri = "/local/file.csv".into()),
+            ("invalid S3 URI", |s| s.channels[0].s3_uri = "/local/file.csv".into()),
             ("not a SageMaker instance type", |s| s.instance_type = "m4.xlarge".into()),
             ("instance_count must be at least 1", |s| s.instance_count = 0),
         ];

@@ -1,4 +1,5 @@
-//! Uploads (single PUT or multipart with CRC32 checksums) and downloads between local files and S3.
+//! Uploads (single PUT or multipart with CRC32 checksums, optionally with server-side encryption) and downloads
+//! between local files and S3.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -6,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption as Sse};
 use aws_sdk_s3::Client;
 
 use crate::runtime::run;
-use crate::{AwsConfig, AwsError, S3Uri, ServiceError};
+use crate::{AwsConfig, AwsError, S3Uri, ServerSideEncryption, ServiceError};
 
 const MIB: u64 = 1024 * 1024;
 /// S3's smallest part (all parts but the last).
@@ -20,19 +21,26 @@ const MAX_PUT_SIZE: u64 = 5 * 1024 * MIB;
 /// S3's largest number of parts.
 const MAX_PARTS: u64 = 10_000;
 
-/// How uploads are split into parts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The request's `ServerSideEncryption` value.
+fn sse_request(sse: &ServerSideEncryption) -> Sse {
+    Sse::from(sse.algorithm())
+}
+
+/// How uploads are split into parts, and encrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferOptions {
     /// Files larger than this go up in parts (at most 5 GiB). Default 16 MiB.
     pub multipart_threshold: u64,
     /// The size of each part but the last (5 MiB to 5 GiB; raised when a file would need over 10,000 parts).
     /// Default 16 MiB.
     pub part_size: u64,
+    /// Server-side encryption asked of S3 for the object (default: none asked; the bucket's default applies).
+    pub server_side_encryption: Option<ServerSideEncryption>,
 }
 
 impl Default for TransferOptions {
     fn default() -> Self {
-        TransferOptions { multipart_threshold: 16 * MIB, part_size: 16 * MIB }
+        TransferOptions { multipart_threshold: 16 * MIB, part_size: 16 * MIB, server_side_encryption: None }
     }
 }
 
@@ -85,12 +93,12 @@ pub fn upload_file_with(
         let parts = match part_size {
             None => {
                 let body = read_chunk(&mut file, total, local)?;
-                put(&client, &target, body).await?;
+                put(&client, &target, body, options.server_side_encryption.as_ref()).await?;
                 progress(total, total);
                 1
             }
             Some(part_size) => {
-                let mut upload = Multipart::start(&client, &target).await?;
+                let mut upload = Multipart::start(&client, &target, options.server_side_encryption.as_ref()).await?;
                 let sent = upload.send_parts(&mut file, local, total, part_size, progress).await;
                 match sent {
                     Ok(()) => upload.complete().await?,
@@ -159,7 +167,7 @@ pub fn download_file(
 
 /// The part size for a multipart upload of `total` bytes, or `None` for a single PUT.
 fn plan_parts(options: &TransferOptions, total: u64) -> Result<Option<u64>, AwsError> {
-    let TransferOptions { multipart_threshold, part_size } = *options;
+    let (multipart_threshold, part_size) = (options.multipart_threshold, options.part_size);
     if !(MIN_PART_SIZE..=MAX_PUT_SIZE).contains(&part_size) || multipart_threshold > MAX_PUT_SIZE {
         return Err(AwsError::InvalidInput(format!(
             "invalid transfer options {options:?}: part_size must be 5 MiB to 5 GiB and multipart_threshold at \
@@ -178,11 +186,18 @@ fn plan_parts(options: &TransferOptions, total: u64) -> Result<Option<u64>, AwsE
     Ok(Some(part))
 }
 
-async fn put(client: &Client, target: &S3Uri, body: Vec<u8>) -> Result<(), AwsError> {
+async fn put(
+    client: &Client,
+    target: &S3Uri,
+    body: Vec<u8>,
+    sse: Option<&ServerSideEncryption>,
+) -> Result<(), AwsError> {
     client
         .put_object()
         .bucket(&target.bucket)
         .key(&target.key)
+        .set_server_side_encryption(sse.map(sse_request))
+        .set_ssekms_key_id(sse.and_then(|s| s.kms_key_id()).map(String::from))
         .body(ByteStream::from(body))
         .send()
         .await
@@ -199,11 +214,17 @@ struct Multipart<'a> {
 }
 
 impl<'a> Multipart<'a> {
-    async fn start(client: &'a Client, target: &'a S3Uri) -> Result<Multipart<'a>, AwsError> {
+    async fn start(
+        client: &'a Client,
+        target: &'a S3Uri,
+        sse: Option<&ServerSideEncryption>,
+    ) -> Result<Multipart<'a>, AwsError> {
         let out = client
             .create_multipart_upload()
             .bucket(&target.bucket)
             .key(&target.key)
+            .set_server_side_encryption(sse.map(sse_request))
+            .set_ssekms_key_id(sse.and_then(|s| s.kms_key_id()).map(String::from))
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
             .send()
             .await
@@ -314,7 +335,7 @@ mod tests {
     use super::*;
 
     fn opts(threshold: u64, part: u64) -> TransferOptions {
-        TransferOptions { multipart_threshold: threshold, part_size: part }
+        TransferOptions { multipart_threshold: threshold, part_size: part, server_side_encryption: None }
     }
 
     #[test]

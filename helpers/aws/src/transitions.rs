@@ -16,7 +16,8 @@ pub(crate) struct TransitionPrinter {
 
 impl TransitionPrinter {
     /// The output for one poll: the new (or newly re-worded) transitions, one line each, as
-    /// `{UTC time} {Status} - {StatusMessage}`; or `.` when nothing changed.
+    /// `{UTC time} {Status} - {StatusMessage}` stamped with the job's LastModifiedTime (as the SDK stamps them);
+    /// or `.` when nothing changed.
     pub(crate) fn poll(&mut self, job: &TrainingJobSummary) -> String {
         let lines = self.changes(job);
         if lines.is_empty() {
@@ -28,8 +29,9 @@ impl TransitionPrinter {
         text
     }
 
-    /// The transitions that are new (or newly re-worded) since the last call, each with its time (Unix seconds)
-    /// and its line; empty when nothing changed.
+    /// The transitions that are new (or newly re-worded) since the last call, each with when it started (Unix
+    /// seconds, to merge it with log events) and its line, stamped like the SDK's with the job's LastModifiedTime;
+    /// empty when nothing changed.
     pub(crate) fn changes(&mut self, job: &TrainingJobSummary) -> Vec<(Option<i64>, String)> {
         let transitions = &job.transitions;
         let Some(last) = transitions.last() else { return Vec::new() };
@@ -42,18 +44,15 @@ impl TransitionPrinter {
         self.last_message = Some(last.message.clone());
         transitions[start..]
             .iter()
-            .map(|t| {
-                let time = t.start_time.or(job.last_modified);
-                (time, line(t, time))
-            })
+            .map(|t| (t.start_time.or(job.last_modified), line(t, job.last_modified.or(t.start_time))))
             .collect()
     }
 
-    /// The closing output: a line break, then for a completed job `Training seconds: N` and
+    /// The closing output: a line break, then for a completed (or stopped) job `Training seconds: N` and
     /// `Billable seconds: N` (totals over all instances, as the SDK prints them) when SageMaker reports them.
     pub(crate) fn finish(&self, job: &TrainingJobSummary) -> String {
         let mut text = String::from("\n");
-        if job.status == JobStatus::Completed {
+        if matches!(job.status, JobStatus::Completed | JobStatus::Stopped) {
             if let Some(s) = job.training_seconds {
                 text.push_str(&format!("Training seconds: {s}\n"));
             }
@@ -91,13 +90,14 @@ mod tests {
             training_seconds: Some(71),
             billable_seconds: Some(71),
             model_artifact: None,
+            // SageMaker moves LastModifiedTime with every status change.
+            last_modified: transitions.last().and_then(|t| t.start_time).or(Some(T0)),
             transitions,
-            last_modified: Some(T0),
         }
     }
 
     #[test]
-    fn prints_like_the_sdk_with_dots_between_changes() {
+    fn prints_like_the_sdk_with_dots_between_changes_stamped_with_the_last_modified_time() {
         let starting = t("Starting", "Starting the training job", 0);
         let launching = t("Starting", "Launching requested ML instances", 0);
         let downloading = t("Downloading", "Downloading input data", 60);
@@ -118,9 +118,9 @@ mod tests {
             out,
             ".2019-12-16 23:39:04 Starting - Starting the training job.\n\
              2019-12-16 23:39:04 Starting - Launching requested ML instances\n\
-             2019-12-16 23:40:04 Downloading - Downloading input data\n\
+             2019-12-16 23:40:34 Downloading - Downloading input data\n\
              2019-12-16 23:40:34 Training - Training image download completed. Training in progress.\n\
-             2019-12-16 23:41:34 Uploading - Uploading generated training model\n\
+             2019-12-16 23:41:45 Uploading - Uploading generated training model\n\
              2019-12-16 23:41:45 Completed - Training job completed\n\
              Training seconds: 71\n\
              Billable seconds: 71\n"
@@ -134,6 +134,8 @@ mod tests {
         let mut p = TransitionPrinter::default();
         assert_eq!(p.poll(&failed), "????-??-?? ??:??:?? Failed - boom");
         assert_eq!(p.finish(&failed), "\n", "no seconds for a failed job");
+        let stopped = job(JobStatus::Stopped, vec![t("Stopped", "Training job stopped", 5)]);
+        assert_eq!(p.finish(&stopped), "\nTraining seconds: 71\nBillable seconds: 71\n", "a stopped job was billed");
         failed.last_modified = Some(T0);
         assert_eq!(TransitionPrinter::default().poll(&failed), "2019-12-16 23:39:04 Failed - boom");
     }

@@ -55,7 +55,8 @@ fn uploads_single_and_multipart_and_downloads_them_back() {
     let big = dir.path().join("big.bin");
     let data: Vec<u8> = (0..11 * 1024 * 1024 + 3).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     std::fs::write(&big, &data).unwrap();
-    let options = TransferOptions { multipart_threshold: 5 * 1024 * 1024, part_size: 5 * 1024 * 1024 };
+    let options =
+        TransferOptions { multipart_threshold: 5 * 1024 * 1024, part_size: 5 * 1024 * 1024, ..Default::default() };
     let mut calls = Vec::new();
     let up = upload_file_with(&moto.cfg(), &big, "s3://ipinsights-workshop/big/big.bin", &options, &mut |d, t| {
         calls.push((d, t))
@@ -77,6 +78,29 @@ fn uploads_single_and_multipart_and_downloads_them_back() {
     let AwsError::Service(e) = &err else { panic!("{err:?}") };
     assert_eq!((e.operation, e.code.as_deref(), e.http_status), ("GetObject", Some("NoSuchKey"), Some(404)));
     assert!(std::fs::read(&back).unwrap() == data, "a failed download leaves the old file alone");
+
+    // Server-side encryption, as S3 records it: AES256 on a single PUT, aws:kms with its key on a multipart upload.
+    let sse = |kind: ServerSideEncryption| TransferOptions { server_side_encryption: Some(kind), ..options.clone() };
+    upload_file_with(
+        &moto.cfg(),
+        &small,
+        "s3://ipinsights-workshop/sse/s3.csv",
+        &sse(ServerSideEncryption::Aes256),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let key = "arn:aws:kms:us-east-1:123456789012:key/0d5d8f4e-workshop";
+    let kms = ServerSideEncryption::Kms { key_id: Some(key.into()) };
+    let up =
+        upload_file_with(&moto.cfg(), &big, "s3://ipinsights-workshop/sse/kms.bin", &sse(kms), &mut |_, _| {}).unwrap();
+    assert!(up.multipart);
+    let head = |key: &str| block_on(moto.s3().head_object().bucket(BUCKET).key(key).send()).unwrap();
+    assert_eq!(head("big/big.bin").server_side_encryption(), None, "nothing asked, nothing recorded");
+    let aes = head("sse/s3.csv");
+    assert_eq!(aes.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
+    let with_kms = head("sse/kms.bin");
+    assert_eq!(with_kms.server_side_encryption().map(|s| s.as_str()), Some("aws:kms"));
+    assert_eq!(with_kms.ssekms_key_id(), Some(key));
 }
 
 fn hyperparameters() -> HyperParameters {
@@ -105,7 +129,7 @@ fn train_deploy_invoke_delete() {
         "s3://ipinsights-workshop/ipinsights/output",
         hyperparameters(),
     );
-    spec.validation_s3_uri = Some("s3://ipinsights-workshop/ipinsights/validation/".into());
+    spec.channels.push(ChannelSpec::new("validation", "s3://ipinsights-workshop/ipinsights/validation/"));
     let arn = create_training_job(&cfg, &spec).unwrap();
     assert!(arn.ends_with(&format!(":training-job/{job_name}")), "{arn}");
 
@@ -186,11 +210,8 @@ fn train_deploy_invoke_delete() {
 
     // Deploy and read back CreateModel / CreateEndpointConfig.
     let deploy_spec = DeploySpec {
-        model_name: job_name.clone(),
+        model: ModelSpec::new(&job_name, &image, &artifact, ROLE),
         endpoint_name: job_name.clone(),
-        image: image.clone(),
-        model_data_url: artifact.clone(),
-        role_arn: ROLE.into(),
         instance_type: "ml.m4.xlarge".into(),
         instance_count: 1,
     };

@@ -1,5 +1,6 @@
 //! Execution-role discovery against moto: an IAM user is a clear error naming it; an assumed role (IAM
-//! CreateRole, then STS AssumeRole) gives the role's ARN as IAM reports it.
+//! CreateRole, then STS AssumeRole) gives the role's ARN as IAM reports it (GetRole), path included; on a notebook
+//! instance, the metadata file names the instance and DescribeNotebookInstance gives its role.
 
 mod moto;
 
@@ -24,6 +25,7 @@ fn assumed(moto: &Moto, role_arn: &str) -> AwsConfig {
 
 #[test]
 fn an_iam_user_is_a_clear_error_naming_the_caller_and_how_to_give_a_role() {
+    no_role_in_the_environment();
     let moto = Moto::start();
     let err = caller_role_arn(&moto.cfg()).unwrap_err();
     let AwsError::CallerNotARole { caller_arn } = &err else { panic!("{err:?}") };
@@ -38,20 +40,54 @@ fn an_iam_user_is_a_clear_error_naming_the_caller_and_how_to_give_a_role() {
     assert_eq!(execution_role(&cfg).unwrap(), explicit);
 }
 
+/// Role discovery reads the environment first: these tests need it unset (scripts/run-tests unsets it).
+fn no_role_in_the_environment() {
+    for name in ROLE_ENV_VARS {
+        assert!(std::env::var_os(name).is_none(), "unset {name} to run this test: it checks role discovery");
+    }
+}
+
 #[test]
-fn an_assumed_role_is_found_with_the_console_path_for_sagemaker_roles() {
+fn an_assumed_role_is_found_with_its_iam_path() {
+    no_role_in_the_environment();
     let moto = Moto::start();
     let console = moto.create_role("/service-role/", "AmazonSageMaker-ExecutionRole-20191216T233904");
     assert_eq!(console, "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20191216T233904");
-    let plain = moto.create_role("/", "WorkshopNotebookRole");
-    assert_eq!(plain, "arn:aws:iam::123456789012:role/WorkshopNotebookRole");
+    let team = moto.create_role("/team/x/", "WorkshopNotebookRole");
+    assert_eq!(team, "arn:aws:iam::123456789012:role/team/x/WorkshopNotebookRole");
+    let plain = moto.create_role("/", "PlainRole");
+    assert_eq!(plain, "arn:aws:iam::123456789012:role/PlainRole");
 
-    for role in [&console, &plain] {
-        let cfg = assumed(&moto, role);
+    for role in [&console, &team, &plain] {
+        let cfg =
+            AwsConfig { notebook_metadata_file: Some("/nonexistent/metadata.json".into()), ..assumed(&moto, role) };
         assert_eq!(&caller_role_arn(&cfg).unwrap(), role);
-        // With nothing configured, execution_role falls back to the same discovery.
-        if ROLE_ENV_VARS.iter().all(|name| std::env::var(name).map_or(true, |v| v.trim().is_empty())) {
-            assert_eq!(&execution_role(&cfg).unwrap(), role);
-        }
+        // With nothing configured, the execution role is found the same way, from IAM, without a note.
+        let found = find_execution_role(&cfg, &mut |n| panic!("unexpected note: {n}")).unwrap();
+        assert_eq!(found, ExecutionRole { arn: role.clone(), source: RoleSource::CallerRole });
     }
+}
+
+#[test]
+fn on_a_notebook_instance_the_role_is_the_instances() {
+    no_role_in_the_environment();
+    let moto = Moto::start();
+    let role = moto.create_role("/team/x/", "NotebookInstanceRole");
+    block_on(
+        moto.sagemaker()
+            .create_notebook_instance()
+            .notebook_instance_name("secml-workshop")
+            .instance_type(aws_sdk_sagemaker::types::InstanceType::MlT3Medium)
+            .role_arn(&role)
+            .send(),
+    )
+    .expect("moto creates the notebook instance");
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = dir.path().join("resource-metadata.json");
+    std::fs::write(&metadata, r#"{"ResourceArn": "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/secml-workshop", "ResourceName": "secml-workshop"}"#)
+        .unwrap();
+    // Signed in as moto's IAM user: STS alone could not find a role, the instance's metadata does.
+    let cfg = AwsConfig { notebook_metadata_file: Some(metadata), ..moto.cfg() };
+    let found = find_execution_role(&cfg, &mut |n| panic!("unexpected note: {n}")).unwrap();
+    assert_eq!(found, ExecutionRole { arn: role, source: RoleSource::NotebookInstance("secml-workshop".into()) });
 }

@@ -54,6 +54,7 @@ fn throttling_is_retried_and_then_shown_with_code_message_and_request_id() {
     assert_eq!(target.as_deref(), Some("SageMaker.DescribeTrainingJob"));
 }
 
+/// The SDK stamps every status line of a poll with the job's LastModifiedTime (not the transition's start).
 #[test]
 fn waiting_prints_sdk_lines_then_training_and_billable_seconds() {
     let starting = ("Starting", "Starting the training job", 0);
@@ -80,9 +81,9 @@ fn waiting_prints_sdk_lines_then_training_and_billable_seconds() {
         out,
         "2019-12-16 23:39:04 Starting - Starting the training job.\n\
          2019-12-16 23:39:04 Starting - Launching requested ML instances\n\
-         2019-12-16 23:40:04 Downloading - Downloading input data\n\
+         2019-12-16 23:40:34 Downloading - Downloading input data\n\
          2019-12-16 23:40:34 Training - Training image download completed. Training in progress.\n\
-         2019-12-16 23:41:34 Uploading - Uploading generated training model\n\
+         2019-12-16 23:41:45 Uploading - Uploading generated training model\n\
          2019-12-16 23:41:45 Completed - Training job completed\n\
          Training seconds: 71\n\
          Billable seconds: 71\n"
@@ -93,27 +94,55 @@ fn waiting_prints_sdk_lines_then_training_and_billable_seconds() {
 }
 
 #[test]
-fn failed_and_stopped_jobs_are_errors_with_the_failure_reason() {
+fn failed_jobs_are_errors_and_stopped_jobs_warn_like_sdk_v2_keeping_their_model() {
     let reason = "AlgorithmError: num_entity_vectors must be positive";
+    let artifact = format!("s3://b/ipinsights/output/{JOB}/output/model.tar.gz");
+    let stopped = json!({
+        "TrainingTimeInSeconds": 86_400,
+        "BillableTimeInSeconds": 86_400,
+        "ModelArtifacts": { "S3ModelArtifacts": artifact },
+    });
+    let stopped_transitions = [("Training", "Training in progress", 5), ("Stopped", "Training job stopped", 86_405)];
     let replay = Replay::start(vec![
         described("Failed", &[("Failed", "Training job failed", 5)], json!({ "FailureReason": reason })),
-        described("Stopped", &[("Stopped", "Training job stopped", 5)], json!({})),
+        described("Stopped", &stopped_transitions, stopped.clone()),
+        described("Stopped", &stopped_transitions, stopped),
+        Canned::aws_error("ResourceNotFoundException", "The specified log group does not exist.", "req-logs"),
     ]);
     let mut out = String::new();
     let err = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap_err();
     assert_eq!(err.to_string(), format!("Error for Training job {JOB}: Failed. Reason: {reason}"));
     assert_eq!(out, "2019-12-16 23:39:09 Failed - Training job failed\n");
-    let err = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |_| {}).unwrap_err();
-    assert_eq!(err.to_string(), format!("Error for Training job {JOB}: Stopped. Reason: (No reason provided)"));
+
+    // Stopped at its max runtime: a warning, the seconds, and the model it wrote, usable by deploy.
+    let mut out = String::new();
+    let job = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
+    assert_eq!(job.status, JobStatus::Stopped);
+    assert_eq!(job.model_artifact.as_deref(), Some(artifact.as_str()));
+    assert_eq!(
+        out,
+        format!(
+            "2019-12-17 23:39:09 Training - Training in progress\n\
+             2019-12-17 23:39:09 Stopped - Training job stopped\n\
+             Training seconds: 86400\n\
+             Billable seconds: 86400\n\
+             Warning: training job {JOB} ended with status 'Stopped' rather than 'Completed'. This could mean the job \
+             timed out or stopped early for some other reason: Consider checking whether it completed as you expect.\n"
+        )
+    );
+    let job = wait_for_training_job_with_logs(&replay.cfg(), JOB, Duration::ZERO, &mut |_| {});
+    assert!(job.is_ok_and(|j| j.model_artifact.as_deref() == Some(artifact.as_str())), "with logs too");
 }
 
 fn deploy_spec() -> DeploySpec {
     DeploySpec {
-        model_name: "ipinsights-model-1".into(),
+        model: ModelSpec::new(
+            "ipinsights-model-1",
+            "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
+            "s3://workshop-bucket/ipinsights/output/job/output/model.tar.gz",
+            "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole",
+        ),
         endpoint_name: "ipinsights-endpoint-1".into(),
-        image: "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1".into(),
-        model_data_url: "s3://workshop-bucket/ipinsights/output/job/output/model.tar.gz".into(),
-        role_arn: "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole".into(),
         instance_type: "ml.m4.xlarge".into(),
         instance_count: 2,
     }
@@ -170,12 +199,13 @@ fn deploy_sends_the_sdk_requests_and_a_failed_endpoint_prints_a_star() {
         ]
     );
     let spec = deploy_spec();
+    let model = &spec.model;
     assert_eq!(
         requests[0].json(),
         json!({
-            "ModelName": spec.model_name,
-            "PrimaryContainer": { "Image": spec.image, "ModelDataUrl": spec.model_data_url },
-            "ExecutionRoleArn": spec.role_arn,
+            "ModelName": model.model_name,
+            "PrimaryContainer": { "Image": model.image, "ModelDataUrl": model.model_data_url },
+            "ExecutionRoleArn": model.role_arn,
         })
     );
     assert_eq!(
@@ -184,7 +214,7 @@ fn deploy_sends_the_sdk_requests_and_a_failed_endpoint_prints_a_star() {
             "EndpointConfigName": spec.endpoint_name,
             "ProductionVariants": [{
                 "VariantName": "AllTraffic",
-                "ModelName": spec.model_name,
+                "ModelName": model.model_name,
                 "InitialInstanceCount": 2,
                 "InstanceType": "ml.m4.xlarge",
                 "InitialVariantWeight": 1.0,
@@ -244,4 +274,259 @@ fn network_failures_keep_the_sdk_error_chain() {
     let shown = err.to_string();
     assert!(shown.starts_with("DescribeEndpoint failed: dispatch failure"), "{shown}");
     assert!(shown.to_lowercase().contains("connect"), "{shown}");
+}
+
+fn spec_with_hyperparameters() -> TrainingJobSpec {
+    let hp = IpInsightsParams::new(20_000, 128).epochs(5).check().unwrap();
+    TrainingJobSpec::new(
+        JOB,
+        "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
+        "arn:aws:iam::123456789012:role/team/x/WorkshopRole",
+        "s3://workshop-bucket/ipinsights/train/cloudtrail_tuples.csv",
+        "s3://workshop-bucket/ipinsights/output",
+        hp,
+    )
+}
+
+/// The request of the SDK's `Estimator(...).fit(...)` with no option set (the workshop's job).
+fn default_training_request() -> serde_json::Value {
+    json!({
+        "TrainingJobName": JOB,
+        "AlgorithmSpecification": {
+            "TrainingImage": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
+            "TrainingInputMode": "File",
+        },
+        "RoleArn": "arn:aws:iam::123456789012:role/team/x/WorkshopRole",
+        "InputDataConfig": [{
+            "ChannelName": "train",
+            "DataSource": { "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": "s3://workshop-bucket/ipinsights/train/cloudtrail_tuples.csv",
+                "S3DataDistributionType": "FullyReplicated",
+            } },
+            "ContentType": "text/csv",
+        }],
+        "OutputDataConfig": { "S3OutputPath": "s3://workshop-bucket/ipinsights/output" },
+        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
+        "StoppingCondition": { "MaxRuntimeInSeconds": 86_400 },
+        "HyperParameters": { "num_entity_vectors": "20000", "vector_dim": "128", "epochs": "5" },
+    })
+}
+
+#[test]
+fn create_training_job_sends_every_option_with_the_sdks_names_and_only_when_set() {
+    let created = || {
+        Canned::json(
+            200,
+            json!({ "TrainingJobArn": format!("arn:aws:sagemaker:us-east-1:123456789012:training-job/{JOB}") }),
+        )
+    };
+    let replay = Replay::start(vec![created(), created()]);
+    create_training_job(&replay.cfg(), &spec_with_hyperparameters()).unwrap();
+
+    let mut spec = spec_with_hyperparameters();
+    spec.channels[0].distribution = "ShardedByS3Key".into();
+    spec.channels.push(ChannelSpec::new("validation", "s3://workshop-bucket/ipinsights/validation/"));
+    spec.volume_gb = 100;
+    spec.max_runtime_s = 3600;
+    spec.volume_kms_key = Some("arn:aws:kms:us-east-1:123456789012:key/volume".into());
+    spec.output_kms_key = Some("alias/workshop-output".into());
+    spec.vpc =
+        VpcSpec { subnets: vec!["subnet-0a".into(), "subnet-0b".into()], security_group_ids: vec!["sg-0c".into()] };
+    spec.encrypt_inter_container_traffic = true;
+    spec.enable_network_isolation = true;
+    spec.use_spot_instances = true;
+    spec.max_wait_s = Some(7200);
+    spec.checkpoint_s3_uri = Some("s3://workshop-bucket/ipinsights/checkpoints".into());
+    spec.tags = vec![("team".into(), "secops".into()), ("cost-center".into(), "42".into())];
+    create_training_job(&replay.cfg(), &spec).unwrap();
+
+    let requests = replay.requests();
+    assert_eq!(requests[0].header("x-amz-target"), Some("SageMaker.CreateTrainingJob"));
+    assert_eq!(requests[0].json(), default_training_request(), "no option set: exactly the SDK's default request");
+    let mut expected = default_training_request();
+    expected["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataDistributionType"] = json!("ShardedByS3Key");
+    expected["InputDataConfig"].as_array_mut().unwrap().push(json!({
+        "ChannelName": "validation",
+        "DataSource": { "S3DataSource": {
+            "S3DataType": "S3Prefix",
+            "S3Uri": "s3://workshop-bucket/ipinsights/validation/",
+            "S3DataDistributionType": "FullyReplicated",
+        } },
+        "ContentType": "text/csv",
+    }));
+    expected["OutputDataConfig"]["KmsKeyId"] = json!("alias/workshop-output");
+    expected["ResourceConfig"] = json!({
+        "InstanceType": "ml.m4.xlarge",
+        "InstanceCount": 1,
+        "VolumeSizeInGB": 100,
+        "VolumeKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/volume",
+    });
+    expected["StoppingCondition"] = json!({ "MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200 });
+    expected["VpcConfig"] = json!({ "SecurityGroupIds": ["sg-0c"], "Subnets": ["subnet-0a", "subnet-0b"] });
+    expected["EnableNetworkIsolation"] = json!(true);
+    expected["EnableInterContainerTrafficEncryption"] = json!(true);
+    expected["EnableManagedSpotTraining"] = json!(true);
+    expected["CheckpointConfig"] = json!({ "S3Uri": "s3://workshop-bucket/ipinsights/checkpoints" });
+    expected["Tags"] = json!([{ "Key": "team", "Value": "secops" }, { "Key": "cost-center", "Value": "42" }]);
+    assert_eq!(requests[1].json(), expected);
+
+    // Refused before any call: a distribution SageMaker does not know.
+    spec.channels[0].distribution = "Replicated".into();
+    let err = create_training_job(&replay.cfg(), &spec).unwrap_err().to_string();
+    assert!(err.starts_with("distribution: \"Replicated\" is not an S3 data distribution"), "{err}");
+    assert_eq!(replay.requests().len(), 2, "nothing sent");
+}
+
+#[test]
+fn create_model_and_transform_job_send_the_sdks_requests() {
+    let replay = Replay::start(vec![
+        Canned::json(200, json!({ "ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/m" })),
+        Canned::json(200, json!({ "TransformJobArn": "arn:aws:sagemaker:us-east-1:123456789012:transform-job/t" })),
+    ]);
+    let mut model = ModelSpec::new(
+        "ipinsights-2019-12-16-23-50-00-000",
+        "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
+        &format!("s3://workshop-bucket/ipinsights/output/{JOB}/output/model.tar.gz"),
+        "arn:aws:iam::123456789012:role/team/x/WorkshopRole",
+    );
+    model.vpc = VpcSpec { subnets: vec!["subnet-0a".into()], security_group_ids: vec!["sg-0c".into()] };
+    model.enable_network_isolation = true;
+    create_model(&replay.cfg(), &model).unwrap();
+    let spec = TransformJobSpec {
+        job_name: "ipinsights-2019-12-16-23-50-01-000".into(),
+        model_name: model.model_name.clone(),
+        data_s3_uri: "s3://workshop-bucket/ipinsights/test/test.csv".into(),
+        content_type: Some("text/csv".into()),
+        split_type: Some("Line".into()),
+        compression_type: None,
+        output_path: "s3://workshop-bucket/ipinsights/transform".into(),
+        accept: Some("application/jsonlines".into()),
+        assemble_with: Some("Line".into()),
+        output_kms_key: None,
+        instance_type: "ml.m4.xlarge".into(),
+        instance_count: 1,
+        volume_kms_key: None,
+        strategy: Some("MultiRecord".into()),
+        max_payload_mb: Some(6),
+        max_concurrent_transforms: None,
+        tags: vec![],
+    };
+    create_transform_job(&replay.cfg(), &spec).unwrap();
+    let requests = replay.requests();
+    assert_eq!(
+        requests[0].json(),
+        json!({
+            "ModelName": model.model_name,
+            "PrimaryContainer": { "Image": model.image, "ModelDataUrl": model.model_data_url },
+            "ExecutionRoleArn": model.role_arn,
+            "VpcConfig": { "SecurityGroupIds": ["sg-0c"], "Subnets": ["subnet-0a"] },
+            "EnableNetworkIsolation": true,
+        })
+    );
+    assert_eq!(requests[1].header("x-amz-target"), Some("SageMaker.CreateTransformJob"));
+    assert_eq!(
+        requests[1].json(),
+        json!({
+            "TransformJobName": spec.job_name,
+            "ModelName": model.model_name,
+            "BatchStrategy": "MultiRecord",
+            "MaxPayloadInMB": 6,
+            "TransformInput": {
+                "DataSource": { "S3DataSource": { "S3DataType": "S3Prefix", "S3Uri": spec.data_s3_uri } },
+                "ContentType": "text/csv",
+                "SplitType": "Line",
+            },
+            "TransformOutput": {
+                "S3OutputPath": spec.output_path,
+                "Accept": "application/jsonlines",
+                "AssembleWith": "Line",
+            },
+            "TransformResources": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1 },
+        })
+    );
+}
+
+fn transform_described(status: &str, reason: Option<&str>) -> Canned {
+    Canned::json(
+        200,
+        json!({
+            "TransformJobName": "t-1",
+            "TransformJobArn": "arn:aws:sagemaker:us-east-1:123456789012:transform-job/t-1",
+            "TransformJobStatus": status,
+            "FailureReason": reason,
+            "ModelName": "m-1",
+            "TransformInput": { "DataSource": { "S3DataSource": { "S3DataType": "S3Prefix", "S3Uri": "s3://b/in/" } } },
+            "TransformOutput": { "S3OutputPath": "s3://b/out" },
+            "TransformResources": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1 },
+            "CreationTime": T0,
+        }),
+    )
+}
+
+#[test]
+fn waits_retry_throttling_ten_times_and_say_so() {
+    let throttled = || Canned::aws_error("ThrottlingException", "Rate exceeded", "req-throttle");
+    let not_found = || Canned::aws_error("ResourceNotFoundException", "no log group", "req-logs");
+    let mut script = vec![throttled(), throttled(), throttled()];
+    script.push(described("Completed", &[("Completed", "Training job completed", 0)], json!({})));
+    script.extend([transform_described("InProgress", None), not_found(), throttled(), throttled()]);
+    script.extend([transform_described("Completed", None), not_found()]);
+    let replay = Replay::start(script);
+    // The test configuration allows one attempt per call: waits raise it to ten.
+    let mut out = String::new();
+    let job = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
+    assert_eq!(job.status, JobStatus::Completed);
+    assert!(
+        out.starts_with(
+            "\n(SageMaker DescribeTrainingJob: 3 attempts failed with ThrottlingException and were retried)\n"
+        ),
+        "{out}"
+    );
+    let mut out = String::new();
+    let job = wait_for_transform_job(&replay.cfg(), "t-1", Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
+    assert_eq!((job.status, job.output_path.as_str()), (JobStatus::Completed, "s3://b/out"));
+    assert!(
+        out.contains("(SageMaker DescribeTransformJob: 2 attempts failed with ThrottlingException and were retried)"),
+        "{out}"
+    );
+    assert_eq!(replay.requests().len(), 10, "every scripted answer used");
+}
+
+#[test]
+fn expired_credentials_mid_wait_name_the_job_and_how_to_resume() {
+    let expired = Canned::json(
+        400,
+        json!({ "__type": "ExpiredTokenException", "message": "The security token included in the request is expired" }),
+    );
+    let replay = Replay::start(vec![
+        described("InProgress", &[("Training", "Training in progress", 90)], json!({})),
+        expired,
+        transform_described("Failed", Some("ClientError: input test.csv, line 3: IPv6 address")),
+        Canned::aws_error("ResourceNotFoundException", "no log group", "req-logs"),
+    ]);
+    let mut out = String::new();
+    let err = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap_err();
+    assert!(err.is_credentials_error(), "{err:?}");
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "lost track of training job {JOB} while waiting for it: DescribeTrainingJob failed: ExpiredTokenException"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("Your AWS credentials were refused (expired?)"), "{shown}");
+    assert!(
+        shown.ends_with(&format!(
+            "resume waiting with `Estimator::attach`: `estimator.attach(\"{JOB}\")?` in a new cell"
+        )),
+        "{shown}"
+    );
+    assert_eq!(out, "2019-12-16 23:40:34 Training - Training in progress");
+
+    let err = wait_for_transform_job(&replay.cfg(), "t-1", Duration::ZERO, &mut |_| {}).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Error for Transform job t-1: Failed. Reason: ClientError: input test.csv, line 3: IPv6 address"
+    );
 }

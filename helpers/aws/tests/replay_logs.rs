@@ -1,6 +1,7 @@
 //! Log streaming and role discovery against a scripted server, for what moto cannot do: a job still running
 //! (log group missing at first, then events read forward with their tokens), failed calls with their code,
-//! message and request id, and STS answers from other partitions.
+//! message and request id, STS answers from other partitions, IAM refusing GetRole, and SageMaker Studio's roles
+//! (DescribeUserProfile, DescribeDomain), which moto does not serve.
 
 mod replay_server;
 
@@ -56,10 +57,10 @@ fn a_running_job_prints_its_status_and_log_lines_as_they_come() {
     assert_eq!(
         out,
         "2019-12-16 23:39:04 Starting - Starting the training job.\n\
-         2019-12-16 23:40:04 Downloading - Downloading input data\n\
+         2019-12-16 23:40:34 Downloading - Downloading input data\n\
          2019-12-16 23:40:34 Training - Training image download completed. Training in progress.\n\
          e1\ne2\ne3\ne4\n\
-         2019-12-16 23:41:34 Uploading - Uploading generated training model\n\
+         2019-12-16 23:41:45 Uploading - Uploading generated training model\n\
          2019-12-16 23:41:45 Completed - Training job completed\n\
          Training seconds: 71\n\
          Billable seconds: 71\n"
@@ -103,9 +104,14 @@ fn log_errors_other_than_not_found_surface_with_code_message_and_request_id() {
     ]);
     let err = wait_for_training_job_with_logs(&replay.cfg(), JOB, Duration::ZERO, &mut |_| {}).unwrap_err();
     assert_eq!(err.service_code(), Some("AccessDeniedException"));
+    assert!(!err.is_credentials_error(), "a missing permission is not an expired credential");
     assert_eq!(
         err.to_string(),
-        format!("GetLogEvents failed: AccessDeniedException: {denied} (HTTP 400, request id req-denied)")
+        format!(
+            "lost track of training job {JOB} while waiting for it: GetLogEvents failed: AccessDeniedException: \
+             {denied} (HTTP 400, request id req-denied). The job itself keeps running on SageMaker: resume waiting \
+             with `Estimator::attach`: `estimator.attach(\"{JOB}\")?` in a new cell"
+        )
     );
 }
 
@@ -123,6 +129,7 @@ fn a_failed_job_without_a_log_is_the_failure_reason() {
     assert_eq!(out, "2019-12-16 23:39:09 Failed - Training job failed\n");
 }
 
+/// An error of a query-protocol service (STS, IAM).
 fn sts_error(code: &str, message: &str) -> Canned {
     let body = format!(
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
@@ -143,15 +150,26 @@ fn caller(arn: &str) -> Canned {
 
 #[test]
 fn role_discovery_maps_other_partitions_and_explains_sts_failures() {
+    no_role_in_the_environment();
     let gov = "arn:aws-us-gov:sts::123456789012:assumed-role/AmazonSageMaker-ExecutionRole-1/SageMaker";
     let replay = Replay::start(vec![
         caller(gov),
+        sts_error("AccessDenied", "User is not authorized to perform: iam:GetRole"),
         sts_error("ExpiredToken", "The security token included in the request is expired"),
     ]);
-    let role = caller_role_arn(&replay.cfg()).unwrap();
-    assert_eq!(role, "arn:aws-us-gov:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-1");
-    let sent = &replay.requests()[0];
-    assert!(String::from_utf8_lossy(&sent.body).contains("Action=GetCallerIdentity"), "{sent:?}");
+    // IAM refuses GetRole: the SDK's guess from the name, with the console's path, and a note saying so.
+    let cfg = AwsConfig { notebook_metadata_file: Some("/nonexistent/metadata.json".into()), ..replay.cfg() };
+    let mut notes = Vec::new();
+    let role = find_execution_role(&cfg, &mut |n| notes.push(n.to_string()));
+    let role = role.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(role.arn, "arn:aws-us-gov:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-1");
+    assert_eq!(role.source, RoleSource::CallerRoleGuessed);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("Couldn't call GetRole to get the ARN of role AmazonSageMaker-ExecutionRole-1"));
+    let sent = replay.requests();
+    assert!(String::from_utf8_lossy(&sent[0].body).contains("Action=GetCallerIdentity"), "{sent:?}");
+    let get_role = String::from_utf8_lossy(&sent[1].body).to_string();
+    assert!(get_role.contains("Action=GetRole") && get_role.contains("RoleName=AmazonSageMaker-ExecutionRole-1"));
 
     let err = caller_role_arn(&replay.cfg()).unwrap_err();
     assert!(matches!(err, AwsError::RoleDiscovery { .. }), "{err:?}");
@@ -165,4 +183,100 @@ fn role_discovery_maps_other_partitions_and_explains_sts_failures() {
         "{shown}"
     );
     assert!(shown.contains("set SAGEMAKER_ROLE_ARN"), "{shown}");
+}
+
+/// Role discovery reads the environment first: these tests need it unset (scripts/run-tests unsets it).
+fn no_role_in_the_environment() {
+    for name in ROLE_ENV_VARS {
+        assert!(std::env::var_os(name).is_none(), "unset {name} to run this test: it checks role discovery");
+    }
+}
+
+/// A notebook metadata file with these fields.
+fn metadata(fields: serde_json::Value) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resource-metadata.json");
+    std::fs::write(&path, fields.to_string()).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn studio_roles_come_from_the_user_profile_else_the_domain() {
+    no_role_in_the_environment();
+    let profile_role = "arn:aws:iam::123456789012:role/studio/AliceRole";
+    let domain_role = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-Studio";
+    let replay = Replay::start(vec![
+        Canned::json(
+            200,
+            json!({ "DomainId": "d-abc", "UserProfileName": "alice", "UserSettings": { "ExecutionRole": profile_role } }),
+        ),
+        Canned::json(200, json!({ "DomainId": "d-abc", "UserProfileName": "bob", "UserSettings": {} })),
+        Canned::json(200, json!({ "DomainId": "d-abc", "DefaultUserSettings": { "ExecutionRole": domain_role } })),
+    ]);
+    let find = |user: &str| {
+        let (_dir, path) =
+            metadata(json!({ "ResourceName": "studio-app", "DomainId": "d-abc", "UserProfileName": user }));
+        let cfg = AwsConfig { notebook_metadata_file: Some(path), ..replay.cfg() };
+        find_execution_role(&cfg, &mut |n| panic!("no fallback expected: {n}")).unwrap()
+    };
+    assert_eq!(
+        find("alice"),
+        ExecutionRole { arn: profile_role.into(), source: RoleSource::StudioUserProfile("alice".into()) }
+    );
+    assert_eq!(
+        find("bob"),
+        ExecutionRole { arn: domain_role.into(), source: RoleSource::StudioDomain("d-abc".into()) }
+    );
+    let requests = replay.requests();
+    let target = |i: usize| requests[i].header("x-amz-target").unwrap_or_default().to_string();
+    assert_eq!(
+        [target(0), target(1), target(2)],
+        ["SageMaker.DescribeUserProfile", "SageMaker.DescribeUserProfile", "SageMaker.DescribeDomain"]
+    );
+    assert_eq!(requests[0].json(), json!({ "DomainId": "d-abc", "UserProfileName": "alice" }));
+    assert_eq!(requests[2].json(), json!({ "DomainId": "d-abc" }));
+}
+
+#[test]
+fn metadata_roles_are_used_as_given_and_failed_lookups_fall_back_to_sts() {
+    no_role_in_the_environment();
+    let own = "arn:aws:iam::123456789012:role/team/x/NotebookRole";
+    let (_dir, path) = metadata(json!({ "ResourceName": "nb", "ExecutionRoleArn": own }));
+    // No server at all: the file's own role needs no call.
+    let cfg = AwsConfig { notebook_metadata_file: Some(path), ..AwsConfig::local_emulator("http://127.0.0.1:1") };
+    assert_eq!(
+        find_execution_role(&cfg, &mut |_| {}).unwrap(),
+        ExecutionRole { arn: own.into(), source: RoleSource::Metadata }
+    );
+
+    let caller_arn = "arn:aws:sts::123456789012:assumed-role/NotebookRole/SageMaker";
+    let replay = Replay::start(vec![
+        Canned::aws_error("ValidationException", "RecordNotFound", "req-nb"),
+        caller(caller_arn),
+        sts_error("AccessDenied", "not authorized to perform: iam:GetRole"),
+    ]);
+    let (_dir, path) = metadata(json!({ "ResourceName": "gone-notebook" }));
+    let cfg = AwsConfig { notebook_metadata_file: Some(path), ..replay.cfg() };
+    let mut notes = Vec::new();
+    let role = find_execution_role(&cfg, &mut |n| notes.push(n.to_string())).unwrap();
+    assert_eq!(
+        role,
+        ExecutionRole {
+            arn: "arn:aws:iam::123456789012:role/NotebookRole".into(),
+            source: RoleSource::CallerRoleGuessed
+        }
+    );
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].starts_with(
+            "Couldn't call DescribeNotebookInstance to get the execution role of notebook instance gone-notebook"
+        ),
+        "{notes:?}"
+    );
+    assert_eq!(replay.requests()[0].json(), json!({ "NotebookInstanceName": "gone-notebook" }));
+
+    let (_dir, path) = metadata(json!("not an object"));
+    let cfg = AwsConfig { notebook_metadata_file: Some(path.clone()), ..replay.cfg() };
+    let err = find_execution_role(&cfg, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains(&format!("the notebook metadata file {} is not valid JSON", path.display())), "{err}");
 }

@@ -17,8 +17,10 @@ pub const JOB: &str = "ipinsights-2019-12-16-23-39-04-000";
 pub const T0: i64 = 1_576_539_544;
 
 /// A DescribeTrainingJob answer for [`JOB`]: `status`, the secondary transitions as (status, message, seconds
-/// after [`T0`]), and `extra` fields merged in.
+/// after [`T0`]), and `extra` fields merged in. LastModifiedTime is the last transition's start, as SageMaker moves
+/// it with every status change.
 pub fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_json::Value) -> Canned {
+    let last_modified = T0 + transitions.last().map_or(0, |(_, _, dt)| *dt);
     let transitions: Vec<_> =
         transitions.iter().map(|(s, m, dt)| json!({ "Status": s, "StatusMessage": m, "StartTime": T0 + dt })).collect();
     let mut body = json!({
@@ -27,7 +29,7 @@ pub fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_j
         "TrainingJobStatus": status,
         "SecondaryStatus": transitions.last().map(|t| t["Status"].clone()),
         "CreationTime": T0,
-        "LastModifiedTime": T0,
+        "LastModifiedTime": last_modified,
         "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
         "SecondaryStatusTransitions": transitions,
     });
