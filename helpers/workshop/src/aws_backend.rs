@@ -2,17 +2,23 @@
 //!
 //! It holds only its configuration (an [`AwsConfig`], the region, the polling interval): every call lets the AWS
 //! crate build and drop its own runtime and clients, so nothing async survives between notebook cells.
+//!
+//! SageMaker's IP Insights reads IPv4 addresses only ([`Backend::ipv4_only`]): uploads of `.csv` files leave out
+//! the rows whose address is IPv6, with one line saying how many and why (see [`crate::ipv4_rows`]), and the
+//! predictor never sends IPv6 pairs.
 
 use std::path::Path;
 use std::time::Duration;
 
-use ipinsights_aws::{AwsConfig, AwsError};
-use ipinsights_sagemaker::{S3Uri, TrainingJobStatus};
+use ipinsights_aws::{AwsConfig, AwsError, CallerIdentity, ModelSpec, TransferOptions, VpcSpec};
+use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus};
 
 use crate::backend::{
-    Backend, BackendKind, DeployRequest, EndpointDescription, Output, TrainingJobDescription, TrainingJobRequest,
+    Backend, BackendKind, DeployRequest, EndpointDescription, ModelRequest, Output, TrainingJobDescription,
+    TrainingJobRequest, TransformJobDescription, TransformRequest,
 };
 use crate::error::{Result, WorkshopError};
+use crate::ipv4_rows::{is_csv, without_ipv6_rows};
 
 fn err(e: AwsError) -> WorkshopError {
     WorkshopError::new(e.to_string())
@@ -27,31 +33,26 @@ pub struct AwsBackend {
 }
 
 impl AwsBackend {
-    /// The backend for `config`, whose region must be set; training jobs and endpoints are polled every
+    /// The backend for `config`; its region is the configured one, else what the standard chain resolves
+    /// (`AWS_REGION`, the profile's `region`, instance metadata). Training jobs and endpoints are polled every
     /// `poll_interval`.
     pub fn new(config: AwsConfig, poll_interval: Duration) -> Result<AwsBackend> {
-        let region = config
-            .region
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .ok_or_else(|| WorkshopError::new("the AWS backend needs a region"))?;
+        let region = ipinsights_aws::resolve_region(&config).map_err(err)?;
         Ok(AwsBackend { config, region, poll_interval })
     }
 
-    /// The backend the environment describes: region from `AWS_REGION` / `AWS_DEFAULT_REGION` (else us-east-1),
-    /// `IPINSIGHTS_AWS_ENDPOINT_URL` for an AWS-protocol endpoint such as a moto server (with its test
-    /// credentials), `IPINSIGHTS_POLL_SECONDS` for the polling interval (default 15).
+    /// The backend the environment describes: region, profile and credentials from the standard AWS chains
+    /// exactly as boto3 resolves them (`AWS_REGION` / `AWS_DEFAULT_REGION`, then `region` of the profile named by
+    /// `AWS_PROFILE` in `AWS_CONFIG_FILE` or `~/.aws/config`, then instance metadata);
+    /// `IPINSIGHTS_AWS_ENDPOINT_URL` for an AWS-protocol endpoint such as a moto server (path-style S3);
+    /// `IPINSIGHTS_POLL_SECONDS` for the polling interval (default 15).
     pub fn from_env() -> Result<AwsBackend> {
-        let region = std::env::var("AWS_REGION")
-            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|_| "us-east-1".into());
         let poll = std::env::var("IPINSIGHTS_POLL_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(15.0);
-        let endpoint = std::env::var("IPINSIGHTS_AWS_ENDPOINT_URL").ok().filter(|u| !u.trim().is_empty());
-        let mut config = match endpoint {
-            Some(url) => AwsConfig::local_emulator(&url),
-            None => AwsConfig::default(),
-        };
-        config.region = Some(region);
+        let mut config = AwsConfig::default();
+        if let Some(url) = std::env::var("IPINSIGHTS_AWS_ENDPOINT_URL").ok().filter(|u| !u.trim().is_empty()) {
+            config.endpoint_url = Some(url);
+            config.force_path_style = true;
+        }
         AwsBackend::new(config, Duration::from_secs_f64(poll.clamp(0.01, 3600.0)))
     }
 
@@ -60,10 +61,22 @@ impl AwsBackend {
         &self.config
     }
 
-    /// A finished job as the facade reads it.
+    /// The region and the account this backend reaches (STS GetCallerIdentity).
+    pub fn identity(&self) -> Result<CallerIdentity> {
+        ipinsights_aws::caller_identity(&self.config).map_err(|e| {
+            WorkshopError::new(format!(
+                "cannot tell which AWS account this session uses ({e}): check your credentials (AWS_PROFILE, \
+                 `aws sso login`, or the environment's keys)"
+            ))
+        })
+    }
+
+    /// A finished training job as the facade reads it: Completed, or Stopped (the waiter printed the SDK's
+    /// warning; its model may be there).
     fn description(summary: ipinsights_aws::TrainingJobSummary) -> Result<TrainingJobDescription> {
         let status = match summary.status {
             ipinsights_aws::JobStatus::Completed => TrainingJobStatus::Completed,
+            ipinsights_aws::JobStatus::Stopped => TrainingJobStatus::Stopped,
             other => {
                 return Err(WorkshopError::new(format!("training job {} ended {other}", summary.job_name)));
             }
@@ -74,6 +87,34 @@ impl AwsBackend {
             model_artifacts: summary.model_artifact,
             training_seconds: summary.training_seconds.unwrap_or(0).max(0).unsigned_abs(),
         })
+    }
+
+    /// A finished transform job as the facade reads it.
+    fn transform_description(summary: ipinsights_aws::TransformJobSummary) -> Result<TransformJobDescription> {
+        let status = match summary.status {
+            ipinsights_aws::JobStatus::Completed => TrainingJobStatus::Completed,
+            ipinsights_aws::JobStatus::Stopped => TrainingJobStatus::Stopped,
+            other => return Err(WorkshopError::new(format!("transform job {} ended {other}", summary.job_name))),
+        };
+        Ok(TransformJobDescription {
+            job_name: summary.job_name,
+            status,
+            data: S3Uri::parse(&summary.data_s3_uri)?,
+            output_path: S3Uri::parse(&summary.output_path)?,
+        })
+    }
+
+    /// A model as the AWS crate creates it.
+    fn model_spec(request: &ModelRequest) -> ModelSpec {
+        ModelSpec {
+            model_name: request.model_name.clone(),
+            image: request.image_uri.clone(),
+            model_data_url: request.model_data.to_string(),
+            role_arn: request.role.clone(),
+            vpc: VpcSpec { subnets: request.subnets.clone(), security_group_ids: request.security_group_ids.clone() },
+            enable_network_isolation: request.enable_network_isolation,
+            tags: request.tags.clone(),
+        }
     }
 }
 
@@ -90,15 +131,33 @@ impl Backend for AwsBackend {
         Some(&self.config)
     }
 
+    fn ipv4_only(&self) -> bool {
+        true
+    }
+
     fn execution_role(&self) -> Result<String> {
-        ipinsights_aws::execution_role(&self.config).map_err(err)
+        let role = ipinsights_aws::find_execution_role(&self.config, &mut |note| println!("{note}")).map_err(err)?;
+        Ok(role.arn)
     }
 
     fn check_bucket(&self, bucket: &str, _out: Output<'_>) -> Result<()> {
         ipinsights_aws::check_bucket(&self.config, bucket, "").map(|_| ()).map_err(err)
     }
 
-    fn upload(&self, file: &Path, destination: &S3Uri, out: Output<'_>) -> Result<()> {
+    fn upload(
+        &self,
+        file: &Path,
+        destination: &S3Uri,
+        encryption: Option<&ServerSideEncryption>,
+        out: Output<'_>,
+    ) -> Result<()> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let scratch = std::env::temp_dir().join(format!("ipinsights-ipv4-{}-{nanos}.csv", std::process::id()));
+        let copy = if is_csv(file) { without_ipv6_rows(file, &scratch)? } else { None };
+        if let Some(copy) = &copy {
+            out(&format!("{}\n", copy.summary(file)));
+        }
+        let source = copy.as_ref().map_or(file, |c| c.path.as_path());
         let mut last = 0u64;
         let mut progress = |done: u64, total: u64| {
             if total > 64 << 20 && done * 10 / total.max(1) > last {
@@ -106,25 +165,51 @@ impl Backend for AwsBackend {
                 out(&format!("uploaded {} of {} MiB\n", done >> 20, total >> 20));
             }
         };
-        ipinsights_aws::upload_file(&self.config, file, &destination.to_string(), &mut progress)
-            .map(|_| ())
-            .map_err(err)
+        let options = TransferOptions { server_side_encryption: encryption.cloned(), ..TransferOptions::default() };
+        let uploaded =
+            ipinsights_aws::upload_file_with(&self.config, source, &destination.to_string(), &options, &mut progress);
+        if copy.is_some() {
+            let _ = std::fs::remove_file(&scratch);
+        }
+        uploaded.map(|_| ()).map_err(err)
+    }
+
+    fn download(&self, source: &S3Uri, file: &Path) -> Result<()> {
+        ipinsights_aws::download_file(&self.config, &source.to_string(), file, &mut |_, _| {}).map(|_| ()).map_err(err)
     }
 
     fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription> {
-        let channel = |name: &str| request.channels.iter().find(|c| c.name == name);
-        let train = channel("train").ok_or_else(|| WorkshopError::new("a training job needs a \"train\" channel"))?;
-        let mut spec = ipinsights_aws::TrainingJobSpec::new(
-            &request.job_name,
-            &request.image_uri,
-            &request.role,
-            &train.s3_data.to_string(),
-            request.output_path.to_string().trim_end_matches('/'),
-            request.hyperparameters.clone(),
-        );
-        spec.validation_s3_uri = channel("validation").map(|c| c.s3_data.to_string());
-        spec.instance_type = request.resources.instance_type.clone();
-        spec.instance_count = request.resources.instance_count;
+        let o = &request.options;
+        let channels = request
+            .channels
+            .iter()
+            .map(|c| ipinsights_aws::ChannelSpec {
+                name: c.name.clone(),
+                s3_uri: c.s3_data.to_string(),
+                distribution: c.distribution.clone(),
+            })
+            .collect();
+        let spec = ipinsights_aws::TrainingJobSpec {
+            job_name: request.job_name.clone(),
+            image: request.image_uri.clone(),
+            role_arn: request.role.clone(),
+            channels,
+            output_path: request.output_path.to_string().trim_end_matches('/').to_string(),
+            instance_type: request.resources.instance_type.clone(),
+            instance_count: request.resources.instance_count,
+            volume_gb: o.volume_size,
+            max_runtime_s: o.max_run,
+            volume_kms_key: o.volume_kms_key.clone(),
+            output_kms_key: o.output_kms_key.clone(),
+            vpc: VpcSpec { subnets: o.subnets.clone(), security_group_ids: o.security_group_ids.clone() },
+            encrypt_inter_container_traffic: o.encrypt_inter_container_traffic,
+            enable_network_isolation: o.enable_network_isolation,
+            use_spot_instances: o.use_spot_instances,
+            max_wait_s: o.max_wait,
+            checkpoint_s3_uri: o.checkpoint_s3_uri.clone(),
+            tags: o.tags.clone(),
+            hyperparameters: request.hyperparameters.clone(),
+        };
         ipinsights_aws::create_training_job(&self.config, &spec).map_err(err)?;
         let summary =
             ipinsights_aws::wait_for_training_job_with_logs(&self.config, &request.job_name, self.poll_interval, out)
@@ -138,13 +223,14 @@ impl Backend for AwsBackend {
         Self::description(summary)
     }
 
+    fn create_model(&self, request: &ModelRequest) -> Result<()> {
+        ipinsights_aws::create_model(&self.config, &Self::model_spec(request)).map(|_| ()).map_err(err)
+    }
+
     fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription> {
         let spec = ipinsights_aws::DeploySpec {
-            model_name: request.model_name.clone(),
+            model: Self::model_spec(&request.model),
             endpoint_name: request.endpoint_name.clone(),
-            image: request.image_uri.clone(),
-            model_data_url: request.model_data.to_string(),
-            role_arn: request.role.clone(),
             instance_type: request.instance_type.clone(),
             instance_count: request.instance_count,
         };
@@ -163,5 +249,35 @@ impl Backend for AwsBackend {
 
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
         ipinsights_aws::delete_endpoint(&self.config, endpoint_name, true).map(|_| ()).map_err(err)
+    }
+
+    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription> {
+        let spec = ipinsights_aws::TransformJobSpec {
+            job_name: request.job_name.clone(),
+            model_name: request.model_name.clone(),
+            data_s3_uri: request.data.to_string(),
+            content_type: Some(request.content_type.clone()),
+            split_type: Some(request.split_type.clone()),
+            compression_type: None,
+            output_path: request.output_path.to_string(),
+            accept: Some(request.accept.clone()),
+            assemble_with: Some(request.assemble_with.clone()),
+            output_kms_key: request.output_kms_key.clone(),
+            instance_type: request.instance_type.clone(),
+            instance_count: request.instance_count,
+            volume_kms_key: request.volume_kms_key.clone(),
+            strategy: Some(request.strategy.clone()),
+            max_payload_mb: Some(request.max_payload_mb),
+            max_concurrent_transforms: None,
+            tags: request.tags.clone(),
+        };
+        ipinsights_aws::create_transform_job(&self.config, &spec).map_err(err)?;
+        self.attach_transform_job(&request.job_name, out)
+    }
+
+    fn attach_transform_job(&self, job_name: &str, out: Output<'_>) -> Result<TransformJobDescription> {
+        let summary =
+            ipinsights_aws::wait_for_transform_job(&self.config, job_name, self.poll_interval, out).map_err(err)?;
+        Self::transform_description(summary)
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Invariants:
 //! - the backend is chosen once, when a [`crate::Session`] is built; `Session`, `Estimator` and `Predictor` call
-//!   this trait and never ask which backend they talk to, nor read a backend's files;
+//!   this trait and never ask which backend they talk to, nor read a backend's files; what differs between the
+//!   services is asked of the backend as a fact (e.g. [`Backend::ipv4_only`]), never by its kind;
 //! - every argument and answer is plain data (names, S3 URIs, checked hyperparameters, byte bodies): nothing
 //!   async, no client, no runtime crosses the seam, so values kept in notebook variables stay valid across cells;
 //! - what the user should see while an operation runs goes to its [`Output`], in the SDK's format; errors are
@@ -15,7 +16,7 @@
 use std::fmt;
 use std::path::Path;
 
-use ipinsights_sagemaker::{HyperParameters, S3Uri, TrainingJobStatus};
+use ipinsights_sagemaker::{HyperParameters, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus};
 
 use crate::error::{Result, WorkshopError};
 
@@ -63,6 +64,55 @@ pub struct TrainingResources {
     pub instance_type: String,
 }
 
+/// The options of a training job beyond its channels and instances, with the SDK's `Estimator` names; the
+/// defaults are the SDK's (30 GB, 24 h, nothing else set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingOptions {
+    /// `volume_size`: GB of storage per instance.
+    pub volume_size: u32,
+    /// `max_run`: seconds before SageMaker stops the job.
+    pub max_run: u32,
+    /// `volume_kms_key`.
+    pub volume_kms_key: Option<String>,
+    /// `output_kms_key`.
+    pub output_kms_key: Option<String>,
+    /// `subnets`.
+    pub subnets: Vec<String>,
+    /// `security_group_ids`.
+    pub security_group_ids: Vec<String>,
+    /// `encrypt_inter_container_traffic`.
+    pub encrypt_inter_container_traffic: bool,
+    /// `enable_network_isolation`.
+    pub enable_network_isolation: bool,
+    /// `use_spot_instances`.
+    pub use_spot_instances: bool,
+    /// `max_wait`: seconds of spot training in all (waiting included).
+    pub max_wait: Option<u32>,
+    /// `checkpoint_s3_uri`.
+    pub checkpoint_s3_uri: Option<String>,
+    /// `tags`: (key, value) pairs on the job (and on the models and transform jobs made from it).
+    pub tags: Vec<(String, String)>,
+}
+
+impl Default for TrainingOptions {
+    fn default() -> Self {
+        TrainingOptions {
+            volume_size: 30,
+            max_run: 86_400,
+            volume_kms_key: None,
+            output_kms_key: None,
+            subnets: Vec::new(),
+            security_group_ids: Vec::new(),
+            encrypt_inter_container_traffic: false,
+            enable_network_isolation: false,
+            use_spot_instances: false,
+            max_wait: None,
+            checkpoint_s3_uri: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
 /// A training job to run (CreateTrainingJob).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingJobRequest {
@@ -80,6 +130,8 @@ pub struct TrainingJobRequest {
     pub resources: TrainingResources,
     /// The hyperparameters (checked).
     pub hyperparameters: HyperParameters,
+    /// Everything else, checked.
+    pub options: TrainingOptions,
 }
 
 /// What DescribeTrainingJob says about a job that ended.
@@ -87,27 +139,42 @@ pub struct TrainingJobRequest {
 pub struct TrainingJobDescription {
     /// `TrainingJobName`.
     pub job_name: String,
-    /// `TrainingJobStatus`.
+    /// `TrainingJobStatus`: Completed, or Stopped (after the SDK v2's warning).
     pub status: TrainingJobStatus,
-    /// `ModelArtifacts.S3ModelArtifacts`.
+    /// `ModelArtifacts.S3ModelArtifacts` (a stopped job may have none).
     pub model_artifacts: Option<String>,
     /// `TrainingTimeInSeconds` over all instances.
     pub training_seconds: u64,
 }
 
-/// A model to host on a new endpoint (CreateModel, CreateEndpointConfig, CreateEndpoint).
+/// A model (CreateModel) made from a training job's artifact, as the SDK makes one from an estimator.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeployRequest {
+pub struct ModelRequest {
     /// The model's name.
     pub model_name: String,
-    /// The endpoint's (and its configuration's) name.
-    pub endpoint_name: String,
     /// The inference image.
     pub image_uri: String,
     /// The model artifact, `s3://…/model.tar.gz`.
     pub model_data: S3Uri,
     /// The execution role.
     pub role: String,
+    /// The estimator's `subnets`.
+    pub subnets: Vec<String>,
+    /// The estimator's `security_group_ids`.
+    pub security_group_ids: Vec<String>,
+    /// The estimator's `enable_network_isolation`.
+    pub enable_network_isolation: bool,
+    /// Tags on the model.
+    pub tags: Vec<(String, String)>,
+}
+
+/// A model to host on a new endpoint (CreateModel, CreateEndpointConfig, CreateEndpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployRequest {
+    /// The model to create and host.
+    pub model: ModelRequest,
+    /// The endpoint's (and its configuration's) name.
+    pub endpoint_name: String,
     /// `initial_instance_count`.
     pub instance_count: u32,
     /// `instance_type`.
@@ -123,31 +190,41 @@ pub struct EndpointDescription {
     pub status: String,
 }
 
-/// A batch transform job (CreateTransformJob, `transformer.transform(...)`): the slot issue 12 fills.
+/// A batch transform job (CreateTransformJob, `transformer.transform(...)`), its options with the SDK's names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransformRequest {
     /// The job's name.
     pub job_name: String,
-    /// The model to run (`{model}` of CreateModel, or the artifact it was made from).
+    /// The model it runs (created by [`Backend::create_model`]).
+    pub model_name: String,
+    /// That model's artifact (the local backend runs it directly).
     pub model_data: S3Uri,
-    /// The inference image.
-    pub image_uri: String,
-    /// The execution role.
-    pub role: String,
-    /// The input object or prefix (`data`).
+    /// `data`: the input object, or a prefix whose objects are all inputs.
     pub data: S3Uri,
-    /// The input's content type (`content_type`, e.g. `text/csv`).
+    /// `content_type`, e.g. `text/csv`.
     pub content_type: String,
-    /// How records are split (`split_type`, e.g. `Line`).
+    /// `split_type`: `Line` or `None`.
     pub split_type: String,
-    /// Where `{input}.out` objects are written (`output_path`).
+    /// `output_path`: where `{input}.out` objects are written.
     pub output_path: S3Uri,
-    /// The answers' content type (`accept`).
+    /// `accept`: the answers' content type, e.g. `application/jsonlines`.
     pub accept: String,
+    /// `assemble_with`: `Line` or `None`.
+    pub assemble_with: String,
+    /// `strategy`: `MultiRecord` or `SingleRecord`.
+    pub strategy: String,
+    /// `max_payload`: MB per request (1–100).
+    pub max_payload_mb: u32,
     /// `instance_count`.
     pub instance_count: u32,
     /// `instance_type`.
     pub instance_type: String,
+    /// `output_kms_key`.
+    pub output_kms_key: Option<String>,
+    /// `volume_kms_key`.
+    pub volume_kms_key: Option<String>,
+    /// `tags`.
+    pub tags: Vec<(String, String)>,
 }
 
 /// What DescribeTransformJob says about a transform job that ended.
@@ -155,6 +232,10 @@ pub struct TransformRequest {
 pub struct TransformJobDescription {
     /// `TransformJobName`.
     pub job_name: String,
+    /// `TransformJobStatus`: Completed, or Stopped (after the SDK v2's warning).
+    pub status: TransformJobStatus,
+    /// `TransformInput.DataSource.S3DataSource.S3Uri`.
+    pub data: S3Uri,
     /// `TransformOutput.S3OutputPath`.
     pub output_path: S3Uri,
 }
@@ -174,8 +255,24 @@ pub trait Backend: fmt::Debug + Send + Sync {
     /// seed notebook's message.
     fn check_bucket(&self, bucket: &str, out: Output<'_>) -> Result<()>;
 
-    /// Copies a local file to `destination`.
-    fn upload(&self, file: &Path, destination: &S3Uri, out: Output<'_>) -> Result<()>;
+    /// Whether the service reads IPv4 addresses only (SageMaker's IP Insights): then IPv6 rows are dropped from
+    /// uploads and IPv6 pairs are not sent for scoring. The local engine reads both families.
+    fn ipv4_only(&self) -> bool {
+        false
+    }
+
+    /// Copies a local file to `destination`, asking for server-side encryption when given (the local backend has
+    /// nothing to encrypt with and ignores it).
+    fn upload(
+        &self,
+        file: &Path,
+        destination: &S3Uri,
+        encryption: Option<&ServerSideEncryption>,
+        out: Output<'_>,
+    ) -> Result<()>;
+
+    /// Copies the object `source` to the local file `file` (written atomically).
+    fn download(&self, source: &S3Uri, file: &Path) -> Result<()>;
 
     /// Runs a training job to its end, printing its status lines and log like the SDK's `fit(logs=True)`; a job
     /// that does not complete is an error naming the job and the reason.
@@ -183,6 +280,10 @@ pub trait Backend: fmt::Debug + Send + Sync {
 
     /// Waits for an existing training job to end (printing like `train`) and describes it (`Estimator.attach`).
     fn attach_training_job(&self, job_name: &str, out: Output<'_>) -> Result<TrainingJobDescription>;
+
+    /// Creates a model (CreateModel) for batch transform; the local backend keeps no models (its transform jobs
+    /// read the artifact named in their request) and does nothing.
+    fn create_model(&self, request: &ModelRequest) -> Result<()>;
 
     /// Creates an endpoint serving a model and waits until it is in service, printing `-` per status check and
     /// `!` (or `*` on failure), then a line break.
@@ -204,9 +305,17 @@ pub trait Backend: fmt::Debug + Send + Sync {
         None
     }
 
-    /// Runs a batch transform job to its end (`transformer.transform(...)` then `wait()`).
-    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription> {
-        let _ = (request, out);
-        Err(WorkshopError::new(format!("batch transform is not available on the {} backend yet", self.kind())))
+    /// Runs a batch transform job to its end (`transformer.transform(...)` then `wait()`), printing its progress
+    /// and log; a job that fails is an error naming the job and the reason.
+    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription>;
+
+    /// Waits for an existing transform job to end and describes it (`Transformer.attach`).
+    fn attach_transform_job(&self, job_name: &str, out: Output<'_>) -> Result<TransformJobDescription> {
+        let _ = out;
+        Err(WorkshopError::new(format!(
+            "transform job {job_name}: the {} backend runs transform jobs inside the cell that starts them, so there \
+             is nothing to attach to",
+            self.kind()
+        )))
     }
 }

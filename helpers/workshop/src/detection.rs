@@ -6,13 +6,23 @@ use ipinsights_detect::{Detection, Verdict};
 use ipinsights_protocol::{Pair, ScoreError, Scorer};
 
 impl Scorer for Predictor {
+    /// One score per pair; a pair the endpoint cannot read (IPv6 on SageMaker: see [`Scorer::ipv4_only`], which
+    /// the detector honours) is an error naming it.
     fn dot_products(&self, pairs: &[Pair<'_>]) -> Result<Vec<f32>, ScoreError> {
         let predictions = self.predict(pairs).map_err(|e| ScoreError::new(self.describe(), e))?;
+        if let Some(skipped) = predictions.not_scorable.first() {
+            let reason = format!("row {}: {},{}: {}", skipped.row + 1, skipped.entity, skipped.ip, skipped.reason);
+            return Err(ScoreError::new(self.describe(), reason));
+        }
         Ok(predictions.dot_products())
     }
 
     fn describe(&self) -> String {
         format!("endpoint {}", self.endpoint)
+    }
+
+    fn ipv4_only(&self) -> bool {
+        Predictor::ipv4_only(self)
     }
 }
 

@@ -50,6 +50,8 @@ from_error!(
     ipinsights_sagemaker::ImageError,
     ipinsights_sagemaker::NameError,
     ipinsights_sagemaker::S3UriError,
+    ipinsights_sagemaker::OptionError,
+    ipinsights_sagemaker::TransformOptionError,
     ipinsights_contract::ContractError,
     ipinsights_engine::ModelFileError,
     ipinsights_engine::tuples::TupleError,

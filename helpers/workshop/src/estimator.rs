@@ -17,19 +17,26 @@
 
 use std::time::SystemTime;
 
-use ipinsights_sagemaker::{base_name_from_image, name_from_base, HyperParameters, IpInsightsParams, S3Uri};
+use ipinsights_sagemaker::training::{check_distribution, check_kms_key, check_stopping, check_tags, check_vpc};
+use ipinsights_sagemaker::{
+    base_name_from_image, name_from_base, HyperParameters, IpInsightsParams, S3Uri, TrainingJobStatus,
+};
 
-use crate::backend::{Channel, DeployRequest, TrainingJobDescription, TrainingJobRequest, TrainingResources};
+use crate::backend::{
+    Channel, DeployRequest, ModelRequest, TrainingJobDescription, TrainingJobRequest, TrainingOptions,
+    TrainingResources,
+};
 use crate::error::{Result, WorkshopError};
 use crate::predictor::Predictor;
 use crate::session::{print_fragment, Session};
+use crate::transformer::Transformer;
 
 /// A training channel (`sagemaker.inputs.TrainingInput`): where the data is and how to read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingInput {
     /// `s3://bucket/key` of the data.
     pub s3_data: String,
-    /// `FullyReplicated` or `ShardedByS3Key`.
+    /// `FullyReplicated` or `ShardedByS3Key` (anything else is refused before any job starts).
     pub distribution: String,
     /// Only `text/csv` for IP Insights.
     pub content_type: String,
@@ -63,6 +70,8 @@ impl TrainingInput {
 pub struct TrainingJob {
     /// Its name (`ipinsights-YYYY-MM-DD-HH-MM-SS-mmm`).
     pub job_name: String,
+    /// `Completed`, or `Stopped` (at its max_run, or by a user) with the model it wrote.
+    pub status: TrainingJobStatus,
     /// `s3://…/{job}/output/model.tar.gz`.
     pub model_data: String,
     /// Seconds it took.
@@ -71,10 +80,20 @@ pub struct TrainingJob {
 
 impl TrainingJob {
     fn from_description(job: TrainingJobDescription) -> Result<TrainingJob> {
-        let model_data = job
-            .model_artifacts
-            .ok_or_else(|| WorkshopError::new(format!("training job {} has no model artifact", job.job_name)))?;
-        Ok(TrainingJob { job_name: job.job_name, model_data, training_seconds: job.training_seconds })
+        let model_data = job.model_artifacts.ok_or_else(|| match job.status {
+            TrainingJobStatus::Stopped => WorkshopError::new(format!(
+                "training job {} was stopped before it wrote a model: there is nothing to deploy; run fit again \
+                 (with a larger max_run if it reached its time limit)",
+                job.job_name
+            )),
+            _ => WorkshopError::new(format!("training job {} has no model artifact", job.job_name)),
+        })?;
+        Ok(TrainingJob {
+            job_name: job.job_name,
+            status: job.status,
+            model_data,
+            training_seconds: job.training_seconds,
+        })
     }
 }
 
@@ -95,6 +114,9 @@ pub struct Estimator {
     pub output_path: String,
     /// The hyperparameters, checked by `set_hyperparameters`.
     pub hyperparameters: Option<HyperParameters>,
+    /// The SDK's other estimator arguments (`volume_size`, `max_run`, `tags`, KMS keys, VPC, network isolation,
+    /// spot training, checkpoints), set with the builder methods of the same names and checked by `fit`.
+    pub options: TrainingOptions,
     /// The last job `fit` ran or `attach` found.
     pub latest_training_job: Option<TrainingJob>,
 }
@@ -111,8 +133,83 @@ impl Estimator {
             instance_type: String::new(),
             output_path: String::new(),
             hyperparameters: None,
+            options: TrainingOptions::default(),
             latest_training_job: None,
         }
+    }
+
+    /// `volume_size=`: GB of storage per training instance (default 30).
+    pub fn volume_size(mut self, gb: u32) -> Self {
+        self.options.volume_size = gb;
+        self
+    }
+
+    /// `max_run=`: seconds after which SageMaker stops the job (default 86,400); a job stopped this way keeps the
+    /// model it wrote, with a warning.
+    pub fn max_run(mut self, seconds: u32) -> Self {
+        self.options.max_run = seconds;
+        self
+    }
+
+    /// `tags=`: (key, value) tags on the training job, and on the models and transform jobs made from it.
+    pub fn tags(mut self, tags: &[(&str, &str)]) -> Self {
+        self.options.tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self
+    }
+
+    /// `output_kms_key=`: the KMS key encrypting the model artifact in S3.
+    pub fn output_kms_key(mut self, key: impl Into<String>) -> Self {
+        self.options.output_kms_key = Some(key.into());
+        self
+    }
+
+    /// `volume_kms_key=`: the KMS key encrypting the training instances' volumes.
+    pub fn volume_kms_key(mut self, key: impl Into<String>) -> Self {
+        self.options.volume_kms_key = Some(key.into());
+        self
+    }
+
+    /// `subnets=`: the VPC subnets of the training instances (and of models made from the job); needs
+    /// `security_group_ids`.
+    pub fn subnets(mut self, subnets: &[&str]) -> Self {
+        self.options.subnets = subnets.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// `security_group_ids=`: the VPC security groups, with `subnets`.
+    pub fn security_group_ids(mut self, ids: &[&str]) -> Self {
+        self.options.security_group_ids = ids.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// `encrypt_inter_container_traffic=`.
+    pub fn encrypt_inter_container_traffic(mut self, on: bool) -> Self {
+        self.options.encrypt_inter_container_traffic = on;
+        self
+    }
+
+    /// `enable_network_isolation=`: the algorithm's container (and models made from the job) get no network.
+    pub fn enable_network_isolation(mut self, on: bool) -> Self {
+        self.options.enable_network_isolation = on;
+        self
+    }
+
+    /// `use_spot_instances=`: managed spot training; needs `max_wait` of at least `max_run`.
+    pub fn use_spot_instances(mut self, on: bool) -> Self {
+        self.options.use_spot_instances = on;
+        self
+    }
+
+    /// `max_wait=`: seconds a spot training job may take in all, waiting for capacity included.
+    pub fn max_wait(mut self, seconds: u32) -> Self {
+        self.options.max_wait = Some(seconds);
+        self
+    }
+
+    /// `checkpoint_s3_uri=`: where SageMaker keeps the job's checkpoints (for spot training).
+    pub fn checkpoint_s3_uri(mut self, uri: impl Into<String>) -> Self {
+        self.options.checkpoint_s3_uri = Some(uri.into());
+        self
     }
 
     /// `instance_count=`.
@@ -155,6 +252,7 @@ impl Estimator {
             output_path: self.parsed_output_path()?,
             resources: self.resources("fit")?,
             hyperparameters,
+            options: self.checked_options()?,
         };
         let job = self.session.backend().train(&request, &mut print_fragment)?;
         self.latest_training_job = Some(TrainingJob::from_description(job)?);
@@ -171,25 +269,72 @@ impl Estimator {
 
     /// Deploys the latest training job's model to a new endpoint and returns its predictor.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
-        let job = self
-            .latest_training_job
-            .as_ref()
-            .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit (or attach) first"))?;
         if initial_instance_count == 0 || instance_type.trim().is_empty() {
             return Err(WorkshopError::new("deploy needs initial_instance_count ≥ 1 and an instance_type"));
         }
         let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
         let request = DeployRequest {
-            model_name: name.clone(),
+            model: self.model_request("deploy", &name)?,
             endpoint_name: name,
-            image_uri: self.image_uri.clone(),
-            model_data: S3Uri::parse(&job.model_data)?,
-            role: self.role.clone(),
             instance_count: initial_instance_count,
             instance_type: instance_type.into(),
         };
         let endpoint = self.session.backend().deploy(&request, &mut print_fragment)?;
         Ok(Predictor::new(&self.session, &endpoint.endpoint_name))
+    }
+
+    /// A transformer for batch transform with the latest training job's model (`estimator.transformer(
+    /// instance_count, instance_type)`): the model is created now (CreateModel, with the estimator's VPC, network
+    /// isolation and tags, as the SDK does); set `output_path` and the other options on the transformer, then
+    /// `transform(...)`.
+    pub fn transformer(&self, instance_count: u32, instance_type: &str) -> Result<Transformer> {
+        if instance_count == 0 || instance_type.trim().is_empty() {
+            return Err(WorkshopError::new("transformer needs instance_count ≥ 1 and an instance_type"));
+        }
+        let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
+        let model = self.model_request("transformer", &name)?;
+        self.session.backend().create_model(&model)?;
+        let base = base_name_from_image(&self.image_uri).to_string();
+        Ok(Transformer::new(&self.session, &model, instance_count, instance_type, &base, &self.options.tags))
+    }
+
+    /// The model of the latest training job, as the SDK makes one from an estimator.
+    fn model_request(&self, call: &str, name: &str) -> Result<ModelRequest> {
+        let job = self
+            .latest_training_job
+            .as_ref()
+            .ok_or_else(|| WorkshopError::new(format!("{call} needs a trained model: run fit (or attach) first")))?;
+        Ok(ModelRequest {
+            model_name: name.into(),
+            image_uri: self.image_uri.clone(),
+            model_data: S3Uri::parse(&job.model_data)?,
+            role: self.role.clone(),
+            subnets: self.options.subnets.clone(),
+            security_group_ids: self.options.security_group_ids.clone(),
+            enable_network_isolation: self.options.enable_network_isolation,
+            tags: self.options.tags.clone(),
+        })
+    }
+
+    /// The options, checked as SageMaker would check them, before any job starts.
+    fn checked_options(&self) -> Result<TrainingOptions> {
+        let o = &self.options;
+        let refused = |e: ipinsights_sagemaker::OptionError| WorkshopError::new(format!("fit: {e}"));
+        if o.volume_size == 0 {
+            return Err(WorkshopError::new("fit: volume_size: give at least 1 GB"));
+        }
+        check_stopping(o.max_run, o.use_spot_instances, o.max_wait).map_err(refused)?;
+        check_vpc(&o.subnets, &o.security_group_ids).map_err(refused)?;
+        check_tags(&o.tags).map_err(refused)?;
+        for (option, key) in [("output_kms_key", &o.output_kms_key), ("volume_kms_key", &o.volume_kms_key)] {
+            if let Some(key) = key {
+                check_kms_key(option, key).map_err(refused)?;
+            }
+        }
+        if let Some(uri) = &o.checkpoint_s3_uri {
+            S3Uri::parse(uri)?;
+        }
+        Ok(o.clone())
     }
 
     fn parsed_output_path(&self) -> Result<S3Uri> {
@@ -227,6 +372,7 @@ fn channels(inputs: &[(&str, TrainingInput)]) -> Result<Vec<Channel>> {
         if channels.iter().any(|c: &Channel| c.name == *name) {
             return Err(WorkshopError::new(format!("channel {name:?} given twice")));
         }
+        check_distribution(&input.distribution)?;
         if input.content_type != "text/csv" {
             return Err(WorkshopError::new(format!(
                 "content type {:?}: IP Insights trains on text/csv",
@@ -253,12 +399,13 @@ mod tests {
         let input = || TrainingInput::new("s3://workshop-bucket/t.csv");
         let ok = channels(&[("validation", input()), ("train", input())]).unwrap();
         assert_eq!(ok.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["train", "validation"]);
-        let cases: [(&[(&str, TrainingInput)], &str); 5] = [
+        let cases: [(&[(&str, TrainingInput)], &str); 6] = [
             (&[("validation", input())], "needs a \"train\" channel"),
             (&[("train", input()), ("test", input())], "unknown channel \"test\""),
             (&[("train", input()), ("train", input())], "given twice"),
             (&[("train", input().content_type("application/json"))], "IP Insights trains on text/csv"),
             (&[("train", TrainingInput::new("/local/file.csv"))], "invalid S3 URI"),
+            (&[("train", input().distribution("Sharded"))], "distribution: \"Sharded\" is not an S3 data distribution"),
         ];
         for (inputs, expected) in cases {
             let err = channels(inputs).unwrap_err().to_string();
@@ -284,5 +431,35 @@ mod tests {
         assert!(err.contains("vector_dim=\"2\""), "{err}");
         let err = estimator.deploy(1, "ml.m4.xlarge").unwrap_err().to_string();
         assert!(err.starts_with("deploy needs a trained model"), "{err}");
+        let err = estimator.transformer(1, "ml.m4.xlarge").unwrap_err().to_string();
+        assert!(err.starts_with("transformer needs a trained model"), "{err}");
+    }
+
+    #[test]
+    fn options_are_checked_before_any_job() {
+        let root = tempfile::tempdir().unwrap();
+        let session = Session::local_at(root.path());
+        let train = [("train", TrainingInput::new("s3://workshop-bucket/t.csv"))];
+        let base = || {
+            let mut e = Estimator::new(&session, "image", "role")
+                .instance_count(1)
+                .instance_type("ml.m4.xlarge")
+                .output_path("s3://workshop-bucket/output");
+            e.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
+            e
+        };
+        let cases: [(Estimator, &str); 6] = [
+            (base().use_spot_instances(true), "fit: max_wait: spot training"),
+            (base().max_run(3600).use_spot_instances(true).max_wait(60), "less than max_run"),
+            (base().subnets(&["subnet-0abc"]), "fit: security_group_ids"),
+            (base().tags(&[("aws:created-by", "me")]), "fit: tags: tag \"aws:created-by\""),
+            (base().volume_size(0), "fit: volume_size"),
+            (base().checkpoint_s3_uri("/tmp/checkpoints"), "invalid S3 URI"),
+        ];
+        for (mut estimator, expected) in cases {
+            let err = estimator.fit(&train).unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+        assert!(!root.path().join("training-jobs").exists(), "no job was started");
     }
 }

@@ -1,7 +1,7 @@
 //! The notebook facade of the IP Insights workshop: what the workshop's cells call.
 //!
 //! Names follow the SageMaker Python SDK (`Session`, `Estimator`, `TrainingInput`, `fit`, `attach`, `deploy`,
-//! `Predictor`, `predict`, `delete_endpoint`). Every call is synchronous and every value a notebook keeps is plain
+//! `Predictor`, `predict`, `delete_endpoint`, `transformer`, `Transformer`, `transform`, `wait`). Every call is synchronous and every value a notebook keeps is plain
 //! data, because the evcxr kernel loads a fresh copy of this crate into each cell (no global state or async
 //! runtime survives between cells). Errors are one clear line.
 //!
@@ -10,7 +10,8 @@
 //! ```text
 //! Session ── Arc<dyn Backend> ──┬─ local::LocalBackend: folders as buckets; `ipinsights train` / `serve`
 //!   ▲                           │    processes driven through the process contract (ipinsights-contract)
-//! Estimator, Predictor          └─ aws_backend::AwsBackend (feature `aws`): S3 and SageMaker via ipinsights-aws
+//! Estimator, Predictor,         └─ aws_backend::AwsBackend (feature `aws`): S3 and SageMaker via ipinsights-aws
+//! Transformer
 //! ```
 //!
 //! The backend is chosen once, when the `Session` is built; SageMaker's facts (image URIs, names, bucket and S3
@@ -27,6 +28,7 @@ pub mod detection;
 pub mod error;
 pub mod estimator;
 pub mod figure;
+pub mod ipv4_rows;
 pub mod local;
 pub mod plot;
 #[cfg(feature = "png")]
@@ -35,14 +37,17 @@ pub mod predictor;
 pub mod scores;
 pub mod session;
 pub mod table;
+pub mod transformer;
 
 pub use backend::{Backend, BackendKind};
 pub use error::{Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
+pub use ipinsights_sagemaker::ServerSideEncryption;
 pub use ipinsights_sagemaker::{image_uri, HyperParameters, IpInsightsParams};
-pub use predictor::{Deserializer, Predictions, Predictor, Serializer};
+pub use predictor::{Deserializer, NotScorable, Predictions, Predictor, RowResult, Serializer};
 pub use session::Session;
 pub use table::Table;
+pub use transformer::{TransformJob, Transformer};
 
 /// Everything a notebook cell needs, in one `use`.
 pub mod prelude {
@@ -54,8 +59,8 @@ pub mod prelude {
     };
     pub use crate::scores::{anomaly_scores, compare, ScoreSummary};
     pub use crate::{
-        image_uri, BackendKind, Deserializer, Estimator, IpInsightsParams, Predictions, Predictor, Serializer, Session,
-        Table, TrainingInput,
+        image_uri, BackendKind, Deserializer, Estimator, IpInsightsParams, Predictions, Predictor, Serializer,
+        ServerSideEncryption, Session, Table, TrainingInput, Transformer,
     };
     pub use ipinsights_detect as detect;
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};

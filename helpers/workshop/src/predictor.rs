@@ -1,5 +1,9 @@
 //! `Predictor`: score ⟨entity, IP⟩ pairs on an endpoint, as the SDK's `predictor.predict(...)`, through the
 //! session's backend (one body in, one body out per call).
+//!
+//! A pair the service cannot read is never sent: on SageMaker (IPv4 only) an IPv6 pair is answered as *not
+//! scorable* with its reason, row by row, and the request for the other pairs succeeds. [`Predictions`] keeps both:
+//! the scored pairs with their predictions, and the rows that were not scorable.
 
 mod invoke;
 
@@ -9,7 +13,23 @@ use crate::table::Table;
 use invoke::{predict_via, Invoker};
 use ipinsights_client::Prediction;
 use ipinsights_engine::tuples::{parse_tuples, ReadOptions};
+use ipinsights_sagemaker::{sagemaker_reads, IPV4_ONLY};
 use std::net::IpAddr;
+
+/// The pairs to send and the rows not to: with `ipv4_only`, IPv6 pairs are not scorable.
+fn split_scorable<'a>(pairs: &[(&'a str, IpAddr)], ipv4_only: bool) -> (Vec<(&'a str, IpAddr)>, Vec<NotScorable>) {
+    let mut sent = Vec::with_capacity(pairs.len());
+    let mut skipped = Vec::new();
+    for (row, &(entity, ip)) in pairs.iter().enumerate() {
+        if ipv4_only && !sagemaker_reads(ip) {
+            let reason = format!("IPv6 address: {IPV4_ONLY}");
+            skipped.push(NotScorable { row, entity: entity.to_string(), ip, reason });
+        } else {
+            sent.push((entity, ip));
+        }
+    }
+    (sent, skipped)
+}
 
 /// Request body format (`predictor.serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,22 +91,71 @@ pub struct Predictor {
     pub deserializer: Deserializer,
 }
 
-/// Predictions with the pairs they score, in input order.
+/// An input row the service cannot score, and why (an IPv6 pair on SageMaker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotScorable {
+    /// Its index in the input (0-based).
+    pub row: usize,
+    /// The entity.
+    pub entity: String,
+    /// The address.
+    pub ip: IpAddr,
+    /// Why it was not scored.
+    pub reason: String,
+}
+
+/// One input row's result: its prediction, or why it was not scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RowResult<'a> {
+    /// Scored.
+    Scored(&'a Prediction),
+    /// Not scorable.
+    NotScorable(&'a NotScorable),
+}
+
+/// Predictions with the pairs they score, in input order, and the input rows that could not be scored.
 #[derive(Debug, Clone)]
 pub struct Predictions {
-    /// The scored pairs.
+    /// The scored pairs, in input order.
     pub pairs: Vec<(String, IpAddr)>,
-    /// One prediction per pair.
+    /// One prediction per scored pair.
     pub predictions: Vec<Prediction>,
+    /// The input rows that could not be scored, in input order, each with its reason: IPv6 pairs on SageMaker
+    /// (IPv4 only). Always empty on the local backend.
+    pub not_scorable: Vec<NotScorable>,
 }
 
 impl Predictions {
-    /// The `dot_product` of every pair (higher = more normal).
+    /// The `dot_product` of every scored pair (higher = more normal), in the order of [`Predictions::pairs`]; the
+    /// rows in [`Predictions::not_scorable`] have none (see [`Predictions::dot_products_by_row`]).
     pub fn dot_products(&self) -> Vec<f32> {
         self.predictions.iter().map(|p| p.dot_product).collect()
     }
 
-    /// Number of predictions.
+    /// The `dot_product` of every input row, in input order: `None` for a row that was not scorable.
+    pub fn dot_products_by_row(&self) -> Vec<Option<f32>> {
+        self.rows()
+            .into_iter()
+            .map(|r| match r {
+                RowResult::Scored(p) => Some(p.dot_product),
+                RowResult::NotScorable(_) => None,
+            })
+            .collect()
+    }
+
+    /// Every input row's result, in input order.
+    pub fn rows(&self) -> Vec<RowResult<'_>> {
+        let mut scored = self.predictions.iter();
+        let mut skipped = self.not_scorable.iter().peekable();
+        (0..self.input_rows())
+            .filter_map(|row| match skipped.next_if(|n| n.row == row) {
+                Some(n) => Some(RowResult::NotScorable(n)),
+                None => scored.next().map(RowResult::Scored),
+            })
+            .collect()
+    }
+
+    /// Number of predictions (scored pairs).
     pub fn len(&self) -> usize {
         self.predictions.len()
     }
@@ -96,7 +165,13 @@ impl Predictions {
         self.predictions.is_empty()
     }
 
-    /// The first `n` rows as a table (`entity`, `ip`, `dot_product`, and embedding sizes when verbose).
+    /// Number of input rows: scored and not scorable.
+    pub fn input_rows(&self) -> usize {
+        self.predictions.len() + self.not_scorable.len()
+    }
+
+    /// The first `n` input rows as a table (`entity`, `ip`, `dot_product`, and embedding sizes when verbose); a
+    /// row that was not scorable shows why.
     pub fn head(&self, n: usize) -> Table {
         let verbose = self.predictions.iter().any(|p| p.entity_embedding.is_some());
         let mut columns = vec!["entity", "ip", "dot_product"];
@@ -104,18 +179,30 @@ impl Predictions {
             columns.extend(["entity_embedding", "ip_embedding"]);
         }
         let mut table = Table::new(columns);
-        for ((entity, ip), p) in self.pairs.iter().zip(&self.predictions).take(n) {
-            let mut row = vec![entity.clone(), ip.to_string(), format!("{:.6}", p.dot_product)];
-            if verbose {
-                let show = |v: &Option<Vec<f32>>| {
-                    v.as_ref().map_or(String::new(), |v| format!("[{:.4}, {:.4}, … {} values]", v[0], v[1], v.len()))
-                };
-                row.push(show(&p.entity_embedding));
-                row.push(show(&p.ip_embedding));
-            }
+        let mut pairs = self.pairs.iter();
+        for result in self.rows().into_iter().take(n) {
+            let mut row = match result {
+                RowResult::Scored(p) => {
+                    let (entity, ip) = pairs.next().map(|(e, ip)| (e.clone(), ip.to_string())).unwrap_or_default();
+                    let mut row = vec![entity, ip, format!("{:.6}", p.dot_product)];
+                    if verbose {
+                        let show = |v: &Option<Vec<f32>>| {
+                            v.as_ref()
+                                .map_or(String::new(), |v| format!("[{:.4}, {:.4}, … {} values]", v[0], v[1], v.len()))
+                        };
+                        row.push(show(&p.entity_embedding));
+                        row.push(show(&p.ip_embedding));
+                    }
+                    row
+                }
+                RowResult::NotScorable(skip) => {
+                    vec![skip.entity.clone(), skip.ip.to_string(), format!("not scorable: {}", skip.reason)]
+                }
+            };
+            row.resize(table.columns.len(), String::new());
             table.push(row);
         }
-        table.note = Some(format!("{} of {} rows", n.min(self.len()), self.len()));
+        table.note = Some(format!("{} of {} rows", n.min(self.input_rows()), self.input_rows()));
         table
     }
 
@@ -143,20 +230,38 @@ impl Predictor {
         Ok(Predictor::new(session, &described.endpoint_name))
     }
 
-    /// Scores pairs (any number: large inputs are split into requests under SageMaker's limits and sent
-    /// concurrently).
+    /// Scores pairs (any number: large inputs are split into requests under SageMaker's limits, request and
+    /// answer alike, and sent a few at a time on every backend). Pairs the service cannot read (IPv6 on SageMaker)
+    /// are not sent and come back as [`Predictions::not_scorable`], never as a failed request.
     pub fn predict<S: AsRef<str> + Sync>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
         // The generic part stays this one borrowing pass: it is compiled inside the notebook cell.
         let borrowed: Vec<(&str, IpAddr)> = pairs.iter().map(|(e, ip)| (e.as_ref(), *ip)).collect();
         self.predict_pairs(&borrowed)
     }
 
-    /// [`Predictor::predict`] on borrowed pairs (compiled once, with this crate).
+    /// [`Predictor::predict`] on borrowed pairs (compiled once, with this crate). Pairs the backend's service
+    /// cannot read are not sent: they come back in `not_scorable`, and one line says how many and why.
     fn predict_pairs(&self, pairs: &[(&str, IpAddr)]) -> Result<Predictions> {
-        let invoker = Invoker { backend: self.session.backend(), endpoint: &self.endpoint };
-        let predictions = predict_via(&invoker, pairs, self.serializer.format(), self.deserializer.format())?;
-        let pairs = pairs.iter().map(|&(e, ip)| (e.to_string(), ip)).collect();
-        Ok(Predictions { pairs, predictions })
+        let backend = self.session.backend();
+        let (sent, not_scorable) = split_scorable(pairs, backend.ipv4_only());
+        let invoker = Invoker { backend, endpoint: &self.endpoint };
+        let predictions = predict_via(&invoker, &sent, self.serializer.format(), self.deserializer.format())?;
+        if !not_scorable.is_empty() {
+            println!(
+                "{} of {} pairs not scorable: IPv6 addresses ({IPV4_ONLY}); they are listed with their rows in \
+                 `not_scorable`, and the scores cover the other {} pairs",
+                not_scorable.len(),
+                pairs.len(),
+                sent.len()
+            );
+        }
+        let pairs = sent.iter().map(|&(e, ip)| (e.to_string(), ip)).collect();
+        Ok(Predictions { pairs, predictions, not_scorable })
+    }
+
+    /// Whether the endpoint reads IPv4 only (SageMaker): IPv6 pairs are then answered as not scorable.
+    pub fn ipv4_only(&self) -> bool {
+        self.session.backend().ipv4_only()
     }
 
     /// Scores `entity,ip` CSV text (as the SDK's csv_serializer would send it).

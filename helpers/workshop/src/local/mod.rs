@@ -12,21 +12,28 @@
 //! | `training-jobs/{job}.json` | the job's [`ipinsights_contract::JobRecord`] (DescribeTrainingJob) |
 //! | `endpoints/{name}.json` | an endpoint's [`ipinsights_contract::EndpointRecord`] (DescribeEndpoint) |
 //! | `endpoints/{name}.ready.json`, `.log` | what its server wrote: ready record, log |
+//! | `transform-jobs/{job}.events.jsonl` | a transform job's contract events |
+//!
+//! Models are not kept: a transform request names its model's artifact, which the `ipinsights transform` process
+//! reads in place. The options that only mean something on SageMaker (VPC, KMS keys, spot training, network
+//! isolation, tags, server-side encryption) are accepted and said to be ignored.
 
 pub mod binary;
 pub mod endpoint;
 pub mod job;
 pub mod process;
 pub mod storage;
+pub mod transform;
 
 use std::path::{Path, PathBuf};
 
 use ipinsights_client::EndpointClient;
 use ipinsights_contract::JobRecord;
-use ipinsights_sagemaker::{validate_resource_name, S3Uri, TrainingJobStatus};
+use ipinsights_sagemaker::{validate_resource_name, S3Uri, ServerSideEncryption, TrainingJobStatus};
 
 use crate::backend::{
-    Backend, BackendKind, DeployRequest, EndpointDescription, Output, TrainingJobDescription, TrainingJobRequest,
+    Backend, BackendKind, DeployRequest, EndpointDescription, ModelRequest, Output, TrainingJobDescription,
+    TrainingJobRequest, TrainingOptions, TransformJobDescription, TransformRequest,
 };
 use crate::error::{Result, WorkshopError};
 use endpoint::Endpoints;
@@ -85,6 +92,26 @@ impl LocalBackend {
     }
 }
 
+/// The options set that only SageMaker acts on, by their SDK names.
+fn sagemaker_only_options(o: &TrainingOptions) -> Vec<&'static str> {
+    let d = TrainingOptions::default();
+    let set = [
+        ("volume_size", o.volume_size != d.volume_size),
+        ("max_run", o.max_run != d.max_run),
+        ("volume_kms_key", o.volume_kms_key.is_some()),
+        ("output_kms_key", o.output_kms_key.is_some()),
+        ("subnets", !o.subnets.is_empty()),
+        ("security_group_ids", !o.security_group_ids.is_empty()),
+        ("encrypt_inter_container_traffic", o.encrypt_inter_container_traffic),
+        ("enable_network_isolation", o.enable_network_isolation),
+        ("use_spot_instances", o.use_spot_instances),
+        ("max_wait", o.max_wait.is_some()),
+        ("checkpoint_s3_uri", o.checkpoint_s3_uri.is_some()),
+        ("tags", !o.tags.is_empty()),
+    ];
+    set.into_iter().filter(|(_, on)| *on).map(|(name, _)| name).collect()
+}
+
 /// What a finished job's record says, as the facade reads it.
 fn description(record: JobRecord) -> TrainingJobDescription {
     TrainingJobDescription {
@@ -112,8 +139,65 @@ impl Backend for LocalBackend {
         self.buckets.check(bucket, out)
     }
 
-    fn upload(&self, file: &Path, destination: &S3Uri, _out: Output<'_>) -> Result<()> {
+    fn upload(
+        &self,
+        file: &Path,
+        destination: &S3Uri,
+        encryption: Option<&ServerSideEncryption>,
+        out: Output<'_>,
+    ) -> Result<()> {
+        if let Some(sse) = encryption {
+            out(&format!("(local backend: nothing to encrypt with; {} applies on S3 only)\n", sse.algorithm()));
+        }
         self.buckets.upload(file, destination)
+    }
+
+    fn download(&self, source: &S3Uri, file: &Path) -> Result<()> {
+        let path = self.path_of(source)?;
+        if !path.is_file() {
+            return Err(WorkshopError::new(format!("no object at {source} (local file {})", path.display())));
+        }
+        let mut from = std::fs::File::open(&path)
+            .map_err(|e| WorkshopError::context(format!("cannot read {}", path.display()), e))?;
+        ipinsights_engine::atomic::write_atomically(file, |w| std::io::copy(&mut from, w).map(|_| ()))
+            .map_err(|e| WorkshopError::context(format!("cannot write {}", file.display()), e))
+    }
+
+    fn create_model(&self, _request: &ModelRequest) -> Result<()> {
+        Ok(())
+    }
+
+    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription> {
+        validate_resource_name("transform job", &request.job_name)?;
+        let input = self.path_of(&request.data)?;
+        if !input.exists() {
+            return Err(WorkshopError::new(format!(
+                "no input at {} (local file or folder {})",
+                request.data,
+                input.display()
+            )));
+        }
+        let artifact = self.path_of(&request.model_data)?;
+        let spec = transform::TransformSpec {
+            name: request.job_name.clone(),
+            model_dir: artifact.parent().map(Path::to_path_buf).unwrap_or_default(),
+            input,
+            output_dir: self.path_of(&request.output_path)?,
+            content_type: request.content_type.clone(),
+            split_type: request.split_type.clone(),
+            accept: request.accept.clone(),
+            strategy: request.strategy.clone(),
+            max_payload_mb: request.max_payload_mb,
+            events: self.root.join("transform-jobs").join(format!("{}.events.jsonl", request.job_name)),
+        };
+        let binary = binary::locate()?;
+        transform::run(&binary, &spec, out)?;
+        Ok(TransformJobDescription {
+            job_name: request.job_name.clone(),
+            status: TrainingJobStatus::Completed,
+            data: request.data.clone(),
+            output_path: request.output_path.clone(),
+        })
     }
 
     fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription> {
@@ -128,6 +212,10 @@ impl Backend for LocalBackend {
             hyperparameters: request.hyperparameters.clone(),
             record: self.job_record_path(&request.job_name)?,
         };
+        let ignored = sagemaker_only_options(&request.options);
+        if !ignored.is_empty() {
+            out(&format!("(local backend: {} apply on SageMaker only)\n", ignored.join(", ")));
+        }
         let binary = binary::locate()?;
         job::run(&binary, &spec, out).map(description)
     }
@@ -147,7 +235,7 @@ impl Backend for LocalBackend {
     }
 
     fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription> {
-        let artifact = self.path_of(&request.model_data)?;
+        let artifact = self.path_of(&request.model.model_data)?;
         let model_dir = artifact.parent().map(Path::to_path_buf).unwrap_or_default();
         let binary = binary::locate()?;
         let record = self.endpoints.create(&binary, &request.endpoint_name, &model_dir, out)?;

@@ -1,0 +1,297 @@
+//! `Transformer`: batch transform, named like the SageMaker Python SDK (`estimator.transformer(instance_count,
+//! instance_type)`, `transformer.transform(data, content_type, split_type)`, `wait()`).
+//!
+//! ```no_run
+//! # use ipinsights_workshop::prelude::*;
+//! # fn main() -> ipinsights_workshop::Result<()> {
+//! # let session = Session::new()?;
+//! # let estimator = Estimator::new(&session, "image", "role");
+//! let mut transformer = estimator.transformer(1, "ml.m4.xlarge")?.output_path("s3://my-bucket/ipinsights/transform");
+//! transformer.transform("s3://my-bucket/ipinsights/test/test.csv", "text/csv", "Line")?; // waits, like the SDK's
+//! let scores = transformer.read_output("s3://my-bucket/ipinsights/test/test.csv")?; // test.csv.out, one per row
+//! # Ok(()) }
+//! ```
+//!
+//! Every input object `{data}…/{name}` gets one output object `{output_path}/{name}.out` of JSON lines, one
+//! `{"dot_product": …}` per input row (see `ipinsights_sagemaker::transform`). On SageMaker the job is
+//! CreateTransformJob with the model `transformer(...)` created; locally the `ipinsights transform` process does
+//! the same job on the local buckets.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use ipinsights_client::Prediction;
+use ipinsights_protocol::{decode_response, ResponseFormat, ResponseKind};
+use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
+use ipinsights_sagemaker::transform::{
+    check_choice, check_max_payload, output_uri, ASSEMBLE_WITH, BATCH_STRATEGIES, SPLIT_TYPES,
+};
+use ipinsights_sagemaker::{name_from_base, S3Uri, TransformJobStatus};
+
+use crate::backend::{ModelRequest, TransformJobDescription, TransformRequest};
+use crate::error::{Result, WorkshopError};
+use crate::session::{print_fragment, Session};
+
+/// A transform job that ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransformJob {
+    /// Its name.
+    pub job_name: String,
+    /// `Completed`, or `Stopped`.
+    pub status: TransformJobStatus,
+    /// Its input (`data`).
+    pub data: String,
+    /// Where its outputs are.
+    pub output_path: String,
+}
+
+impl TransformJob {
+    fn from_description(job: TransformJobDescription) -> TransformJob {
+        TransformJob {
+            job_name: job.job_name,
+            status: job.status,
+            data: job.data.to_string(),
+            output_path: job.output_path.to_string(),
+        }
+    }
+}
+
+/// A batch transformer (`sagemaker.transformer.Transformer`): plain data, safe to keep across cells. Its fields
+/// carry the SDK's names; `accept`, `assemble_with` and `strategy` default to JSON lines, one answer line per
+/// input line, and as many records per request as fit `max_payload` (6 MB).
+#[derive(Debug, Clone)]
+pub struct Transformer {
+    session: Session,
+    /// The SageMaker model the jobs run.
+    pub model_name: String,
+    /// That model's artifact.
+    pub model_data: String,
+    /// `instance_count`.
+    pub instance_count: u32,
+    /// `instance_type`.
+    pub instance_type: String,
+    /// `output_path`; when empty, `s3://{the input's bucket}/{job name}` (the SDK uses its default bucket there).
+    pub output_path: String,
+    /// `accept`: the answers' format (default `application/jsonlines`).
+    pub accept: String,
+    /// `assemble_with`: `Line` (default) or `None`.
+    pub assemble_with: String,
+    /// `strategy`: `MultiRecord` (default) or `SingleRecord`.
+    pub strategy: String,
+    /// `max_payload`: MB per request, 1 to 100 (default 6).
+    pub max_payload: u32,
+    /// `output_kms_key`.
+    pub output_kms_key: Option<String>,
+    /// `volume_kms_key`.
+    pub volume_kms_key: Option<String>,
+    /// `tags` of the jobs (the estimator's by default).
+    pub tags: Vec<(String, String)>,
+    /// `base_transform_job_name`.
+    pub base_transform_job_name: String,
+    /// The last job `transform` ran or `attach` found.
+    pub latest_transform_job: Option<TransformJob>,
+}
+
+impl Transformer {
+    /// A transformer for a model created by [`crate::Estimator::transformer`].
+    pub(crate) fn new(
+        session: &Session,
+        model: &ModelRequest,
+        instance_count: u32,
+        instance_type: &str,
+        base_name: &str,
+        tags: &[(String, String)],
+    ) -> Transformer {
+        Transformer {
+            session: session.clone(),
+            model_name: model.model_name.clone(),
+            model_data: model.model_data.to_string(),
+            instance_count,
+            instance_type: instance_type.into(),
+            output_path: String::new(),
+            accept: "application/jsonlines".into(),
+            assemble_with: "Line".into(),
+            strategy: "MultiRecord".into(),
+            max_payload: DEFAULT_TRANSFORM_PAYLOAD_MB,
+            output_kms_key: None,
+            volume_kms_key: None,
+            tags: tags.to_vec(),
+            base_transform_job_name: base_name.into(),
+            latest_transform_job: None,
+        }
+    }
+
+    /// A transformer attached to an existing transform job (`Transformer.attach`), waiting for it to end, so that
+    /// its outputs can be read (`read_output`). It runs no new job: make a transformer from the estimator for that.
+    pub fn attach(session: &Session, job_name: &str) -> Result<Transformer> {
+        let job =
+            TransformJob::from_description(session.backend().attach_transform_job(job_name, &mut print_fragment)?);
+        Ok(Transformer {
+            session: session.clone(),
+            model_name: String::new(),
+            model_data: String::new(),
+            instance_count: 1,
+            instance_type: String::new(),
+            output_path: job.output_path.clone(),
+            accept: "application/jsonlines".into(),
+            assemble_with: "Line".into(),
+            strategy: "MultiRecord".into(),
+            max_payload: DEFAULT_TRANSFORM_PAYLOAD_MB,
+            output_kms_key: None,
+            volume_kms_key: None,
+            tags: Vec::new(),
+            base_transform_job_name: String::new(),
+            latest_transform_job: Some(job),
+        })
+    }
+
+    /// `output_path=`.
+    pub fn output_path(mut self, output_path: impl Into<String>) -> Self {
+        self.output_path = output_path.into();
+        self
+    }
+
+    /// `accept=`.
+    pub fn accept(mut self, accept: impl Into<String>) -> Self {
+        self.accept = accept.into();
+        self
+    }
+
+    /// `assemble_with=`.
+    pub fn assemble_with(mut self, assemble_with: impl Into<String>) -> Self {
+        self.assemble_with = assemble_with.into();
+        self
+    }
+
+    /// `strategy=`.
+    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
+        self.strategy = strategy.into();
+        self
+    }
+
+    /// `max_payload=` (MB).
+    pub fn max_payload(mut self, mb: u32) -> Self {
+        self.max_payload = mb;
+        self
+    }
+
+    /// `output_kms_key=`.
+    pub fn output_kms_key(mut self, key: impl Into<String>) -> Self {
+        self.output_kms_key = Some(key.into());
+        self
+    }
+
+    /// `volume_kms_key=`.
+    pub fn volume_kms_key(mut self, key: impl Into<String>) -> Self {
+        self.volume_kms_key = Some(key.into());
+        self
+    }
+
+    /// Runs a transform job on `data` (an `s3://` object, or a prefix whose objects are all inputs) and waits for
+    /// it, like the SDK's `transform(data, content_type=…, split_type=…)` with its default `wait=True`; the job's
+    /// progress and log are printed. `split_type` is `Line` (one record per line) or `None`. Options are checked
+    /// before any call.
+    pub fn transform(&mut self, data: &str, content_type: &str, split_type: &str) -> Result<()> {
+        let request = self.request(data, content_type, split_type)?;
+        println!("Transform job: {} (output: {})", request.job_name, request.output_path);
+        let job = self.session.backend().transform(&request, &mut print_fragment)?;
+        self.latest_transform_job = Some(TransformJob::from_description(job));
+        Ok(())
+    }
+
+    /// Waits for the latest transform job (`wait()`): returns at once when it has ended (as `transform` waits).
+    pub fn wait(&mut self) -> Result<()> {
+        let job = self
+            .latest_transform_job
+            .as_ref()
+            .ok_or_else(|| WorkshopError::new("No transform job available: run transform first"))?;
+        if !job.status.is_terminal() {
+            let job = self.session.backend().attach_transform_job(&job.job_name, &mut print_fragment)?;
+            self.latest_transform_job = Some(TransformJob::from_description(job));
+        }
+        Ok(())
+    }
+
+    /// Where the results of the input object `input` of the latest job are: `{output_path}/{name}.out`.
+    pub fn output_uri(&self, input: &str) -> Result<String> {
+        let job = self
+            .latest_transform_job
+            .as_ref()
+            .ok_or_else(|| WorkshopError::new("No transform job available: run transform first"))?;
+        let (data, object, output) = (S3Uri::parse(&job.data)?, S3Uri::parse(input)?, S3Uri::parse(&job.output_path)?);
+        if object.bucket != data.bucket {
+            return Err(WorkshopError::new(format!("{input} is not an input of transform job {}", job.job_name)));
+        }
+        let uri = output_uri(&data, &object.key, &output)
+            .ok_or_else(|| WorkshopError::new(format!("{input} is not an input of transform job {}", job.job_name)))?;
+        Ok(uri.to_string())
+    }
+
+    /// The predictions the latest job wrote for the input object `input`, one per scored input row, in order.
+    pub fn read_output(&self, input: &str) -> Result<Vec<Prediction>> {
+        let uri = S3Uri::parse(&self.output_uri(input)?)?;
+        let file = scratch_file();
+        let read = self.session.backend().download(&uri, &file).and_then(|()| {
+            std::fs::read(&file).map_err(|e| WorkshopError::context(format!("cannot read {}", file.display()), e))
+        });
+        let _ = std::fs::remove_file(&file);
+        let body = read?;
+        let format = ResponseFormat::from_accept(Some(&self.accept))
+            .map_err(|e| WorkshopError::context(format!("accept {:?}", self.accept), e))?;
+        let bad = |e| WorkshopError::context(format!("the transform output {uri}"), e);
+        match format.kind {
+            ResponseKind::JsonLines => decode_response(ResponseKind::JsonLines, &body).map_err(bad),
+            // One JSON answer per request, each on its line (`assemble_with` Line).
+            ResponseKind::Json => {
+                let mut predictions = Vec::new();
+                for line in body.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+                    predictions.extend(decode_response(ResponseKind::Json, line).map_err(bad)?);
+                }
+                Ok(predictions)
+            }
+        }
+    }
+
+    /// The job to run, checked before any call.
+    fn request(&self, data: &str, content_type: &str, split_type: &str) -> Result<TransformRequest> {
+        let data = S3Uri::parse(data)?;
+        check_choice("split_type", split_type, &SPLIT_TYPES)?;
+        check_choice("strategy", &self.strategy, &BATCH_STRATEGIES)?;
+        check_choice("assemble_with", &self.assemble_with, &ASSEMBLE_WITH)?;
+        check_max_payload(self.max_payload)?;
+        if self.model_data.is_empty() {
+            return Err(WorkshopError::new(
+                "this transformer was attached to a job: make a new one with estimator.transformer(...) to transform",
+            ));
+        }
+        let job_name = name_from_base(&self.base_transform_job_name, SystemTime::now());
+        let output_path = match self.output_path.trim() {
+            "" => S3Uri { bucket: data.bucket.clone(), key: job_name.clone() },
+            path => S3Uri::parse(path)?,
+        };
+        Ok(TransformRequest {
+            job_name,
+            model_name: self.model_name.clone(),
+            model_data: S3Uri::parse(&self.model_data)?,
+            data,
+            content_type: content_type.into(),
+            split_type: split_type.into(),
+            output_path,
+            accept: self.accept.clone(),
+            assemble_with: self.assemble_with.clone(),
+            strategy: self.strategy.clone(),
+            max_payload_mb: self.max_payload,
+            instance_count: self.instance_count,
+            instance_type: self.instance_type.clone(),
+            output_kms_key: self.output_kms_key.clone(),
+            volume_kms_key: self.volume_kms_key.clone(),
+            tags: self.tags.clone(),
+        })
+    }
+}
+
+/// A file name for reading one output back, unique to this process and moment.
+fn scratch_file() -> PathBuf {
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("ipinsights-transform-{}-{nanos}.out", std::process::id()))
+}
