@@ -12,8 +12,13 @@ would start a container:
   the FailureReason come from the job's events (`--events`, the process contract of `ipinsights-contract`);
 - CreateEndpoint: fetch the model's `ModelDataUrl` from S3 and start `ipinsights serve` on it;
 - InvokeEndpoint: forward the body, Content-Type and Accept to that server's `/invocations`, like SageMaker's
-  front end does (a container error comes back as ModelError, HTTP 424);
+  front end does (a container error comes back as ModelError, HTTP 424; an answer over 6 MiB is refused);
+- CreateTransformJob: fetch the input objects and the model's artifact, run `ipinsights transform`, upload every
+  `<input>.out` under the output path and record the outcome (log in `/aws/sagemaker/TransformJobs`);
 - DeleteEndpoint: stop the server.
+
+The algorithm runs as strict as SageMaker's IP Insights container: IPv4 only (`--ipv4-only`), so an IPv6 address in
+a training channel fails the job and one in an inference request or a transform record is refused.
 
 Everything else (request parsing, validation, resource bookkeeping, the wire protocols) is moto's.
 """
@@ -38,6 +43,9 @@ from moto.server import ThreadedMotoServer
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
+# SageMaker's InvokeEndpoint response limit (6 MiB).
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 # The version of the process contract (helpers/contract) whose records and events this harness reads.
 CONTRACT_VERSION = 1
 
@@ -52,7 +60,7 @@ def contract_object(text, what):
 
 
 def final_event(path):
-    """The last event of a training job's events file (`completed` or `failed`), or None if it wrote none."""
+    """The last event of a job's events file (`completed` or `failed`), or None if it wrote none."""
     try:
         with open(path) as f:
             lines = [line for line in f if line.strip()]
@@ -116,7 +124,8 @@ class AlgorithmContainers:
         try:
             transitions.append(("Downloading", "Downloading input data", time.time()))
             events = os.path.join(job_dir, "events.jsonl")
-            args = [self.binary, "train", "--model-dir", os.path.join(job_dir, "model"), "--pack", "--events", events]
+            args = [self.binary, "train", "--model-dir", os.path.join(job_dir, "model"), "--pack", "--ipv4-only",
+                    "--events", events]
             for channel in job.input_data_config:
                 name = channel["ChannelName"]
                 uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
@@ -156,36 +165,104 @@ class AlgorithmContainers:
         ]
         self.trained.append(job.training_job_name)
 
-    def write_log(self, job_name, lines):
+    def write_log(self, job_name, lines, group=LOG_GROUP):
         logs = self.client("logs")
         try:
-            logs.create_log_group(logGroupName=LOG_GROUP)
+            logs.create_log_group(logGroupName=group)
         except logs.exceptions.ResourceAlreadyExistsException:
             pass
         stream = f"{job_name}/algo-1-{int(time.time())}"
-        logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
         events = [{"timestamp": int(at * 1000), "message": line} for at, line in lines if line.strip()]
         for i in range(0, len(events), 5000):
-            logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events[i : i + 5000])
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i : i + 5000])
 
-    # --- hosting --------------------------------------------------------------------------------------------------
+    # --- batch transform ------------------------------------------------------------------------------------------
 
-    def start_endpoint(self, backend, endpoint_name, endpoint_config_name):
-        config = backend.endpoint_configs[endpoint_config_name]
-        model = backend._models[config.production_variants[0]["ModelName"]]
+    def fetch_model(self, backend, model_name, model_dir):
+        """Downloads a model's artifact (`ModelDataUrl`) into `model_dir` as `model.tar.gz`."""
+        model = backend._models[model_name]
         url = model.primary_container["ModelDataUrl"]
         bucket, _, key = url[len("s3://") :].partition("/")
-        model_dir = os.path.join(self.work, "endpoints", endpoint_name)
         os.makedirs(model_dir, exist_ok=True)
         body = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         with open(os.path.join(model_dir, "model.tar.gz"), "wb") as f:
             f.write(body)
         with tarfile.open(os.path.join(model_dir, "model.tar.gz")) as tar:
             tar.getmembers()  # a corrupt artifact fails here, like a container failing its health check
+
+    def transform(self, backend, job):
+        """Runs a batch transform job in place of SageMaker's: every object under the input prefix is scored by
+        `ipinsights transform` and its answers uploaded as `<output path>/<name>.out`, where `<name>` is the object's
+        key below the input prefix's folder, as SageMaker names them."""
+        start = time.time()
+        job_dir = os.path.join(self.work, "transform", job.transform_job_name)
+        lines = []
+        try:
+            source = job.transform_input["DataSource"]["S3DataSource"]
+            uri = source["S3Uri"]
+            bucket, _, prefix = uri[len("s3://") :].partition("/")
+            base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+            s3 = self.client("s3")
+            input_dir = os.path.join(job_dir, "input")
+            keys = []
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                keys += [o["Key"] for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+            if not keys:
+                raise RuntimeError(f"ClientError: no objects under the input's S3 prefix {uri}")
+            for key in keys:
+                path = os.path.join(input_dir, key[len(base) :])
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as f:
+                    f.write(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            model_dir = os.path.join(job_dir, "model")
+            self.fetch_model(backend, job.model_name, model_dir)
+            output_dir = os.path.join(job_dir, "output")
+            events = os.path.join(job_dir, "events.jsonl")
+            args = [self.binary, "transform", "--model-dir", model_dir, "--input", input_dir,
+                    "--output-dir", output_dir, "--ipv4-only", "--events", events,
+                    "--content-type", job.transform_input.get("ContentType") or "text/csv",
+                    "--split-type", job.transform_input.get("SplitType") or "None",
+                    "--accept", job.transform_output.get("Accept") or "application/jsonlines",
+                    "--strategy", job.batch_strategy or "MultiRecord",
+                    "--max-payload", str(job.max_payload_in_mb or 6)]
+            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for line in process.stdout:
+                lines.append((time.time(), line.rstrip("\n")))
+            code = process.wait()
+            outcome = final_event(events)
+            if outcome is None:
+                raise RuntimeError(f"AlgorithmError: the algorithm exited with {code} without reporting an outcome")
+            if outcome["event"] == "failed" or code != 0:
+                raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
+            out_bucket, _, out_prefix = job.transform_output["S3OutputPath"][len("s3://") :].partition("/")
+            out_prefix = out_prefix.rstrip("/")
+            for root, _, files in os.walk(output_dir):
+                for name in sorted(files):
+                    path = os.path.join(root, name)
+                    relative = os.path.relpath(path, output_dir).replace(os.sep, "/")
+                    key = f"{out_prefix}/{relative}" if out_prefix else relative
+                    with open(path, "rb") as f:
+                        s3.put_object(Bucket=out_bucket, Key=key, Body=f.read())
+            job.transform_job_status = "Completed"
+        except Exception as exc:  # the job fails like SageMaker's would, with the reason on DescribeTransformJob
+            job.transform_job_status = "Failed"
+            job.failure_reason = str(exc)
+            lines.append((time.time(), str(exc)))
+        self.write_log(job.transform_job_name, lines, TRANSFORM_LOG_GROUP)
+        job.transform_end_time = job.last_modified_time = utc(time.time())
+        job.transform_start_time = utc(start)
+
+    # --- hosting --------------------------------------------------------------------------------------------------
+
+    def start_endpoint(self, backend, endpoint_name, endpoint_config_name):
+        config = backend.endpoint_configs[endpoint_config_name]
+        model_dir = os.path.join(self.work, "endpoints", endpoint_name)
+        self.fetch_model(backend, config.production_variants[0]["ModelName"], model_dir)
         ready = os.path.join(model_dir, "ready.json")
         process = subprocess.Popen(
             [self.binary, "serve", "--model-dir", model_dir, "--port", "0", "--name", endpoint_name,
-             "--ready-file", ready, "--exit-with-stdin"],
+             "--ready-file", ready, "--exit-with-stdin", "--ipv4-only"],
             stdin=subprocess.PIPE,
         )
         deadline = time.time() + 60
@@ -226,7 +303,13 @@ class AlgorithmContainers:
         # moto takes the HTTP status from the "status" header of a handler's response.
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
-                return 200, {"Content-Type": response.headers.get("Content-Type", "")}, response.read()
+                answer = response.read(MAX_RESPONSE_BYTES + 1)
+                if len(answer) > MAX_RESPONSE_BYTES:
+                    return 424, {"status": 424, "x-amzn-ErrorType": "ModelError"}, json.dumps(
+                        {"message": f"Received response from primary with a body over the limit of "
+                                    f"{MAX_RESPONSE_BYTES} bytes."}
+                    )
+                return 200, {"Content-Type": response.headers.get("Content-Type", "")}, answer
         except urllib.error.HTTPError as err:
             message = err.read().decode("utf-8", "replace")
             return 424, {"status": 424, "x-amzn-ErrorType": "ModelError"}, json.dumps(
@@ -265,6 +348,7 @@ class EmulatedAws:
         self.saved = {
             "create_training_job": SageMakerModelBackend.create_training_job,
             "create_endpoint": SageMakerModelBackend.create_endpoint,
+            "create_transform_job": SageMakerModelBackend.create_transform_job,
             "delete_endpoint": SageMakerModelBackend.delete_endpoint,
             "invoke_endpoint": SageMakerRuntimeResponse.invoke_endpoint,
         }
@@ -284,6 +368,12 @@ class EmulatedAws:
                 endpoint.failure_reason = f"The model server could not start: {exc}"
             return endpoint
 
+        def create_transform_job(backend, *args, **kwargs):
+            job = saved["create_transform_job"](backend, *args, **kwargs)
+            job.transform_job_status = "InProgress"
+            containers.transform(backend, job)
+            return job
+
         def delete_endpoint(backend, endpoint_name):
             saved["delete_endpoint"](backend, endpoint_name)
             containers.stop_endpoint(endpoint_name)
@@ -295,6 +385,7 @@ class EmulatedAws:
 
         SageMakerModelBackend.create_training_job = create_training_job
         SageMakerModelBackend.create_endpoint = create_endpoint
+        SageMakerModelBackend.create_transform_job = create_transform_job
         SageMakerModelBackend.delete_endpoint = delete_endpoint
         SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
         return self
@@ -303,6 +394,7 @@ class EmulatedAws:
         self.containers.stop_all()
         SageMakerModelBackend.create_training_job = self.saved["create_training_job"]
         SageMakerModelBackend.create_endpoint = self.saved["create_endpoint"]
+        SageMakerModelBackend.create_transform_job = self.saved["create_transform_job"]
         SageMakerModelBackend.delete_endpoint = self.saved["delete_endpoint"]
         SageMakerRuntimeResponse.invoke_endpoint = self.saved["invoke_endpoint"]
         self.server.stop()
