@@ -202,7 +202,7 @@ fn hostile_sizes_in_the_header_are_errors() {
     for shape in [serde_json::json!([1u64 << 40, 1u64 << 40]), serde_json::json!([250_000_000u64, 4096])] {
         let bytes = reframe(&model, |h| h["tensors"][0]["shape"] = shape, None);
         assert!(
-            error_of(&bytes).contains("tensors declare more than SageMaker's 8 GB model-size limit (8000000000 bytes)"),
+            error_of(&bytes).contains("tensors declare more than SageMaker's 8 GB model-size limit (8589934592 bytes)"),
             "{}",
             error_of(&bytes)
         );
@@ -226,14 +226,14 @@ fn files_larger_than_any_model_are_refused_before_reading() {
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(MAX_MODEL_FILE_BYTES + 1).unwrap(); // sparse: takes no space
     let message = Model::load(&path).unwrap_err().to_string();
-    assert!(message.ends_with("is larger than any model file can be (8001048596 bytes at most)"), "{message}");
+    assert!(message.ends_with("is larger than any model file can be (8590983188 bytes at most)"), "{message}");
 }
 
 #[test]
 fn model_sizes_are_checked_before_building() {
     let hp = IpInsightsParams::new(300_000, 4096).check().unwrap();
     let message = Model::try_new(&hp, 1, 1).unwrap_err().to_string();
-    assert!(message.starts_with("a model of 4100445978624 bytes"), "{message}");
+    assert!(message.starts_with("a model of 9361178624 bytes (300000 entity rows"), "{message}");
     let fits = IpInsightsParams::new(1_000, 16).check().unwrap();
     let bytes = crate::model::parameter_bytes(&fits, &IpLayout::new(1));
     assert_eq!(bytes, 4 * ((1_000 + 267_264) * 16 + 16 * 16 + 16));
