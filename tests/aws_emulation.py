@@ -416,3 +416,24 @@ class EmulatedAws:
             "AWS_EC2_METADATA_DISABLED": "true",
             "SAGEMAKER_ROLE_ARN": role_arn,
         }
+
+
+def main():
+    """Runs the emulated account for another program (the facade's tests): prints one JSON line
+    `{"endpoint_url": …}` once it answers, and stops when standard input is closed."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", required=True, help="the release-built ipinsights binary")
+    parser.add_argument("--bucket", action="append", default=[], help="a bucket to create (repeatable)")
+    args = parser.parse_args()
+    with EmulatedAws(args.binary) as aws:
+        for bucket in args.bucket:
+            aws.create_bucket(bucket)
+        print(json.dumps({"endpoint_url": aws.endpoint_url}), flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
