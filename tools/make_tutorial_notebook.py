@@ -159,6 +159,23 @@ for ((user, ip), p) in verbose.pairs.iter().zip(&verbose.predictions) {
 }
 verbose.head(2)
 """, "embeddings"),
+    md("""## Batch transform: scoring a file without an endpoint
+
+To score a large file once, SageMaker users run a **batch transform job** instead of keeping an endpoint up:
+`estimator.transformer(instance_count, instance_type)` makes a model from the training job, and
+`transform(data, content_type, split_type)` scores every object under `data`, writing `<name>.out` under the
+output path, one JSON line per record, in input order. On SageMaker the job starts its own instances (a few
+minutes) and stops them when done; the local backend runs the same job as a process."""),
+    code("""
+engine::tuples::write_tuples(&folder.join("test.csv"), &data.test)?;
+let test_uri = session.upload_data(&folder.join("test.csv"), bucket, &format!("{prefix}/test/test.csv"))?;
+let mut transformer = estimator.transformer(1, "ml.m4.xlarge")?.output_path(format!("s3://{bucket}/{prefix}/transform"));
+transformer.transform(&test_uri, "text/csv", "Line")?;
+transformer.wait()?;
+let batch = transformer.read_output(&test_uri)?;
+let same = batch.iter().zip(&test_dots).filter(|(b, d)| (b.dot_product - **d).abs() < 1e-4).count();
+println!("{}: {} scores, {same} of them equal to the endpoint's", transformer.output_uri(&test_uri)?, batch.len());
+""", "batch-transform"),
     md("""## Cleanup"""),
     code("""
 predictor.delete_endpoint()?;
