@@ -432,6 +432,8 @@ def main():
         for bucket in args.bucket:
             aws.create_bucket(bucket)
         print(json.dumps({"endpoint_url": aws.endpoint_url}), flush=True)
+        # The reader may stop reading after that line: everything else (the model servers' output) goes to stderr.
+        os.dup2(2, 1)
         sys.stdin.read()
 
 

@@ -1,0 +1,172 @@
+//! The facade's AWS backend against the emulated account (tests/aws_emulation.py: moto plus our release binary as
+//! strict as SageMaker's IP Insights container — IPv4 only, answers over 6 MiB refused, batch transform run):
+//! training data with IPv6 rows trains (they are left out of the upload), IPv6 pairs are answered as not scorable
+//! while the rest are scored, a verbose prediction whose answer would exceed 6 MiB is split and succeeds, and
+//! `estimator.transformer(...).transform(...)` scores a file into `<input>.out`. Run with `--features aws`; needs
+//! the release binary (`cargo build --release -p ipinsights-cli`) and `.venv/bin/python` with moto.
+#![cfg(feature = "aws")]
+
+use ipinsights_aws::AwsConfig;
+use ipinsights_workshop::aws_backend::AwsBackend;
+use ipinsights_workshop::prelude::*;
+use std::io::{BufRead, BufReader};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+const BUCKET: &str = "workshop-emulated-bucket";
+
+/// The emulated account, stopped (by closing its standard input) on drop.
+struct Emulated {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    url: String,
+}
+
+impl Emulated {
+    fn start() -> Emulated {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let python = std::env::var_os("PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
+        assert!(python.exists(), "{} not found (scripts/setup makes the virtualenv; or set PYTHON)", python.display());
+        let binary = ipinsights_workshop::local::binary::locate().expect("the release binary is built and up to date");
+        let mut child = Command::new(&python)
+            .arg(root.join("tests/aws_emulation.py"))
+            .arg("--binary")
+            .arg(&binary)
+            .args(["--bucket", BUCKET])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the emulated account did not start ({e}): {line:?}"));
+        Emulated { child, stdin, url: ready["endpoint_url"].as_str().unwrap().to_string() }
+    }
+}
+
+impl Drop for Emulated {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if self.child.wait_timeout_secs(20).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waiting for a child with a deadline.
+trait WaitTimeout {
+    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus>;
+}
+
+impl WaitTimeout for Child {
+    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        for _ in 0..secs * 10 {
+            if let Ok(Some(status)) = self.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+}
+
+/// `users` entities with a few IPv4 addresses each; every fourth user also logs in from an IPv6 home network.
+fn tuples(users: usize) -> (String, usize, usize) {
+    let (mut text, mut v4, mut v6) = (String::from("entity,ip\n"), 0, 0);
+    for u in 0..users {
+        for k in 0..4 {
+            text += &format!("user-{u},10.{}.{}.{}\n", u % 200, (u / 200) % 200, k + 1);
+            v4 += 1;
+        }
+        if u % 4 == 0 {
+            text += &format!("user-{u},2001:db8:{u:x}::1\n");
+            v6 += 1;
+        }
+    }
+    (text, v4, v6)
+}
+
+#[test]
+fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
+    let emulated = Emulated::start();
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::with_backend(
+        AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
+    );
+    let prefix = "ipinsights";
+
+    // IPv6 rows are left out of the upload: the emulated algorithm (--ipv4-only) would fail the job on them.
+    let (train, v4_rows, v6_rows) = tuples(600);
+    assert!(v6_rows > 0);
+    let file = dir.path().join("train.csv");
+    std::fs::write(&file, &train).unwrap();
+    let uri = session.upload_data(&file, BUCKET, &format!("{prefix}/train/train.csv")).unwrap();
+    let back = dir.path().join("back.csv");
+    ipinsights_aws::download_file(&AwsConfig::local_emulator(&emulated.url), &uri, &back, &mut |_, _| {}).unwrap();
+    let uploaded = std::fs::read_to_string(&back).unwrap();
+    assert_eq!(uploaded.lines().count(), 1 + v4_rows, "header and the IPv4 rows");
+    assert!(!uploaded.contains("2001:db8"));
+
+    let image = image_uri(session.region(), "ipinsights").unwrap();
+    let role = "arn:aws:iam::123456789012:role/service-role/SageMakerExecution";
+    let mut estimator = Estimator::new(&session, image, role)
+        .instance_count(1)
+        .instance_type("ml.m4.xlarge")
+        .output_path(format!("s3://{BUCKET}/{prefix}/output"));
+    estimator.set_hyperparameters(IpInsightsParams::new(1000, 128).epochs(2)).unwrap();
+    estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
+
+    // IPv6 pairs are not sent: answered as not scorable, row by row; the request for the rest succeeds.
+    let mut predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
+    let pairs: Vec<(String, IpAddr)> = vec![
+        ("user-1".into(), "10.1.0.1".parse().unwrap()),
+        ("user-4".into(), "2001:db8:4::1".parse().unwrap()),
+        ("user-2".into(), "10.2.0.2".parse().unwrap()),
+    ];
+    let scored = predictor.predict(&pairs).unwrap();
+    assert_eq!(scored.len(), 2);
+    assert_eq!(scored.not_scorable.len(), 1);
+    assert_eq!((scored.not_scorable[0].row, scored.not_scorable[0].entity.as_str()), (1, "user-4"));
+    assert!(scored.not_scorable[0].reason.contains("IPv4"), "{:?}", scored.not_scorable);
+    let by_row = scored.dot_products_by_row();
+    assert!(by_row[0].is_some() && by_row[1].is_none() && by_row[2].is_some(), "{by_row:?}");
+
+    // A verbose answer for 4,000 pairs is about 10 MiB: over SageMaker's 6 MiB, so it is split into requests
+    // whose answers fit, and every pair comes back with its embeddings.
+    predictor.deserializer = Deserializer::JsonVerbose;
+    let many: Vec<(String, IpAddr)> = (0..4000)
+        .map(|i| (format!("user-{}", i % 600), format!("10.{}.{}.1", i % 200, (i / 200) % 200).parse().unwrap()))
+        .collect();
+    let verbose = predictor.predict(&many).unwrap();
+    assert_eq!(verbose.len(), many.len());
+    assert!(verbose.predictions.iter().all(|p| p.entity_embedding.as_ref().is_some_and(|v| v.len() == 128)));
+    predictor.deserializer = Deserializer::Json;
+
+    // Batch transform: the test file (IPv6 rows left out by the upload) scored into test.csv.out.
+    // Headerless, as SageMaker's inference CSV is (a header row would fail the job like any other bad record).
+    let (test, test_v4, _) = tuples(50);
+    let test_file = dir.path().join("test.csv");
+    std::fs::write(&test_file, test.strip_prefix("entity,ip\n").unwrap()).unwrap();
+    let data = session.upload_data(&test_file, BUCKET, &format!("{prefix}/test/test.csv")).unwrap();
+    let mut transformer =
+        estimator.transformer(1, "ml.m4.xlarge").unwrap().output_path(format!("s3://{BUCKET}/{prefix}/transform"));
+    transformer.transform(&data, "text/csv", "Line").unwrap();
+    transformer.wait().unwrap();
+    assert_eq!(transformer.output_uri(&data).unwrap(), format!("s3://{BUCKET}/{prefix}/transform/test.csv.out"));
+    let out = transformer.read_output(&data).unwrap();
+    assert_eq!(out.len(), test_v4, "one prediction per IPv4 row");
+    let online = predictor.predict(&[("user-1".to_string(), "10.1.0.1".parse::<IpAddr>().unwrap())]).unwrap();
+    assert!(
+        (out[4].dot_product - online.predictions[0].dot_product).abs() < 1e-4,
+        "the transform job scores like the endpoint: {} vs {}",
+        out[4].dot_product,
+        online.predictions[0].dot_product
+    );
+
+    predictor.delete_endpoint().unwrap();
+}
