@@ -1,6 +1,6 @@
 //! The workshop's local flow through the facade, with the real `ipinsights` release binary (built by
 //! `scripts/setup`; a missing or stale one fails with the command to run) and real endpoint processes: bucket
-//! check, simulated CloudTrail → tuples → upload, fit, attach, deploy, predict, delete (twice).
+//! check, simulated CloudTrail → tuples → upload, fit, attach, deploy, predict, batch transform, delete (twice).
 
 use ipinsights_engine::tuples::write_tuples;
 use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
@@ -87,6 +87,19 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
             assert_eq!(got, scored.dot_products()[..50].to_vec(), "{serializer:?} / {deserializer:?}");
         }
     }
+
+    // Batch transform on the local backend: the release binary scores the file into `{name}.out`, as the endpoint.
+    let test_csv = root.path().join("test.csv");
+    let test_tuples: Vec<_> = extract.pairs().take(500).cloned().collect();
+    write_tuples(&test_csv, &test_tuples).unwrap();
+    let data = session.upload_data(&test_csv, bucket, &format!("{prefix}/test/test.csv")).unwrap();
+    let mut transformer =
+        estimator.transformer(1, "ml.m4.xlarge").unwrap().output_path(format!("s3://{bucket}/{prefix}/transform"));
+    transformer.transform(&data, "text/csv", "Line").unwrap();
+    transformer.wait().unwrap();
+    assert_eq!(transformer.output_uri(&data).unwrap(), format!("s3://{bucket}/{prefix}/transform/test.csv.out"));
+    let batch: Vec<f32> = transformer.read_output(&data).unwrap().iter().map(|p| p.dot_product).collect();
+    assert_eq!(batch, scored.dot_products()[..500].to_vec(), "the transform job scores as the endpoint does");
 
     let attached = Predictor::attach(&session, &predictor.endpoint).unwrap();
     assert_eq!(attached.predict(&pairs[..1]).unwrap().predictions[0].dot_product, scored.predictions[0].dot_product);
