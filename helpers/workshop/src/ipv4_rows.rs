@@ -65,7 +65,7 @@ pub fn without_ipv6_rows(file: &Path, scratch: &Path) -> Result<Option<Ipv4Copy>
     let write_err = |e: std::io::Error| WorkshopError::context(format!("cannot write {}", scratch.display()), e);
     let mut out = BufWriter::new(File::create(scratch).map_err(write_err)?);
     let mut reader = open()?;
-    let (mut kept, mut dropped) = (0u64, 0u64);
+    let (mut kept, mut dropped, mut first_line) = (0u64, 0u64, true);
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
@@ -75,8 +75,11 @@ pub fn without_ipv6_rows(file: &Path, scratch: &Path) -> Result<Option<Ipv4Copy>
             dropped += 1;
         } else {
             out.write_all(&line).map_err(write_err)?;
-            kept += u64::from(!line.iter().all(u8::is_ascii_whitespace));
+            // A header is copied but is not a row.
+            let header = first_line && line.trim_ascii_start().starts_with(b"entity,");
+            kept += u64::from(!header && !line.iter().all(u8::is_ascii_whitespace));
         }
+        first_line = false;
     }
     out.flush().map_err(write_err)?;
     Ok(Some(Ipv4Copy { path: scratch.to_path_buf(), kept, dropped, first_dropped_line: first }))
@@ -125,12 +128,12 @@ mod tests {
         let text = "entity,ip\nalice,1.2.3.4\n\"c,d\",2600:1f18::7\nbob, 2001:db8::1 ,extra\n\"say \"\"hi\"\", x\",10.0.0.1\ncarol,::ffff:10.0.0.2\ndave,5.6.7.8";
         std::fs::write(&file, text).unwrap();
         let copy = without_ipv6_rows(&file, &dir.path().join("copy.csv")).unwrap().unwrap();
-        assert_eq!((copy.kept, copy.dropped, copy.first_dropped_line), (4, 3, 3));
+        assert_eq!((copy.kept, copy.dropped, copy.first_dropped_line), (3, 3, 3), "the header is not a row");
         let kept = std::fs::read_to_string(&copy.path).unwrap();
         assert_eq!(kept, "entity,ip\nalice,1.2.3.4\n\"say \"\"hi\"\", x\",10.0.0.1\ndave,5.6.7.8");
         assert_eq!(
             copy.summary(&file),
-            "Left out 3 of 7 rows of tuples.csv with IPv6 addresses (the first on line 3): SageMaker's IP Insights \
+            "Left out 3 of 6 rows of tuples.csv with IPv6 addresses (the first on line 3): SageMaker's IP Insights \
              takes IPv4 addresses only (decimal-dot notation)."
         );
     }
