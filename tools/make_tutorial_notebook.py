@@ -167,14 +167,21 @@ To score a large file once, SageMaker users run a **batch transform job** instea
 output path, one JSON line per record, in input order. On SageMaker the job starts its own instances (a few
 minutes) and stops them when done; the local backend runs the same job as a process."""),
     code("""
-engine::tuples::write_tuples(&folder.join("test.csv"), &data.test)?;
-let test_uri = session.upload_data(&folder.join("test.csv"), bucket, &format!("{prefix}/test/test.csv"))?;
-let mut transformer = estimator.transformer(1, "ml.m4.xlarge")?.output_path(format!("s3://{bucket}/{prefix}/transform"));
-transformer.transform(&test_uri, "text/csv", "Line")?;
-transformer.wait()?;
-let batch = transformer.read_output(&test_uri)?;
-let same = batch.iter().zip(&test_dots).filter(|(b, d)| (b.dot_product - **d).abs() < 1e-4).count();
-println!("{}: {} scores, {same} of them equal to the endpoint's", transformer.output_uri(&test_uri)?, batch.len());
+// One block: nothing but owned values may outlive an evcxr cell, and this cell keeps none.
+{
+    let test_csv = folder.join("test.csv");
+    engine::tuples::write_tuples(&test_csv, &data.test)?;
+    let test_uri = session.upload_data(&test_csv, bucket, &format!("{prefix}/test/test.csv"))?;
+    let mut transformer = estimator.transformer(1, "ml.m4.xlarge")?.output_path(format!("s3://{bucket}/{prefix}/transform"));
+    transformer.transform(&test_uri, "text/csv", "Line")?;
+    transformer.wait()?;
+    let batch: Vec<f32> = transformer.read_output(&test_uri)?.iter().map(|p| p.dot_product).collect();
+    let mut same = 0;
+    for (b, d) in batch.iter().zip(test_dots.iter()) {
+        same += usize::from((b - d).abs() < 1e-4);
+    }
+    println!("{}: {} scores, {same} of them equal to the endpoint's", transformer.output_uri(&test_uri)?, batch.len());
+}
 """, "batch-transform"),
     md("""## Cleanup"""),
     code("""
