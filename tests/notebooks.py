@@ -204,12 +204,14 @@ def check_production(cell, cleanup):
 
 
 def endpoint_processes():
-    """Command lines of running `ipinsights serve` processes."""
+    """Command lines of running `ipinsights serve` processes started from this copy of the repository (another copy's
+    endpoints, e.g. a second checkout running its own notebooks on the same machine, are none of this run's)."""
     try:
         out = subprocess.run(["pgrep", "-af", "ipinsights serve"], capture_output=True, text=True).stdout
     except FileNotFoundError:
         return []
-    return [line for line in out.splitlines() if "pgrep" not in line]
+    ours = tuple({os.path.join(ROOT, ""), os.path.join(os.path.realpath(ROOT), "")})
+    return [line for line in out.splitlines() if len(line.split()) > 1 and line.split()[1].startswith(ours)]
 
 
 def check_cleanup(nb, cleanup_cell, endpoint_alive):
