@@ -46,6 +46,7 @@ pub use table::Table;
 
 /// Everything a notebook cell needs, in one `use`.
 pub mod prelude {
+    pub use crate::account;
     pub use crate::data::{pairs, split_by_time, AsPair};
     pub use crate::detection::detections_table;
     pub use crate::plot::{
