@@ -4,7 +4,10 @@ A notebook fails on: any error output; anything a cell writes to stderr (evcxr p
 facade's WorkshopError, there and still calls the cell a success, so we read the outputs); a cell tagged `plot`
 without an inline `image/svg+xml` figure; a tagged cell the checks need that is missing; key numbers that are not
 sane (≥ 95 % of training pairs score > 0, GuardDuty scores lower on average than training, the interpretation
-agreeing with the scores, the MFA threshold below the analyst-review one, at least one alert); or an endpoint that
+agreeing with the scores, the MFA threshold below the analyst-review one, at least one alert); a workshop whose
+data-source cell does not choose the simulated account through `account::security_data` (with the own-account line
+offered) or whose production cell does not wire `deploy_detector` behind a flag that is off (with the cleanup cell
+tearing it down); or an endpoint that
 outlives `delete_endpoint`: the cleanup cell must print `Deleted endpoint NAME` and the endpoint (the local
 `ipinsights serve` process, or the emulated SageMaker endpoint) must be gone right after that cell, while the
 kernel still runs (the local endpoint also exits with its kernel, which would hide a broken delete).
@@ -37,8 +40,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The tagged cells each notebook must have: the checks below read them, so a missing one fails the run.
 REQUIRED_TAGS = {
     "ip-insights-workshop.ipynb": [
-        "setup", "training-data", "fit", "deploy", "train-scores", "guardduty-scores", "guardduty-plot",
-        "guardduty-interpretation", "thresholds", "detection", "cleanup",
+        "setup", "data-source", "training-data", "fit", "deploy", "train-scores", "guardduty-scores", "guardduty-plot",
+        "guardduty-interpretation", "thresholds", "detection", "production", "cleanup",
     ],
     "ip-insights-tutorial.ipynb": [
         "setup", "tutorial-data", "fit-validation", "deploy", "bulk-scoring", "evaluation", "embeddings", "cleanup",
@@ -108,6 +111,12 @@ def check_numbers(nb):
     """Sanity of the key numbers printed by the tagged cells that are present (check_required_tags makes sure
     the ones a notebook needs are there)."""
     problems = []
+    cell = tagged(nb, "data-source")
+    if cell is not None:
+        problems += check_data_source(cell)
+    cell = tagged(nb, "production")
+    if cell is not None:
+        problems += check_production(cell, tagged(nb, "cleanup"))
     cell = tagged(nb, "train-scores")
     if cell is not None:
         share = number(r"Training pairs scoring > 0: ([\d.]+) %", stdout_text(cell))
@@ -162,13 +171,47 @@ def check_numbers(nb):
     return problems
 
 
+def check_data_source(cell):
+    """The one cell choosing the data source: the simulated account by default (the own-account line offered as a
+    comment), loaded through `account::security_data`, with both the trail and the findings read."""
+    problems = []
+    lines = [line.strip() for line in cell.source.splitlines()]
+    if "let source = account::DataSource::Simulated;" not in lines:
+        problems.append("the data-source cell should choose `account::DataSource::Simulated` by default")
+    if not any(line.startswith("// let source = account::DataSource::own_account(") for line in lines):
+        problems.append("the data-source cell should offer `DataSource::own_account(...)` as a commented alternative")
+    if "account::security_data(&session, &source," not in cell.source:
+        problems.append("the data-source cell should load the data with `account::security_data(&session, &source, ...)`")
+    text = stdout_text(cell)
+    trail = re.search(r"^CloudTrail: read (\d+) records from (\d+) files: (\d+) tuples", text, re.M)
+    findings = re.search(r"^GuardDuty: read (\d+) findings from \d+ files: (\d+) tuples", text, re.M)
+    if not trail or int(trail.group(3)) == 0 or not findings or int(findings.group(2)) == 0:
+        problems.append(f"the data-source cell should print the CloudTrail and GuardDuty tuples it read: {text.strip()[-400:]}")
+    return problems
+
+
+def check_production(cell, cleanup):
+    """The production wiring: deploy_detector behind a flag that is off (so the cell runs clean on every backend),
+    and the cleanup cell tearing the detector down when it was deployed."""
+    problems = []
+    if "let deploy_to_account = false;" not in cell.source or "account::deploy_detector(&session, &predictor.endpoint," not in cell.source:
+        problems.append("the production cell should call `account::deploy_detector(&session, &predictor.endpoint, ...)` behind `let deploy_to_account = false;`")
+    if not re.search(r"^Detector not deployed \((local|aws) backend\)", stdout_text(cell), re.M):
+        problems.append(f"the production cell should say the detector was not deployed: {stdout_text(cell).strip()[:200]}")
+    if cleanup is None or "account::teardown_detector(&session)" not in cleanup.source:
+        problems.append("the cleanup cell should tear the detector down (`account::teardown_detector(&session)`) when it was deployed")
+    return problems
+
+
 def endpoint_processes():
-    """Command lines of running `ipinsights serve` processes."""
+    """Command lines of running `ipinsights serve` processes started from this copy of the repository (another copy's
+    endpoints, e.g. a second checkout running its own notebooks on the same machine, are none of this run's)."""
     try:
         out = subprocess.run(["pgrep", "-af", "ipinsights serve"], capture_output=True, text=True).stdout
     except FileNotFoundError:
         return []
-    return [line for line in out.splitlines() if "pgrep" not in line]
+    ours = tuple({os.path.join(ROOT, ""), os.path.join(os.path.realpath(ROOT), "")})
+    return [line for line in out.splitlines() if len(line.split()) > 1 and line.split()[1].startswith(ours)]
 
 
 def check_cleanup(nb, cleanup_cell, endpoint_alive):

@@ -121,9 +121,9 @@ let settled: Vec<f32> = normal_dots.iter().zip(&data.test_travel).filter(|(_, tr
 let without_travel = ThresholdAnalysis::from_dot_products(&settled, &attack_dots)?;
 println!("AUC without the travelling logins: {:.4}", without_travel.auc());
 """, "evaluation"),
-    md("""A login from a random network while travelling is, by construction, drawn exactly like an attack: no model can
-tell them apart, and they account for most of the remaining errors. Without them the model separates normal
-logins from attacks almost perfectly."""),
+    md("""A login from a random network while travelling has, by construction, its address drawn exactly like an
+attack's: the address alone cannot tell them apart (only who logs in, and how often, still can), and they account
+for most of the remaining errors. Without them the model separates normal logins from attacks almost perfectly."""),
     code("""
 let normal_scores = anomaly_scores(&normal_dots);
 let attack_scores = anomaly_scores(&attack_dots);

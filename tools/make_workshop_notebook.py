@@ -53,18 +53,27 @@ API call records who made it (`userIdentity.principalId`) and from where (`sourc
 sessions (`AROA…:session`) count as their role, and calls made by AWS services (`ec2.amazonaws.com`,
 `AWS Internal`) are skipped, with a count of every skip.
 
-For this workshop we simulate an AWS account: a few dozen IAM users and roles working from their home, office
-and mobile networks for a week, written as real CloudTrail log files in S3's folder layout, plus the GuardDuty
-findings raised on that account. As in the IP Insights tutorial, we split the activity by time: the first 80 %
-trains the model, the last 20 % is held out as normal activity the model has never seen."""),
+The next cell chooses where the data comes from; every cell after it is the same whatever you choose:
+
+- `DataSource::Simulated` (the default, on both backends): a simulated AWS account, a few dozen IAM users and
+  roles working from their home, office and mobile networks for a week, written as real CloudTrail log files in
+  S3's folder layout, plus the GuardDuty findings raised on that account;
+- `DataSource::own_account(bucket, first_day, last_day)`: **your own account**, its CloudTrail read straight from
+  the trail's S3 bucket (optionally `.regions(&[..])`, `.prefix(..)`, `.accounts(&[..])`) and its GuardDuty findings
+  from the GuardDuty API. This needs the AWS backend with the helper crate's `account` feature: change the first code
+  cell's `:dep` line to `features = ["account"]`, start Jupyter with `IPINSIGHTS_BACKEND=aws`, and swap the
+  comment below (see the README, "Your own account", for the permissions it needs).
+
+As in the IP Insights tutorial, we split the activity by time: the first 80 % trains the model, the last 20 % is
+held out as normal activity the model has never seen."""),
     code("""
-let account = security::simulate_account(&security::SimConfig::default(), Path::new("../out/simulated-account"))?;
-println!("{account}");
-"""),
+let source = account::DataSource::Simulated;
+// let source = account::DataSource::own_account("my-cloudtrail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
+let data = account::security_data(&session, &source, Path::new("../out/security-data"))?;
+println!("{data}");
+""", "data-source"),
     code("""
-let trail = security::read_cloudtrail(&account.cloudtrail_dir, security::TupleMode::AllEvents)?;
-println!("{trail}");
-let (train_tuples, held_out_tuples) = split_by_time(&trail.tuples, 0.8);
+let (train_tuples, held_out_tuples) = split_by_time(&data.trail.tuples, 0.8);
 println!("{} tuples to train on, {} held out", train_tuples.len(), held_out_tuples.len());
 let tuples_file = Path::new("../out/cloudtrail_tuples.csv");
 engine::tuples::write_tuples(tuples_file, &train_tuples)?;
@@ -142,11 +151,10 @@ histogram_figure(&train_dots, 10, "IP Insights Score Histogram (training pairs)"
 
 GuardDuty findings about access keys name the principal and the remote IP address that used them. We turn each
 finding into the same ⟨principal, IP⟩ pairs with the same call as the CloudTrail tuples (and the same principal
-rule, so assumed-role findings match their role) and score them."""),
+rule, so assumed-role findings match their role) and score them. The data-source cell above read them
+(`data.findings`, with its counts and skips)."""),
     code("""
-let findings = security::read_guardduty(&account.findings_path)?;
-println!("{findings}");
-let finding_dots = predictor.predict(&pairs(&findings.tuples))?.dot_products();
+let finding_dots = predictor.predict(&pairs(&data.findings.tuples))?.dot_products();
 let finding_summary = ScoreSummary::of("GuardDuty findings", &finding_dots);
 println!("Mean dot_product: training {:.3}, GuardDuty {:.3}", train_summary.mean, finding_summary.mean);
 """, "guardduty-scores"),
@@ -223,21 +231,47 @@ roc_figure(
 
 In production an EventBridge rule sends each GuardDuty finding to a function that extracts the principal and the
 remote IP, scores them on the endpoint, compares the score with the threshold and raises an alert. The same
-detector runs here over the simulated account's findings (and as an AWS Lambda handler, see the README). Each
+detector runs here over the findings the data-source cell read (and as an AWS Lambda handler, see the README). Each
 alert explains itself with the principal's most familiar networks."""),
     code("""
 let detector = Detector::new(predictor.clone(), analyst_review.threshold)?.with_familiarity(Familiarity::from_tuples(&train_tuples));
-let findings_text = std::fs::read_to_string(&account.findings_path)?;
+let findings_text = std::fs::read_to_string(&data.findings_path)?;
 let detections = detector.detect_str(&findings_text)?;
 let alerts = detections.iter().filter(|d| d.verdict == Verdict::Alert).count();
 println!("{} findings scored: {} alerts at threshold {:.3}", detections.len(), alerts, analyst_review.threshold);
 detections_table(&detections, Verdict::Alert)
 """, "detection"),
+    md("""## Production: the detector in your AWS account
+
+The cell above ran the detector in this notebook. In your AWS account the same pipeline runs without a notebook: a
+**GuardDuty finding** goes to an **EventBridge rule**, which invokes an **AWS Lambda function** that scores the
+finding's principal and IP on this endpoint, compares the anomaly score with the threshold and publishes an alert to
+an **SNS topic** (subscribe your team's e-mail address to it).
+
+`account::deploy_detector(&session, &predictor.endpoint, threshold, email)` creates every piece (IAM role, Lambda
+function, EventBridge rule, SNS topic) and `account::teardown_detector(&session)` removes them again. They need the
+AWS backend with the helper crate's `account` feature and the function's package, built once with
+`scripts/package-lambda`. To deploy, set `deploy_to_account` to `true` below; the cleanup cell then tears the
+detector down before it deletes the endpoint (skip the cleanup cell to leave both running). On the local backend
+the detector stays in this notebook, and the cell only says so."""),
+    code("""
+let deploy_to_account = false; // <-- true to deploy the detector into your AWS account (AWS backend, feature "account")
+if deploy_to_account {
+    account::deploy_detector(&session, &predictor.endpoint, analyst_review.threshold, None)?; // or Some("soc@example.com")
+} else {
+    println!("Detector not deployed ({} backend): findings are scored in this notebook only, at threshold {:.3}.",
+        session.backend_kind(), analyst_review.threshold);
+    println!("Set deploy_to_account = true to deploy it into your AWS account.");
+}
+""", "production"),
     md("""## Cleanup
 
 Delete the endpoint when you are done, to avoid any recurring charges (on the local backend: to stop its
-server process)."""),
+server process), after the detector if you deployed one."""),
     code("""
+if deploy_to_account {
+    account::teardown_detector(&session)?;
+}
 predictor.delete_endpoint()?;
 println!("Workshop cells ran in {:.1} s after loading the helpers", notebook_started.elapsed().as_secs_f64());
 """, "cleanup"),

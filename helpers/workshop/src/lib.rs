@@ -51,6 +51,7 @@ pub use transformer::{TransformJob, Transformer};
 
 /// Everything a notebook cell needs, in one `use`.
 pub mod prelude {
+    pub use crate::account;
     pub use crate::data::{pairs, split_by_time, AsPair};
     pub use crate::detection::detections_table;
     pub use crate::plot::{

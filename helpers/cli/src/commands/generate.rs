@@ -37,7 +37,8 @@ pub fn run(args: Args) -> Result<()> {
         args.out.join("test.csv").display(),
     );
     println!(
-        "{:.1} % of normal test events happened while travelling (drawn like attacks, so no model can separate them)",
+        "{:.1} % of normal test events happened while travelling (their addresses drawn like attacks', so the address \
+         alone cannot separate them)",
         100.0 * data.travel_share()
     );
     Ok(())
