@@ -92,7 +92,7 @@ impl Session {
     }
 
     /// The AWS configuration of an AWS session; on another backend, an error saying `what` needs the AWS backend.
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "account")]
     pub(crate) fn aws_config(&self, what: &str) -> Result<&ipinsights_aws::AwsConfig> {
         self.backend.aws_config().ok_or_else(|| {
             WorkshopError::new(format!(
