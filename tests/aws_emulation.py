@@ -25,6 +25,7 @@ Everything else (request parsing, validation, resource bookkeeping, the wire pro
 import json
 import logging
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -392,6 +393,7 @@ class EmulatedAws:
 
     def __exit__(self, *exc):
         self.containers.stop_all()
+        shutil.rmtree(self.containers.work, ignore_errors=True)  # channels, models, transform outputs
         SageMakerModelBackend.create_training_job = self.saved["create_training_job"]
         SageMakerModelBackend.create_endpoint = self.saved["create_endpoint"]
         SageMakerModelBackend.create_transform_job = self.saved["create_transform_job"]
