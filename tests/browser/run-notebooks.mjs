@@ -319,6 +319,8 @@ async function main() {
         failed++;
         console.log("FAILED:");
         for (const p of result.problems) console.log(`  - ${p}`);
+        // The server's log says why a kernel died (evcxr's own messages go there).
+        console.log(`  JupyterLab's log, last lines:\n${lab.log().slice(-3000).replace(/^/gm, "    | ")}`);
       } else {
         passed++;
         console.log("ok");
