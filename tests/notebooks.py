@@ -84,6 +84,10 @@ def check_cells(nb):
             # evcxr prints a cell's Err (the facade's WorkshopError: its Debug form is its one-line message) or a
             # panic there; the kernel may deliver it with the following cell.
             problems.append(f"{where(index, cell)} or the cell before: wrote to stderr (an Err or a panic): {err[:500]}")
+        for out in cell.get("outputs", []):
+            # A cell whose last expression is `()` (e.g. an `if` block without `;`) shows a bare `()`: noise to a reader.
+            if out.output_type == "execute_result" and out.get("data", {}).get("text/plain", "").strip() == "()":
+                problems.append(f"{where(index, cell)}: shows a bare `()` (end its last statement with `;`)")
         if "plot" in tags_of(cell):
             svg = "".join(o.get("data", {}).get("image/svg+xml", "") for o in cell.get("outputs", []) if o.output_type in ("display_data", "execute_result"))
             if "<svg" not in svg:

@@ -167,7 +167,7 @@ To score a large file once, SageMaker users run a **batch transform job** instea
 output path, one JSON line per record, in input order. On SageMaker the job starts its own instances (a few
 minutes) and stops them when done; the local backend runs the same job as a process."""),
     code("""
-// One block: nothing but owned values may outlive an evcxr cell, and this cell keeps none.
+// In one block: this cell keeps no variables for later cells.
 {
     let test_csv = folder.join("test.csv");
     engine::tuples::write_tuples(&test_csv, &data.test)?;
@@ -181,7 +181,7 @@ minutes) and stops them when done; the local backend runs the same job as a proc
         same += usize::from((b - d).abs() < 1e-4);
     }
     println!("{}: {} scores, {same} of them equal to the endpoint's", transformer.output_uri(&test_uri)?, batch.len());
-}
+};
 """, "batch-transform"),
     md("""## Cleanup"""),
     code("""

@@ -262,7 +262,7 @@ if deploy_to_account {
     println!("Detector not deployed ({} backend): findings are scored in this notebook only, at threshold {:.3}.",
         session.backend_kind(), analyst_review.threshold);
     println!("Set deploy_to_account = true to deploy it into your AWS account.");
-}
+};
 """, "production"),
     md("""## Cleanup
 

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod contract;
 pub mod detect;
 pub mod evaluate;
+pub mod events;
 pub mod generate;
 pub mod ingest;
 pub mod predict;

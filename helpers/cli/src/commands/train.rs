@@ -4,9 +4,10 @@
 //! carries skipped-row reports and errors. Programs read `--events FILE` instead: JSON lines of the process
 //! contract (`ipinsights-contract`), `started` once the channels are read, then `completed` or `failed`.
 
+use crate::commands::events::run_reporting;
 use crate::output::read_reporting;
 use anyhow::{Context, Result};
-use ipinsights_contract::{ChannelSummary, EventWriter, TrainingEvent};
+use ipinsights_contract::{ChannelSummary, TrainingEvent};
 use ipinsights_engine::model_file::pack_artifact;
 use ipinsights_engine::tuples::{ReadOptions, TupleFile};
 use ipinsights_engine::{train, HyperParameters, TrainEvent, TrainOptions};
@@ -58,22 +59,7 @@ fn parse_hp(text: &str) -> Result<(String, String), String> {
 
 /// Runs `train`; with `--events`, a failure is reported there too.
 pub fn run(args: Args) -> Result<()> {
-    let mut events = match &args.events {
-        Some(path) => Some(
-            EventWriter::create(path).with_context(|| format!("cannot create the events file {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let result = run_job(&args, &mut |event| match events.as_mut() {
-        Some(writer) => writer.emit(&event).context("cannot write the events file"),
-        None => Ok(()),
-    });
-    if let (Err(error), Some(writer)) = (&result, events.as_mut()) {
-        if let Err(write) = writer.emit(&TrainingEvent::Failed { reason: format!("{error:#}") }) {
-            eprintln!("cannot report the failure in the events file: {write}");
-        }
-    }
-    result
+    run_reporting(args.events.as_deref(), |reason| TrainingEvent::Failed { reason }, |emit| run_job(&args, emit))
 }
 
 /// The job itself: read the channels, train, write (and pack) the model.

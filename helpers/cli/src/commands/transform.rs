@@ -15,8 +15,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::commands::events::run_reporting;
 use anyhow::{bail, Context, Result};
-use ipinsights_contract::{EventWriter, TransformEvent};
+use ipinsights_contract::TransformEvent;
 use ipinsights_engine::Model;
 use ipinsights_protocol::{decode_request, encode_response, Prediction, RequestFormat, ResponseFormat, Scorer};
 use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
@@ -62,22 +63,7 @@ pub struct Args {
 
 /// Runs `transform`; with `--events`, a failure is reported there too.
 pub fn run(args: Args) -> Result<()> {
-    let mut events = match &args.events {
-        Some(path) => Some(
-            EventWriter::create(path).with_context(|| format!("cannot create the events file {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let result = run_job(&args, &mut |event| match events.as_mut() {
-        Some(writer) => writer.emit(&event).context("cannot write the events file"),
-        None => Ok(()),
-    });
-    if let (Err(error), Some(writer)) = (&result, events.as_mut()) {
-        if let Err(write) = writer.emit(&TransformEvent::Failed { reason: format!("{error:#}") }) {
-            eprintln!("cannot report the failure in the events file: {write}");
-        }
-    }
-    result
+    run_reporting(args.events.as_deref(), |reason| TransformEvent::Failed { reason }, |emit| run_job(&args, emit))
 }
 
 /// How requests are made from an object.

@@ -2,9 +2,8 @@
 //! whose outcome comes from its contract events, and whose artifact lands where SageMaker puts it
 //! (`{output_path}/{job}/output/model.tar.gz`).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Instant, SystemTime};
 
 use ipinsights_contract::{read_events, read_record, ContractError, JobRecord, TrainingEvent, EVENTS_FILE};
@@ -13,6 +12,7 @@ use ipinsights_sagemaker::{HyperParameters, TrainingJobStatus};
 
 use crate::backend::Output;
 use crate::error::{Result, WorkshopError};
+use crate::local::job_process::run_streaming;
 
 /// A job to run, with every path resolved.
 #[derive(Debug, Clone)]
@@ -105,38 +105,15 @@ fn train(binary: &Path, spec: &JobSpec, events: &Path, out: Output<'_>) -> Resul
     for (k, v) in spec.hyperparameters.to_request_map() {
         command.arg("--hp").arg(format!("{k}={v}"));
     }
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     status(out, "Training", "Training on this machine: an `ipinsights train` process reads the channels in place");
-    let stderr = child.stderr.take().map(|mut stderr| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        })
-    });
-    // The process's stdout is its log, shown verbatim as SageMaker shows the algorithm's CloudWatch log.
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            match line {
-                Ok(line) => out(&format!("{line}\n")),
-                Err(e) => out(&format!("(log line unreadable: {e})\n")),
-            }
-        }
-    }
-    let exit = child.wait().map_err(|e| format!("waiting for the training process: {e}"))?;
-    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    let ended = run_streaming(&mut command, "the training process", out)?;
     let last = match read_events(events) {
         Ok(mut read) => read.pop(),
         Err(ContractError::Io { .. }) => None, // the process died before it wrote any event
         Err(e) => return Err(e.to_string()),
     };
     match last {
-        Some(TrainingEvent::Completed { artifact: Some(artifact), .. }) if exit.success() => {
+        Some(TrainingEvent::Completed { artifact: Some(artifact), .. }) if ended.exit.success() => {
             let expected = spec.model_dir().join("model.tar.gz");
             if artifact != expected {
                 return Err(format!(
@@ -145,16 +122,17 @@ fn train(binary: &Path, spec: &JobSpec, events: &Path, out: Output<'_>) -> Resul
                     expected.display()
                 ));
             }
-            for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+            for line in ended.stderr.lines().filter(|l| !l.trim().is_empty()) {
                 out(&format!("{line}\n")); // e.g. how many invalid rows were skipped
             }
             Ok(())
         }
         Some(TrainingEvent::Failed { reason }) => Err(reason),
-        _ => {
-            let tail = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output on stderr");
-            Err(format!("the training process ended ({exit}) without reporting its outcome; its last words: {tail}"))
-        }
+        _ => Err(format!(
+            "the training process ended ({}) without reporting its outcome; its last words: {}",
+            ended.exit,
+            ended.last_words()
+        )),
     }
 }
 

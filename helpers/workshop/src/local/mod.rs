@@ -21,6 +21,7 @@
 pub mod binary;
 pub mod endpoint;
 pub mod job;
+pub mod job_process;
 pub mod process;
 pub mod storage;
 pub mod transform;

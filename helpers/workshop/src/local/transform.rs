@@ -2,14 +2,14 @@
 //! the cell, its outcome read from its contract events (`TransformEvent`), its outputs written where SageMaker
 //! writes them (`{output_path}/{name}.out`).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use ipinsights_contract::{read_transform_events, ContractError, TransformEvent};
 
 use crate::backend::Output;
 use crate::error::{Result, WorkshopError};
+use crate::local::job_process::run_streaming;
 
 /// A transform job to run, with every path resolved.
 #[derive(Debug, Clone)]
@@ -47,30 +47,7 @@ pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
     command.arg("--output-dir").arg(&spec.output_dir).arg("--events").arg(&spec.events);
     command.args(["--content-type", &spec.content_type, "--split-type", &spec.split_type, "--accept", &spec.accept]);
     command.args(["--strategy", &spec.strategy, "--max-payload", &spec.max_payload_mb.to_string()]);
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|e| WorkshopError::new(format!("cannot start {}: {e}", binary.display())))?;
-    let stderr = child.stderr.take().map(|mut stderr| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        })
-    });
-    // The process's stdout is its log, shown verbatim as SageMaker shows the transform job's CloudWatch log.
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            match line {
-                Ok(line) => out(&format!("{line}\n")),
-                Err(e) => out(&format!("(log line unreadable: {e})\n")),
-            }
-        }
-    }
-    let exit = child.wait().map_err(|e| WorkshopError::new(format!("waiting for the transform process: {e}")))?;
-    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    let ended = run_streaming(&mut command, "the transform process", out).map_err(WorkshopError::new)?;
     let last = match read_transform_events(&spec.events) {
         Ok(mut events) => events.pop(),
         Err(ContractError::Io { .. }) => None, // the process died before it wrote any event
@@ -79,13 +56,12 @@ pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
     let failed =
         |reason: String| WorkshopError::new(format!("Error for Transform job {}: Failed. Reason: {reason}", spec.name));
     match last {
-        Some(TransformEvent::Completed { .. }) if exit.success() => Ok(()),
+        Some(TransformEvent::Completed { .. }) if ended.exit.success() => Ok(()),
         Some(TransformEvent::Failed { reason }) => Err(failed(reason)),
-        _ => {
-            let tail = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output on stderr");
-            Err(failed(format!(
-                "the transform process ended ({exit}) without reporting its outcome; its last words: {tail}"
-            )))
-        }
+        _ => Err(failed(format!(
+            "the transform process ended ({}) without reporting its outcome; its last words: {}",
+            ended.exit,
+            ended.last_words()
+        ))),
     }
 }
