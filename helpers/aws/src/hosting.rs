@@ -7,6 +7,7 @@ use aws_sdk_sagemaker::types::{ContainerDefinition, ProductionVariant, Productio
 use aws_sdk_sagemaker::Client;
 use ipinsights_sagemaker::training::{check_tags, check_vpc};
 
+use crate::instances::check_instances;
 use crate::role::check_role_arn;
 use crate::runtime::run;
 use crate::training::{count, option_err, request_tags, VpcSpec};
@@ -298,15 +299,7 @@ fn not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
 fn check_spec(spec: &DeploySpec) -> Result<(), AwsError> {
     check_model(&spec.model)?;
     validate_resource_name("endpoint", &spec.endpoint_name)?;
-    if !spec.instance_type.starts_with("ml.") {
-        return Err(AwsError::InvalidInput(format!(
-            "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
-            spec.instance_type
-        )));
-    }
-    if spec.instance_count == 0 {
-        return Err(AwsError::InvalidInput("instance_count must be at least 1".into()));
-    }
+    check_instances(&spec.instance_type, spec.instance_count)?;
     Ok(())
 }
 

@@ -49,6 +49,7 @@ mod bucket;
 mod config;
 mod error;
 mod hosting;
+mod instances;
 mod invoke;
 mod logs;
 mod role;

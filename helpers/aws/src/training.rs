@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::instances::check_instances;
 use crate::role::check_role_arn;
 use crate::runtime::run;
 use crate::{validate_resource_name, AwsConfig, AwsError, HyperParameters, S3Uri};
@@ -354,15 +355,8 @@ fn check_spec(spec: &TrainingJobSpec) -> Result<(), AwsError> {
             check_kms_key(option, key).map_err(option_err)?;
         }
     }
-    if !spec.instance_type.starts_with("ml.") {
-        return Err(AwsError::InvalidInput(format!(
-            "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
-            spec.instance_type
-        )));
-    }
-    for (name, value) in
-        [("instance_count", spec.instance_count), ("volume_gb", spec.volume_gb), ("max_runtime_s", spec.max_runtime_s)]
-    {
+    check_instances(&spec.instance_type, spec.instance_count)?;
+    for (name, value) in [("volume_gb", spec.volume_gb), ("max_runtime_s", spec.max_runtime_s)] {
         if value == 0 {
             return Err(AwsError::InvalidInput(format!("{name} must be at least 1")));
         }

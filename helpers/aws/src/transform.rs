@@ -11,6 +11,7 @@ use aws_sdk_sagemaker::Client;
 use ipinsights_sagemaker::training::{check_kms_key, check_tags};
 use ipinsights_sagemaker::transform::{check_choice, check_max_payload, ASSEMBLE_WITH, BATCH_STRATEGIES, SPLIT_TYPES};
 
+use crate::instances::check_instances;
 use crate::logs::{LogTail, TRANSFORM_LOG_GROUP};
 use crate::runtime::run;
 use crate::training::{count, option_err, request_tags};
@@ -206,15 +207,7 @@ fn check_spec(spec: &TransformJobSpec) -> Result<(), AwsError> {
     validate_resource_name("model", &spec.model_name)?;
     S3Uri::parse(&spec.data_s3_uri)?;
     S3Uri::parse(&spec.output_path)?;
-    if !spec.instance_type.starts_with("ml.") {
-        return Err(AwsError::InvalidInput(format!(
-            "instance type `{}` is not a SageMaker instance type (like ml.m4.xlarge)",
-            spec.instance_type
-        )));
-    }
-    if spec.instance_count == 0 {
-        return Err(AwsError::InvalidInput("instance_count must be at least 1".into()));
-    }
+    check_instances(&spec.instance_type, spec.instance_count)?;
     let choices = [
         ("split_type", &spec.split_type, &SPLIT_TYPES[..]),
         ("strategy", &spec.strategy, &BATCH_STRATEGIES[..]),
