@@ -71,6 +71,21 @@ def final_event(path):
     return events[-1] if events and events[-1]["event"] in ("completed", "failed") else None
 
 
+def run_algorithm(args, events, lines):
+    """Runs the algorithm process `args`, appending its log lines (time, text) to `lines`; raises SageMaker's
+    AlgorithmError when it fails or ends without reporting its outcome in the `events` file; else its last event."""
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        lines.append((time.time(), line.rstrip("\n")))
+    code = process.wait()
+    outcome = final_event(events)
+    if outcome is None:
+        raise RuntimeError(f"AlgorithmError: the algorithm exited with {code} without reporting an outcome")
+    if outcome["event"] == "failed" or code != 0:
+        raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
+    return outcome
+
+
 def utc(seconds):
     """A naive UTC datetime, as moto keeps its timestamps."""
     return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
@@ -136,15 +151,7 @@ class AlgorithmContainers:
             for key, value in sorted(job.hyper_parameters.items()):
                 args += ["--hp", f"{key}={value}"]
             transitions.append(("Training", "Training image download completed. Training in progress.", time.time()))
-            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for line in process.stdout:
-                lines.append((time.time(), line.rstrip("\n")))
-            code = process.wait()
-            outcome = final_event(events)
-            if outcome is None:
-                raise RuntimeError(f"AlgorithmError: the algorithm exited with {code} without reporting an outcome")
-            if outcome["event"] == "failed" or code != 0:
-                raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
+            outcome = run_algorithm(args, events, lines)
             transitions.append(("Uploading", "Uploading generated training model", time.time()))
             artifact = job.model_artifacts["S3ModelArtifacts"]
             bucket, _, key = artifact[len("s3://") :].partition("/")
@@ -227,15 +234,7 @@ class AlgorithmContainers:
                     "--accept", job.transform_output.get("Accept") or "application/jsonlines",
                     "--strategy", job.batch_strategy or "MultiRecord",
                     "--max-payload", str(job.max_payload_in_mb or 6)]
-            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for line in process.stdout:
-                lines.append((time.time(), line.rstrip("\n")))
-            code = process.wait()
-            outcome = final_event(events)
-            if outcome is None:
-                raise RuntimeError(f"AlgorithmError: the algorithm exited with {code} without reporting an outcome")
-            if outcome["event"] == "failed" or code != 0:
-                raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
+            run_algorithm(args, events, lines)
             out_bucket, _, out_prefix = job.transform_output["S3OutputPath"][len("s3://") :].partition("/")
             out_prefix = out_prefix.rstrip("/")
             for root, _, files in os.walk(output_dir):

@@ -190,25 +190,15 @@ impl Detection {
             remote,
             familiarity,
         });
+        let skip_reason = (verdict == Verdict::Skipped)
+            .then(|| format!("the scorer returned a non-finite dot_product ({dot_product})"));
         Detection {
             verdict,
-            finding_id: Some(t.finding_id.clone()).filter(|s| !s.is_empty()),
-            finding_type: Some(t.finding_type.clone()).filter(|s| !s.is_empty()),
-            severity: t.severity,
-            time: t.updated_at.clone().or_else(|| t.created_at.clone()),
-            account_id: t.account_id.clone(),
-            region: t.region.clone(),
-            principal: Some(t.tuple.entity.clone()),
-            principal_id: Some(t.principal_id.clone()),
-            user_name: t.user_name.clone(),
-            action_type: Some(t.action_type.clone()),
-            ip: Some(t.tuple.ip),
             dot_product: Some(dot_product),
             score: Some(score),
-            threshold,
             explanation,
-            skip_reason: (verdict == Verdict::Skipped)
-                .then(|| format!("the scorer returned a non-finite dot_product ({dot_product})")),
+            skip_reason,
+            ..Detection::unscored(t, threshold, String::new())
         }
     }
 }
