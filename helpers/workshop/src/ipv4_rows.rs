@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use ipinsights_sagemaker::IPV4_ONLY;
+use ipinsights_sagemaker::{ipv6_notation, IPV4_ONLY};
 
 use crate::error::{Result, WorkshopError};
 
@@ -90,7 +90,7 @@ fn is_ipv6_row(line: &[u8]) -> bool {
     let Some(rest) = after_first_field(line) else { return false };
     let end = rest.iter().position(|&b| b == b',' || b == b'\n' || b == b'\r').unwrap_or(rest.len());
     let field = std::str::from_utf8(&rest[..end]).unwrap_or("").trim().trim_matches('"');
-    field.contains(':') && field.parse::<std::net::Ipv6Addr>().is_ok()
+    ipv6_notation(field)
 }
 
 /// What follows the first CSV field and its comma, or `None` for a row of one field.

@@ -14,10 +14,18 @@ use invoke::{predict_via, Invoker};
 use ipinsights_client::Prediction;
 use ipinsights_engine::tuples::{parse_tuples, ReadOptions};
 use ipinsights_sagemaker::{sagemaker_reads, IPV4_ONLY};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-/// The pairs to send and the rows not to: with `ipv4_only`, IPv6 pairs are not scorable.
-fn split_scorable<'a>(pairs: &[(&'a str, IpAddr)], ipv4_only: bool) -> (Vec<(&'a str, IpAddr)>, Vec<NotScorable>) {
+/// Pairs as the notebook holds them: entity and address.
+type Pair<'a> = (&'a str, IpAddr);
+
+/// The pairs to send and the rows not to: with `ipv4_only`, IPv6 pairs are not scorable. When every pair is sent
+/// (always on the local backend) the pairs are borrowed as they are.
+fn split_scorable<'p, 'a>(pairs: &'p [Pair<'a>], ipv4_only: bool) -> (Cow<'p, [Pair<'a>]>, Vec<NotScorable>) {
+    if !ipv4_only || pairs.iter().all(|&(_, ip)| sagemaker_reads(ip)) {
+        return (Cow::Borrowed(pairs), Vec::new());
+    }
     let mut sent = Vec::with_capacity(pairs.len());
     let mut skipped = Vec::new();
     for (row, &(entity, ip)) in pairs.iter().enumerate() {
@@ -28,7 +36,7 @@ fn split_scorable<'a>(pairs: &[(&'a str, IpAddr)], ipv4_only: bool) -> (Vec<(&'a
             sent.push((entity, ip));
         }
     }
-    (sent, skipped)
+    (Cow::Owned(sent), skipped)
 }
 
 /// Request body format (`predictor.serializer`).
@@ -276,5 +284,29 @@ impl Predictor {
         self.session.backend().delete_endpoint(&self.endpoint)?;
         println!("Deleted endpoint {}", self.endpoint);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ipv4_only_backends_leave_ipv6_pairs_out_and_nothing_is_copied_when_all_are_sent() {
+        let v4: IpAddr = "10.0.0.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let pairs = [("alice", v4), ("bob", v6), ("carol", v4)];
+
+        let (sent, skipped) = split_scorable(&pairs, false);
+        assert!(matches!(sent, Cow::Borrowed(_)) && sent.len() == 3 && skipped.is_empty());
+
+        let (sent, skipped) = split_scorable(&pairs[..1], true);
+        assert!(matches!(sent, Cow::Borrowed(_)) && skipped.is_empty());
+
+        let (sent, skipped) = split_scorable(&pairs, true);
+        assert_eq!(&*sent, &[("alice", v4), ("carol", v4)]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!((skipped[0].row, skipped[0].entity.as_str(), skipped[0].ip), (1, "bob", v6));
+        assert!(skipped[0].reason.contains(IPV4_ONLY), "{}", skipped[0].reason);
     }
 }

@@ -98,6 +98,15 @@ impl Plan {
     }
 }
 
+/// `n` and its noun, plural unless `n` is 1 ("1 request", "3 requests").
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The job itself: list the inputs, transform each, report.
 fn run_job(args: &Args, emit: &mut dyn FnMut(TransformEvent) -> Result<()>) -> Result<()> {
     let plan = Plan::new(args)?;
@@ -109,12 +118,12 @@ fn run_job(args: &Args, emit: &mut dyn FnMut(TransformEvent) -> Result<()>) -> R
     for (path, relative) in &inputs {
         let output = args.output_dir.join(format!("{relative}{OUTPUT_SUFFIX}"));
         let (records, requests) = transform_object(&model, &plan, path, relative, &output)?;
-        println!("{relative}: {records} records in {requests} requests -> {}", output.display());
+        println!("{relative}: {} in {} -> {}", count(records, "record"), count(requests, "request"), output.display());
         total += records;
         emit(TransformEvent::Object { input: path.clone(), output, records, requests })?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("Transformed {total} records of {} objects in {seconds:.1} s", inputs.len());
+    println!("Transformed {} of {} in {seconds:.1} s", count(total, "record"), count(inputs.len() as u64, "object"));
     emit(TransformEvent::Completed { records: total, seconds })
 }
 

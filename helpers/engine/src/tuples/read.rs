@@ -167,7 +167,7 @@ fn parse_row(
     let raw_ip = text(1, "ip")?;
     let ip = parse_ip(raw_ip).map_err(|e| e.to_string())?;
     // SageMaker reads the text: an IPv4-mapped address in IPv6 notation is not decimal-dot notation either.
-    if ipv4_only && (!ipinsights_sagemaker::sagemaker_reads(ip) || raw_ip.contains(':')) {
+    if ipv4_only && ipinsights_sagemaker::ipv6_notation(raw_ip) {
         return Err(format!("IPv6 address {}: {}", raw_ip.trim(), ipinsights_sagemaker::IPV4_ONLY));
     }
     let label = match label_column {
