@@ -69,6 +69,14 @@ pub enum SecurityError {
 }
 
 impl SecurityError {
+    /// A read that failed part-way through input `name`, after the bytes in `read`: the position is where the
+    /// failure struck (1-based line, column within it), as a streaming JSON parser would report it.
+    pub(crate) fn read_failed(name: &str, read: &[u8], source: std::io::Error) -> Self {
+        let line = read.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = read.len() - read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        SecurityError::Read { name: name.to_string(), line, column, source }
+    }
+
     /// Wraps a serde_json error for input `name`, separating I/O failures from bad JSON.
     pub(crate) fn from_json(name: &str, what: &'static str, err: serde_json::Error) -> Self {
         if err.is_io() {

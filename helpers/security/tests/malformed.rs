@@ -42,6 +42,26 @@ fn truncated_gzip_names_the_file() {
 }
 
 #[test]
+fn truncated_gzip_names_the_line_the_file_breaks_off_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("{\"Records\":[\n");
+    for i in 0..3000 {
+        text += &format!(
+            "{{\"userIdentity\":{{\"principalId\":\"AIDA{i:05}\"}},\"sourceIPAddress\":\"10.0.{}.{}\"}},\n",
+            i / 256,
+            i % 256
+        );
+    }
+    text += "{}]}";
+    let gz = gzip(text.as_bytes());
+    let path = write(dir.path(), "cut.json.gz", &gz[..gz.len() / 2]);
+    let msg = read_cloudtrail(&path, TupleMode::AllEvents).unwrap_err().to_string();
+    let line: usize = msg.split("near line ").nth(1).and_then(|rest| rest.split(',').next()).unwrap().parse().unwrap();
+    // Half of the compressed bytes decompress to a good share of the records, but not all of them.
+    assert!((100..3000).contains(&line), "{msg}");
+}
+
+#[test]
 fn broken_json_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "broken.json", b"{\"Records\":[\n{\"sourceIPAddress\": \"1.2.3.4\",,\n]}");
@@ -106,4 +126,30 @@ fn guardduty_bad_line_names_file_and_line() {
     let path = write(dir.path(), "cut.json", &gz[..gz.len() - 30]);
     let msg = read_guardduty(&path).unwrap_err().to_string();
     assert!(msg.contains("cut.json: read failed"), "{msg}");
+}
+
+/// A tree of more files than are parsed at once: tuples come in path order, and the first bad file in path order is
+/// the one named, though later files (and later bad ones) are parsed beside it.
+#[test]
+fn files_parsed_in_parallel_are_added_in_path_order_and_the_first_bad_one_is_named() {
+    use ipinsights_security::cloudtrail::PARSE_BATCH;
+    let dir = tempfile::tempdir().unwrap();
+    let files = 2 * PARSE_BATCH + 7;
+    for i in 0..files {
+        let log = format!(
+            r#"{{"Records":[{{"userIdentity":{{"principalId":"AIDA{i:04}"}},"sourceIPAddress":"10.0.0.1"}}]}}"#
+        );
+        write(dir.path(), &format!("{i:04}.json"), log.as_bytes());
+    }
+    let trail = read_cloudtrail(dir.path(), TupleMode::AllEvents).unwrap();
+    let entities: Vec<String> = trail.pairs().map(|t| t.entity.clone()).collect();
+    let expected: Vec<String> = (0..files).map(|i| format!("AIDA{i:04}")).collect();
+    assert_eq!((trail.files, entities), (files, expected));
+
+    let first_bad = PARSE_BATCH + 3;
+    write(dir.path(), &format!("{first_bad:04}.json"), b"{\"Records\": 7}");
+    write(dir.path(), &format!("{:04}.json", first_bad + 1), b"");
+    write(dir.path(), &format!("{:04}.json", files - 1), b"[");
+    let msg = read_cloudtrail(dir.path(), TupleMode::AllEvents).unwrap_err().to_string();
+    assert!(msg.contains(&format!("{first_bad:04}.json")), "{msg}");
 }

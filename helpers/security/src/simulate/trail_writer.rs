@@ -4,6 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::clock::Utc;
@@ -103,6 +104,9 @@ struct Attributes {
 }
 
 /// Writes all events under `root/AWSLogs/{account}/CloudTrail/{region}/Y/M/D/`; returns the files written.
+///
+/// The records and file names come from `rng` in order (the simulation is deterministic); serialising, compressing
+/// and writing the files, most of the time, runs on all cores.
 pub(crate) fn write_trail(
     cfg: &SimConfig,
     principals: &[Principal],
@@ -111,9 +115,8 @@ pub(crate) fn write_trail(
     rng: &mut impl Rng,
 ) -> Result<Vec<PathBuf>> {
     let trail = root.join("AWSLogs").join(&cfg.account_id).join("CloudTrail").join(&cfg.region);
-    let mut files = Vec::new();
+    let mut files: Vec<(PathBuf, Vec<Record>)> = Vec::new();
     let mut start = 0;
-    let (mut json, mut packer) = (Vec::new(), GzipPacker::new());
     while start < events.len() {
         let window = events[start].time / WINDOW_SECS;
         let end = start + events[start..].iter().take_while(|e| e.time / WINDOW_SECS == window).count();
@@ -128,18 +131,25 @@ pub(crate) fn write_trail(
             alnum(rng, 16)
         );
         let records: Vec<Record> = events[start..end].iter().map(|e| record(cfg, principals, e, rng)).collect();
-        let path = dir.join(name);
-        json.clear();
-        serde_json::to_writer(&mut json, &LogFile { records })
-            .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
-        // Thousands of regenerable files: atomic for readers, not synced one by one (a crash mid-simulation leaves
-        // an incomplete tree whatever each file's durability).
-        write_atomically_with(&path, Durability::Unsynced, |w| packer.write(&json, w))
-            .map_err(|source| SecurityError::Write { path: path.clone(), source })?;
-        files.push(path);
+        files.push((dir.join(name), records));
         start = end;
     }
-    Ok(files)
+    files
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), GzipPacker::new()),
+            |(json, packer), (path, records)| {
+                json.clear();
+                serde_json::to_writer(&mut *json, &LogFile { records })
+                    .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
+                // Thousands of regenerable files: atomic for readers, not synced one by one (a crash mid-simulation leaves
+                // an incomplete tree whatever each file's durability).
+                write_atomically_with(&path, Durability::Unsynced, |w| packer.write(json, w))
+                    .map_err(|source| SecurityError::Write { path: path.clone(), source })?;
+                Ok(path)
+            },
+        )
+        .collect()
 }
 
 fn record<'a>(cfg: &'a SimConfig, principals: &'a [Principal], e: &SimEvent, rng: &mut impl Rng) -> Record<'a> {
