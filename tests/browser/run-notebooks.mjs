@@ -5,7 +5,7 @@
 // visible pixels outside the legend; the tables rendered. A screenshot of each figure goes to OUT (default
 // out/browser). The notebooks on disk must be unchanged at the end (autosave is off).
 //
-// Usage: node tests/browser/run-notebooks.mjs [--out DIR] [NOTEBOOK ...]   (after scripts/setup)
+// Usage: node tests/browser/run-notebooks.mjs [--out DIR] [NOTEBOOK ...]   (after scripts/setup --tests)
 
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
