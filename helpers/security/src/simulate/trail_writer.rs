@@ -142,8 +142,8 @@ pub(crate) fn write_trail(
                 json.clear();
                 serde_json::to_writer(&mut *json, &LogFile { records })
                     .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
-                // Thousands of regenerable files: atomic for readers, not synced one by one (a crash mid-simulation leaves
-                // an incomplete tree whatever each file's durability).
+                // Thousands of regenerable files: atomic for readers, not synced one by one (a crash
+                // mid-simulation leaves an incomplete tree whatever each file's durability).
                 write_atomically_with(&path, Durability::Unsynced, |w| packer.write(json, w))
                     .map_err(|source| SecurityError::Write { path: path.clone(), source })?;
                 Ok(path)
