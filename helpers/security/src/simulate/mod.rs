@@ -1,6 +1,7 @@
 //! A simulated AWS account for the offline workshop: CloudTrail logs in the real S3 layout and
 //! GuardDuty findings as EventBridge NDJSON, with ground truth. Seeded and portable (ChaCha8).
 
+mod chacha;
 mod clock;
 mod config;
 mod events;
@@ -17,8 +18,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ipinsights_engine::tuples::Tuple;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Result, SecurityError};
 use crate::skip::{SkipCounts, SkipReason};
@@ -34,10 +33,8 @@ const EVENTS: u64 = 2;
 const FINDINGS: u64 = 3;
 const WRITE_IDS: u64 = 4;
 
-fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
+fn rng(seed: u64, stream: u64) -> chacha::ChaCha8 {
+    chacha::chacha8(seed, stream)
 }
 
 /// A generated account in memory: principals, events and findings as typed intent.

@@ -188,11 +188,10 @@ impl Net6 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn hosts_stay_inside_public_networks() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut rng = crate::simulate::chacha::chacha8(1, 0);
         for len in [16, 24] {
             for _ in 0..200 {
                 let net = Network::random(&mut rng, len, &HOME_ISPS[0]);
