@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+pub mod stored_gzip;
+
 /// The model file's name inside a model directory.
 pub const MODEL_FILE_NAME: &str = "model.ipinsights";
 /// The packed artifact's name (as SageMaker's training output).
@@ -332,12 +334,15 @@ fn io_error(path: &Path, error: io::Error) -> ModelFileError {
 }
 
 /// Packs `dir/model.ipinsights` into `dir/model.tar.gz` (atomically) and returns the artifact's path.
+///
+/// The gzip stream stores the tar without compressing it ([`stored_gzip`], still a valid `.tar.gz` for any reader):
+/// a trained model's parameters are float noise that deflate's fastest level shrinks by under 10 %, for 0.8 s of a
+/// 2 s job on the workshop's model.
 pub fn pack_artifact(dir: &Path) -> Result<PathBuf, ModelFileError> {
     let model_path = dir.join(MODEL_FILE_NAME);
     let artifact = dir.join(ARTIFACT_NAME);
     crate::atomic::write_atomically(&artifact, |w| {
-        let gz = flate2::write::GzEncoder::new(w, flate2::Compression::fast());
-        let mut tar = tar::Builder::new(gz);
+        let mut tar = tar::Builder::new(stored_gzip::StoredGzip::new(w)?);
         let mut file = std::fs::File::open(&model_path)?;
         tar.append_file(MODEL_FILE_NAME, &mut file)?;
         tar.into_inner()?.finish()?;
