@@ -19,9 +19,10 @@
 //! writer for every producer of tuples.
 
 mod read;
+mod rows;
 mod write;
 
-pub use read::{parse_tuples, read_tuples, ReadOptions, RowError, Skipped, TupleFile};
+pub use read::{ipv6_rows, parse_tuples, read_tuples, Ipv6Rows, ReadOptions, RowError, Skipped, TupleFile};
 pub use write::{write_labelled, write_rows, write_tuples};
 
 use std::io;

@@ -2,14 +2,15 @@
 //! address is written in IPv6 notation, counted, so that an upload for the AWS backend never turns into a failed
 //! training job. The local backend keeps those rows (the local engine reads both families).
 //!
-//! A row's address is its second CSV field (a quoted first field may hold commas); every other row, a header
-//! included, is copied byte for byte.
+//! A row's address is its second CSV field, read as training reads it (a quoted entity may hold commas and line
+//! breaks); every other row, a header included, is copied byte for byte.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use ipinsights_sagemaker::{ipv6_notation, IPV4_ONLY};
+use ipinsights_engine::tuples::ipv6_rows;
+use ipinsights_sagemaker::IPV4_ONLY;
 
 use crate::error::{Result, WorkshopError};
 
@@ -45,76 +46,36 @@ pub fn is_csv(file: &Path) -> bool {
 }
 
 /// A copy of `file` without its IPv6 rows, in `scratch`; `None` (and no copy) when it has none.
+///
+/// The rows are found by the reader training uses ([`ipinsights_engine::tuples::ipv6_rows`]), so a quoted entity
+/// holding commas or line breaks is one row here as it is there; the copy is the file's own bytes less those rows.
 pub fn without_ipv6_rows(file: &Path, scratch: &Path) -> Result<Option<Ipv4Copy>> {
     let read_err = |e: std::io::Error| WorkshopError::context(format!("cannot read {}", file.display()), e);
     let open = || File::open(file).map(|f| BufReader::with_capacity(1 << 20, f)).map_err(read_err);
-    // A first pass finds whether there is anything to leave out, so that most files are uploaded as they are.
-    let mut reader = open()?;
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    let first = loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
-            return Ok(None);
-        }
-        number += 1;
-        if is_ipv6_row(&line) {
-            break number;
-        }
-    };
+    let found = ipv6_rows(open()?, &file.display().to_string()).map_err(|e| WorkshopError::new(e.to_string()))?;
+    let Some(first_dropped_line) = found.first_line else { return Ok(None) };
     let write_err = |e: std::io::Error| WorkshopError::context(format!("cannot write {}", scratch.display()), e);
     let mut out = BufWriter::new(File::create(scratch).map_err(write_err)?);
     let mut reader = open()?;
-    let (mut kept, mut dropped, mut first_line) = (0u64, 0u64, true);
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
-            break;
-        }
-        if is_ipv6_row(&line) {
-            dropped += 1;
-        } else {
-            out.write_all(&line).map_err(write_err)?;
-            // A header is copied but is not a row.
-            let header = first_line && line.trim_ascii_start().starts_with(b"entity,");
-            kept += u64::from(!header && !line.iter().all(u8::is_ascii_whitespace));
-        }
-        first_line = false;
+    let mut at = 0;
+    for span in &found.spans {
+        copy_exactly(&mut reader, &mut out, span.start - at).map_err(read_err)?;
+        copy_exactly(&mut reader, &mut std::io::sink(), span.end - span.start).map_err(read_err)?;
+        at = span.end;
     }
+    std::io::copy(&mut reader, &mut out).map_err(write_err)?;
     out.flush().map_err(write_err)?;
-    Ok(Some(Ipv4Copy { path: scratch.to_path_buf(), kept, dropped, first_dropped_line: first }))
+    let dropped = found.spans.len() as u64;
+    Ok(Some(Ipv4Copy { path: scratch.to_path_buf(), kept: found.rows - dropped, dropped, first_dropped_line }))
 }
 
-/// Whether a CSV row's second field is an address in IPv6 notation.
-fn is_ipv6_row(line: &[u8]) -> bool {
-    let Some(rest) = after_first_field(line) else { return false };
-    let end = rest.iter().position(|&b| b == b',' || b == b'\n' || b == b'\r').unwrap_or(rest.len());
-    let field = std::str::from_utf8(&rest[..end]).unwrap_or("").trim().trim_matches('"');
-    ipv6_notation(field)
-}
-
-/// What follows the first CSV field and its comma, or `None` for a row of one field.
-fn after_first_field(line: &[u8]) -> Option<&[u8]> {
-    let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(line.len());
-    let line = &line[start..];
-    if line.first() == Some(&b'"') {
-        // A quoted field ends at a quote not followed by another (`""` is a quote inside it).
-        let mut i = 1;
-        while i < line.len() {
-            if line[i] == b'"' {
-                if line.get(i + 1) == Some(&b'"') {
-                    i += 2;
-                    continue;
-                }
-                let comma = line[i + 1..].iter().position(|&b| b == b',')?;
-                return Some(&line[i + 2 + comma..]);
-            }
-            i += 1;
-        }
-        return None;
+/// Copies the next `len` bytes of `from`; the file ending first is an error (it changed under us).
+fn copy_exactly(from: &mut impl Read, to: &mut impl Write, len: u64) -> std::io::Result<()> {
+    let copied = std::io::copy(&mut from.take(len), to)?;
+    if copied < len {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file got shorter while it was read"));
     }
-    let comma = line.iter().position(|&b| b == b',')?;
-    Some(&line[comma + 1..])
+    Ok(())
 }
 
 #[cfg(test)]
@@ -136,6 +97,16 @@ mod tests {
             "Left out 3 of 6 rows of tuples.csv with IPv6 addresses (the first on line 3): SageMaker's IP Insights \
              takes IPv4 addresses only (decimal-dot notation)."
         );
+    }
+
+    #[test]
+    fn a_quoted_entity_with_a_line_break_is_one_row_as_in_training() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tuples.csv");
+        std::fs::write(&file, "alice,1.2.3.4\r\n\"multi\nbob\",2001:db8::1\r\ncarol,5.6.7.8\r\n").unwrap();
+        let copy = without_ipv6_rows(&file, &dir.path().join("copy.csv")).unwrap().unwrap();
+        assert_eq!((copy.kept, copy.dropped, copy.first_dropped_line), (2, 1, 2));
+        assert_eq!(std::fs::read_to_string(&copy.path).unwrap(), "alice,1.2.3.4\r\ncarol,5.6.7.8\r\n");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Reading tuple CSV files: rows to [`Tuple`]s under the entity rule, bad rows reported or counted.
 
+use super::rows::Rows;
 use super::{normalize_entity, Tuple, TupleError};
 use crate::ip::parse_ip;
 use std::fmt;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::Path;
 
 /// A bad row: where it is and what is wrong.
@@ -77,21 +79,15 @@ pub fn read_tuples(path: &Path, options: ReadOptions) -> Result<TupleFile, Tuple
 
 /// Reads tuples from any reader; `source_name` names it in errors.
 pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) -> Result<TupleFile, TupleError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .buffer_capacity(1 << 20)
-        .from_reader(reader);
+    let mut rows = Rows::new(reader);
     let mut out = TupleFile { labels: options.labelled.then(Vec::new), ..Default::default() };
-    let mut record = csv::ByteRecord::new();
     let mut label_column = 2;
     let mut first = true;
     loop {
-        let line = csv.position().line();
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
+        let line = rows.line();
+        let start = match rows.read() {
+            Ok(None) => break,
+            Ok(Some(start)) => start,
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
                 let reason = match e.kind() {
@@ -107,15 +103,15 @@ pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) 
                 skip_or_fail(&mut out.skipped, options, RowError { source: source_name.into(), line, reason })?;
                 continue;
             }
-        }
-        let line = record.position().map_or(line, |p| p.line());
-        if std::mem::take(&mut first) && is_header(&record) {
+        };
+        let (record, line) = (&rows.record, start.line);
+        if std::mem::take(&mut first) && is_header(record) {
             if let Some(i) = record.iter().position(|f| f.eq_ignore_ascii_case(b"label")) {
                 label_column = i;
             }
             continue;
         }
-        match parse_row(&record, options.labelled.then_some(label_column), options.ipv4_only) {
+        match parse_row(record, options.labelled.then_some(label_column), options.ipv4_only) {
             Ok((tuple, label)) => {
                 out.tuples.push(tuple);
                 if let (Some(labels), Some(label)) = (out.labels.as_mut(), label) {
@@ -128,6 +124,48 @@ pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) 
         }
     }
     Ok(out)
+}
+
+/// The rows of tuple CSV whose address (second field) is written in IPv6 notation, which SageMaker's IP Insights
+/// refuses ([`ipinsights_sagemaker::IPV4_ONLY`]), found by the reader training uses: a quoted entity holding commas
+/// or line breaks is one row here exactly as it is there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ipv6Rows {
+    /// Each such row's bytes in the input, in order: from its first byte to the next row's (its line ending and
+    /// any blank lines after it included).
+    pub spans: Vec<Range<u64>>,
+    /// The line the first such row starts on (1-based).
+    pub first_line: Option<u64>,
+    /// Every row read, a header excepted.
+    pub rows: u64,
+}
+
+/// Finds the rows of tuple CSV whose address is in IPv6 notation ([`Ipv6Rows`]); `source_name` names the input in
+/// errors.
+pub fn ipv6_rows(reader: impl Read, source_name: &str) -> Result<Ipv6Rows, TupleError> {
+    let mut rows = Rows::new(reader);
+    let mut found = Ipv6Rows::default();
+    // The start of an IPv6 row whose end is where the next row (or the input) starts.
+    let mut open: Option<u64> = None;
+    let mut first = true;
+    loop {
+        let start = rows
+            .read()
+            .map_err(|e| TupleError::Io { source_name: source_name.into(), error: io::Error::other(e.to_string()) })?;
+        if let Some(open) = open.take() {
+            found.spans.push(open..start.map_or(rows.end(), |s| s.byte));
+        }
+        let Some(start) = start else { return Ok(found) };
+        if std::mem::take(&mut first) && is_header(&rows.record) {
+            continue;
+        }
+        found.rows += 1;
+        let ip = rows.record.get(1).and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default();
+        if ipinsights_sagemaker::ipv6_notation(ip) {
+            open = Some(start.byte);
+            found.first_line.get_or_insert(start.line);
+        }
+    }
 }
 
 fn skip_or_fail(skipped: &mut Skipped, options: ReadOptions, error: RowError) -> Result<(), TupleError> {

@@ -157,3 +157,44 @@ fn ipv4_only_reading_refuses_ipv6_rows_like_sagemaker() {
     assert_eq!((skipping.tuples.len(), skipping.skipped.count), (1, 2));
     assert!(skipping.skipped.examples[0].reason.starts_with("IPv6 address ::ffff:10.0.0.1"), "{:?}", skipping.skipped);
 }
+
+#[test]
+fn ipv6_rows_are_found_as_training_reads_rows() {
+    let text = "\u{feff}entity,ip\nalice,1.2.3.4\n\"c,d\",2600:1f18::7\n\n\"multi\nline, entity\",::ffff:10.0.0.2\r\nbob, 2001:db8::1 ,extra\n\"say \"\"hi\"\", x\",10.0.0.1\ndave,5.6.7.8";
+    let found = ipv6_rows(text.as_bytes(), "t.csv").unwrap();
+    let spans: Vec<&str> = found.spans.iter().map(|r| &text[r.start as usize..r.end as usize]).collect();
+    assert_eq!(
+        spans,
+        ["\"c,d\",2600:1f18::7\n\n", "\"multi\nline, entity\",::ffff:10.0.0.2\r\n", "bob, 2001:db8::1 ,extra\n"],
+        "whole rows, a quoted line break inside one, a blank line after one with it"
+    );
+    assert_eq!((found.rows, found.first_line), (6, Some(3)), "the header is not a row");
+    assert_eq!(found.spans.len(), 3);
+    // What is left is what training reads with ipv4_only, without a bad row.
+    let mut kept = String::new();
+    let mut at = 0;
+    for span in &found.spans {
+        kept.push_str(&text[at..span.start as usize]);
+        at = span.end as usize;
+    }
+    kept.push_str(&text[at..]);
+    let options = ReadOptions { ipv4_only: true, ..ReadOptions::default() };
+    let read = parse_tuples(kept.as_bytes(), "kept.csv", options).unwrap();
+    let entities: Vec<&str> = read.tuples.iter().map(|t| t.entity.as_str()).collect();
+    assert_eq!(entities, ["alice", "say \"hi\", x", "dave"]);
+    let none = ipv6_rows("alice,1.2.3.4\n\"unterminated,2001:db8::1\n".as_bytes(), "t.csv").unwrap();
+    assert_eq!((none.spans.len(), none.rows), (0, 2), "an unterminated quote runs to the end, as in training");
+}
+
+#[test]
+fn bad_rows_name_their_own_line_after_crlf_blank_lines_and_quoted_line_breaks() {
+    for (text, line) in [
+        ("alice,1.2.3.4\r\nbob,notanip\r\n", 2),
+        ("alice,1.2.3.4\n\n\r\n\nbob,notanip\n", 5),
+        ("\"multi\nline\",1.2.3.4\n\nbob,notanip", 4),
+        ("alice,1.2.3.4\rbob,notanip", 1),
+    ] {
+        let error = read(text, ReadOptions::default()).unwrap_err().to_string();
+        assert!(error.starts_with(&format!("t.csv:{line}: invalid IP address \"notanip\"")), "{text:?}: {error}");
+    }
+}
