@@ -25,8 +25,7 @@ impl<W: Write> StoredGzip<W> {
     /// Writes the final block and the trailer (CRC-32 and length mod 2³² of the data), returning the writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.emit(true)?;
-        let crc = self.crc.clone().finalize();
-        self.inner.write_all(&crc.to_le_bytes())?;
+        self.inner.write_all(&self.crc.finalize().to_le_bytes())?;
         self.inner.write_all(&self.size.to_le_bytes())?;
         Ok(self.inner)
     }
