@@ -91,16 +91,28 @@ impl<R> Terminators<R> {
 impl<R: Read> Read for Terminators<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            let is_line_feed = u64::from(b == b'\n');
-            match (b, &mut self.open) {
-                (b'\r' | b'\n', Some((_, line_feeds))) => *line_feeds += is_line_feed,
-                (b'\r' | b'\n', None) => self.open = Some((self.offset + i as u64, is_line_feed)),
-                (_, Some((start, line_feeds))) => {
-                    self.runs.push_back((*start..self.offset + i as u64, *line_feeds));
-                    self.open = None;
+        let bytes = &buf[..n];
+        let mut i = 0;
+        while i < n {
+            if let Some((start, mut line_feeds)) = self.open {
+                while let Some(&b @ (b'\r' | b'\n')) = bytes.get(i) {
+                    line_feeds += u64::from(b == b'\n');
+                    i += 1;
                 }
-                (_, None) => {}
+                if i == n {
+                    self.open = Some((start, line_feeds));
+                    break;
+                }
+                self.runs.push_back((start..self.offset + i as u64, line_feeds));
+                self.open = None;
+            }
+            // Row content up to the next terminator is skipped at memchr's speed.
+            match memchr::memchr2(b'\r', b'\n', &bytes[i..]) {
+                Some(j) => {
+                    i += j;
+                    self.open = Some((self.offset + i as u64, 0));
+                }
+                None => break,
             }
         }
         self.offset += n as u64;

@@ -198,3 +198,27 @@ fn bad_rows_name_their_own_line_after_crlf_blank_lines_and_quoted_line_breaks() 
         assert!(error.starts_with(&format!("t.csv:{line}: invalid IP address \"notanip\"")), "{text:?}: {error}");
     }
 }
+
+/// Hands out its bytes a few at a time, so runs of line terminators straddle reads.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(self.0.len()).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn row_starts_do_not_depend_on_how_the_input_is_read() {
+    let text = "alice,1.2.3.4\r\n\r\n\"multi\r\nline\",2001:db8::1\r\n\n\nbob,2600::1\ncarol,notanip\r\n";
+    let whole = ipv6_rows(text.as_bytes(), "t.csv").unwrap();
+    assert_eq!(whole.spans.len(), 2);
+    for chunk in [1, 2, 3, 5, 1 << 20] {
+        assert_eq!(ipv6_rows(Trickle(text.as_bytes(), chunk), "t.csv").unwrap(), whole, "{chunk}-byte reads");
+        let error = parse_tuples(Trickle(text.as_bytes(), chunk), "t.csv", ReadOptions::default()).unwrap_err();
+        assert!(error.to_string().starts_with("t.csv:8: invalid IP address \"notanip\""), "{chunk}: {error}");
+    }
+}
