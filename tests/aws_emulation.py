@@ -155,7 +155,7 @@ class AlgorithmContainers:
             transitions.append(("Uploading", "Uploading generated training model", time.time()))
             artifact = job.model_artifacts["S3ModelArtifacts"]
             bucket, _, key = artifact[len("s3://") :].partition("/")
-            with open(outcome["artifact"], "rb") as f:
+            with open(outcome["model"], "rb") as f:
                 self.client("s3").put_object(Bucket=bucket, Key=key, Body=f.read())
             transitions.append(("Completed", "Training job completed", time.time()))
             job.training_job_status = job.secondary_status = "Completed"

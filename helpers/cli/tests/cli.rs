@@ -67,7 +67,8 @@ fn generate_train_evaluate_predict_end_to_end() {
     );
     assert!(log.contains("validation discriminator_auc <score>="), "{log}");
     assert!(log.contains("#progress_metric: host=local, completed 100 %"), "{log}");
-    assert!(model.join("model.ipinsights").is_file() && model.join("model.tar.gz").is_file());
+    // Packed as SageMaker's training output: the artifact alone, the model file inside it.
+    assert!(model.join("model.tar.gz").is_file() && !model.join("model.ipinsights").exists());
 
     let report = ok(&["evaluate", "--model-dir", p(&model), "--test", p(&data.join("test.csv")), "--json"]);
     let json: serde_json::Value = serde_json::from_str(&report).unwrap();
@@ -94,9 +95,8 @@ fn generate_train_evaluate_predict_end_to_end() {
         let score: f32 = row.rsplit(',').next().unwrap().parse().unwrap();
         assert!(score > 0.0, "training pairs score normal: {row}");
     }
-    // The packed artifact alone serves the same scores.
-    std::fs::remove_file(model.join("model.ipinsights")).unwrap();
-    let from_artifact = ok(&["predict", "--model-dir", p(&model), "--input", p(&input)]);
+    // The artifact file named directly serves the same scores.
+    let from_artifact = ok(&["predict", "--model-dir", p(&model.join("model.tar.gz")), "--input", p(&input)]);
     assert_eq!(from_artifact, written);
 }
 
@@ -171,7 +171,7 @@ fn train_reports_its_outcome_as_contract_events() {
     let log = ok(&args);
     assert!(log.contains("#progress_metric: host=local, completed 100 %"), "stdout stays the human log: {log}");
     let read = read_events(&events).unwrap();
-    let [TrainingEvent::Started { train: channel, validation: None, hyperparameters }, TrainingEvent::Completed { model_file, artifact: Some(artifact), .. }] =
+    let [TrainingEvent::Started { train: channel, validation: None, hyperparameters }, TrainingEvent::Completed { model: artifact, .. }] =
         read.as_slice()
     else {
         panic!("started, then completed: {read:?}");
@@ -179,7 +179,10 @@ fn train_reports_its_outcome_as_contract_events() {
     assert_eq!((channel.tuples, channel.skipped_rows, channel.path.as_path()), (3, 0, train.as_path()));
     assert_eq!(hyperparameters.len(), 10);
     assert_eq!(hyperparameters["epochs"], "1");
-    assert!(model_file.is_file() && artifact.is_file() && artifact.starts_with(&model), "{model_file:?} {artifact:?}");
+    assert_eq!(artifact, &model.join("model.tar.gz"));
+    // SageMaker's training output alone: the model file is inside the artifact, not beside it.
+    let written: Vec<_> = std::fs::read_dir(&model).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(written, ["model.tar.gz"], "{written:?}");
 
     // A failing job ends its events with the reason a human reads on stderr.
     std::fs::write(&train, "u1,1.2.3.4\nu2,not-an-ip\n").unwrap();

@@ -44,10 +44,9 @@ pub enum TrainingEvent {
     },
     /// The model is written: the job succeeded.
     Completed {
-        /// The model file (`model.ipinsights`).
-        model_file: PathBuf,
-        /// The packed artifact (`model.tar.gz`), when asked for.
-        artifact: Option<PathBuf>,
+        /// Where the model was written: `model.ipinsights`, or when packing was asked for, the artifact
+        /// `model.tar.gz` that holds it (as SageMaker's training output) and nothing beside it.
+        model: PathBuf,
         /// Seconds spent training (reading the channels excluded).
         training_seconds: f64,
     },
@@ -150,6 +149,7 @@ fn read_lines<E: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<E>, Con
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CONTRACT_VERSION;
 
     fn channel(tuples: u64) -> ChannelSummary {
         ChannelSummary { path: "train.csv".into(), tuples, skipped_rows: 0 }
@@ -165,11 +165,7 @@ mod tests {
                 validation: None,
                 hyperparameters: BTreeMap::from([("vector_dim".to_string(), "128".to_string())]),
             },
-            TrainingEvent::Completed {
-                model_file: "m".into(),
-                artifact: Some("m.tar.gz".into()),
-                training_seconds: 1.5,
-            },
+            TrainingEvent::Completed { model: "m.tar.gz".into(), training_seconds: 1.5 },
         ];
         let mut writer = EventWriter::create(&path).unwrap();
         for event in &events {
@@ -177,7 +173,8 @@ mod tests {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2);
-        assert!(text.lines().all(|l| l.starts_with("{\"version\":1,\"event\":")), "{text}");
+        let prefix = format!("{{\"version\":{CONTRACT_VERSION},\"event\":");
+        assert!(text.lines().all(|l| l.starts_with(&prefix)), "{text}");
         assert_eq!(read_events(&path).unwrap(), events);
         assert!(events[1].is_final() && !events[0].is_final());
     }
@@ -211,9 +208,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(EVENTS_FILE);
         let failed = encode(&TrainingEvent::Failed { reason: "no tuples".into() });
-        std::fs::write(&path, format!("{failed}\n{{\"version\":2,\"event\":\"failed\",\"reason\":\"x\"}}\n")).unwrap();
+        let other = CONTRACT_VERSION + 1;
+        std::fs::write(&path, format!("{failed}\n{{\"version\":{other},\"event\":\"failed\",\"reason\":\"x\"}}\n"))
+            .unwrap();
         let err = read_events(&path).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("{}, line 2 speaks version 2 of", path.display())), "{err}");
+        assert!(err.starts_with(&format!("{}, line 2 speaks version {other} of", path.display())), "{err}");
         std::fs::write(&path, format!("{failed}\nModel written to /tmp/m\n")).unwrap();
         let err = read_events(&path).unwrap_err().to_string();
         assert!(err.contains("line 2 is not a valid record"), "{err}");

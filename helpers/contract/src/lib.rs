@@ -33,7 +33,7 @@ pub use events::{
 pub use records::{ContractInfo, EndpointRecord, JobRecord, ReadyRecord};
 
 /// The version of this contract; every record and event line carries it.
-pub const CONTRACT_VERSION: u32 = 1;
+pub const CONTRACT_VERSION: u32 = 2;
 
 /// A record or event that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +135,9 @@ mod tests {
         let legacy = r#"{"url": "http://127.0.0.1:1", "name": "e", "pid": 42}"#;
         let err = decode::<ReadyRecord>(legacy, "ready.json").unwrap_err().to_string();
         assert!(err.starts_with("ready.json is not a valid record") && err.contains("version"), "{err}");
-        let err = decode::<ReadyRecord>(r#"{"version": 1, "url": "u"}"#, "r").unwrap_err().to_string();
+        let err = decode::<ReadyRecord>(&format!(r#"{{"version": {CONTRACT_VERSION}, "url": "u"}}"#), "r")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("endpoint_name"), "{err}");
         assert!(decode::<ReadyRecord>("not json", "r").is_err());
     }

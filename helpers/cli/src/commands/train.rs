@@ -8,7 +8,6 @@ use crate::commands::events::run_reporting;
 use crate::output::read_reporting;
 use anyhow::{Context, Result};
 use ipinsights_contract::{ChannelSummary, TrainingEvent};
-use ipinsights_engine::model_file::pack_artifact;
 use ipinsights_engine::tuples::{ReadOptions, TupleFile};
 use ipinsights_engine::{train, HyperParameters, TrainEvent, TrainOptions};
 use std::io::IsTerminal;
@@ -43,7 +42,7 @@ pub struct Args {
     /// account's algorithm runs with this).
     #[arg(long)]
     ipv4_only: bool,
-    /// Also pack the model as `model.tar.gz`, like SageMaker's training output.
+    /// Write the model packed as `model.tar.gz`, SageMaker's training output, instead of `model.ipinsights`.
     #[arg(long)]
     pack: bool,
     /// Report the job's events for programs to this file, as JSON lines of the process contract: `started`,
@@ -103,16 +102,13 @@ fn run_job(args: &Args, emit: &mut dyn FnMut(TrainingEvent) -> Result<()>) -> Re
         bar.finish_and_clear();
     }
     let training_seconds = started.elapsed().as_secs_f64();
-    let model_file = outcome.model.save_dir(&args.model_dir)?;
-    println!("Model written to {} ({training_seconds:.1} s of training)", model_file.display());
-    let artifact = if args.pack {
-        let artifact = pack_artifact(&args.model_dir).context("cannot pack the model")?;
-        println!("Artifact written to {}", artifact.display());
-        Some(artifact)
+    let model = if args.pack {
+        outcome.model.save_artifact(&args.model_dir).context("cannot pack the model")?
     } else {
-        None
+        outcome.model.save_dir(&args.model_dir)?
     };
-    emit(TrainingEvent::Completed { model_file, artifact, training_seconds })
+    println!("Model written to {} ({training_seconds:.1} s of training)", model.display());
+    emit(TrainingEvent::Completed { model, training_seconds })
 }
 
 /// What the job read from a channel.

@@ -8,19 +8,45 @@ fn small_model() -> Model {
 }
 
 #[test]
-fn round_trips_through_a_directory_and_an_artifact() {
+fn round_trips_through_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     let model = small_model();
     let path = model.save_dir(dir.path()).unwrap();
     assert_eq!(path.file_name().unwrap(), MODEL_FILE_NAME);
     assert_eq!(Model::load_dir(dir.path()).unwrap(), model);
-    let artifact = pack_artifact(dir.path()).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(Model::load_dir(dir.path()).unwrap(), model, "loads from model.tar.gz alone");
-    assert_eq!(Model::load(&artifact).unwrap(), model);
-    // No temporary files are left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), model.file_len().unwrap());
+}
+
+#[test]
+fn the_artifact_alone_holds_the_model_as_a_standard_tar_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model();
+    let artifact = model.save_artifact(&dir.path().join("output")).unwrap();
+    assert_eq!(artifact, dir.path().join("output").join(ARTIFACT_NAME));
+    // Only the artifact is written: no model file beside it, no temporary files left behind.
+    let names: Vec<_> =
+        std::fs::read_dir(artifact.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from(ARTIFACT_NAME)]);
+    assert_eq!(Model::load_dir(artifact.parent().unwrap()).unwrap(), model, "loads from model.tar.gz alone");
+    assert_eq!(Model::load(&artifact).unwrap(), model);
+    // Any gzip and tar reader sees one regular file, the model file byte for byte, in whole 512-byte blocks that
+    // end with the two zero blocks of an archive's end.
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&artifact).unwrap()).read_to_end(&mut tar_bytes).unwrap();
+    assert_eq!(tar_bytes.len() % 512, 0);
+    assert!(tar_bytes[tar_bytes.len() - 1024..].iter().all(|&b| b == 0));
+    let mut archive = tar::Archive::new(tar_bytes.as_slice());
+    let mut entries = archive.entries().unwrap();
+    let mut entry = entries.next().unwrap().unwrap();
+    assert_eq!(entry.path().unwrap().to_str(), Some(MODEL_FILE_NAME));
+    assert_eq!(entry.header().entry_type(), tar::EntryType::Regular);
+    assert_eq!(entry.header().mode().unwrap(), 0o644);
+    let mut inner = Vec::new();
+    entry.read_to_end(&mut inner).unwrap();
+    drop(entry);
+    assert_eq!(inner, bytes_of(&model));
+    assert_eq!(inner.len() as u64, model.file_len().unwrap());
+    assert!(entries.next().is_none(), "one entry");
 }
 
 fn bytes_of(model: &Model) -> Vec<u8> {

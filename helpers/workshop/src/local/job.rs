@@ -113,7 +113,7 @@ fn train(binary: &Path, spec: &JobSpec, events: &Path, out: Output<'_>) -> Resul
         Err(e) => return Err(e.to_string()),
     };
     match last {
-        Some(TrainingEvent::Completed { artifact: Some(artifact), .. }) if ended.exit.success() => {
+        Some(TrainingEvent::Completed { model: artifact, .. }) if ended.exit.success() => {
             let expected = spec.model_dir().join("model.tar.gz");
             if artifact != expected {
                 return Err(format!(

@@ -7,7 +7,7 @@
 //! | path | what |
 //! |---|---|
 //! | `{bucket}/{key}` | the object `s3://bucket/key` |
-//! | `{output_path}/{job}/output/model.tar.gz` | a job's artifact (with `model.ipinsights` beside it) |
+//! | `{output_path}/{job}/output/model.tar.gz` | a job's artifact (`model.ipinsights` inside, nothing beside it) |
 //! | `{output_path}/{job}/events.jsonl` | the job's contract events |
 //! | `training-jobs/{job}.json` | the job's [`ipinsights_contract::JobRecord`] (DescribeTrainingJob) |
 //! | `endpoints/{name}.json` | an endpoint's [`ipinsights_contract::EndpointRecord`] (DescribeEndpoint) |
