@@ -48,7 +48,7 @@ TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
 # SageMaker's InvokeEndpoint response limit (6 MiB).
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 # The version of the process contract (helpers/contract) whose records and events this harness reads.
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 
 def contract_object(text, what):

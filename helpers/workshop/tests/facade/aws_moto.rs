@@ -3,7 +3,7 @@
 //! execution role from STS; the training log printed by `attach`. Run with `--features aws`.
 #![cfg(feature = "aws")]
 
-mod moto;
+use crate::moto;
 
 use ipinsights_aws::AwsConfig;
 use ipinsights_workshop::aws_backend::AwsBackend;
@@ -113,6 +113,14 @@ fn attach_in_a_child_process() {
     estimator.attach(&job).unwrap();
 }
 
+/// The name libtest knows the child's test by: its module path inside the test binary, then its own name.
+fn child_test_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_binary, module)) => format!("{module}::attach_in_a_child_process"),
+        None => "attach_in_a_child_process".to_string(),
+    }
+}
+
 #[test]
 fn attach_prints_the_training_log_in_the_cell_output() {
     let moto = Moto::start();
@@ -145,7 +153,7 @@ fn attach_prints_the_training_log_in_the_cell_output() {
     );
 
     let child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "attach_in_a_child_process", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &child_test_name(), "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV[0], &moto.url)
         .env(CHILD_ENV[1], &job)
         .output()

@@ -2,7 +2,7 @@
 //! GetFindings): every page of at most 50 ids, GetFindings' own order undone, throttling retried and reported, and
 //! the same pairs as reading the findings from the file GuardDuty's events were written to.
 
-mod emulator;
+use crate::emulator;
 
 use emulator::{Emulator, Options};
 use ipinsights_account::{read_findings, FindingQuery};

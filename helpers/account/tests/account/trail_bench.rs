@@ -2,7 +2,7 @@
 //! S3 on loopback and from disk — records/s and objects/s, our CPU time against the wall time (which side is the
 //! bound), and resident memory as the number of files grows. Asserts only that both give the same tuples.
 
-mod emulator;
+use crate::emulator;
 
 use std::path::Path;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! (fields read back with DescribeTrainingJob), deploy (read back with DescribeModel/DescribeEndpointConfig),
 //! invoke, delete.
 
-mod moto;
+use crate::moto;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};

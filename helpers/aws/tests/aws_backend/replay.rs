@@ -2,7 +2,7 @@
 //! retries, SDK-style training output with seconds, failed jobs and endpoints, model errors, and the exact
 //! InvokeEndpoint and CreateModel/CreateEndpointConfig requests.
 
-mod replay_server;
+use crate::replay_server;
 
 use std::time::Duration;
 

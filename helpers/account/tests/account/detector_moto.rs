@@ -4,7 +4,7 @@
 //! forwards to our real endpoint server, IPv4 only) and publishing alerts read back from an SQS queue subscribed to
 //! the SNS topic, with throttling retried and reported.
 
-mod emulator;
+use crate::emulator;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};

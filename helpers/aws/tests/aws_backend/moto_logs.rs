@@ -2,7 +2,7 @@
 //! `/aws/sagemaker/TrainingJobs` are printed in time order after the status line, with `[host] ` prefixes for
 //! several instances, other jobs' streams left out, and a missing log group tolerated.
 
-mod moto;
+use crate::moto;
 
 use std::time::{Duration, SystemTime};
 

@@ -2,7 +2,7 @@
 //! CreateRole, then STS AssumeRole) gives the role's ARN as IAM reports it (GetRole), path included; on a notebook
 //! instance, the metadata file names the instance and DescribeNotebookInstance gives its role.
 
-mod moto;
+use crate::moto;
 
 use ipinsights_aws::*;
 use moto::{block_on, Moto};

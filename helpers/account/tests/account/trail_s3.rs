@@ -3,7 +3,7 @@
 //! folders and days outside the range are never read; throttled GETs are retried and reported; many objects are in
 //! flight at once, never more than asked.
 
-mod emulator;
+use crate::emulator;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,0 +1,10 @@
+//! Your own account's integration tests, one binary, against the emulated account (`emulator`): GuardDuty's API,
+//! CloudTrail from S3, the detector's deployment, and the two benchmarks (`trail_bench`, `detector_moto`'s
+//! `warm_handler_latency`) that `scripts/run-tests` runs alone.
+
+mod emulator;
+
+mod detector_moto;
+mod guardduty_api;
+mod trail_bench;
+mod trail_s3;

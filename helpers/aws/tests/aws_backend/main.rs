@@ -1,0 +1,11 @@
+//! The AWS backend's integration tests, one binary: the AWS SDK for Rust against a moto server (`moto_*`) and
+//! against a scripted server where moto cannot stand in for AWS (`replay*`).
+
+mod moto;
+mod replay_server;
+
+mod moto_flow;
+mod moto_logs;
+mod moto_role;
+mod replay;
+mod replay_logs;
