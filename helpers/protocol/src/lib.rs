@@ -30,8 +30,8 @@ pub use limits::{
     MAX_RESPONSE_BYTES, MAX_VECTOR_DIM,
 };
 pub use media::{MediaTypeError, RequestFormat, ResponseFormat, ResponseKind};
-pub use pair::Pair;
-pub use request::{decode_request, decode_request_owned, encode_request};
+pub use pair::{Addresses, Pair};
+pub use request::{decode_request, decode_request_of, decode_request_owned, encode_request};
 pub use response::{decode_response, encode_response, write_response, Prediction, ResponseTooLarge, ResponseWriter};
 pub use scorer::{borrow_pairs, ScoreError, Scorer};
 pub use split::{split_requests, split_requests_with, Chunk};
