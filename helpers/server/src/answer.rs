@@ -81,10 +81,7 @@ enum Refusal {
 
 /// Refuses a prediction holding a value that is not finite (it would be written as `null`).
 fn check_finite(row: usize, p: &Prediction) -> Result<(), Refusal> {
-    let embeddings = [("entity_embedding", &p.entity_embedding), ("ip_embedding", &p.ip_embedding)];
-    let values = std::iter::once(("dot_product", p.dot_product))
-        .chain(embeddings.into_iter().flat_map(|(what, v)| v.iter().flatten().map(move |x| (what, *x))));
-    match values.into_iter().find(|(_, x)| !x.is_finite()) {
+    match p.non_finite() {
         Some((what, value)) => Err(Refusal::NotFinite { row, what, value }),
         None => Ok(()),
     }
@@ -96,9 +93,7 @@ fn write_scores(scorer: &dyn Scorer, pairs: &[Pair<'_>], writer: &mut ResponseWr
         return Err(Refusal::Count { sent: pairs.len(), got: scores.len() });
     }
     for (row, score) in scores.into_iter().enumerate() {
-        if !score.is_finite() {
-            return Err(Refusal::NotFinite { row, what: "dot_product", value: score });
-        }
+        check_finite(row, &Prediction::score(score))?;
         writer.push_score(score).map_err(Refusal::TooLarge)?;
     }
     Ok(())
