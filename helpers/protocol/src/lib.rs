@@ -5,7 +5,9 @@
 //! Requests carry `(entity, ip)` pairs as `text/csv`, `application/json` or `application/jsonlines`;
 //! responses carry one [`Prediction`] per pair as `application/json` or `application/jsonlines`,
 //! optionally `verbose` (with the embeddings). No I/O, no async: bytes in, bytes out. Entities and addresses are
-//! read by the engine's rules (see the `pair` module), so inference reads a row exactly as training did.
+//! read by the engine's rules (see the `pair` module), so inference reads a row exactly as training did; with
+//! [`Addresses::Ipv4Only`] ([`decode_request_of`]) an address written in IPv6 notation, IPv4-mapped included, is
+//! refused by the same text rule training's reader applies.
 //!
 //! Scores are SageMaker's `dot_product`: higher means more normal.
 //!

@@ -2,7 +2,7 @@
 //!
 //! Every body reserves as its bytes arrive, never on what it only declares: it starts with no reservation and
 //! grows it as the body grows (doubling, capped at the declared `Content-Length`), so a slow upload holds at most
-//! twice what it has sent and sixteen connections that declare 6 MiB and send 10 bytes hold nothing. The buffer
+//! twice what it has sent (at least 64 KiB once past 4 KiB) and sixteen connections that declare 6 MiB and send 10 bytes hold nothing. The buffer
 //! grows with the reservation, so no memory is allocated beyond it. Waiting for room is bounded by the
 //! budget-wait timeout, then the answer is 503 with `Retry-After`. Bodies over the limit, and
 //! bodies refused for want of room, are read and dropped (up to [`DRAIN_BYTES`] or the deadline) so the client can
@@ -77,7 +77,8 @@ pub(crate) async fn read_body(
             return Err(drain(body, limits.deadline, too_large()).await);
         }
         if len > FREE_BYTES.max(reservation.bytes()) {
-            // A body longer than it declared is hyper's to refuse; the step only stops growing at the limit then.
+            // Capped at the declared length, but never below what arrived (hyper refuses a body longer than it
+            // declared; until then its bytes are covered).
             let step = len.max(reservation.bytes() * 2).max(FIRST_STEP).min(most.max(len));
             if let Err(NoRoom) = reserve(limits, &mut reservation, step).await {
                 return Err(drain(body, limits.deadline, overloaded(limits)).await);
