@@ -53,6 +53,8 @@ impl Bounded {
 }
 
 /// Runs `ipinsights ARGS` under [`ADDRESS_SPACE_LIMIT`], returning its status, output and peak RSS.
+// The child is reaped by `wait4` in `wait_with_peak_rss`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 pub fn run(args: &[&str]) -> Bounded {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ipinsights"));
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
