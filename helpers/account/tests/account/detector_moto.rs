@@ -1,5 +1,7 @@
-//! The live detector in the emulated account: every piece deployed (read back through each service's API), updated
-//! in place, and torn down; the CloudFormation template equivalent and lint-clean; and the Lambda handler, configured
+//! The live detector in the emulated account: every piece deployed (read back through each service's API), deployed
+//! again at once while Lambda is still applying the last change (as a rerun cell does), a failed redeploy naming
+//! what it changed, the log group made with a retention, and everything torn down; the CloudFormation template
+//! equivalent and lint-clean; and the Lambda handler, configured
 //! from the deployed function's environment, scoring GuardDuty events through the emulated SageMaker Runtime (which
 //! forwards to our real endpoint server, IPv4 only) and publishing alerts read back from an SQS queue subscribed to
 //! the SNS topic, with throttling retried and reported.

@@ -1,6 +1,6 @@
 //! The emulated account (`tests/account_emulation.py`: moto plus GuardDuty findings, SageMaker endpoints forwarding
-//! to a real model server, throttling and latency), started per test on a free loopback port, and raw SDK clients
-//! to set things up and read them back.
+//! to a real model server, throttling and latency, Lambda functions busy for a while after each change), started per
+//! test on a free loopback port, and raw SDK clients to set things up and read them back.
 // Each test binary uses its own part of these helpers.
 #![allow(dead_code)]
 
