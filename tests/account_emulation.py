@@ -17,9 +17,14 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
 - Latency (`--latency OPERATION=SECONDS`): calls of an operation take at least that long, like a real service far
   from the client; `GET /_emulation/stats` reports the calls refused and the most calls in flight at once, per
   operation.
+- Lambda function states (`--lambda-busy-seconds S`, default 1; moto reports every function `Active` and
+  `Successful` at once): after CreateFunction a function is `State: Pending` for S seconds, after
+  UpdateFunctionCode or UpdateFunctionConfiguration its `LastUpdateStatus` is `InProgress` for S seconds (in the
+  update's own answer too), and in that window a further UpdateFunctionCode, UpdateFunctionConfiguration or
+  PublishVersion is refused with Lambda's 409 ResourceConflictException, worded as Lambda words it. 0 turns it off.
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
-[--throttle OP=N]... [--latency OP=S]...; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+[--throttle OP=N]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
 stdin closes.
 """
 import argparse
@@ -36,7 +41,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import boto3
 from botocore.config import Config
@@ -44,6 +49,9 @@ from werkzeug.serving import make_server
 
 import moto.guardduty.responses as gd_responses
 import moto.guardduty.urls as gd_urls
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.guardduty.models import guardduty_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -233,6 +241,104 @@ def invoke_endpoint(self):
 SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
 
 
+# --- Lambda function states ------------------------------------------------------------------------------------------
+
+LAMBDA_BUSY_SECONDS = [1.0]  # how long a function stays Pending / InProgress after a change (set by main)
+BUSY = {}  # function ARN -> (monotonic deadline, "create" or "update")
+BUSY_LOCK = threading.Lock()
+
+
+class LambdaConflict(LambdaClientError):
+    code = 409
+
+    def __init__(self, message):
+        super().__init__("ResourceConflictException", message)
+        self.description = json.dumps({"Type": "User", "message": message, "__type": "ResourceConflictException"})
+
+    def get_headers(self, *args, **kwargs):
+        return [("X-Amzn-ErrorType", "ResourceConflictException"), ("Content-Type", "application/json")]
+
+
+def busy(arn):
+    """`"create"` or `"update"` while the function's last change is still being applied, else None."""
+    with BUSY_LOCK:
+        deadline, kind = BUSY.get(arn, (0.0, None))
+        return kind if time.monotonic() < deadline else None
+
+
+def mark_busy(arn, kind):
+    if LAMBDA_BUSY_SECONDS[0] > 0:
+        with BUSY_LOCK:
+            BUSY[arn] = (time.monotonic() + LAMBDA_BUSY_SECONDS[0], kind)
+
+
+moto_get_configuration = LambdaFunction.get_configuration
+
+
+def get_configuration(self, on_create=False):
+    config = moto_get_configuration(self, on_create)
+    kind = busy(self.function_arn)
+    if kind == "create":
+        config.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+        config.pop("LastUpdateStatus", None)
+    elif kind == "update":
+        config.update(State="Active", LastUpdateStatus="InProgress", LastUpdateStatusReason="The function is being updated.")
+    return config
+
+
+LambdaFunction.get_configuration = get_configuration
+
+
+def function_of(response, name):
+    backend = lambda_backends[response.current_account][response.region]
+    return backend.get_function(name, None)
+
+
+def refuse_while_busy(fn):
+    kind = busy(fn.function_arn)
+    if kind == "create":
+        raise LambdaConflict(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+        )
+    if kind == "update":
+        raise LambdaConflict(
+            f"The operation cannot be performed at this time. An update is in progress for resource: {fn.function_arn}"
+        )
+
+
+def changes_function(operation, kind):
+    """Wraps a LambdaResponse operation on a function: refused while the function is busy; a change (`kind`
+    "create" or "update") then makes it busy, and its own answer already says so, as Lambda's does."""
+    original = getattr(LambdaResponse, operation)
+
+    def wrapped(self):
+        if kind == "create":
+            answer = original(self)
+            fn = function_of(self, self.json_body["FunctionName"].rsplit(":", 1)[-1])
+            mark_busy(fn.function_arn, kind)
+            status, headers, _ = answer
+            return status, headers, json.dumps(fn.get_configuration(on_create=True))
+        fn = function_of(self, unquote(self.path.rsplit("/", 2)[-2]))
+        refuse_while_busy(fn)
+        if kind is None:
+            return original(self)
+        mark_busy(fn.function_arn, kind)
+        try:
+            return original(self)
+        except Exception:
+            with BUSY_LOCK:
+                BUSY.pop(fn.function_arn, None)
+            raise
+
+    setattr(LambdaResponse, operation, wrapped)
+
+
+changes_function("create_function", "create")
+changes_function("update_function_code", "update")
+changes_function("update_function_configuration", "update")
+changes_function("publish_version", None)
+
+
 # --- throttling --------------------------------------------------------------------------------------------------------
 
 
@@ -337,7 +443,9 @@ def main():
     parser.add_argument("--endpoint", action="append", default=[])
     parser.add_argument("--throttle", action="append", default=[])
     parser.add_argument("--latency", action="append", default=[])
+    parser.add_argument("--lambda-busy-seconds", type=float, default=1.0)
     args = parser.parse_args()
+    LAMBDA_BUSY_SECONDS[0] = args.lambda_busy_seconds
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     every = {}

@@ -57,6 +57,7 @@ impl Clients {
     client!(lambda, aws_sdk_lambda);
     client!(eventbridge, aws_sdk_eventbridge);
     client!(sns, aws_sdk_sns);
+    client!(logs, aws_sdk_cloudwatchlogs);
 }
 
 /// Runs `fut` on a fresh runtime with two worker threads (network I/O goes on while the calling thread parses),

@@ -18,6 +18,9 @@ pub enum AccountError {
     /// An argument is invalid (dates, names, sizes), caught before any call.
     #[error("{0}")]
     InvalidInput(String),
+    /// A resource did not reach the state a step needs: still changing when the wait ended, or failed.
+    #[error("{0}")]
+    NotReady(String),
     /// GuardDuty has no detector in the region.
     #[error(
         "GuardDuty is not enabled in {region}: ListDetectors returned no detector (enable GuardDuty, or choose the \
@@ -46,11 +49,13 @@ pub enum AccountError {
         #[source]
         source: std::io::Error,
     },
-    /// A deployment step failed; the message says which pieces exist and how to remove them.
-    #[error("{step}: {source}")]
+    /// A deployment or teardown step failed; the message names the step and what was already changed before it.
+    #[error("{step}: {source} ({})", changed_so_far(changed))]
     Deploy {
-        /// What was being created, e.g. `creating Lambda function ipinsights-detector`.
+        /// What was being done, e.g. `updating the code of Lambda function ipinsights-detector`.
         step: String,
+        /// What earlier steps changed in the account, in order (empty: nothing).
+        changed: Vec<String>,
         /// Why it failed.
         #[source]
         source: Box<AccountError>,
@@ -76,6 +81,15 @@ impl AccountError {
             AccountError::Deploy { source, .. } => source.service_code(),
             _ => None,
         }
+    }
+}
+
+/// The tail of a failed step's message: what the account already holds of the change.
+fn changed_so_far(changed: &[String]) -> String {
+    if changed.is_empty() {
+        "nothing was changed in the account".into()
+    } else {
+        format!("already changed: {}", changed.join("; "))
     }
 }
 

@@ -1,5 +1,7 @@
-//! The live detector in the emulated account: every piece deployed (read back through each service's API), updated
-//! in place, and torn down; the CloudFormation template equivalent and lint-clean; and the Lambda handler, configured
+//! The live detector in the emulated account: every piece deployed (read back through each service's API), deployed
+//! again at once while Lambda is still applying the last change (as a rerun cell does), a failed redeploy naming
+//! what it changed, the log group made with a retention, and everything torn down; the CloudFormation template
+//! equivalent and lint-clean; and the Lambda handler, configured
 //! from the deployed function's environment, scoring GuardDuty events through the emulated SageMaker Runtime (which
 //! forwards to our real endpoint server, IPv4 only) and publishing alerts read back from an SQS queue subscribed to
 //! the SNS topic, with throttling retried and reported.
@@ -13,7 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use emulator::{block_on, repo, Emulator, Options};
+use emulator::{block_on, python, repo, venv_tool, Emulator, Options};
 use ipinsights_account::deploy::{self, DetectorSpec};
 use ipinsights_account::{deploy_detector, teardown_detector};
 use ipinsights_detect::lambda::function::{handler, Context, Function, LambdaEvent};
@@ -27,7 +29,7 @@ fn package(dir: &Path) -> PathBuf {
     let zip = dir.join("ipinsights-detector.zip");
     let script = "import sys, zipfile\ni = zipfile.ZipInfo('bootstrap'); i.external_attr = 0o100755 << 16\n\
                   zipfile.ZipFile(sys.argv[1], 'w').writestr(i, '#!/bin/sh\\n')";
-    let status = Command::new(repo().join(".venv/bin/python")).args(["-c", script]).arg(&zip).status().unwrap();
+    let status = Command::new(python()).args(["-c", script]).arg(&zip).status().unwrap();
     assert!(status.success());
     zip
 }
@@ -43,7 +45,7 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
     let spec = spec(&package(dir.path()));
     let mut lines = Vec::new();
     let deployed = deploy_detector(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string())).unwrap();
-    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines.len(), 6, "{lines:?}");
     let sdk = emu.sdk();
     let (iam, lambda, events, sns) = (
         aws_sdk_iam::Client::new(&sdk),
@@ -62,13 +64,7 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
             .await
             .unwrap();
         let document: Value = serde_json::from_str(&decode(policy.policy_document())).unwrap();
-        let expected = deploy::role_policy(
-            "us-east-1",
-            "123456789012",
-            "ipinsights-detector",
-            "ipinsights-ep",
-            &deployed.topic_arn,
-        );
+        let expected = deploy::role_policy(&deployed.topic_arn, "ipinsights-detector", "ipinsights-ep").unwrap();
         assert_eq!(document, expected);
 
         let function = lambda.get_function_configuration().function_name("ipinsights-detector").send().await.unwrap();
@@ -108,7 +104,7 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
     assert_eq!(vars.environment().unwrap().variables().unwrap()["THRESHOLD"], "1.5");
 
     let gone = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
-    assert!(gone.rule && gone.function && gone.role && gone.topic, "{gone}");
+    assert!(gone.rule && gone.function && gone.role && gone.topic && gone.log_group, "{gone}");
     block_on(async {
         assert!(iam.get_role().role_name("ipinsights-detector").send().await.is_err());
         assert!(lambda.get_function().function_name("ipinsights-detector").send().await.is_err());
@@ -118,8 +114,102 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
     let again = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
     assert_eq!(
         again.to_string(),
-        "EventBridge rule not found, Lambda function not found, IAM role not found, SNS topic not found"
+        "EventBridge rule not found, Lambda function not found, IAM role not found, SNS topic not found, log group \
+         not found"
     );
+}
+
+/// Lambda keeps a function `Pending` after CreateFunction and `LastUpdateStatus: InProgress` after each update, and
+/// refuses another update meanwhile (409 ResourceConflictException): deploying twice in a row, as a rerun notebook
+/// cell does, must wait for each change and leave the function with the new threshold.
+#[test]
+fn the_detector_redeploys_at_once_with_a_new_threshold() {
+    let emu = Emulator::with(&Options { lambda_busy_seconds: Some(2.0), ..Options::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let first = spec(&package(dir.path()));
+    let deployed = deploy_detector(&emu.cfg(), &first, &mut |_| {}).unwrap();
+    let second = DetectorSpec { threshold: 2.5, ..first.clone() };
+    let mut lines = Vec::new();
+    let again = deploy_detector(&emu.cfg(), &second, &mut |l| lines.push(l.to_string()))
+        .unwrap_or_else(|e| panic!("the second deploy failed: {e}"));
+    assert_eq!((&again.function_arn, &again.topic_arn), (&deployed.function_arn, &deployed.topic_arn));
+    let lambda = aws_sdk_lambda::Client::new(&emu.sdk());
+    let conf = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
+    assert_eq!(conf.environment().unwrap().variables().unwrap()["THRESHOLD"], "2.5");
+    // The deploy returns once its last change is applied, so the function is ready for the next one.
+    assert_eq!(conf.last_update_status().map(|s| s.as_str()), Some("Successful"), "{lines:?}");
+    assert_eq!(conf.state().map(|s| s.as_str()), Some("Active"));
+    // And a third deploy straight after works too (nothing left in progress).
+    let third = DetectorSpec { threshold: -1.0, ..first };
+    deploy_detector(&emu.cfg(), &third, &mut |_| {}).unwrap_or_else(|e| panic!("the third deploy failed: {e}"));
+    let conf = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
+    assert_eq!(conf.environment().unwrap().variables().unwrap()["THRESHOLD"], "-1");
+}
+
+/// A step that fails part-way names the step and what it already changed, and leaves the rest as it was: here
+/// Lambda takes longer to apply the new code than the deploy may wait, so the function keeps its previous
+/// configuration (threshold) and the role its previous policy.
+#[test]
+fn a_failed_redeploy_names_its_step_and_what_it_changed() {
+    let emu = Emulator::with(&Options { lambda_busy_seconds: Some(4.0), ..Options::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let first = spec(&package(dir.path()));
+    deploy_detector(&emu.cfg(), &first, &mut |_| {}).unwrap();
+    let sdk = emu.sdk();
+    let (iam, lambda) = (aws_sdk_iam::Client::new(&sdk), aws_sdk_lambda::Client::new(&sdk));
+    let policy_before =
+        block_on(iam.get_role_policy().role_name("ipinsights-detector").policy_name(deploy::POLICY_NAME).send())
+            .unwrap()
+            .policy_document()
+            .to_string();
+
+    let impatient = DetectorSpec {
+        threshold: 2.5,
+        endpoint_name: "another-ep".into(),
+        update_wait: std::time::Duration::from_secs(1),
+        ..first
+    };
+    let err = deploy_detector(&emu.cfg(), &impatient, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.starts_with("waiting for Lambda function ipinsights-detector to apply its new code: "), "{err}");
+    assert!(err.contains("did not reach LastUpdateStatus Successful within 1 s"), "{err}");
+    assert!(
+        err.ends_with(
+            "(already changed: new code for Lambda function ipinsights-detector, still with its previous configuration \
+             (threshold 0, endpoint ipinsights-ep))"
+        ),
+        "{err}"
+    );
+    let conf = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
+    let vars = conf.environment().unwrap().variables().unwrap();
+    assert_eq!((vars["THRESHOLD"].as_str(), vars["ENDPOINT_NAME"].as_str()), ("0", "ipinsights-ep"));
+    let policy_after =
+        block_on(iam.get_role_policy().role_name("ipinsights-detector").policy_name(deploy::POLICY_NAME).send())
+            .unwrap()
+            .policy_document()
+            .to_string();
+    assert_eq!(policy_after, policy_before, "the running function keeps InvokeEndpoint on its endpoint");
+}
+
+/// The function's log group belongs to the detector: made by the deploy with a retention (Lambda would make one that
+/// keeps logs forever) and deleted by the teardown.
+#[test]
+fn the_log_group_is_made_with_a_retention_and_removed_by_teardown() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&emu.sdk());
+    let groups = || {
+        let found = block_on(logs.describe_log_groups().log_group_name_prefix("/aws/lambda/").send()).unwrap();
+        found
+            .log_groups()
+            .iter()
+            .map(|g| (g.log_group_name().unwrap_or_default().to_string(), g.retention_in_days()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(groups(), [("/aws/lambda/ipinsights-detector".to_string(), Some(30))]);
+    let gone = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
+    assert!(gone.to_string().ends_with("log group deleted"), "{gone}");
+    assert_eq!(groups(), []);
 }
 
 /// IAM returns policy documents URL-encoded (RFC 3986); plain JSON passes through.
@@ -142,19 +232,43 @@ fn decode(text: &str) -> String {
 #[test]
 fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
     let template = repo().join("deploy/detector.yaml");
-    let lint = Command::new(repo().join(".venv/bin/cfn-lint")).arg(&template).output().unwrap();
+    let lint = Command::new(venv_tool("cfn-lint")).arg(&template).output().unwrap();
     assert!(
         lint.status.success(),
         "cfn-lint: {}{}",
         String::from_utf8_lossy(&lint.stdout),
         String::from_utf8_lossy(&lint.stderr)
     );
-    let script = "import json, sys\nfrom cfnlint.decode import decode\nt, errors = decode(sys.argv[1])\n\
-                  assert not errors, errors\nprint(json.dumps(t, default=str))";
-    let out = Command::new(repo().join(".venv/bin/python")).args(["-c", script]).arg(&template).output().unwrap();
+    // The template, and which endpoint names its EndpointName pattern takes (CloudFormation matches the whole value).
+    let script = "import json, re, sys\nfrom cfnlint.decode import decode\nt, errors = decode(sys.argv[1])\n\
+                  assert not errors, errors\npattern = t['Parameters']['EndpointName']['AllowedPattern']\n\
+                  names = {n: re.fullmatch(pattern, n) is not None for n in sys.argv[2:]}\n\
+                  print(json.dumps({'template': t, 'names': names}, default=str))";
+    let long = format!("e{}", "-p".repeat(31));
+    let names =
+        ["ipinsights-ep", "a", "ep--2", &long, "IPInsights-EP", "Ep", "-ep", "ep-", "e_p", "", &format!("{long}x")];
+    let out = Command::new(python()).args(["-c", script]).arg(&template).args(names).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let decoded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &decoded["template"];
+    // Exactly SageMaker's endpoint names, in lower case (IAM compares ARNs case-sensitively).
+    for name in names {
+        let sagemaker = ipinsights_sagemaker::validate_resource_name("endpoint", name).is_ok();
+        let expected = sagemaker && name == name.to_lowercase();
+        let allowed = decoded["names"][name].as_bool().unwrap() && name.len() <= 63;
+        assert_eq!(allowed, expected, "{name:?}");
+    }
+    assert!(t["Parameters"]["EndpointName"]["ConstraintDescription"].as_str().unwrap().contains("lower-case"));
     let r = &t["Resources"];
+    // The log group is part of the stack, with a retention, and the function waits for it.
+    let group = &r["FunctionLogGroup"];
+    assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+    assert_eq!(group["Properties"]["LogGroupName"], json!({"Fn::Sub": deploy::log_group_name("${DetectorName}")}));
+    assert_eq!(group["Properties"]["RetentionInDays"], json!({"Ref": "LogRetentionInDays"}));
+    let retention = &t["Parameters"]["LogRetentionInDays"];
+    assert_eq!(retention["Default"], deploy::DEFAULT_LOG_RETENTION_DAYS);
+    assert_eq!(retention["AllowedValues"], json!(deploy::LOG_RETENTION_DAYS));
+    assert_eq!(r["Function"]["DependsOn"], "FunctionLogGroup");
     assert_eq!(r["FindingsRule"]["Properties"]["EventPattern"], deploy::event_pattern());
     let function = &r["Function"]["Properties"];
     assert_eq!(
@@ -166,7 +280,7 @@ fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
     assert_eq!(r["FunctionRetries"]["Properties"]["MaximumRetryAttempts"], deploy::MAX_RETRY_ATTEMPTS);
     let policy = &r["FunctionRole"]["Properties"]["Policies"][0];
     assert_eq!(policy["PolicyName"], deploy::POLICY_NAME);
-    let code = deploy::role_policy("r", "a", "f", "e", "t");
+    let code = deploy::role_policy("arn:aws:sns:r:111122223333:t", "f", "e").unwrap();
     let actions = |doc: &Value| -> Vec<(Value, Value)> {
         doc["Statement"].as_array().unwrap().iter().map(|s| (s["Sid"].clone(), s["Action"].clone())).collect()
     };

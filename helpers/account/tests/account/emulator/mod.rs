@@ -1,6 +1,6 @@
 //! The emulated account (`tests/account_emulation.py`: moto plus GuardDuty findings, SageMaker endpoints forwarding
-//! to a real model server, throttling and latency), started per test on a free loopback port, and raw SDK clients
-//! to set things up and read them back.
+//! to a real model server, throttling and latency, Lambda functions busy for a while after each change), started per
+//! test on a free loopback port, and raw SDK clients to set things up and read them back.
 // Each test binary uses its own part of these helpers.
 #![allow(dead_code)]
 
@@ -19,7 +19,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// `ACCOUNT_EMULATION_PYTHON`, else the repository's `.venv/bin/python` (with moto); fails the test when missing.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(path) = std::env::var_os("ACCOUNT_EMULATION_PYTHON") {
         return PathBuf::from(path);
     }
@@ -43,6 +43,11 @@ pub struct Emulator {
     _dir: tempfile::TempDir,
 }
 
+/// A tool installed in the same virtualenv as [`python`] (e.g. `cfn-lint`).
+pub fn venv_tool(name: &str) -> PathBuf {
+    python().with_file_name(name)
+}
+
 /// What to start the emulator with.
 #[derive(Default)]
 pub struct Options<'a> {
@@ -54,6 +59,9 @@ pub struct Options<'a> {
     pub throttle: Vec<&'a str>,
     /// `OP=SECONDS` latency.
     pub latency: Vec<&'a str>,
+    /// How long a Lambda function stays `Pending` / `InProgress` after a change (the emulator's default, 1 s, when
+    /// `None`).
+    pub lambda_busy_seconds: Option<f64>,
 }
 
 impl Emulator {
@@ -80,6 +88,9 @@ impl Emulator {
         }
         for l in &options.latency {
             cmd.arg("--latency").arg(l);
+        }
+        if let Some(s) = options.lambda_busy_seconds {
+            cmd.arg("--lambda-busy-seconds").arg(s.to_string());
         }
         let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(log).spawn().unwrap();
         let stdin = child.stdin.take();
