@@ -79,6 +79,9 @@ pub fn run(args: Args) -> Result<()> {
 /// Bytes read from an input file at a time.
 const READ_BUFFER_BYTES: usize = 1 << 20;
 
+/// The most bytes of records decoded at once (plus one line).
+const DECODE_BLOCK_BYTES: usize = 1 << 20;
+
 /// The most bytes of an answer computed before they are written out (verbose answers are mostly embeddings).
 const ANSWER_BLOCK_BYTES: usize = 1 << 20;
 
@@ -227,35 +230,41 @@ impl Write for Assembled<'_> {
 }
 
 /// Answers one request as the endpoint would, written to `out` a block of predictions at a time (the same bytes
-/// as the whole answer at once); returns its records.
+/// as the whole answer at once); returns its records. Split by line, its records are decoded a block of lines at a
+/// time too, so memory is a block's pairs, not the request's.
 fn answer(model: &Model, plan: &Plan, relative: &str, request: &Request, out: &mut Assembled<'_>) -> Result<u64> {
-    let at = |what: &str| format!("input {relative}, {}: {what}", request.span());
-    let pairs = decode_request(plan.format, &request.body).with_context(|| at("the request is invalid"))?;
-    if plan.ipv4_only {
-        if let Some(row) = pairs.iter().position(|(_, ip)| ip.is_ipv6()) {
-            let (entity, ip) = &pairs[row];
-            let line = match request.record_line(row) {
-                Some(line) if plan.cut.split_lines => format!("line {line}"),
-                _ => format!("record {}", row + 1),
-            };
-            bail!("input {relative}, {line}: {entity},{ip}: IPv6 address: {IPV4_ONLY}");
-        }
-    }
+    let blocks = if plan.cut.split_lines { request.blocks(DECODE_BLOCK_BYTES) } else { vec![request.whole()] };
     let dim = Scorer::vector_dim(model).unwrap_or(MAX_VECTOR_DIM);
-    let block = max_rows_per_response(plan.accept, dim, ANSWER_BLOCK_BYTES);
+    let rows_at_once = max_rows_per_response(plan.accept, dim, ANSWER_BLOCK_BYTES);
     let mut writer = ResponseWriter::new(plan.accept, usize::MAX);
-    for pairs in pairs.chunks(block) {
-        if plan.accept.verbose {
-            for prediction in model.verbose_predictions(pairs).with_context(|| at("scoring failed"))? {
-                let _ = writer.push(&prediction); // nothing is over an unlimited size
-            }
-        } else {
-            for score in model.score_pairs(pairs) {
-                let _ = writer.push_score(score);
+    let mut records = 0u64;
+    for block in blocks {
+        let at = |what: &str| format!("input {relative}, {}: {what}", block.span());
+        let pairs = decode_request(plan.format, block.body).with_context(|| at("the request is invalid"))?;
+        if plan.ipv4_only {
+            if let Some(row) = pairs.iter().position(|(_, ip)| ip.is_ipv6()) {
+                let (entity, ip) = &pairs[row];
+                let line = match block.record_line(row) {
+                    Some(line) if plan.cut.split_lines => format!("line {line}"),
+                    _ => format!("record {}", row + 1),
+                };
+                bail!("input {relative}, {line}: {entity},{ip}: IPv6 address: {IPV4_ONLY}");
             }
         }
-        writer.write_pending(out)?;
+        for pairs in pairs.chunks(rows_at_once) {
+            if plan.accept.verbose {
+                for prediction in model.verbose_predictions(pairs).with_context(|| at("scoring failed"))? {
+                    let _ = writer.push(&prediction); // nothing is over an unlimited size
+                }
+            } else {
+                for score in model.score_pairs(pairs) {
+                    let _ = writer.push_score(score);
+                }
+            }
+            writer.write_pending(out)?;
+        }
+        records += pairs.len() as u64;
     }
     out.put(&writer.finish())?;
-    Ok(pairs.len() as u64)
+    Ok(records)
 }

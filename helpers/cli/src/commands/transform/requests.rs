@@ -43,7 +43,53 @@ pub struct Request {
 }
 
 impl Request {
-    /// `lines A-B` of the request.
+    /// The whole request as one block.
+    pub fn whole(&self) -> Block<'_> {
+        Block { body: &self.body, first_line: self.first_line, last_line: self.last_line }
+    }
+
+    /// The request cut at line breaks into blocks of whole records, each from a record to a record and at most
+    /// `max_bytes` long unless one line is longer: with one record per line, decoding block by block gives the
+    /// request's records in order while holding only one block's.
+    pub fn blocks(&self, max_bytes: usize) -> Vec<Block<'_>> {
+        let mut blocks = Vec::new();
+        // The open block: where it starts and its first line; where its last record ends and that record's line.
+        let mut open: Option<(usize, u64)> = None;
+        let mut last = (0, self.first_line);
+        let mut offset = 0;
+        for (raw, line) in self.body.split(|&b| b == b'\n').zip(self.first_line..) {
+            let (start, end) = (offset, offset + raw.len());
+            offset = end + 1;
+            if is_blank(raw) {
+                continue;
+            }
+            let (from, first) = *open.get_or_insert((start, line));
+            if end - from > max_bytes && last.0 > from {
+                blocks.push(Block { body: &self.body[from..last.0], first_line: first, last_line: last.1 });
+                open = Some((start, line));
+            }
+            last = (end, line);
+        }
+        if let Some((from, first)) = open {
+            blocks.push(Block { body: &self.body[from..last.0], first_line: first, last_line: last.1 });
+        }
+        blocks
+    }
+}
+
+/// Part of a request: whole records and the input lines of its first and last (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block<'a> {
+    /// The records, as the object holds them.
+    pub body: &'a [u8],
+    /// The line of the first record.
+    pub first_line: u64,
+    /// The line of the last record.
+    pub last_line: u64,
+}
+
+impl Block<'_> {
+    /// `lines A-B` of the block.
     pub fn span(&self) -> String {
         if self.first_line == self.last_line {
             format!("line {}", self.first_line)
@@ -52,7 +98,7 @@ impl Request {
         }
     }
 
-    /// The input line of the request's `index`-th record (0-based): its `index`-th non-blank line.
+    /// The input line of the block's `index`-th record (0-based): its `index`-th non-blank line.
     pub fn record_line(&self, index: usize) -> Option<u64> {
         let lines = self.body.split(|&b| b == b'\n').zip(self.first_line..);
         lines.filter(|(raw, _)| !is_blank(raw)).nth(index).map(|(_, line)| line)
@@ -242,10 +288,11 @@ mod tests {
         let multi = all(data, cut(1, false)).unwrap();
         assert_eq!(multi.len(), 1);
         assert_eq!(multi[0].body, data);
-        assert_eq!(multi[0].span(), "lines 1-4");
-        assert_eq!((0..4).map(|i| multi[0].record_line(i)).collect::<Vec<_>>(), [Some(1), Some(3), Some(4), None]);
+        assert_eq!(multi[0].whole().span(), "lines 1-4");
+        let lines: Vec<_> = (0..4).map(|i| multi[0].whole().record_line(i)).collect();
+        assert_eq!(lines, [Some(1), Some(3), Some(4), None]);
         let single = all(data, cut(1, true)).unwrap();
-        let spans: Vec<_> = single.iter().map(Request::span).collect();
+        let spans: Vec<_> = single.iter().map(|r| r.whole().span()).collect();
         assert_eq!(spans, ["line 1", "line 3", "line 4"]);
         assert_eq!(single[1].body, b"b,2.2.2.2\r");
         // Requests never pass the payload limit.
@@ -276,6 +323,20 @@ mod tests {
         long.extend(std::iter::repeat_n(b'x', limit + 1));
         let err = all(&long, cut(1, false)).unwrap_err().to_string();
         assert_eq!(err, format!("line 2 is {} bytes, more than the 1 MB payload limit (max_payload)", limit + 1));
+    }
+
+    #[test]
+    fn blocks_hold_whole_records_in_order() {
+        let data = b"a,1.1.1.1\n\nb,2.2.2.2\nc,3.3.3.3\n \n";
+        let request = all(data, cut(1, false)).unwrap().remove(0);
+        let blocks = request.blocks(20);
+        let shown: Vec<_> = blocks.iter().map(|b| (b.body, b.span())).collect();
+        let expected = [(&b"a,1.1.1.1\n\nb,2.2.2.2"[..], "lines 1-3".to_string()), (b"c,3.3.3.3", "line 4".into())];
+        assert_eq!(shown, expected);
+        assert_eq!(blocks[0].record_line(1), Some(3));
+        assert_eq!(request.blocks(1 << 20), [request.whole()], "a request under the block size is one block");
+        let long = all(b"aaaaaaaaaaaaaaaaaaaa,1.1.1.1\nb,2.2.2.2", cut(1, false)).unwrap().remove(0);
+        assert_eq!(long.blocks(4).len(), 2, "a record longer than a block is a block of its own");
     }
 
     #[test]
