@@ -134,3 +134,40 @@ fn listening_beyond_loopback_needs_allow_remote_and_warns() {
     assert!(stderr.contains("warning: listening on 0.0.0.0:0 beyond this machine"), "{stderr}");
     assert!(stderr.contains("no authentication"), "{stderr}");
 }
+
+/// Runs `serve` with `flags` (no model: a refused flag stops it before loading) and returns its exit code and
+/// standard error.
+fn refused_flags(flags: &[&str]) -> (Option<i32>, String) {
+    let missing = std::env::temp_dir().join("ipinsights-no-such-model-dir");
+    let out = bin().args(["serve", "--model-dir", p(&missing), "--port", "0"]).args(flags).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn timeout_flags_name_themselves_and_their_range() {
+    for (flag, value) in [
+        ("--invocation-timeout", "4000000000"),
+        ("--header-timeout", "0.0001"),
+        ("--idle-timeout", "0"),
+        ("--header-timeout", "nan"),
+    ] {
+        let (code, stderr) = refused_flags(&[flag, value]);
+        assert_eq!(code, Some(2), "{flag} {value}: {stderr}");
+        let want = format!("{flag} takes a number of seconds from 1 to 3600, not \"{value}\"");
+        assert!(stderr.contains(&want), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
+fn endpoint_names_follow_sagemakers_rule() {
+    for name in ["../x y", "-local", "local-", "a_b", &"a".repeat(64)] {
+        let (code, stderr) = refused_flags(&[&format!("--name={name}")]);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("invalid endpoint name `{name}`")), "{name}: {stderr}");
+        assert!(stderr.contains("letters, digits and hyphens"), "{name}: {stderr}");
+    }
+    // A valid name passes the flag check and the run stops only at the missing model.
+    let (code, stderr) = refused_flags(&["--name", "my-endpoint-1"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("invalid endpoint name"), "{stderr}");
+}

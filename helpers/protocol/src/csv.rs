@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::error::{Field, Location, RequestError, RequestErrorKind};
-use crate::pair::{entity, parse_ip, write_ip, Pair};
+use crate::pair::{entity, parse_ip, write_ip, Addresses, Pair};
 
 /// How a field ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ enum End {
 }
 
 /// Decodes a CSV body into pairs, borrowing from it wherever no unquoting is needed.
-pub(crate) fn decode(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
+pub(crate) fn decode(body: &[u8], addresses: Addresses) -> Result<Vec<Pair<'_>>, RequestError> {
     let mut pairs = Vec::with_capacity(body.len() / 24);
     let mut pos = 0;
     let mut line = 1;
@@ -45,7 +45,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
             return Err(err(RequestErrorKind::FieldCount(count)));
         }
         let [entity, ip] = fields;
-        pairs.push((entity_str(entity).map_err(err)?, ip_field(&ip).map_err(err)?));
+        pairs.push((entity_str(entity).map_err(err)?, ip_field(&ip, addresses).map_err(err)?));
     }
     if pairs.is_empty() {
         return Err(RequestError::new(Location::Body, RequestErrorKind::Empty));
@@ -131,9 +131,9 @@ fn entity_str(field: Cow<'_, [u8]>) -> Result<Cow<'_, str>, RequestErrorKind> {
     entity(text)
 }
 
-fn ip_field(field: &[u8]) -> Result<IpAddr, RequestErrorKind> {
+fn ip_field(field: &[u8], addresses: Addresses) -> Result<IpAddr, RequestErrorKind> {
     let text = std::str::from_utf8(field).map_err(|_| RequestErrorKind::NotUtf8(Field::Ip))?;
-    parse_ip(text)
+    parse_ip(text, addresses)
 }
 
 /// Appends one row `entity,ip\n`, quoting the entity when it holds `,`, `"`, `\r` or `\n`
@@ -164,11 +164,15 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> Vec<(String, String)> {
-        decode(body.as_bytes()).unwrap().into_iter().map(|(e, ip)| (e.into_owned(), ip.to_string())).collect()
+        decode(body.as_bytes(), Addresses::Both)
+            .unwrap()
+            .into_iter()
+            .map(|(e, ip)| (e.into_owned(), ip.to_string()))
+            .collect()
     }
 
     fn err(body: &str) -> String {
-        decode(body.as_bytes()).unwrap_err().to_string()
+        decode(body.as_bytes(), Addresses::Both).unwrap_err().to_string()
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -204,7 +208,7 @@ mod tests {
         assert_eq!(err("a,\n"), "row 1: invalid IP address \"\" in field 2 (ip)");
         assert_eq!(err("\n\n"), "request body: no rows");
         assert_eq!(err(""), "request body: no rows");
-        let bad = decode(b"\xff,1.2.3.4").unwrap_err();
+        let bad = decode(b"\xff,1.2.3.4", Addresses::Both).unwrap_err();
         assert_eq!(bad.to_string(), "row 1: field 1 (entity) is not valid UTF-8");
     }
 
@@ -215,7 +219,8 @@ mod tests {
         for e in entities {
             write_row(&mut out, e, "10.0.0.1".parse().unwrap());
         }
-        let back: Vec<String> = decode(&out).unwrap().into_iter().map(|(e, _)| e.into_owned()).collect();
+        let back: Vec<String> =
+            decode(&out, Addresses::Both).unwrap().into_iter().map(|(e, _)| e.into_owned()).collect();
         assert_eq!(back, entities);
     }
 }

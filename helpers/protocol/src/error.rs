@@ -64,6 +64,15 @@ pub enum RequestErrorKind {
         /// The text found, trimmed.
         value: String,
     },
+    /// An address written in IPv6 notation (an IPv4-mapped one such as `::ffff:1.2.3.4` included) where only IPv4
+    /// is read ([`crate::Addresses::Ipv4Only`], SageMaker's container).
+    #[error("IPv6 address {value:?} in {field}: {}", ipinsights_sagemaker::IPV4_ONLY)]
+    Ipv6Refused {
+        /// Which field held it (always [`Field::Ip`] today).
+        field: Field,
+        /// The text found, trimmed.
+        value: String,
+    },
     /// A CSV quoted field is not closed, or has text after its closing quote.
     #[error("malformed quoted field")]
     BadQuote,

@@ -2,7 +2,9 @@
 //!
 //! An instance is `{"features": ["entity", "ip"]}` or `{"data": {"features": {"values": ["entity", "ip"]}}}`;
 //! a JSON body is `{"instances": [instance, ...]}` (shapes may be mixed), a JSON Lines body one
-//! instance per line (blank lines skipped). Unknown keys are ignored. Both fields follow [`crate::pair`]'s rules.
+//! instance per line (blank lines skipped). Unknown keys are ignored; a known key given twice (`instances`,
+//! `features`, `data`, `values`) is refused, never read as its last value. Both fields follow [`crate::pair`]'s
+//! rules.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -13,7 +15,7 @@ use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, V
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Location, RequestError, RequestErrorKind};
-use crate::pair::{entity, parse_ip, write_ip, Pair};
+use crate::pair::{entity, parse_ip, write_ip, Addresses, Pair};
 
 /// A string that borrows from the body unless it holds escapes.
 #[derive(Deserialize)]
@@ -40,7 +42,7 @@ struct DataFeatures<'a> {
 }
 
 /// Decodes `{"instances": [...]}`.
-pub(crate) fn decode_json(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
+pub(crate) fn decode_json(body: &[u8], addresses: Addresses) -> Result<Vec<Pair<'_>>, RequestError> {
     let failed_at = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
     let instances =
@@ -51,13 +53,13 @@ pub(crate) fn decode_json(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
     let pairs = instances
         .into_iter()
         .enumerate()
-        .map(|(i, inst)| to_pair(inst).map_err(|k| RequestError::new(Location::Instance(i), k)))
+        .map(|(i, inst)| to_pair(inst, addresses).map_err(|k| RequestError::new(Location::Instance(i), k)))
         .collect::<Result<Vec<_>, _>>()?;
     non_empty(pairs)
 }
 
 /// Decodes one instance per non-blank line.
-pub(crate) fn decode_jsonlines(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
+pub(crate) fn decode_jsonlines(body: &[u8], addresses: Addresses) -> Result<Vec<Pair<'_>>, RequestError> {
     let mut pairs = Vec::with_capacity(body.len() / 40);
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -66,7 +68,7 @@ pub(crate) fn decode_jsonlines(body: &[u8]) -> Result<Vec<Pair<'_>>, RequestErro
         let err = |k| RequestError::new(Location::Line(i + 1), k);
         let inst: Instance<'_> =
             serde_json::from_slice(line).map_err(|e| err(RequestErrorKind::Json(e.to_string())))?;
-        pairs.push(to_pair(inst).map_err(err)?);
+        pairs.push(to_pair(inst, addresses).map_err(err)?);
     }
     non_empty(pairs)
 }
@@ -78,7 +80,7 @@ fn non_empty(pairs: Vec<Pair<'_>>) -> Result<Vec<Pair<'_>>, RequestError> {
     Ok(pairs)
 }
 
-fn to_pair(inst: Instance<'_>) -> Result<Pair<'_>, RequestErrorKind> {
+fn to_pair(inst: Instance<'_>, addresses: Addresses) -> Result<Pair<'_>, RequestErrorKind> {
     let values = match (inst.features, inst.data) {
         (Some(v), None) => v,
         (None, Some(d)) => d.features.values,
@@ -88,7 +90,7 @@ fn to_pair(inst: Instance<'_>) -> Result<Pair<'_>, RequestErrorKind> {
     };
     let [Str(name), Str(ip)]: [Str<'_>; 2] =
         values.try_into().map_err(|v: Vec<_>| RequestErrorKind::FieldCount(v.len()))?;
-    Ok((entity(name)?, parse_ip(&ip)?))
+    Ok((entity(name)?, parse_ip(&ip, addresses)?))
 }
 
 /// Deserializes the top-level object, remembering which instance failed.
@@ -112,6 +114,9 @@ impl<'de, 'c> Visitor<'de> for BodySeed<'c> {
         let mut instances = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "instances" {
+                if instances.is_some() {
+                    return Err(A::Error::duplicate_field("instances"));
+                }
                 instances = Some(map.next_value_seed(InstancesSeed { failed_at: self.failed_at })?);
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -165,12 +170,18 @@ pub(crate) fn write_instance(out: &mut Vec<u8>, entity: &str, ip: IpAddr) {
 mod tests {
     use super::*;
 
-    fn ok(f: fn(&[u8]) -> Result<Vec<Pair<'_>>, RequestError>, body: &str) -> Vec<(String, String)> {
-        f(body.as_bytes()).unwrap().into_iter().map(|(e, ip)| (e.into_owned(), ip.to_string())).collect()
+    type Decoder = fn(&[u8], Addresses) -> Result<Vec<Pair<'_>>, RequestError>;
+
+    fn ok(f: Decoder, body: &str) -> Vec<(String, String)> {
+        f(body.as_bytes(), Addresses::Both)
+            .unwrap()
+            .into_iter()
+            .map(|(e, ip)| (e.into_owned(), ip.to_string()))
+            .collect()
     }
 
-    fn err(f: fn(&[u8]) -> Result<Vec<Pair<'_>>, RequestError>, body: &str) -> String {
-        f(body.as_bytes()).unwrap_err().to_string()
+    fn err(f: Decoder, body: &str) -> String {
+        f(body.as_bytes(), Addresses::Both).unwrap_err().to_string()
     }
 
     #[test]
@@ -200,6 +211,17 @@ mod tests {
         assert!(err(decode_json, r#"{"instances": [{"features": ["a", "1.2.3.4"]}]} x"#)
             .starts_with("request body: malformed JSON"));
         assert!(err(decode_json, "[").starts_with("request body: malformed JSON"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_every_level() {
+        let one = r#"{"features": ["a", "1.2.3.4"]}"#;
+        let e = err(decode_json, &format!(r#"{{"instances": [{one}], "x": 1, "instances": [{one}, {one}]}}"#));
+        assert!(e.starts_with("request body: malformed JSON: duplicate field `instances`"), "{e}");
+        let e = err(decode_json, r#"{"instances": [{"features": ["a", "1.2.3.4"], "features": ["b", "1.2.3.4"]}]}"#);
+        assert!(e.starts_with("instances[0]: malformed JSON: duplicate field `features`"), "{e}");
+        // Unknown keys stay ignored, even twice.
+        assert_eq!(ok(decode_json, &format!(r#"{{"x": 1, "instances": [{one}], "x": 2}}"#)).len(), 1);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! Requests carry `(entity, ip)` pairs as `text/csv`, `application/json` or `application/jsonlines`;
 //! responses carry one [`Prediction`] per pair as `application/json` or `application/jsonlines`,
 //! optionally `verbose` (with the embeddings). No I/O, no async: bytes in, bytes out. Entities and addresses are
-//! read by the engine's rules (see the `pair` module), so inference reads a row exactly as training did.
+//! read by the engine's rules (see the `pair` module), so inference reads a row exactly as training did; with
+//! [`Addresses::Ipv4Only`] ([`decode_request_of`]) an address written in IPv6 notation, IPv4-mapped included, is
+//! refused by the same text rule training's reader applies.
 //!
 //! Scores are SageMaker's `dot_product`: higher means more normal.
 //!
@@ -30,8 +32,8 @@ pub use limits::{
     MAX_RESPONSE_BYTES, MAX_VECTOR_DIM,
 };
 pub use media::{MediaTypeError, RequestFormat, ResponseFormat, ResponseKind};
-pub use pair::Pair;
-pub use request::{decode_request, decode_request_owned, encode_request};
+pub use pair::{Addresses, Pair};
+pub use request::{decode_request, decode_request_of, decode_request_owned, encode_request};
 pub use response::{decode_response, encode_response, write_response, Prediction, ResponseTooLarge, ResponseWriter};
 pub use scorer::{borrow_pairs, ScoreError, Scorer};
 pub use split::{split_requests, split_requests_with, Chunk};

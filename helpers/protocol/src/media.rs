@@ -41,6 +41,9 @@ pub enum MediaTypeError {
     /// The `verbose` parameter is neither true nor false.
     #[error("invalid verbose parameter {0:?}: use verbose=True or verbose=False")]
     BadVerbose(String),
+    /// The `verbose` parameter is given without a value (`application/json;verbose`): refused rather than guessed.
+    #[error("the verbose parameter has no value: use verbose=True or verbose=False")]
+    VerboseWithoutValue,
 }
 
 const JSONLINES: [&str; 3] = ["application/jsonlines", "application/x-jsonlines", "application/jsonl"];
@@ -123,13 +126,13 @@ impl ResponseFormat {
     }
 }
 
-/// Splits `type/subtype; k=v; ...` into the trimmed essence and its parameters.
-fn split_media_type(value: &str) -> (&str, impl Iterator<Item = (&str, &str)>) {
+/// Splits `type/subtype; k=v; ...` into the trimmed essence and its parameters (`None`: a name without `=`).
+fn split_media_type(value: &str) -> (&str, impl Iterator<Item = (&str, Option<&str>)>) {
     let mut parts = value.split(';');
     let essence = parts.next().unwrap_or("").trim();
-    let params = parts.filter_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        Some((k.trim(), v.trim().trim_matches('"')))
+    let params = parts.filter(|p| !p.trim().is_empty()).map(|p| match p.split_once('=') {
+        Some((k, v)) => (k.trim(), Some(v.trim().trim_matches('"'))),
+        None => (p.trim(), None),
     });
     (essence, params)
 }
@@ -137,16 +140,18 @@ fn split_media_type(value: &str) -> (&str, impl Iterator<Item = (&str, &str)>) {
 /// The `q` parameter of a media range (1.0 when absent or unreadable).
 fn quality(range: &str) -> f32 {
     let (_, mut params) = split_media_type(range);
-    params.find(|(k, _)| k.eq_ignore_ascii_case("q")).and_then(|(_, v)| v.parse().ok()).unwrap_or(1.0)
+    params.find(|(k, _)| k.eq_ignore_ascii_case("q")).and_then(|(_, v)| v?.parse().ok()).unwrap_or(1.0)
 }
 
-/// The `verbose` parameter: `True`/`true`/`1` or `False`/`false`/`0`, absent = false.
-fn verbose<'a>(mut params: impl Iterator<Item = (&'a str, &'a str)>) -> Result<bool, MediaTypeError> {
+/// The `verbose` parameter: `True`/`true`/`1` or `False`/`false`/`0`, absent = false; a bare `verbose` (no value)
+/// is refused, since neither reading is safe to guess.
+fn verbose<'a>(mut params: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Result<bool, MediaTypeError> {
     match params.find(|(k, _)| k.eq_ignore_ascii_case("verbose")) {
         None => Ok(false),
-        Some((_, v)) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
-        Some((_, v)) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
-        Some((_, v)) => Err(MediaTypeError::BadVerbose(v.to_string())),
+        Some((_, None)) => Err(MediaTypeError::VerboseWithoutValue),
+        Some((_, Some(v))) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        Some((_, Some(v))) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some((_, Some(v))) => Err(MediaTypeError::BadVerbose(v.to_string())),
     }
 }
 
@@ -184,6 +189,18 @@ mod tests {
         assert_eq!(f(Some("application/json;q=0.5, application/jsonlines")), Ok(ResponseFormat::new(JsonLines, false)));
         assert!(matches!(f(Some("text/csv")), Err(MediaTypeError::UnsupportedAccept(_))));
         assert!(matches!(f(Some("application/json; verbose=maybe")), Err(MediaTypeError::BadVerbose(_))));
+        assert!(matches!(f(Some("application/json; verbose=")), Err(MediaTypeError::BadVerbose(_))));
+        assert_eq!(f(Some("application/json;")), Ok(ResponseFormat::new(Json, false)), "an empty parameter");
         assert_eq!(ResponseFormat::new(Json, true).accept(), "application/json; verbose=True");
+    }
+
+    #[test]
+    fn a_verbose_parameter_without_value_is_refused() {
+        for accept in ["application/json;verbose", "application/jsonlines; VERBOSE ", "*/*;q=1;verbose"] {
+            let e = ResponseFormat::from_accept(Some(accept));
+            assert_eq!(e, Err(MediaTypeError::VerboseWithoutValue), "{accept}");
+        }
+        let message = MediaTypeError::VerboseWithoutValue.to_string();
+        assert!(message.contains("verbose=True or verbose=False"), "{message}");
     }
 }

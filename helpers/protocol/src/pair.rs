@@ -3,6 +3,8 @@
 //! Entities follow the engine's one entity rule ([`ipinsights_engine::tuples::normalize_entity`]: surrounding
 //! whitespace is not part of an entity, so `" alice"` scores as `alice`, exactly as it trained); addresses are
 //! parsed by [`ipinsights_engine::ip::parse_ip`] (surrounding spaces ignored, IPv4-mapped IPv6 read as IPv4).
+//! Under [`Addresses::Ipv4Only`] the address text is judged before it is mapped, by the one rule training's reader
+//! also uses ([`ipinsights_sagemaker::ipv6_notation`]): `::ffff:1.2.3.4` is IPv6 notation and refused everywhere.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -30,8 +32,22 @@ pub(crate) fn entity(raw: Cow<'_, str>) -> Result<Cow<'_, str>, RequestErrorKind
     })
 }
 
-/// The IP field: IPv4 or IPv6 as the engine reads addresses.
-pub(crate) fn parse_ip(text: &str) -> Result<IpAddr, RequestErrorKind> {
+/// Which addresses a request may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addresses {
+    /// IPv4 and IPv6, as the local engine reads them (IPv4-mapped IPv6 read as IPv4).
+    #[default]
+    Both,
+    /// IPv4 in decimal-dot notation only, as SageMaker's IP Insights reads them: any address written in IPv6
+    /// notation, an IPv4-mapped one included, is refused ([`ipinsights_sagemaker::IPV4_ONLY`]).
+    Ipv4Only,
+}
+
+/// The IP field: IPv4 or IPv6 as the engine reads addresses, unless `addresses` admits IPv4 only.
+pub(crate) fn parse_ip(text: &str, addresses: Addresses) -> Result<IpAddr, RequestErrorKind> {
+    if addresses == Addresses::Ipv4Only && ipinsights_sagemaker::ipv6_notation(text) {
+        return Err(RequestErrorKind::Ipv6Refused { field: Field::Ip, value: text.trim().to_string() });
+    }
     ipinsights_engine::ip::parse_ip(text).map_err(|e| RequestErrorKind::InvalidIp { field: Field::Ip, value: e.text })
 }
 
@@ -83,8 +99,24 @@ mod tests {
 
     #[test]
     fn addresses_as_the_engine_reads_them() {
-        assert_eq!(parse_ip(" 10.0.0.1 ").unwrap(), IpAddr::from([10, 0, 0, 1]));
-        assert_eq!(parse_ip("::ffff:1.2.3.4").unwrap(), IpAddr::from([1, 2, 3, 4]), "IPv4-mapped is IPv4");
-        assert_eq!(parse_ip("1.2.3"), Err(RequestErrorKind::InvalidIp { field: Field::Ip, value: "1.2.3".into() }));
+        let both = Addresses::Both;
+        assert_eq!(parse_ip(" 10.0.0.1 ", both).unwrap(), IpAddr::from([10, 0, 0, 1]));
+        assert_eq!(parse_ip("::ffff:1.2.3.4", both).unwrap(), IpAddr::from([1, 2, 3, 4]), "IPv4-mapped is IPv4");
+        let bad = parse_ip("1.2.3", both);
+        assert_eq!(bad, Err(RequestErrorKind::InvalidIp { field: Field::Ip, value: "1.2.3".into() }));
+    }
+
+    #[test]
+    fn ipv4_only_refuses_ipv6_notation_before_mapping() {
+        let only = Addresses::Ipv4Only;
+        assert_eq!(parse_ip(" 10.0.0.1 ", only).unwrap(), IpAddr::from([10, 0, 0, 1]));
+        for text in [" ::ffff:1.2.3.4 ", "2001:db8::1", "::1"] {
+            let refused = RequestErrorKind::Ipv6Refused { field: Field::Ip, value: text.trim().into() };
+            assert_eq!(parse_ip(text, only), Err(refused), "{text:?}");
+        }
+        let message = parse_ip("::ffff:1.2.3.4", only).unwrap_err().to_string();
+        assert!(message.contains("\"::ffff:1.2.3.4\" in field 2 (ip)"), "{message}");
+        assert!(message.contains(ipinsights_sagemaker::IPV4_ONLY), "{message}");
+        assert!(matches!(parse_ip("1.2.3", only), Err(RequestErrorKind::InvalidIp { .. })));
     }
 }

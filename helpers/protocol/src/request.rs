@@ -4,15 +4,26 @@ use std::net::IpAddr;
 
 use crate::error::RequestError;
 use crate::media::RequestFormat;
-use crate::pair::Pair;
+use crate::pair::{Addresses, Pair};
 use crate::writer::RowWriter;
 
-/// Decodes a request body of `format` into its pairs, in order; the error names row and field.
+/// Decodes a request body of `format` into its pairs, in order, IPv4 and IPv6 alike; the error names row and
+/// field.
 pub fn decode_request(format: RequestFormat, body: &[u8]) -> Result<Vec<Pair<'_>>, RequestError> {
+    decode_request_of(format, body, Addresses::Both)
+}
+
+/// Like [`decode_request`], admitting only `addresses`: with [`Addresses::Ipv4Only`] (SageMaker's container) the
+/// first address written in IPv6 notation, an IPv4-mapped one included, refuses the body, naming its row.
+pub fn decode_request_of(
+    format: RequestFormat,
+    body: &[u8],
+    addresses: Addresses,
+) -> Result<Vec<Pair<'_>>, RequestError> {
     match format {
-        RequestFormat::Csv => crate::csv::decode(body),
-        RequestFormat::Json => crate::json::decode_json(body),
-        RequestFormat::JsonLines => crate::json::decode_jsonlines(body),
+        RequestFormat::Csv => crate::csv::decode(body, addresses),
+        RequestFormat::Json => crate::json::decode_json(body, addresses),
+        RequestFormat::JsonLines => crate::json::decode_jsonlines(body, addresses),
     }
 }
 
@@ -47,6 +58,32 @@ mod tests {
         for format in [RequestFormat::Csv, RequestFormat::Json, RequestFormat::JsonLines] {
             let body = encode_request(format, &rows);
             assert_eq!(decode_request_owned(format, &body).unwrap(), rows, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn ipv4_only_refuses_ipv6_notation_in_every_format_mapped_addresses_included() {
+        let bodies = [
+            (RequestFormat::Csv, &b"a,10.0.0.1\nb, ::ffff:1.2.3.4\n"[..], "row 2"),
+            (
+                RequestFormat::Json,
+                br#"{"instances": [{"features": ["a", "10.0.0.1"]}, {"features": ["b", "::ffff:1.2.3.4"]}]}"#,
+                "instances[1]",
+            ),
+            (
+                RequestFormat::JsonLines,
+                b"{\"features\": [\"a\", \"10.0.0.1\"]}\n{\"data\": {\"features\": {\"values\": [\"b\", \"::ffff:1.2.3.4\"]}}}\n",
+                "line 2",
+            ),
+        ];
+        for (format, body, at) in bodies {
+            let e = decode_request_of(format, body, Addresses::Ipv4Only).unwrap_err().to_string();
+            let want =
+                format!("{at}: IPv6 address \"::ffff:1.2.3.4\" in field 2 (ip): {}", ipinsights_sagemaker::IPV4_ONLY);
+            assert_eq!(e, want, "{format:?}");
+            // Without the rule the mapped address is read as IPv4, as the engine reads it.
+            let pairs = decode_request(format, body).unwrap();
+            assert_eq!(pairs[1].1, IpAddr::from([1, 2, 3, 4]), "{format:?}");
         }
     }
 

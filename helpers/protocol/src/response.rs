@@ -24,6 +24,16 @@ impl Prediction {
     pub fn score(dot_product: f32) -> Self {
         Self { dot_product, entity_embedding: None, ip_embedding: None }
     }
+
+    /// The first value that is not finite (NaN or ±inf, written as `null` on the wire) and the field holding it
+    /// (`dot_product`, `entity_embedding` or `ip_embedding`); `None` when every value is finite. Whoever answers
+    /// for a model refuses such a prediction rather than send a `null` that passes for a score.
+    pub fn non_finite(&self) -> Option<(&'static str, f32)> {
+        let embeddings = [("entity_embedding", &self.entity_embedding), ("ip_embedding", &self.ip_embedding)];
+        std::iter::once(("dot_product", self.dot_product))
+            .chain(embeddings.into_iter().flat_map(|(what, v)| v.iter().flatten().map(move |x| (what, *x))))
+            .find(|(_, x)| !x.is_finite())
+    }
 }
 
 fn nullable_f32<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
@@ -208,6 +218,20 @@ pub fn decode_response(kind: ResponseKind, body: &[u8]) -> Result<Vec<Prediction
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_names_the_first_field_that_is_not_finite() {
+        assert_eq!(Prediction::score(1.5).non_finite(), None);
+        assert!(matches!(Prediction::score(f32::NAN).non_finite(), Some(("dot_product", x)) if x.is_nan()));
+        let verbose = |e: f32, i: f32| Prediction {
+            dot_product: 0.5,
+            entity_embedding: Some(vec![0.0, e]),
+            ip_embedding: Some(vec![i, 0.0]),
+        };
+        assert_eq!(verbose(0.25, 0.25).non_finite(), None);
+        assert_eq!(verbose(f32::INFINITY, 0.25).non_finite(), Some(("entity_embedding", f32::INFINITY)));
+        assert_eq!(verbose(0.25, f32::NEG_INFINITY).non_finite(), Some(("ip_embedding", f32::NEG_INFINITY)));
+    }
 
     #[test]
     fn encodes_like_sagemaker() {

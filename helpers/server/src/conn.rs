@@ -8,7 +8,8 @@
 //! | idle | when an answer has been written (keep-alive) | `keep_alive_idle` |
 //! | busy | when a request head is complete | `invocation + response_write` (a backstop: the handler answers within `invocation`) |
 //!
-//! Deadlines are not reset by activity, so trickling bytes buys nothing. Past a deadline the connection is
+//! A client that half-closes (shuts down its sending side after a complete request) still gets its answer;
+//! the connection closes once it is written. Deadlines are not reset by activity, so trickling bytes buys nothing. Past a deadline the connection is
 //! dropped, which closes the socket. hyper's own `header_read_timeout` is not used: it also starts when a
 //! connection goes idle, which would make the keep-alive idle time equal the head time.
 //!
@@ -193,6 +194,9 @@ pub(crate) async fn serve_connection(
     let service = Service { router, clock: clock.clone() };
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        // A client may shut down its sending side once its request is complete (`nc -N`, socat, some proxies) and
+        // still wait for the answer: an end of input is not the end of the exchange.
+        .half_close(true)
         .max_header_size(MAX_HEAD_BYTES)
         .header_read_timeout(None)
         .serve_connection(io, service);

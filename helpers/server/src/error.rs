@@ -86,6 +86,18 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 424 `ModelError`: the model's `what` for row `row` (1-based, `pair` as `entity,ip`) is `value`, not a
+    /// finite number; SageMaker reports what a container's model gets wrong as a `ModelError`, and an answer of
+    /// `null` would pass for a score.
+    pub fn not_finite(row: usize, pair: &str, what: &str, value: f32) -> Self {
+        Self::model(format!(
+            "the model gave row {row} ({pair}) a {what} of {value}, not a finite number: its weights are out of range, \
+             so no score is given; retrain or reload a sound model"
+        ))
+    }
+}
+
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         Self::validation(StatusCode::BAD_REQUEST, e.to_string())
@@ -96,7 +108,9 @@ impl From<MediaTypeError> for ApiError {
     fn from(e: MediaTypeError) -> Self {
         let status = match e {
             MediaTypeError::UnsupportedContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            MediaTypeError::UnsupportedAccept(_) | MediaTypeError::BadVerbose(_) => StatusCode::NOT_ACCEPTABLE,
+            MediaTypeError::UnsupportedAccept(_)
+            | MediaTypeError::BadVerbose(_)
+            | MediaTypeError::VerboseWithoutValue => StatusCode::NOT_ACCEPTABLE,
         };
         Self::validation(status, e.to_string())
     }

@@ -46,15 +46,12 @@ pub(crate) async fn invoke(
     let budget = limits.timeouts.invocation;
     let deadline = Instant::now() + budget;
     let scorer = state.scorer().ok_or_else(ApiError::not_ready)?.clone();
-    let content_type = header_str(headers, header::CONTENT_TYPE).ok_or_else(|| {
-        ApiError::validation(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "missing Content-Type: use text/csv, application/json or application/jsonlines",
-        )
+    let content_type = header_text(headers, &CONTENT_TYPE)?.ok_or_else(|| {
+        ApiError::validation(CONTENT_TYPE.status, format!("missing Content-Type: use {}", CONTENT_TYPE.formats))
     })?;
     let format = RequestFormat::from_content_type(content_type)?;
-    let accept = ResponseFormat::from_accept(header_str(headers, header::ACCEPT))?;
-    let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    let accept = ResponseFormat::from_accept(header_text(headers, &ACCEPT)?)?;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let body_limits = BodyLimits {
         max_bytes: limits.max_body_bytes,
         budget: state.budget(),
@@ -85,6 +82,37 @@ pub(crate) async fn invoke(
     Ok(([(header::CONTENT_TYPE, accept.kind.content_type())], out).into_response())
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+/// The request header a client chose a format with, and the formats to name when its value cannot be read.
+struct FormatHeader {
+    name: header::HeaderName,
+    label: &'static str,
+    status: StatusCode,
+    formats: &'static str,
+}
+
+const CONTENT_TYPE: FormatHeader = FormatHeader {
+    name: header::CONTENT_TYPE,
+    label: "Content-Type",
+    status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    formats: "text/csv, application/json or application/jsonlines",
+};
+
+const ACCEPT: FormatHeader = FormatHeader {
+    name: header::ACCEPT,
+    label: "Accept",
+    status: StatusCode::NOT_ACCEPTABLE,
+    formats: "application/json or application/jsonlines",
+};
+
+/// The header's value as text, `None` when absent; a value holding bytes other than visible ASCII is refused,
+/// naming the header (it is present, so "missing" would mislead).
+fn header_text<'h>(headers: &'h HeaderMap, which: &FormatHeader) -> Result<Option<&'h str>, ApiError> {
+    let Some(value) = headers.get(&which.name) else { return Ok(None) };
+    value.to_str().map(Some).map_err(|_| {
+        let message = format!(
+            "the {} header is not valid text (only visible ASCII is allowed): use {}",
+            which.label, which.formats
+        );
+        ApiError::validation(which.status, message)
+    })
 }

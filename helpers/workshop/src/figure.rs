@@ -61,7 +61,7 @@ impl Figure {
     #[cfg(not(feature = "png"))]
     pub fn to_png(&self, _scale: f32) -> Result<Vec<u8>> {
         Err(WorkshopError::new(
-            "this build cannot write PNG: load the helper crate with features = [\"png\"] (see README, \"Figures for slides\"), or save the SVG",
+            "this build cannot write PNG: load the helper crate with features = [\"png\"] (see docs/NOTEBOOKS.md, \"Figures for slides\"), or save the SVG",
         ))
     }
 }

@@ -39,17 +39,18 @@ pub struct Args {
     /// Most connections served at once (503 with Retry-After past it); lowered to fit the open-file limit.
     #[arg(long, default_value_t = ServerConfig::default().max_connections)]
     max_connections: usize,
-    /// Seconds a client has to send a complete request head (slowloris protection).
-    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "10")]
+    /// Seconds a client has to send a complete request head (slowloris protection), 1 to 3600.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds("--header-timeout"), default_value = "10")]
     header_timeout: Duration,
-    /// Seconds an idle kept-alive connection stays open.
-    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    /// Seconds an idle kept-alive connection stays open, 1 to 3600.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds("--idle-timeout"), default_value = "60")]
     idle_timeout: Duration,
-    /// Seconds one invocation may take, body to answer (SageMaker's limit is 60).
-    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    /// Seconds one invocation may take, body to answer (SageMaker's limit is 60), 1 to 3600.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds("--invocation-timeout"), default_value = "60")]
     invocation_timeout: Duration,
-    /// Endpoint name (the `{name}` of `/endpoints/{name}/invocations`).
-    #[arg(long, default_value = "local")]
+    /// Endpoint name (the `{name}` of `/endpoints/{name}/invocations`), by SageMaker's rule: 1 to 63 letters,
+    /// digits and hyphens, starting and ending with a letter or digit.
+    #[arg(long, default_value = "local", value_parser = endpoint_name)]
     name: String,
     /// Write the endpoint's ready record (JSON of the process contract: version, endpoint_name, url, pid) to this
     /// file once the endpoint is ready.
@@ -64,12 +65,28 @@ pub struct Args {
     ipv4_only: bool,
 }
 
-/// A positive, finite number of seconds.
-fn seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("{text:?} is not a positive number of seconds")),
+/// The seconds every timeout flag takes: at least a second (a client on a slow link still sends a request head
+/// within one; less would cut off honest clients), at most an hour (SageMaker's longest, asynchronous, invocation).
+const TIMEOUT_SECONDS: std::ops::RangeInclusive<f64> = 1.0..=3600.0;
+
+/// The parser of timeout flag `flag`: a number of seconds within [`TIMEOUT_SECONDS`]; the message names the flag
+/// and the range.
+fn seconds(flag: &'static str) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text| match text.trim().parse::<f64>() {
+        Ok(s) if TIMEOUT_SECONDS.contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "{flag} takes a number of seconds from {} to {}, not {text:?}",
+            TIMEOUT_SECONDS.start(),
+            TIMEOUT_SECONDS.end()
+        )),
     }
+}
+
+/// An endpoint name SageMaker would accept (its rule, in `ipinsights_sagemaker`): anything else could never match
+/// a `/endpoints/{name}/invocations` path.
+fn endpoint_name(text: &str) -> Result<String, String> {
+    ipinsights_sagemaker::validate_resource_name("endpoint", text).map_err(|e| e.to_string())?;
+    Ok(text.to_string())
 }
 
 /// Runs `serve`.

@@ -90,3 +90,18 @@ fn half_open_connections_are_all_closed_while_normal_requests_are_answered() {
         assert!(stdout.contains(needle), "{needle:?} missing:\n{stdout}");
     }
 }
+
+#[test]
+fn slow_uploads_phase_reports_1_mib_requests_answered_beside_them() {
+    let server = start();
+    let stdout = loadgen(&server.url(), &["--slow-uploads", "16", "--clients", "4"]);
+    for needle in [
+        "slow uploads: 16 connections each declared 6291456 bytes and sent 10",
+        "slow uploads: 20 requests of 1 MiB (",
+        "slow uploads: 20 requests of 1 MiB beside them: p50 ",
+        ", 0 not answered 200",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} missing:\n{stdout}");
+    }
+    println!("{stdout}");
+}

@@ -6,13 +6,15 @@
 //! 1-pair clients, and a sustained run of many 1-pair requests, each bounded in count and time. Optional phases:
 //! `--half-open N` holds N slowloris connections while timing normal requests and checks the server closes them
 //! all and gives its descriptors back; `--soak-seconds S` mixes valid, malformed, oversize and slow requests for
-//! S seconds and reports every outcome by kind, the 1-pair p99 and the server's RSS growth. Figures are printed,
+//! S seconds and reports every outcome by kind, the 1-pair p99 and the server's RSS growth; `--slow-uploads N`
+//! holds N connections that declared 6 MiB and sent 10 bytes while timing 1 MiB requests (alone, then beside them). Figures are printed,
 //! never asserted: the exit status is non-zero only for unexpected errors.
 
 mod child;
 mod halfopen;
 mod load;
 mod raw;
+mod slowupload;
 mod soak;
 mod stats;
 
@@ -63,6 +65,10 @@ pub struct Args {
     /// Half-open connections to hold in the half-open phase (0 skips it); raises the open-file limit.
     #[arg(long, default_value_t = 0)]
     half_open: usize,
+    /// Connections that declare a 6 MiB body, send 10 bytes and stall, held while 1 MiB requests are timed (0 skips
+    /// the phase).
+    #[arg(long, default_value_t = 0)]
+    slow_uploads: usize,
     /// Seconds of the soak phase (0 skips it).
     #[arg(long, default_value_t = 0)]
     soak_seconds: u64,
@@ -113,6 +119,11 @@ fn run(args: &Args) -> Result<(), String> {
             let h = halfopen::half_open(&target, args.half_open, pid, slow_limit).await?;
             println!("{h}");
             errors += h.failures();
+        }
+        if args.slow_uploads > 0 {
+            let s = slowupload::slow_uploads(&target, args.slow_uploads).await?;
+            println!("{s}");
+            errors += s.failures();
         }
         if args.soak_seconds > 0 {
             let soak_time = Duration::from_secs(args.soak_seconds);
