@@ -148,6 +148,34 @@ mod transform {
         assert!(run.stderr.contains("zero.csv: symbolic link (not followed)"), "{}", run.stderr);
     }
 
+    /// One IPv4-only rule: an IPv4-mapped address is IPv6 notation, refused by `transform --ipv4-only` as
+    /// `train --ipv4-only` refuses it, naming the line (the code this replaced scored it as 1.2.3.4).
+    #[test]
+    fn ipv4_only_refuses_a_mapped_address_as_train_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = model::train(dir.path());
+        let tuples = dir.path().join("mapped.csv");
+        std::fs::write(&tuples, "user1,10.0.0.1\nuser2,::ffff:1.2.3.4\n").unwrap();
+        let ipv4_only = "SageMaker's IP Insights takes IPv4 addresses only";
+        let other_model = dir.path().join("m2");
+        let train = ["train", "--train", p(&tuples), "--model-dir", p(&other_model), "--ipv4-only"];
+        let run = bounded::run(&[&train[..], &["--hp", "vector_dim=8", "--hp", "num_entity_vectors=10"]].concat());
+        run.assert_refused("train --ipv4-only", &format!("{}:2: IPv6 address ::ffff:1.2.3.4: {ipv4_only}", p(&tuples)));
+        let events = dir.path().join("events.jsonl");
+        let output = dir.path().join("out");
+        let args = ["transform", "--model-dir", p(&model), "--input", p(&tuples), "--output-dir", p(&output)];
+        let run = bounded::run(&[&args[..], &["--ipv4-only", "--events", p(&events)]].concat());
+        run.assert_refused("transform --ipv4-only", "input mapped.csv, line 2: IPv6 address \"::ffff:1.2.3.4\"");
+        assert!(run.stderr.contains(ipv4_only), "{}", run.stderr);
+        let last = std::fs::read_to_string(&events).unwrap().lines().last().unwrap().to_string();
+        assert!(last.contains("\"failed\"") && last.contains("line 2: IPv6 address"), "{last}");
+        assert!(!output.join("mapped.csv.out").exists(), "no output for a failed object");
+        // Without --ipv4-only the local engine reads it as 1.2.3.4.
+        let run = bounded::run(&args);
+        run.assert_bounded("transform of a mapped address");
+        assert!(run.status.success(), "{}", run.stderr);
+    }
+
     /// 20 MB of CSV answered verbosely at vector_dim 16 (412 MB of JSON lines): the code this replaced held the
     /// whole output, 634 MiB at its peak; streamed, memory is one request's.
     #[test]

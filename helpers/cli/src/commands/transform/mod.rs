@@ -8,8 +8,10 @@
 //! `--output-dir`: streamed to a temporary file as each request is answered and renamed once the whole object is
 //! done, never seen partially. Memory is one request's (at most `--max-payload`), whatever the input's size. Only
 //! regular files are inputs (`inputs`: no link followed, FIFOs and devices never opened, each entry left out
-//! reported). Any failed request fails the job. With `--ipv4-only` a record holding an IPv6 address fails it too, naming the object and line, as
-//! SageMaker's IP Insights container would (the emulated AWS account runs with it).
+//! reported). Any failed request fails the job. With `--ipv4-only` a record whose address is written in IPv6
+//! notation (`::ffff:1.2.3.4` included: the one rule of `ipinsights_sagemaker::ipv6_notation`, which training and
+//! the endpoint apply too) fails it, naming the object and line, as SageMaker's IP Insights container would (the
+//! emulated AWS account runs with it).
 //!
 //! Stdout is the job's log for humans; programs read `--events FILE` (the process contract's
 //! `TransformEvent`s: `started`, one `object` per output, then `completed` or `failed`).
@@ -27,12 +29,12 @@ use inputs::list_inputs;
 use ipinsights_contract::TransformEvent;
 use ipinsights_engine::Model;
 use ipinsights_protocol::{
-    decode_request, max_rows_per_response, RequestFormat, ResponseFormat, ResponseWriter, Scorer, MAX_VECTOR_DIM,
+    decode_request_of, max_rows_per_response, Addresses, Location, RequestError, RequestErrorKind, RequestFormat,
+    ResponseFormat, ResponseWriter, Scorer, MAX_VECTOR_DIM,
 };
 use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
 use ipinsights_sagemaker::transform::{check_choice, check_max_payload, BATCH_STRATEGIES, OUTPUT_SUFFIX, SPLIT_TYPES};
-use ipinsights_sagemaker::IPV4_ONLY;
-use requests::{Cut, Request, Requests};
+use requests::{Block, Cut, Request, Requests};
 
 /// Arguments of `transform`.
 #[derive(clap::Args)]
@@ -63,7 +65,8 @@ pub struct Args {
     /// Largest request, in MB (MiB): 1 to 100.
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_TRANSFORM_PAYLOAD_MB)]
     max_payload: u32,
-    /// Score as SageMaker's IP Insights container does: a record holding an IPv6 address fails the job.
+    /// Score as SageMaker's IP Insights container does: an address in IPv6 notation (an IPv4-mapped one included)
+    /// fails the job.
     #[arg(long)]
     ipv4_only: bool,
     /// Report the job's events for programs to this file, as JSON lines of the process contract.
@@ -229,6 +232,20 @@ impl Write for Assembled<'_> {
     }
 }
 
+/// A block the decoder refused. An address in IPv6 notation (under `--ipv4-only`, by the one rule training's reader
+/// and the endpoint use) is named by its input line; anything else by the block's lines and the row in it.
+fn refused(relative: &str, block: &Block<'_>, error: RequestError) -> anyhow::Error {
+    if let RequestErrorKind::Ipv6Refused { .. } = error.kind {
+        let place = match error.location {
+            Location::Row(line) | Location::Line(line) => format!("line {}", block.first_line + line as u64 - 1),
+            Location::Instance(index) => format!("record {}", index + 1),
+            Location::Body => "the request body".into(),
+        };
+        return anyhow::anyhow!("input {relative}, {place}: {}", error.kind);
+    }
+    anyhow::Error::new(error).context(format!("input {relative}, {}: the request is invalid", block.span()))
+}
+
 /// Answers one request as the endpoint would, written to `out` a block of predictions at a time (the same bytes
 /// as the whole answer at once); returns its records. Split by line, its records are decoded a block of lines at a
 /// time too, so memory is a block's pairs, not the request's.
@@ -236,21 +253,12 @@ fn answer(model: &Model, plan: &Plan, relative: &str, request: &Request, out: &m
     let blocks = if plan.cut.split_lines { request.blocks(DECODE_BLOCK_BYTES) } else { vec![request.whole()] };
     let dim = Scorer::vector_dim(model).unwrap_or(MAX_VECTOR_DIM);
     let rows_at_once = max_rows_per_response(plan.accept, dim, ANSWER_BLOCK_BYTES);
+    let addresses = if plan.ipv4_only { Addresses::Ipv4Only } else { Addresses::Both };
     let mut writer = ResponseWriter::new(plan.accept, usize::MAX);
     let mut records = 0u64;
     for block in blocks {
         let at = |what: &str| format!("input {relative}, {}: {what}", block.span());
-        let pairs = decode_request(plan.format, block.body).with_context(|| at("the request is invalid"))?;
-        if plan.ipv4_only {
-            if let Some(row) = pairs.iter().position(|(_, ip)| ip.is_ipv6()) {
-                let (entity, ip) = &pairs[row];
-                let line = match block.record_line(row) {
-                    Some(line) if plan.cut.split_lines => format!("line {line}"),
-                    _ => format!("record {}", row + 1),
-                };
-                bail!("input {relative}, {line}: {entity},{ip}: IPv6 address: {IPV4_ONLY}");
-            }
-        }
+        let pairs = decode_request_of(plan.format, block.body, addresses).map_err(|e| refused(relative, &block, e))?;
         for pairs in pairs.chunks(rows_at_once) {
             if plan.accept.verbose {
                 for prediction in model.verbose_predictions(pairs).with_context(|| at("scoring failed"))? {

@@ -97,12 +97,6 @@ impl Block<'_> {
             format!("lines {}-{}", self.first_line, self.last_line)
         }
     }
-
-    /// The input line of the block's `index`-th record (0-based): its `index`-th non-blank line.
-    pub fn record_line(&self, index: usize) -> Option<u64> {
-        let lines = self.body.split(|&b| b == b'\n').zip(self.first_line..);
-        lines.filter(|(raw, _)| !is_blank(raw)).nth(index).map(|(_, line)| line)
-    }
 }
 
 fn is_blank(raw: &[u8]) -> bool {
@@ -289,8 +283,6 @@ mod tests {
         assert_eq!(multi.len(), 1);
         assert_eq!(multi[0].body, data);
         assert_eq!(multi[0].whole().span(), "lines 1-4");
-        let lines: Vec<_> = (0..4).map(|i| multi[0].whole().record_line(i)).collect();
-        assert_eq!(lines, [Some(1), Some(3), Some(4), None]);
         let single = all(data, cut(1, true)).unwrap();
         let spans: Vec<_> = single.iter().map(|r| r.whole().span()).collect();
         assert_eq!(spans, ["line 1", "line 3", "line 4"]);
@@ -333,7 +325,6 @@ mod tests {
         let shown: Vec<_> = blocks.iter().map(|b| (b.body, b.span())).collect();
         let expected = [(&b"a,1.1.1.1\n\nb,2.2.2.2"[..], "lines 1-3".to_string()), (b"c,3.3.3.3", "line 4".into())];
         assert_eq!(shown, expected);
-        assert_eq!(blocks[0].record_line(1), Some(3));
         assert_eq!(request.blocks(1 << 20), [request.whole()], "a request under the block size is one block");
         let long = all(b"aaaaaaaaaaaaaaaaaaaa,1.1.1.1\nb,2.2.2.2", cut(1, false)).unwrap().remove(0);
         assert_eq!(long.blocks(4).len(), 2, "a record longer than a block is a block of its own");
