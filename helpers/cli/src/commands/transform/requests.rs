@@ -31,7 +31,7 @@ impl Cut {
     }
 }
 
-/// One request: its body, the input lines of its first and last records (1-based) and how many records it holds.
+/// One request: its body and the input lines of its first and last records (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The body, as the object holds it.
@@ -103,7 +103,7 @@ fn is_blank(raw: &[u8]) -> bool {
     raw.iter().all(u8::is_ascii_whitespace)
 }
 
-/// One line read with at most `cap` bytes kept: its full length and whether it is blank.
+/// One line as read: its full length and whether it is blank (its first bytes, up to the limit and one, are kept).
 struct Line {
     len: u64,
     blank: bool,
