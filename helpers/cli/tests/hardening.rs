@@ -148,6 +148,21 @@ mod transform {
         assert!(run.stderr.contains("zero.csv: symbolic link (not followed)"), "{}", run.stderr);
     }
 
+    #[test]
+    fn option_errors_name_the_flag_and_its_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let (model, input, output) = job(dir.path());
+        let args = ["transform", "--model-dir", p(&model), "--input", p(&input), "--output-dir", p(&output)];
+        for (extra, needle) in [
+            (["--max-payload", "0"], "invalid --max-payload \"0\": batch transform takes 1 to 100 MB per request"),
+            (["--max-payload", "101"], "invalid --max-payload \"101\": batch transform takes 1 to 100 MB"),
+            (["--split-type", "RecordIO"], "invalid --split-type \"RecordIO\": use one of Line, None"),
+            (["--strategy", "Many"], "invalid --strategy \"Many\": use one of MultiRecord, SingleRecord"),
+        ] {
+            bounded::run(&[&args[..], &extra[..]].concat()).assert_refused(&extra.join(" "), needle);
+        }
+    }
+
     /// One IPv4-only rule: an IPv4-mapped address is IPv6 notation, refused by `transform --ipv4-only` as
     /// `train --ipv4-only` refuses it, naming the line (the code this replaced scored it as 1.2.3.4).
     #[test]

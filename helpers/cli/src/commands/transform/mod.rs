@@ -33,7 +33,9 @@ use ipinsights_protocol::{
     ResponseFormat, ResponseWriter, Scorer, MAX_VECTOR_DIM,
 };
 use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
-use ipinsights_sagemaker::transform::{check_choice, check_max_payload, BATCH_STRATEGIES, OUTPUT_SUFFIX, SPLIT_TYPES};
+use ipinsights_sagemaker::transform::{
+    check_choice, check_max_payload, TransformOptionError, BATCH_STRATEGIES, OUTPUT_SUFFIX, SPLIT_TYPES,
+};
 use requests::{Block, Cut, Request, Requests};
 
 /// Arguments of `transform`.
@@ -98,9 +100,10 @@ struct Plan {
 
 impl Plan {
     fn new(args: &Args) -> Result<Plan> {
-        check_choice("split_type", &args.split_type, &SPLIT_TYPES)?;
-        check_choice("strategy", &args.strategy, &BATCH_STRATEGIES)?;
-        check_max_payload(args.max_payload)?;
+        // SageMaker's rules, reported with the flag that broke one.
+        check_choice("split_type", &args.split_type, &SPLIT_TYPES).map_err(flag("--split-type"))?;
+        check_choice("strategy", &args.strategy, &BATCH_STRATEGIES).map_err(flag("--strategy"))?;
+        check_max_payload(args.max_payload).map_err(flag("--max-payload"))?;
         let format = RequestFormat::from_content_type(&args.content_type)?;
         let accept = ResponseFormat::from_accept(Some(&args.accept))?;
         let split_lines = args.split_type == "Line";
@@ -114,6 +117,11 @@ impl Plan {
         };
         Ok(Plan { format, accept, cut, ipv4_only: args.ipv4_only })
     }
+}
+
+/// A transform option SageMaker would refuse, named by its flag: `invalid --max-payload "0": …`.
+fn flag(name: &'static str) -> impl Fn(TransformOptionError) -> anyhow::Error {
+    move |e| anyhow::anyhow!("invalid {name} {:?}: {}", e.value, e.rule)
 }
 
 /// `n` and its noun, plural unless `n` is 1 ("1 request", "3 requests").
