@@ -255,10 +255,17 @@ fn refused(relative: &str, block: &Block<'_>, error: RequestError) -> anyhow::Er
 }
 
 /// Answers one request as the endpoint would, written to `out` a block of predictions at a time (the same bytes
-/// as the whole answer at once); returns its records. Split by line, its records are decoded a block of lines at a
+/// as the whole answer at once); returns its records. CSV and JSON Lines records are decoded a block of lines at a
 /// time too, so memory is a block's pairs, not the request's.
 fn answer(model: &Model, plan: &Plan, relative: &str, request: &Request, out: &mut Assembled<'_>) -> Result<u64> {
-    let blocks = if plan.cut.split_lines { request.blocks(DECODE_BLOCK_BYTES) } else { vec![request.whole()] };
+    // CSV and JSON Lines records are lines (a CSV quoted field may span some): decoded a block at a time.
+    let mut blocks = match plan.format {
+        RequestFormat::Json => Vec::new(),
+        format => request.blocks(DECODE_BLOCK_BYTES, format == RequestFormat::Csv),
+    };
+    if blocks.is_empty() {
+        blocks.push(request.whole()); // JSON, or no record at all: the decoder has the last word
+    }
     let dim = Scorer::vector_dim(model).unwrap_or(MAX_VECTOR_DIM);
     let rows_at_once = max_rows_per_response(plan.accept, dim, ANSWER_BLOCK_BYTES);
     let addresses = if plan.ipv4_only { Addresses::Ipv4Only } else { Addresses::Both };

@@ -49,22 +49,28 @@ impl Request {
     }
 
     /// The request cut at line breaks into blocks of whole records, each from a record to a record and at most
-    /// `max_bytes` long unless one line is longer: with one record per line, decoding block by block gives the
-    /// request's records in order while holding only one block's.
-    pub fn blocks(&self, max_bytes: usize) -> Vec<Block<'_>> {
+    /// `max_bytes` long unless one record is longer: decoding block by block gives the request's records in order
+    /// while holding only one block's. With `csv_quotes`, a line break inside a quoted field (an odd number of `"`
+    /// so far) is never a cut, so a quoted entity spanning lines stays whole.
+    pub fn blocks(&self, max_bytes: usize, csv_quotes: bool) -> Vec<Block<'_>> {
         let mut blocks = Vec::new();
         // The open block: where it starts and its first line; where its last record ends and that record's line.
         let mut open: Option<(usize, u64)> = None;
         let mut last = (0, self.first_line);
+        let mut in_quotes = false;
         let mut offset = 0;
         for (raw, line) in self.body.split(|&b| b == b'\n').zip(self.first_line..) {
             let (start, end) = (offset, offset + raw.len());
             offset = end + 1;
+            let may_cut = !in_quotes;
+            if csv_quotes && raw.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+                in_quotes = !in_quotes;
+            }
             if is_blank(raw) {
                 continue;
             }
             let (from, first) = *open.get_or_insert((start, line));
-            if end - from > max_bytes && last.0 > from {
+            if may_cut && end - from > max_bytes && last.0 > from {
                 blocks.push(Block { body: &self.body[from..last.0], first_line: first, last_line: last.1 });
                 open = Some((start, line));
             }
@@ -321,13 +327,18 @@ mod tests {
     fn blocks_hold_whole_records_in_order() {
         let data = b"a,1.1.1.1\n\nb,2.2.2.2\nc,3.3.3.3\n \n";
         let request = all(data, cut(1, false)).unwrap().remove(0);
-        let blocks = request.blocks(20);
+        let blocks = request.blocks(20, true);
         let shown: Vec<_> = blocks.iter().map(|b| (b.body, b.span())).collect();
         let expected = [(&b"a,1.1.1.1\n\nb,2.2.2.2"[..], "lines 1-3".to_string()), (b"c,3.3.3.3", "line 4".into())];
         assert_eq!(shown, expected);
-        assert_eq!(request.blocks(1 << 20), [request.whole()], "a request under the block size is one block");
+        assert_eq!(request.blocks(1 << 20, true), [request.whole()], "a request under the block size is one block");
         let long = all(b"aaaaaaaaaaaaaaaaaaaa,1.1.1.1\nb,2.2.2.2", cut(1, false)).unwrap().remove(0);
-        assert_eq!(long.blocks(4).len(), 2, "a record longer than a block is a block of its own");
+        assert_eq!(long.blocks(4, true).len(), 2, "a record longer than a block is a block of its own");
+        // A quoted entity spanning lines is never cut (CSV), while JSON Lines records are lines.
+        let quoted = all(b"a,1.1.1.1\n\"x\n\n\"\"y\",2.2.2.2\nc,3.3.3.3", cut(1, false)).unwrap().remove(0);
+        let spans: Vec<_> = quoted.blocks(4, true).iter().map(Block::span).collect();
+        assert_eq!(spans, ["line 1", "lines 2-4", "line 5"]);
+        assert_eq!(quoted.blocks(4, false).len(), 4, "without quotes every non-blank line may end a block");
     }
 
     #[test]
