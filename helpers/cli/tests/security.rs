@@ -243,9 +243,11 @@ fn bad_usage_and_bad_input_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("users"));
 
+    // A rule's target out of range is a usage error naming the flag, refused before anything is scored.
     let out = run(&["threshold", "--model-dir", m, "--normal", p(&tuples), "--min-recall", "1.5"], None);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("target out of range"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid value '1.5' for '--min-recall <RECALL>'"), "{stderr}");
 }
 
 #[test]

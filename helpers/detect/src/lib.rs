@@ -21,7 +21,9 @@ pub mod lambda;
 pub mod scorer;
 pub mod threshold;
 
-pub use anomalies::random_ip_anomalies;
+pub use anomalies::{
+    random_ip_anomalies, random_ip_anomaly_pairs, AnomalyError, MAX_ENTITY_BYTES, MAX_RANDOM_ANOMALIES,
+};
 pub use detector::{DetectSummary, Detection, Detector, Explanation, RemoteNetwork, Verdict};
 pub use error::{DetectError, Result};
 pub use familiarity::{FamiliarNetwork, Familiarity, FamiliarityReport};

@@ -87,6 +87,8 @@ pub struct ResponseTooLarge {
 pub struct ResponseWriter {
     format: ResponseFormat,
     out: Vec<u8>,
+    /// Bytes already handed out by [`ResponseWriter::write_pending`] (they count against the limit).
+    drained: usize,
     rows: usize,
     limit: usize,
     numbers: ryu::Buffer,
@@ -108,7 +110,7 @@ impl ResponseWriter {
         if format.kind == ResponseKind::Json {
             out.extend_from_slice(JSON_OPEN);
         }
-        Self { format, out, rows: 0, limit, numbers: ryu::Buffer::new() }
+        Self { format, out, drained: 0, rows: 0, limit, numbers: ryu::Buffer::new() }
     }
 
     /// Appends one prediction; an error (and the body as it was) if the finished body would pass the limit.
@@ -121,7 +123,7 @@ impl ResponseWriter {
         if self.format.kind == ResponseKind::JsonLines {
             self.out.push(b'\n');
         }
-        if self.out.len() + self.closing_len() > self.limit {
+        if self.drained + self.out.len() + self.closing_len() > self.limit {
             self.out.truncate(mark);
             return Err(ResponseTooLarge { limit: self.limit, rows_fitted: self.rows });
         }
@@ -132,6 +134,15 @@ impl ResponseWriter {
     /// Appends a non-verbose prediction of `dot_product`.
     pub fn push_score(&mut self, dot_product: f32) -> Result<(), ResponseTooLarge> {
         self.push(&Prediction::score(dot_product))
+    }
+
+    /// Writes the body so far to `sink` and forgets it, so a long body streams out in pieces; what
+    /// [`ResponseWriter::finish`] returns afterwards is the rest (the pieces and the rest make the same bytes).
+    pub fn write_pending(&mut self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        sink.write_all(&self.out)?;
+        self.drained += self.out.len();
+        self.out.clear();
+        Ok(())
     }
 
     /// Predictions written so far.
@@ -276,6 +287,28 @@ mod tests {
             assert_eq!(refused, ResponseTooLarge { limit: full.len() - 1, rows_fitted: 1 });
             assert_eq!(short.rows(), 1);
             assert_eq!(short.finish(), encode_response(format, &[Prediction::score(1.5)]), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_written_in_pieces_is_the_same_body_and_keeps_its_limit() {
+        for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
+            let format = ResponseFormat::new(kind, false);
+            let full = encode_response(format, &[Prediction::score(1.5), Prediction::score(2.5)]);
+            let mut writer = ResponseWriter::new(format, full.len() - 1);
+            let mut pieces = Vec::new();
+            writer.write_pending(&mut pieces).unwrap();
+            assert_eq!(writer.push_score(1.5), Ok(()));
+            writer.write_pending(&mut pieces).unwrap();
+            assert!(writer.push_score(2.5).is_err(), "{kind:?}: the drained bytes still count");
+            let mut writer = ResponseWriter::new(format, full.len());
+            let mut pieces = Vec::new();
+            for score in [1.5, 2.5] {
+                writer.push_score(score).unwrap();
+                writer.write_pending(&mut pieces).unwrap();
+            }
+            pieces.extend(writer.finish());
+            assert_eq!(pieces, full, "{kind:?}");
         }
     }
 

@@ -2,9 +2,9 @@
 
 use crate::commands::detect::ScorerArgs;
 use crate::output::read_reporting;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ipinsights_detect::scorer::Pair;
-use ipinsights_detect::{random_ip_anomalies, ThresholdAnalysis, ThresholdRule};
+use ipinsights_detect::{random_ip_anomaly_pairs, ThresholdAnalysis, ThresholdRule, MAX_RANDOM_ANOMALIES};
 use ipinsights_engine::tuples::{ReadOptions, Tuple};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -21,17 +21,18 @@ pub struct Args {
     /// Anomalous pairs (`entity,ip` CSV); without it, anomalies are simulated: known principals from random IPv4 addresses.
     #[arg(long)]
     anomalous: Option<PathBuf>,
-    /// How many anomalies to simulate when --anomalous is not given.
-    #[arg(long, default_value_t = 10_000)]
-    random_anomalies: usize,
+    /// How many anomalies to simulate when --anomalous is not given: 1 to 1000000.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=MAX_RANDOM_ANOMALIES as u64))]
+    random_anomalies: u64,
     /// Seed of the simulated anomalies.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Rule: flag at most this share of normal events (repeatable; for costly analyst review).
-    #[arg(long = "max-fpr", value_name = "RATE")]
+    /// Rule: flag at most this share of normal events, 0 to 1 (repeatable; for costly analyst review).
+    #[arg(long = "max-fpr", value_name = "RATE", value_parser = rate_from_0)]
     max_fpr: Vec<f64>,
-    /// Rule: catch at least this share of anomalies (repeatable; for cheap steps such as asking for MFA).
-    #[arg(long = "min-recall", value_name = "RECALL")]
+    /// Rule: catch at least this share of anomalies, above 0 up to 1 (repeatable; for cheap steps such as asking
+    /// for MFA).
+    #[arg(long = "min-recall", value_name = "RECALL", value_parser = rate_above_0)]
     min_recall: Vec<f64>,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -45,18 +46,45 @@ fn pairs(tuples: &[Tuple]) -> Vec<Pair<'_>> {
     tuples.iter().map(|t| (Cow::Borrowed(t.entity.as_str()), t.ip)).collect()
 }
 
+/// A share from 0 to 1 (`--max-fpr`).
+fn rate_from_0(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err("give a share of normal events from 0 to 1, e.g. 0.01".into()),
+    }
+}
+
+/// A share above 0 up to 1 (`--min-recall`).
+fn rate_above_0(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(recall) if recall > 0.0 && recall <= 1.0 => Ok(recall),
+        _ => Err("give a share of anomalies above 0 and at most 1, e.g. 0.95".into()),
+    }
+}
+
 /// Runs `threshold`. Scores are anomaly scores (score = −dot_product); each rule prints its threshold.
 pub fn run(args: Args) -> Result<()> {
     let scorer = args.scorer.scorer()?;
     let options = ReadOptions::default();
     let normal = read_reporting(&args.normal, options)?.tuples;
-    let (anomalous, simulated) = match &args.anomalous {
-        Some(path) => (read_reporting(path, options)?.tuples, false),
-        None => (random_ip_anomalies(&normal, args.random_anomalies, args.seed), true),
+    let labelled = match &args.anomalous {
+        Some(path) => Some(read_reporting(path, options)?.tuples),
+        None => None,
+    };
+    let (anomalous, simulated) = match &labelled {
+        Some(tuples) => (pairs(tuples), false),
+        None => {
+            // The flag's range is checked by its parser; this names the flag for anything the simulation refuses.
+            let count = usize::try_from(args.random_anomalies).unwrap_or(usize::MAX);
+            let simulated = random_ip_anomaly_pairs(&normal, count, args.seed).with_context(|| {
+                format!("--random-anomalies {} from --normal {}", args.random_anomalies, args.normal.display())
+            })?;
+            (simulated, true)
+        }
     };
     let analysis = ThresholdAnalysis::from_dot_products(
         &scorer.dot_products(&pairs(&normal))?,
-        &scorer.dot_products(&pairs(&anomalous))?,
+        &scorer.dot_products(&anomalous)?,
     )?;
     let mut rules: Vec<ThresholdRule> = args.max_fpr.iter().map(|&x| ThresholdRule::MaxFalsePositiveRate(x)).collect();
     rules.extend(args.min_recall.iter().map(|&y| ThresholdRule::MinRecall(y)));

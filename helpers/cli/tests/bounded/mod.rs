@@ -100,3 +100,47 @@ fn wait_with_peak_rss(pid: libc::pid_t) -> (ExitStatus, f64) {
     // ru_maxrss is in KiB on Linux.
     (ExitStatus::from_raw(status), usage.ru_maxrss as f64 / 1024.0)
 }
+
+/// Like [`run`], but a run still going after `timeout` is killed and the test fails, naming the command: a probe
+/// that would hang (a FIFO opened for reading, an endless walk) cannot hang the suite.
+// The child is reaped by `wait4` in `wait_with_peak_rss`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+pub fn run_within(args: &[&str], timeout: std::time::Duration) -> Bounded {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ipinsights"));
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // SAFETY: as in `run`: only setrlimit, async-signal-safe, between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: ADDRESS_SPACE_LIMIT, rlim_max: ADDRESS_SPACE_LIMIT };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn ipinsights");
+    let pid = child.id() as libc::pid_t;
+    let (finished, finished_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let late = finished_rx.recv_timeout(timeout).is_err();
+        if late {
+            // SAFETY: `pid` is our child, not yet reaped (it is reaped only after this thread is joined).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        late
+    });
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let mut stdout = String::new();
+    let _ = out.read_to_string(&mut stdout);
+    let stderr = reader.join().unwrap();
+    let _ = finished.send(());
+    let killed = watchdog.join().unwrap();
+    let (status, peak_rss_mib) = wait_with_peak_rss(pid);
+    assert!(!killed, "ipinsights {args:?} did not finish within {timeout:?} (killed); stderr: {stderr}");
+    Bounded { status, stdout, stderr, peak_rss_mib }
+}
