@@ -113,6 +113,8 @@ impl Plan {
     /// the positive's).
     fn draw_random_slots(&mut self, model: &Model, positives: &[&Encoded], rng: &mut impl RngCore) {
         self.slot_features.clear();
+        // Exactly the batch's slots: the memory check counts them, not a doubled capacity.
+        self.slot_features.reserve_exact(positives.len() * (1 + self.shape.random));
         self.slot_features.extend(positives.iter().map(|p| p.feats));
         for p in positives {
             for _ in 0..self.shape.random {
@@ -128,6 +130,7 @@ impl Plan {
     fn draw_shuffled(&mut self, rng: &mut impl RngCore) {
         let (b, s) = (self.shape.positives, self.shape.shuffled);
         self.shuffled.clear();
+        self.shuffled.reserve_exact(b * s);
         self.shuffled_skipped = 0;
         let mut perm: Vec<u32> = (0..b as u32).collect();
         for _ in 0..s {
