@@ -162,6 +162,19 @@ impl Plan {
         Some(groups.members[if at < start { at } else { at + (end - start) }])
     }
 
+    /// Bytes its buffers hold (their capacities).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        let u32s = self.entity_of.capacity()
+            + self.entity_rows.capacity()
+            + self.by_entity.offsets.capacity()
+            + self.by_entity.members.capacity()
+            + self.shuffled.capacity()
+            + self.shuffled_readers.offsets.capacity()
+            + self.shuffled_readers.members.capacity();
+        4 * u32s + 4 * FEATURES_PER_IP * self.slot_features.capacity() + self.ip_rows.heap_bytes()
+    }
+
     /// Slots `B · (1 + R)`.
     pub fn slot_count(&self) -> usize {
         self.slot_features.len()
