@@ -216,7 +216,10 @@ mod training {
         run.assert_refused("train, 500,000 × 500 records a batch", "mini_batch_size 500000");
         let reason = failed_reason(&events);
         assert!(reason.contains("random_negative_sampling_rate 499"), "{reason}");
-        assert!(reason.contains("memory budget of 3072 MiB (3/4 of the 4096 MiB address-space limit)"), "{reason}");
+        assert!(
+            reason.contains("memory budget of 3072 MiB (3/4 of the 4096 MiB address-space limit; --memory-budget-mib"),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -11,11 +11,16 @@
 //! | … | every tensor's `f32` values in header order |
 //! | 4 | CRC-32 of everything before it |
 //!
-//! Files are written atomically. Loading trusts nothing it reads: every size read from a header (the JSON header's
-//! length, the tensor shapes, a tar entry's size) is checked against the bytes really present and a cap before
-//! anything is allocated; decompression stops at [`MAX_MODEL_FILE_BYTES`]; the hyperparameters, the IP layout and
-//! the model's total size ([`MAX_MODEL_BYTES`]) are validated; every weight must be finite. A truncated, corrupted,
-//! wrong-version, foreign, hostile or inconsistent file is a clear error, never a panic or an abort.
+//! Files are written atomically. Loading trusts nothing it reads, and reads header first, as a stream ([`read`],
+//! [`artifact`]): the magic, the version, the JSON header's length and every size it declares (the tensor shapes, a
+//! tar entry's size) are checked against the bytes the source holds and a cap before anything large is allocated;
+//! tar headers are parsed block by block and other entries skipped without being kept; inflation stops at
+//! [`MAX_MODEL_FILE_BYTES`] and at what the compressed bytes can hold; tensors grow as their bytes arrive, so memory
+//! follows the real model and a claim larger than the stream fails at the truncation. The hyperparameters, the IP
+//! layout and the model's total size ([`MAX_MODEL_BYTES`]) are validated; every weight must be finite, and the
+//! weights must keep every score finite ([`crate::model::MAX_SCORE_BOUND`]: the bound the largest weights give on
+//! any value the scorer computes is at most `10³⁰`). A truncated, corrupted, wrong-version, foreign, hostile or
+//! inconsistent file is a clear error, never a panic or an abort.
 
 use crate::hyperparams::HyperParameters;
 use crate::ip::IpLayout;

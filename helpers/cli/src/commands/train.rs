@@ -83,7 +83,10 @@ fn run_job(args: &Args, emit: &mut dyn FnMut(TrainingEvent) -> Result<()>) -> Re
         threads: args.threads.unwrap_or_else(ipinsights_engine::parallel::default_threads),
         memory_budget: match args.memory_budget_mib {
             Some(mib) => MemoryBudget::mib(mib, "--memory-budget-mib"),
-            None => MemoryBudget::for_this_machine(),
+            None => {
+                let budget = MemoryBudget::for_this_machine();
+                MemoryBudget { source: format!("{}; --memory-budget-mib sets another", budget.source), ..budget }
+            }
         },
         ..Default::default()
     };

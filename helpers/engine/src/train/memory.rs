@@ -54,7 +54,7 @@ fn address_space_limit() -> Option<u64> {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes one rlimit owned by this frame.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
-    (ok && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64)
+    (ok && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
 }
 
 /// The machine's physical memory (unknown off Linux).
@@ -130,15 +130,15 @@ pub fn working_set(hp: &HyperParameters, layout: &IpLayout, tuples: usize) -> Wo
 )]
 pub struct MemoryError {
     /// MiB needed in all.
-    pub total: u128,
+    pub total: u64,
     /// MiB of parameters.
-    pub parameters: u128,
+    pub parameters: u64,
     /// MiB of optimiser state.
-    pub optimiser: u128,
+    pub optimiser: u64,
     /// MiB of encoded pairs.
-    pub positives: u128,
+    pub positives: u64,
     /// MiB of one batch.
-    pub batch: u128,
+    pub batch: u64,
     /// The budget in MiB.
     pub budget: u64,
     /// Where the budget comes from.
@@ -168,7 +168,7 @@ pub fn check_memory(
     if set.total() <= u128::from(budget.bytes) {
         return Ok(set);
     }
-    let mib = |bytes: u128| bytes.div_ceil(1 << 20);
+    let mib = |bytes: u128| u64::try_from(bytes.div_ceil(1 << 20)).unwrap_or(u64::MAX);
     Err(MemoryError {
         total: mib(set.total()),
         parameters: mib(set.parameters),
