@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, bytes)) = data.split_first() else { return };
-    let options = ReadOptions { skip_invalid: flags & 1 == 1, labelled: flags & 2 == 2 };
+    let options = ReadOptions { skip_invalid: flags & 1 == 1, labelled: flags & 2 == 2, ipv4_only: flags & 4 == 4 };
     match parse_tuples(bytes, "fuzz", options) {
         Ok(file) => {
             if let Some(labels) = &file.labels {

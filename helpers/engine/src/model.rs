@@ -208,7 +208,10 @@ fn dense_forward(layer: &Dense, x: &[f32], out: &mut Vec<f32>) {
     }
 }
 
+mod bound;
 mod score;
+
+pub use bound::{check_score_bound, score_bound, ScoreBoundError, MAX_SCORE_BOUND};
 
 #[cfg(test)]
 mod tests;

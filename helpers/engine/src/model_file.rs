@@ -11,19 +11,26 @@
 //! | … | every tensor's `f32` values in header order |
 //! | 4 | CRC-32 of everything before it |
 //!
-//! Files are written atomically. Loading trusts nothing it reads: every size read from a header (the JSON header's
-//! length, the tensor shapes, a tar entry's size) is checked against the bytes really present and a cap before
-//! anything is allocated; decompression stops at [`MAX_MODEL_FILE_BYTES`]; the hyperparameters, the IP layout and
-//! the model's total size ([`MAX_MODEL_BYTES`]) are validated; every weight must be finite. A truncated, corrupted,
-//! wrong-version, foreign, hostile or inconsistent file is a clear error, never a panic or an abort.
+//! Files are written atomically. Loading trusts nothing it reads, and reads header first, as a stream ([`read`],
+//! [`artifact`]): the magic, the version, the JSON header's length and every size it declares (the tensor shapes, a
+//! tar entry's size) are checked against the bytes the source holds and a cap before anything large is allocated;
+//! tar headers are parsed block by block and other entries skipped without being kept; inflation stops at
+//! [`MAX_MODEL_FILE_BYTES`] and at what the compressed bytes can hold; tensors grow as their bytes arrive, so memory
+//! follows the real model and a claim larger than the stream fails at the truncation. The hyperparameters, the IP
+//! layout and the model's total size ([`MAX_MODEL_BYTES`]) are validated; every weight must be finite, and the
+//! weights must keep every score finite ([`crate::model::MAX_SCORE_BOUND`]: the bound the largest weights give on
+//! any value the scorer computes is at most `10³⁰`). A truncated, corrupted, wrong-version, foreign, hostile or
+//! inconsistent file is a clear error, never a panic or an abort.
 
 use crate::hyperparams::HyperParameters;
 use crate::ip::IpLayout;
-use crate::model::{check_size, Dense, Model, MAX_MODEL_BYTES};
+use crate::model::{Model, MAX_MODEL_BYTES};
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
+mod artifact;
+mod read;
 pub mod stored_gzip;
 
 /// The model file's name inside a model directory.
@@ -111,6 +118,14 @@ pub enum ModelFileError {
         /// Its size.
         found: u64,
     },
+    /// A model too large for the memory this process may use.
+    #[error("{path}: cannot allocate {bytes} bytes for the model's tensors (more than this process may use)")]
+    OutOfMemory {
+        /// The file.
+        path: String,
+        /// The bytes its tensors would have reached.
+        bytes: u64,
+    },
     /// Neither a model file nor an artifact in a directory.
     #[error("{dir}: no {MODEL_FILE_NAME} or {ARTIFACT_NAME} in this directory")]
     NotFound {
@@ -132,6 +147,20 @@ struct Header {
 struct TensorInfo {
     name: String,
     shape: Vec<u64>,
+}
+
+/// The tensors a model with these hyperparameters and IP layout holds, names and shapes in file order.
+fn expected_tensors(hp: &HyperParameters, layout: &IpLayout) -> Vec<TensorInfo> {
+    let dim = u64::from(hp.vector_dim);
+    let mut out = vec![
+        TensorInfo { name: "entity".into(), shape: vec![u64::from(hp.num_entity_vectors), dim] },
+        TensorInfo { name: "ip_table".into(), shape: vec![u64::from(layout.rows()), dim] },
+    ];
+    for i in 0..hp.num_ip_encoder_layers {
+        out.push(TensorInfo { name: format!("layer{i}.weight"), shape: vec![dim, dim] });
+        out.push(TensorInfo { name: format!("layer{i}.bias"), shape: vec![dim] });
+    }
+    out
 }
 
 fn tensors(model: &Model) -> Vec<(String, Vec<u64>, &[f32])> {
@@ -284,106 +313,36 @@ impl Model {
 
     /// Parses a model from bytes of the format above; `name` names the source in errors.
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Model, ModelFileError> {
-        let path = name.to_string();
-        let header_err = |reason: String| ModelFileError::Header { path: path.clone(), reason };
-        let found = bytes.len() as u64;
-        if bytes.is_empty() || !MAGIC.starts_with(&bytes[..bytes.len().min(MAGIC.len())]) {
-            return Err(ModelFileError::Foreign { path });
-        }
-        if bytes.len() < 16 {
-            return Err(ModelFileError::Length { path, expected: 16, found });
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
-            return Err(ModelFileError::Version { path, found: version });
-        }
-        let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes"));
-        if header_len > MAX_HEADER_BYTES {
-            return Err(header_err(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes")));
-        }
-        let header_end = 16 + header_len as usize;
-        if header_end + 4 > bytes.len() {
-            return Err(ModelFileError::Length { path, expected: header_end as u64 + 4, found });
-        }
-        let header: Header = serde_json::from_slice(&bytes[16..header_end]).map_err(|e| header_err(format!("{e}")))?;
-        // The tensors' total size, checked before it is compared with anything or used.
-        let values = header
-            .tensors
-            .iter()
-            .try_fold(0u64, |sum, t| t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d))?.checked_add(sum))
-            .filter(|&v| v <= MAX_MODEL_BYTES / 4)
-            .ok_or_else(|| {
-                header_err(format!(
-                    "the {} tensors declare more than SageMaker's 8 GB model-size limit ({MAX_MODEL_BYTES} bytes)",
-                    header.tensors.len()
-                ))
-            })?;
-        let expected = header_end as u64 + values * 4 + 4;
-        if expected != found {
-            return Err(ModelFileError::Length { path, expected, found });
-        }
-        let body_end = bytes.len() - 4;
-        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
-        if crc32fast::hash(&bytes[..body_end]) != stored {
-            return Err(ModelFileError::Checksum { path });
-        }
-        let hp = HyperParameters::from_map(&header.hyperparameters).map_err(|e| header_err(e.to_string()))?;
-        check_layout(&header.layout, header.hash_seed).map_err(header_err)?;
-        check_size(&hp, &header.layout).map_err(|e| header_err(e.to_string()))?;
-        let mut model = Model {
-            hyperparameters: hp,
-            hash_seed: header.hash_seed,
-            layout: header.layout,
-            entity: Vec::new(),
-            ip_table: Vec::new(),
-            layers: Vec::new(),
-        };
-        let dim = model.vector_dim();
-        model.layers =
-            (0..model.hyperparameters.num_ip_encoder_layers).map(|_| Dense { w: vec![], b: vec![] }).collect();
-        let expected_info: Vec<TensorInfo> =
-            tensors(&model).into_iter().map(|(name, shape, _)| TensorInfo { name, shape }).collect();
-        if expected_info != header.tensors {
-            return Err(header_err(format!(
-                "tensors {:?} do not match the hyperparameters (expected {:?})",
-                header.tensors, expected_info
-            )));
-        }
-        // Every length below is one of the header's tensor shapes, whose sum was checked against the file's size.
-        let mut body = Body { bytes: &bytes[header_end..body_end], path: &path };
-        model.entity = body.take("entity", model.hyperparameters.num_entity_vectors as usize * dim)?;
-        model.ip_table = body.take("ip_table", model.layout.rows() as usize * dim)?;
-        for (i, layer) in model.layers.iter_mut().enumerate() {
-            layer.w = body.take(&format!("layer{i}.weight"), dim * dim)?;
-            layer.b = body.take(&format!("layer{i}.bias"), dim)?;
-        }
-        Ok(model)
+        read::read_model(bytes, bytes.len() as u64, name)
     }
 
     /// Parses a model file, or a `model.tar.gz` artifact holding one (detected by content); `name` names the source
     /// in errors.
     pub fn from_file_bytes(bytes: &[u8], name: &str) -> Result<Model, ModelFileError> {
-        if !bytes.starts_with(&[0x1f, 0x8b]) {
-            return Model::from_bytes(bytes, name);
-        }
-        let inner = unpack_model(bytes, MAX_MODEL_FILE_BYTES)
-            .map_err(|reason| ModelFileError::Artifact { path: name.to_string(), reason })?;
-        Model::from_bytes(&inner, &format!("{name}!{MODEL_FILE_NAME}"))
+        Model::read_from(bytes, bytes.len() as u64, name)
     }
 
-    /// Loads a model file, or a `model.tar.gz` artifact holding one (detected by content).
+    /// Reads a model file, or a `model.tar.gz` artifact holding one (detected by content), from a source of `len`
+    /// bytes, header first (see the module docs).
+    fn read_from(reader: impl Read, len: u64, name: &str) -> Result<Model, ModelFileError> {
+        let mut reader = io::BufReader::with_capacity(1 << 16, reader);
+        let start = reader.fill_buf().map_err(|error| ModelFileError::Io { path: name.to_string(), error })?;
+        if start.starts_with(&[0x1f, 0x8b]) {
+            artifact::read_artifact(reader, len, MAX_MODEL_FILE_BYTES, name)
+        } else {
+            read::read_model(reader, len, name)
+        }
+    }
+
+    /// Loads a model file, or a `model.tar.gz` artifact holding one (detected by content), streaming it header
+    /// first: memory follows the real model, whatever sizes the file claims.
     pub fn load(path: &Path) -> Result<Model, ModelFileError> {
         let file = std::fs::File::open(path).map_err(|error| io_error(path, error))?;
         let size = file.metadata().map_err(|error| io_error(path, error))?.len();
         if size > MAX_MODEL_FILE_BYTES {
             return Err(ModelFileError::TooLarge { path: path.display().to_string(), found: size });
         }
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.take(MAX_MODEL_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| io_error(path, error))?;
-        if bytes.len() as u64 > MAX_MODEL_FILE_BYTES {
-            return Err(ModelFileError::TooLarge { path: path.display().to_string(), found: bytes.len() as u64 });
-        }
-        Model::from_file_bytes(&bytes, &path.display().to_string())
+        Model::read_from(file, size, &path.display().to_string())
     }
 
     /// Loads from a model directory: `model.ipinsights`, else `model.tar.gz`.
@@ -415,75 +374,6 @@ fn check_layout(layout: &IpLayout, hash_seed: u64) -> Result<(), String> {
         return Err(format!("layout hash_seed {} differs from the model's hash_seed {hash_seed}", layout.hash_seed));
     }
     Ok(())
-}
-
-/// The tensor values of a model file, read in order.
-struct Body<'a> {
-    bytes: &'a [u8],
-    path: &'a str,
-}
-
-impl Body<'_> {
-    /// The next `len` values, as tensor `name`; every value must be finite.
-    fn take(&mut self, name: &str, len: usize) -> Result<Vec<f32>, ModelFileError> {
-        let (head, rest) = self.bytes.split_at(len * 4);
-        self.bytes = rest;
-        let values: Vec<f32> =
-            head.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
-        match values.iter().position(|v| !v.is_finite()) {
-            None => Ok(values),
-            Some(at) => Err(ModelFileError::Header {
-                path: self.path.to_string(),
-                reason: format!("tensor {name} holds a non-finite value ({}) at index {at}", values[at]),
-            }),
-        }
-    }
-}
-
-/// Extracts the model file's bytes from a `model.tar.gz` artifact, decompressing at most `cap` bytes of model file
-/// (and [`TAR_OVERHEAD`] of tar framing beside it).
-fn unpack_model(gz_bytes: &[u8], cap: u64) -> Result<Vec<u8>, String> {
-    let limit = cap + TAR_OVERHEAD;
-    let decoder = Capped { inner: flate2::read::GzDecoder::new(gz_bytes), left: limit };
-    let mut archive = tar::Archive::new(decoder);
-    let error = |e: io::Error| match e.kind() {
-        io::ErrorKind::FileTooLarge => format!("it decompresses to more than {limit} bytes"),
-        _ => e.to_string(),
-    };
-    for entry in archive.entries().map_err(error)? {
-        let mut entry = entry.map_err(error)?;
-        let is_model = entry.path().map_err(error)?.file_name().is_some_and(|n| n == MODEL_FILE_NAME);
-        if !is_model {
-            continue;
-        }
-        // The entry's size is only a claim: it must fit the cap and what the compressed bytes can hold.
-        let size = entry.size();
-        let possible = (gz_bytes.len() as u64).saturating_mul(MAX_DEFLATE_RATIO);
-        if size > cap || size > possible {
-            return Err(format!("its {MODEL_FILE_NAME} declares {size} bytes, more than {} bytes", cap.min(possible)));
-        }
-        let mut out = Vec::with_capacity(size as usize);
-        entry.read_to_end(&mut out).map_err(error)?;
-        if out.len() as u64 != size {
-            return Err(format!("its {MODEL_FILE_NAME} is truncated: {} of {size} bytes", out.len()));
-        }
-        return Ok(out);
-    }
-    Err(format!("the archive holds no {MODEL_FILE_NAME}"))
-}
-
-/// A reader that fails with [`io::ErrorKind::FileTooLarge`] once more than `left` bytes have been read.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.left = self.left.checked_sub(n as u64).ok_or(io::ErrorKind::FileTooLarge)?;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

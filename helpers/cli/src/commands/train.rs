@@ -8,6 +8,7 @@ use crate::commands::events::run_reporting;
 use crate::output::read_reporting;
 use anyhow::{Context, Result};
 use ipinsights_contract::{ChannelSummary, TrainingEvent};
+use ipinsights_engine::train::memory::MemoryBudget;
 use ipinsights_engine::tuples::{ReadOptions, TupleFile};
 use ipinsights_engine::{train, HyperParameters, TrainEvent, TrainOptions};
 use std::io::IsTerminal;
@@ -49,6 +50,11 @@ pub struct Args {
     /// then `completed` or `failed`.
     #[arg(long, value_name = "FILE")]
     events: Option<PathBuf>,
+    /// The most memory the job may plan to use, in MiB: the model, Adam's state and one mini-batch are counted
+    /// before anything is allocated, and a job needing more is refused (default: 3/4 of the smaller of physical
+    /// memory and the address-space limit).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    memory_budget_mib: Option<u64>,
 }
 
 fn parse_hp(text: &str) -> Result<(String, String), String> {
@@ -75,6 +81,13 @@ fn run_job(args: &Args, emit: &mut dyn FnMut(TrainingEvent) -> Result<()>) -> Re
     let train_options = TrainOptions {
         seed: args.seed,
         threads: args.threads.unwrap_or_else(ipinsights_engine::parallel::default_threads),
+        memory_budget: match args.memory_budget_mib {
+            Some(mib) => MemoryBudget::mib(mib, "--memory-budget-mib"),
+            None => {
+                let budget = MemoryBudget::for_this_machine();
+                MemoryBudget { source: format!("{}; --memory-budget-mib sets another", budget.source), ..budget }
+            }
+        },
         ..Default::default()
     };
     println!("Training on {} tuples with {hp}", train_set.tuples.len());

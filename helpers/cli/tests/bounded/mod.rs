@@ -69,6 +69,8 @@ pub fn run(args: &[&str]) -> Bounded {
             Ok(())
         });
     }
+    // Reaped by wait4 below (which also reads its peak RSS), not by Child::wait.
+    #[allow(clippy::zombie_processes)]
     let mut child = command.spawn().expect("spawn ipinsights");
     let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let reader = std::thread::spawn(move || {

@@ -163,12 +163,18 @@ fn a_tar_entry_claiming_an_exabyte_is_a_clear_error_not_an_abort() {
     assert!(message.contains("declares 50000000 bytes, more than"), "{message}");
 }
 
+/// The error of reading `gz` as an artifact whose model file may hold at most `cap` bytes.
+fn artifact_error(gz: &[u8], cap: u64) -> String {
+    artifact::read_artifact(gz, gz.len() as u64, cap, "m.tar.gz").unwrap_err().to_string()
+}
+
 #[test]
 fn decompression_stops_at_the_cap() {
     let zeros = vec![0u8; 3 << 20];
     let gz = tar_gz_claiming(zeros.len() as u64, &zeros);
-    assert_eq!(unpack_model(&gz, 4 << 20).unwrap().len(), zeros.len());
-    let message = unpack_model(&gz, 1 << 20).unwrap_err();
+    // Under the cap the entry is read (and found to be no model file); over it, it is refused by its claim.
+    assert!(artifact_error(&gz, 4 << 20).contains("not an IP Insights model file"), "{}", artifact_error(&gz, 4 << 20));
+    let message = artifact_error(&gz, 1 << 20);
     assert!(message.contains("declares 3145728 bytes, more than 1048576"), "{message}");
     // Bytes in other entries count against the cap too: a bomb cannot hide in a file we skip.
     let mut tar = tar::Builder::new(Vec::new());
@@ -178,7 +184,7 @@ fn decompression_stops_at_the_cap() {
     tar.append_data(&mut header, "padding.bin", &zeros[..]).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&tar.into_inner().unwrap()).unwrap();
-    let message = unpack_model(&gz.finish().unwrap(), 1 << 20).unwrap_err();
+    let message = artifact_error(&gz.finish().unwrap(), 1 << 20);
     assert!(message.contains("decompresses to more than 2097152 bytes"), "{message}");
 }
 
@@ -264,4 +270,115 @@ fn model_sizes_are_checked_before_building() {
     let bytes = crate::model::parameter_bytes(&fits, &IpLayout::new(1));
     assert_eq!(bytes, 4 * ((1_000 + 267_264) * 16 + 16 * 16 + 16));
     assert!(Model::try_new(&fits, 1, 1).is_ok());
+}
+
+#[test]
+fn finite_but_huge_weights_are_refused() {
+    let mut hostile = small_model();
+    hostile.entity[2] = 1e20;
+    hostile.ip_table[5] = -1e20;
+    let message = error_of(&bytes_of(&hostile));
+    assert!(
+        message.starts_with("m.ipinsights: invalid model header: weights too large: with vector_dim 4"),
+        "{message}"
+    );
+    assert!(message.contains("over the limit of 1e30"), "{message}");
+}
+
+/// A reader over `bytes` that counts what was read from it.
+struct Counting<'a> {
+    bytes: &'a [u8],
+    read: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.bytes.read(buf)?;
+        self.read.set(self.read.get() + n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_bomb_is_refused_by_its_first_bytes_without_inflating_the_rest() {
+    // 256 MiB of zeros claimed as the model file: refused after the first block of the stream.
+    let zeros = vec![0u8; 1 << 20];
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut header = tar::Header::new_gnu();
+    header.set_path(MODEL_FILE_NAME).unwrap();
+    header.set_size(256 << 20);
+    header.set_cksum();
+    gz.write_all(header.as_bytes()).unwrap();
+    for _ in 0..256 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let gz = gz.finish().unwrap();
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let source = Counting { bytes: &gz, read: read.clone() };
+    let message = Model::read_from(source, gz.len() as u64, "bomb.tar.gz").unwrap_err().to_string();
+    assert_eq!(message, "bomb.tar.gz!model.ipinsights: not an IP Insights model file (unknown magic bytes)");
+    assert!(read.get() <= 1 << 16, "read {} of {} compressed bytes", read.get(), gz.len());
+}
+
+#[test]
+fn a_claim_larger_than_the_stream_fails_at_the_truncation() {
+    // A header declaring 2 GB of tensors over a source that claims as much but ends after the header.
+    let bytes = reframe(
+        &small_model(),
+        |h| {
+            h["hyperparameters"]["num_entity_vectors"] = "100000".into();
+            h["hyperparameters"]["vector_dim"] = "4096".into();
+            h["tensors"] = serde_json::json!([
+                {"name": "entity", "shape": [100_000, 4096]}, {"name": "ip_table", "shape": [267_264, 4096]},
+                {"name": "layer0.weight", "shape": [4096, 4096]}, {"name": "layer0.bias", "shape": [4096]},
+                {"name": "layer1.weight", "shape": [4096, 4096]}, {"name": "layer1.bias", "shape": [4096]}
+            ]);
+        },
+        Some(&[0; 4096]),
+    );
+    let header_end = 16 + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as u64;
+    let claimed = header_end + 4 * ((100_000 + 267_264) * 4096 + 2 * (4096 * 4096 + 4096)) + 4;
+    let message = read::read_model(&bytes[..], claimed, "m").unwrap_err().to_string();
+    assert_eq!(
+        message,
+        format!("m: model file is truncated or has trailing data: expected {claimed} bytes, found {}", bytes.len())
+    );
+    // Read as an artifact, the same claim in a tar entry.
+    let gz = tar_gz_claiming(claimed, &bytes);
+    let mut padded = gz.clone();
+    padded.resize(gz.len() + (7 << 20), 0x55); // trailing bytes: the claim fits the compression ratio
+    let message = Model::from_file_bytes(&padded, "m.tar.gz").unwrap_err().to_string();
+    assert!(
+        message.starts_with(&format!(
+            "m.tar.gz: invalid model artifact: its model.ipinsights is truncated: {} of {claimed} bytes",
+            bytes.len() + 1024 + (512 - bytes.len() % 512) % 512
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn tar_headers_are_checked_and_other_entries_skipped_without_being_kept() {
+    let model = small_model();
+    let file = bytes_of(&model);
+    // A long-name entry and a large other file before the model: skipped, the model found.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(3 << 20);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, format!("{}/padding.bin", "d".repeat(150)), &vec![0u8; 3 << 20][..]).unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_size(file.len() as u64);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, format!("output/{MODEL_FILE_NAME}"), &file[..]).unwrap();
+    let mut tar = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    assert_eq!(Model::from_file_bytes(&gz.finish().unwrap(), "m.tar.gz").unwrap(), model);
+    // A header whose checksum does not match.
+    tar[0] ^= 1;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    let message = Model::from_file_bytes(&gz.finish().unwrap(), "m.tar.gz").unwrap_err().to_string();
+    assert!(message.contains("checksum does not match"), "{message}");
 }

@@ -4,6 +4,7 @@ mod batch;
 mod data;
 mod grads;
 pub mod log;
+pub mod memory;
 
 use crate::hash::DEFAULT_HASH_SEED;
 use crate::hyperparams::HyperParameters;
@@ -26,6 +27,8 @@ pub struct TrainOptions {
     pub host: String,
     /// Seed of the entity and prefix hashes (stored in the model).
     pub hash_seed: u64,
+    /// The most memory the job may plan to use (checked before anything is allocated).
+    pub memory_budget: memory::MemoryBudget,
 }
 
 impl Default for TrainOptions {
@@ -35,6 +38,7 @@ impl Default for TrainOptions {
             threads: crate::parallel::default_threads(),
             host: "local".into(),
             hash_seed: DEFAULT_HASH_SEED,
+            memory_budget: memory::MemoryBudget::for_this_machine(),
         }
     }
 }
@@ -99,6 +103,12 @@ pub enum TrainError {
     /// A model too large to build.
     #[error(transparent)]
     ModelSize(#[from] crate::model::ModelSizeError),
+    /// A job whose model, optimiser state and mini-batches exceed the memory budget.
+    #[error(transparent)]
+    Memory(#[from] memory::MemoryError),
+    /// Training ended with weights whose scores could overflow (it diverged): no model is written.
+    #[error("training diverged: {0}")]
+    Diverged(#[from] crate::model::ScoreBoundError),
 }
 
 /// The number of training positives as the trainer indexes them (`u32`), or an error past `u32::MAX`.
@@ -124,6 +134,9 @@ pub fn train(
         return Err(TrainError::EmptyTrain);
     }
     let count = positive_count(train_set.len())?;
+    let layout = crate::ip::IpLayout::new(options.hash_seed);
+    crate::model::check_size(hp, &layout)?;
+    memory::check_memory(hp, &layout, train_set.len(), &options.memory_budget)?;
     let mut model = Model::try_new(hp, options.hash_seed, options.seed)?;
     let workers = crate::parallel::Workers::new(options.threads);
     let host = options.host.as_str();
@@ -192,6 +205,7 @@ pub fn train(
             shuffled_negatives_skipped: skipped,
         });
     }
+    crate::model::check_score_bound(&model)?;
     Ok(TrainOutcome { model, history })
 }
 

@@ -1,6 +1,6 @@
 use super::*;
 use crate::hyperparams::IpInsightsParams;
-use crate::ip::random_v4;
+use crate::ip::{random_v4, IpLayout};
 use std::net::IpAddr;
 
 fn tiny_hp(layers: u32) -> HyperParameters {
@@ -246,4 +246,85 @@ fn counts_past_u32_are_errors_and_epoch_percentages_never_overflow() {
 fn rejects_bad_inputs_before_training() {
     let hp = tiny_hp(1);
     assert!(matches!(train(&hp, &[], None, &TrainOptions::default(), &mut |_| {}), Err(TrainError::EmptyTrain)));
+}
+
+#[test]
+fn the_memory_check_counts_at_least_what_a_batch_really_holds() {
+    // Batches of several shapes: the estimate bounds the buffers' capacities after a whole step, and is not far
+    // above them (it counts the step's temporaries too).
+    for (layers, r, s, b, dim) in [(0, 2, 1, 64, 8), (1, 5, 1, 1000, 16), (3, 1, 2, 333, 8), (2, 20, 0, 500, 4)] {
+        let hp = IpInsightsParams::new(300, dim)
+            .num_ip_encoder_layers(layers)
+            .random_negative_sampling_rate(r)
+            .shuffled_negative_sampling_rate(s)
+            .mini_batch_size(b)
+            .check()
+            .unwrap();
+        let tuples = clustered_data(60, 40, 4);
+        let model = Model::new(&hp, 11, 3);
+        let encoded = data::encode(&model, &tuples);
+        let refs: Vec<_> = encoded.iter().take(b as usize).collect();
+        let mut work = BatchWork::default();
+        let mut rng = rand_pcg::Pcg64Mcg::new(9);
+        let mut model = model;
+        let mut optimiser = grads::Optimiser::new(&model);
+        work.prepare(&model, &refs, Negatives { random: r as usize, shuffled: s as usize }, &mut rng);
+        work.step(&mut model, &mut optimiser, &crate::parallel::Workers::new(2));
+        let held = work.heap_bytes() as u128 + 4 * u128::from(layers) * u128::from(dim * dim + dim);
+        let estimate = memory::working_set(&hp, &model.layout, tuples.len()).batch;
+        assert!(held <= estimate, "layers={layers} R={r} S={s} B={b}: holds {held} bytes, estimate {estimate}");
+        assert!(estimate <= 3 * held, "layers={layers} R={r} S={s} B={b}: estimate {estimate} for {held} held");
+    }
+}
+
+#[test]
+fn knobs_whose_working_set_exceeds_the_budget_are_refused_before_training() {
+    let budget = memory::MemoryBudget::mib(3 << 10, "a test");
+    let options = TrainOptions { memory_budget: budget.clone(), ..Default::default() };
+    let tuples = clustered_data(100, 10, 1);
+    // The knobs: 500,000 positives × 500 slots a batch (on as many tuples).
+    let hp = IpInsightsParams::new(200, 4)
+        .mini_batch_size(500_000)
+        .random_negative_sampling_rate(499)
+        .shuffled_negative_sampling_rate(0)
+        .check()
+        .unwrap();
+    let set = memory::working_set(&hp, &IpLayout::new(1), 500_000);
+    assert!(set.batch > 20 << 30, "{set:?}");
+    let message = memory::check_memory(&hp, &IpLayout::new(1), 500_000, &budget).unwrap_err().to_string();
+    for needle in ["mini_batch_size 500000", "random_negative_sampling_rate 499", "memory budget of 3072 MiB (a test)"]
+    {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    // On 1,000 tuples a batch holds 1,000 positives: the same knobs fit.
+    assert!(memory::check_memory(&hp, &IpLayout::new(1), 1_000, &budget).is_ok());
+    // vector_dim 4096: a 4.4 GB model, 13 GB with Adam's moments; refused by train() before the model is built.
+    let hp = IpInsightsParams::new(200, 4096).check().unwrap();
+    let error = train(&hp, &tuples, None, &options, &mut |_| {}).unwrap_err();
+    assert!(matches!(error, TrainError::Memory(_)), "{error}");
+    assert!(error.to_string().contains("Adam optimiser state 8"), "{error}");
+}
+
+#[test]
+fn the_workshop_and_tutorial_knobs_fit_a_small_budget() {
+    // tools/make_workshop_notebook.py: (20000, 128), R 5, batches of 1000; the tutorial doubles the users.
+    for entities in [20_000, 2 * 2_000, 250_000] {
+        let hp = IpInsightsParams::new(entities, 128)
+            .random_negative_sampling_rate(5)
+            .mini_batch_size(1000)
+            .epochs(5)
+            .check()
+            .unwrap();
+        let set = memory::working_set(&hp, &IpLayout::new(1), 5_000_000);
+        assert!(set.total() < 1 << 30, "{entities} entities: {set:?}");
+    }
+}
+
+#[test]
+fn the_default_budget_is_three_quarters_of_the_machines_memory() {
+    // (Under an address-space limit it is 3/4 of that: the CLI's hardening tests run under 4 GiB.)
+    let budget = memory::MemoryBudget::for_this_machine();
+    assert!(budget.source.starts_with("3/4 of the"), "{budget:?}");
+    let mib: u64 = budget.source.split(' ').nth(3).unwrap().parse().unwrap();
+    assert!((budget.bytes >> 20).abs_diff(mib / 4 * 3) <= 1, "{budget:?}");
 }

@@ -29,6 +29,18 @@ pub(super) struct Backprop {
     pub entity_grads: Vec<f32>,
 }
 
+impl Backprop {
+    /// Bytes its buffers hold (their capacities).
+    #[cfg(test)]
+    pub(super) fn heap_bytes(&self) -> usize {
+        4 * (self.slot_grads.capacity()
+            + self.scratch.capacity()
+            + self.projected_grads.capacity()
+            + self.offset_grads.capacity()
+            + self.entity_grads.capacity())
+    }
+}
+
 /// Runs the backward pass: entity-row gradients into `back.entity_grads`, `∂loss/∂h₀` into `back.slot_grads` and
 /// the layers' gradients into `grads`.
 pub(super) fn backward(

@@ -30,6 +30,13 @@ pub(super) struct Activations {
 }
 
 impl Activations {
+    /// Bytes its buffers hold (their capacities).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        let inputs: usize = self.layer_inputs.iter().map(Vec::capacity).sum();
+        4 * (inputs + self.entity_vectors.capacity() + self.projected.capacity() + self.offset.capacity())
+    }
+
     /// `z`: the last layer's input for every slot.
     pub fn z(&self) -> &[f32] {
         self.layer_inputs.last().expect("at least h0")

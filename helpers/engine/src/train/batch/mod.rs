@@ -114,6 +114,15 @@ impl BatchWork {
         backward::backward(&self.plan, &self.activations, &self.logit_grads, &mut self.backprop, model, workers, grads);
     }
 
+    /// Bytes its buffers hold (their capacities), for the memory check's tests.
+    #[cfg(test)]
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.plan.heap_bytes()
+            + self.activations.heap_bytes()
+            + 4 * self.logit_grads.capacity()
+            + self.backprop.heap_bytes()
+    }
+
     /// The distinct entity rows of the batch and their gradients (after [`Self::backward`]).
     #[cfg(test)]
     pub(super) fn entity_grads(&self) -> (&[u32], &[f32]) {

@@ -113,6 +113,8 @@ impl Plan {
     /// the positive's).
     fn draw_random_slots(&mut self, model: &Model, positives: &[&Encoded], rng: &mut impl RngCore) {
         self.slot_features.clear();
+        // Exactly the batch's slots: the memory check counts them, not a doubled capacity.
+        self.slot_features.reserve_exact(positives.len() * (1 + self.shape.random));
         self.slot_features.extend(positives.iter().map(|p| p.feats));
         for p in positives {
             for _ in 0..self.shape.random {
@@ -128,6 +130,7 @@ impl Plan {
     fn draw_shuffled(&mut self, rng: &mut impl RngCore) {
         let (b, s) = (self.shape.positives, self.shape.shuffled);
         self.shuffled.clear();
+        self.shuffled.reserve_exact(b * s);
         self.shuffled_skipped = 0;
         let mut perm: Vec<u32> = (0..b as u32).collect();
         for _ in 0..s {
@@ -157,6 +160,19 @@ impl Plan {
         // Positions `start..end` of `members` hold entity e's positives: draw among the others and step over them.
         let at = rng.gen_range(0..others);
         Some(groups.members[if at < start { at } else { at + (end - start) }])
+    }
+
+    /// Bytes its buffers hold (their capacities).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        let u32s = self.entity_of.capacity()
+            + self.entity_rows.capacity()
+            + self.by_entity.offsets.capacity()
+            + self.by_entity.members.capacity()
+            + self.shuffled.capacity()
+            + self.shuffled_readers.offsets.capacity()
+            + self.shuffled_readers.members.capacity();
+        4 * u32s + 4 * FEATURES_PER_IP * self.slot_features.capacity() + self.ip_rows.heap_bytes()
     }
 
     /// Slots `B · (1 + R)`.

@@ -20,6 +20,16 @@ pub(super) struct RowIndex {
 }
 
 impl RowIndex {
+    /// Bytes its buffers hold (their capacities).
+    #[cfg(test)]
+    pub(super) fn heap_bytes(&self) -> usize {
+        4 * (self.stamp.capacity()
+            + self.local.capacity()
+            + self.rows.capacity()
+            + self.offsets.capacity()
+            + self.members.capacity())
+    }
+
     /// Indexes the rows of `feats` (one entry per slot) of a table with `table_rows` rows.
     pub(super) fn build(&mut self, table_rows: usize, feats: &[[u32; FEATURES_PER_IP]]) {
         if self.stamp.len() != table_rows {
