@@ -139,3 +139,17 @@ fn gzip_stream_without_gz_name() {
     reader.add_reader(gz.finish().unwrap().as_slice(), "stdin").unwrap();
     assert_eq!(reader.finish().tuples.len(), 3);
 }
+
+#[test]
+fn an_empty_ipv4_address_falls_back_to_ipv6() {
+    let finding = serde_json::json!({
+        "id": "v6", "resource": {"accessKeyDetails": {"principalId": "AIDAALICE", "userType": "IAMUser"}},
+        "service": {"action": {"actionType": "AWS_API_CALL",
+            "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "", "ipAddressV6": "2001:db8::7"}}}}
+    });
+    let mut reader = GuardDutyReader::new();
+    reader.add_reader(finding.to_string().as_bytes(), "v6.json").unwrap();
+    let x = reader.finish();
+    assert_eq!(pairs(&x), [("AIDAALICE", ip("2001:db8::7"))], "{x}");
+    assert_eq!(x.skipped.total(), 0, "{x}");
+}
