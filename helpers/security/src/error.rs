@@ -34,12 +34,12 @@ pub enum SecurityError {
     },
     /// The input is larger than the readers accept (a decompression bomb, an oversized file or finding): refused
     /// before it could use unbounded memory.
-    #[error("{name}: refused: {source}")]
+    #[error("{name}: refused: {reason}")]
     TooLarge {
         /// The file name or stream label (an S3 object's `s3://` URI).
         name: String,
         /// Which limit it broke.
-        source: InputTooLarge,
+        reason: InputTooLarge,
     },
     /// The input is not valid JSON, or valid JSON of an unexpected shape.
     #[error("{name}: {what}: {source}")]
@@ -84,7 +84,7 @@ impl SecurityError {
     /// failure struck (1-based line, column within it), as a streaming JSON parser would report it.
     pub(crate) fn read_failed(name: &str, read: &[u8], source: std::io::Error) -> Self {
         if let Some(refused) = InputTooLarge::in_io_error(&source) {
-            return SecurityError::TooLarge { name: name.to_string(), source: refused.clone() };
+            return SecurityError::TooLarge { name: name.to_string(), reason: refused.clone() };
         }
         let line = read.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = read.len() - read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
@@ -97,7 +97,7 @@ impl SecurityError {
             let (line, column) = (err.line(), err.column());
             let source = std::io::Error::from(err);
             if let Some(refused) = InputTooLarge::in_io_error(&source) {
-                return SecurityError::TooLarge { name: name.to_string(), source: refused.clone() };
+                return SecurityError::TooLarge { name: name.to_string(), reason: refused.clone() };
             }
             SecurityError::Read { name: name.to_string(), line, column, source }
         } else {

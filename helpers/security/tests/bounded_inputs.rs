@@ -24,7 +24,7 @@ fn padded(head: &str, fill: usize, tail: &str) -> Vec<u8> {
 
 fn refusal(err: SecurityError) -> (String, InputTooLarge) {
     match err {
-        SecurityError::TooLarge { name, source } => (name, source),
+        SecurityError::TooLarge { name, reason } => (name, reason),
         other => panic!("expected a refusal, got {other}"),
     }
 }

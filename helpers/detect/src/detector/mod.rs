@@ -15,7 +15,8 @@ use std::net::IpAddr;
 use std::ops::ControlFlow;
 
 use ipinsights_security::{
-    decompressing_reader, findings_in_value, stream_findings, FindingHeader, FindingResult, SkipReasonKind, StreamEvent,
+    decompressing_reader, findings_in_value, stream_findings, FindingHeader, FindingResult, InputTooLarge,
+    SkipReasonKind, StreamEvent,
 };
 use serde_json::Value;
 
@@ -125,7 +126,10 @@ impl Detector {
         summary: &mut DetectSummary,
         mut emit: impl FnMut(&Detection) -> std::io::Result<()>,
     ) -> Result<()> {
-        let read_err = |source| DetectError::Read { name: name.to_string(), source };
+        let read_err = |source: std::io::Error| match InputTooLarge::in_io_error(&source) {
+            Some(reason) => DetectError::TooLarge { name: name.to_string(), reason: reason.clone() },
+            None => DetectError::Read { name: name.to_string(), source },
+        };
         let reader = decompressing_reader(reader).map_err(read_err)?;
         summary.inputs += 1;
         let mut pending = Vec::new();
