@@ -19,11 +19,13 @@
 //! A missing or empty principal id has no entity ([`NoEntity::Missing`]); a blank one — only whitespace, or nothing
 //! before the first ':' — neither ([`NoEntity::Blank`]).
 //!
-//! **CloudTrail and GuardDuty alike.** GuardDuty's `accessKeyDetails` carries the same principal id and identity
-//! type as CloudTrail's `userIdentity`, and for a role session its `userName` is the role's name, so the Identity
-//! Center test reads the role name from GuardDuty's `userName` and from CloudTrail's session `arn`
-//! (`…:assumed-role/NAME/SESSION`) or issuer ARN: the same person gets the same entity from both. What cannot be
-//! told apart, in either: people who reach an IAM role straight from a SAML or web-identity provider (not through
+//! **CloudTrail and GuardDuty alike.** GuardDuty's `accessKeyDetails` has four fields (`accessKeyId`,
+//! `principalId`, `userName`, `userType`; its API reference says no more): the principal id and identity type are
+//! CloudTrail's, and in GuardDuty's findings (its sample findings too) a role session's `userName` is the role's
+//! name, not the session's. So the Identity Center test reads the role name from GuardDuty's `userName` and from
+//! CloudTrail's session `arn` (`…:assumed-role/NAME/SESSION`) or issuer ARN, and the same person gets the same entity
+//! from both. Should a finding carry the session's name in `userName` instead, an Identity Center session would
+//! count as its role in GuardDuty while it stays apart in CloudTrail. What cannot be told apart, in either: people who reach an IAM role straight from a SAML or web-identity provider (not through
 //! Identity Center) act as role sessions whose name the application chose, so they count as the role; only
 //! CloudTrail's `sessionContext.webIdFederationData` says who they are, and GuardDuty does not carry it, so the
 //! readers do not use it (the two would no longer match).
