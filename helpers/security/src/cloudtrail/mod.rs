@@ -2,7 +2,7 @@
 //!
 //! Per record: `sourceIPAddress` is classified first (an address, else `AWS Internal`, a service name or not an
 //! address: each a counted skip), then the entity is `userIdentity` under the one entity rule
-//! ([`entity_of`](crate::principal::entity_of)): the principal id, whole, except that a role session counts as its
+//! ([`entity_of`]): the principal id, whole, except that a role session counts as its
 //! role (`AROA…:session` → `AROA…`) unless the role is IAM Identity Center's; surrounding whitespace is not part of
 //! it, so `" alice"` is `alice`; a missing principal id and a blank one (only whitespace, or nothing before ':') are
 //! counted skips of their own, and role sessions folded into their role are counted too.
