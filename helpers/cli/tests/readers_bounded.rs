@@ -99,14 +99,14 @@ fn plain_files_of_tiny_findings_cost_their_tuples_not_100_times_their_size() {
     eprintln!("detect, 24 MiB plain: peak RSS {:.0} MiB", run.peak_rss_mib);
 
     let with_tuples = dir.path().join("pairs.json");
-    let count = (16 << 20) / TINY_FINDING_WITH_TUPLE.len();
+    let count = (96 << 20) / TINY_FINDING_WITH_TUPLE.len();
     std::fs::write(&with_tuples, format!("[{}{{\"id\":\"last\"}}]", TINY_FINDING_WITH_TUPLE.repeat(count))).unwrap();
     let out = dir.path().join("pairs.csv");
     let run = bounded::run(&["ingest", "guardduty", p(&with_tuples), "--output", p(&out)]);
-    run.assert_bounded("ingest guardduty, 16 MiB of tiny findings with a pair each");
+    run.assert_bounded("ingest guardduty, 96 MiB of tiny findings with a pair each");
     assert!(run.status.success(), "{}", run.stderr);
     assert!(run.stdout.contains(&format!("wrote {count} tuples")), "{}", run.stdout);
-    eprintln!("ingest guardduty, 16 MiB plain with pairs: peak RSS {:.0} MiB", run.peak_rss_mib);
+    eprintln!("ingest guardduty, 96 MiB plain with pairs: peak RSS {:.0} MiB", run.peak_rss_mib);
 }
 
 #[test]

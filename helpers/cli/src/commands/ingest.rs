@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<()> {
             (extract.to_string(), write_tuples(&output, extract.pairs())?, output)
         }
         Source::Guardduty { paths, output } => {
-            let mut reader = GuardDutyReader::new();
+            let mut reader = GuardDutyReader::pairs_only();
             reader.add_all(&paths)?;
             let extract = reader.finish();
             (extract.to_string(), write_tuples(&output, extract.pairs())?, output)

@@ -36,8 +36,12 @@ pub use stream::{stream_findings, StreamEvent, MAX_FINDING_BYTES};
 /// Invariant: `findings + skipped.get(NotAFinding) == findings_with_tuples + skipped.total()`.
 #[derive(Clone, Debug, Default)]
 pub struct GuardDutyExtract {
-    /// Tuples in input order (one per remote IP; a PORT_PROBE finding gives one per probe detail).
+    /// Tuples in input order (one per remote IP; a PORT_PROBE finding gives one per probe detail), with their
+    /// finding's context; empty in a pairs-only read ([`GuardDutyReader::pairs_only`]).
     pub tuples: Vec<FindingTuple>,
+    /// The pairs of a pairs-only read ([`GuardDutyReader::pairs_only`]), in input order, without their context
+    /// (empty otherwise).
+    pub bare_pairs: Vec<Tuple>,
     /// Files (or streams) read.
     pub files: usize,
     /// GuardDuty findings seen (other EventBridge events not included).
@@ -55,9 +59,14 @@ pub struct GuardDutyExtract {
 }
 
 impl GuardDutyExtract {
-    /// The ⟨entity, IP⟩ pairs, in order (e.g. for the engine's `write_tuples`).
+    /// The ⟨entity, IP⟩ pairs, in order (e.g. for the engine's `write_tuples`), of a full or a pairs-only read.
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = &Tuple> + '_ {
-        self.tuples.iter().map(|t| &t.tuple)
+        Pairs { with_context: self.tuples.iter(), bare: self.bare_pairs.iter() }
+    }
+
+    /// Tuples read, with or without their context.
+    pub fn tuple_count(&self) -> usize {
+        self.tuples.len() + self.bare_pairs.len()
     }
 }
 
@@ -69,7 +78,7 @@ impl fmt::Display for GuardDutyExtract {
             "read {} findings from {} files: {} tuples from {} findings; {}",
             self.findings,
             self.files,
-            self.tuples.len(),
+            self.tuple_count(),
             self.findings_with_tuples,
             self.skipped
         )?;
@@ -86,8 +95,29 @@ impl fmt::Display for GuardDutyExtract {
     }
 }
 
+/// [`GuardDutyExtract::pairs`]: the pairs with context, then the bare ones (one of the two is empty).
+struct Pairs<'a> {
+    with_context: std::slice::Iter<'a, FindingTuple>,
+    bare: std::slice::Iter<'a, Tuple>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = &'a Tuple;
+
+    fn next(&mut self) -> Option<&'a Tuple> {
+        self.with_context.next().map(|t| &t.tuple).or_else(|| self.bare.next())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.with_context.len() + self.bare.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
 impl GuardDutyExtract {
-    fn add_result(&mut self, result: FindingResult) {
+    fn add_result(&mut self, result: FindingResult, pairs_only: bool) {
         if !matches!(result.outcome, Err(FindingSkip::NotAFinding)) {
             self.findings += 1;
         }
@@ -96,7 +126,11 @@ impl GuardDutyExtract {
                 self.findings_with_tuples += 1;
                 self.details_without_ip += result.details_without_ip;
                 self.role_sessions_folded += usize::from(result.session_folded);
-                self.tuples.extend(tuples);
+                if pairs_only {
+                    self.bare_pairs.extend(tuples.into_iter().map(|t| t.tuple));
+                } else {
+                    self.tuples.extend(tuples);
+                }
             }
             Err(reason) => self.skipped.add(reason),
         }
@@ -104,6 +138,7 @@ impl GuardDutyExtract {
 
     fn merge(&mut self, other: GuardDutyExtract) {
         self.tuples.extend(other.tuples);
+        self.bare_pairs.extend(other.bare_pairs);
         self.files += other.files;
         self.findings += other.findings;
         self.findings_with_tuples += other.findings_with_tuples;
@@ -125,12 +160,19 @@ pub fn is_findings_path(path: &Path) -> bool {
 #[derive(Debug, Default)]
 pub struct GuardDutyReader {
     out: GuardDutyExtract,
+    pairs_only: bool,
 }
 
 impl GuardDutyReader {
-    /// An empty reader.
+    /// An empty reader keeping each tuple with its finding's context.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty reader keeping only the ⟨entity, IP⟩ pairs ([`GuardDutyExtract::bare_pairs`]), a small fraction of
+    /// what the tuples with their context cost: what a tuple file needs.
+    pub fn pairs_only() -> Self {
+        GuardDutyReader { pairs_only: true, ..Self::default() }
     }
 
     /// Reads a findings file (plain or gzip) or every findings file under a directory, in sorted order.
@@ -153,10 +195,10 @@ impl GuardDutyReader {
     /// nothing.
     fn add_stream<R: Read>(&mut self, reader: R, name: &str) -> Result<()> {
         let mut file = GuardDutyExtract { files: 1, ..GuardDutyExtract::default() };
-        let mut shape_error = None;
+        let (mut shape_error, pairs_only) = (None, self.pairs_only);
         let streamed = stream_findings(reader, &mut |event| match event {
             StreamEvent::Findings { results: Ok(results), .. } => {
-                results.into_iter().for_each(|result| file.add_result(result));
+                results.into_iter().for_each(|result| file.add_result(result, pairs_only));
                 ControlFlow::Continue(())
             }
             StreamEvent::Findings { item, results: Err(message) } => {
