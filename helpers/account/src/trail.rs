@@ -1,6 +1,8 @@
 //! CloudTrail straight from its S3 bucket: the log objects of a date range and set of regions, fetched with
 //! bounded concurrency and parsed as they arrive by the same reader as local files (same tuples, same order, same
-//! skip accounting), never holding more than `concurrency` objects in memory.
+//! skip accounting, the same limits: a decompression bomb is refused naming its `s3://` key), never holding more
+//! than `concurrency` objects in memory: at most `concurrency × max_object_bytes` compressed bytes in flight, plus
+//! the one object being parsed, record by record.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -12,7 +14,7 @@ use futures_util::future::{self, BoxFuture, FutureExt};
 use futures_util::stream::{self, StreamExt};
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
-use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode};
+use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
 
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
@@ -113,14 +115,15 @@ pub struct ReadOptions {
     pub concurrency: usize,
     /// One tuple per event, or each (principal, IP) pair once.
     pub mode: TupleMode,
-    /// Objects larger than this are refused before any byte is fetched (default 512 MiB; CloudTrail's 5-minute
-    /// files are far smaller).
+    /// Objects larger than this are refused before any byte is fetched (default the readers' decompressed-size
+    /// limit, [`MAX_DECOMPRESSED_BYTES`]: a compressed object that large could only inflate past it; CloudTrail's
+    /// 5-minute files are far smaller). Memory in flight is at most `concurrency ×` this.
     pub max_object_bytes: u64,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { concurrency: 32, mode: TupleMode::AllEvents, max_object_bytes: 512 << 20 }
+        ReadOptions { concurrency: 32, mode: TupleMode::AllEvents, max_object_bytes: MAX_DECOMPRESSED_BYTES }
     }
 }
 
@@ -460,6 +463,13 @@ async fn fetch(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, size: u64, max_
         uri: uri.clone(),
         message: ipinsights_aws::sdk::service_error("GetObject", e).to_string(),
     })?;
+    let declared = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
+    if declared > max_bytes {
+        return Err(AccountError::Object {
+            uri,
+            message: format!("{declared} bytes, more than the {max_bytes} bytes a CloudTrail log object may have here"),
+        });
+    }
     let body = collect(out.body).await.map_err(|message| AccountError::Object { uri: uri.clone(), message })?;
     Ok(Fetched::Log { uri, body })
 }

@@ -258,8 +258,8 @@ fn ingest_applies_the_entity_rule_and_counts_blank_principals() {
     };
     let log = format!(
         r#"{{"Records": [{}, {}, {}, {}]}}"#,
-        record(" alice", "10.0.0.1"),
-        record("alice\\t:session", "10.0.0.2"),
+        record(" AROAALICE", "10.0.0.1"),
+        record("AROAALICE\\t:session", "10.0.0.2"),
         record("   ", "10.0.0.3"),
         record("AROAROLE:s", "ec2.amazonaws.com")
     );
@@ -267,8 +267,9 @@ fn ingest_applies_the_entity_rule_and_counts_blank_principals() {
     std::fs::write(&logs, log).unwrap();
     let (out, _) = ok(&["ingest", "cloudtrail", p(&logs), "--output", p(&csv)], None);
     assert!(out.contains("skipped 2 records: 1 service name, 1 blank principal"), "{out}");
+    assert!(out.contains("; 1 role-session records counted as their role"), "{out}");
     assert!(out.contains("wrote 2 tuples to "), "{out}");
-    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "alice,10.0.0.1\nalice,10.0.0.2\n");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "AROAALICE,10.0.0.1\nAROAALICE,10.0.0.2\n");
 
     let finding = r#"{"id": "f1", "resource": {"accessKeyDetails": {"principalId": " alice "}}, "service": {"action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "10.0.0.9"}}}}}
 {"id": "f2", "resource": {"accessKeyDetails": {"principalId": " "}}, "service": {"action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "10.0.0.8"}}}}}"#;

@@ -19,6 +19,14 @@ pub enum DetectError {
         /// serde_json's error.
         source: serde_json::Error,
     },
+    /// The findings input is over the readers' limits (a decompression bomb, an oversized file or finding).
+    #[error("{name}: refused: {reason}")]
+    TooLarge {
+        /// The file name or stream label.
+        name: String,
+        /// Which limit it broke.
+        reason: ipinsights_security::InputTooLarge,
+    },
     /// Reading the findings input failed.
     #[error("{name}: read failed: {source}")]
     Read {

@@ -137,6 +137,34 @@ fn bad_payloads_are_counted_skips_not_errors() {
     assert_eq!((twice.alerts, twice.alert_messages, twice.findings), (2, 1, 1));
 }
 
+#[test]
+fn the_lambda_scores_people_apart_and_service_role_sessions_as_their_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = model_dir(dir.path());
+    let detector = config(&[("THRESHOLD", "0".into()), ("MODEL_DIR", model.display().to_string())]).detector().unwrap();
+    let event_of = |user_type: &str, principal_id: &str, user_name: &str, v4: &str, v6: Option<&str>| {
+        let mut event = event_from(v4);
+        event["detail"]["resource"]["accessKeyDetails"] =
+            serde_json::json!({"principalId": principal_id, "userType": user_type, "userName": user_name});
+        if let Some(v6) = v6 {
+            event["detail"]["service"]["action"]["awsApiCallAction"]["remoteIpDetails"]["ipAddressV6"] = v6.into();
+        }
+        Payload::Event(event)
+    };
+    let principal = |payload| handle_event(&detector, payload).unwrap().records[0].principal.clone().unwrap();
+    let sso = "AWSReservedSSO_ReadOnly_0123456789abcdef";
+    assert_eq!(
+        principal(event_of("AssumedRole", "AROASSO:alice@example.com", sso, "10.1.2.3", None)),
+        "AROASSO:alice@example.com"
+    );
+    assert_eq!(principal(event_of("FederatedUser", "123456789012:bob", "bob", "10.1.2.3", None)), "123456789012:bob");
+    assert_eq!(principal(event_of("Root", "123456789012", "Root", "10.1.2.3", None)), "123456789012");
+    assert_eq!(principal(event_of("AssumedRole", "AROAAPP:i-0abc", "app", "10.1.2.3", None)), "AROAAPP");
+    // An empty IPv4 address does not hide the IPv6 one.
+    let v6 = handle_event(&detector, event_of("IAMUser", "AIDAALICE000000000001", "alice", "", Some("2001:db8::7")));
+    assert_eq!(v6.unwrap().records[0].ip, Some("2001:db8::7".parse().unwrap()));
+}
+
 #[cfg(feature = "lambda")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn the_async_handler_answers_an_eventbridge_invocation() {

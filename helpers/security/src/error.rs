@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::input::InputTooLarge;
+
 /// Result alias for this crate.
 pub type Result<T, E = SecurityError> = std::result::Result<T, E>;
 
@@ -29,6 +31,15 @@ pub enum SecurityError {
         column: usize,
         /// The underlying I/O error.
         source: std::io::Error,
+    },
+    /// The input is larger than the readers accept (a decompression bomb, an oversized file or finding): refused
+    /// before it could use unbounded memory.
+    #[error("{name}: refused: {reason}")]
+    TooLarge {
+        /// The file name or stream label (an S3 object's `s3://` URI).
+        name: String,
+        /// Which limit it broke.
+        reason: InputTooLarge,
     },
     /// The input is not valid JSON, or valid JSON of an unexpected shape.
     #[error("{name}: {what}: {source}")]
@@ -72,6 +83,9 @@ impl SecurityError {
     /// A read that failed part-way through input `name`, after the bytes in `read`: the position is where the
     /// failure struck (1-based line, column within it), as a streaming JSON parser would report it.
     pub(crate) fn read_failed(name: &str, read: &[u8], source: std::io::Error) -> Self {
+        if let Some(refused) = InputTooLarge::in_io_error(&source) {
+            return SecurityError::TooLarge { name: name.to_string(), reason: refused.clone() };
+        }
         let line = read.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = read.len() - read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         SecurityError::Read { name: name.to_string(), line, column, source }
@@ -81,7 +95,11 @@ impl SecurityError {
     pub(crate) fn from_json(name: &str, what: &'static str, err: serde_json::Error) -> Self {
         if err.is_io() {
             let (line, column) = (err.line(), err.column());
-            SecurityError::Read { name: name.to_string(), line, column, source: std::io::Error::from(err) }
+            let source = std::io::Error::from(err);
+            if let Some(refused) = InputTooLarge::in_io_error(&source) {
+                return SecurityError::TooLarge { name: name.to_string(), reason: refused.clone() };
+            }
+            SecurityError::Read { name: name.to_string(), line, column, source }
         } else {
             let what = if err.is_data() { what } else { "invalid JSON" };
             SecurityError::Json { name: name.to_string(), what, source: err }

@@ -139,3 +139,29 @@ fn gzip_stream_without_gz_name() {
     reader.add_reader(gz.finish().unwrap().as_slice(), "stdin").unwrap();
     assert_eq!(reader.finish().tuples.len(), 3);
 }
+
+#[test]
+fn an_empty_ipv4_address_falls_back_to_ipv6() {
+    let finding = serde_json::json!({
+        "id": "v6", "resource": {"accessKeyDetails": {"principalId": "AIDAALICE", "userType": "IAMUser"}},
+        "service": {"action": {"actionType": "AWS_API_CALL",
+            "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "", "ipAddressV6": "2001:db8::7"}}}}
+    });
+    let mut reader = GuardDutyReader::new();
+    reader.add_reader(finding.to_string().as_bytes(), "v6.json").unwrap();
+    let x = reader.finish();
+    assert_eq!(pairs(&x), [("AIDAALICE", ip("2001:db8::7"))], "{x}");
+    assert_eq!(x.skipped.total(), 0, "{x}");
+}
+
+#[test]
+fn a_pairs_only_read_gives_the_same_pairs_and_counts_without_the_context() {
+    let full = read_guardduty(&fixture("")).unwrap();
+    let mut reader = GuardDutyReader::pairs_only();
+    reader.add_path(&fixture("")).unwrap();
+    let bare = reader.finish();
+    assert!(full.tuple_count() > 0 && bare.tuples.is_empty());
+    assert_eq!(bare.pairs().collect::<Vec<_>>(), full.pairs().collect::<Vec<_>>());
+    assert_eq!((bare.pairs().len(), bare.tuple_count()), (full.tuples.len(), full.tuples.len()));
+    assert_eq!(bare.to_string(), full.to_string());
+}

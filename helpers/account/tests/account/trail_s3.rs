@@ -71,6 +71,7 @@ fn assert_same(s3: &CloudTrailExtract, disk: &CloudTrailExtract) {
         (disk.files, disk.records, disk.unique_pairs, disk.duplicates)
     );
     assert_eq!(s3.skipped, disk.skipped);
+    assert_eq!(s3.role_sessions_folded, disk.role_sessions_folded);
 }
 
 #[test]
@@ -162,4 +163,33 @@ fn bad_objects_and_arguments_are_named() {
     let missing = TrailSource::new("no-such-bucket", "2023-07-10", "2023-07-10").unwrap();
     let err = read_trail(&emu.cfg(), &missing, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("s3://no-such-bucket/AWSLogs/") && err.contains("NoSuchBucket"), "{err}");
+}
+
+/// A multi-member gzip object inflating to `{"Records":[` + `record` repeated to about `inflated` bytes + `]}`.
+fn records_bomb(record: &str, inflated: usize) -> Vec<u8> {
+    let block = record.repeat((1 << 20) / record.len());
+    let member = gzip(block.as_bytes());
+    let mut body = gzip(b"{\"Records\":[");
+    for _ in 0..inflated / block.len() {
+        body.extend_from_slice(&member);
+    }
+    body.extend_from_slice(&gzip(b"{}]}"));
+    body
+}
+
+#[test]
+fn a_decompression_bomb_in_the_bucket_is_refused_naming_its_key() {
+    let emu = Emulator::start();
+    block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
+    let base = format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2023/07/10/");
+    let good = format!("{base}{ACCOUNT}_CloudTrail_us-east-1_20230710T0000Z_good.json.gz");
+    put(&emu, &good, gzip(&std::fs::read(&sample_files()[0]).unwrap()));
+    let key = format!("{base}{ACCOUNT}_CloudTrail_us-east-1_20230710T0005Z_bomb.json.gz");
+    let record = r#"{"sourceIPAddress":"198.51.100.7","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE"}},"#;
+    let bomb = records_bomb(record, 1 << 30);
+    assert!(bomb.len() < 8 << 20, "a 1 GiB bomb of {} compressed bytes", bomb.len());
+    put(&emu, &key, bomb);
+    let source = TrailSource::new(BUCKET, "2023-07-10", "2023-07-10").unwrap();
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains(&format!("s3://{BUCKET}/{key}")) && err.contains("decompression bomb"), "{err}");
 }

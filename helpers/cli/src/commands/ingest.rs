@@ -1,7 +1,9 @@
 //! `ipinsights ingest`: CloudTrail logs or GuardDuty findings → headerless `entity,ip` tuple CSV.
 //!
-//! Entities follow the one entity rule (principal id before ':', surrounding whitespace trimmed), so the file trains
-//! exactly as the endpoint scores; records without a usable pair are counted by reason in the summary line.
+//! Entities follow the one entity rule (`ipinsights_security::entity_of`: the principal id, a service role's session
+//! counted as its role, surrounding whitespace trimmed), so the file trains exactly as the endpoint scores; records
+//! without a usable pair are counted by reason in the summary line, and so are role sessions folded into their role.
+//! Inputs are streamed and bounded: a decompression bomb or an oversized file is an error naming the file.
 
 use anyhow::Result;
 use ipinsights_engine::tuples::write_tuples;
@@ -88,7 +90,7 @@ pub fn run(args: Args) -> Result<()> {
             (extract.to_string(), write_tuples(&output, extract.pairs())?, output)
         }
         Source::Guardduty { paths, output } => {
-            let mut reader = GuardDutyReader::new();
+            let mut reader = GuardDutyReader::pairs_only();
             reader.add_all(&paths)?;
             let extract = reader.finish();
             (extract.to_string(), write_tuples(&output, extract.pairs())?, output)

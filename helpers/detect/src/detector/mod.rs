@@ -12,8 +12,12 @@ mod tests;
 
 use std::io::Read;
 use std::net::IpAddr;
+use std::ops::ControlFlow;
 
-use ipinsights_security::{decompressing_reader, findings_in_value, FindingHeader, SkipReasonKind};
+use ipinsights_security::{
+    decompressing_reader, findings_in_value, stream_findings, FindingHeader, FindingResult, InputTooLarge,
+    SkipReasonKind, StreamEvent,
+};
 use serde_json::Value;
 
 pub use record::{Detection, Explanation, RemoteNetwork, Verdict};
@@ -28,6 +32,10 @@ pub const DETAIL_WITHOUT_IP: &str = "remote IP detail without a usable address";
 
 /// Skip reason for an IPv6 remote address when the scorer takes IPv4 only (a SageMaker endpoint).
 pub const IPV6_ON_IPV4_SCORER: &str = "IPv6 address: SageMaker's IP Insights scores IPv4 only";
+
+/// Findings of a stream scored at once: enough for few scorer calls, few enough that a long array is answered
+/// as it is read (a value's findings are also scored when the value ends).
+pub const SCORE_BATCH: usize = 1000;
 
 /// Scores findings against a threshold and explains the verdicts.
 pub struct Detector {
@@ -106,9 +114,11 @@ impl Detector {
         Ok(out)
     }
 
-    /// Streams the JSON values of `reader` (plain or gzip; one document or NDJSON), handing each
-    /// record to `emit` as soon as its value is scored and counting it in `summary`. `name` labels
-    /// errors. Invalid JSON stops the stream (records before it were already emitted).
+    /// Streams the JSON values of `reader` (plain or gzip; one document or NDJSON; bounded like the security
+    /// crate's readers, one finding at a time), handing each record to `emit` once its finding is scored — at the
+    /// end of each JSON value, or every [`SCORE_BATCH`] findings of a long one — and counting it in `summary`.
+    /// `name` labels errors. Invalid JSON or an input over the limits stops the stream (records before it were
+    /// already emitted).
     pub fn detect_reader<R: Read>(
         &self,
         reader: R,
@@ -116,37 +126,93 @@ impl Detector {
         summary: &mut DetectSummary,
         mut emit: impl FnMut(&Detection) -> std::io::Result<()>,
     ) -> Result<()> {
-        let read_err = |source| DetectError::Read { name: name.to_string(), source };
+        let read_err = |source: std::io::Error| match InputTooLarge::in_io_error(&source) {
+            Some(reason) => DetectError::TooLarge { name: name.to_string(), reason: reason.clone() },
+            None => DetectError::Read { name: name.to_string(), source },
+        };
         let reader = decompressing_reader(reader).map_err(read_err)?;
         summary.inputs += 1;
-        for value in serde_json::Deserializer::from_reader(reader).into_iter::<Value>() {
-            let value = value.map_err(|e| {
-                if e.is_io() {
-                    read_err(e.into())
-                } else {
-                    DetectError::Json { name: name.to_string(), line: e.line(), column: e.column(), source: e }
+        let mut pending = Vec::new();
+        let mut failure = None;
+        let streamed = stream_findings(reader, &mut |event| {
+            let done = match event {
+                StreamEvent::Findings { results: Ok(results), .. } => {
+                    pending.extend(results);
+                    if pending.len() < SCORE_BATCH {
+                        return ControlFlow::Continue(());
+                    }
+                    self.flush(&mut pending, summary, &mut emit)
                 }
-            })?;
-            let (records, findings) = self.detect_counted(value)?;
-            summary.values += 1;
-            summary.findings += findings;
-            for record in &records {
-                summary.add(record);
-                emit(record).map_err(DetectError::Emit)?;
+                StreamEvent::Findings { results: Err(message), .. } => {
+                    self.flush(&mut pending, summary, &mut emit).and_then(|()| {
+                        let record = Detection::skipped(
+                            &FindingHeader::default(),
+                            self.threshold,
+                            format!("invalid finding: {message}"),
+                        );
+                        summary.add(&record);
+                        emit(&record).map_err(DetectError::Emit)
+                    })
+                }
+                StreamEvent::ValueEnd { .. } => {
+                    summary.values += 1;
+                    self.flush(&mut pending, summary, &mut emit)
+                }
+            };
+            match done {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
+                }
             }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        // Findings read before an error are still scored and emitted.
+        self.flush(&mut pending, summary, &mut emit)?;
+        streamed.map_err(|e| {
+            if e.is_io() {
+                read_err(e.into())
+            } else {
+                DetectError::Json { name: name.to_string(), line: e.line(), column: e.column(), source: e }
+            }
+        })
+    }
+
+    /// Scores the pending findings and emits their records, in order.
+    fn flush(
+        &self,
+        pending: &mut Vec<FindingResult>,
+        summary: &mut DetectSummary,
+        emit: &mut impl FnMut(&Detection) -> std::io::Result<()>,
+    ) -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (records, findings) = self.score_results(std::mem::take(pending))?;
+        summary.findings += findings;
+        for record in &records {
+            summary.add(record);
+            emit(record).map_err(DetectError::Emit)?;
         }
         Ok(())
     }
 
     /// Records of one value and the number of GuardDuty findings in it.
     fn detect_counted(&self, value: Value) -> Result<(Vec<Detection>, usize)> {
-        let results = match findings_in_value(value) {
-            Ok(results) => results,
+        match findings_in_value(value) {
+            Ok(results) => self.score_results(results),
             Err(message) => {
                 let reason = format!("invalid finding: {message}");
-                return Ok((vec![Detection::skipped(&FindingHeader::default(), self.threshold, reason)], 0));
+                Ok((vec![Detection::skipped(&FindingHeader::default(), self.threshold, reason)], 0))
             }
-        };
+        }
+    }
+
+    /// Records of these findings (scored in one call) and the number of GuardDuty findings among them.
+    fn score_results(&self, results: Vec<FindingResult>) -> Result<(Vec<Detection>, usize)> {
         let findings =
             results.iter().filter(|r| r.outcome != Err(ipinsights_security::FindingSkip::NotAFinding)).count();
         let scorable = |ip: IpAddr| !(self.ipv4_only && ip.is_ipv6());

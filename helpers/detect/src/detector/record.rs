@@ -39,7 +39,8 @@ pub struct Detection {
     pub account_id: Option<String>,
     /// Region of the finding.
     pub region: Option<String>,
-    /// The entity scored: the principal id before the first ':', under the entity rule (surrounding whitespace trimmed).
+    /// The entity scored, under the security crate's one entity rule (`entity_of`): the principal id, a service
+    /// role's session counted as its role (`AROA…:session` → `AROA…`), surrounding whitespace trimmed.
     pub principal: Option<String>,
     /// The full principal id, e.g. `AROA…:session`.
     pub principal_id: Option<String>,

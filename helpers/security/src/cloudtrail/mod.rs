@@ -1,15 +1,21 @@
 //! CloudTrail log files → ⟨principal, IP⟩ tuples.
 //!
 //! Per record: `sourceIPAddress` is classified first (an address, else `AWS Internal`, a service name or not an
-//! address: each a counted skip), then the entity is `userIdentity.principalId` before the first ':' under the
-//! engine's entity rule — surrounding whitespace is not part of it, so `" alice"` is `alice`; a missing principal
-//! id and a blank one (only whitespace, or nothing before ':') are counted skips of their own.
+//! address: each a counted skip), then the entity is `userIdentity` under the one entity rule
+//! ([`entity_of`]): the principal id, whole, except that a role session counts as its
+//! role (`AROA…:session` → `AROA…`) unless the role is IAM Identity Center's; surrounding whitespace is not part of
+//! it, so `" alice"` is `alice`; a missing principal id and a blank one (only whitespace, or nothing before ':') are
+//! counted skips of their own, and role sessions folded into their role are counted too.
+//!
+//! Files are read as streams, one record at a time, bounded by the input limits
+//! ([`MAX_DECOMPRESSED_BYTES`](crate::MAX_DECOMPRESSED_BYTES), [`MAX_COMPRESSION_RATIO`](crate::MAX_COMPRESSION_RATIO)):
+//! what a file costs in memory is the tuples it gives, never the document.
 
 mod record;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use ipinsights_engine::tuples::Tuple;
@@ -18,9 +24,9 @@ use rayon::prelude::*;
 use crate::address::classify_source;
 use crate::error::{Result, SecurityError};
 use crate::input::{list_files, named_stream, open_file};
-use crate::principal::entity_of;
+use crate::principal::{entity_of, role_name_of_session_arn, Identity};
 use crate::skip::{SkipCounts, SkipReason};
-use record::{LogFile, Record};
+use record::{for_each_record, Record};
 
 /// Whether to keep one tuple per event or only the first event of each (entity, IP) pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,8 +41,8 @@ pub enum TupleMode {
 /// One ⟨entity, IP⟩ observation from CloudTrail, with its time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloudTrailTuple {
-    /// The pair: `userIdentity.principalId` before the first ':' (under the entity rule), and `sourceIPAddress`
-    /// (IPv4-mapped IPv6 turned into IPv4).
+    /// The pair: the entity of `userIdentity` under the one entity rule (the principal id; a role session's role
+    /// unless it is IAM Identity Center's), and `sourceIPAddress` (IPv4-mapped IPv6 turned into IPv4).
     pub tuple: Tuple,
     /// `eventTime` as written in the log (ISO-8601, UTC), if present.
     pub event_time: Option<String>,
@@ -57,6 +63,8 @@ pub struct CloudTrailExtract {
     pub unique_pairs: usize,
     /// Usable records dropped as repeats of an earlier pair (only in `UniquePairs` mode).
     pub duplicates: usize,
+    /// Usable records of role sessions counted as their role (`AROA…:session` → `AROA…`): the entity rule's merges.
+    pub role_sessions_folded: usize,
     /// Files under the input directories that were not read (wrong name, digest files).
     pub ignored_files: Vec<PathBuf>,
 }
@@ -69,7 +77,8 @@ impl CloudTrailExtract {
 }
 
 impl fmt::Display for CloudTrailExtract {
-    /// `read 2900 records from 56 files: 2547 tuples (13 unique pairs, 0 duplicates dropped); skipped …`.
+    /// `read 2900 records from 56 files: 2547 tuples (13 unique pairs, 0 duplicates dropped); skipped …; 1900
+    /// role-session records counted as their role`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -81,6 +90,9 @@ impl fmt::Display for CloudTrailExtract {
             self.duplicates,
             self.skipped
         )?;
+        if self.role_sessions_folded > 0 {
+            write!(f, "; {} role-session records counted as their role", self.role_sessions_folded)?;
+        }
         if !self.ignored_files.is_empty() {
             write!(f, "; ignored {} other files", self.ignored_files.len())?;
         }
@@ -117,7 +129,7 @@ impl CloudTrailReader {
     pub fn add_path(&mut self, path: &Path) -> Result<()> {
         let (files, ignored) = list_files(path, is_cloudtrail_log_path)?;
         for batch in files.chunks(PARSE_BATCH) {
-            let logs: Vec<Result<LogFile>> =
+            let logs: Vec<Result<FileTuples>> =
                 batch.par_iter().map(|file| parse_log(open_file(file)?, &file.display().to_string())).collect();
             for log in logs {
                 self.add_log(log?);
@@ -127,40 +139,28 @@ impl CloudTrailReader {
         Ok(())
     }
 
-    /// Reads one log file from a stream (plain or gzip JSON); `name` labels errors.
+    /// Reads one log file from a stream (plain or gzip JSON, bounded like files); `name` labels errors.
     pub fn add_reader<R: Read>(&mut self, reader: R, name: &str) -> Result<()> {
         let reader = named_stream(reader, name)?;
         self.add_log(parse_log(reader, name)?);
         Ok(())
     }
 
-    fn add_log(&mut self, log: LogFile) {
+    fn add_log(&mut self, log: FileTuples) {
         self.out.files += 1;
-        for record in log.records {
-            self.add_record(record);
+        self.out.records += log.records;
+        self.out.skipped.merge(&log.skipped);
+        self.out.role_sessions_folded += log.role_sessions_folded;
+        for tuple in log.tuples {
+            let new_pair = self.seen.insert(tuple.tuple.clone());
+            if new_pair {
+                self.out.unique_pairs += 1;
+            } else if self.mode == TupleMode::UniquePairs {
+                self.out.duplicates += 1;
+                continue;
+            }
+            self.out.tuples.push(tuple);
         }
-    }
-
-    fn add_record(&mut self, record: Record) {
-        self.out.records += 1;
-        let ip = match classify_source(record.source_ip_address.as_deref()) {
-            Ok(ip) => ip,
-            Err(reason) => return self.out.skipped.add(reason),
-        };
-        let principal = record.user_identity.and_then(|u| u.principal_id);
-        let entity = match entity_of(principal.as_deref()) {
-            Ok(entity) => entity,
-            Err(reason) => return self.out.skipped.add(reason.into()),
-        };
-        let tuple = Tuple::new(entity, ip);
-        let new_pair = self.seen.insert(tuple.clone());
-        if new_pair {
-            self.out.unique_pairs += 1;
-        } else if self.mode == TupleMode::UniquePairs {
-            self.out.duplicates += 1;
-            return;
-        }
-        self.out.tuples.push(CloudTrailTuple { tuple, event_time: record.event_time });
     }
 
     /// The tuples and counts read so far.
@@ -173,16 +173,63 @@ impl CloudTrailReader {
 /// parsed files waiting to be added stay small.
 pub const PARSE_BATCH: usize = 64;
 
-/// One log file's records; `name` labels errors.
-///
-/// The file is decompressed into memory first and parsed from there: serde_json parses a slice several times
-/// faster than a stream (the records are held in memory either way).
-fn parse_log<R: Read>(mut reader: R, name: &str) -> Result<LogFile> {
-    let mut bytes = Vec::new();
-    if let Err(source) = reader.read_to_end(&mut bytes) {
-        return Err(SecurityError::read_failed(name, &bytes, source));
+/// Decompressed bytes of a log file parsed from memory (serde_json parses a slice several times faster than a
+/// stream); larger files are parsed as streams. Either way one record at a time: only the tuples are kept.
+const IN_MEMORY_BYTES: u64 = 8 << 20;
+
+/// What one log file gave: its tuples in record order, and its counts.
+#[derive(Debug, Default)]
+struct FileTuples {
+    records: usize,
+    skipped: SkipCounts<SkipReason>,
+    role_sessions_folded: usize,
+    tuples: Vec<CloudTrailTuple>,
+}
+
+impl FileTuples {
+    /// Turns one record into its tuple or its skip reason; the record is dropped here.
+    fn add(&mut self, record: Record) {
+        self.records += 1;
+        let ip = match classify_source(record.source_ip_address.as_deref()) {
+            Ok(ip) => ip,
+            Err(reason) => return self.skipped.add(reason),
+        };
+        let user = record.user_identity.unwrap_or_default();
+        let issuer_arn = user.session_context.and_then(|c| c.session_issuer).and_then(|i| i.arn);
+        let identity = Identity {
+            kind: user.kind.as_deref(),
+            principal_id: user.principal_id.as_deref(),
+            role_name: user.arn.as_deref().and_then(role_name_of_session_arn),
+            role_arn: issuer_arn.as_deref(),
+        };
+        let entity = match entity_of(&identity) {
+            Ok(entity) => entity,
+            Err(reason) => return self.skipped.add(reason.into()),
+        };
+        self.role_sessions_folded += usize::from(entity.session_folded);
+        self.tuples.push(CloudTrailTuple { tuple: Tuple::new(entity.name, ip), event_time: record.event_time });
     }
-    serde_json::from_slice(&bytes).map_err(|e| SecurityError::from_json(name, "not a CloudTrail log file", e))
+}
+
+/// One log file's tuples and counts; `name` labels errors.
+///
+/// Files up to [`IN_MEMORY_BYTES`] are parsed from memory, larger ones as streams; either way records are turned
+/// into tuples one at a time, so a file never costs more than its tuples and that buffer.
+fn parse_log<R: Read>(mut reader: R, name: &str) -> Result<FileTuples> {
+    let mut head = Vec::new();
+    if let Err(source) = (&mut reader).take(IN_MEMORY_BYTES + 1).read_to_end(&mut head) {
+        return Err(SecurityError::read_failed(name, &head, source));
+    }
+    let mut file = FileTuples::default();
+    let parsed = if head.len() as u64 <= IN_MEMORY_BYTES {
+        let mut de = serde_json::Deserializer::from_slice(&head);
+        for_each_record(&mut de, &mut |record| file.add(record)).and_then(|()| de.end())
+    } else {
+        let mut de = serde_json::Deserializer::from_reader(Cursor::new(head).chain(reader));
+        for_each_record(&mut de, &mut |record| file.add(record)).and_then(|()| de.end())
+    };
+    parsed.map_err(|e| SecurityError::from_json(name, "not a CloudTrail log file", e))?;
+    Ok(file)
 }
 
 /// Reads tuples from a CloudTrail log file or directory tree.

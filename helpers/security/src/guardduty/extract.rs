@@ -1,22 +1,23 @@
 //! One GuardDuty finding → its ⟨entity, IP⟩ tuples, or the reason it has none.
 //!
-//! The entity is `resource.accessKeyDetails.principalId` before the first ':' under the engine's entity rule (the
-//! same as CloudTrail: `" alice"` is `alice`; a missing or blank principal id is a counted skip); each remote
-//! address is parsed by the engine's `parse_ip`.
+//! The entity is `resource.accessKeyDetails` under the one entity rule ([`entity_of`], the same as CloudTrail's:
+//! the principal id, whole, except that a role session counts as its role unless the role — `userName` — is IAM
+//! Identity Center's; `" alice"` is `alice`; a missing or blank principal id is a counted skip); each remote
+//! address (`ipAddressV4`, or `ipAddressV6` when that is missing or empty) is parsed by the engine's `parse_ip`.
 
 use ipinsights_engine::ip::parse_ip;
 use ipinsights_engine::tuples::Tuple;
 use serde::Serialize;
 
 use super::model::{Finding, Organization, RemoteIpDetails};
-use crate::principal::entity_of;
+use crate::principal::{entity_of, Identity};
 use crate::skip::FindingSkip;
 
 /// One ⟨entity, IP⟩ pair from a GuardDuty finding, with the finding's context.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FindingTuple {
-    /// The pair: `resource.accessKeyDetails.principalId` before the first ':' (under the entity rule, as for
-    /// CloudTrail), and the remote IP (`ipAddressV4`, else `ipAddressV6`; IPv4-mapped IPv6 turned into IPv4).
+    /// The pair: the entity of `resource.accessKeyDetails` under the one entity rule (as for CloudTrail), and the
+    /// remote IP (`ipAddressV4`, else — missing or empty — `ipAddressV6`; IPv4-mapped IPv6 turned into IPv4).
     /// Serialised flat, as `entity` and `ip`.
     #[serde(flatten)]
     pub tuple: Tuple,
@@ -52,10 +53,12 @@ pub struct FindingTuple {
     pub city: Option<String>,
 }
 
-/// The tuples of one finding and how many remote-IP details in it had no usable address.
+/// The tuples of one finding, how many remote-IP details in it had no usable address, and whether its entity is a
+/// role session folded into its role.
 pub(crate) struct FindingTuples {
     pub tuples: Vec<FindingTuple>,
     pub details_without_ip: usize,
+    pub session_folded: bool,
 }
 
 const API_CALL: &str = "AWS_API_CALL";
@@ -65,8 +68,15 @@ const PORT_PROBE: &str = "PORT_PROBE";
 /// Extracts the tuples of `finding`; `Err` gives the reason when there are none.
 pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingSkip> {
     let key = finding.resource.and_then(|r| r.access_key_details).ok_or(FindingSkip::NoAccessKeyDetails)?;
-    let principal_id = key.principal_id.unwrap_or_default();
-    let entity = entity_of(Some(&principal_id))?.to_string();
+    let principal_id = key.principal_id.clone().unwrap_or_default();
+    let identity = Identity {
+        kind: key.user_type.as_deref(),
+        principal_id: Some(&principal_id),
+        role_name: key.user_name.as_deref(),
+        role_arn: None,
+    };
+    let found = entity_of(&identity)?;
+    let (entity, session_folded) = (found.name.to_string(), found.session_folded);
     let action = finding.service.and_then(|s| s.action).unwrap_or_default();
 
     let mut remotes: Vec<(&'static str, RemoteIpDetails)> = Vec::new();
@@ -92,7 +102,12 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
 
     let (mut tuples, mut missing, mut invalid) = (Vec::new(), 0, 0);
     for (action_type, details) in remotes {
-        let text = details.ip_address_v4.or(details.ip_address_v6).unwrap_or_default();
+        let text = [details.ip_address_v4.as_deref(), details.ip_address_v6.as_deref()]
+            .into_iter()
+            .flatten()
+            .find(|text| !text.trim().is_empty())
+            .unwrap_or_default()
+            .to_string();
         if text.trim().is_empty() {
             missing += 1;
             continue;
@@ -123,5 +138,5 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
     if tuples.is_empty() {
         return Err(if invalid > 0 { FindingSkip::InvalidIp } else { FindingSkip::NoRemoteIp });
     }
-    Ok(FindingTuples { tuples, details_without_ip: missing + invalid })
+    Ok(FindingTuples { tuples, details_without_ip: missing + invalid, session_folded })
 }

@@ -50,6 +50,8 @@ pub struct FindingResult {
     pub outcome: Result<Vec<FindingTuple>, FindingSkip>,
     /// Remote-IP details without a usable address in a finding that still gave tuples.
     pub details_without_ip: usize,
+    /// True when the finding's tuples are a role session's, counted as its role (the entity rule's merge).
+    pub session_folded: bool,
 }
 
 /// Splits one JSON value of any supported shape (bare finding, array, EventBridge event, GetFindings
@@ -65,6 +67,7 @@ pub fn findings_in_value(value: Value) -> Result<Vec<FindingResult>, String> {
                 header: FindingHeader::default(),
                 outcome: Err(FindingSkip::NotAFinding),
                 details_without_ip: 0,
+                session_folded: false,
             }),
             Item::Finding(value) => {
                 let finding = parse_finding(value)?;
@@ -74,8 +77,11 @@ pub fn findings_in_value(value: Value) -> Result<Vec<FindingResult>, String> {
                         header,
                         outcome: Ok(found.tuples),
                         details_without_ip: found.details_without_ip,
+                        session_folded: found.session_folded,
                     },
-                    Err(reason) => FindingResult { header, outcome: Err(reason), details_without_ip: 0 },
+                    Err(reason) => {
+                        FindingResult { header, outcome: Err(reason), details_without_ip: 0, session_folded: false }
+                    }
                 })
             }
         })

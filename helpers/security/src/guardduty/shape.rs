@@ -98,7 +98,7 @@ pub(crate) fn camel_keys(value: Value) -> Value {
 }
 
 /// "a string", "a number", … for messages.
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
