@@ -17,6 +17,13 @@ would start a container:
   `<input>.out` under the output path and record the outcome (log in `/aws/sagemaker/TransformJobs`);
 - DeleteEndpoint: stop the server.
 
+SageMaker's checks moto leaves out are made too: CreateTrainingJob, CreateModel and CreateTransformJob refuse an
+execution role of this account whose trust policy does not let `sagemaker.amazonaws.com` assume it, with
+SageMaker's `ValidationException: Could not assume role …`. The account holds two roles: the notebooks' execution
+role (`EXECUTION_ROLE_ARN`, trusting SageMaker) and an IAM Identity Center role (`SSO_ROLE_ARN`, trusting SAML
+federation only, as `AWSReservedSSO_…` roles do). A role ARN IAM does not know is let through (tests pass made-up
+ARNs; real SageMaker would refuse those too).
+
 The algorithm runs as strict as SageMaker's IP Insights container: IPv4 only (`--ipv4-only`), so an IPv6 address in
 a training channel fails the job and one in an inference request or a transform record is refused.
 
@@ -32,11 +39,14 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 
 import boto3
 from botocore.config import Config
+from moto.iam.models import iam_backends
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.server import ThreadedMotoServer
@@ -47,6 +57,18 @@ LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
 # SageMaker's InvokeEndpoint response limit (6 MiB).
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+# The notebooks' execution role (trusts SageMaker) and the role of an IAM Identity Center sign-in (does not).
+EXECUTION_ROLE = ("/service-role/", "AmazonSageMaker-ExecutionRole-Workshop")
+SSO_ROLE = ("/aws-reserved/sso.amazonaws.com/", "AWSReservedSSO_AdministratorAccess_0123456789abcdef")
+EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role{EXECUTION_ROLE[0]}{EXECUTION_ROLE[1]}"
+SSO_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role{SSO_ROLE[0]}{SSO_ROLE[1]}"
+SAGEMAKER_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+SSO_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow",
+     "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"},
+     "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+     "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}
 # The version of the process contract (helpers/contract) whose records and events this harness reads.
 CONTRACT_VERSION = 2
 
@@ -84,6 +106,29 @@ def run_algorithm(args, events, lines):
     if outcome["event"] == "failed" or code != 0:
         raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
     return outcome
+
+
+def listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def check_sagemaker_can_assume(role_arn):
+    """SageMaker's check of an execution role: refused with its ValidationException when IAM knows the role and its
+    trust policy has no Allow of sts:AssumeRole for sagemaker.amazonaws.com."""
+    name = (role_arn or "").rsplit("/", 1)[-1]
+    role = next((r for r in iam_backends[ACCOUNT]["aws"].roles.values() if r.name == name), None)
+    if role is None:
+        return
+    policy = role.assume_role_policy_document
+    policy = json.loads(urllib.parse.unquote(policy) if isinstance(policy, str) else json.dumps(policy))
+    for statement in listed(policy.get("Statement", [])):
+        services = listed((statement.get("Principal") or {}).get("Service", []))
+        actions = [a.lower() for a in listed(statement.get("Action", []))]
+        if statement.get("Effect") == "Allow" and "sagemaker.amazonaws.com" in services and (
+                "sts:assumerole" in actions or "sts:*" in actions or "*" in actions):
+            return
+    raise ValidationError(message=f"Could not assume role {role_arn}. Please ensure that the role exists and allows "
+                                  "principal 'sagemaker.amazonaws.com' to assume the role.")
 
 
 def utc(seconds):
@@ -349,12 +394,14 @@ class EmulatedAws:
             "create_training_job": SageMakerModelBackend.create_training_job,
             "create_endpoint": SageMakerModelBackend.create_endpoint,
             "create_transform_job": SageMakerModelBackend.create_transform_job,
+            "create_model": SageMakerModelBackend.create_model,
             "delete_endpoint": SageMakerModelBackend.delete_endpoint,
             "invoke_endpoint": SageMakerRuntimeResponse.invoke_endpoint,
         }
         saved = self.saved
 
         def create_training_job(backend, *args, **kwargs):
+            check_sagemaker_can_assume(kwargs.get("role_arn"))
             job = saved["create_training_job"](backend, *args, **kwargs)
             containers.train(job)
             return job
@@ -367,6 +414,10 @@ class EmulatedAws:
                 endpoint.endpoint_status = "Failed"
                 endpoint.failure_reason = f"The model server could not start: {exc}"
             return endpoint
+
+        def create_model(backend, *args, **kwargs):
+            check_sagemaker_can_assume(kwargs.get("execution_role_arn"))
+            return saved["create_model"](backend, *args, **kwargs)
 
         def create_transform_job(backend, *args, **kwargs):
             job = saved["create_transform_job"](backend, *args, **kwargs)
@@ -386,8 +437,12 @@ class EmulatedAws:
         SageMakerModelBackend.create_training_job = create_training_job
         SageMakerModelBackend.create_endpoint = create_endpoint
         SageMakerModelBackend.create_transform_job = create_transform_job
+        SageMakerModelBackend.create_model = create_model
         SageMakerModelBackend.delete_endpoint = delete_endpoint
         SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+        iam = containers.client("iam")
+        for (path, name), trust in ((EXECUTION_ROLE, SAGEMAKER_TRUST), (SSO_ROLE, SSO_TRUST)):
+            iam.create_role(Path=path, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
         return self
 
     def __exit__(self, *exc):
@@ -396,6 +451,7 @@ class EmulatedAws:
         SageMakerModelBackend.create_training_job = self.saved["create_training_job"]
         SageMakerModelBackend.create_endpoint = self.saved["create_endpoint"]
         SageMakerModelBackend.create_transform_job = self.saved["create_transform_job"]
+        SageMakerModelBackend.create_model = self.saved["create_model"]
         SageMakerModelBackend.delete_endpoint = self.saved["delete_endpoint"]
         SageMakerRuntimeResponse.invoke_endpoint = self.saved["invoke_endpoint"]
         self.server.stop()

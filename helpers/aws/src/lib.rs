@@ -59,6 +59,7 @@ mod training;
 mod transfer;
 mod transform;
 mod transitions;
+mod trust;
 mod wait;
 
 pub use bucket::{check_bucket, BucketCheck};
@@ -89,4 +90,5 @@ pub use transfer::{download_file, upload_file, upload_file_with, TransferOptions
 pub use transform::{
     create_transform_job, describe_transform_job, wait_for_transform_job, TransformJobSpec, TransformJobSummary,
 };
+pub use trust::{sagemaker_trust, SageMakerTrust, SAGEMAKER_PRINCIPAL};
 pub use wait::{wait_for_training_job, wait_for_training_job_with_logs, STOPPED_WARNING};

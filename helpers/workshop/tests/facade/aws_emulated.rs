@@ -3,6 +3,8 @@
 //! training data with IPv6 rows trains (they are left out of the upload), IPv6 pairs are answered as not scorable
 //! while the rest are scored, a verbose prediction whose answer would exceed 6 MiB is split and succeeds, and
 //! `estimator.transformer(...).transform(...)` scores a file into `<input>.out`. Run with `--features aws`; needs
+//! the role of an IAM Identity Center sign-in, which SageMaker cannot assume, stops the setup cell's
+//! `execution_role()` before any job, and CreateTrainingJob with it fails as SageMaker's does. Needs
 //! the release binary (`cargo build --release -p ipinsights-cli`) and `.venv/bin/python` with moto.
 #![cfg(feature = "aws")]
 
@@ -169,4 +171,42 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     );
 
     predictor.delete_endpoint().unwrap();
+}
+
+#[test]
+fn a_role_sagemaker_cannot_assume_stops_the_setup_before_any_job() {
+    let emulated = Emulated::start();
+    let with_role = |role: &str| {
+        let cfg = AwsConfig { role_arn: Some(role.into()), ..AwsConfig::local_emulator(&emulated.url) };
+        Session::with_backend(AwsBackend::new(cfg, Duration::from_millis(50)).unwrap())
+    };
+    // The account's roles (tests/aws_emulation.py): the notebooks' execution role, and an SSO sign-in's role.
+    let execution = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-Workshop";
+    let sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/\
+               AWSReservedSSO_AdministratorAccess_0123456789abcdef";
+    assert_eq!(with_role(execution).execution_role().unwrap(), execution);
+    let session = with_role(sso);
+    let err = session.execution_role().unwrap_err().to_string();
+    for part in [
+        &format!("SageMaker cannot assume the execution role `{sso}` (from AwsConfig.role_arn)"),
+        "IAM Identity Center (SSO) sign-in",
+        "AmazonSageMaker-ExecutionRole-",
+        "SAGEMAKER_ROLE_ARN",
+    ] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+
+    // What the check spares the user: SageMaker refuses the role at CreateTrainingJob, after the data cells ran.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.csv");
+    std::fs::write(&file, tuples(10).0).unwrap();
+    let uri = session.upload_data(&file, BUCKET, "roles/train/train.csv").unwrap();
+    let image = image_uri(session.region(), "ipinsights").unwrap();
+    let mut estimator = Estimator::new(&session, image, sso)
+        .instance_count(1)
+        .instance_type("ml.m5.xlarge")
+        .output_path(format!("s3://{BUCKET}/roles/output"));
+    estimator.set_hyperparameters(IpInsightsParams::new(100, 16).epochs(1)).unwrap();
+    let err = estimator.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string();
+    assert!(err.contains("ValidationException") && err.contains(&format!("Could not assume role {sso}")), "{err}");
 }
