@@ -36,7 +36,7 @@
 //! // Status lines and the job's CloudWatch log as they come, like the SDK's `fit(logs=True)`.
 //! let done = wait_for_training_job_with_logs(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
 //! let model = ModelSpec::new(&job, &spec.image, &done.model_artifact.unwrap_or_default(), &spec.role_arn);
-//! let deploy_spec = DeploySpec { model, endpoint_name: job.clone(), instance_type: "ml.m4.xlarge".into(), instance_count: 1 };
+//! let deploy_spec = DeploySpec { model, endpoint_name: job.clone(), instance_type: "ml.m5.xlarge".into(), instance_count: 1 };
 //! deploy(&cfg, &deploy_spec, Duration::from_secs(30), &mut |s| print!("{s}"))?;
 //! let scores = invoke_endpoint(&cfg, &job, b"user-1,1.2.3.4\n".to_vec(), "text/csv", "application/json")?;
 //! delete_endpoint(&cfg, &job, true)?;

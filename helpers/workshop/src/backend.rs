@@ -60,7 +60,7 @@ pub struct Channel {
 pub struct TrainingResources {
     /// `instance_count`.
     pub instance_count: u32,
-    /// `instance_type`, e.g. `ml.m4.xlarge`.
+    /// `instance_type`, e.g. `ml.m5.xlarge`.
     pub instance_type: String,
 }
 

@@ -7,11 +7,11 @@
 //! let image = image_uri(session.region(), "ipinsights")?;
 //! let mut ip_insights = Estimator::new(&session, image, session.execution_role()?)
 //!     .instance_count(1)
-//!     .instance_type("ml.m4.xlarge")
+//!     .instance_type("ml.m5.xlarge")
 //!     .output_path("s3://my-bucket/ipinsights/output");
 //! ip_insights.set_hyperparameters(IpInsightsParams::new(20_000, 128).epochs(5))?;
 //! ip_insights.fit(&[("train", TrainingInput::new("s3://my-bucket/ipinsights/train/tuples.csv"))])?;
-//! let predictor = ip_insights.deploy(1, "ml.m4.xlarge")?;
+//! let predictor = ip_insights.deploy(1, "ml.m5.xlarge")?;
 //! # Ok(()) }
 //! ```
 
@@ -108,7 +108,7 @@ pub struct Estimator {
     pub role: String,
     /// `instance_count`: training instances (default 1).
     pub instance_count: u32,
-    /// `instance_type`: the training instance type, e.g. `ml.m4.xlarge` (required).
+    /// `instance_type`: the training instance type, e.g. `ml.m5.xlarge` (required).
     pub instance_type: String,
     /// `output_path`: `s3://bucket/prefix/output`, where each job writes `{job}/output/model.tar.gz` (required).
     pub output_path: String,
@@ -350,7 +350,7 @@ impl Estimator {
         if self.instance_count == 0 || self.instance_type.trim().is_empty() {
             return Err(WorkshopError::new(format!(
                 "{call} needs instance_count ≥ 1 and an instance_type: Estimator::new(…).instance_count(1)\
-                 .instance_type(\"ml.m4.xlarge\")"
+                 .instance_type(\"ml.m5.xlarge\")"
             )));
         }
         Ok(TrainingResources { instance_count: self.instance_count, instance_type: self.instance_type.clone() })
@@ -429,9 +429,9 @@ mod tests {
         assert!(err.contains("needs instance_count ≥ 1 and an instance_type"), "{err}");
         let err = estimator.set_hyperparameters(IpInsightsParams::new(100, 2)).unwrap_err().to_string();
         assert!(err.contains("vector_dim=\"2\""), "{err}");
-        let err = estimator.deploy(1, "ml.m4.xlarge").unwrap_err().to_string();
+        let err = estimator.deploy(1, "ml.m5.xlarge").unwrap_err().to_string();
         assert!(err.starts_with("deploy needs a trained model"), "{err}");
-        let err = estimator.transformer(1, "ml.m4.xlarge").unwrap_err().to_string();
+        let err = estimator.transformer(1, "ml.m5.xlarge").unwrap_err().to_string();
         assert!(err.starts_with("transformer needs a trained model"), "{err}");
     }
 
@@ -443,7 +443,7 @@ mod tests {
         let base = || {
             let mut e = Estimator::new(&session, "image", "role")
                 .instance_count(1)
-                .instance_type("ml.m4.xlarge")
+                .instance_type("ml.m5.xlarge")
                 .output_path("s3://workshop-bucket/output");
             e.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
             e

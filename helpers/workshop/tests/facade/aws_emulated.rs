@@ -118,13 +118,13 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     let role = "arn:aws:iam::123456789012:role/service-role/SageMakerExecution";
     let mut estimator = Estimator::new(&session, image, role)
         .instance_count(1)
-        .instance_type("ml.m4.xlarge")
+        .instance_type("ml.m5.xlarge")
         .output_path(format!("s3://{BUCKET}/{prefix}/output"));
     estimator.set_hyperparameters(IpInsightsParams::new(1000, 128).epochs(2)).unwrap();
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
 
     // IPv6 pairs are not sent: answered as not scorable, row by row; the request for the rest succeeds.
-    let mut predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
+    let mut predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let pairs: Vec<(String, IpAddr)> = vec![
         ("user-1".into(), "10.1.0.1".parse().unwrap()),
         ("user-4".into(), "2001:db8:4::1".parse().unwrap()),
@@ -156,7 +156,7 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     std::fs::write(&test_file, test.strip_prefix("entity,ip\n").unwrap()).unwrap();
     let data = session.upload_data(&test_file, BUCKET, &format!("{prefix}/test/test.csv")).unwrap();
     let mut transformer =
-        estimator.transformer(1, "ml.m4.xlarge").unwrap().output_path(format!("s3://{BUCKET}/{prefix}/transform"));
+        estimator.transformer(1, "ml.m5.xlarge").unwrap().output_path(format!("s3://{BUCKET}/{prefix}/transform"));
     transformer.transform(&data, "text/csv", "Line").unwrap();
     transformer.wait().unwrap();
     assert_eq!(transformer.output_uri(&data).unwrap(), format!("s3://{BUCKET}/{prefix}/transform/test.csv.out"));
