@@ -81,6 +81,28 @@ pub enum AwsError {
         /// Why, from its trust policy.
         reason: String,
     },
+    /// The instance type has a quota of 0 for this use in the region (Service Quotas): SageMaker would refuse it.
+    #[error(
+        "{instance_type} is not available for {usage} in region {region}: its SageMaker quota \"{quota_name}\" is 0 \
+         (Service Quotas). {}Nothing was created.",
+        suggestion.as_ref().map_or_else(
+            || "Choose another instance type, or request a quota increase in the Service Quotas console. ".to_string(),
+            |t| format!("Choose another instance type, e.g. {t} (it has quota there), or request a quota increase in \
+                         the Service Quotas console. ")
+        )
+    )]
+    InstanceTypeUnavailable {
+        /// The instance type refused.
+        instance_type: String,
+        /// Its use in words (`training jobs`, `endpoints`, `batch transform jobs`).
+        usage: &'static str,
+        /// The quota's name.
+        quota_name: String,
+        /// The region.
+        region: String,
+        /// A type of the same listing with quota for this use.
+        suggestion: Option<String>,
+    },
     /// A role that is not an IAM role ARN.
     #[error("`{arn}` is not an IAM role ARN (expected arn:<partition>:iam::<account>:role/<name>)")]
     InvalidRoleArn {

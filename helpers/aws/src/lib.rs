@@ -52,6 +52,7 @@ mod hosting;
 mod instances;
 mod invoke;
 mod logs;
+mod quotas;
 mod role;
 mod runtime;
 pub mod sdk;
@@ -79,6 +80,7 @@ pub use ipinsights_sagemaker::{
     ImageError, IpInsightsParams, S3Uri, ServerSideEncryption, ALGORITHM,
 };
 pub use logs::{TRAINING_LOG_GROUP, TRANSFORM_LOG_GROUP};
+pub use quotas::{check_instance_quota, InstanceQuota, InstanceUse, SAGEMAKER_SERVICE_CODE};
 pub use role::{
     caller_role_arn, execution_role, find_execution_role, role_arn_for_caller, ExecutionRole, RoleSource, ROLE_ENV_VARS,
 };

@@ -19,7 +19,7 @@ use std::time::SystemTime;
 
 use ipinsights_sagemaker::training::{check_distribution, check_kms_key, check_stopping, check_tags, check_vpc};
 use ipinsights_sagemaker::{
-    base_name_from_image, name_from_base, HyperParameters, IpInsightsParams, S3Uri, TrainingJobStatus,
+    base_name_from_image, name_from_base, HyperParameters, InstanceUse, IpInsightsParams, S3Uri, TrainingJobStatus,
 };
 
 use crate::backend::{
@@ -254,7 +254,9 @@ impl Estimator {
             hyperparameters,
             options: self.checked_options()?,
         };
-        let job = self.session.backend().train(&request, &mut print_fragment)?;
+        let backend = self.session.backend();
+        backend.check_instance_type(&request.resources.instance_type, InstanceUse::Training, &mut print_fragment)?;
+        let job = backend.train(&request, &mut print_fragment)?;
         self.latest_training_job = Some(TrainingJob::from_description(job)?);
         Ok(())
     }
@@ -279,7 +281,9 @@ impl Estimator {
             instance_count: initial_instance_count,
             instance_type: instance_type.into(),
         };
-        let endpoint = self.session.backend().deploy(&request, &mut print_fragment)?;
+        let backend = self.session.backend();
+        backend.check_instance_type(instance_type, InstanceUse::Endpoint, &mut print_fragment)?;
+        let endpoint = backend.deploy(&request, &mut print_fragment)?;
         Ok(Predictor::new(&self.session, &endpoint.endpoint_name))
     }
 
@@ -293,7 +297,9 @@ impl Estimator {
         }
         let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
         let model = self.model_request("transformer", &name)?;
-        self.session.backend().create_model(&model)?;
+        let backend = self.session.backend();
+        backend.check_instance_type(instance_type, InstanceUse::Transform, &mut print_fragment)?;
+        backend.create_model(&model)?;
         let base = base_name_from_image(&self.image_uri).to_string();
         Ok(Transformer::new(&self.session, &model, instance_count, instance_type, &base, &self.options.tags))
     }
