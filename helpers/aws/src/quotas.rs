@@ -14,7 +14,7 @@ pub const SAGEMAKER_SERVICE_CODE: &str = "sagemaker";
 
 /// Types suggested, in this order, when the chosen one has no quota (small general-purpose types first).
 const SUGGESTIONS: [&str; 6] =
-    ["ml.m5.xlarge", "ml.m5.large", "ml.m6i.xlarge", "ml.c5.xlarge", "ml.m5.2xlarge", "ml.m4.xlarge"];
+    ["ml.m5.xlarge", "ml.m5.large", "ml.m6i.xlarge", "ml.c5.xlarge", "ml.m5.2xlarge", "ml.c5.2xlarge"];
 
 /// What SageMaker's quotas say about an instance type for one use.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +47,16 @@ pub fn check_instance_quota(
             .await;
         listed.map_err(|e| AwsError::Service(Box::new(ServiceError::from_sdk("ListServiceQuotas", &e))))
     })?;
+    judge(&quotas, instance_type, usage, region)
+}
+
+/// What the listed `quotas` say about `instance_type` for `usage` in `region` (see [`check_instance_quota`]).
+fn judge(
+    quotas: &[ServiceQuota],
+    instance_type: &str,
+    usage: InstanceUse,
+    region: String,
+) -> Result<InstanceQuota, AwsError> {
     let value_of = |name: &str| quotas.iter().find(|q| q.quota_name() == Some(name)).map(|q| q.value().unwrap_or(0.0));
     match value_of(&usage.quota_name(instance_type)) {
         None => Ok(InstanceQuota::NotListed),
@@ -72,5 +82,44 @@ pub fn check_instance_quota(
                 suggestion,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(quotas: &[(&str, f64)]) -> Vec<ServiceQuota> {
+        quotas.iter().map(|(name, value)| ServiceQuota::builder().quota_name(*name).value(*value).build()).collect()
+    }
+
+    fn suggestion(quotas: &[(&str, f64)], instance_type: &str, usage: InstanceUse) -> Option<String> {
+        match judge(&listing(quotas), instance_type, usage, "eu-north-1".into()) {
+            Err(AwsError::InstanceTypeUnavailable { suggestion, .. }) => suggestion,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_quota_of_zero_is_refused_with_a_type_that_has_quota_for_that_use() {
+        use InstanceUse::*;
+        let quotas = [
+            ("ml.m4.xlarge for training job usage", 0.0),
+            ("ml.m5.xlarge for training job usage", 0.0),
+            ("ml.m5.large for training job usage", 2.0),
+            ("ml.m5.xlarge for endpoint usage", 4.0),
+            ("ml.z9.large for transform job usage", 1.0),
+            ("ml.m4.xlarge for transform job usage", 0.0),
+        ];
+        assert_eq!(suggestion(&quotas, "ml.m4.xlarge", Training), Some("ml.m5.large".into()));
+        assert_eq!(suggestion(&quotas, "ml.m4.xlarge", Transform), Some("ml.z9.large".into()));
+        let only_zero = [("ml.m4.xlarge for endpoint usage", 0.0)];
+        assert_eq!(suggestion(&only_zero, "ml.m4.xlarge", Endpoint), None);
+        let err = judge(&listing(&quotas), "ml.m5.xlarge", Training, "eu-north-1".into()).unwrap_err().to_string();
+        assert!(err.starts_with("ml.m5.xlarge is not available for training jobs in region eu-north-1"), "{err}");
+        assert!(err.contains("e.g. ml.m5.large"), "{err}");
+        let judged = |t: &str, u| judge(&listing(&quotas), t, u, "eu-north-1".into()).unwrap();
+        assert_eq!(judged("ml.m5.xlarge", Endpoint), InstanceQuota::Available(4.0));
+        assert_eq!(judged("ml.c5.xlarge", Endpoint), InstanceQuota::NotListed);
     }
 }
