@@ -474,7 +474,7 @@ def main():
         )
         sagemaker.create_endpoint_config(
             EndpointConfigName=name,
-            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m4.xlarge"}],
+            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge"}],
         )
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
         ENDPOINTS[name] = server_url

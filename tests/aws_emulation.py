@@ -17,6 +17,20 @@ would start a container:
   `<input>.out` under the output path and record the outcome (log in `/aws/sagemaker/TransformJobs`);
 - DeleteEndpoint: stop the server.
 
+SageMaker's checks moto leaves out are made too: CreateTrainingJob, CreateModel and CreateTransformJob refuse an
+execution role of this account whose trust policy does not let `sagemaker.amazonaws.com` assume it, with
+SageMaker's `ValidationException: Could not assume role …`. The account holds two roles: the notebooks' execution
+role (`EXECUTION_ROLE_ARN`, trusting SageMaker) and an IAM Identity Center role (`SSO_ROLE_ARN`, trusting SAML
+federation only, as `AWSReservedSSO_…` roles do). A role ARN IAM does not know is let through (tests pass made-up
+ARNs; real SageMaker would refuse those too).
+
+Service Quotas (moto knows only VPC's) answers ListServiceQuotas and GetServiceQuota for `sagemaker` from
+`SAGEMAKER_QUOTAS`: "<type> for training job usage" / "for endpoint usage" / "for transform job usage" for a few
+types, ml.m4.xlarge at 0 as in the regions that have no M4 instances; `--quota NAME=VALUE` changes one, and
+`--quotas-denied` answers every Service Quotas call with AccessDeniedException, as for a user without
+`servicequotas:ListServiceQuotas`. CreateTrainingJob on a type whose training quota is 0 fails with SageMaker's
+ResourceLimitExceeded.
+
 The algorithm runs as strict as SageMaker's IP Insights container: IPv4 only (`--ipv4-only`), so an IPv6 address in
 a training channel fails the job and one in an inference request or a transform record is refused.
 
@@ -32,14 +46,19 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 
 import boto3
 from botocore.config import Config
+from moto.iam.models import iam_backends
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.core.exceptions import JsonRESTError
 from moto.server import ThreadedMotoServer
+from moto.servicequotas.responses import ServiceQuotasResponse
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -47,6 +66,24 @@ LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
 # SageMaker's InvokeEndpoint response limit (6 MiB).
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+# The notebooks' execution role (trusts SageMaker) and the role of an IAM Identity Center sign-in (does not).
+EXECUTION_ROLE = ("/service-role/", "AmazonSageMaker-ExecutionRole-Workshop")
+SSO_ROLE = ("/aws-reserved/sso.amazonaws.com/", "AWSReservedSSO_AdministratorAccess_0123456789abcdef")
+EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role{EXECUTION_ROLE[0]}{EXECUTION_ROLE[1]}"
+SSO_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role{SSO_ROLE[0]}{SSO_ROLE[1]}"
+SAGEMAKER_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+SSO_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow",
+     "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"},
+     "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+     "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}
+# SageMaker's instance quotas in this account's region, by quota name (0: the type is not available here).
+QUOTA_USES = ("training job usage", "endpoint usage", "transform job usage")
+SAGEMAKER_QUOTAS = {f"{t} for {use}": (0.0 if t == "ml.m4.xlarge" else 20.0)
+                    for t in ("ml.c5.xlarge", "ml.m4.xlarge", "ml.m5.large", "ml.m5.xlarge") for use in QUOTA_USES}
+# Whether Service Quotas refuses every call (a user without servicequotas:* permissions).
+QUOTAS_DENIED = {"denied": False}
 # The version of the process contract (helpers/contract) whose records and events this harness reads.
 CONTRACT_VERSION = 2
 
@@ -84,6 +121,79 @@ def run_algorithm(args, events, lines):
     if outcome["event"] == "failed" or code != 0:
         raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
     return outcome
+
+
+def listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def check_sagemaker_can_assume(role_arn):
+    """SageMaker's check of an execution role: refused with its ValidationException when IAM knows the role and its
+    trust policy has no Allow of sts:AssumeRole for sagemaker.amazonaws.com."""
+    name = (role_arn or "").rsplit("/", 1)[-1]
+    role = next((r for r in iam_backends[ACCOUNT]["aws"].roles.values() if r.name == name), None)
+    if role is None:
+        return
+    policy = role.assume_role_policy_document
+    policy = json.loads(urllib.parse.unquote(policy) if isinstance(policy, str) else json.dumps(policy))
+    for statement in listed(policy.get("Statement", [])):
+        services = listed((statement.get("Principal") or {}).get("Service", []))
+        actions = [a.lower() for a in listed(statement.get("Action", []))]
+        if statement.get("Effect") == "Allow" and "sagemaker.amazonaws.com" in services and (
+                "sts:assumerole" in actions or "sts:*" in actions or "*" in actions):
+            return
+    raise ValidationError(message=f"Could not assume role {role_arn}. Please ensure that the role exists and allows "
+                                  "principal 'sagemaker.amazonaws.com' to assume the role.")
+
+
+def sagemaker_quota_list():
+    """The `sagemaker` quotas as Service Quotas lists them, in name order, with stable codes."""
+    return [{"ServiceCode": "sagemaker", "ServiceName": "Amazon SageMaker",
+             "QuotaArn": f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:sagemaker/L-{i:08X}", "QuotaCode": f"L-{i:08X}",
+             "QuotaName": name, "Value": value, "Unit": "None", "Adjustable": True, "GlobalQuota": False}
+            for i, (name, value) in enumerate(sorted(SAGEMAKER_QUOTAS.items()))]
+
+
+def service_quotas_call(response, answer):
+    """A Service Quotas call for `sagemaker`: AccessDenied when so configured, else `answer(quotas, params)`."""
+    action = response.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
+    if QUOTAS_DENIED["denied"]:
+        raise JsonRESTError("AccessDeniedException", f"User: arn:aws:iam::{ACCOUNT}:user/moto is not authorized to "
+                                                     f"perform: servicequotas:{action}")
+    params = json.loads(response.body or "{}")
+    if params.get("ServiceCode") != "sagemaker":
+        raise JsonRESTError("NoSuchResourceException", f"The emulated account has no quotas of "
+                                                       f"{params.get('ServiceCode')!r}")
+    return answer(sagemaker_quota_list(), params)
+
+
+def list_service_quotas(response):
+    def page(quotas, params):
+        start = int(params.get("NextToken") or 0)
+        size = int(params.get("MaxResults") or 5)  # small pages, so the client's paging is exercised
+        body = {"Quotas": quotas[start : start + size]}
+        if start + size < len(quotas):
+            body["NextToken"] = str(start + size)
+        return json.dumps(body)
+    return service_quotas_call(response, page)
+
+
+def get_service_quota(response):
+    def one(quotas, params):
+        for quota in quotas:
+            if quota["QuotaCode"] == params.get("QuotaCode"):
+                return json.dumps({"Quota": quota})
+        raise JsonRESTError("NoSuchResourceException", f"No quota {params.get('QuotaCode')!r} for sagemaker")
+    return service_quotas_call(response, one)
+
+
+def check_training_quota(instance_type):
+    """SageMaker's refusal of a training job on a type whose quota is 0 in the region."""
+    name = f"{instance_type} for training job usage"
+    if SAGEMAKER_QUOTAS.get(name, 1) <= 0:
+        raise JsonRESTError("ResourceLimitExceeded", f"The account-level service limit '{name}' is 0 Instances, with "
+                            "current utilization of 0 Instances and a request delta of 1 Instances. Please use AWS "
+                            "Service Quotas to request an increase for this quota.")
 
 
 def utc(seconds):
@@ -349,12 +459,16 @@ class EmulatedAws:
             "create_training_job": SageMakerModelBackend.create_training_job,
             "create_endpoint": SageMakerModelBackend.create_endpoint,
             "create_transform_job": SageMakerModelBackend.create_transform_job,
+            "create_model": SageMakerModelBackend.create_model,
             "delete_endpoint": SageMakerModelBackend.delete_endpoint,
             "invoke_endpoint": SageMakerRuntimeResponse.invoke_endpoint,
+            "get_service_quota": ServiceQuotasResponse.get_service_quota,
         }
         saved = self.saved
 
         def create_training_job(backend, *args, **kwargs):
+            check_sagemaker_can_assume(kwargs.get("role_arn"))
+            check_training_quota((kwargs.get("resource_config") or {}).get("InstanceType"))
             job = saved["create_training_job"](backend, *args, **kwargs)
             containers.train(job)
             return job
@@ -367,6 +481,10 @@ class EmulatedAws:
                 endpoint.endpoint_status = "Failed"
                 endpoint.failure_reason = f"The model server could not start: {exc}"
             return endpoint
+
+        def create_model(backend, *args, **kwargs):
+            check_sagemaker_can_assume(kwargs.get("execution_role_arn"))
+            return saved["create_model"](backend, *args, **kwargs)
 
         def create_transform_job(backend, *args, **kwargs):
             job = saved["create_transform_job"](backend, *args, **kwargs)
@@ -386,8 +504,14 @@ class EmulatedAws:
         SageMakerModelBackend.create_training_job = create_training_job
         SageMakerModelBackend.create_endpoint = create_endpoint
         SageMakerModelBackend.create_transform_job = create_transform_job
+        SageMakerModelBackend.create_model = create_model
+        ServiceQuotasResponse.list_service_quotas = list_service_quotas
+        ServiceQuotasResponse.get_service_quota = get_service_quota
         SageMakerModelBackend.delete_endpoint = delete_endpoint
         SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+        iam = containers.client("iam")
+        for (path, name), trust in ((EXECUTION_ROLE, SAGEMAKER_TRUST), (SSO_ROLE, SSO_TRUST)):
+            iam.create_role(Path=path, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
         return self
 
     def __exit__(self, *exc):
@@ -396,6 +520,9 @@ class EmulatedAws:
         SageMakerModelBackend.create_training_job = self.saved["create_training_job"]
         SageMakerModelBackend.create_endpoint = self.saved["create_endpoint"]
         SageMakerModelBackend.create_transform_job = self.saved["create_transform_job"]
+        SageMakerModelBackend.create_model = self.saved["create_model"]
+        ServiceQuotasResponse.get_service_quota = self.saved["get_service_quota"]
+        del ServiceQuotasResponse.list_service_quotas
         SageMakerModelBackend.delete_endpoint = self.saved["delete_endpoint"]
         SageMakerRuntimeResponse.invoke_endpoint = self.saved["invoke_endpoint"]
         self.server.stop()
@@ -428,7 +555,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True, help="the release-built ipinsights binary")
     parser.add_argument("--bucket", action="append", default=[], help="a bucket to create (repeatable)")
+    parser.add_argument("--quota", action="append", default=[], metavar="NAME=VALUE",
+                        help="a SageMaker quota, e.g. 'ml.m5.xlarge for training job usage=0' (repeatable)")
+    parser.add_argument("--quotas-denied", action="store_true",
+                        help="Service Quotas answers every call with AccessDeniedException")
     args = parser.parse_args()
+    for quota in args.quota:
+        name, _, value = quota.rpartition("=")
+        SAGEMAKER_QUOTAS[name.strip()] = float(value)
+    QUOTAS_DENIED["denied"] = args.quotas_denied
     with EmulatedAws(args.binary) as aws:
         for bucket in args.bucket:
             aws.create_bucket(bucket)

@@ -73,7 +73,7 @@ and start at once."""),
     code("""
 let mut estimator = Estimator::new(&session, image_uri(session.region(), "ipinsights")?, execution_role.clone())
     .instance_count(1)
-    .instance_type("ml.m4.xlarge")
+    .instance_type("ml.m5.xlarge")
     .output_path(format!("s3://{bucket}/{prefix}/output"));
 estimator.set_hyperparameters(
     IpInsightsParams::new(2 * users, 128) // num_entity_vectors, vector_dim
@@ -87,7 +87,7 @@ let validation_input = TrainingInput::new(validation_uri.clone()).distribution("
 estimator.fit(&[("train", train_input), ("validation", validation_input)])?;
 """, "fit-validation"),
     code("""
-let mut predictor = estimator.deploy(1, "ml.m4.xlarge")?;
+let mut predictor = estimator.deploy(1, "ml.m5.xlarge")?;
 predictor.serializer = Serializer::Csv;
 predictor.deserializer = Deserializer::Json;
 println!("Endpoint name: {}", predictor.endpoint);
@@ -172,7 +172,7 @@ minutes) and stops them when done; the local backend runs the same job as a proc
     let test_csv = folder.join("test.csv");
     engine::tuples::write_tuples(&test_csv, &data.test)?;
     let test_uri = session.upload_data(&test_csv, bucket, &format!("{prefix}/test/test.csv"))?;
-    let mut transformer = estimator.transformer(1, "ml.m4.xlarge")?.output_path(format!("s3://{bucket}/{prefix}/transform"));
+    let mut transformer = estimator.transformer(1, "ml.m5.xlarge")?.output_path(format!("s3://{bucket}/{prefix}/transform"));
     transformer.transform(&test_uri, "text/csv", "Line")?;
     transformer.wait()?;
     let batch: Vec<f32> = transformer.read_output(&test_uri)?.iter().map(|p| p.dot_product).collect();

@@ -104,7 +104,7 @@ training job starts at once, so here it is much quicker; the log has the same sh
     code("""
 let mut ip_insights = Estimator::new(&session, image.clone(), execution_role.clone())
     .instance_count(1)
-    .instance_type("ml.m4.xlarge")
+    .instance_type("ml.m5.xlarge")
     .output_path(format!("s3://{bucket}/{prefix}/output"));
 ip_insights.set_hyperparameters(
     IpInsightsParams::new(20000, 128) // num_entity_vectors, vector_dim
@@ -124,7 +124,7 @@ println!("Training job name: {}", ip_insights.latest_training_job.as_ref().map(|
 service. On SageMaker this takes **5–7 minutes** (an instance starts and loads the model); the local endpoint is a
 process on this machine and is ready almost at once."""),
     code("""
-let mut predictor = ip_insights.deploy(1, "ml.m4.xlarge")?;
+let mut predictor = ip_insights.deploy(1, "ml.m5.xlarge")?;
 println!("Endpoint name: {}", predictor.endpoint);
 """, "deploy"),
     md("""## Inference

@@ -66,6 +66,43 @@ pub enum AwsError {
         #[source]
         source: Box<ServiceError>,
     },
+    /// The execution role's trust policy does not let SageMaker assume it (jobs would fail with "Could not assume
+    /// role"); checked at setup, before any job.
+    #[error(
+        "SageMaker cannot assume the execution role `{arn}` ({source_name}): {reason}, so every training job, model \
+         and endpoint would fail with \"Could not assume role\". {}",
+        role_fix_hint(.arn)
+    )]
+    RoleNotAssumable {
+        /// The role ARN.
+        arn: String,
+        /// Where the role came from, in words (e.g. `SAGEMAKER_ROLE_ARN`, `the role you are signed in with`).
+        source_name: String,
+        /// Why, from its trust policy.
+        reason: String,
+    },
+    /// The instance type has a quota of 0 for this use in the region (Service Quotas): SageMaker would refuse it.
+    #[error(
+        "{instance_type} is not available for {usage} in region {region}: its SageMaker quota \"{quota_name}\" is 0 \
+         (Service Quotas). {}Nothing was created.",
+        suggestion.as_ref().map_or_else(
+            || "Choose another instance type, or request a quota increase in the Service Quotas console. ".to_string(),
+            |t| format!("Choose another instance type, e.g. {t} (it has quota there), or request a quota increase in \
+                         the Service Quotas console. ")
+        )
+    )]
+    InstanceTypeUnavailable {
+        /// The instance type refused.
+        instance_type: String,
+        /// Its use in words (`training jobs`, `endpoints`, `batch transform jobs`).
+        usage: &'static str,
+        /// The quota's name.
+        quota_name: String,
+        /// The region.
+        region: String,
+        /// A type of the same listing with quota for this use.
+        suggestion: Option<String>,
+    },
     /// A role that is not an IAM role ARN.
     #[error("`{arn}` is not an IAM role ARN (expected arn:<partition>:iam::<account>:role/<name>)")]
     InvalidRoleArn {
@@ -196,6 +233,25 @@ const CREDENTIAL_CODES: [&str; 8] = [
     "SignatureDoesNotMatch",
     "InvalidAccessKeyId",
 ];
+
+/// How to fix a role SageMaker cannot assume; the IAM Identity Center (SSO) case spelled out.
+fn role_fix_hint(arn: &str) -> String {
+    let name = arn.rsplit('/').next().unwrap_or_default();
+    let sso = if name.starts_with("AWSReservedSSO_") {
+        format!(
+            "{name} is the role of an IAM Identity Center (SSO) sign-in: only IAM Identity Center can assume it, \
+             never SageMaker. "
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{sso}Create or choose an execution role whose trust policy allows sts:AssumeRole to \
+         sagemaker.amazonaws.com (the SageMaker console creates one named AmazonSageMaker-ExecutionRole-…) and \
+         pass its ARN with SAGEMAKER_ROLE_ARN (or AwsConfig.role_arn), e.g. \
+         SAGEMAKER_ROLE_ARN=arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101T000000"
+    )
+}
 
 /// How to give a role, for the role errors.
 const ROLE_HINT: &str = "pass a role ARN (AwsConfig.role_arn) or set SAGEMAKER_ROLE_ARN (or IPINSIGHTS_ROLE_ARN) \

@@ -55,7 +55,7 @@ pub struct DeploySpec {
     pub model: ModelSpec,
     /// The endpoint (and endpoint config) to create.
     pub endpoint_name: String,
-    /// The instance type, e.g. `ml.m4.xlarge`.
+    /// The instance type, e.g. `ml.m5.xlarge`.
     pub instance_type: String,
     /// The number of instances.
     pub instance_count: u32,
@@ -328,7 +328,7 @@ mod tests {
         let spec = DeploySpec {
             model: model.clone(),
             endpoint_name: "ipinsights-endpoint".into(),
-            instance_type: "ml.m4.xlarge".into(),
+            instance_type: "ml.m5.xlarge".into(),
             instance_count: 1,
         };
         check_spec(&spec).unwrap();

@@ -2,11 +2,11 @@
 
 use crate::error::AwsError;
 
-/// Checks `instance_type` (an `ml.` type such as ml.m4.xlarge) and `instance_count` (at least 1).
+/// Checks `instance_type` (an `ml.` type such as ml.m5.xlarge) and `instance_count` (at least 1).
 pub(crate) fn check_instances(instance_type: &str, instance_count: u32) -> Result<(), AwsError> {
     if !instance_type.starts_with("ml.") {
         return Err(AwsError::InvalidInput(format!(
-            "instance type `{instance_type}` is not a SageMaker instance type (like ml.m4.xlarge)"
+            "instance type `{instance_type}` is not a SageMaker instance type (like ml.m5.xlarge)"
         )));
     }
     if instance_count == 0 {

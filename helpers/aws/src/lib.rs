@@ -36,7 +36,7 @@
 //! // Status lines and the job's CloudWatch log as they come, like the SDK's `fit(logs=True)`.
 //! let done = wait_for_training_job_with_logs(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
 //! let model = ModelSpec::new(&job, &spec.image, &done.model_artifact.unwrap_or_default(), &spec.role_arn);
-//! let deploy_spec = DeploySpec { model, endpoint_name: job.clone(), instance_type: "ml.m4.xlarge".into(), instance_count: 1 };
+//! let deploy_spec = DeploySpec { model, endpoint_name: job.clone(), instance_type: "ml.m5.xlarge".into(), instance_count: 1 };
 //! deploy(&cfg, &deploy_spec, Duration::from_secs(30), &mut |s| print!("{s}"))?;
 //! let scores = invoke_endpoint(&cfg, &job, b"user-1,1.2.3.4\n".to_vec(), "text/csv", "application/json")?;
 //! delete_endpoint(&cfg, &job, true)?;
@@ -52,6 +52,7 @@ mod hosting;
 mod instances;
 mod invoke;
 mod logs;
+mod quotas;
 mod role;
 mod runtime;
 pub mod sdk;
@@ -59,6 +60,7 @@ mod training;
 mod transfer;
 mod transform;
 mod transitions;
+mod trust;
 mod wait;
 
 pub use bucket::{check_bucket, BucketCheck};
@@ -78,6 +80,7 @@ pub use ipinsights_sagemaker::{
     ImageError, IpInsightsParams, S3Uri, ServerSideEncryption, ALGORITHM,
 };
 pub use logs::{TRAINING_LOG_GROUP, TRANSFORM_LOG_GROUP};
+pub use quotas::{check_instance_quota, InstanceQuota, InstanceUse, SAGEMAKER_SERVICE_CODE};
 pub use role::{
     caller_role_arn, execution_role, find_execution_role, role_arn_for_caller, ExecutionRole, RoleSource, ROLE_ENV_VARS,
 };
@@ -89,4 +92,5 @@ pub use transfer::{download_file, upload_file, upload_file_with, TransferOptions
 pub use transform::{
     create_transform_job, describe_transform_job, wait_for_transform_job, TransformJobSpec, TransformJobSummary,
 };
+pub use trust::{sagemaker_trust, SageMakerTrust, SAGEMAKER_PRINCIPAL};
 pub use wait::{wait_for_training_job, wait_for_training_job_with_logs, STOPPED_WARNING};

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::runtime::run;
+use crate::trust::{sagemaker_trust, SageMakerTrust};
 use crate::{AwsConfig, AwsError, ServiceError};
 
 /// The environment variables read (in this order) for the SageMaker execution role.
@@ -34,6 +35,21 @@ pub enum RoleSource {
     CallerRole,
     /// The role the caller is signed in with, its ARN guessed from its name (IAM GetRole failed).
     CallerRoleGuessed,
+}
+
+impl RoleSource {
+    /// Where the role came from, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            RoleSource::Configured => "from AwsConfig.role_arn".into(),
+            RoleSource::Environment(name) => format!("from {name}"),
+            RoleSource::Metadata => "from the notebook's metadata file".into(),
+            RoleSource::NotebookInstance(name) => format!("the role of notebook instance {name}"),
+            RoleSource::StudioUserProfile(name) => format!("the role of Studio user profile {name}"),
+            RoleSource::StudioDomain(name) => format!("the default role of Studio domain {name}"),
+            RoleSource::CallerRole | RoleSource::CallerRoleGuessed => "the role you are signed in with".into(),
+        }
+    }
 }
 
 /// The execution role and where it was found.
@@ -64,7 +80,9 @@ pub fn execution_role(cfg: &AwsConfig) -> Result<String, AwsError> {
 /// As in the SDK, a failed SageMaker call in step 2 falls through to step 3, and a failed GetRole keeps the ARN
 /// derived from the name (with the console's `service-role/` path for `AmazonSageMaker-ExecutionRole*`); each such
 /// fallback is reported to `notes`, one line each. A caller that is not an assumed role is
-/// [`AwsError::CallerNotARole`]; a failed STS call is [`AwsError::RoleDiscovery`].
+/// [`AwsError::CallerNotARole`]; a failed STS call is [`AwsError::RoleDiscovery`]. A role of step 1 or 3 whose
+/// trust policy does not let `sagemaker.amazonaws.com` assume it is [`AwsError::RoleNotAssumable`], before any job
+/// (see `check_sagemaker_trust`).
 pub fn find_execution_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<ExecutionRole, AwsError> {
     resolve(cfg, |name| std::env::var(name).ok(), notes)
 }
@@ -75,13 +93,76 @@ fn resolve(
     env: impl Fn(&str) -> Option<String>,
     notes: &mut dyn FnMut(&str),
 ) -> Result<ExecutionRole, AwsError> {
-    if let Some(role) = configured_role(cfg.role_arn.as_deref(), env)? {
-        return Ok(role);
+    let (role, trust_policy) = if let Some(role) = configured_role(cfg.role_arn.as_deref(), env)? {
+        (role, None)
+    } else if let Some(role) = from_metadata(cfg, &cfg.metadata_file(), notes)? {
+        (role, None)
+    } else {
+        caller_role(cfg, notes)?
+    };
+    check_sagemaker_trust(cfg, &role, trust_policy, notes)?;
+    Ok(role)
+}
+
+/// Stops with [`AwsError::RoleNotAssumable`] when a role given (explicitly, by the environment) or the caller's own
+/// role has a trust policy (`trust_policy`, else IAM GetRole's) that does not let SageMaker assume it (a notebook
+/// instance's or Studio's role was checked by SageMaker when it was set). When IAM cannot be asked (GetRole denied,
+/// a role of another account) or the policy cannot be evaluated simply, one note says so and the role is used
+/// unchecked.
+fn check_sagemaker_trust(
+    cfg: &AwsConfig,
+    role: &ExecutionRole,
+    trust_policy: Option<String>,
+    notes: &mut dyn FnMut(&str),
+) -> Result<(), AwsError> {
+    match role.source {
+        RoleSource::Configured | RoleSource::Environment(_) | RoleSource::CallerRole => {}
+        // GetRole was refused already, and noted.
+        RoleSource::CallerRoleGuessed => return Ok(()),
+        // SageMaker itself checked these when the notebook instance or Studio domain was created with them.
+        RoleSource::Metadata
+        | RoleSource::NotebookInstance(_)
+        | RoleSource::StudioUserProfile(_)
+        | RoleSource::StudioDomain(_) => return Ok(()),
     }
-    if let Some(role) = from_metadata(cfg, &cfg.metadata_file(), notes)? {
-        return Ok(role);
+    let arn = &role.arn;
+    let policy = match trust_policy {
+        Some(policy) => Ok(policy),
+        None => {
+            let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+            run(async {
+                match cfg.iam().await?.get_role().role_name(&name).send().await {
+                    Ok(out) => {
+                        Ok(Ok(out.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default().into()))
+                    }
+                    Err(e) => Ok(Err(ServiceError::from_sdk("GetRole", &e))),
+                }
+            })?
+        }
+    };
+    let policy = match policy {
+        Ok(policy) => policy,
+        Err(e) => {
+            notes(&format!(
+                "Couldn't call GetRole to check that SageMaker can assume the execution role {arn} ({e}); using it \
+                 unchecked."
+            ));
+            return Ok(());
+        }
+    };
+    match sagemaker_trust(&policy) {
+        SageMakerTrust::Allowed => Ok(()),
+        SageMakerTrust::Refused(reason) => {
+            Err(AwsError::RoleNotAssumable { arn: arn.clone(), source_name: role.source.describe(), reason })
+        }
+        SageMakerTrust::Unclear(why) => {
+            notes(&format!(
+                "Couldn't tell from its trust policy whether SageMaker can assume the execution role {arn} ({why}); \
+                 using it unchecked."
+            ));
+            Ok(())
+        }
     }
-    caller_role(cfg, notes)
 }
 
 /// The role given explicitly or by the environment (checked), or `None` when neither gives one.
@@ -188,11 +269,11 @@ fn from_metadata(cfg: &AwsConfig, path: &Path, notes: &mut dyn FnMut(&str)) -> R
 /// The IAM role of the caller (STS GetCallerIdentity), as SageMaker's execution role: the assumed role's ARN as IAM
 /// reports it (GetRole), its path included. See [`find_execution_role`], step 3.
 pub fn caller_role_arn(cfg: &AwsConfig) -> Result<String, AwsError> {
-    caller_role(cfg, &mut |_| {}).map(|role| role.arn)
+    caller_role(cfg, &mut |_| {}).map(|(role, _)| role.arn)
 }
 
-/// Step 3 of [`find_execution_role`].
-fn caller_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<ExecutionRole, AwsError> {
+/// Step 3 of [`find_execution_role`]: the role, and its trust policy when IAM answered.
+fn caller_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<(ExecutionRole, Option<String>), AwsError> {
     let caller = run(async {
         let out = cfg.sts().await?.get_caller_identity().send().await.map_err(|e| AwsError::RoleDiscovery {
             source: Box::new(ServiceError::from_sdk("GetCallerIdentity", &e)),
@@ -203,18 +284,20 @@ fn caller_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<Execution
     let name = role_name(&caller).unwrap_or_default().to_string();
     let found = run(async {
         match cfg.iam().await?.get_role().role_name(&name).send().await {
-            Ok(out) => Ok(Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())),
+            Ok(out) => Ok(Ok(out.role().map_or_else(Default::default, |r| {
+                (r.arn().to_string(), r.assume_role_policy_document().map(String::from))
+            }))),
             Err(e) => Ok(Err(ServiceError::from_sdk("GetRole", &e))),
         }
     })?;
     match found {
-        Ok(arn) if is_role_arn(&arn) => Ok(ExecutionRole { arn, source: RoleSource::CallerRole }),
-        Ok(arn) => Err(AwsError::InvalidRoleArn { arn }),
+        Ok((arn, policy)) if is_role_arn(&arn) => Ok((ExecutionRole { arn, source: RoleSource::CallerRole }, policy)),
+        Ok((arn, _)) => Err(AwsError::InvalidRoleArn { arn }),
         Err(e) => {
             notes(&format!(
                 "Couldn't call GetRole to get the ARN of role {name} with its path ({e}); using {guessed}."
             ));
-            Ok(ExecutionRole { arn: guessed, source: RoleSource::CallerRoleGuessed })
+            Ok((ExecutionRole { arn: guessed, source: RoleSource::CallerRoleGuessed }, None))
         }
     }
 }

@@ -78,7 +78,7 @@ pub struct TrainingJobSpec {
     pub channels: Vec<ChannelSpec>,
     /// Where SageMaker writes `{job_name}/output/model.tar.gz`.
     pub output_path: String,
-    /// The instance type, e.g. `ml.m4.xlarge`.
+    /// The instance type, e.g. `ml.m5.xlarge`.
     pub instance_type: String,
     /// The number of instances.
     pub instance_count: u32,
@@ -110,7 +110,7 @@ pub struct TrainingJobSpec {
 }
 
 impl TrainingJobSpec {
-    /// The workshop's job: 1 × ml.m4.xlarge, 30 GB, at most 24 h, a fully replicated `train` channel, no other
+    /// The workshop's job: 1 × ml.m5.xlarge, 30 GB, at most 24 h, a fully replicated `train` channel, no other
     /// option set.
     pub fn new(
         job_name: &str,
@@ -126,7 +126,7 @@ impl TrainingJobSpec {
             role_arn: role_arn.into(),
             channels: vec![ChannelSpec::new("train", train_s3_uri)],
             output_path: output_path.into(),
-            instance_type: "ml.m4.xlarge".into(),
+            instance_type: "ml.m5.xlarge".into(),
             instance_count: 1,
             volume_gb: 30,
             max_runtime_s: 86_400,
@@ -423,7 +423,7 @@ mod tests {
             ("invalid training job name", |s| s.job_name = "bad_name".into()),
             ("not an IAM role ARN", |s| s.role_arn = "MyRole".into()),
             ("invalid S3 URI", |s| s.channels[0].s3_uri = "/local/file.csv".into()),
-            ("not a SageMaker instance type", |s| s.instance_type = "m4.xlarge".into()),
+            ("not a SageMaker instance type", |s| s.instance_type = "m5.xlarge".into()),
             ("instance_count must be at least 1", |s| s.instance_count = 0),
         ];
         for (expected, break_it) in cases {

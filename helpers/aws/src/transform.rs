@@ -42,7 +42,7 @@ pub struct TransformJobSpec {
     pub assemble_with: Option<String>,
     /// `output_kms_key`.
     pub output_kms_key: Option<String>,
-    /// `instance_type`, e.g. `ml.m4.xlarge`.
+    /// `instance_type`, e.g. `ml.m5.xlarge`.
     pub instance_type: String,
     /// `instance_count`.
     pub instance_count: u32,
@@ -246,7 +246,7 @@ mod tests {
             accept: Some("application/jsonlines".into()),
             assemble_with: Some("Line".into()),
             output_kms_key: None,
-            instance_type: "ml.m4.xlarge".into(),
+            instance_type: "ml.m5.xlarge".into(),
             instance_count: 1,
             volume_kms_key: None,
             strategy: Some("MultiRecord".into()),

@@ -17,6 +17,7 @@
 
 pub mod hyperparameters;
 pub mod image;
+pub mod instances;
 pub mod limits;
 pub mod names;
 pub mod s3;
@@ -27,6 +28,7 @@ pub mod utc;
 
 pub use hyperparameters::{HyperParameterError, HyperParameterValues, HyperParameters, IpInsightsParams};
 pub use image::{image_uri, known_regions, ImageError, ALGORITHM};
+pub use instances::InstanceUse;
 pub use limits::{ipv6_notation, sagemaker_reads, IPV4_ONLY};
 pub use names::{base_name_from_image, name_from_base, validate_resource_name, NameError, MAX_NAME_LEN};
 pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError, ServerSideEncryption};

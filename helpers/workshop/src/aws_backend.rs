@@ -8,9 +8,13 @@
 //! predictor never sends IPv6 pairs.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use ipinsights_aws::{AwsConfig, AwsError, CallerIdentity, ModelSpec, TransferOptions, VpcSpec};
+use ipinsights_aws::{
+    AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, ModelSpec, TransferOptions, VpcSpec,
+};
 use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus};
 
 use crate::backend::{
@@ -30,6 +34,8 @@ pub struct AwsBackend {
     config: AwsConfig,
     region: String,
     poll_interval: Duration,
+    /// Whether a failed quota listing was already reported (it is said once per session).
+    quota_check_noted: Arc<AtomicBool>,
 }
 
 impl AwsBackend {
@@ -38,7 +44,7 @@ impl AwsBackend {
     /// `poll_interval`.
     pub fn new(config: AwsConfig, poll_interval: Duration) -> Result<AwsBackend> {
         let region = ipinsights_aws::resolve_region(&config).map_err(err)?;
-        Ok(AwsBackend { config, region, poll_interval })
+        Ok(AwsBackend { config, region, poll_interval, quota_check_noted: Arc::default() })
     }
 
     /// The backend the environment describes: region, profile and credentials from the standard AWS chains
@@ -138,6 +144,31 @@ impl Backend for AwsBackend {
     fn execution_role(&self) -> Result<String> {
         let role = ipinsights_aws::find_execution_role(&self.config, &mut |note| println!("{note}")).map_err(err)?;
         Ok(role.arn)
+    }
+
+    fn check_instance_type(&self, instance_type: &str, usage: InstanceUse, out: Output<'_>) -> Result<()> {
+        match ipinsights_aws::check_instance_quota(&self.config, instance_type, usage) {
+            Ok(InstanceQuota::Available(_)) => Ok(()),
+            Ok(InstanceQuota::NotListed) => {
+                out(&format!(
+                    "Service Quotas lists no SageMaker quota \"{}\" in region {}: {instance_type} is used unchecked.\n",
+                    usage.quota_name(instance_type),
+                    self.region
+                ));
+                Ok(())
+            }
+            Err(e @ AwsError::InstanceTypeUnavailable { .. }) => Err(err(e)),
+            Err(e) => {
+                if !self.quota_check_noted.swap(true, Ordering::Relaxed) {
+                    out(&format!(
+                        "Couldn't read SageMaker's instance quotas in region {} ({e}; it needs \
+                         servicequotas:ListServiceQuotas): instance types are used unchecked.\n",
+                        self.region
+                    ));
+                }
+                Ok(())
+            }
+        }
     }
 
     fn check_bucket(&self, bucket: &str, _out: Output<'_>) -> Result<()> {

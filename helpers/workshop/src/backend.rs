@@ -16,7 +16,9 @@
 use std::fmt;
 use std::path::Path;
 
-use ipinsights_sagemaker::{HyperParameters, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus};
+use ipinsights_sagemaker::{
+    HyperParameters, InstanceUse, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus,
+};
 
 use crate::error::{Result, WorkshopError};
 
@@ -60,7 +62,7 @@ pub struct Channel {
 pub struct TrainingResources {
     /// `instance_count`.
     pub instance_count: u32,
-    /// `instance_type`, e.g. `ml.m4.xlarge`.
+    /// `instance_type`, e.g. `ml.m5.xlarge`.
     pub instance_type: String,
 }
 
@@ -254,6 +256,13 @@ pub trait Backend: fmt::Debug + Send + Sync {
     /// Checks that `bucket` (already valid under S3's naming rules) exists and may be used; the error is the
     /// seed notebook's message.
     fn check_bucket(&self, bucket: &str, out: Output<'_>) -> Result<()>;
+
+    /// Checks, before the first billable call of a job or endpoint, that `instance_type` can be used for `usage`
+    /// where this backend runs (on AWS: SageMaker's quota in Service Quotas is above 0); what could not be checked
+    /// goes to `out`. The local backend runs on this machine and accepts any type.
+    fn check_instance_type(&self, _instance_type: &str, _usage: InstanceUse, _out: Output<'_>) -> Result<()> {
+        Ok(())
+    }
 
     /// Whether the service reads IPv4 addresses only (SageMaker's IP Insights): then IPv6 rows are dropped from
     /// uploads and IPv6 pairs are not sent for scoring. The local engine reads both families.

@@ -7,11 +7,11 @@
 //! let image = image_uri(session.region(), "ipinsights")?;
 //! let mut ip_insights = Estimator::new(&session, image, session.execution_role()?)
 //!     .instance_count(1)
-//!     .instance_type("ml.m4.xlarge")
+//!     .instance_type("ml.m5.xlarge")
 //!     .output_path("s3://my-bucket/ipinsights/output");
 //! ip_insights.set_hyperparameters(IpInsightsParams::new(20_000, 128).epochs(5))?;
 //! ip_insights.fit(&[("train", TrainingInput::new("s3://my-bucket/ipinsights/train/tuples.csv"))])?;
-//! let predictor = ip_insights.deploy(1, "ml.m4.xlarge")?;
+//! let predictor = ip_insights.deploy(1, "ml.m5.xlarge")?;
 //! # Ok(()) }
 //! ```
 
@@ -19,7 +19,7 @@ use std::time::SystemTime;
 
 use ipinsights_sagemaker::training::{check_distribution, check_kms_key, check_stopping, check_tags, check_vpc};
 use ipinsights_sagemaker::{
-    base_name_from_image, name_from_base, HyperParameters, IpInsightsParams, S3Uri, TrainingJobStatus,
+    base_name_from_image, name_from_base, HyperParameters, InstanceUse, IpInsightsParams, S3Uri, TrainingJobStatus,
 };
 
 use crate::backend::{
@@ -108,7 +108,7 @@ pub struct Estimator {
     pub role: String,
     /// `instance_count`: training instances (default 1).
     pub instance_count: u32,
-    /// `instance_type`: the training instance type, e.g. `ml.m4.xlarge` (required).
+    /// `instance_type`: the training instance type, e.g. `ml.m5.xlarge` (required).
     pub instance_type: String,
     /// `output_path`: `s3://bucket/prefix/output`, where each job writes `{job}/output/model.tar.gz` (required).
     pub output_path: String,
@@ -254,7 +254,9 @@ impl Estimator {
             hyperparameters,
             options: self.checked_options()?,
         };
-        let job = self.session.backend().train(&request, &mut print_fragment)?;
+        let backend = self.session.backend();
+        backend.check_instance_type(&request.resources.instance_type, InstanceUse::Training, &mut print_fragment)?;
+        let job = backend.train(&request, &mut print_fragment)?;
         self.latest_training_job = Some(TrainingJob::from_description(job)?);
         Ok(())
     }
@@ -279,7 +281,9 @@ impl Estimator {
             instance_count: initial_instance_count,
             instance_type: instance_type.into(),
         };
-        let endpoint = self.session.backend().deploy(&request, &mut print_fragment)?;
+        let backend = self.session.backend();
+        backend.check_instance_type(instance_type, InstanceUse::Endpoint, &mut print_fragment)?;
+        let endpoint = backend.deploy(&request, &mut print_fragment)?;
         Ok(Predictor::new(&self.session, &endpoint.endpoint_name))
     }
 
@@ -293,7 +297,9 @@ impl Estimator {
         }
         let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
         let model = self.model_request("transformer", &name)?;
-        self.session.backend().create_model(&model)?;
+        let backend = self.session.backend();
+        backend.check_instance_type(instance_type, InstanceUse::Transform, &mut print_fragment)?;
+        backend.create_model(&model)?;
         let base = base_name_from_image(&self.image_uri).to_string();
         Ok(Transformer::new(&self.session, &model, instance_count, instance_type, &base, &self.options.tags))
     }
@@ -350,7 +356,7 @@ impl Estimator {
         if self.instance_count == 0 || self.instance_type.trim().is_empty() {
             return Err(WorkshopError::new(format!(
                 "{call} needs instance_count ≥ 1 and an instance_type: Estimator::new(…).instance_count(1)\
-                 .instance_type(\"ml.m4.xlarge\")"
+                 .instance_type(\"ml.m5.xlarge\")"
             )));
         }
         Ok(TrainingResources { instance_count: self.instance_count, instance_type: self.instance_type.clone() })
@@ -429,9 +435,9 @@ mod tests {
         assert!(err.contains("needs instance_count ≥ 1 and an instance_type"), "{err}");
         let err = estimator.set_hyperparameters(IpInsightsParams::new(100, 2)).unwrap_err().to_string();
         assert!(err.contains("vector_dim=\"2\""), "{err}");
-        let err = estimator.deploy(1, "ml.m4.xlarge").unwrap_err().to_string();
+        let err = estimator.deploy(1, "ml.m5.xlarge").unwrap_err().to_string();
         assert!(err.starts_with("deploy needs a trained model"), "{err}");
-        let err = estimator.transformer(1, "ml.m4.xlarge").unwrap_err().to_string();
+        let err = estimator.transformer(1, "ml.m5.xlarge").unwrap_err().to_string();
         assert!(err.starts_with("transformer needs a trained model"), "{err}");
     }
 
@@ -443,7 +449,7 @@ mod tests {
         let base = || {
             let mut e = Estimator::new(&session, "image", "role")
                 .instance_count(1)
-                .instance_type("ml.m4.xlarge")
+                .instance_type("ml.m5.xlarge")
                 .output_path("s3://workshop-bucket/output");
             e.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
             e

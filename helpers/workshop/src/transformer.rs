@@ -6,7 +6,7 @@
 //! # fn main() -> ipinsights_workshop::Result<()> {
 //! # let session = Session::new()?;
 //! # let estimator = Estimator::new(&session, "image", "role");
-//! let mut transformer = estimator.transformer(1, "ml.m4.xlarge")?.output_path("s3://my-bucket/ipinsights/transform");
+//! let mut transformer = estimator.transformer(1, "ml.m5.xlarge")?.output_path("s3://my-bucket/ipinsights/transform");
 //! transformer.transform("s3://my-bucket/ipinsights/test/test.csv", "text/csv", "Line")?; // waits, like the SDK's
 //! let scores = transformer.read_output("s3://my-bucket/ipinsights/test/test.csv")?; // test.csv.out, one per row
 //! # Ok(()) }

@@ -176,7 +176,7 @@ fn train_deploy_invoke_delete() {
     let rc = d.resource_config().unwrap();
     assert_eq!(
         (rc.instance_type().unwrap().as_str(), rc.instance_count(), rc.volume_size_in_gb()),
-        ("ml.m4.xlarge", Some(1), Some(30))
+        ("ml.m5.xlarge", Some(1), Some(30))
     );
     assert_eq!(d.stopping_condition().unwrap().max_runtime_in_seconds(), Some(86_400));
     let sent: BTreeMap<String, String> = d.hyper_parameters().unwrap().clone().into_iter().collect();
@@ -212,7 +212,7 @@ fn train_deploy_invoke_delete() {
     let deploy_spec = DeploySpec {
         model: ModelSpec::new(&job_name, &image, &artifact, ROLE),
         endpoint_name: job_name.clone(),
-        instance_type: "ml.m4.xlarge".into(),
+        instance_type: "ml.m5.xlarge".into(),
         instance_count: 1,
     };
     let mut out = String::new();
@@ -228,7 +228,7 @@ fn train_deploy_invoke_delete() {
     assert_eq!(v.variant_name(), Some("AllTraffic"));
     assert_eq!(v.model_name(), Some(job_name.as_str()));
     assert_eq!(v.initial_instance_count(), Some(1));
-    assert_eq!(v.instance_type().map(|t| t.as_str()), Some("ml.m4.xlarge"));
+    assert_eq!(v.instance_type().map(|t| t.as_str()), Some("ml.m5.xlarge"));
     assert_eq!(v.initial_variant_weight(), Some(1.0));
     assert_eq!(describe_endpoint(&cfg, &job_name).unwrap(), ep);
 

@@ -1,11 +1,12 @@
 //! Execution-role discovery against moto: an IAM user is a clear error naming it; an assumed role (IAM
 //! CreateRole, then STS AssumeRole) gives the role's ARN as IAM reports it (GetRole), path included; on a notebook
-//! instance, the metadata file names the instance and DescribeNotebookInstance gives its role.
+//! instance, the metadata file names the instance and DescribeNotebookInstance gives its role. A role whose trust
+//! policy does not let SageMaker assume it (an IAM Identity Center `AWSReservedSSO_…` role) stops at setup.
 
 use crate::moto;
 
 use ipinsights_aws::*;
-use moto::{block_on, Moto};
+use moto::{block_on, Moto, SSO_TRUST};
 
 /// Our configuration signed with the credentials of `role_arn` assumed through moto's STS.
 fn assumed(moto: &Moto, role_arn: &str) -> AwsConfig {
@@ -90,4 +91,46 @@ fn on_a_notebook_instance_the_role_is_the_instances() {
     let cfg = AwsConfig { notebook_metadata_file: Some(metadata), ..moto.cfg() };
     let found = find_execution_role(&cfg, &mut |n| panic!("unexpected note: {n}")).unwrap();
     assert_eq!(found, ExecutionRole { arn: role, source: RoleSource::NotebookInstance("secml-workshop".into()) });
+}
+
+#[test]
+fn a_role_sagemaker_cannot_assume_stops_at_setup_naming_it_and_the_fix() {
+    no_role_in_the_environment();
+    let moto = Moto::start();
+    let sso = moto.create_role_trusting(
+        "/aws-reserved/sso.amazonaws.com/eu-west-1/",
+        "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+        SSO_TRUST,
+    );
+    let cfg = AwsConfig { notebook_metadata_file: Some("/nonexistent/metadata.json".into()), ..assumed(&moto, &sso) };
+    let err = find_execution_role(&cfg, &mut |n| panic!("unexpected note: {n}")).unwrap_err();
+    let AwsError::RoleNotAssumable { arn, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(arn, &sso);
+    let shown = err.to_string();
+    for part in [
+        &format!("SageMaker cannot assume the execution role `{sso}` (the role you are signed in with)"),
+        "does not allow sts:AssumeRole to the service principal sagemaker.amazonaws.com",
+        "Could not assume role",
+        "IAM Identity Center (SSO) sign-in",
+        "AmazonSageMaker-ExecutionRole-",
+        "SAGEMAKER_ROLE_ARN",
+    ] {
+        assert!(shown.contains(part), "{part:?} not in {shown}");
+    }
+
+    // A role given explicitly is checked too.
+    let ec2 = moto.create_role_trusting("/", "Ec2OnlyRole", &moto::SAGEMAKER_TRUST.replace("sagemaker", "ec2"));
+    let explicit = AwsConfig { role_arn: Some(ec2.clone()), ..moto.cfg() };
+    let err = find_execution_role(&explicit, &mut |n| panic!("unexpected note: {n}")).unwrap_err();
+    assert!(err.to_string().contains(&format!("`{ec2}` (from AwsConfig.role_arn)")), "{err}");
+    assert!(!err.to_string().contains("Identity Center"), "{err}");
+
+    // One IAM cannot answer for (here: not in this account) is used as given, with one note saying so.
+    let elsewhere = "arn:aws:iam::210987654321:role/service-role/AmazonSageMaker-ExecutionRole-X";
+    let mut notes = Vec::new();
+    let given = AwsConfig { role_arn: Some(elsewhere.into()), ..moto.cfg() };
+    let found = find_execution_role(&given, &mut |n| notes.push(n.to_string())).unwrap();
+    assert_eq!(found.arn, elsewhere);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("Couldn't call GetRole to check that SageMaker can assume"), "{notes:?}");
 }

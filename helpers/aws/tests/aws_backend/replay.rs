@@ -143,7 +143,7 @@ fn deploy_spec() -> DeploySpec {
             "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole",
         ),
         endpoint_name: "ipinsights-endpoint-1".into(),
-        instance_type: "ml.m4.xlarge".into(),
+        instance_type: "ml.m5.xlarge".into(),
         instance_count: 2,
     }
 }
@@ -216,7 +216,7 @@ fn deploy_sends_the_sdk_requests_and_a_failed_endpoint_prints_a_star() {
                 "VariantName": "AllTraffic",
                 "ModelName": model.model_name,
                 "InitialInstanceCount": 2,
-                "InstanceType": "ml.m4.xlarge",
+                "InstanceType": "ml.m5.xlarge",
                 "InitialVariantWeight": 1.0,
             }],
         })
@@ -307,7 +307,7 @@ fn default_training_request() -> serde_json::Value {
             "ContentType": "text/csv",
         }],
         "OutputDataConfig": { "S3OutputPath": "s3://workshop-bucket/ipinsights/output" },
-        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
+        "ResourceConfig": { "InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
         "StoppingCondition": { "MaxRuntimeInSeconds": 86_400 },
         "HyperParameters": { "num_entity_vectors": "20000", "vector_dim": "128", "epochs": "5" },
     })
@@ -357,7 +357,7 @@ fn create_training_job_sends_every_option_with_the_sdks_names_and_only_when_set(
     }));
     expected["OutputDataConfig"]["KmsKeyId"] = json!("alias/workshop-output");
     expected["ResourceConfig"] = json!({
-        "InstanceType": "ml.m4.xlarge",
+        "InstanceType": "ml.m5.xlarge",
         "InstanceCount": 1,
         "VolumeSizeInGB": 100,
         "VolumeKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/volume",
@@ -404,7 +404,7 @@ fn create_model_and_transform_job_send_the_sdks_requests() {
         accept: Some("application/jsonlines".into()),
         assemble_with: Some("Line".into()),
         output_kms_key: None,
-        instance_type: "ml.m4.xlarge".into(),
+        instance_type: "ml.m5.xlarge".into(),
         instance_count: 1,
         volume_kms_key: None,
         strategy: Some("MultiRecord".into()),
@@ -442,7 +442,7 @@ fn create_model_and_transform_job_send_the_sdks_requests() {
                 "Accept": "application/jsonlines",
                 "AssembleWith": "Line",
             },
-            "TransformResources": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1 },
+            "TransformResources": { "InstanceType": "ml.m5.xlarge", "InstanceCount": 1 },
         })
     );
 }
@@ -458,7 +458,7 @@ fn transform_described(status: &str, reason: Option<&str>) -> Canned {
             "ModelName": "m-1",
             "TransformInput": { "DataSource": { "S3DataSource": { "S3DataType": "S3Prefix", "S3Uri": "s3://b/in/" } } },
             "TransformOutput": { "S3OutputPath": "s3://b/out" },
-            "TransformResources": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1 },
+            "TransformResources": { "InstanceType": "ml.m5.xlarge", "InstanceCount": 1 },
             "CreationTime": T0,
         }),
     )

@@ -3,12 +3,17 @@
 //! training data with IPv6 rows trains (they are left out of the upload), IPv6 pairs are answered as not scorable
 //! while the rest are scored, a verbose prediction whose answer would exceed 6 MiB is split and succeeds, and
 //! `estimator.transformer(...).transform(...)` scores a file into `<input>.out`. Run with `--features aws`; needs
+//! an instance type whose quota is 0 in the region is refused before any job, model or object is created (and a
+//! denied quota listing is said once, then ignored); the role of an IAM Identity Center sign-in, which SageMaker cannot assume, stops the setup cell's
+//! `execution_role()` before any job, and CreateTrainingJob with it fails as SageMaker's does. Needs
 //! the release binary (`cargo build --release -p ipinsights-cli`) and `.venv/bin/python` with moto.
 #![cfg(feature = "aws")]
 
 use ipinsights_aws::AwsConfig;
+use ipinsights_sagemaker::InstanceUse;
 use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::prelude::*;
+use ipinsights_workshop::Backend;
 use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -26,6 +31,11 @@ struct Emulated {
 
 impl Emulated {
     fn start() -> Emulated {
+        Emulated::start_with(&[])
+    }
+
+    /// The emulated account started with more arguments (`--quota NAME=VALUE`, `--quotas-denied`).
+    fn start_with(args: &[&str]) -> Emulated {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let python = std::env::var_os("PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
         assert!(python.exists(), "{} not found (scripts/setup makes the virtualenv; or set PYTHON)", python.display());
@@ -35,6 +45,7 @@ impl Emulated {
             .arg("--binary")
             .arg(&binary)
             .args(["--bucket", BUCKET])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -116,13 +127,13 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     let role = "arn:aws:iam::123456789012:role/service-role/SageMakerExecution";
     let mut estimator = Estimator::new(&session, image, role)
         .instance_count(1)
-        .instance_type("ml.m4.xlarge")
+        .instance_type("ml.m5.xlarge")
         .output_path(format!("s3://{BUCKET}/{prefix}/output"));
     estimator.set_hyperparameters(IpInsightsParams::new(1000, 128).epochs(2)).unwrap();
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
 
     // IPv6 pairs are not sent: answered as not scorable, row by row; the request for the rest succeeds.
-    let mut predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
+    let mut predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let pairs: Vec<(String, IpAddr)> = vec![
         ("user-1".into(), "10.1.0.1".parse().unwrap()),
         ("user-4".into(), "2001:db8:4::1".parse().unwrap()),
@@ -154,7 +165,7 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     std::fs::write(&test_file, test.strip_prefix("entity,ip\n").unwrap()).unwrap();
     let data = session.upload_data(&test_file, BUCKET, &format!("{prefix}/test/test.csv")).unwrap();
     let mut transformer =
-        estimator.transformer(1, "ml.m4.xlarge").unwrap().output_path(format!("s3://{BUCKET}/{prefix}/transform"));
+        estimator.transformer(1, "ml.m5.xlarge").unwrap().output_path(format!("s3://{BUCKET}/{prefix}/transform"));
     transformer.transform(&data, "text/csv", "Line").unwrap();
     transformer.wait().unwrap();
     assert_eq!(transformer.output_uri(&data).unwrap(), format!("s3://{BUCKET}/{prefix}/transform/test.csv.out"));
@@ -169,4 +180,141 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     );
 
     predictor.delete_endpoint().unwrap();
+}
+
+#[test]
+fn a_role_sagemaker_cannot_assume_stops_the_setup_before_any_job() {
+    let emulated = Emulated::start();
+    let with_role = |role: &str| {
+        let cfg = AwsConfig { role_arn: Some(role.into()), ..AwsConfig::local_emulator(&emulated.url) };
+        Session::with_backend(AwsBackend::new(cfg, Duration::from_millis(50)).unwrap())
+    };
+    // The account's roles (tests/aws_emulation.py): the notebooks' execution role, and an SSO sign-in's role.
+    let execution = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-Workshop";
+    let sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/\
+               AWSReservedSSO_AdministratorAccess_0123456789abcdef";
+    assert_eq!(with_role(execution).execution_role().unwrap(), execution);
+    let session = with_role(sso);
+    let err = session.execution_role().unwrap_err().to_string();
+    for part in [
+        &format!("SageMaker cannot assume the execution role `{sso}` (from AwsConfig.role_arn)"),
+        "IAM Identity Center (SSO) sign-in",
+        "AmazonSageMaker-ExecutionRole-",
+        "SAGEMAKER_ROLE_ARN",
+    ] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+
+    // What the check spares the user: SageMaker refuses the role at CreateTrainingJob, after the data cells ran.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.csv");
+    std::fs::write(&file, tuples(10).0).unwrap();
+    let uri = session.upload_data(&file, BUCKET, "roles/train/train.csv").unwrap();
+    let image = image_uri(session.region(), "ipinsights").unwrap();
+    let mut estimator = Estimator::new(&session, image, sso)
+        .instance_count(1)
+        .instance_type("ml.m5.xlarge")
+        .output_path(format!("s3://{BUCKET}/roles/output"));
+    estimator.set_hyperparameters(IpInsightsParams::new(100, 16).epochs(1)).unwrap();
+    let err = estimator.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string();
+    assert!(err.contains("ValidationException") && err.contains(&format!("Could not assume role {sso}")), "{err}");
+}
+
+/// A SageMaker call as raw awsJson1.1 to the emulated account (moto routes it by the credential scope).
+fn sagemaker_call(url: &str, action: &str) -> serde_json::Value {
+    let answer = ureq::post(url)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", &format!("SageMaker.{action}"))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, \
+             Signature=0",
+        )
+        .send("{}")
+        .unwrap_or_else(|e| panic!("the emulated account answers {action}: {e}"));
+    serde_json::from_str(&answer.into_body().read_to_string().unwrap()).unwrap()
+}
+
+/// How many resources a List call returns under `key`.
+fn count(url: &str, action: &str, key: &str) -> usize {
+    sagemaker_call(url, action)[key].as_array().map_or(0, Vec::len)
+}
+
+/// The keys of the bucket's objects.
+fn object_keys(url: &str) -> Vec<String> {
+    let body = ureq::get(format!("{url}/{BUCKET}?list-type=2")).call().unwrap().into_body().read_to_string().unwrap();
+    body.split("<Key>").skip(1).filter_map(|k| k.split("</Key>").next()).map(String::from).collect()
+}
+
+#[test]
+fn an_instance_type_without_quota_in_the_region_is_refused_before_anything_is_created() {
+    let emulated = Emulated::start_with(&["--quota", "ml.m5.large for endpoint usage=0"]);
+    let session = Session::with_backend(
+        AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.csv");
+    std::fs::write(&file, tuples(50).0).unwrap();
+    let uri = session.upload_data(&file, BUCKET, "quota/train/train.csv").unwrap();
+    let image = image_uri(session.region(), "ipinsights").unwrap();
+    let role = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-Workshop";
+    let estimator = |instance_type: &str| {
+        let mut estimator = Estimator::new(&session, image.clone(), role)
+            .instance_count(1)
+            .instance_type(instance_type)
+            .output_path(format!("s3://{BUCKET}/quota/output"));
+        estimator.set_hyperparameters(IpInsightsParams::new(200, 16).epochs(1)).unwrap();
+        estimator
+    };
+    let nothing_created = |objects: &[&str]| {
+        assert_eq!(object_keys(&emulated.url), objects, "no object written");
+        for (action, key) in [
+            ("ListTrainingJobs", "TrainingJobSummaries"),
+            ("ListModels", "Models"),
+            ("ListEndpointConfigs", "EndpointConfigs"),
+            ("ListEndpoints", "Endpoints"),
+            ("ListTransformJobs", "TransformJobSummaries"),
+        ] {
+            let created = if action == "ListTrainingJobs" && objects.len() > 1 { 1 } else { 0 };
+            assert_eq!(count(&emulated.url, action, key), created, "{action}");
+        }
+    };
+
+    // ml.m4.xlarge has quota 0 for training here (the emulated region has no M4 instances).
+    let mut m4 = estimator("ml.m4.xlarge");
+    let err = m4.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap_err().to_string();
+    for part in [
+        "ml.m4.xlarge is not available for training jobs in region us-east-1",
+        "\"ml.m4.xlarge for training job usage\" is 0",
+        "e.g. ml.m5.xlarge",
+    ] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+    nothing_created(&["quota/train/train.csv"]);
+
+    // With quota it trains; hosting on a type without endpoint quota is refused before CreateModel, and batch
+    // transform on one without transform quota before its model too.
+    let mut m5 = estimator("ml.m5.xlarge");
+    m5.fit(&[("train", TrainingInput::new(uri))]).unwrap();
+    let artifact = m5.latest_training_job.as_ref().unwrap().model_data.clone();
+    let artifact_key = artifact.strip_prefix(&format!("s3://{BUCKET}/")).unwrap().to_string();
+    let err = m5.deploy(1, "ml.m5.large").unwrap_err().to_string();
+    assert!(err.contains("ml.m5.large is not available for endpoints in region us-east-1"), "{err}");
+    assert!(err.contains("e.g. ml.m5.xlarge"), "{err}");
+    let err = m5.transformer(1, "ml.m4.xlarge").map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("ml.m4.xlarge is not available for batch transform jobs in region us-east-1"), "{err}");
+    nothing_created(&[artifact_key.as_str(), "quota/train/train.csv"]);
+}
+
+#[test]
+fn a_denied_quota_listing_is_said_once_and_the_job_goes_on() {
+    let emulated = Emulated::start_with(&["--quotas-denied"]);
+    let backend = AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap();
+    let mut notes = String::new();
+    for usage in [InstanceUse::Training, InstanceUse::Endpoint, InstanceUse::Transform] {
+        backend.check_instance_type("ml.m4.xlarge", usage, &mut |text| notes.push_str(text)).unwrap();
+    }
+    assert_eq!(notes.lines().count(), 1, "{notes}");
+    assert!(notes.contains("Couldn't read SageMaker's instance quotas in region us-east-1"), "{notes}");
+    assert!(notes.contains("AccessDeniedException") && notes.contains("servicequotas:ListServiceQuotas"), "{notes}");
 }

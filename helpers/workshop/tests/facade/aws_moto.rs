@@ -53,7 +53,7 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     let role = "arn:aws:iam::123456789012:role/SageMakerExecution";
     let output = format!("s3://{bucket}/{prefix}/output");
     let mut estimator =
-        Estimator::new(&session, image, role).instance_count(1).instance_type("ml.m4.xlarge").output_path(&output);
+        Estimator::new(&session, image, role).instance_count(1).instance_type("ml.m5.xlarge").output_path(&output);
     estimator.set_hyperparameters(IpInsightsParams::new(20000, 128).epochs(5)).unwrap();
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
     let job = estimator.latest_training_job.clone().unwrap();
@@ -68,7 +68,7 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     let err = bad.set_hyperparameters(IpInsightsParams::new(20000, 128).epochs(0)).unwrap_err().to_string();
     assert!(err.contains("epochs"), "{err}");
 
-    let predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
+    let predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let answer = r#"{"predictions": [{"dot_product": 1.5}, {"dot_product": -2.0}]}"#;
     let queued = serde_json::json!({ "results": [{ "Body": answer, "ContentType": "application/json" }] });
     ureq::post(format!("{}/moto-api/static/sagemaker/endpoint-results", moto.url))
@@ -129,7 +129,7 @@ fn attach_prints_the_training_log_in_the_cell_output() {
     let image = image_uri(session.region(), "ipinsights").unwrap();
     let mut estimator = Estimator::new(&session, image, role)
         .instance_count(1)
-        .instance_type("ml.m4.xlarge")
+        .instance_type("ml.m5.xlarge")
         .output_path("s3://workshop-moto-bucket/output");
     estimator.set_hyperparameters(IpInsightsParams::new(20000, 128)).unwrap();
     estimator.fit(&[("train", TrainingInput::new("s3://workshop-moto-bucket/train/t.csv"))]).unwrap();

@@ -19,7 +19,7 @@ fn a_model_the_server_cannot_load_fails_deploy_with_its_reason() {
         model_data: "s3://workshop-bucket/output/job/output/model.tar.gz".into(),
         training_seconds: 1,
     });
-    let err = estimator.deploy(1, "ml.m4.xlarge").unwrap_err().to_string();
+    let err = estimator.deploy(1, "ml.m5.xlarge").unwrap_err().to_string();
     assert!(err.contains("failed to start (exit status: 1): error: ") && err.contains("model.tar.gz"), "{err}");
     let name = err.strip_prefix("endpoint ").and_then(|e| e.split(' ').next()).unwrap();
     assert!(Predictor::attach(&session, name).is_err(), "{name} does not exist");

@@ -27,7 +27,7 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     let role = session.execution_role().unwrap();
     let mut estimator = Estimator::new(&session, image, role)
         .instance_count(1)
-        .instance_type("ml.m4.xlarge")
+        .instance_type("ml.m5.xlarge")
         .output_path(format!("s3://{bucket}/{prefix}/output"));
     estimator.set_hyperparameters(IpInsightsParams::new(200, 16).epochs(3).mini_batch_size(500)).unwrap();
     estimator.fit(&[("train", TrainingInput::new(uri.clone()))]).unwrap();
@@ -64,7 +64,7 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     assert_eq!(attached_estimator.latest_training_job, Some(job.clone()));
     assert!(attached_estimator.attach("ipinsights-no-such-job").is_err());
 
-    let predictor = estimator.deploy(1, "ml.m4.xlarge").unwrap();
+    let predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let pairs: Vec<(String, IpAddr)> = extract.pairs().take(2_000).map(|t| (t.entity.clone(), t.ip)).collect();
     let scored = predictor.predict(&pairs).unwrap();
     assert_eq!(scored.len(), pairs.len());
@@ -94,7 +94,7 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     write_tuples(&test_csv, &test_tuples).unwrap();
     let data = session.upload_data(&test_csv, bucket, &format!("{prefix}/test/test.csv")).unwrap();
     let mut transformer =
-        estimator.transformer(1, "ml.m4.xlarge").unwrap().output_path(format!("s3://{bucket}/{prefix}/transform"));
+        estimator.transformer(1, "ml.m5.xlarge").unwrap().output_path(format!("s3://{bucket}/{prefix}/transform"));
     transformer.transform(&data, "text/csv", "Line").unwrap();
     transformer.wait().unwrap();
     assert_eq!(transformer.output_uri(&data).unwrap(), format!("s3://{bucket}/{prefix}/transform/test.csv.out"));

@@ -143,7 +143,11 @@ impl Moto {
     /// IAM CreateRole as a raw query request (moto routes it by the credential scope and checks no signature);
     /// returns the new role's ARN as IAM reports it.
     pub fn create_role(&self, path: &str, name: &str) -> String {
-        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        self.create_role_trusting(path, name, SAGEMAKER_TRUST)
+    }
+
+    /// IAM CreateRole with the trust policy `policy` (see [`Moto::create_role`]).
+    pub fn create_role_trusting(&self, path: &str, name: &str, policy: &str) -> String {
         let form = [
             ("Action", "CreateRole"),
             ("Version", "2010-05-08"),
@@ -168,6 +172,12 @@ impl Moto {
         arn.unwrap_or_else(|| panic!("no role ARN in {answer}")).to_string()
     }
 }
+
+/// A trust policy letting SageMaker assume the role.
+pub const SAGEMAKER_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The trust policy of an IAM Identity Center permission set's role (`AWSReservedSSO_…`): SAML federation only.
+pub const SSO_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}"#;
 
 /// Form encoding of one value.
 fn percent_encode(value: &str) -> String {

@@ -30,7 +30,7 @@ pub fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_j
         "SecondaryStatus": transitions.last().map(|t| t["Status"].clone()),
         "CreationTime": T0,
         "LastModifiedTime": last_modified,
-        "ResourceConfig": { "InstanceType": "ml.m4.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
+        "ResourceConfig": { "InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30 },
         "SecondaryStatusTransitions": transitions,
     });
     body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
