@@ -22,6 +22,10 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   UpdateFunctionCode or UpdateFunctionConfiguration its `LastUpdateStatus` is `InProgress` for S seconds (in the
   update's own answer too), and in that window a further UpdateFunctionCode, UpdateFunctionConfiguration or
   PublishVersion is refused with Lambda's 409 ResourceConflictException, worded as Lambda words it. 0 turns it off.
+- Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
+  signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
+  `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
+  bucket's endpoint), never served. HeadBucket signed for the right region is 200 with the header, as in moto.
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
 [--throttle OP=N]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
@@ -54,6 +58,7 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.guardduty.models import guardduty_backends
+from moto.s3.models import s3_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -339,6 +344,64 @@ changes_function("update_function_configuration", "update")
 changes_function("publish_version", None)
 
 
+# --- buckets in their own region ----------------------------------------------------------------------------------
+
+
+def signing_region(environ):
+    match = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/s3/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else None
+
+
+def bucket_of(environ):
+    """The bucket a path-style (or virtual-hosted) S3 request names, else None."""
+    host = environ.get("HTTP_HOST", "").split(":")[0]
+    if ".s3" in host and not host.startswith("s3"):
+        return host.split(".s3", 1)[0]
+    parts = [p for p in environ.get("PATH_INFO", "").split("/") if p]
+    return unquote(parts[0]) if parts else None
+
+
+def bucket_region(name):
+    located = s3_backends.bucket_accounts.get(name)
+    if located is None:
+        return None
+    partition, account = located
+    bucket = s3_backends[account][partition].buckets.get(name)
+    return bucket.region_name if bucket is not None else None
+
+
+class RegionRedirect:
+    """WSGI middleware answering a request for a bucket of another region than the one it is signed for with S3's
+    301 PermanentRedirect and `x-amz-bucket-region`, as S3 does, instead of serving it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        region = signing_region(environ)
+        name = bucket_of(environ) if region else None
+        method = environ.get("REQUEST_METHOD")
+        creating = method == "PUT" and len([p for p in environ.get("PATH_INFO", "").split("/") if p]) == 1
+        home = bucket_region(name) if name and not creating else None
+        if home is None or home == region:
+            return self.app(environ, start_response)
+        headers = [("x-amz-bucket-region", home), ("x-amz-request-id", "emulated-redirect")]
+        if method == "HEAD":
+            start_response("301 Moved Permanently", headers + [("Content-Length", "0")])
+            return [b""]
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you are '
+            "attempting to access must be addressed using the specified endpoint. Please send all future requests to "
+            f"this endpoint.</Message><Endpoint>{name}.s3.{home}.amazonaws.com</Endpoint><Bucket>{name}</Bucket>"
+            "<RequestId>emulated-redirect</RequestId></Error>"
+        ).encode()
+        start_response(
+            "301 Moved Permanently",
+            headers + [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+
 # --- throttling --------------------------------------------------------------------------------------------------------
 
 
@@ -455,7 +518,7 @@ def main():
         if every[op] < 2:
             sys.exit(f"--throttle {spec}: N must be at least 2 (every call refused is an outage, not throttling)")
     latency = {op: float(s) for op, _, s in (spec.partition("=") for spec in args.latency)}
-    app = Throttler(DomainDispatcherApplication(create_backend_app), every, latency)
+    app = Throttler(RegionRedirect(DomainDispatcherApplication(create_backend_app)), every, latency)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"

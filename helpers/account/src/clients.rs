@@ -2,7 +2,8 @@
 
 use std::future::Future;
 
-use aws_config::SdkConfig;
+use aws_config::{Region, SdkConfig};
+use aws_sdk_s3::config::SharedCredentialsProvider;
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
 
@@ -45,11 +46,23 @@ impl Clients {
 
     /// An S3 client (path-style when configured) recording failed attempts.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+        aws_sdk_s3::Client::from_conf(self.s3_builder().build())
+    }
+
+    /// An S3 client like [`Clients::s3`] calling `region` (where a bucket lives), signing with `credentials` when
+    /// given (e.g. a log-archive account's role) instead of the session's.
+    pub fn s3_for(&self, region: &str, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_s3::Client {
+        let mut builder = self.s3_builder().region(Region::new(region.to_string()));
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    fn s3_builder(&self) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::from(&self.sdk)
             .force_path_style(self.force_path_style)
             .interceptor(self.log.clone())
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
     }
 
     client!(guardduty, aws_sdk_guardduty);

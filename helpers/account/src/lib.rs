@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+mod bucket;
 mod clients;
 pub mod deploy;
 mod error;

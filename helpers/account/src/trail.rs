@@ -16,6 +16,7 @@ use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
 use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
 
+use crate::bucket::bucket_region;
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
 use crate::layout::{
@@ -149,6 +150,8 @@ pub struct S3TrailExtract {
     pub source: String,
     /// Tuples and counts, exactly as the local reader gives them for the same files.
     pub extract: CloudTrailExtract,
+    /// The bucket's region (read there, whatever the session's region).
+    pub bucket_region: String,
     /// Accounts read.
     pub accounts: Vec<TrailAccount>,
     /// Regions read (all accounts).
@@ -173,10 +176,11 @@ impl fmt::Display for S3TrailExtract {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         write!(
             f,
-            "{}\nfrom {}: {} account{}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} objects/s, \
-             {:.0} records/s); {}",
+            "{}\nfrom {} (bucket in {}): {} account{}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} \
+             objects/s, {:.0} records/s); {}",
             self.extract,
             self.source,
+            self.bucket_region,
             self.accounts.len(),
             plural(self.accounts.len()),
             self.regions.len(),
@@ -263,8 +267,10 @@ async fn read(
     progress: &mut dyn FnMut(&TrailProgress),
 ) -> Result<S3TrailExtract> {
     let start = Instant::now();
-    let s3 = clients.s3();
     let bucket = source.bucket.as_str();
+    let session_region = clients.region();
+    let bucket_region = bucket_region(&clients.s3(), bucket).await.unwrap_or_else(|| session_region.clone());
+    let s3 = if bucket_region == session_region { clients.s3() } else { clients.s3_for(&bucket_region, None) };
     let prefix = normalize_prefix(&source.prefix);
     let accounts = accounts(&s3, source, &prefix).await?;
     let days = layout::days(source.first_day, source.last_day)?;
@@ -341,6 +347,7 @@ async fn read(
     Ok(S3TrailExtract {
         source: source.uri(),
         extract: reader.finish(),
+        bucket_region,
         accounts,
         regions: all_regions.into_iter().collect(),
         days: days.len(),

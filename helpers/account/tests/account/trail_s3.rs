@@ -37,28 +37,46 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn put(emu: &Emulator, key: &str, body: Vec<u8>) {
-    block_on(emu.s3().put_object().bucket(BUCKET).key(key).body(body.into()).send()).unwrap();
+    put_to(&emu.s3(), BUCKET, key, body);
+}
+
+fn put_to(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    block_on(s3.put_object().bucket(bucket).key(key).body(body.into()).send()).unwrap();
 }
 
 /// Uploads the sample as CloudTrail delivers it (`…/CloudTrail/us-east-1/YYYY/MM/DD/NAME.json.gz` under `base`),
 /// with a digest file, the licence among the logs, and a log of a day outside the range.
 fn upload_sample(emu: &Emulator, base: &str) {
     block_on(emu.s3().create_bucket().bucket(BUCKET).send()).ok();
+    upload_sample_to(&emu.s3(), BUCKET, base);
+}
+
+/// [`upload_sample`] into an existing `bucket` with a client of its region.
+fn upload_sample_to(s3: &aws_sdk_s3::Client, bucket: &str, base: &str) {
     for file in sample_files() {
         let name = file.file_name().unwrap().to_str().unwrap();
         let stamp = name.split('_').nth(3).unwrap(); // 20230710T1145Z
         let day = format!("{}/{}/{}", &stamp[0..4], &stamp[4..6], &stamp[6..8]);
         let key = format!("{base}CloudTrail/us-east-1/{day}/{name}.gz");
-        put(emu, &key, gzip(&std::fs::read(&file).unwrap()));
+        put_to(s3, bucket, &key, gzip(&std::fs::read(&file).unwrap()));
     }
     let licence = std::fs::read(sample_dir().join("LICENSE")).unwrap();
-    put(emu, &format!("{base}CloudTrail/us-east-1/2023/07/10/LICENSE"), licence);
+    put_to(s3, bucket, &format!("{base}CloudTrail/us-east-1/2023/07/10/LICENSE"), licence);
     let digest =
         format!("{base}CloudTrail-Digest/us-east-1/2023/07/10/{ACCOUNT}_CloudTrail-Digest_us-east-1_x.json.gz");
-    put(emu, &digest, b"not a log".to_vec());
+    put_to(s3, bucket, &digest, b"not a log".to_vec());
     let outside =
         format!("{base}CloudTrail/us-east-1/2023/08/01/{ACCOUNT}_CloudTrail_us-east-1_20230801T0000Z_x.json.gz");
-    put(emu, &outside, b"never read: outside the range".to_vec());
+    put_to(s3, bucket, &outside, b"never read: outside the range".to_vec());
+}
+
+/// Creates `bucket` in `region` (S3's `LocationConstraint`) and returns a client of that region.
+fn bucket_in(emu: &Emulator, bucket: &str, region: &str) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let s3 = emu.s3_in(region);
+    let location = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region));
+    block_on(s3.create_bucket().bucket(bucket).create_bucket_configuration(location.build()).send()).unwrap();
+    s3
 }
 
 fn assert_same(s3: &CloudTrailExtract, disk: &CloudTrailExtract) {
@@ -192,4 +210,24 @@ fn a_decompression_bomb_in_the_bucket_is_refused_naming_its_key() {
     let source = TrailSource::new(BUCKET, "2023-07-10", "2023-07-10").unwrap();
     let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains(&format!("s3://{BUCKET}/{key}")) && err.contains("decompression bomb"), "{err}");
+}
+
+#[test]
+fn a_trail_bucket_in_another_region_is_read_where_it_lives() {
+    let emu = Emulator::start();
+    let bucket = "org-trail-eu";
+    let eu = bucket_in(&emu, bucket, "eu-west-1");
+    upload_sample_to(&eu, bucket, &format!("AWSLogs/o-abcdefghij/{ACCOUNT}/"));
+    // The emulated S3 answers a client of the wrong region as S3 does: 301 with the bucket's region, never the data.
+    let err = block_on(emu.s3().list_objects_v2().bucket(bucket).send()).unwrap_err();
+    let raw = err.raw_response().expect("an HTTP answer");
+    assert_eq!(raw.status().as_u16(), 301, "{err:?}");
+    assert_eq!(raw.headers().get("x-amz-bucket-region"), Some("eu-west-1"));
+    // The session is in us-east-1 (the emulator's configuration); the source names no region.
+    assert_eq!(emu.cfg().region.as_deref(), Some("us-east-1"));
+    let source = TrailSource::new(bucket, "2023-07-01", "2023-07-31").unwrap();
+    let read = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
+    assert_eq!(read.bucket_region, "eu-west-1");
+    assert!(read.to_string().contains("bucket in eu-west-1"), "{read}");
 }
