@@ -71,6 +71,20 @@ impl Clients {
     client!(eventbridge, aws_sdk_eventbridge);
     client!(sns, aws_sdk_sns);
     client!(logs, aws_sdk_cloudwatchlogs);
+    client!(sts, aws_sdk_sts);
+
+    /// The account of the session's identity (STS GetCallerIdentity).
+    pub async fn caller_account(&self) -> Result<String> {
+        let out = self
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AccountError::Aws(ipinsights_aws::sdk::service_error("GetCallerIdentity", e)))?;
+        out.account()
+            .map(str::to_string)
+            .ok_or_else(|| AccountError::InvalidInput("STS GetCallerIdentity answered without an account id".into()))
+    }
 }
 
 /// Runs `fut` on a fresh runtime with two worker threads (network I/O goes on while the calling thread parses),

@@ -35,8 +35,11 @@ pub struct TrailSource {
     pub prefix: String,
     /// The organisation id (`o-…`) of an organisation trail; found by listing when accounts are.
     pub organization_id: Option<String>,
-    /// Accounts to read; empty reads every account under `AWSLogs/` (and under `AWSLogs/o-…/`).
+    /// Accounts to read; empty reads the caller's account (STS GetCallerIdentity) when the bucket holds it, else the
+    /// bucket's only account; the others present are counted and skipped unless `all_accounts`.
     pub accounts: Vec<String>,
+    /// With no `accounts`: every account under `AWSLogs/` (and under `AWSLogs/o-…/`), not just the caller's.
+    pub all_accounts: bool,
     /// Regions to read; empty reads every region the trail delivered.
     pub regions: Vec<String>,
     /// First day read (UTC, included).
@@ -56,6 +59,7 @@ impl TrailSource {
             prefix: String::new(),
             organization_id: None,
             accounts: Vec::new(),
+            all_accounts: false,
             regions: Vec::new(),
             first_day,
             last_day,
@@ -71,6 +75,12 @@ impl TrailSource {
     /// Only these accounts.
     pub fn accounts<S: AsRef<str>>(mut self, accounts: &[S]) -> Self {
         self.accounts = accounts.iter().map(|a| a.as_ref().trim().to_string()).collect();
+        self
+    }
+
+    /// Every account in the bucket (an organisation trail's member accounts), not just the caller's.
+    pub fn all_accounts(mut self) -> Self {
+        self.all_accounts = true;
         self
     }
 
@@ -154,6 +164,10 @@ pub struct S3TrailExtract {
     pub bucket_region: String,
     /// Accounts read.
     pub accounts: Vec<TrailAccount>,
+    /// The caller's account when the accounts were chosen by it (no `accounts` and not `all_accounts`).
+    pub caller_account: Option<String>,
+    /// Accounts present in the bucket and not read (the caller's chosen by default), sorted.
+    pub skipped_accounts: Vec<String>,
     /// Regions read (all accounts).
     pub regions: Vec<String>,
     /// Days in the range.
@@ -176,13 +190,12 @@ impl fmt::Display for S3TrailExtract {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         write!(
             f,
-            "{}\nfrom {} (bucket in {}): {} account{}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} \
+            "{}\nfrom {} (bucket in {}): {}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} \
              objects/s, {:.0} records/s); {}",
             self.extract,
             self.source,
             self.bucket_region,
-            self.accounts.len(),
-            plural(self.accounts.len()),
+            self.accounts_summary(),
             self.regions.len(),
             plural(self.regions.len()),
             self.days,
@@ -208,6 +221,40 @@ impl fmt::Display for S3TrailExtract {
             }
         }
         Ok(())
+    }
+}
+
+impl S3TrailExtract {
+    /// Which accounts were read and how many others the bucket held: `1 account (123456789012, the caller's); 2 other
+    /// accounts present and skipped (…): read them with accounts(&[…]) or all_accounts()`.
+    pub fn accounts_summary(&self) -> String {
+        let ids: Vec<&str> = self.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        let n = ids.len();
+        let whose = match &self.caller_account {
+            Some(caller) if ids.contains(&caller.as_str()) => ", the caller's".to_string(),
+            Some(caller) => format!(", the bucket's only account; the caller's {caller} has no logs there"),
+            None => String::new(),
+        };
+        let mut out = format!("{n} account{} ({}{whose})", plural(n), shortened(&ids));
+        if !self.skipped_accounts.is_empty() {
+            let skipped: Vec<&str> = self.skipped_accounts.iter().map(String::as_str).collect();
+            out += &format!(
+                "; {} other account{} present and skipped ({}): read them with accounts(&[…]) or all_accounts()",
+                skipped.len(),
+                plural(skipped.len()),
+                shortened(&skipped)
+            );
+        }
+        out
+    }
+}
+
+/// The first 10 of `ids`, then how many more.
+fn shortened(ids: &[&str]) -> String {
+    let shown = ids.iter().take(10).copied().collect::<Vec<_>>().join(", ");
+    match ids.len().saturating_sub(10) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
     }
 }
 
@@ -272,7 +319,8 @@ async fn read(
     let bucket_region = bucket_region(&clients.s3(), bucket).await.unwrap_or_else(|| session_region.clone());
     let s3 = if bucket_region == session_region { clients.s3() } else { clients.s3_for(&bucket_region, None) };
     let prefix = normalize_prefix(&source.prefix);
-    let accounts = accounts(&s3, source, &prefix).await?;
+    let ChosenAccounts { read: accounts, caller: caller_account, skipped: skipped_accounts } =
+        choose_accounts(clients, &s3, source, &prefix).await?;
     let days = layout::days(source.first_day, source.last_day)?;
     let mut folders = Vec::new();
     let mut all_regions = BTreeSet::new();
@@ -349,6 +397,8 @@ async fn read(
         extract: reader.finish(),
         bucket_region,
         accounts,
+        caller_account,
+        skipped_accounts,
         regions: all_regions.into_iter().collect(),
         days: days.len(),
         objects: state.objects_read,
@@ -359,12 +409,68 @@ async fn read(
     })
 }
 
-/// The accounts to read, in directory-walk order.
-async fn accounts(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -> Result<Vec<TrailAccount>> {
+/// The accounts a read takes and the ones it leaves.
+struct ChosenAccounts {
+    /// To read, in directory-walk order.
+    read: Vec<TrailAccount>,
+    /// The caller's account, when it chose.
+    caller: Option<String>,
+    /// Present and not read, sorted.
+    skipped: Vec<String>,
+}
+
+/// The accounts named, else every account in the bucket with `all_accounts`, else the caller's (or the bucket's
+/// only account); the others present are counted.
+async fn choose_accounts(
+    clients: &Clients,
+    s3: &aws_sdk_s3::Client,
+    source: &TrailSource,
+    prefix: &str,
+) -> Result<ChosenAccounts> {
     let org = source.organization_id.clone();
-    let mut accounts: Vec<TrailAccount> = if !source.accounts.is_empty() {
-        source.accounts.iter().map(|a| TrailAccount { organization_id: org.clone(), account_id: a.clone() }).collect()
-    } else if let Some(org) = &org {
+    if !source.accounts.is_empty() {
+        let read = source
+            .accounts
+            .iter()
+            .map(|a| TrailAccount { organization_id: org.clone(), account_id: a.clone() })
+            .collect();
+        return Ok(ChosenAccounts { read: sorted(read), caller: None, skipped: Vec::new() });
+    }
+    let found = accounts_in_bucket(s3, source, prefix).await?;
+    if source.all_accounts {
+        return Ok(ChosenAccounts { read: found, caller: None, skipped: Vec::new() });
+    }
+    let caller = clients.caller_account().await?;
+    let (mine, others): (Vec<TrailAccount>, Vec<TrailAccount>) =
+        found.iter().cloned().partition(|a| a.account_id == caller);
+    if !mine.is_empty() {
+        let mut skipped: Vec<String> = others.into_iter().map(|a| a.account_id).collect();
+        skipped.sort();
+        skipped.dedup();
+        skipped.retain(|a| *a != caller);
+        return Ok(ChosenAccounts { read: mine, caller: Some(caller), skipped });
+    }
+    if found.len() == 1 {
+        return Ok(ChosenAccounts { read: found, caller: Some(caller), skipped: Vec::new() });
+    }
+    let ids: Vec<&str> = found.iter().map(|a| a.account_id.as_str()).collect();
+    Err(AccountError::InvalidInput(format!(
+        "{} holds {} accounts ({}) and none is yours ({caller}): choose them with accounts(&[…]) or read every one          with all_accounts()",
+        source.uri(),
+        ids.len(),
+        shortened(&ids)
+    )))
+}
+
+fn sorted(mut accounts: Vec<TrailAccount>) -> Vec<TrailAccount> {
+    accounts.sort_by(|a, b| path_order(&a.folder(""), &b.folder("")));
+    accounts
+}
+
+/// Every account with logs in the bucket, in directory-walk order.
+async fn accounts_in_bucket(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -> Result<Vec<TrailAccount>> {
+    let org = source.organization_id.clone();
+    let accounts: Vec<TrailAccount> = if let Some(org) = &org {
         let names = subfolders(s3, &source.bucket, &format!("{prefix}AWSLogs/{org}/")).await?;
         names
             .into_iter()
@@ -393,8 +499,7 @@ async fn accounts(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -
             source.uri()
         )));
     }
-    accounts.sort_by(|a, b| path_order(&a.folder(""), &b.folder("")));
-    Ok(accounts)
+    Ok(sorted(accounts))
 }
 
 /// The names of the folders directly under `prefix` (ListObjectsV2 with delimiter `/`).

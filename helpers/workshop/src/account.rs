@@ -39,8 +39,10 @@ pub struct OwnAccount {
     pub last_day: String,
     /// Regions to read; empty reads every region the trail delivered.
     pub regions: Vec<String>,
-    /// Accounts to read; empty reads every account in the bucket.
+    /// Accounts to read; empty reads the caller's account (or the bucket's only one), the others counted and skipped.
     pub accounts: Vec<String>,
+    /// Every account in the bucket (an organisation trail's members), when no `accounts` are named.
+    pub all_accounts: bool,
     /// GuardDuty finding types to read; empty reads every type.
     pub finding_types: Vec<String>,
 }
@@ -86,6 +88,11 @@ impl DataSource {
     /// Only these accounts.
     pub fn accounts(self, accounts: &[&str]) -> Self {
         self.own(|o| o.accounts = accounts.iter().map(|a| a.to_string()).collect())
+    }
+
+    /// Every account in the bucket, not just yours (an organisation trail's member accounts).
+    pub fn all_accounts(self) -> Self {
+        self.own(|o| o.all_accounts = true)
     }
 
     /// Only these GuardDuty finding types.
@@ -166,6 +173,7 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         .prefix(&own.prefix)
         .regions(&own.regions)
         .accounts(&own.accounts);
+    let source = if own.all_accounts { source.all_accounts() } else { source };
     println!("Reading CloudTrail from {} ({} to {})…", source.uri(), own.first_day, own.last_day);
     let mut shown = 0;
     let mut progress = |p: &ipinsights_account::TrailProgress| {
@@ -184,6 +192,7 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         }
     };
     let trail = read_trail(cfg, &source, &ReadOptions::default(), &mut progress).map_err(fail("CloudTrail"))?;
+    println!("Read {} (bucket in {})", trail.accounts_summary(), trail.bucket_region);
     println!("Reading GuardDuty findings…");
     let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
     let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;

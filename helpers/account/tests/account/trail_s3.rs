@@ -51,10 +51,13 @@ fn upload_sample(emu: &Emulator, base: &str) {
     upload_sample_to(&emu.s3(), BUCKET, base);
 }
 
-/// [`upload_sample`] into an existing `bucket` with a client of its region.
+/// [`upload_sample`] into an existing `bucket` with a client of its region; the log files are named for the account
+/// folder `base` ends with, as CloudTrail names them.
 fn upload_sample_to(s3: &aws_sdk_s3::Client, bucket: &str, base: &str) {
+    let account = base.trim_end_matches('/').rsplit('/').next().unwrap();
     for file in sample_files() {
-        let name = file.file_name().unwrap().to_str().unwrap();
+        let name = file.file_name().unwrap().to_str().unwrap().replace(ACCOUNT, account);
+        let name = name.as_str();
         let stamp = name.split('_').nth(3).unwrap(); // 20230710T1145Z
         let day = format!("{}/{}/{}", &stamp[0..4], &stamp[4..6], &stamp[6..8]);
         let key = format!("{base}CloudTrail/us-east-1/{day}/{name}.gz");
@@ -230,4 +233,55 @@ fn a_trail_bucket_in_another_region_is_read_where_it_lives() {
     assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
     assert_eq!(read.bucket_region, "eu-west-1");
     assert!(read.to_string().contains("bucket in eu-west-1"), "{read}");
+}
+
+/// The emulated caller's account (moto's default account, STS GetCallerIdentity's answer).
+const CALLER: &str = "123456789012";
+
+/// An organisation bucket holding the sample for the caller's account and for two other member accounts.
+fn organisation_bucket(emu: &Emulator) {
+    block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
+    for account in [ACCOUNT, CALLER, "210987654321"] {
+        upload_sample_to(&emu.s3(), BUCKET, &format!("AWSLogs/o-abcdefghij/{account}/"));
+    }
+}
+
+#[test]
+fn an_organisation_bucket_reads_the_callers_account_by_default() {
+    let emu = Emulator::start();
+    organisation_bucket(&emu);
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let read = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
+    let read_ids: Vec<&str> = read.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    assert_eq!(read_ids, [CALLER]);
+    assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
+    let shown = read.to_string();
+    assert!(shown.contains(&format!("1 account ({CALLER}, the caller's)")), "{shown}");
+    assert!(shown.contains("2 other accounts present and skipped (210987654321, 218007301253)"), "{shown}");
+}
+
+#[test]
+fn other_accounts_are_opt_in_and_a_bucket_without_the_callers_says_so() {
+    let emu = Emulator::start();
+    organisation_bucket(&emu);
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let all = read_trail(&emu.cfg(), &source.clone().all_accounts(), &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((all.accounts.len(), all.skipped_accounts.len()), (3, 0));
+    assert_eq!(all.extract.records, 3 * read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap().records);
+    let named = read_trail(&emu.cfg(), &source.clone().accounts(&[ACCOUNT]), &ReadOptions::default(), &mut |_| {});
+    assert_eq!(named.unwrap().accounts[0].account_id, ACCOUNT);
+
+    // Two accounts, neither the caller's: nothing is guessed.
+    let other = "other-trail";
+    block_on(emu.s3().create_bucket().bucket(other).send()).unwrap();
+    for account in [ACCOUNT, "210987654321"] {
+        upload_sample_to(&emu.s3(), other, &format!("AWSLogs/{account}/"));
+    }
+    let source = TrailSource::new(other, "2023-07-01", "2023-07-31").unwrap();
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(
+        err.contains("holds 2 accounts (210987654321, 218007301253) and none is yours (123456789012)")
+            && err.contains("all_accounts()"),
+        "{err}"
+    );
 }
