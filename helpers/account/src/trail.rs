@@ -120,7 +120,7 @@ impl TrailSource {
 }
 
 /// How to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReadOptions {
     /// Objects fetched at once (at least 1; default 32).
     pub concurrency: usize,
@@ -130,12 +130,88 @@ pub struct ReadOptions {
     /// limit, [`MAX_DECOMPRESSED_BYTES`]: a compressed object that large could only inflate past it; CloudTrail's
     /// 5-minute files are far smaller). Memory in flight is at most `concurrency ×` this.
     pub max_object_bytes: u64,
+    /// Records (events) read at most: once as many are read, no further object is fetched and the result says so
+    /// (default [`DEFAULT_MAX_EVENTS`]; about [`KEPT_BYTES_PER_EVENT`] bytes each are kept).
+    pub max_events: usize,
+    /// The fraction of log objects read, chosen deterministically by key (the same objects on every read, spread
+    /// over every day and account); 1.0 (the default) reads them all.
+    pub sample: f64,
 }
+
+/// Records read at most by default: an organisation's trail can hold billions; 3 million keep about 0.5 GB.
+pub const DEFAULT_MAX_EVENTS: usize = 3_000_000;
+
+/// Bytes kept per event read (`AllEvents`), measured on the vendored real sample (`kept_bytes_per_event` in the
+/// tests: its tuple, the entity and time strings on the heap, and its share of the distinct-pair set), rounded up.
+pub const KEPT_BYTES_PER_EVENT: u64 = 160;
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { concurrency: 32, mode: TupleMode::AllEvents, max_object_bytes: MAX_DECOMPRESSED_BYTES }
+        ReadOptions {
+            concurrency: 32,
+            mode: TupleMode::AllEvents,
+            max_object_bytes: MAX_DECOMPRESSED_BYTES,
+            max_events: DEFAULT_MAX_EVENTS,
+            sample: 1.0,
+        }
     }
+}
+
+impl ReadOptions {
+    /// At most `n` events read.
+    pub fn max_events(mut self, n: usize) -> Self {
+        self.max_events = n;
+        self
+    }
+
+    /// Only this fraction (0 < fraction ≤ 1) of the log objects read, chosen deterministically by key.
+    pub fn sample(mut self, fraction: f64) -> Self {
+        self.sample = fraction;
+        self
+    }
+
+    /// The memory the events kept may take at most, in bytes (`max_events × KEPT_BYTES_PER_EVENT`).
+    pub fn memory_estimate_bytes(&self) -> u64 {
+        (self.max_events as u64).saturating_mul(KEPT_BYTES_PER_EVENT)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(AccountError::InvalidInput(m.into()));
+        if self.concurrency == 0 {
+            return bad("concurrency must be at least 1");
+        }
+        if self.max_events == 0 {
+            return bad("max_events must be at least 1");
+        }
+        if !(self.sample > 0.0 && self.sample <= 1.0) {
+            return Err(AccountError::InvalidInput(format!(
+                "sample must be a fraction above 0 and at most 1, not {}",
+                self.sample
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Whether the log object `key` is among a `fraction` of them: a hash of the key (FNV-1a) against the fraction, so
+/// the same keys on every read and every machine.
+fn sampled(key: &str, fraction: f64) -> bool {
+    if fraction >= 1.0 {
+        return true;
+    }
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    ((hash >> 11) as f64 / (1u64 << 53) as f64) < fraction
+}
+
+/// Where a read stopped at its cap on events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventCap {
+    /// The cap ([`ReadOptions::max_events`]).
+    pub max_events: usize,
+    /// Day folders listed when it stopped, of `folders`.
+    pub folders_listed: usize,
+    /// Day folders to read.
+    pub folders: usize,
 }
 
 /// How far a read has come, after each object.
@@ -176,6 +252,12 @@ pub struct S3TrailExtract {
     pub objects: usize,
     /// Their compressed size in bytes.
     pub bytes: u64,
+    /// Log objects left out by sampling ([`ReadOptions::sample`]).
+    pub objects_not_sampled: usize,
+    /// The fraction of log objects sampled (1.0: all).
+    pub sample: f64,
+    /// Where the read stopped at [`ReadOptions::max_events`], when it did: the objects after it were not read.
+    pub capped: Option<EventCap>,
     /// Objects in the day folders that are not CloudTrail log files of that account and region (`s3://` URIs).
     pub ignored_objects: Vec<String>,
     /// Failed attempts the SDK retried (throttling) or that failed the read.
@@ -207,6 +289,29 @@ impl fmt::Display for S3TrailExtract {
             self.extract.records as f64 / secs,
             self.attempts
         )?;
+        if self.sample < 1.0 {
+            write!(
+                f,
+                "\nsampled {} % of the log objects: {} read, {} left out (chosen by key, the same on every read)",
+                self.sample * 100.0,
+                self.objects,
+                self.objects_not_sampled
+            )?;
+        }
+        if let Some(cap) = &self.capped {
+            write!(
+                f,
+                "\nSTOPPED at the cap of {} events (max_events): {} records read from {} objects, {} of {} day \
+                 folders listed; the rest of the trail was not read — raise max_events (about {} bytes each) or \
+                 read a sample",
+                cap.max_events,
+                self.extract.records,
+                self.objects,
+                cap.folders_listed,
+                cap.folders,
+                KEPT_BYTES_PER_EVENT
+            )?;
+        }
         if !self.ignored_objects.is_empty() {
             let shown: Vec<&str> = self.ignored_objects.iter().take(5).map(String::as_str).collect();
             let more = self.ignored_objects.len() - shown.len();
@@ -274,9 +379,7 @@ pub fn read_trail(
     progress: &mut dyn FnMut(&TrailProgress),
 ) -> Result<S3TrailExtract> {
     source.validate()?;
-    if options.concurrency == 0 {
-        return Err(AccountError::InvalidInput("concurrency must be at least 1".into()));
-    }
+    options.validate()?;
     run(async {
         let clients = Clients::load(cfg).await?;
         read(&clients, source, options, progress).await
@@ -304,6 +407,7 @@ enum Item {
 enum Fetched {
     Log { uri: String, body: Bytes },
     Ignored(String),
+    NotSampled,
     FolderDone,
 }
 
@@ -356,10 +460,11 @@ async fn read(
             };
             stream::iter(items)
         });
-    let max_bytes = options.max_object_bytes;
+    let (max_bytes, fraction) = (options.max_object_bytes, options.sample);
     let fetches = listings
         .map(|item| -> BoxFuture<'static, Result<Fetched>> {
             match item {
+                Ok(Item::Log { key, .. }) if !sampled(&key, fraction) => future::ready(Ok(Fetched::NotSampled)).boxed(),
                 Ok(Item::Log { key, size }) => {
                     let (s3, bucket) = (s3.clone(), bucket.to_string());
                     tokio::spawn(async move { fetch(&s3, &bucket, &key, size, max_bytes).await })
@@ -379,6 +484,7 @@ async fn read(
 
     let mut reader = CloudTrailReader::new(options.mode);
     let mut ignored_objects = Vec::new();
+    let (mut objects_not_sampled, mut capped) = (0, None);
     while let Some(fetched) = fetches.next().await {
         match fetched? {
             Fetched::Log { uri, body } => {
@@ -387,10 +493,20 @@ async fn read(
                 reader.add_reader(body.as_ref(), &uri)?;
             }
             Fetched::Ignored(uri) => ignored_objects.push(uri),
+            Fetched::NotSampled => objects_not_sampled += 1,
             Fetched::FolderDone => state.folders_listed += 1,
         }
         state.elapsed = start.elapsed();
         progress(&state);
+        if reader.records() >= options.max_events {
+            // Dropping the stream stops listing and fetching; what is in flight is abandoned.
+            capped = Some(EventCap {
+                max_events: options.max_events,
+                folders_listed: state.folders_listed,
+                folders: state.folders,
+            });
+            break;
+        }
     }
     Ok(S3TrailExtract {
         source: source.uri(),
@@ -403,6 +519,9 @@ async fn read(
         days: days.len(),
         objects: state.objects_read,
         bytes: state.bytes,
+        objects_not_sampled,
+        sample: options.sample,
+        capped,
         ignored_objects,
         attempts: clients.log.clone(),
         elapsed: start.elapsed(),

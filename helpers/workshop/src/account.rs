@@ -45,6 +45,10 @@ pub struct OwnAccount {
     pub all_accounts: bool,
     /// GuardDuty finding types to read; empty reads every type.
     pub finding_types: Vec<String>,
+    /// CloudTrail records read at most (`None`: `ipinsights_account::DEFAULT_MAX_EVENTS`, 3 million).
+    pub max_events: Option<usize>,
+    /// The fraction of the trail's log objects read, chosen by key (`None`: all).
+    pub sample: Option<u32>,
 }
 
 /// Where the workshop's CloudTrail and GuardDuty data come from.
@@ -93,6 +97,16 @@ impl DataSource {
     /// Every account in the bucket, not just yours (an organisation trail's member accounts).
     pub fn all_accounts(self) -> Self {
         self.own(|o| o.all_accounts = true)
+    }
+
+    /// At most `n` CloudTrail records read (the read stops there and says so).
+    pub fn max_events(self, n: usize) -> Self {
+        self.own(|o| o.max_events = Some(n))
+    }
+
+    /// Only this fraction (0 < fraction ≤ 1) of the trail's log objects read, the same ones on every read.
+    pub fn sample(self, fraction: f64) -> Self {
+        self.own(|o| o.sample = Some((fraction * 1e6).round().clamp(0.0, u32::MAX as f64) as u32))
     }
 
     /// Only these GuardDuty finding types.
@@ -174,7 +188,26 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         .regions(&own.regions)
         .accounts(&own.accounts);
     let source = if own.all_accounts { source.all_accounts() } else { source };
-    println!("Reading CloudTrail from {} ({} to {})…", source.uri(), own.first_day, own.last_day);
+    let mut options = ReadOptions::default();
+    if let Some(n) = own.max_events {
+        options = options.max_events(n);
+    }
+    if let Some(ppm) = own.sample {
+        options = options.sample(f64::from(ppm) / 1e6);
+    }
+    println!(
+        "Reading CloudTrail from {} ({} to {}): at most {} events (about {:.0} MB kept; max_events to change){}…",
+        source.uri(),
+        own.first_day,
+        own.last_day,
+        options.max_events,
+        options.memory_estimate_bytes() as f64 / 1e6,
+        if options.sample < 1.0 {
+            format!(", a {} % sample of the objects", options.sample * 100.0)
+        } else {
+            String::new()
+        }
+    );
     let mut shown = 0;
     let mut progress = |p: &ipinsights_account::TrailProgress| {
         let tenth = p.folders_listed * 10 / p.folders.max(1);
@@ -191,8 +224,8 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
             let _ = std::io::stdout().flush();
         }
     };
-    let trail = read_trail(cfg, &source, &ReadOptions::default(), &mut progress).map_err(fail("CloudTrail"))?;
-    println!("Read {} (bucket in {})", trail.accounts_summary(), trail.bucket_region);
+    let trail = read_trail(cfg, &source, &options, &mut progress).map_err(fail("CloudTrail"))?;
+    println!("{trail}");
     println!("Reading GuardDuty findings…");
     let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
     let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;

@@ -285,3 +285,74 @@ fn other_accounts_are_opt_in_and_a_bucket_without_the_callers_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn an_organisation_size_trail_stops_at_the_cap_on_events_and_says_so() {
+    let emu = Emulator::start();
+    upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
+    let whole = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((whole.capped, whole.extract.records), (None, disk.records));
+
+    let capped = ReadOptions::default().max_events(1_000);
+    assert_eq!(capped.memory_estimate_bytes(), 1_000 * ipinsights_account::KEPT_BYTES_PER_EVENT);
+    let read = read_trail(&emu.cfg(), &source, &capped, &mut |_| {}).unwrap();
+    let cap = read.capped.expect("the read stops at the cap");
+    assert_eq!(cap.max_events, 1_000);
+    assert!(read.extract.records >= 1_000 && read.extract.records < disk.records, "{read}");
+    assert!(read.objects < sample_files().len(), "{read}");
+    // What was read is the start of the whole read, not a mixture.
+    assert_eq!(read.extract.tuples[..], whole.extract.tuples[..read.extract.tuples.len()]);
+    let shown = read.to_string();
+    assert!(
+        shown.contains(&format!(
+            "STOPPED at the cap of 1000 events (max_events): {} records read",
+            read.extract.records
+        )),
+        "{shown}"
+    );
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default().max_events(0), &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("max_events must be at least 1"), "{err}");
+}
+
+#[test]
+fn a_sample_of_the_objects_is_the_same_on_every_read_and_counted() {
+    let emu = Emulator::start();
+    upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let half = ReadOptions::default().sample(0.5);
+    let first = read_trail(&emu.cfg(), &source, &half, &mut |_| {}).unwrap();
+    let again = read_trail(&emu.cfg(), &source, &half, &mut |_| {}).unwrap();
+    assert_eq!(first.extract.tuples, again.extract.tuples);
+    let files = sample_files().len();
+    assert_eq!(first.objects + first.objects_not_sampled, files);
+    assert!(first.objects > files / 4 && first.objects < files * 3 / 4, "{first}");
+    let shown = first.to_string();
+    assert!(shown.contains(&format!("sampled 50 % of the log objects: {} read, ", first.objects)), "{shown}");
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default().sample(1.5), &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("sample must be a fraction"), "{err}");
+}
+
+/// The bytes each event read keeps (its tuple, its strings on the heap, its share of the distinct-pair set), measured
+/// on the real sample: the documented estimate must not be below it.
+#[test]
+fn kept_bytes_per_event_covers_the_real_sample() {
+    use ipinsights_security::{CloudTrailTuple, Tuple};
+    let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
+    let heap = |s: &str| s.len().next_multiple_of(16) as u64 + 16; // malloc's rounding and header
+    let tuples: u64 = disk
+        .tuples
+        .iter()
+        .map(|t| {
+            std::mem::size_of::<CloudTrailTuple>() as u64
+                + heap(&t.tuple.entity)
+                + t.event_time.as_deref().map_or(0, heap)
+        })
+        .sum();
+    let avg_entity = disk.tuples.iter().map(|t| heap(&t.tuple.entity)).sum::<u64>() / disk.tuples.len() as u64;
+    let set = disk.unique_pairs as u64 * (std::mem::size_of::<Tuple>() as u64 + 8 + avg_entity) * 8 / 7;
+    let per_event = (tuples + set).div_ceil(disk.records as u64);
+    println!("BENCH kept bytes per event on the real sample: {per_event} ({} records)", disk.records);
+    assert!(per_event <= ipinsights_account::KEPT_BYTES_PER_EVENT, "{per_event} bytes per event");
+}
