@@ -13,6 +13,9 @@ use crate::error::{AccountError, Result};
 /// more than the SDK's 3, because listing a trail or a year of findings meets throttling.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 
+/// The session name of roles assumed for a trail bucket (shown in the owning account's CloudTrail).
+const ROLE_SESSION: &str = "ipinsights-trail";
+
 /// The clients of one job.
 pub(crate) struct Clients {
     sdk: SdkConfig,
@@ -44,13 +47,8 @@ impl Clients {
         self.sdk.region().map(ToString::to_string).unwrap_or_default()
     }
 
-    /// An S3 client (path-style when configured) recording failed attempts.
-    pub fn s3(&self) -> aws_sdk_s3::Client {
-        aws_sdk_s3::Client::from_conf(self.s3_builder().build())
-    }
-
-    /// An S3 client like [`Clients::s3`] calling `region` (where a bucket lives), signing with `credentials` when
-    /// given (e.g. a log-archive account's role) instead of the session's.
+    /// An S3 client (path-style when configured) recording failed attempts, calling `region` (where a bucket
+    /// lives), signing with `credentials` when given (e.g. a log-archive account's role) instead of the session's.
     pub fn s3_for(&self, region: &str, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_s3::Client {
         let mut builder = self.s3_builder().region(Region::new(region.to_string()));
         if let Some(credentials) = credentials {
@@ -72,6 +70,23 @@ impl Clients {
     client!(sns, aws_sdk_sns);
     client!(logs, aws_sdk_cloudwatchlogs);
     client!(sts, aws_sdk_sts);
+
+    /// Credentials of `role_arn` assumed through STS with the session's credentials (e.g. a role of the
+    /// organisation's log-archive account, for its trail bucket only), checked once before use.
+    pub async fn assumed_role(&self, role_arn: &str) -> Result<SharedCredentialsProvider> {
+        use aws_sdk_s3::config::ProvideCredentials;
+        let provider =
+            aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(ROLE_SESSION).configure(&self.sdk);
+        let provider = provider.build().await;
+        provider.provide_credentials().await.map_err(|e| {
+            AccountError::InvalidInput(format!(
+                "could not assume {role_arn} (STS AssumeRole) to read the trail bucket: {}; the role must trust this \
+                 account and allow s3:ListBucket and s3:GetObject on the bucket",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            ))
+        })?;
+        Ok(SharedCredentialsProvider::new(provider))
+    }
 
     /// The account of the session's identity (STS GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<String> {

@@ -42,6 +42,9 @@ pub struct TrailSource {
     pub all_accounts: bool,
     /// Regions to read; empty reads every region the trail delivered.
     pub regions: Vec<String>,
+    /// A role to read the bucket with (e.g. in the organisation's log-archive account), assumed through STS with
+    /// the session's credentials; `None` reads it with the session's own.
+    pub role_arn: Option<String>,
     /// First day read (UTC, included).
     pub first_day: Day,
     /// Last day read (UTC, included).
@@ -61,6 +64,7 @@ impl TrailSource {
             accounts: Vec::new(),
             all_accounts: false,
             regions: Vec::new(),
+            role_arn: None,
             first_day,
             last_day,
         })
@@ -90,6 +94,13 @@ impl TrailSource {
         self
     }
 
+    /// Reads the bucket as this role (`arn:aws:iam::LOGARCHIVE:role/NAME`, assumed through STS): the bucket of an
+    /// organisation trail usually lives in the log-archive account. Accounts are still chosen by the caller's.
+    pub fn role_arn(mut self, role_arn: &str) -> Self {
+        self.role_arn = Some(role_arn.trim().to_string());
+        self
+    }
+
     /// An organisation trail of this organisation.
     pub fn organization(mut self, organization_id: &str) -> Self {
         self.organization_id = Some(organization_id.trim().to_string());
@@ -111,6 +122,9 @@ impl TrailSource {
         }
         if let Some(org) = self.organization_id.as_ref().filter(|o| !is_organization_id(o)) {
             return bad(format!("{org:?} is not an organisation id (o- and 10 to 32 letters or digits)"));
+        }
+        if let Some(arn) = self.role_arn.as_ref().filter(|a| !(a.starts_with("arn:") && a.contains(":role/"))) {
+            return bad(format!("{arn:?} is not a role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)"));
         }
         if let Some(r) = self.regions.iter().find(|r| r.is_empty() || r.contains('/')) {
             return bad(format!("{r:?} is not a region name"));
@@ -420,8 +434,13 @@ async fn read(
     let start = Instant::now();
     let bucket = source.bucket.as_str();
     let session_region = clients.region();
-    let bucket_region = bucket_region(&clients.s3(), bucket).await.unwrap_or_else(|| session_region.clone());
-    let s3 = if bucket_region == session_region { clients.s3() } else { clients.s3_for(&bucket_region, None) };
+    let credentials = match &source.role_arn {
+        Some(role_arn) => Some(clients.assumed_role(role_arn).await?),
+        None => None,
+    };
+    let probe = clients.s3_for(&session_region, credentials.clone());
+    let bucket_region = bucket_region(&probe, bucket).await.unwrap_or(session_region);
+    let s3 = clients.s3_for(&bucket_region, credentials);
     let prefix = normalize_prefix(&source.prefix);
     let ChosenAccounts { read: accounts, caller: caller_account, skipped: skipped_accounts } =
         choose_accounts(clients, &s3, source, &prefix).await?;

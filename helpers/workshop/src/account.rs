@@ -8,6 +8,9 @@
 //! ```text
 //! let source = DataSource::Simulated;
 //! // let source = DataSource::own_account("my-cloudtrail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
+//! // An organisation trail in the log-archive account, every member account, a tenth of the objects:
+//! // let source = DataSource::own_account("org-trail", "2024-03-04", "2024-03-10")
+//! //     .role_arn("arn:aws:iam::111122223333:role/trail-reader").all_accounts().sample(0.1);
 //! let data = account::security_data(&session, &source, Path::new("../out/account-data"))?;
 //! println!("{data}");
 //! ```
@@ -45,6 +48,8 @@ pub struct OwnAccount {
     pub all_accounts: bool,
     /// GuardDuty finding types to read; empty reads every type.
     pub finding_types: Vec<String>,
+    /// A role to read the trail bucket with (e.g. in the organisation's log-archive account), assumed through STS.
+    pub role_arn: Option<String>,
     /// CloudTrail records read at most (`None`: `ipinsights_account::DEFAULT_MAX_EVENTS`, 3 million).
     pub max_events: Option<usize>,
     /// The fraction of the trail's log objects read, chosen by key (`None`: all).
@@ -97,6 +102,12 @@ impl DataSource {
     /// Every account in the bucket, not just yours (an organisation trail's member accounts).
     pub fn all_accounts(self) -> Self {
         self.own(|o| o.all_accounts = true)
+    }
+
+    /// Reads the trail bucket as this role (`arn:aws:iam::LOGARCHIVE:role/NAME`, assumed through STS; used for the
+    /// bucket only).
+    pub fn role_arn(self, role_arn: &str) -> Self {
+        self.own(|o| o.role_arn = Some(role_arn.into()))
     }
 
     /// At most `n` CloudTrail records read (the read stops there and says so).
@@ -188,6 +199,10 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         .regions(&own.regions)
         .accounts(&own.accounts);
     let source = if own.all_accounts { source.all_accounts() } else { source };
+    let source = match &own.role_arn {
+        Some(role_arn) => source.role_arn(role_arn),
+        None => source,
+    };
     let mut options = ReadOptions::default();
     if let Some(n) = own.max_events {
         options = options.max_events(n);

@@ -356,3 +356,56 @@ fn kept_bytes_per_event_covers_the_real_sample() {
     println!("BENCH kept bytes per event on the real sample: {per_event} ({} records)", disk.records);
     assert!(per_event <= ipinsights_account::KEPT_BYTES_PER_EVENT, "{per_event} bytes per event");
 }
+
+/// A role of the organisation's log-archive account, which owns the trail bucket.
+const LOG_ARCHIVE_ROLE: &str = "arn:aws:iam::111122223333:role/trail-reader";
+
+/// An S3 client of `region` with the credentials of `role_arn` (STS AssumeRole with the test's own).
+fn s3_as(emu: &Emulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client {
+    let sts = aws_sdk_sts::Client::new(&emu.sdk());
+    let out = block_on(sts.assume_role().role_arn(role_arn).role_session_name("setup").send()).unwrap();
+    let c = out.credentials().unwrap();
+    let creds = aws_sdk_s3::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "assumed",
+    );
+    let conf = aws_sdk_s3::config::Builder::from(&emu.sdk())
+        .region(aws_sdk_s3::config::Region::new(region.to_string()))
+        .credentials_provider(creds)
+        .force_path_style(true);
+    aws_sdk_s3::Client::from_conf(conf.build())
+}
+
+#[test]
+fn a_log_archive_bucket_is_read_with_its_role_in_its_region() {
+    let emu = Emulator::start();
+    let bucket = "log-archive-trail";
+    let archive = s3_as(&emu, LOG_ARCHIVE_ROLE, "eu-west-1");
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1);
+    block_on(archive.create_bucket().bucket(bucket).create_bucket_configuration(location.build()).send()).unwrap();
+    for account in [CALLER, ACCOUNT] {
+        upload_sample_to(&archive, bucket, &format!("AWSLogs/o-abcdefghij/{account}/"));
+    }
+    let source = TrailSource::new(bucket, "2023-07-01", "2023-07-31").unwrap();
+    // The member account's own credentials are refused, as S3 refuses another account without a bucket policy.
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("AccessDenied"), "{err}");
+
+    let read = read_trail(&emu.cfg(), &source.clone().role_arn(LOG_ARCHIVE_ROLE), &ReadOptions::default(), &mut |_| {})
+        .unwrap();
+    assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
+    assert_eq!(read.bucket_region, "eu-west-1");
+    // Accounts are chosen by the session's caller, not by the role's account.
+    assert_eq!(
+        (read.accounts[0].account_id.as_str(), read.skipped_accounts.clone()),
+        (CALLER, vec![ACCOUNT.to_string()])
+    );
+
+    let bad = source.clone().role_arn("trail-reader");
+    let err = read_trail(&emu.cfg(), &bad, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("is not a role ARN"), "{err}");
+}
