@@ -50,17 +50,24 @@ impl Clients {
     /// An S3 client (path-style when configured) recording failed attempts, calling `region` (where a bucket
     /// lives), signing with `credentials` when given (e.g. a log-archive account's role) instead of the session's.
     pub fn s3_for(&self, region: &str, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_s3::Client {
-        let mut builder = self.s3_builder().region(Region::new(region.to_string()));
-        if let Some(credentials) = credentials {
-            builder = builder.credentials_provider(credentials);
-        }
+        let builder = self.s3_builder(region, credentials).interceptor(self.log.clone());
         aws_sdk_s3::Client::from_conf(builder.build())
     }
 
-    fn s3_builder(&self) -> aws_sdk_s3::config::Builder {
-        aws_sdk_s3::config::Builder::from(&self.sdk)
+    /// Like [`Clients::s3_for`] without recording attempts: for asking a bucket's region, whose expected 301 or 403
+    /// answers are not failures.
+    pub fn s3_probe(&self, region: &str, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(self.s3_builder(region, credentials).build())
+    }
+
+    fn s3_builder(&self, region: &str, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_s3::config::Builder {
+        let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
             .force_path_style(self.force_path_style)
-            .interceptor(self.log.clone())
+            .region(Region::new(region.to_string()));
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
+        builder
     }
 
     client!(guardduty, aws_sdk_guardduty);

@@ -438,7 +438,7 @@ async fn read(
         Some(role_arn) => Some(clients.assumed_role(role_arn).await?),
         None => None,
     };
-    let probe = clients.s3_for(&session_region, credentials.clone());
+    let probe = clients.s3_probe(&session_region, credentials.clone());
     let bucket_region = bucket_region(&probe, bucket).await.unwrap_or(session_region);
     let s3 = clients.s3_for(&bucket_region, credentials);
     let prefix = normalize_prefix(&source.prefix);

@@ -62,19 +62,19 @@ pub enum DataSource {
     /// The simulated account (both backends).
     #[default]
     Simulated,
-    /// The account's own CloudTrail (S3) and GuardDuty findings (API).
-    OwnAccount(OwnAccount),
+    /// The account's own CloudTrail (S3) and GuardDuty findings (API), boxed: far larger than `Simulated`.
+    OwnAccount(Box<OwnAccount>),
 }
 
 impl DataSource {
     /// The trail in `bucket` and the findings updated from `first_day` to `last_day` (`YYYY-MM-DD`, UTC).
     pub fn own_account(bucket: &str, first_day: &str, last_day: &str) -> DataSource {
-        DataSource::OwnAccount(OwnAccount {
+        DataSource::OwnAccount(Box::new(OwnAccount {
             bucket: bucket.into(),
             first_day: first_day.into(),
             last_day: last_day.into(),
             ..OwnAccount::default()
-        })
+        }))
     }
 
     fn own(mut self, change: impl FnOnce(&mut OwnAccount)) -> Self {
