@@ -22,6 +22,14 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   UpdateFunctionCode or UpdateFunctionConfiguration its `LastUpdateStatus` is `InProgress` for S seconds (in the
   update's own answer too), and in that window a further UpdateFunctionCode, UpdateFunctionConfiguration or
   PublishVersion is refused with Lambda's 409 ResourceConflictException, worded as Lambda words it. 0 turns it off.
+- Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
+  signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
+  `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
+  bucket's endpoint), never served. HeadBucket signed for the right region is 200 with the header, as in moto.
+- Buckets of other accounts (moto lets any account use any bucket): a request for a bucket with credentials of
+  another account than the one that created it (e.g. an organisation's log-archive account) is refused with S3's
+  403 AccessDenied (with `x-amz-bucket-region`), as S3 refuses it without a bucket policy; credentials from STS
+  AssumeRole of a role in the owning account are that account's (moto's accounting).
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
 [--throttle OP=N]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
@@ -54,6 +62,8 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.guardduty.models import guardduty_backends
+from moto.iam.models import get_account_id_from
+from moto.s3.models import s3_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -339,6 +349,79 @@ changes_function("update_function_configuration", "update")
 changes_function("publish_version", None)
 
 
+# --- buckets in their own region ----------------------------------------------------------------------------------
+
+
+def signing_region(environ):
+    match = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/s3/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else None
+
+
+def bucket_of(environ):
+    """The bucket a path-style (or virtual-hosted) S3 request names, else None."""
+    host = environ.get("HTTP_HOST", "").split(":")[0]
+    if ".s3" in host and not host.startswith("s3"):
+        return host.split(".s3", 1)[0]
+    parts = [p for p in environ.get("PATH_INFO", "").split("/") if p]
+    return unquote(parts[0]) if parts else None
+
+
+def bucket_home(name):
+    """(region, owning account) of an existing bucket, else None."""
+    located = s3_backends.bucket_accounts.get(name)
+    if located is None:
+        return None
+    partition, account = located
+    bucket = s3_backends[account][partition].buckets.get(name)
+    return (bucket.region_name, account) if bucket is not None else None
+
+
+def caller_account(environ):
+    match = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(match.group(1)) if match else None
+
+
+class BucketGate:
+    """WSGI middleware answering a request for a bucket of another region than the one it is signed for with S3's
+    301 PermanentRedirect and `x-amz-bucket-region`, and one from another account than the bucket's with 403
+    AccessDenied, as S3 does, instead of serving it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        region = signing_region(environ)
+        name = bucket_of(environ) if region else None
+        method = environ.get("REQUEST_METHOD")
+        creating = method == "PUT" and len([p for p in environ.get("PATH_INFO", "").split("/") if p]) == 1
+        located = bucket_home(name) if name and not creating else None
+        if located is None:
+            return self.app(environ, start_response)
+        home, owner = located
+        headers = [("x-amz-bucket-region", home), ("x-amz-request-id", "emulated-gate")]
+        if home == region:
+            if caller_account(environ) == owner:
+                return self.app(environ, start_response)
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied'
+                "</Message><RequestId>emulated-gate</RequestId></Error>"
+            ).encode()
+            status = "403 Forbidden"
+        else:
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you '
+                "are attempting to access must be addressed using the specified endpoint. Please send all future "
+                f"requests to this endpoint.</Message><Endpoint>{name}.s3.{home}.amazonaws.com</Endpoint>"
+                f"<Bucket>{name}</Bucket><RequestId>emulated-gate</RequestId></Error>"
+            ).encode()
+            status = "301 Moved Permanently"
+        if method == "HEAD":
+            start_response(status, headers + [("Content-Length", "0")])
+            return [b""]
+        start_response(status, headers + [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
 # --- throttling --------------------------------------------------------------------------------------------------------
 
 
@@ -455,7 +538,7 @@ def main():
         if every[op] < 2:
             sys.exit(f"--throttle {spec}: N must be at least 2 (every call refused is an outage, not throttling)")
     latency = {op: float(s) for op, _, s in (spec.partition("=") for spec in args.latency)}
-    app = Throttler(DomainDispatcherApplication(create_backend_app), every, latency)
+    app = Throttler(BucketGate(DomainDispatcherApplication(create_backend_app)), every, latency)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+mod bucket;
 mod clients;
 pub mod deploy;
 mod error;
@@ -36,4 +37,7 @@ pub use error::{AccountError, Result};
 pub use finding_json::finding_to_json;
 pub use guardduty::{read_findings, ApiFindings, FindingQuery};
 pub use layout::Day;
-pub use trail::{read_trail, ReadOptions, S3TrailExtract, TrailProgress, TrailSource};
+pub use trail::{
+    read_trail, EventCap, ReadOptions, S3TrailExtract, TrailProgress, TrailSource, DEFAULT_MAX_EVENTS,
+    KEPT_BYTES_PER_EVENT,
+};

@@ -16,6 +16,7 @@ use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
 use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
 
+use crate::bucket::bucket_region;
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
 use crate::layout::{
@@ -34,10 +35,16 @@ pub struct TrailSource {
     pub prefix: String,
     /// The organisation id (`o-…`) of an organisation trail; found by listing when accounts are.
     pub organization_id: Option<String>,
-    /// Accounts to read; empty reads every account under `AWSLogs/` (and under `AWSLogs/o-…/`).
+    /// Accounts to read; empty reads the caller's account (STS GetCallerIdentity) when the bucket holds it, else the
+    /// bucket's only account; the others present are counted and skipped unless `all_accounts`.
     pub accounts: Vec<String>,
+    /// With no `accounts`: every account under `AWSLogs/` (and under `AWSLogs/o-…/`), not just the caller's.
+    pub all_accounts: bool,
     /// Regions to read; empty reads every region the trail delivered.
     pub regions: Vec<String>,
+    /// A role to read the bucket with (e.g. in the organisation's log-archive account), assumed through STS with
+    /// the session's credentials; `None` reads it with the session's own.
+    pub role_arn: Option<String>,
     /// First day read (UTC, included).
     pub first_day: Day,
     /// Last day read (UTC, included).
@@ -55,7 +62,9 @@ impl TrailSource {
             prefix: String::new(),
             organization_id: None,
             accounts: Vec::new(),
+            all_accounts: false,
             regions: Vec::new(),
+            role_arn: None,
             first_day,
             last_day,
         })
@@ -73,9 +82,22 @@ impl TrailSource {
         self
     }
 
+    /// Every account in the bucket (an organisation trail's member accounts), not just the caller's.
+    pub fn all_accounts(mut self) -> Self {
+        self.all_accounts = true;
+        self
+    }
+
     /// Only these regions.
     pub fn regions<S: AsRef<str>>(mut self, regions: &[S]) -> Self {
         self.regions = regions.iter().map(|r| r.as_ref().trim().to_string()).collect();
+        self
+    }
+
+    /// Reads the bucket as this role (`arn:aws:iam::LOGARCHIVE:role/NAME`, assumed through STS): the bucket of an
+    /// organisation trail usually lives in the log-archive account. Accounts are still chosen by the caller's.
+    pub fn role_arn(mut self, role_arn: &str) -> Self {
+        self.role_arn = Some(role_arn.trim().to_string());
         self
     }
 
@@ -101,6 +123,9 @@ impl TrailSource {
         if let Some(org) = self.organization_id.as_ref().filter(|o| !is_organization_id(o)) {
             return bad(format!("{org:?} is not an organisation id (o- and 10 to 32 letters or digits)"));
         }
+        if let Some(arn) = self.role_arn.as_ref().filter(|a| !(a.starts_with("arn:") && a.contains(":role/"))) {
+            return bad(format!("{arn:?} is not a role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)"));
+        }
         if let Some(r) = self.regions.iter().find(|r| r.is_empty() || r.contains('/')) {
             return bad(format!("{r:?} is not a region name"));
         }
@@ -109,7 +134,7 @@ impl TrailSource {
 }
 
 /// How to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReadOptions {
     /// Objects fetched at once (at least 1; default 32).
     pub concurrency: usize,
@@ -119,12 +144,88 @@ pub struct ReadOptions {
     /// limit, [`MAX_DECOMPRESSED_BYTES`]: a compressed object that large could only inflate past it; CloudTrail's
     /// 5-minute files are far smaller). Memory in flight is at most `concurrency ×` this.
     pub max_object_bytes: u64,
+    /// Records (events) read at most: once as many are read, no further object is fetched and the result says so
+    /// (default [`DEFAULT_MAX_EVENTS`]; about [`KEPT_BYTES_PER_EVENT`] bytes each are kept).
+    pub max_events: usize,
+    /// The fraction of log objects read, chosen deterministically by key (the same objects on every read, spread
+    /// over every day and account); 1.0 (the default) reads them all.
+    pub sample: f64,
 }
+
+/// Records read at most by default: an organisation's trail can hold billions; 3 million keep about 0.5 GB.
+pub const DEFAULT_MAX_EVENTS: usize = 3_000_000;
+
+/// Bytes kept per event read (`AllEvents`), measured on the vendored real sample (`kept_bytes_per_event` in the
+/// tests: its tuple, the entity and time strings on the heap, and its share of the distinct-pair set), rounded up.
+pub const KEPT_BYTES_PER_EVENT: u64 = 160;
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { concurrency: 32, mode: TupleMode::AllEvents, max_object_bytes: MAX_DECOMPRESSED_BYTES }
+        ReadOptions {
+            concurrency: 32,
+            mode: TupleMode::AllEvents,
+            max_object_bytes: MAX_DECOMPRESSED_BYTES,
+            max_events: DEFAULT_MAX_EVENTS,
+            sample: 1.0,
+        }
     }
+}
+
+impl ReadOptions {
+    /// At most `n` events read.
+    pub fn max_events(mut self, n: usize) -> Self {
+        self.max_events = n;
+        self
+    }
+
+    /// Only this fraction (0 < fraction ≤ 1) of the log objects read, chosen deterministically by key.
+    pub fn sample(mut self, fraction: f64) -> Self {
+        self.sample = fraction;
+        self
+    }
+
+    /// The memory the events kept may take at most, in bytes (`max_events × KEPT_BYTES_PER_EVENT`).
+    pub fn memory_estimate_bytes(&self) -> u64 {
+        (self.max_events as u64).saturating_mul(KEPT_BYTES_PER_EVENT)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(AccountError::InvalidInput(m.into()));
+        if self.concurrency == 0 {
+            return bad("concurrency must be at least 1");
+        }
+        if self.max_events == 0 {
+            return bad("max_events must be at least 1");
+        }
+        if !(self.sample > 0.0 && self.sample <= 1.0) {
+            return Err(AccountError::InvalidInput(format!(
+                "sample must be a fraction above 0 and at most 1, not {}",
+                self.sample
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Whether the log object `key` is among a `fraction` of them: a hash of the key (FNV-1a) against the fraction, so
+/// the same keys on every read and every machine.
+fn sampled(key: &str, fraction: f64) -> bool {
+    if fraction >= 1.0 {
+        return true;
+    }
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    ((hash >> 11) as f64 / (1u64 << 53) as f64) < fraction
+}
+
+/// Where a read stopped at its cap on events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventCap {
+    /// The cap ([`ReadOptions::max_events`]).
+    pub max_events: usize,
+    /// Day folders listed when it stopped, of `folders`.
+    pub folders_listed: usize,
+    /// Day folders to read.
+    pub folders: usize,
 }
 
 /// How far a read has come, after each object.
@@ -149,8 +250,14 @@ pub struct S3TrailExtract {
     pub source: String,
     /// Tuples and counts, exactly as the local reader gives them for the same files.
     pub extract: CloudTrailExtract,
+    /// The bucket's region (read there, whatever the session's region).
+    pub bucket_region: String,
     /// Accounts read.
     pub accounts: Vec<TrailAccount>,
+    /// The caller's account when the accounts were chosen by it (no `accounts` and not `all_accounts`).
+    pub caller_account: Option<String>,
+    /// Accounts present in the bucket and not read (the caller's chosen by default), sorted.
+    pub skipped_accounts: Vec<String>,
     /// Regions read (all accounts).
     pub regions: Vec<String>,
     /// Days in the range.
@@ -159,6 +266,12 @@ pub struct S3TrailExtract {
     pub objects: usize,
     /// Their compressed size in bytes.
     pub bytes: u64,
+    /// Log objects left out by sampling ([`ReadOptions::sample`]).
+    pub objects_not_sampled: usize,
+    /// The fraction of log objects sampled (1.0: all).
+    pub sample: f64,
+    /// Where the read stopped at [`ReadOptions::max_events`], when it did: the objects after it were not read.
+    pub capped: Option<EventCap>,
     /// Objects in the day folders that are not CloudTrail log files of that account and region (`s3://` URIs).
     pub ignored_objects: Vec<String>,
     /// Failed attempts the SDK retried (throttling) or that failed the read.
@@ -173,12 +286,12 @@ impl fmt::Display for S3TrailExtract {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         write!(
             f,
-            "{}\nfrom {}: {} account{}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} objects/s, \
-             {:.0} records/s); {}",
+            "{}\nfrom {} (bucket in {}): {}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} \
+             objects/s, {:.0} records/s); {}",
             self.extract,
             self.source,
-            self.accounts.len(),
-            plural(self.accounts.len()),
+            self.bucket_region,
+            self.accounts_summary(),
             self.regions.len(),
             plural(self.regions.len()),
             self.days,
@@ -190,6 +303,29 @@ impl fmt::Display for S3TrailExtract {
             self.extract.records as f64 / secs,
             self.attempts
         )?;
+        if self.sample < 1.0 {
+            write!(
+                f,
+                "\nsampled {} % of the log objects: {} read, {} left out (chosen by key, the same on every read)",
+                self.sample * 100.0,
+                self.objects,
+                self.objects_not_sampled
+            )?;
+        }
+        if let Some(cap) = &self.capped {
+            write!(
+                f,
+                "\nSTOPPED at the cap of {} events (max_events): {} records read from {} objects, {} of {} day \
+                 folders listed; the rest of the trail was not read — raise max_events (about {} bytes each) or \
+                 read a sample",
+                cap.max_events,
+                self.extract.records,
+                self.objects,
+                cap.folders_listed,
+                cap.folders,
+                KEPT_BYTES_PER_EVENT
+            )?;
+        }
         if !self.ignored_objects.is_empty() {
             let shown: Vec<&str> = self.ignored_objects.iter().take(5).map(String::as_str).collect();
             let more = self.ignored_objects.len() - shown.len();
@@ -204,6 +340,40 @@ impl fmt::Display for S3TrailExtract {
             }
         }
         Ok(())
+    }
+}
+
+impl S3TrailExtract {
+    /// Which accounts were read and how many others the bucket held: `1 account (123456789012, the caller's); 2 other
+    /// accounts present and skipped (…): read them with accounts(&[…]) or all_accounts()`.
+    pub fn accounts_summary(&self) -> String {
+        let ids: Vec<&str> = self.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        let n = ids.len();
+        let whose = match &self.caller_account {
+            Some(caller) if ids.contains(&caller.as_str()) => ", the caller's".to_string(),
+            Some(caller) => format!(", the bucket's only account; the caller's {caller} has no logs there"),
+            None => String::new(),
+        };
+        let mut out = format!("{n} account{} ({}{whose})", plural(n), shortened(&ids));
+        if !self.skipped_accounts.is_empty() {
+            let skipped: Vec<&str> = self.skipped_accounts.iter().map(String::as_str).collect();
+            out += &format!(
+                "; {} other account{} present and skipped ({}): read them with accounts(&[…]) or all_accounts()",
+                skipped.len(),
+                plural(skipped.len()),
+                shortened(&skipped)
+            );
+        }
+        out
+    }
+}
+
+/// The first 10 of `ids`, then how many more.
+fn shortened(ids: &[&str]) -> String {
+    let shown = ids.iter().take(10).copied().collect::<Vec<_>>().join(", ");
+    match ids.len().saturating_sub(10) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
     }
 }
 
@@ -223,9 +393,7 @@ pub fn read_trail(
     progress: &mut dyn FnMut(&TrailProgress),
 ) -> Result<S3TrailExtract> {
     source.validate()?;
-    if options.concurrency == 0 {
-        return Err(AccountError::InvalidInput("concurrency must be at least 1".into()));
-    }
+    options.validate()?;
     run(async {
         let clients = Clients::load(cfg).await?;
         read(&clients, source, options, progress).await
@@ -253,6 +421,7 @@ enum Item {
 enum Fetched {
     Log { uri: String, body: Bytes },
     Ignored(String),
+    NotSampled,
     FolderDone,
 }
 
@@ -263,10 +432,18 @@ async fn read(
     progress: &mut dyn FnMut(&TrailProgress),
 ) -> Result<S3TrailExtract> {
     let start = Instant::now();
-    let s3 = clients.s3();
     let bucket = source.bucket.as_str();
+    let session_region = clients.region();
+    let credentials = match &source.role_arn {
+        Some(role_arn) => Some(clients.assumed_role(role_arn).await?),
+        None => None,
+    };
+    let probe = clients.s3_probe(&session_region, credentials.clone());
+    let bucket_region = bucket_region(&probe, bucket).await.unwrap_or(session_region);
+    let s3 = clients.s3_for(&bucket_region, credentials);
     let prefix = normalize_prefix(&source.prefix);
-    let accounts = accounts(&s3, source, &prefix).await?;
+    let ChosenAccounts { read: accounts, caller: caller_account, skipped: skipped_accounts } =
+        choose_accounts(clients, &s3, source, &prefix).await?;
     let days = layout::days(source.first_day, source.last_day)?;
     let mut folders = Vec::new();
     let mut all_regions = BTreeSet::new();
@@ -302,10 +479,11 @@ async fn read(
             };
             stream::iter(items)
         });
-    let max_bytes = options.max_object_bytes;
+    let (max_bytes, fraction) = (options.max_object_bytes, options.sample);
     let fetches = listings
         .map(|item| -> BoxFuture<'static, Result<Fetched>> {
             match item {
+                Ok(Item::Log { key, .. }) if !sampled(&key, fraction) => future::ready(Ok(Fetched::NotSampled)).boxed(),
                 Ok(Item::Log { key, size }) => {
                     let (s3, bucket) = (s3.clone(), bucket.to_string());
                     tokio::spawn(async move { fetch(&s3, &bucket, &key, size, max_bytes).await })
@@ -325,6 +503,7 @@ async fn read(
 
     let mut reader = CloudTrailReader::new(options.mode);
     let mut ignored_objects = Vec::new();
+    let (mut objects_not_sampled, mut capped) = (0, None);
     while let Some(fetched) = fetches.next().await {
         match fetched? {
             Fetched::Log { uri, body } => {
@@ -333,31 +512,103 @@ async fn read(
                 reader.add_reader(body.as_ref(), &uri)?;
             }
             Fetched::Ignored(uri) => ignored_objects.push(uri),
+            Fetched::NotSampled => objects_not_sampled += 1,
             Fetched::FolderDone => state.folders_listed += 1,
         }
         state.elapsed = start.elapsed();
         progress(&state);
+        if reader.records() >= options.max_events {
+            // Dropping the stream stops listing and fetching; what is in flight is abandoned.
+            capped = Some(EventCap {
+                max_events: options.max_events,
+                folders_listed: state.folders_listed,
+                folders: state.folders,
+            });
+            break;
+        }
     }
     Ok(S3TrailExtract {
         source: source.uri(),
         extract: reader.finish(),
+        bucket_region,
         accounts,
+        caller_account,
+        skipped_accounts,
         regions: all_regions.into_iter().collect(),
         days: days.len(),
         objects: state.objects_read,
         bytes: state.bytes,
+        objects_not_sampled,
+        sample: options.sample,
+        capped,
         ignored_objects,
         attempts: clients.log.clone(),
         elapsed: start.elapsed(),
     })
 }
 
-/// The accounts to read, in directory-walk order.
-async fn accounts(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -> Result<Vec<TrailAccount>> {
+/// The accounts a read takes and the ones it leaves.
+struct ChosenAccounts {
+    /// To read, in directory-walk order.
+    read: Vec<TrailAccount>,
+    /// The caller's account, when it chose.
+    caller: Option<String>,
+    /// Present and not read, sorted.
+    skipped: Vec<String>,
+}
+
+/// The accounts named, else every account in the bucket with `all_accounts`, else the caller's (or the bucket's
+/// only account); the others present are counted.
+async fn choose_accounts(
+    clients: &Clients,
+    s3: &aws_sdk_s3::Client,
+    source: &TrailSource,
+    prefix: &str,
+) -> Result<ChosenAccounts> {
     let org = source.organization_id.clone();
-    let mut accounts: Vec<TrailAccount> = if !source.accounts.is_empty() {
-        source.accounts.iter().map(|a| TrailAccount { organization_id: org.clone(), account_id: a.clone() }).collect()
-    } else if let Some(org) = &org {
+    if !source.accounts.is_empty() {
+        let read = source
+            .accounts
+            .iter()
+            .map(|a| TrailAccount { organization_id: org.clone(), account_id: a.clone() })
+            .collect();
+        return Ok(ChosenAccounts { read: sorted(read), caller: None, skipped: Vec::new() });
+    }
+    let found = accounts_in_bucket(s3, source, prefix).await?;
+    if source.all_accounts {
+        return Ok(ChosenAccounts { read: found, caller: None, skipped: Vec::new() });
+    }
+    let caller = clients.caller_account().await?;
+    let (mine, others): (Vec<TrailAccount>, Vec<TrailAccount>) =
+        found.iter().cloned().partition(|a| a.account_id == caller);
+    if !mine.is_empty() {
+        let mut skipped: Vec<String> = others.into_iter().map(|a| a.account_id).collect();
+        skipped.sort();
+        skipped.dedup();
+        skipped.retain(|a| *a != caller);
+        return Ok(ChosenAccounts { read: mine, caller: Some(caller), skipped });
+    }
+    if found.len() == 1 {
+        return Ok(ChosenAccounts { read: found, caller: Some(caller), skipped: Vec::new() });
+    }
+    let ids: Vec<&str> = found.iter().map(|a| a.account_id.as_str()).collect();
+    Err(AccountError::InvalidInput(format!(
+        "{} holds {} accounts ({}) and none is yours ({caller}): choose them with accounts(&[…]) or read every one          with all_accounts()",
+        source.uri(),
+        ids.len(),
+        shortened(&ids)
+    )))
+}
+
+fn sorted(mut accounts: Vec<TrailAccount>) -> Vec<TrailAccount> {
+    accounts.sort_by(|a, b| path_order(&a.folder(""), &b.folder("")));
+    accounts
+}
+
+/// Every account with logs in the bucket, in directory-walk order.
+async fn accounts_in_bucket(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -> Result<Vec<TrailAccount>> {
+    let org = source.organization_id.clone();
+    let accounts: Vec<TrailAccount> = if let Some(org) = &org {
         let names = subfolders(s3, &source.bucket, &format!("{prefix}AWSLogs/{org}/")).await?;
         names
             .into_iter()
@@ -386,8 +637,7 @@ async fn accounts(s3: &aws_sdk_s3::Client, source: &TrailSource, prefix: &str) -
             source.uri()
         )));
     }
-    accounts.sort_by(|a, b| path_order(&a.folder(""), &b.folder("")));
-    Ok(accounts)
+    Ok(sorted(accounts))
 }
 
 /// The names of the folders directly under `prefix` (ListObjectsV2 with delimiter `/`).

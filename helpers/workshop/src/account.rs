@@ -8,6 +8,9 @@
 //! ```text
 //! let source = DataSource::Simulated;
 //! // let source = DataSource::own_account("my-cloudtrail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
+//! // An organisation trail in the log-archive account, every member account, a tenth of the objects:
+//! // let source = DataSource::own_account("org-trail", "2024-03-04", "2024-03-10")
+//! //     .role_arn("arn:aws:iam::111122223333:role/trail-reader").all_accounts().sample(0.1);
 //! let data = account::security_data(&session, &source, Path::new("../out/account-data"))?;
 //! println!("{data}");
 //! ```
@@ -39,10 +42,18 @@ pub struct OwnAccount {
     pub last_day: String,
     /// Regions to read; empty reads every region the trail delivered.
     pub regions: Vec<String>,
-    /// Accounts to read; empty reads every account in the bucket.
+    /// Accounts to read; empty reads the caller's account (or the bucket's only one), the others counted and skipped.
     pub accounts: Vec<String>,
+    /// Every account in the bucket (an organisation trail's members), when no `accounts` are named.
+    pub all_accounts: bool,
     /// GuardDuty finding types to read; empty reads every type.
     pub finding_types: Vec<String>,
+    /// A role to read the trail bucket with (e.g. in the organisation's log-archive account), assumed through STS.
+    pub role_arn: Option<String>,
+    /// CloudTrail records read at most (`None`: `ipinsights_account::DEFAULT_MAX_EVENTS`, 3 million).
+    pub max_events: Option<usize>,
+    /// The fraction of the trail's log objects read, chosen by key (`None`: all).
+    pub sample: Option<u32>,
 }
 
 /// Where the workshop's CloudTrail and GuardDuty data come from.
@@ -51,19 +62,19 @@ pub enum DataSource {
     /// The simulated account (both backends).
     #[default]
     Simulated,
-    /// The account's own CloudTrail (S3) and GuardDuty findings (API).
-    OwnAccount(OwnAccount),
+    /// The account's own CloudTrail (S3) and GuardDuty findings (API), boxed: far larger than `Simulated`.
+    OwnAccount(Box<OwnAccount>),
 }
 
 impl DataSource {
     /// The trail in `bucket` and the findings updated from `first_day` to `last_day` (`YYYY-MM-DD`, UTC).
     pub fn own_account(bucket: &str, first_day: &str, last_day: &str) -> DataSource {
-        DataSource::OwnAccount(OwnAccount {
+        DataSource::OwnAccount(Box::new(OwnAccount {
             bucket: bucket.into(),
             first_day: first_day.into(),
             last_day: last_day.into(),
             ..OwnAccount::default()
-        })
+        }))
     }
 
     fn own(mut self, change: impl FnOnce(&mut OwnAccount)) -> Self {
@@ -86,6 +97,27 @@ impl DataSource {
     /// Only these accounts.
     pub fn accounts(self, accounts: &[&str]) -> Self {
         self.own(|o| o.accounts = accounts.iter().map(|a| a.to_string()).collect())
+    }
+
+    /// Every account in the bucket, not just yours (an organisation trail's member accounts).
+    pub fn all_accounts(self) -> Self {
+        self.own(|o| o.all_accounts = true)
+    }
+
+    /// Reads the trail bucket as this role (`arn:aws:iam::LOGARCHIVE:role/NAME`, assumed through STS; used for the
+    /// bucket only).
+    pub fn role_arn(self, role_arn: &str) -> Self {
+        self.own(|o| o.role_arn = Some(role_arn.into()))
+    }
+
+    /// At most `n` CloudTrail records read (the read stops there and says so).
+    pub fn max_events(self, n: usize) -> Self {
+        self.own(|o| o.max_events = Some(n))
+    }
+
+    /// Only this fraction (0 < fraction ≤ 1) of the trail's log objects read, the same ones on every read.
+    pub fn sample(self, fraction: f64) -> Self {
+        self.own(|o| o.sample = Some((fraction * 1e6).round().clamp(0.0, u32::MAX as f64) as u32))
     }
 
     /// Only these GuardDuty finding types.
@@ -166,7 +198,31 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         .prefix(&own.prefix)
         .regions(&own.regions)
         .accounts(&own.accounts);
-    println!("Reading CloudTrail from {} ({} to {})…", source.uri(), own.first_day, own.last_day);
+    let source = if own.all_accounts { source.all_accounts() } else { source };
+    let source = match &own.role_arn {
+        Some(role_arn) => source.role_arn(role_arn),
+        None => source,
+    };
+    let mut options = ReadOptions::default();
+    if let Some(n) = own.max_events {
+        options = options.max_events(n);
+    }
+    if let Some(ppm) = own.sample {
+        options = options.sample(f64::from(ppm) / 1e6);
+    }
+    println!(
+        "Reading CloudTrail from {} ({} to {}): at most {} events (about {:.0} MB kept; max_events to change){}…",
+        source.uri(),
+        own.first_day,
+        own.last_day,
+        options.max_events,
+        options.memory_estimate_bytes() as f64 / 1e6,
+        if options.sample < 1.0 {
+            format!(", a {} % sample of the objects", options.sample * 100.0)
+        } else {
+            String::new()
+        }
+    );
     let mut shown = 0;
     let mut progress = |p: &ipinsights_account::TrailProgress| {
         let tenth = p.folders_listed * 10 / p.folders.max(1);
@@ -183,7 +239,8 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
             let _ = std::io::stdout().flush();
         }
     };
-    let trail = read_trail(cfg, &source, &ReadOptions::default(), &mut progress).map_err(fail("CloudTrail"))?;
+    let trail = read_trail(cfg, &source, &options, &mut progress).map_err(fail("CloudTrail"))?;
+    println!("{trail}");
     println!("Reading GuardDuty findings…");
     let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
     let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;

@@ -37,28 +37,49 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn put(emu: &Emulator, key: &str, body: Vec<u8>) {
-    block_on(emu.s3().put_object().bucket(BUCKET).key(key).body(body.into()).send()).unwrap();
+    put_to(&emu.s3(), BUCKET, key, body);
+}
+
+fn put_to(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    block_on(s3.put_object().bucket(bucket).key(key).body(body.into()).send()).unwrap();
 }
 
 /// Uploads the sample as CloudTrail delivers it (`…/CloudTrail/us-east-1/YYYY/MM/DD/NAME.json.gz` under `base`),
 /// with a digest file, the licence among the logs, and a log of a day outside the range.
 fn upload_sample(emu: &Emulator, base: &str) {
     block_on(emu.s3().create_bucket().bucket(BUCKET).send()).ok();
+    upload_sample_to(&emu.s3(), BUCKET, base);
+}
+
+/// [`upload_sample`] into an existing `bucket` with a client of its region; the log files are named for the account
+/// folder `base` ends with, as CloudTrail names them.
+fn upload_sample_to(s3: &aws_sdk_s3::Client, bucket: &str, base: &str) {
+    let account = base.trim_end_matches('/').rsplit('/').next().unwrap();
     for file in sample_files() {
-        let name = file.file_name().unwrap().to_str().unwrap();
+        let name = file.file_name().unwrap().to_str().unwrap().replace(ACCOUNT, account);
+        let name = name.as_str();
         let stamp = name.split('_').nth(3).unwrap(); // 20230710T1145Z
         let day = format!("{}/{}/{}", &stamp[0..4], &stamp[4..6], &stamp[6..8]);
         let key = format!("{base}CloudTrail/us-east-1/{day}/{name}.gz");
-        put(emu, &key, gzip(&std::fs::read(&file).unwrap()));
+        put_to(s3, bucket, &key, gzip(&std::fs::read(&file).unwrap()));
     }
     let licence = std::fs::read(sample_dir().join("LICENSE")).unwrap();
-    put(emu, &format!("{base}CloudTrail/us-east-1/2023/07/10/LICENSE"), licence);
+    put_to(s3, bucket, &format!("{base}CloudTrail/us-east-1/2023/07/10/LICENSE"), licence);
     let digest =
         format!("{base}CloudTrail-Digest/us-east-1/2023/07/10/{ACCOUNT}_CloudTrail-Digest_us-east-1_x.json.gz");
-    put(emu, &digest, b"not a log".to_vec());
+    put_to(s3, bucket, &digest, b"not a log".to_vec());
     let outside =
         format!("{base}CloudTrail/us-east-1/2023/08/01/{ACCOUNT}_CloudTrail_us-east-1_20230801T0000Z_x.json.gz");
-    put(emu, &outside, b"never read: outside the range".to_vec());
+    put_to(s3, bucket, &outside, b"never read: outside the range".to_vec());
+}
+
+/// Creates `bucket` in `region` (S3's `LocationConstraint`) and returns a client of that region.
+fn bucket_in(emu: &Emulator, bucket: &str, region: &str) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let s3 = emu.s3_in(region);
+    let location = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region));
+    block_on(s3.create_bucket().bucket(bucket).create_bucket_configuration(location.build()).send()).unwrap();
+    s3
 }
 
 fn assert_same(s3: &CloudTrailExtract, disk: &CloudTrailExtract) {
@@ -192,4 +213,199 @@ fn a_decompression_bomb_in_the_bucket_is_refused_naming_its_key() {
     let source = TrailSource::new(BUCKET, "2023-07-10", "2023-07-10").unwrap();
     let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains(&format!("s3://{BUCKET}/{key}")) && err.contains("decompression bomb"), "{err}");
+}
+
+#[test]
+fn a_trail_bucket_in_another_region_is_read_where_it_lives() {
+    let emu = Emulator::start();
+    let bucket = "org-trail-eu";
+    let eu = bucket_in(&emu, bucket, "eu-west-1");
+    upload_sample_to(&eu, bucket, &format!("AWSLogs/o-abcdefghij/{ACCOUNT}/"));
+    // The emulated S3 answers a client of the wrong region as S3 does: 301 with the bucket's region, never the data.
+    let err = block_on(emu.s3().list_objects_v2().bucket(bucket).send()).unwrap_err();
+    let raw = err.raw_response().expect("an HTTP answer");
+    assert_eq!(raw.status().as_u16(), 301, "{err:?}");
+    assert_eq!(raw.headers().get("x-amz-bucket-region"), Some("eu-west-1"));
+    // The session is in us-east-1 (the emulator's configuration); the source names no region.
+    assert_eq!(emu.cfg().region.as_deref(), Some("us-east-1"));
+    let source = TrailSource::new(bucket, "2023-07-01", "2023-07-31").unwrap();
+    let read = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
+    assert_eq!(read.bucket_region, "eu-west-1");
+    assert!(read.to_string().contains("bucket in eu-west-1"), "{read}");
+}
+
+/// The emulated caller's account (moto's default account, STS GetCallerIdentity's answer).
+const CALLER: &str = "123456789012";
+
+/// An organisation bucket holding the sample for the caller's account and for two other member accounts.
+fn organisation_bucket(emu: &Emulator) {
+    block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
+    for account in [ACCOUNT, CALLER, "210987654321"] {
+        upload_sample_to(&emu.s3(), BUCKET, &format!("AWSLogs/o-abcdefghij/{account}/"));
+    }
+}
+
+#[test]
+fn an_organisation_bucket_reads_the_callers_account_by_default() {
+    let emu = Emulator::start();
+    organisation_bucket(&emu);
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let read = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
+    let read_ids: Vec<&str> = read.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    assert_eq!(read_ids, [CALLER]);
+    assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
+    let shown = read.to_string();
+    assert!(shown.contains(&format!("1 account ({CALLER}, the caller's)")), "{shown}");
+    assert!(shown.contains("2 other accounts present and skipped (210987654321, 218007301253)"), "{shown}");
+}
+
+#[test]
+fn other_accounts_are_opt_in_and_a_bucket_without_the_callers_says_so() {
+    let emu = Emulator::start();
+    organisation_bucket(&emu);
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let all = read_trail(&emu.cfg(), &source.clone().all_accounts(), &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((all.accounts.len(), all.skipped_accounts.len()), (3, 0));
+    assert_eq!(all.extract.records, 3 * read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap().records);
+    let named = read_trail(&emu.cfg(), &source.clone().accounts(&[ACCOUNT]), &ReadOptions::default(), &mut |_| {});
+    assert_eq!(named.unwrap().accounts[0].account_id, ACCOUNT);
+
+    // Two accounts, neither the caller's: nothing is guessed.
+    let other = "other-trail";
+    block_on(emu.s3().create_bucket().bucket(other).send()).unwrap();
+    for account in [ACCOUNT, "210987654321"] {
+        upload_sample_to(&emu.s3(), other, &format!("AWSLogs/{account}/"));
+    }
+    let source = TrailSource::new(other, "2023-07-01", "2023-07-31").unwrap();
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(
+        err.contains("holds 2 accounts (210987654321, 218007301253) and none is yours (123456789012)")
+            && err.contains("all_accounts()"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_organisation_size_trail_stops_at_the_cap_on_events_and_says_so() {
+    let emu = Emulator::start();
+    upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
+    let whole = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((whole.capped, whole.extract.records), (None, disk.records));
+
+    let capped = ReadOptions::default().max_events(1_000);
+    assert_eq!(capped.memory_estimate_bytes(), 1_000 * ipinsights_account::KEPT_BYTES_PER_EVENT);
+    let read = read_trail(&emu.cfg(), &source, &capped, &mut |_| {}).unwrap();
+    let cap = read.capped.expect("the read stops at the cap");
+    assert_eq!(cap.max_events, 1_000);
+    assert!(read.extract.records >= 1_000 && read.extract.records < disk.records, "{read}");
+    assert!(read.objects < sample_files().len(), "{read}");
+    // What was read is the start of the whole read, not a mixture.
+    assert_eq!(read.extract.tuples[..], whole.extract.tuples[..read.extract.tuples.len()]);
+    let shown = read.to_string();
+    assert!(
+        shown.contains(&format!(
+            "STOPPED at the cap of 1000 events (max_events): {} records read",
+            read.extract.records
+        )),
+        "{shown}"
+    );
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default().max_events(0), &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("max_events must be at least 1"), "{err}");
+}
+
+#[test]
+fn a_sample_of_the_objects_is_the_same_on_every_read_and_counted() {
+    let emu = Emulator::start();
+    upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
+    let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
+    let half = ReadOptions::default().sample(0.5);
+    let first = read_trail(&emu.cfg(), &source, &half, &mut |_| {}).unwrap();
+    let again = read_trail(&emu.cfg(), &source, &half, &mut |_| {}).unwrap();
+    assert_eq!(first.extract.tuples, again.extract.tuples);
+    let files = sample_files().len();
+    assert_eq!(first.objects + first.objects_not_sampled, files);
+    assert!(first.objects > files / 4 && first.objects < files * 3 / 4, "{first}");
+    let shown = first.to_string();
+    assert!(shown.contains(&format!("sampled 50 % of the log objects: {} read, ", first.objects)), "{shown}");
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default().sample(1.5), &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("sample must be a fraction"), "{err}");
+}
+
+/// The bytes each event read keeps (its tuple, its strings on the heap, its share of the distinct-pair set), measured
+/// on the real sample: the documented estimate must not be below it.
+#[test]
+fn kept_bytes_per_event_covers_the_real_sample() {
+    use ipinsights_security::{CloudTrailTuple, Tuple};
+    let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
+    let heap = |s: &str| s.len().next_multiple_of(16) as u64 + 16; // malloc's rounding and header
+    let tuples: u64 = disk
+        .tuples
+        .iter()
+        .map(|t| {
+            std::mem::size_of::<CloudTrailTuple>() as u64
+                + heap(&t.tuple.entity)
+                + t.event_time.as_deref().map_or(0, heap)
+        })
+        .sum();
+    let avg_entity = disk.tuples.iter().map(|t| heap(&t.tuple.entity)).sum::<u64>() / disk.tuples.len() as u64;
+    let set = disk.unique_pairs as u64 * (std::mem::size_of::<Tuple>() as u64 + 8 + avg_entity) * 8 / 7;
+    let per_event = (tuples + set).div_ceil(disk.records as u64);
+    println!("BENCH kept bytes per event on the real sample: {per_event} ({} records)", disk.records);
+    assert!(per_event <= ipinsights_account::KEPT_BYTES_PER_EVENT, "{per_event} bytes per event");
+}
+
+/// A role of the organisation's log-archive account, which owns the trail bucket.
+const LOG_ARCHIVE_ROLE: &str = "arn:aws:iam::111122223333:role/trail-reader";
+
+/// An S3 client of `region` with the credentials of `role_arn` (STS AssumeRole with the test's own).
+fn s3_as(emu: &Emulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client {
+    let sts = aws_sdk_sts::Client::new(&emu.sdk());
+    let out = block_on(sts.assume_role().role_arn(role_arn).role_session_name("setup").send()).unwrap();
+    let c = out.credentials().unwrap();
+    let creds = aws_sdk_s3::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "assumed",
+    );
+    let conf = aws_sdk_s3::config::Builder::from(&emu.sdk())
+        .region(aws_sdk_s3::config::Region::new(region.to_string()))
+        .credentials_provider(creds)
+        .force_path_style(true);
+    aws_sdk_s3::Client::from_conf(conf.build())
+}
+
+#[test]
+fn a_log_archive_bucket_is_read_with_its_role_in_its_region() {
+    let emu = Emulator::start();
+    let bucket = "log-archive-trail";
+    let archive = s3_as(&emu, LOG_ARCHIVE_ROLE, "eu-west-1");
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1);
+    block_on(archive.create_bucket().bucket(bucket).create_bucket_configuration(location.build()).send()).unwrap();
+    for account in [CALLER, ACCOUNT] {
+        upload_sample_to(&archive, bucket, &format!("AWSLogs/o-abcdefghij/{account}/"));
+    }
+    let source = TrailSource::new(bucket, "2023-07-01", "2023-07-31").unwrap();
+    // The member account's own credentials are refused, as S3 refuses another account without a bucket policy.
+    let err = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("AccessDenied"), "{err}");
+
+    let read = read_trail(&emu.cfg(), &source.clone().role_arn(LOG_ARCHIVE_ROLE), &ReadOptions::default(), &mut |_| {})
+        .unwrap();
+    assert_same(&read.extract, &read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap());
+    assert_eq!(read.bucket_region, "eu-west-1");
+    // Accounts are chosen by the session's caller, not by the role's account.
+    assert_eq!(
+        (read.accounts[0].account_id.as_str(), read.skipped_accounts.clone()),
+        (CALLER, vec![ACCOUNT.to_string()])
+    );
+
+    let bad = source.clone().role_arn("trail-reader");
+    let err = read_trail(&emu.cfg(), &bad, &ReadOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("is not a role ARN"), "{err}");
 }

@@ -163,6 +163,11 @@ impl CloudTrailReader {
         }
     }
 
+    /// Records read so far (usable or skipped).
+    pub fn records(&self) -> usize {
+        self.out.records
+    }
+
     /// The tuples and counts read so far.
     pub fn finish(self) -> CloudTrailExtract {
         self.out

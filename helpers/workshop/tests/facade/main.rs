@@ -10,3 +10,4 @@ mod aws_emulated;
 mod aws_moto;
 mod local_failures;
 mod local_flow;
+mod own_account;

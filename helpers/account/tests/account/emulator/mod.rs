@@ -134,7 +134,13 @@ impl Emulator {
 
     /// A raw S3 client (path style).
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&self.sdk()).force_path_style(true).build())
+        self.s3_in("us-east-1")
+    }
+
+    /// A raw S3 client (path style) signing for `region`: the one that may use a bucket created in that region.
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk()).region(Region::new(region.to_string()));
+        aws_sdk_s3::Client::from_conf(conf.force_path_style(true).build())
     }
 
     /// CPU seconds (user + system) the emulator process has used so far, from /proc.

@@ -1,0 +1,115 @@
+//! The data-source cell's own-account path against the emulated account (tests/account_emulation.py, whose S3 serves
+//! a bucket only from its own region, as S3 does): the simulated account's trail delivered to a bucket in eu-west-1
+//! is read by a session in us-east-1 with no change to the cell, and gives exactly the simulated source's numbers
+//! (2,012 files, 30,000 records, 25,422 tuples). Run with `--features account`; needs `.venv/bin/python` with moto.
+#![cfg(feature = "account")]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ipinsights_aws::AwsConfig;
+use ipinsights_workshop::account::{self, DataSource};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> PathBuf {
+    let python = std::env::var_os("ACCOUNT_EMULATION_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
+    assert!(python.exists(), "{} not found (scripts/setup makes the virtualenv)", python.display());
+    python
+}
+
+/// The emulated account, stopped by closing its standard input on drop.
+struct AccountEmulator {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    url: String,
+}
+
+impl AccountEmulator {
+    fn start(dir: &Path) -> AccountEmulator {
+        let ready = dir.join("ready.json");
+        let mut child = Command::new(python())
+            .arg(root().join("tests/account_emulation.py"))
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let info: serde_json::Value = loop {
+            if let Ok(text) = std::fs::read_to_string(&ready) {
+                break serde_json::from_str(&text).unwrap();
+            }
+            assert!(child.try_wait().unwrap().is_none(), "the account emulator exited early");
+            assert!(Instant::now() < deadline, "the account emulator did not start within 90 s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        AccountEmulator { child, stdin, url: info["url"].as_str().unwrap().to_string() }
+    }
+}
+
+impl Drop for AccountEmulator {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates `bucket` in `region` and uploads every file under `dir/AWSLogs` with its path from `dir` as the key
+/// (boto3, with a client of that region); prints the first and last day folder.
+const UPLOAD: &str = r#"
+import os, sys, boto3
+from concurrent.futures import ThreadPoolExecutor
+from botocore.config import Config
+url, bucket, region, root = sys.argv[1:5]
+s3 = boto3.client("s3", endpoint_url=url, region_name=region, aws_access_key_id="testing",
+                  aws_secret_access_key="testing", config=Config(s3={"addressing_style": "path"}, max_pool_connections=16))
+s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+keys = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(os.path.join(root, "AWSLogs")) for f in fs)
+with ThreadPoolExecutor(16) as pool:
+    list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=open(os.path.join(root, k), "rb").read()), keys))
+days = sorted({"-".join(k.split("/")[-4:-1]) for k in keys})
+print(days[0], days[-1])
+"#;
+
+#[test]
+fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let simulated = account::simulated(&dir.path().join("sim")).unwrap();
+    assert_eq!((simulated.trail.files, simulated.trail.records, simulated.trail.tuples.len()), (2_012, 30_000, 25_422));
+    let emu = AccountEmulator::start(dir.path());
+    let mut upload = Command::new(python())
+        .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
+        .arg(dir.path().join("sim"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut days = String::new();
+    upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
+    assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    let (first, last) = days.trim().split_once(' ').expect("first and last day");
+
+    // The cell as the workshop writes it; the session is in us-east-1, the bucket in eu-west-1.
+    let source = DataSource::own_account("workshop-trail-eu", first, last);
+    let DataSource::OwnAccount(own) = &source else { panic!("an own-account source") };
+    let cfg = AwsConfig::local_emulator(&emu.url);
+    assert_eq!(cfg.region.as_deref(), Some("us-east-1"));
+    let data = account::own_account(&cfg, own, &dir.path().join("own")).unwrap();
+    assert_eq!((data.trail.files, data.trail.records), (2_012, 30_000));
+    assert_eq!(data.trail.tuples, simulated.trail.tuples);
+}
