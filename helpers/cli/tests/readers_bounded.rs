@@ -2,8 +2,6 @@
 //! gzip bombs of CloudTrail records and of tiny GuardDuty findings, plain files of tiny findings, an oversized
 //! finding. Each ends in a clear error naming the file or in the correct answer, within the 512 MiB goal.
 
-// The support module reaps its child with `wait4` (to read its peak RSS), which clippy cannot see.
-#[allow(clippy::zombie_processes)]
 mod bounded;
 
 use std::io::Write;

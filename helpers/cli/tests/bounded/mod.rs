@@ -52,37 +52,12 @@ impl Bounded {
     }
 }
 
+/// How long [`run`] lets a probe go before it is killed and the test fails.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Runs `ipinsights ARGS` under [`ADDRESS_SPACE_LIMIT`], returning its status, output and peak RSS.
-// The child is reaped by `wait4` in `wait_with_peak_rss`, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
 pub fn run(args: &[&str]) -> Bounded {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ipinsights"));
-    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: the closure runs in the child between fork and exec and only calls setrlimit, which is
-    // async-signal-safe, on a struct it owns.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: ADDRESS_SPACE_LIMIT, rlim_max: ADDRESS_SPACE_LIMIT };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    // Reaped by wait4 below (which also reads its peak RSS), not by Child::wait.
-    #[allow(clippy::zombie_processes)]
-    let mut child = command.spawn().expect("spawn ipinsights");
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = err.read_to_string(&mut text);
-        text
-    });
-    let mut stdout = String::new();
-    let _ = out.read_to_string(&mut stdout);
-    let stderr = reader.join().unwrap();
-    let (status, peak_rss_mib) = wait_with_peak_rss(child.id() as libc::pid_t);
-    Bounded { status, stdout, stderr, peak_rss_mib }
+    run_within(args, PROBE_TIMEOUT)
 }
 
 /// Waits for `pid` with `wait4`, returning its exit status and peak resident set in MiB.
@@ -103,14 +78,16 @@ fn wait_with_peak_rss(pid: libc::pid_t) -> (ExitStatus, f64) {
     (ExitStatus::from_raw(status), usage.ru_maxrss as f64 / 1024.0)
 }
 
-/// Like [`run`], but a run still going after `timeout` is killed and the test fails, naming the command: a probe
-/// that would hang (a FIFO opened for reading, an endless walk) cannot hang the suite.
+/// Runs `ipinsights ARGS` under [`ADDRESS_SPACE_LIMIT`]; a run still going after `timeout` is killed and the test
+/// fails, naming the command: a probe that would hang (a FIFO opened for reading, an endless walk) cannot hang the
+/// suite.
 // The child is reaped by `wait4` in `wait_with_peak_rss`, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 pub fn run_within(args: &[&str], timeout: std::time::Duration) -> Bounded {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ipinsights"));
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: as in `run`: only setrlimit, async-signal-safe, between fork and exec.
+    // SAFETY: the closure runs in the child between fork and exec and only calls setrlimit, which is
+    // async-signal-safe, on a struct it owns.
     unsafe {
         command.pre_exec(|| {
             let limit = libc::rlimit { rlim_cur: ADDRESS_SPACE_LIMIT, rlim_max: ADDRESS_SPACE_LIMIT };
