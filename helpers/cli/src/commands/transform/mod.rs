@@ -158,15 +158,25 @@ fn run_job(args: &Args, emit: &mut dyn FnMut(TransformEvent) -> Result<()>) -> R
     emit(TransformEvent::Completed { records: total, seconds })
 }
 
-/// Transforms one object into `output`, streamed to a temporary file renamed once the object is done (never a
-/// partial output); returns (records, requests).
-fn transform_object(model: &Model, plan: &Plan, path: &Path, relative: &str, output: &Path) -> Result<(u64, u64)> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    // Listed as a regular file; refuse anything else that took its place since.
+/// Opens a listed input, refusing anything but a regular file that took its place since the listing: the open
+/// never blocks (a FIFO opened for reading would wait for a writer), and what it opened is checked.
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let meta = file.metadata().with_context(|| format!("cannot read {}", path.display()))?;
     if !meta.is_file() {
         bail!("cannot read {}: no longer a regular file", path.display());
     }
+    Ok(file)
+}
+
+/// Transforms one object into `output`, streamed to a temporary file renamed once the object is done (never a
+/// partial output); returns (records, requests).
+fn transform_object(model: &Model, plan: &Plan, path: &Path, relative: &str, output: &Path) -> Result<(u64, u64)> {
+    let file = open_regular(path)?;
     if let Some(parent) = output.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
@@ -290,4 +300,33 @@ fn answer(model: &Model, plan: &Plan, relative: &str, request: &Request, out: &m
     }
     out.put(&writer.finish())?;
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_regular;
+    use std::time::Duration;
+
+    #[test]
+    fn a_fifo_that_took_a_listed_files_place_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("input.csv");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads one NUL-terminated path we own.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+        let (done, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(open_regular(&fifo).map(|_| ()).map_err(|e| format!("{e:#}"))));
+        let result = answer.recv_timeout(Duration::from_secs(20)).expect("opening a FIFO blocked");
+        let error = result.expect_err("a FIFO is not a regular file");
+        assert!(error.contains("no longer a regular file"), "{error}");
+    }
+
+    #[test]
+    fn a_regular_file_opens_and_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input.csv");
+        std::fs::write(&path, "alice,1.2.3.4\n").unwrap();
+        let text = std::io::read_to_string(open_regular(&path).unwrap()).unwrap();
+        assert_eq!(text, "alice,1.2.3.4\n");
+    }
 }
