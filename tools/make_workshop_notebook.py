@@ -49,9 +49,10 @@ session.check_bucket(bucket, prefix)?;
     md("""## Training data: ⟨principal, IP⟩ pairs from CloudTrail
 
 IP Insights learns which IP addresses each principal normally uses. Our training data comes from CloudTrail: every
-API call records who made it (`userIdentity.principalId`) and from where (`sourceIPAddress`). Assumed-role
-sessions (`AROA…:session`) count as their role, and calls made by AWS services (`ec2.amazonaws.com`,
-`AWS Internal`) are skipped, with a count of every skip.
+API call records who made it (`userIdentity.principalId`) and from where (`sourceIPAddress`). Sessions of a
+service role (`AROA…:session`) count as their role; people stay apart: the root user, each federated user and each
+IAM Identity Center session (`AROA…:alice@example.com`) is a principal of its own. Calls made by AWS services
+(`ec2.amazonaws.com`, `AWS Internal`) are skipped, with a count of every skip.
 
 The next cell chooses where the data comes from; every cell after it is the same whatever you choose:
 
