@@ -511,7 +511,12 @@ class EmulatedAws:
         SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
         iam = containers.client("iam")
         for (path, name), trust in ((EXECUTION_ROLE, SAGEMAKER_TRUST), (SSO_ROLE, SSO_TRUST)):
-            iam.create_role(Path=path, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+            # moto keeps its accounts per process: a second emulated account in the same process (the notebook
+            # test runs one per notebook) finds the roles the first one made, with the same trust.
+            try:
+                iam.create_role(Path=path, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+            except iam.exceptions.EntityAlreadyExistsException:
+                iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
         return self
 
     def __exit__(self, *exc):
