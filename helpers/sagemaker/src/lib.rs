@@ -8,6 +8,7 @@
 //! - [`hyperparameters`]: the ten IP Insights hyperparameters (names, ranges, defaults, the R + S constraint and
 //!   the model-size limit), checked once into the only type training accepts;
 //! - [`status`]: the statuses of a training job;
+//! - [`tags`]: the tag every resource the workshop creates carries;
 //! - [`limits`]: service limits the rest of the project checks against, and IP Insights' IPv4-only rule;
 //! - [`training`]: the rules of the training job's options (distribution, tags, VPC, spot, KMS keys);
 //! - [`transform`]: batch transform's output objects and option values.
@@ -22,6 +23,7 @@ pub mod limits;
 pub mod names;
 pub mod s3;
 pub mod status;
+pub mod tags;
 pub mod training;
 pub mod transform;
 pub mod utc;
@@ -33,5 +35,6 @@ pub use limits::{ipv6_notation, sagemaker_reads, IPV4_ONLY};
 pub use names::{base_name_from_image, name_from_base, validate_resource_name, NameError, MAX_NAME_LEN};
 pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError, ServerSideEncryption};
 pub use status::{TrainingJobStatus, TransformJobStatus};
+pub use tags::WORKSHOP_TAG_KEY;
 pub use training::OptionError;
 pub use transform::TransformOptionError;
