@@ -7,13 +7,14 @@
 //! `ipinsights_engine::metrics`.
 //!
 //! Pieces: [`threshold`] (ROC, AUC, rules `MaxFalsePositiveRate` / `MinRecall`), [`anomalies`]
-//! (simulated anomalies for threshold choice), [`familiarity`] (usual networks per principal),
+//! (simulated anomalies for threshold choice), [`attacks`] (attacks of several kinds to grade it), [`familiarity`] (usual networks per principal),
 //! [`scorer`] (model in-process or endpoint over HTTP), [`detector`] (findings → records) and
 //! [`lambda`] (environment configuration and the Lambda handler).
 
 #![warn(missing_docs)]
 
 pub mod anomalies;
+pub mod attacks;
 pub mod detector;
 mod error;
 pub mod familiarity;
@@ -24,6 +25,7 @@ pub mod threshold;
 pub use anomalies::{
     random_ip_anomalies, random_ip_anomaly_pairs, AnomalyError, MAX_ENTITY_BYTES, MAX_RANDOM_ANOMALIES,
 };
+pub use attacks::{simulate_attacks, AttackKind, Attacks, CLOUD_AND_VPN_RANGES};
 pub use detector::{DetectSummary, Detection, Detector, Explanation, RemoteNetwork, Verdict};
 pub use error::{DetectError, Result};
 pub use familiarity::{FamiliarNetwork, Familiarity, FamiliarityReport};

@@ -1,5 +1,6 @@
 //! Preparing the workshop's data: an out-of-time split of CloudTrail tuples, as the tutorial splits its logs, and
-//! one call that turns any source's tuples (training, CloudTrail, GuardDuty) into pairs for `Predictor::predict`.
+//! [`AsPair`], which lets `Predictor::predict` and `Session::upload_tuples` take any source's tuples (training,
+//! CloudTrail, GuardDuty) as they are.
 
 use ipinsights_engine::tuples::Tuple;
 use ipinsights_security::{CloudTrailTuple, FindingTuple};
@@ -40,9 +41,9 @@ impl AsPair for FindingTuple {
     }
 }
 
-impl AsPair for (String, IpAddr) {
+impl<S: AsRef<str>> AsPair for (S, IpAddr) {
     fn entity(&self) -> &str {
-        &self.0
+        self.0.as_ref()
     }
     fn ip(&self) -> IpAddr {
         self.1

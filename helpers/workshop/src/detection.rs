@@ -1,8 +1,15 @@
-//! Live detection from a notebook: the predictor as the detector's scorer, and detections as a table.
+//! Live detection from a notebook: the predictor as the detector's scorer (`predictor.detector(threshold)`), the
+//! findings the data-source cell read, and detections as a table.
 
+use std::fmt;
+use std::ops::Deref;
+
+use crate::account::SecurityData;
+use crate::error::{Result, WorkshopError};
 use crate::predictor::Predictor;
 use crate::table::Table;
-use ipinsights_detect::{Detection, Verdict};
+use ipinsights_detect::{Detection, Detector, Familiarity, Verdict};
+use ipinsights_engine::tuples::Tuple;
 use ipinsights_protocol::{Pair, ScoreError, Scorer};
 
 impl Scorer for Predictor {
@@ -45,4 +52,74 @@ pub fn detections_table(detections: &[Detection], keep: Verdict) -> Table {
     }
     table.note = Some(format!("{} of {} records", chosen.len(), detections.len()));
     table
+}
+
+/// The detector a notebook wires up (`predictor.detector(threshold)`): the predictor as its scorer, the alert
+/// threshold on the anomaly score, and optionally the principals' usual networks to explain each alert.
+#[derive(Debug)]
+pub struct FindingDetector {
+    inner: Detector,
+}
+
+impl Predictor {
+    /// A detector scoring findings on this endpoint and alerting when the anomaly score (−dot_product) is above
+    /// `threshold`; a threshold that is not a finite number is an error.
+    pub fn detector(&self, threshold: f64) -> Result<FindingDetector> {
+        let inner = Detector::new(self.clone(), threshold)
+            .map_err(|e| WorkshopError::new(format!("detector for endpoint {}: {e}", self.endpoint)))?;
+        Ok(FindingDetector { inner })
+    }
+}
+
+impl FindingDetector {
+    /// This detector, explaining each alert with the principal's most familiar networks in `tuples` (the training
+    /// tuples).
+    pub fn with_familiarity(self, tuples: &[Tuple]) -> Self {
+        FindingDetector { inner: self.inner.with_familiarity(Familiarity::from_tuples(tuples)) }
+    }
+
+    /// The alert threshold on the anomaly score.
+    pub fn threshold(&self) -> f64 {
+        self.inner.threshold()
+    }
+
+    /// Scores every GuardDuty finding of `data` (the file the data-source cell wrote) and returns one record each.
+    pub fn detect(&self, data: &SecurityData) -> Result<Detections> {
+        let path = &data.findings_path;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| WorkshopError::new(format!("reading the findings {}: {e}", path.display())))?;
+        let records =
+            self.inner.detect_str(&text).map_err(|e| WorkshopError::new(format!("{}: {e}", path.display())))?;
+        Ok(Detections { records, threshold: self.threshold() })
+    }
+}
+
+/// What a detector made of the findings: one record per finding (and per skipped one), at one threshold.
+#[derive(Debug, Clone)]
+pub struct Detections {
+    /// The records, in finding order.
+    pub records: Vec<Detection>,
+    /// The threshold they were judged at.
+    pub threshold: f64,
+}
+
+impl Detections {
+    /// How many records are alerts.
+    pub fn alerts(&self) -> usize {
+        self.records.iter().filter(|d| d.verdict == Verdict::Alert).count()
+    }
+}
+
+impl Deref for Detections {
+    type Target = [Detection];
+    fn deref(&self) -> &[Detection] {
+        &self.records
+    }
+}
+
+impl fmt::Display for Detections {
+    /// `N findings scored: M alerts at threshold T`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} findings scored: {} alerts at threshold {:.3}", self.records.len(), self.alerts(), self.threshold)
+    }
 }

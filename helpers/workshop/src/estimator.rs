@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::borrow::Borrow;
 use std::time::SystemTime;
 
 use ipinsights_sagemaker::training::{check_distribution, check_kms_key, check_stopping, check_tags, check_vpc};
@@ -238,7 +239,24 @@ impl Estimator {
     }
 
     /// Runs a training job on the channels (`train`, optionally `validation`) and waits for it, streaming its log.
-    pub fn fit(&mut self, inputs: &[(&str, TrainingInput)]) -> Result<()> {
+    /// The inputs may be given by reference (`fit(&[("train", &input)])`) or by value.
+    pub fn fit<I: Borrow<TrainingInput>>(&mut self, inputs: &[(&str, I)]) -> Result<()> {
+        // The generic part stays this one borrowing pass: it is compiled inside the notebook cell.
+        let borrowed: Vec<(&str, &TrainingInput)> =
+            inputs.iter().map(|(name, input)| (*name, input.borrow())).collect();
+        self.fit_inputs(&borrowed)
+    }
+
+    /// The name of the last training job `fit` ran or `attach` found; before any, an error saying to run `fit`.
+    pub fn job_name(&self) -> Result<&str> {
+        match &self.latest_training_job {
+            Some(job) => Ok(&job.job_name),
+            None => Err(WorkshopError::new("no training job yet: run `fit` (or `attach`) first")),
+        }
+    }
+
+    /// [`Estimator::fit`] on borrowed inputs (compiled once, with this crate).
+    fn fit_inputs(&mut self, inputs: &[(&str, &TrainingInput)]) -> Result<()> {
         let hyperparameters = self.hyperparameters.clone().ok_or_else(|| {
             WorkshopError::new(
                 "fit needs hyperparameters: set_hyperparameters(IpInsightsParams::new(num_entity_vectors, vector_dim))",
@@ -364,12 +382,13 @@ impl Estimator {
 }
 
 /// The channels of `fit`: `train` (required) and `validation`, as `text/csv`.
-fn channels(inputs: &[(&str, TrainingInput)]) -> Result<Vec<Channel>> {
+fn channels<I: Borrow<TrainingInput>>(inputs: &[(&str, I)]) -> Result<Vec<Channel>> {
     if !inputs.iter().any(|(name, _)| *name == "train") {
         return Err(WorkshopError::new("fit needs a \"train\" channel"));
     }
     let mut channels = Vec::with_capacity(inputs.len());
     for (name, input) in inputs {
+        let input = input.borrow();
         if !["train", "validation"].contains(name) {
             return Err(WorkshopError::new(format!(
                 "unknown channel {name:?}: IP Insights reads \"train\" and \"validation\""

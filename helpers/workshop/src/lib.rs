@@ -22,6 +22,7 @@
 pub mod aws_backend;
 
 pub mod account;
+pub mod attacks;
 pub mod backend;
 pub mod data;
 pub mod detection;
@@ -38,13 +39,14 @@ pub mod scores;
 pub mod session;
 pub mod table;
 pub mod transformer;
+pub mod tutorial;
 
 pub use backend::{Backend, BackendKind};
 pub use error::{Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
 pub use ipinsights_sagemaker::ServerSideEncryption;
 pub use ipinsights_sagemaker::{image_uri, HyperParameters, IpInsightsParams};
-pub use predictor::{Deserializer, NotScorable, Predictions, Predictor, RowResult, Serializer};
+pub use predictor::{Deserializer, NotScorable, PairEmbeddings, Predictions, Predictor, RowResult, Serializer};
 pub use session::Session;
 pub use table::Table;
 pub use transformer::{TransformJob, Transformer};
@@ -52,13 +54,15 @@ pub use transformer::{TransformJob, Transformer};
 /// Everything a notebook cell needs, in one `use`.
 pub mod prelude {
     pub use crate::account;
+    pub use crate::attacks::{simulate_attacks, AttackGrades};
     pub use crate::data::{pairs, split_by_time, AsPair};
-    pub use crate::detection::detections_table;
+    pub use crate::detection::{detections_table, Detections, FindingDetector};
     pub use crate::plot::{
         histogram_figure, overlaid_histograms, roc_figure, Color, Figure, Marker, Series, BLUE, GREEN, ORANGE, PURPLE,
         RED,
     };
-    pub use crate::scores::{anomaly_scores, compare, ScoreSummary};
+    pub use crate::scores::{anomaly_scores, compare, count_equal, ScoreSummary};
+    pub use crate::tutorial::{dot, synthetic_logins, Stopwatch};
     pub use crate::{
         image_uri, BackendKind, Deserializer, Estimator, IpInsightsParams, Predictions, Predictor, Serializer,
         ServerSideEncryption, Session, Table, TrainingInput, Transformer,

@@ -7,6 +7,7 @@
 
 mod invoke;
 
+use crate::data::AsPair;
 use crate::error::Result;
 use crate::session::Session;
 use crate::table::Table;
@@ -121,6 +122,21 @@ pub enum RowResult<'a> {
     NotScorable(&'a NotScorable),
 }
 
+/// A scored pair with the two vectors behind its score ([`Predictions::embeddings`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairEmbeddings {
+    /// The entity.
+    pub entity: String,
+    /// The address.
+    pub ip: IpAddr,
+    /// The score.
+    pub dot_product: f32,
+    /// The entity's embedding.
+    pub entity_embedding: Vec<f32>,
+    /// The address's embedding.
+    pub ip_embedding: Vec<f32>,
+}
+
 /// Predictions with the pairs they score, in input order, and the input rows that could not be scored.
 #[derive(Debug, Clone)]
 pub struct Predictions {
@@ -159,6 +175,23 @@ impl Predictions {
             .filter_map(|row| match skipped.next_if(|n| n.row == row) {
                 Some(n) => Some(RowResult::NotScorable(n)),
                 None => scored.next().map(RowResult::Scored),
+            })
+            .collect()
+    }
+
+    /// Every scored pair with its embeddings (verbose predictions; empty vectors when the answer had none), in
+    /// input order.
+    pub fn embeddings(&self) -> Vec<PairEmbeddings> {
+        let vector = |v: &Option<Vec<f32>>| v.clone().unwrap_or_default();
+        self.pairs
+            .iter()
+            .zip(&self.predictions)
+            .map(|((entity, ip), p)| PairEmbeddings {
+                entity: entity.clone(),
+                ip: *ip,
+                dot_product: p.dot_product,
+                entity_embedding: vector(&p.entity_embedding),
+                ip_embedding: vector(&p.ip_embedding),
             })
             .collect()
     }
@@ -241,9 +274,10 @@ impl Predictor {
     /// Scores pairs (any number: large inputs are split into requests under SageMaker's limits, request and
     /// answer alike, and sent a few at a time on every backend). Pairs the service cannot read (IPv6 on SageMaker)
     /// are not sent and come back as [`Predictions::not_scorable`], never as a failed request.
-    pub fn predict<S: AsRef<str> + Sync>(&self, pairs: &[(S, IpAddr)]) -> Result<Predictions> {
+    /// Takes any tuples as they are: training or held-out tuples, CloudTrail or GuardDuty tuples, `(entity, ip)`.
+    pub fn predict<T: AsPair>(&self, tuples: &[T]) -> Result<Predictions> {
         // The generic part stays this one borrowing pass: it is compiled inside the notebook cell.
-        let borrowed: Vec<(&str, IpAddr)> = pairs.iter().map(|(e, ip)| (e.as_ref(), *ip)).collect();
+        let borrowed: Vec<(&str, IpAddr)> = tuples.iter().map(|t| (t.entity(), t.ip())).collect();
         self.predict_pairs(&borrowed)
     }
 

@@ -10,6 +10,12 @@ pub fn anomaly_scores(dot_products: &[f32]) -> Vec<f32> {
     dot_products.iter().map(|d| -d).collect()
 }
 
+/// How many positions of `a` and `b` hold scores within `tolerance` of each other (e.g. a batch transform's scores
+/// against the endpoint's, in the same order).
+pub fn count_equal(a: &[f32], b: &[f32], tolerance: f32) -> usize {
+    a.iter().zip(b).filter(|(x, y)| (*x - *y).abs() <= tolerance).count()
+}
+
 /// A few numbers about a set of `dot_product`s (non-finite ones are counted apart and left out of the rest).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreSummary {
@@ -174,6 +180,11 @@ impl fmt::Display for Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_scores_are_counted_by_position() {
+        assert_eq!(count_equal(&[1.0, 2.0, 3.0], &[1.00001, 2.5, 3.0, 9.0], 1e-4), 2);
+    }
 
     #[test]
     fn anomaly_scores_negate() {

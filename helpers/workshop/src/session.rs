@@ -3,6 +3,9 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ipinsights_engine::tuples::{write_tuples, Tuple};
 
 use ipinsights_sagemaker::{check_bucket_name, S3Uri, ServerSideEncryption};
 
@@ -138,6 +141,17 @@ impl Session {
         self.backend.upload(file, &uri, self.encryption.as_ref(), &mut print_fragment)?;
         Ok(uri.to_string())
     }
+
+    /// Writes `tuples` as headerless `entity,ip` CSV and uploads it to `s3://bucket/key` (`upload_data` without a
+    /// file to name: the CSV goes through a temporary file, removed after the upload); returns that URI.
+    pub fn upload_tuples(&self, tuples: &[Tuple], bucket: &str, key: &str) -> Result<String> {
+        let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+        let file = std::env::temp_dir().join(format!("ipinsights-upload-{}-{stamp}.csv", std::process::id()));
+        write_tuples(&file, tuples)?;
+        let uploaded = self.upload_data(&file, bucket, key);
+        let _ = std::fs::remove_file(&file);
+        uploaded
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +183,27 @@ mod tests {
         assert_eq!(std::fs::read_to_string(stored).unwrap(), "u,1.1.1.1\n");
         assert!(session.upload_data(&file, "workshop-bucket", "../../etc/passwd").is_err());
         assert!(session.upload_data(&file, "Bad_Bucket", "k").is_err());
+    }
+
+    #[test]
+    fn tuples_upload_as_csv_and_leave_no_temporary_file() {
+        let root = tempfile::tempdir().unwrap();
+        let session = Session::local_at(root.path());
+        let leftovers = || {
+            let dir = std::env::temp_dir();
+            let prefix = format!("ipinsights-upload-{}-", std::process::id());
+            std::fs::read_dir(dir)
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(&prefix))
+                .count()
+        };
+        let tuples = [Tuple::new("alice", "1.2.3.4".parse().unwrap()), Tuple::new("a,b", "::1".parse().unwrap())];
+        let uri = session.upload_tuples(&tuples, "workshop-bucket", "p/train/t.csv").unwrap();
+        assert_eq!(uri, "s3://workshop-bucket/p/train/t.csv");
+        let stored = std::fs::read_to_string(root.path().join("workshop-bucket/p/train/t.csv")).unwrap();
+        assert_eq!(stored, "alice,1.2.3.4\n\"a,b\",::1\n");
+        assert!(session.upload_tuples(&tuples, "Bad_Bucket", "k.csv").is_err());
+        assert_eq!(leftovers(), 0, "the temporary CSV is removed, after a failed upload too");
     }
 
     #[cfg(not(feature = "aws"))]

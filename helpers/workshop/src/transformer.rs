@@ -252,6 +252,11 @@ impl Transformer {
         }
     }
 
+    /// The `dot_product`s the latest job wrote for the input object `input`, one per scored input row, in order.
+    pub fn read_dot_products(&self, input: &str) -> Result<Vec<f32>> {
+        Ok(self.read_output(input)?.iter().map(|p| p.dot_product).collect())
+    }
+
     /// The job to run, checked before any call.
     fn request(&self, data: &str, content_type: &str, split_type: &str) -> Result<TransformRequest> {
         let data = S3Uri::parse(data)?;

@@ -101,6 +101,41 @@ impl Dataset {
         crate::metrics::auc_f64(&anomalous, &normal)
     }
 
+    /// How many test tuples are normal logins.
+    pub fn normal_count(&self) -> usize {
+        self.test_labels.iter().filter(|&&anomalous| !anomalous).count()
+    }
+
+    /// How many test tuples are attacks.
+    pub fn attack_count(&self) -> usize {
+        self.test_labels.iter().filter(|&&anomalous| anomalous).count()
+    }
+
+    /// The first normal login and the first attack of the test set (fewer if the test set lacks one).
+    pub fn test_examples(&self) -> Vec<Tuple> {
+        let first = |anomalous: bool| self.test_labels.iter().position(|&a| a == anomalous);
+        [first(false), first(true)].into_iter().flatten().map(|i| self.test[i].clone()).collect()
+    }
+
+    /// Per-test-tuple `scores` (in test order) split by label: normal logins, attacks, and the normal logins made
+    /// at home or work (not travelling). Scores beyond the test set are ignored.
+    pub fn by_label(&self, scores: &[f32]) -> ByLabel {
+        let mut split = ByLabel::default();
+        let mut normal_index = 0;
+        for (&score, &anomalous) in scores.iter().zip(&self.test_labels) {
+            if anomalous {
+                split.attacks.push(score);
+                continue;
+            }
+            split.normal.push(score);
+            if !self.test_travel.get(normal_index).copied().unwrap_or(false) {
+                split.normal_not_travelling.push(score);
+            }
+            normal_index += 1;
+        }
+        split
+    }
+
     /// Writes `train.csv` (headerless `entity,ip`) and `test.csv` (`entity,ip,label`) into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), TupleError> {
         std::fs::create_dir_all(dir).map_err(|error| TupleError::Write { path: dir.display().to_string(), error })?;
@@ -108,6 +143,17 @@ impl Dataset {
         write_labelled(&dir.join("test.csv"), &self.test, &self.test_labels)?;
         Ok(())
     }
+}
+
+/// Test-set scores split by label ([`Dataset::by_label`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ByLabel {
+    /// Scores of the normal logins.
+    pub normal: Vec<f32>,
+    /// Scores of the attacks.
+    pub attacks: Vec<f32>,
+    /// Scores of the normal logins made at home or work (not travelling).
+    pub normal_not_travelling: Vec<f32>,
 }
 
 /// The user name of user `id` (as the tutorial's logs).

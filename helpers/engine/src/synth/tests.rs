@@ -120,3 +120,26 @@ fn the_bayes_optimal_score_ranks_home_above_travel_and_heavy_users_above_light_o
     assert_eq!(data.test_users.len(), data.test.len());
     assert!(data.test.iter().zip(&data.test_users).all(|(t, &u)| t.entity == user_name(u)));
 }
+
+#[test]
+fn scores_split_by_label_and_travel() {
+    let data = generate(&SynthConfig { users: 100, seed: 3, test_samples: 300 });
+    let scores: Vec<f32> = (0..data.test.len()).map(|i| i as f32).collect();
+    let split = data.by_label(&scores);
+    assert_eq!((split.normal.len(), split.attacks.len()), (data.normal_count(), data.attack_count()));
+    let travelling = data.test_travel.iter().filter(|&&t| t).count();
+    assert!(travelling > 0, "the seed gives travelling logins");
+    assert_eq!(split.normal_not_travelling.len(), data.normal_count() - travelling);
+    for (i, &anomalous) in data.test_labels.iter().enumerate() {
+        let list = if anomalous { &split.attacks } else { &split.normal };
+        assert!(list.contains(&(i as f32)), "test tuple {i} in its label's list");
+    }
+    let normal_positions: Vec<usize> = (0..data.test.len()).filter(|&i| !data.test_labels[i]).collect();
+    for (k, &i) in normal_positions.iter().enumerate() {
+        assert_eq!(split.normal_not_travelling.contains(&(i as f32)), !data.test_travel[k], "normal tuple {i}");
+    }
+    let examples = data.test_examples();
+    assert_eq!(examples.len(), 2);
+    assert_eq!(examples[0], data.test[data.test_labels.iter().position(|&a| !a).unwrap()]);
+    assert_eq!(examples[1], data.test[data.test_labels.iter().position(|&a| a).unwrap()]);
+}
