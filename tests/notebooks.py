@@ -3,17 +3,16 @@
 A notebook fails on: any error output; anything a cell writes to stderr (evcxr prints a cell's `Err`, such as the
 facade's WorkshopError, there and still calls the cell a success, so we read the outputs); a cell tagged `plot`
 without an inline `image/svg+xml` figure; a tagged cell the checks need that is missing; key numbers that are not
-sane (≥ 95 % of training pairs score > 0, GuardDuty scores lower on average than training, the interpretation
-agreeing with the scores, the MFA threshold below the analyst-review one, at least one alert); a workshop whose
-data-source cell does not choose the simulated account through `account::security_data` (with the own-account line
-offered) or whose production cell does not wire `deploy_detector` behind a flag that is off (with the cleanup cell
-tearing it down); or an endpoint that
-outlives `delete_endpoint`: the cleanup cell must print `Deleted endpoint NAME` and the endpoint (the local
+sane (≥ 95 % of training pairs score > 0, GuardDuty scores lower on average than held-out normal pairs, the MFA
+threshold below the analyst-review one, at least one alert), or that contradict what the markdown says of our runs
+(most findings below the normal 1st percentile; random addresses caught almost perfectly and the same-/16
+attacker less often); a production cell that deploys; or an endpoint that outlives `delete_endpoint`: the cleanup cell must print `Deleted endpoint NAME` and the endpoint (the local
 `ipinsights serve` process, or the emulated SageMaker endpoint) must be gone right after that cell, while the
 kernel still runs (the local endpoint also exits with its kernel, which would hide a broken delete).
 
-With `--backend aws` the same notebooks run as an attendee would run them on AWS: the helper crate loaded with its
-`aws` feature and IPINSIGHTS_BACKEND=aws, against an emulated account on loopback (moto, with training jobs and
+Cells are found by their tags (tools/nbcells.py's `code(src, "tag")`) and judged by their outputs, never by their
+code. With `--backend aws` the same notebooks run as an attendee would run them on AWS, after the attendee's two
+edits (the `aws` feature on the `:dep` line, `Session::aws()` in the setup cell), against an emulated account on loopback (moto, with training jobs and
 endpoints run by our algorithm binary: see tests/aws_emulation.py). The same checks apply.
 
 It prints per-cell timings (the goals: every cell but `fit` ≤ 1.5 s, the whole workshop ≤ 20 s from kernel start
@@ -40,11 +39,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The tagged cells each notebook must have: the checks below read them, so a missing one fails the run.
 REQUIRED_TAGS = {
     "ip-insights-workshop.ipynb": [
-        "setup", "data-source", "training-data", "fit", "deploy", "train-scores", "guardduty-scores", "guardduty-plot",
-        "guardduty-interpretation", "thresholds", "detection", "production", "cleanup",
+        "dep", "setup", "data-source", "training-data", "fit", "job-name", "deploy", "train-scores", "guardduty-scores",
+        "guardduty-plot", "guardduty-interpretation", "thresholds", "attack-kinds", "detection", "production", "cleanup",
     ],
     "ip-insights-tutorial.ipynb": [
-        "setup", "tutorial-data", "fit-validation", "deploy", "bulk-scoring", "evaluation", "embeddings", "cleanup",
+        "dep", "setup", "tutorial-data", "fit-validation", "deploy", "bulk-scoring", "evaluation", "embeddings",
+        "batch-transform", "cleanup",
     ],
 }
 MIN_TRAINING_SHARE_ABOVE_ZERO = 95.0
@@ -120,27 +120,34 @@ def check_numbers(nb):
         problems += check_data_source(cell)
     cell = tagged(nb, "production")
     if cell is not None:
-        problems += check_production(cell, tagged(nb, "cleanup"))
+        problems += check_production(cell)
     cell = tagged(nb, "train-scores")
     if cell is not None:
         share = number(r"Training pairs scoring > 0: ([\d.]+) %", stdout_text(cell))
         if share is None or share < MIN_TRAINING_SHARE_ABOVE_ZERO:
             problems.append(f"training pairs: at least {MIN_TRAINING_SHARE_ABOVE_ZERO} % should score > 0, got {share}")
-    train_mean = finding_mean = None
     cell = tagged(nb, "guardduty-scores")
     if cell is not None:
         text = stdout_text(cell)
-        train_mean = number(r"Mean dot_product: training (-?[\d.]+), GuardDuty (-?[\d.]+)", text, 1)
-        finding_mean = number(r"Mean dot_product: training (-?[\d.]+), GuardDuty (-?[\d.]+)", text, 2)
-        if train_mean is None or finding_mean is None or finding_mean >= train_mean:
-            problems.append(f"GuardDuty scores should be lower on average than training: {text.strip()[-200:]}")
+        finding_mean = number(r"^GuardDuty findings scoring > 0: .*?\(mean dot_product (-?[\d.]+)", text)
+        held_out_mean = number(r"^Held-out pairs scoring > 0: .*?\(mean dot_product (-?[\d.]+)", text)
+        if finding_mean is None or held_out_mean is None or finding_mean >= held_out_mean:
+            problems.append(f"GuardDuty scores should be lower on average than held-out normal pairs: {text.strip()[-300:]}")
     cell = tagged(nb, "guardduty-interpretation")
     if cell is not None:
+        problems += check_interpretation(stdout_text(cell))
+    cell = tagged(nb, "attack-kinds")
+    if cell is not None:
+        problems += check_attack_kinds(cell)
+    cell = tagged(nb, "job-name")
+    if cell is not None and not re.search(r"^Training job name: ipinsights-\S+", stdout_text(cell), re.M):
+        problems.append(f"the job-name cell should print the training job's name: {stdout_text(cell).strip()[:200]}")
+    cell = tagged(nb, "batch-transform")
+    if cell is not None:
         text = stdout_text(cell)
-        medians = re.search(r"Median dot_product: GuardDuty findings (-?[\d.]+), training pairs (-?[\d.]+)", text)
-        below = re.search(r"(\d+) of (\d+) GuardDuty findings \(([\d.]+) %\) score below", text)
-        if not medians or not below or float(medians.group(1)) >= float(medians.group(2)) or int(below.group(1)) == 0:
-            problems.append(f"the GuardDuty interpretation should show findings scoring below training: {text.strip()[:400]}")
+        m = re.search(r": (\d+) scores,\s*(\d+) of them equal to the endpoint's", text)
+        if not m or int(m.group(1)) == 0 or m.group(1) != m.group(2):
+            problems.append(f"batch transform should give every score the endpoint gave: {text.strip()[:300]}")
     cell = tagged(nb, "thresholds")
     if cell is not None:
         text = stdout_text(cell)
@@ -175,17 +182,49 @@ def check_numbers(nb):
     return problems
 
 
-def check_data_source(cell):
-    """The one cell choosing the data source: the simulated account by default (the own-account line offered as a
-    comment), loaded through `account::security_data`, with both the trail and the findings read."""
+def check_interpretation(text):
+    """The numbers the markdown before the interpretation cell reads out, and what it says of our runs: findings'
+    median below the normal one, most findings below the normal 1st percentile, a minority at or above the median."""
+    medians = re.search(r"^Median dot_product: findings (-?[\d.]+), held-out normal (-?[\d.]+)", text, re.M)
+    below = re.search(r"^Findings below it: (\d+) of (\d+)", text, re.M)
+    typical = re.search(r"^Findings at or above the normal median: (\d+) of (\d+)", text, re.M)
+    if not (medians and below and typical):
+        return [f"the GuardDuty interpretation cell should print its medians and counts: {text.strip()[:400]}"]
     problems = []
-    lines = [line.strip() for line in cell.source.splitlines()]
-    if "let source = account::DataSource::Simulated;" not in lines:
-        problems.append("the data-source cell should choose `account::DataSource::Simulated` by default")
-    if not any(line.startswith("// let source = account::DataSource::own_account(") for line in lines):
-        problems.append("the data-source cell should offer `DataSource::own_account(...)` as a commented alternative")
-    if "account::security_data(&session, &source," not in cell.source:
-        problems.append("the data-source cell should load the data with `account::security_data(&session, &source, ...)`")
+    if float(medians.group(1)) >= float(medians.group(2)):
+        problems.append(f"findings should have a lower median than held-out normal pairs: {medians.group(0)}")
+    count = int(below.group(2))
+    if int(below.group(1)) * 2 <= count or int(typical.group(1)) * 2 >= count:
+        problems.append(f"the text says most findings fall below the normal 1st percentile and a minority looks normal: {text.strip()[:400]}")
+    return problems
+
+
+def html_table_rows(cell):
+    """The body rows (cell texts, without the index column) of the HTML table a cell shows."""
+    html = "".join(o.get("data", {}).get("text/html", "") for o in cell.get("outputs", []) if o.output_type in ("display_data", "execute_result"))
+    html += "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
+    return [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def check_attack_kinds(cell):
+    """The per-kind table: four kinds with an AUC each, and what the markdown says of our runs (random addresses
+    caught almost perfectly, the same-/16 attacker less often)."""
+    rows = {row[0]: row for row in html_table_rows(cell) if row}
+    kinds = ["random IPv4 address", "another user's network (/24)", "cloud or VPN range", "same /16 as the user's network"]
+    missing = [k for k in kinds if k not in rows]
+    if missing:
+        return [f"the attack-kinds table should have a row per kind; missing {missing}, got {list(rows)}"]
+    auc = {k: float(rows[k][2]) for k in kinds}
+    problems = []
+    if auc["random IPv4 address"] < 0.95 or auc["same /16 as the user's network"] >= auc["random IPv4 address"]:
+        problems.append(f"the text says random addresses are caught almost perfectly and the same-/16 attacker less often: AUCs {auc}")
+    return problems
+
+
+def check_data_source(cell):
+    """The data-source cell's output: both the trail and the findings read."""
+    problems = []
     text = stdout_text(cell)
     trail = re.search(r"^CloudTrail: read (\d+) records from (\d+) files: (\d+) tuples", text, re.M)
     findings = re.search(r"^GuardDuty: read (\d+) findings from \d+ files: (\d+) tuples", text, re.M)
@@ -194,16 +233,11 @@ def check_data_source(cell):
     return problems
 
 
-def check_production(cell, cleanup):
-    """The production wiring: deploy_detector behind a flag that is off (so the cell runs clean on every backend),
-    and the cleanup cell tearing the detector down when it was deployed."""
+def check_production(cell):
+    """The production cell runs clean on every backend with its flag off, and says the detector was not deployed."""
     problems = []
-    if "let deploy_to_account = false;" not in cell.source or "account::deploy_detector(&session, &predictor.endpoint," not in cell.source:
-        problems.append("the production cell should call `account::deploy_detector(&session, &predictor.endpoint, ...)` behind `let deploy_to_account = false;`")
     if not re.search(r"^Detector not deployed \((local|aws) backend\)", stdout_text(cell), re.M):
         problems.append(f"the production cell should say the detector was not deployed: {stdout_text(cell).strip()[:200]}")
-    if cleanup is None or "account::teardown_detector(&session)" not in cleanup.source:
-        problems.append("the cleanup cell should tear the detector down (`account::teardown_detector(&session)`) when it was deployed")
     return problems
 
 
@@ -255,7 +289,7 @@ def timing_summary(nb, started):
     histogram, and the last cell; then the slowest cells other than training, and the bulk-scoring rate."""
     code = [c for c in nb.cells if c.cell_type == "code"]
     marks = []
-    dep = next((c for c in code if c.source.lstrip().startswith(":dep")), None)
+    dep = tagged(nb, "dep")
     if dep is not None and finished_at(dep):
         marks.append(f"helpers loaded {finished_at(dep) - started:.1f} s")
     overlay = tagged(nb, "guardduty-plot")
@@ -288,13 +322,24 @@ WORKSHOP_BUCKET = "ipinsights-workshop-bucket"
 TEST_ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-Workshop"
 
 
+LOCAL_SESSION = re.compile(r"^let session = Session::local\(\)\?;", re.M)
+AWS_SESSION = re.compile(r"^// (let session = Session::aws\(\)\?;)", re.M)
+
+
 def switch_to_aws(nb):
-    """Loads the helper crate with its `aws` feature: the one-line change the README asks of attendees."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and AWS_FEATURE_DEP.search(cell.source):
-            cell.source = AWS_FEATURE_DEP.sub(r'\1, features = ["aws"]\2', cell.source)
-            return True
-    return False
+    """The two edits the README asks of attendees: the `aws` feature on the `:dep` line (the cell tagged `dep`), and
+    `Session::aws()` instead of `Session::local()` in the cell tagged `setup`. Returns what could not be done."""
+    dep, setup = tagged(nb, "dep"), tagged(nb, "setup")
+    problems = []
+    if dep is None or not AWS_FEATURE_DEP.search(dep.source):
+        problems.append("no `:dep ipinsights-workshop = { path = ... }` line in the cell tagged dep to load the aws feature in")
+    else:
+        dep.source = AWS_FEATURE_DEP.sub(r'\1, features = ["aws"]\2', dep.source)
+    if setup is None or not LOCAL_SESSION.search(setup.source) or not AWS_SESSION.search(setup.source):
+        problems.append("the cell tagged setup should offer `// let session = Session::aws()?;` beside `let session = Session::local()?;`")
+    else:
+        setup.source = AWS_SESSION.sub(r"\1", LOCAL_SESSION.sub("// let session = Session::local()?;", setup.source))
+    return problems
 
 
 def run(path, out_dir, html, backend="local"):
@@ -329,8 +374,10 @@ def execute(path, out_dir, html, backend, endpoint_alive):
     name = os.path.basename(path)
     problems = check_required_tags(nb, name)
     executed = copy.deepcopy(nb)
-    if backend == "aws" and not switch_to_aws(executed):
-        return problems + ["no `:dep ipinsights-workshop = { path = ... }` cell to load the aws feature in"], 0.0
+    if backend == "aws":
+        switched = switch_to_aws(executed)
+        if switched:
+            return problems + switched, 0.0
     # A panic must fail its cell (and the run), not just print to stderr.
     executed.cells.insert(0, nbformat.v4.new_code_cell(":preserve_vars_on_panic 0"))
     before = set(endpoint_processes())

@@ -19,18 +19,19 @@ more closely at the model itself, on data where we know the truth:
    from random networks);
 4. measure the model: AUC, precision and recall at a threshold, the ROC curve, and the embeddings behind a score.
 
-Like the workshop, it runs on the local backend by default and on SageMaker with the `aws` feature and
-`IPINSIGHTS_BACKEND=aws`. The next cell loads the helper crate: the first kernel on a fresh copy of the repository
-compiles it (about a minute); later kernels reuse that build and only spend a few seconds indexing the helpers,
-so that the cells after it run quickly."""),
+Like the workshop, it runs on the local backend by default. To run it on SageMaker, add `features = ["aws"]` to the
+`:dep` line below, swap the comment in the setup cell to `Session::aws()`, and restart the kernel. The next cell
+loads the helper crate: the first kernel on a fresh copy of the repository compiles it (about a minute); later
+kernels reuse that build and only spend a few seconds indexing the helpers, so that the cells after it run
+quickly."""),
     code("""
 :dep ipinsights-workshop = { path = "../helpers/workshop" }
 use ipinsights_workshop::prelude::*;
-use std::path::Path;
-let notebook_started = std::time::Instant::now(); // the cleanup cell prints how long the notebook took from here
-"""),
+let notebook_started = Stopwatch::start(); // the cleanup cell prints how long the notebook took
+""", "dep"),
     code("""
-let session = Session::new()?;
+let session = Session::local()?;
+// let session = Session::aws()?; // <-- AWS: also features = ["aws"] on the :dep line, then restart
 let bucket = "ipinsights-workshop-bucket"; // <-- your S3 bucket when you switch to AWS
 let prefix = "secml/ipinsights-tutorial";
 let execution_role = session.execution_role()?;
@@ -42,27 +43,29 @@ The tutorial's generator simulates users over ten days. Each user has a home and
 system, ASN) and logs in mostly from those; now and then they travel and log in from a random network anywhere.
 The first seven days train the model; the last three provide the test set: normal logins of known users, and as
 many **attacks**, known users paired with an IP address from a random network. We use 1,000 users here (the
-tutorial uses 10,000) so that the notebook runs in a minute."""),
+tutorial uses 10,000) so that the notebook runs in a minute. The seed fixes the draw: the same seed gives the same
+logins on every run."""),
     code("""
 let users = 1000;
-let data = engine::synth::generate(&engine::synth::SynthConfig::new(users, 17));
-println!("{} login events by {users} users; {} training tuples (days 1–7), {} test pairs ({} normal, {} attacks)",
-    data.events, data.train.len(), data.test.len(),
-    data.test_labels.iter().filter(|&&a| !a).count(), data.test_labels.iter().filter(|&&a| a).count());
-println!("{:.1} % of the normal test logins were made while travelling", 100.0 * data.travel_share());
+let data = synthetic_logins(users, 17);
+println!("{} login events by {users} users", data.events);
+println!("{} training tuples (days 1–7)", data.train.len());
+println!("{} test pairs: {} normal, {} attacks",
+    data.test.len(), data.normal_count(), data.attack_count());
+let travel_percent = 100.0 * data.travel_share();
+println!("{travel_percent:.1} % of the normal test logins were made while travelling");
 """, "tutorial-data"),
     md("""The validation channel holds the last 10 % of the training period, so the validation score measures how well
 the model generalises to logins it has not seen. Both channels go to the bucket as headerless `user,ip` CSV."""),
     code("""
 let cut = data.train.len() * 9 / 10;
-let folder = Path::new("../out/tutorial");
-std::fs::create_dir_all(folder)?;
-engine::tuples::write_tuples(&folder.join("train.csv"), &data.train[..cut])?;
-engine::tuples::write_tuples(&folder.join("validation.csv"), &data.train[cut..])?;
-let train_uri = session.upload_data(&folder.join("train.csv"), bucket, &format!("{prefix}/train/train.csv"))?;
-let validation_uri = session.upload_data(&folder.join("validation.csv"), bucket, &format!("{prefix}/validation/validation.csv"))?;
-println!("train: {train_uri}\\nvalidation: {validation_uri}");
-"""),
+let train_key = format!("{prefix}/train/train.csv");
+let validation_key = format!("{prefix}/validation/validation.csv");
+let train_uri = session.upload_tuples(&data.train[..cut], bucket, &train_key)?;
+let validation_uri = session.upload_tuples(&data.train[cut..], bucket, &validation_key)?;
+println!("train: {train_uri}");
+println!("validation: {validation_uri}");
+""", "upload"),
     md("""## Training with a validation channel
 
 Same hyperparameters as the workshop, with `num_entity_vectors` at twice the number of users. With a
@@ -71,7 +74,8 @@ many random-IP negatives and logs `validation discriminator_auc`. On SageMaker, 
 instance start-up before the first epoch, and the endpoint after it **5–7 minutes**; both are local processes here
 and start at once."""),
     code("""
-let mut estimator = Estimator::new(&session, image_uri(session.region(), "ipinsights")?, execution_role.clone())
+let image = image_uri(session.region(), "ipinsights")?;
+let mut estimator = Estimator::new(&session, &image, &execution_role)
     .instance_count(1)
     .instance_type("ml.m5.xlarge")
     .output_path(format!("s3://{bucket}/{prefix}/output"));
@@ -82,9 +86,9 @@ estimator.set_hyperparameters(
         .epochs(5)
         .learning_rate(0.01),
 )?;
-let train_input = TrainingInput::new(train_uri.clone()).distribution("FullyReplicated").content_type("text/csv");
-let validation_input = TrainingInput::new(validation_uri.clone()).distribution("FullyReplicated").content_type("text/csv");
-estimator.fit(&[("train", train_input), ("validation", validation_input)])?;
+let train_input = TrainingInput::new(&train_uri).content_type("text/csv");
+let validation_input = TrainingInput::new(&validation_uri).content_type("text/csv");
+estimator.fit(&[("train", &train_input), ("validation", &validation_input)])?;
 """, "fit-validation"),
     code("""
 let mut predictor = estimator.deploy(1, "ml.m5.xlarge")?;
@@ -95,38 +99,36 @@ println!("Endpoint name: {}", predictor.endpoint);
     md("""## Scoring the test set in bulk
 
 The test set is a few megabytes of CSV. `predict` splits a large request into bodies under SageMaker's 6 MiB
-limit, sends them concurrently and returns the scores in input order."""),
+limit, sends them concurrently and returns the scores in input order. `by_label` then splits the scores into the
+normal logins, the attacks, and the normal logins made at home or work."""),
     code("""
-let started = std::time::Instant::now();
-let test_dots = predictor.predict(&pairs(&data.test))?.dot_products();
-let seconds = started.elapsed().as_secs_f64();
-println!("Scored {} pairs in {seconds:.2} s ({:.0} pairs/s)", test_dots.len(), test_dots.len() as f64 / seconds);
-let (normal_dots, attack_dots): (Vec<f32>, Vec<f32>) = {
-    let of = |anomalous: bool| test_dots.iter().zip(&data.test_labels).filter(|(_, a)| **a == anomalous).map(|(d, _)| *d).collect();
-    (of(false), of(true))
-};
+let stopwatch = Stopwatch::start();
+let test_dots = predictor.predict(&data.test)?.dot_products();
+println!("Scored {}", stopwatch.rate(test_dots.len(), "pairs"));
+let scores = data.by_label(&test_dots);
 """, "bulk-scoring"),
     md("""## How good is the model?
 
 The **AUC** is the probability that a random normal login scores as more normal than a random attack. As in the
 tutorial, an event is flagged when its anomaly score (−dot_product) is above a threshold; at threshold 0 we flag
-every pair the model finds more likely random than real."""),
+every pair the model finds more likely a sampled negative than a real login."""),
     code("""
-let analysis = ThresholdAnalysis::from_dot_products(&normal_dots, &attack_dots)?;
+let analysis = ThresholdAnalysis::from_dot_products(&scores.normal, &scores.attacks)?;
 let at_zero = analysis.at(0.0);
 println!("AUC: {:.4}", analysis.auc());
 println!("At threshold 0: precision {:.3}, recall {:.3}, false positive rate {:.3}",
     at_zero.precision, at_zero.recall, at_zero.false_positive_rate);
-let settled: Vec<f32> = normal_dots.iter().zip(&data.test_travel).filter(|(_, travel)| !**travel).map(|(d, _)| *d).collect();
-let without_travel = ThresholdAnalysis::from_dot_products(&settled, &attack_dots)?;
+let without_travel =
+    ThresholdAnalysis::from_dot_products(&scores.normal_not_travelling, &scores.attacks)?;
 println!("AUC without the travelling logins: {:.4}", without_travel.auc());
 """, "evaluation"),
     md("""A login from a random network while travelling has, by construction, its address drawn exactly like an
-attack's: the address alone cannot tell them apart (only who logs in, and how often, still can), and they account
-for most of the remaining errors. Without them the model separates normal logins from attacks almost perfectly."""),
+attack's: the address alone cannot tell them apart (only who logs in, and how often, still can). Compare the two
+AUCs above: in our runs most of the remaining errors are travelling logins, and without them the model separates
+normal logins from attacks almost perfectly."""),
     code("""
-let normal_scores = anomaly_scores(&normal_dots);
-let attack_scores = anomaly_scores(&attack_dots);
+let normal_scores = anomaly_scores(&scores.normal);
+let attack_scores = anomaly_scores(&scores.attacks);
 overlaid_histograms(
     &[
         Series { label: "Attacks", values: &attack_scores, color: RED },
@@ -146,16 +148,15 @@ roc_figure(analysis.roc(), analysis.auc(), &[("threshold 0", at_zero)])
     md("""## Behind a score: the embeddings
 
 A score is the dot product of two learned vectors: one for the user, one for the IP address. The verbose
-deserializer asks the endpoint for both (`application/json; verbose=True`)."""),
+deserializer asks the endpoint for both (`application/json; verbose=True`); the cell multiplies them again, for
+the first normal login and the first attack of the test set."""),
     code("""
 predictor.deserializer = Deserializer::JsonVerbose;
-let first_attack = data.test_labels.iter().position(|&a| a).unwrap_or(0);
-let examples = pairs(&[data.test[0].clone(), data.test[first_attack].clone()]);
-let verbose = predictor.predict(&examples)?;
-for ((user, ip), p) in verbose.pairs.iter().zip(&verbose.predictions) {
-    let (e, i) = (p.entity_embedding.as_deref().unwrap_or(&[]), p.ip_embedding.as_deref().unwrap_or(&[]));
-    let dot: f32 = e.iter().zip(i).map(|(a, b)| a * b).sum();
-    println!("{user} from {ip}: dot_product {:.4} = entity · ip ({} dimensions: {dot:.4})", p.dot_product, e.len());
+let verbose = predictor.predict(&data.test_examples())?;
+for pair in verbose.embeddings() {
+    let product = dot(&pair.entity_embedding, &pair.ip_embedding);
+    println!("{} from {}: dot_product {:.4} = entity · ip ({} dimensions: {product:.4})",
+        pair.entity, pair.ip, pair.dot_product, pair.entity_embedding.len());
 }
 verbose.head(2)
 """, "embeddings"),
@@ -167,26 +168,20 @@ To score a large file once, SageMaker users run a **batch transform job** instea
 output path, one JSON line per record, in input order. On SageMaker the job starts its own instances (a few
 minutes) and stops them when done; the local backend runs the same job as a process."""),
     code("""
-// In one block: this cell keeps no variables for later cells.
-{
-    let test_csv = folder.join("test.csv");
-    engine::tuples::write_tuples(&test_csv, &data.test)?;
-    let test_uri = session.upload_data(&test_csv, bucket, &format!("{prefix}/test/test.csv"))?;
-    let mut transformer = estimator.transformer(1, "ml.m5.xlarge")?.output_path(format!("s3://{bucket}/{prefix}/transform"));
-    transformer.transform(&test_uri, "text/csv", "Line")?;
-    transformer.wait()?;
-    let batch: Vec<f32> = transformer.read_output(&test_uri)?.iter().map(|p| p.dot_product).collect();
-    let mut same = 0;
-    for (b, d) in batch.iter().zip(test_dots.iter()) {
-        same += usize::from((b - d).abs() < 1e-4);
-    }
-    println!("{}: {} scores, {same} of them equal to the endpoint's", transformer.output_uri(&test_uri)?, batch.len());
-};
+let test_uri = session.upload_tuples(&data.test, bucket, &format!("{prefix}/test/test.csv"))?;
+let mut transformer = estimator.transformer(1, "ml.m5.xlarge")?
+    .output_path(format!("s3://{bucket}/{prefix}/transform"));
+transformer.transform(&test_uri, "text/csv", "Line")?;
+transformer.wait()?;
+let batch_dots = transformer.read_dot_products(&test_uri)?;
+let same = count_equal(&batch_dots, &test_dots, 1e-4);
+println!("{}: {} scores,", transformer.output_uri(&test_uri)?, batch_dots.len());
+println!("{same} of them equal to the endpoint's");
 """, "batch-transform"),
     md("""## Cleanup"""),
     code("""
 predictor.delete_endpoint()?;
-println!("Notebook cells ran in {:.1} s after loading the helpers", notebook_started.elapsed().as_secs_f64());
+println!("Notebook cells ran in {:.1} s after loading the helpers", notebook_started.seconds());
 """, "cleanup"),
 ]
 

@@ -147,15 +147,16 @@ impl fmt::Display for SecurityData {
 
 /// Loads `source`'s data, writing files under `dir`: the simulated account on any backend, the account's own data
 /// on the AWS backend.
-pub fn security_data(session: &Session, source: &DataSource, dir: &Path) -> Result<SecurityData> {
+pub fn security_data(session: &Session, source: &DataSource, dir: impl AsRef<Path>) -> Result<SecurityData> {
+    let dir = dir.as_ref();
     match source {
         DataSource::Simulated => simulated(dir),
         DataSource::OwnAccount(own) => {
             if session.backend_kind() != BackendKind::Aws {
-                return Err(WorkshopError::new(
-                    "reading your own account needs the AWS backend: start Jupyter with IPINSIGHTS_BACKEND=aws (see \
-                     README, \"Switching to AWS\")",
-                ));
+                return Err(WorkshopError::new(format!(
+                    "reading your own account needs the AWS backend: {}",
+                    crate::session::USE_AWS_SESSION
+                )));
             }
             own_account_for(session, own, dir)
         }
@@ -268,10 +269,11 @@ pub const LAMBDA_PACKAGE: &str = "target/lambda/ipinsights-detector.zip";
 /// `scripts/package-lambda`.
 pub fn deploy_detector(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
     if session.backend_kind() != BackendKind::Aws {
-        return Err(WorkshopError::new(
-            "the live detector runs in your AWS account: use the AWS backend (IPINSIGHTS_BACKEND=aws); on the local \
-             backend, `Detector` scores findings in the notebook",
-        ));
+        return Err(WorkshopError::new(format!(
+            "the live detector runs in your AWS account, which needs the AWS backend: {}; on the local backend, \
+             `predictor.detector(threshold)` scores findings in the notebook",
+            crate::session::USE_AWS_SESSION
+        )));
     }
     deploy_for(session, endpoint_name, threshold, email)
 }

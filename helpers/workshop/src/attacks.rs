@@ -51,8 +51,8 @@ impl AttackGrades {
     }
 
     /// Normal pairs against every kind of attack together (for choosing the thresholds).
-    pub fn all_kinds(&self) -> &ThresholdAnalysis {
-        &self.all
+    pub fn all_kinds(&self) -> ThresholdAnalysis {
+        self.all.clone()
     }
 
     /// The AUC of one kind (`None` if it was not simulated).

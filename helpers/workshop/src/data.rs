@@ -61,6 +61,11 @@ pub fn split_by_time(tuples: &[CloudTrailTuple], train_share: f64) -> (Vec<Tuple
     (order[..cut].iter().map(convert).collect(), order[cut..].iter().map(convert).collect())
 }
 
+/// How many distinct principals (entities) `tuples` name.
+pub fn distinct_principals<T: AsPair>(tuples: &[T]) -> usize {
+    tuples.iter().map(|t| t.entity()).collect::<std::collections::HashSet<&str>>().len()
+}
+
 /// The `(entity, ip)` pairs of any tuples (training, CloudTrail or GuardDuty), ready for `Predictor::predict`.
 pub fn pairs<T: AsPair>(tuples: &[T]) -> Vec<(String, IpAddr)> {
     tuples.iter().map(|t| (t.entity().to_string(), t.ip())).collect()
@@ -86,6 +91,8 @@ mod tests {
         assert_eq!(names(&train), vec!["early", "mid"]);
         assert_eq!(names(&held_out), vec!["late"]);
         assert_eq!(pairs(&held_out)[0].0, "late");
+        assert_eq!(distinct_principals(&tuples), 3);
+        assert_eq!(distinct_principals(&[t("a", "2026-01-01T00:00:00Z"), t("a", "2026-01-02T00:00:00Z")]), 1);
         assert_eq!(pairs(&tuples)[1], ("early".to_string(), "1.1.1.1".parse().unwrap()), "CloudTrail tuples too");
     }
 }

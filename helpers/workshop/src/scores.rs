@@ -1,6 +1,6 @@
 //! Scores as the notebook explains them: the tutorial's anomaly score, and the numbers behind the teaching text
 //! (how many training pairs score above zero, how GuardDuty findings compare with normal activity), always
-//! computed from the run at hand.
+//! computed from the run at hand; the words that interpret them live in the notebook's markdown.
 
 use crate::plot::scale::format_number;
 use std::fmt;
@@ -76,22 +76,6 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
 }
 
-/// A label as it reads inside a sentence: "Training pairs" → "training pairs", but "GuardDuty findings" stays.
-fn mid_sentence(label: &str) -> String {
-    let first_word = label.split(' ').next().unwrap_or("");
-    let mut chars = first_word.chars();
-    match chars.next() {
-        Some(first) if first.is_uppercase() && chars.all(char::is_lowercase) => {
-            first.to_lowercase().chain(label.chars().skip(1)).collect()
-        }
-        _ => label.to_string(),
-    }
-}
-
-fn share(part: usize, whole: usize) -> String {
-    format!("{:.1} %", 100.0 * part as f64 / whole.max(1) as f64)
-}
-
 impl fmt::Display for ScoreSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -119,7 +103,8 @@ pub struct Comparison {
     pub normal: ScoreSummary,
 }
 
-/// Compares two sets of `dot_product`s (see [`Comparison`]'s `Display` for the text a notebook prints).
+/// Compares two sets of `dot_product`s: the numbers a notebook prints beside its own words (the notebook's markdown
+/// interprets them, not this crate).
 pub fn compare(suspicious: &ScoreSummary, normal: &ScoreSummary) -> Comparison {
     Comparison { suspicious: suspicious.clone(), normal: normal.clone() }
 }
@@ -138,42 +123,6 @@ impl Comparison {
     /// How many suspicious scores reach the normal scores' median or above.
     pub fn at_or_above_normal_median(&self) -> usize {
         self.suspicious.count - self.suspicious.count_below(self.normal.median)
-    }
-}
-
-impl fmt::Display for Comparison {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (s, n) = (&self.suspicious, &self.normal);
-        let (s_label, n_label) = (mid_sentence(&s.label), mid_sentence(&n.label));
-        writeln!(
-            f,
-            "Median dot_product: {} {:.3}, {} {:.3} ({}).",
-            s.label,
-            s.median,
-            n_label,
-            n.median,
-            if s.median < n.median { "lower means less normal" } else { "not lower: no separation in this run" }
-        )?;
-        let below = self.below_normal_p01();
-        writeln!(
-            f,
-            "{below} of {} {} ({}) score below {:.3}, the score that 99 % of {} reach: IP Insights finds these \
-             principal–address pairs unusual.",
-            s.count,
-            s_label,
-            share(below, s.count),
-            self.normal_p01(),
-            n_label
-        )?;
-        let typical = self.at_or_above_normal_median();
-        write!(
-            f,
-            "{typical} of {} ({}) score at or above the median of {}: for those the address looks normal for its \
-             principal, so the score adds little evidence and other signals must decide.",
-            s.count,
-            share(typical, s.count),
-            n_label
-        )
     }
 }
 
@@ -204,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn comparison_text_comes_from_the_numbers() {
+    fn comparison_counts_come_from_the_numbers() {
         let normal: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let findings = [-5.0f32, -1.0, 0.5, 60.0];
         let c =
@@ -212,12 +161,6 @@ mod tests {
         assert!((c.normal_p01() - 0.99).abs() < 1e-12);
         assert_eq!(c.below_normal_p01(), 3);
         assert_eq!(c.at_or_above_normal_median(), 1);
-        let text = c.to_string();
-        assert!(
-            text.starts_with("Median dot_product: GuardDuty findings -0.250, training pairs 49.500 (lower"),
-            "{text}"
-        );
-        assert!(text.contains("3 of 4 GuardDuty findings (75.0 %) score below 0.990"), "{text}");
-        assert!(text.contains("1 of 4 (25.0 %) score at or above the median"), "{text}");
+        assert_eq!((c.suspicious.median, c.normal.median), (-0.25, 49.5));
     }
 }

@@ -17,9 +17,14 @@ use crate::local::LocalBackend;
 pub const INVALID_BUCKET: &str =
     "Hey! You either forgot to specify your S3 bucket or you gave your bucket an invalid name!";
 
-/// The message for `IPINSIGHTS_BACKEND=aws` in a build without the AWS backend.
-pub const NO_AWS_FEATURE: &str = "this build has no AWS backend: load the helper crate with features = [\"aws\"] \
-     (see README, \"Switching to AWS\")";
+/// The message for `Session::aws()` in a build without the AWS backend: the exact line to change.
+pub const NO_AWS_FEATURE: &str = "this build has no AWS backend: in the first code cell, change the `:dep` line to \
+     `:dep ipinsights-workshop = { path = \"../helpers/workshop\", features = [\"aws\"] }`, then restart the \
+     kernel and run the cells again (see README, \"Switching to AWS\")";
+
+/// What to do when a call needs the AWS backend and the session is local.
+pub const USE_AWS_SESSION: &str = "in the setup cell, comment out `let session = Session::local()?;` and \
+     uncomment `let session = Session::aws()?;` (see README, \"Switching to AWS\")";
 
 /// Prints a fragment of what a backend reports, at once (cells show output as it comes).
 pub(crate) fn print_fragment(text: &str) {
@@ -37,7 +42,8 @@ pub struct Session {
 }
 
 impl Session {
-    /// The backend named by `IPINSIGHTS_BACKEND`: `local` (the default) or `aws`.
+    /// The backend named by `IPINSIGHTS_BACKEND`: `local` (the default) or `aws` (for scripts and tests; the
+    /// notebooks call `Session::local()` or `Session::aws()` in their setup cell).
     pub fn new() -> Result<Session> {
         match std::env::var("IPINSIGHTS_BACKEND").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
             "" | "local" => Session::local(),
@@ -97,11 +103,9 @@ impl Session {
     /// The AWS configuration of an AWS session; on another backend, an error saying `what` needs the AWS backend.
     #[cfg(feature = "account")]
     pub(crate) fn aws_config(&self, what: &str) -> Result<&ipinsights_aws::AwsConfig> {
-        self.backend.aws_config().ok_or_else(|| {
-            WorkshopError::new(format!(
-                "{what} needs the AWS backend: start Jupyter with IPINSIGHTS_BACKEND=aws (see README, \"Switching to AWS\")"
-            ))
-        })
+        self.backend
+            .aws_config()
+            .ok_or_else(|| WorkshopError::new(format!("{what} needs the AWS backend: {USE_AWS_SESSION}")))
     }
 
     /// Which backend this session talks to.
