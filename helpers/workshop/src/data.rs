@@ -61,9 +61,10 @@ pub fn split_by_time(tuples: &[CloudTrailTuple], train_share: f64) -> (Vec<Tuple
     (order[..cut].iter().map(convert).collect(), order[cut..].iter().map(convert).collect())
 }
 
-/// How many distinct principals (entities) `tuples` name.
-pub fn distinct_principals<T: AsPair>(tuples: &[T]) -> usize {
-    tuples.iter().map(|t| t.entity()).collect::<std::collections::HashSet<&str>>().len()
+/// How many distinct principals (entities) `tuples` name (a `u32`, as `num_entity_vectors` is; saturating).
+pub fn distinct_principals<T: AsPair>(tuples: &[T]) -> u32 {
+    let distinct = tuples.iter().map(|t| t.entity()).collect::<std::collections::HashSet<&str>>().len();
+    u32::try_from(distinct).unwrap_or(u32::MAX)
 }
 
 /// The `(entity, ip)` pairs of any tuples (training, CloudTrail or GuardDuty), ready for `Predictor::predict`.
