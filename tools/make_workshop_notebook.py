@@ -251,7 +251,7 @@ anomaly score is above the threshold. Normal activity is the held-out 20 % of Cl
 
 Real attacks are rare, so we simulate them, with four kinds of attacker, each using a known principal:
 
-| kind | the attacker's address | how hard |
+| kind | the attacker's address | why it matters |
 |---|---|---|
 | random IPv4 address | uniformly random (the tutorial's attacks) | easy: the model trained against exactly these |
 | another user's network | in a /24 another principal of the account uses | a real address, but someone else's |

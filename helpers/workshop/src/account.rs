@@ -182,8 +182,9 @@ fn own_account_for(_session: &Session, _own: &OwnAccount, _dir: &Path) -> Result
 }
 
 #[cfg(not(feature = "account"))]
-const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: load the helper crate with \
-     features = [\"account\"] (see README, \"Your own account\")";
+const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: in the first code cell, change the \
+     `:dep` line to `:dep ipinsights-workshop = { path = \"../helpers/workshop\", features = [\"account\"] }`, then \
+     restart the kernel and run the cells again (see README, \"Your own account\")";
 
 /// The account's own trail (from S3, with a progress line every 10 % of the day folders) and findings (from the
 /// GuardDuty API, written to `dir/findings.json`).
@@ -338,7 +339,7 @@ mod tests {
     fn the_simulated_source_gives_what_the_cells_read() {
         let dir = tempfile::tempdir().unwrap();
         let data =
-            security_data(&Session::local_at(dir.path()), &DataSource::Simulated, &dir.path().join("sim")).unwrap();
+            security_data(&Session::local_at(dir.path()), &DataSource::Simulated, dir.path().join("sim")).unwrap();
         assert!(data.trail.tuples.len() > 20_000, "{data}");
         assert!(!data.findings.tuples.is_empty());
         assert!(data.findings_path.exists());
