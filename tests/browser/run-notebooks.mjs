@@ -101,7 +101,8 @@ async function kernelIdle(lab, notebookPath) {
 
 /** The state of every code cell: prompt, source start, output texts and MIME types. */
 function cellStates() {
-  return [...document.querySelectorAll(".jp-Notebook .jp-CodeCell")].map((cell) => ({
+  return [...document.querySelectorAll(".jp-Notebook .jp-CodeCell")].map((cell, index) => ({
+    index,
     prompt: cell.querySelector(".jp-InputPrompt")?.textContent ?? "",
     source: cell.querySelector(".jp-InputArea-editor")?.textContent ?? "",
     outputs: [...cell.querySelectorAll(".jp-OutputArea-output")].map((o) => ({
@@ -186,7 +187,11 @@ async function runNotebook(context, lab, path, out) {
   let liveLog = false;
   let sawFitRunning = false;
   let states = [];
-  const isFit = (c) => /\.fit\(/.test(c.source);
+  // Cells are known by their tags (the generators' `code(src, "tag")`), read from the notebook on disk: the page
+  // shows the code cells in the same order.
+  const codeTags = JSON.parse(readFileSync(path, "utf8")).cells.filter((c) => c.cell_type === "code").map((c) => c.metadata?.tags ?? []);
+  const tagged = (tag) => (c) => (codeTags[c.index] ?? []).includes(tag);
+  const isFit = (c) => tagged("fit")(c) || tagged("fit-validation")(c);
   // Finished: no cell queued or running and the kernel idle for 3 s (a failing cell stops Run All, leaving the
   // cells after it unexecuted, which is reported below).
   const idle = () => page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count();
@@ -272,7 +277,7 @@ async function runNotebook(context, lab, path, out) {
     ts.map((t) => ({ rows: t.querySelectorAll("tbody tr").length, width: t.getBoundingClientRect().width })),
   );
   if (tables.length === 0 || tables.some((t) => t.rows === 0 || t.width === 0)) problems.push(`tables not rendered: ${JSON.stringify(tables)}`);
-  const detection = states.find((c) => /detections_table\(/.test(c.source));
+  const detection = states.find(tagged("detection"));
   if (/workshop/.test(name)) {
     const table = detection && detection.outputs.find((o) => o.mime === "text/html" && /finding type/.test(o.text));
     if (!table) problems.push("the detections table is not rendered");

@@ -133,7 +133,7 @@ pub struct SecurityData {
     pub trail: CloudTrailExtract,
     /// GuardDuty tuples with counts and skips.
     pub findings: GuardDutyExtract,
-    /// The findings as a file for the detector (`std::fs::read_to_string` then `Detector::detect_str`).
+    /// The findings as a file for the detector (`predictor.detector(threshold)?.detect(&data)` reads it).
     pub findings_path: PathBuf,
     /// Where the data came from, with what reading it cost (several lines).
     pub description: String,

@@ -67,11 +67,6 @@ pub fn distinct_principals<T: AsPair>(tuples: &[T]) -> u32 {
     u32::try_from(distinct).unwrap_or(u32::MAX)
 }
 
-/// The `(entity, ip)` pairs of any tuples (training, CloudTrail or GuardDuty), ready for `Predictor::predict`.
-pub fn pairs<T: AsPair>(tuples: &[T]) -> Vec<(String, IpAddr)> {
-    tuples.iter().map(|t| (t.entity().to_string(), t.ip())).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,9 +86,12 @@ mod tests {
         let names = |v: &[Tuple]| v.iter().map(|t| t.entity.clone()).collect::<Vec<_>>();
         assert_eq!(names(&train), vec!["early", "mid"]);
         assert_eq!(names(&held_out), vec!["late"]);
-        assert_eq!(pairs(&held_out)[0].0, "late");
         assert_eq!(distinct_principals(&tuples), 3);
         assert_eq!(distinct_principals(&[t("a", "2026-01-01T00:00:00Z"), t("a", "2026-01-02T00:00:00Z")]), 1);
-        assert_eq!(pairs(&tuples)[1], ("early".to_string(), "1.1.1.1".parse().unwrap()), "CloudTrail tuples too");
+        assert_eq!(
+            (tuples[1].entity(), tuples[1].ip()),
+            ("early", "1.1.1.1".parse().unwrap()),
+            "CloudTrail tuples too"
+        );
     }
 }

@@ -55,7 +55,7 @@ pub use transformer::{TransformJob, Transformer};
 pub mod prelude {
     pub use crate::account;
     pub use crate::attacks::{simulate_attacks, AttackGrades};
-    pub use crate::data::{distinct_principals, pairs, split_by_time, AsPair};
+    pub use crate::data::{distinct_principals, split_by_time, AsPair};
     pub use crate::detection::{detections_table, Detections, FindingDetector};
     pub use crate::plot::{
         histogram_figure, overlaid_histograms, roc_figure, Color, Figure, Marker, Series, BLUE, GREEN, ORANGE, PURPLE,
