@@ -98,12 +98,10 @@ fn parse_range(range: &str) -> (u32, u32) {
 pub fn simulate_attacks(familiar: &[Tuple], normal: &[Tuple], count: usize, seed: u64) -> Vec<Attacks> {
     let mut own: BTreeMap<&str, Vec<Ipv4Addr>> = BTreeMap::new();
     let mut slash24s: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
-    let mut everyone: Vec<(&str, Ipv4Addr)> = Vec::new();
     for t in familiar {
         if let IpAddr::V4(v4) = t.ip {
             own.entry(t.entity.as_str()).or_default().push(v4);
             slash24s.entry(t.entity.as_str()).or_default().insert(slash24(v4));
-            everyone.push((t.entity.as_str(), v4));
         }
     }
     let ranges: Vec<(u32, u32)> = CLOUD_AND_VPN_RANGES.iter().map(|(r, _)| parse_range(r)).collect();
@@ -115,7 +113,7 @@ pub fn simulate_attacks(familiar: &[Tuple], normal: &[Tuple], count: usize, seed
             let entity = normal[rng.gen_range(0..normal.len())].entity.as_str();
             let ip = match kind {
                 AttackKind::RandomIp => None,
-                AttackKind::OtherUsersNetwork => other_users_address(&mut rng, entity, &everyone, &slash24s),
+                AttackKind::OtherUsersNetwork => other_users_address(&mut rng, entity, &own, &slash24s),
                 AttackKind::CloudOrVpn => {
                     let (base, host_bits) = ranges[rng.gen_range(0..ranges.len())];
                     Some(Ipv4Addr::from(base | (rng.gen::<u32>() & ((1u32 << host_bits) - 1))))
@@ -130,26 +128,28 @@ pub fn simulate_attacks(familiar: &[Tuple], normal: &[Tuple], count: usize, seed
     out
 }
 
-/// A random address in a /24 another principal of `everyone` used, outside every /24 `entity` used (a few tries;
-/// `None` if none is found).
+/// A random address in a /24 that another principal of `own` (drawn uniformly among the others) used and `entity`
+/// never did (a few tries; `None` if there is no other principal or none was found).
 fn other_users_address(
     rng: &mut impl Rng,
     entity: &str,
-    everyone: &[(&str, Ipv4Addr)],
+    own: &BTreeMap<&str, Vec<Ipv4Addr>>,
     slash24s: &BTreeMap<&str, BTreeSet<u32>>,
 ) -> Option<Ipv4Addr> {
+    let others: Vec<&Vec<Ipv4Addr>> = own.iter().filter(|(e, _)| **e != entity).map(|(_, a)| a).collect();
     let mine = slash24s.get(entity);
     for _ in 0..32 {
-        let &(other, ip) = everyone.get(rng.gen_range(0..everyone.len().max(1)))?;
-        if other != entity && !mine.is_some_and(|m| m.contains(&slash24(ip))) {
+        let addresses = others.get(rng.gen_range(0..others.len().max(1)))?;
+        let ip = addresses[rng.gen_range(0..addresses.len())];
+        if !mine.is_some_and(|m| m.contains(&slash24(ip))) {
             return Some(Ipv4Addr::from((slash24(ip) << 8) | rng.gen_range(0..256u32)));
         }
     }
     None
 }
 
-/// A random address in the /16 of one of `entity`'s own addresses, outside every /24 it used (a few tries; `None`
-/// if the principal has no IPv4 address or uses the whole /16).
+/// A random address in the /16 of one of `entity`'s own addresses (drawn uniformly), in a /24 of that /16 it never
+/// used (drawn uniformly among those); `None` if the principal has no IPv4 address or used every /24 of that /16.
 fn nearby_address(
     rng: &mut impl Rng,
     entity: &str,
@@ -158,14 +158,10 @@ fn nearby_address(
 ) -> Option<Ipv4Addr> {
     let addresses = own.get(entity)?;
     let used = slash24s.get(entity)?;
-    for _ in 0..32 {
-        let base = u32::from(addresses[rng.gen_range(0..addresses.len())]) & 0xffff_0000;
-        let candidate = base | (rng.gen::<u32>() & 0xffff);
-        if !used.contains(&slash24(Ipv4Addr::from(candidate))) {
-            return Some(Ipv4Addr::from(candidate));
-        }
-    }
-    None
+    let first24 = (u32::from(addresses[rng.gen_range(0..addresses.len())]) & 0xffff_0000) >> 8;
+    let free: Vec<u32> = (first24..first24 + 256).filter(|s| !used.contains(s)).collect();
+    let chosen = *free.get(rng.gen_range(0..free.len().max(1)))?;
+    Some(Ipv4Addr::from((chosen << 8) | rng.gen_range(0..256u32)))
 }
 
 #[cfg(test)]
@@ -185,7 +181,9 @@ mod tests {
 
     #[test]
     fn each_kind_draws_what_it_names() {
-        let familiar = [t("alice", "81.10.1.5"), t("alice", "81.10.1.9"), t("bob", "62.20.30.40")];
+        // Alice uses 251 of the 256 /24s of her /16, so a nearby address has 5 /24s left to be drawn from.
+        let mut familiar: Vec<Tuple> = (0..=250).map(|x| t("alice", &format!("81.10.{x}.5"))).collect();
+        familiar.push(t("bob", "62.20.30.40"));
         let normal = [t("alice", "81.10.1.7"), t("bob", "62.20.30.41")];
         let attacks = simulate_attacks(&familiar, &normal, 200, 7);
         assert_eq!(attacks.iter().map(|a| a.kind).collect::<Vec<_>>(), AttackKind::ALL);
@@ -199,17 +197,18 @@ mod tests {
                 match a.kind {
                     AttackKind::RandomIp => {}
                     AttackKind::OtherUsersNetwork => {
-                        let expected = if alice { [62, 20, 30] } else { [81, 10, 1] };
-                        assert_eq!(ip.octets()[..3], expected, "{}: the other principal's /24", tuple.entity);
+                        let [a, b, c, _] = ip.octets();
+                        let others = if alice { [a, b, c] == [62, 20, 30] } else { [a, b] == [81, 10] && c <= 250 };
+                        assert!(others, "{ip} for {}: a /24 of the other principal", tuple.entity);
                     }
                     AttackKind::CloudOrVpn => {
                         let inside = ranges.iter().any(|&(base, bits)| u32::from(ip) >> bits == base >> bits);
                         assert!(inside, "{ip}: in a listed range");
                     }
                     AttackKind::NearbyNetwork => {
-                        let (own16, own24) = if alice { ([81, 10], [81, 10, 1]) } else { ([62, 20], [62, 20, 30]) };
-                        assert_eq!(ip.octets()[..2], own16, "{ip}: the principal's /16");
-                        assert_ne!(ip.octets()[..3], own24, "{ip}: not a /24 it used");
+                        let [a, b, c, _] = ip.octets();
+                        let nearby = if alice { [a, b] == [81, 10] && c > 250 } else { [a, b] == [62, 20] && c != 30 };
+                        assert!(nearby, "{ip} for {}: its /16, not a /24 it used", tuple.entity);
                     }
                 }
             }
