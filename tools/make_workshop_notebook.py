@@ -98,8 +98,8 @@ With `n` principals and `m` rows about `n²/2m` pairs of principals share one, w
 about twice as many rows as distinct principals; the next cells set it from the data.
 
 **Addresses** share parameters by prefix. In our encoder an IPv4 address is the sum of eight learned rows: one for
-each of its four octets at its position, and one for each of its /12, /16, /20 and /24 prefixes, followed by a small
-neural network. Every address of a /24 shares that /24's row, so an address the model has never seen, inside a
+each of its four octets at its position, and one for each of its /12, /16, /20 and /24 prefixes (the /20 and /24
+ones hashed into a fixed number of rows), followed by a small neural network. Every address of a /24 shares that /24's row, so an address the model has never seen, inside a
 network where the principal works, gets most of its vector from rows training already placed near that principal:
 it scores as normal. An address in a network the principal never used shares nothing with its usual ones.
 
