@@ -193,8 +193,8 @@ def check_interpretation(text):
     if float(medians.group(1)) >= float(medians.group(2)):
         problems.append(f"findings should have a lower median than held-out normal pairs: {medians.group(0)}")
     count = int(below.group(2))
-    if int(below.group(1)) * 4 <= count or int(typical.group(1)) * 10 >= count:
-        problems.append(f"the text says over a quarter of the findings fall below the normal 1st percentile and fewer than one in ten at or above the normal median: {text.strip()[:400]}")
+    if int(below.group(1)) * 4 <= count or int(typical.group(1)) * 5 >= count:
+        problems.append(f"the text says over a quarter of the findings fall below the normal 1st percentile and fewer than one in five at or above the normal median: {text.strip()[:400]}")
     return problems
 
 

@@ -228,7 +228,7 @@ overlay
   so the score adds little evidence and other signals must decide.
 
 In our runs of the simulated account the findings' median is far below the normal one, over a quarter of the
-findings fall below the normal 1st percentile, and fewer than one in ten score at or above the normal median; read
+findings fall below the normal 1st percentile, and fewer than one in five score at or above the normal median; read
 this run's numbers, though: with your own account the split can be very different."""),
     code("""
 let comparison = compare(&finding_summary, &held_out_summary);
