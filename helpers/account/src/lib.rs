@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod athena;
 mod bucket;
 mod clients;
 pub mod deploy;
@@ -31,6 +32,7 @@ pub mod guardduty;
 pub mod layout;
 pub mod trail;
 
+pub use athena::{read_trail_athena, AthenaOptions, AthenaTrailExtract};
 pub use clients::DEFAULT_MAX_ATTEMPTS;
 pub use deploy::{deploy_detector, teardown_detector, Deployment, DetectorSpec, Teardown};
 pub use error::{AccountError, Result};

@@ -111,7 +111,15 @@ impl<R: SkipReasonKind> Default for SkipCounts<R> {
 impl<R: SkipReasonKind> SkipCounts<R> {
     /// Counts one skipped item.
     pub fn add(&mut self, reason: R) {
-        *self.counts.entry(reason).or_insert(0) += 1;
+        self.add_n(reason, 1);
+    }
+
+    /// Counts `n` skipped items of one reason (e.g. an aggregated query's row of `n` events).
+    pub fn add_n(&mut self, reason: R, n: usize) {
+        if n == 0 {
+            return;
+        }
+        *self.counts.entry(reason).or_insert(0) += n;
     }
 
     /// Adds all counts of `other`.
