@@ -4,6 +4,7 @@
 
 mod emulator;
 
+mod athena;
 mod detector_moto;
 mod guardduty_api;
 mod trail_bench;
