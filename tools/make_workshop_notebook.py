@@ -70,6 +70,7 @@ held out as normal activity the model has never seen."""),
     code("""
 let source = account::DataSource::Simulated;
 // let source = account::DataSource::own_account("my-cloudtrail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
+// let source = account::DataSource::athena("org-trail", "2024-03-04", "2024-03-10").all_accounts();
 let data = account::security_data(&session, &source, Path::new("../out/security-data"))?;
 println!("{data}");
 """, "data-source"),

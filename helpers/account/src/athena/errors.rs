@@ -28,7 +28,8 @@ pub fn explain(reason: &str, database: &str, table: &str, output: &str) -> Strin
         || lower.contains("insufficient lake formation permission")
     {
         format!(
-            "permission denied: the caller needs athena:StartQueryExecution and athena:GetQueryExecution, \
+            "permission denied: the caller needs athena:StartQueryExecution, athena:GetQueryExecution, \
+             athena:GetDatabase and athena:GetTableMetadata, \
              glue:GetDatabase, glue:GetTable and glue:CreateTable on {database}.{table}, s3:ListBucket and \
              s3:GetObject on the trail bucket (kms:Decrypt for SSE-KMS trails), and s3:GetObject and s3:PutObject on \
              {output}"
