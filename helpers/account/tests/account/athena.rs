@@ -14,11 +14,11 @@ use emulator::{block_on, Emulator};
 use ipinsights_account::{read_trail, read_trail_athena, AthenaOptions, ReadOptions, TrailSource};
 use ipinsights_security::{simulate_account, CloudTrailExtract, SimConfig, TupleMode};
 
-const BUCKET: &str = "org-trail";
-const RESULTS: &str = "athena-results";
-const ORG: &str = "o-abcdefghij";
-const FIRST_DAY: &str = "2024-03-04";
-const LAST_DAY: &str = "2024-03-11";
+pub const BUCKET: &str = "org-trail";
+pub const RESULTS: &str = "athena-results";
+pub const ORG: &str = "o-abcdefghij";
+pub const FIRST_DAY: &str = "2024-03-04";
+pub const LAST_DAY: &str = "2024-03-11";
 
 /// Every file under `root`, with its path from `root`.
 fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
@@ -55,7 +55,7 @@ fn put_all(emu: &Emulator, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
 
 /// The simulated account's trail for `account` in `region`, as an organisation trail under `AWSLogs/o-…/`; returns
 /// the number of objects.
-fn upload_simulated(emu: &Emulator, account: &str, region: &str, seed: u64) -> usize {
+pub fn upload_simulated(emu: &Emulator, account: &str, region: &str, seed: u64) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let config = SimConfig { account_id: account.into(), region: region.into(), seed, ..SimConfig::default() };
     simulate_account(&config, dir.path()).unwrap();
@@ -69,13 +69,13 @@ fn upload_simulated(emu: &Emulator, account: &str, region: &str, seed: u64) -> u
     n
 }
 
-fn buckets(emu: &Emulator) {
+pub fn buckets(emu: &Emulator) {
     for bucket in [BUCKET, RESULTS] {
         block_on(emu.s3().create_bucket().bucket(bucket).send()).unwrap();
     }
 }
 
-fn options() -> AthenaOptions {
+pub fn options() -> AthenaOptions {
     AthenaOptions { output_location: Some(format!("s3://{RESULTS}/queries/")), ..AthenaOptions::default() }
 }
 
@@ -88,7 +88,7 @@ fn multiset(extract: &CloudTrailExtract) -> BTreeMap<(String, String), usize> {
     out
 }
 
-fn assert_same(athena: &CloudTrailExtract, s3: &CloudTrailExtract) {
+pub fn assert_same(athena: &CloudTrailExtract, s3: &CloudTrailExtract) {
     let (a, b) = (multiset(athena), multiset(s3));
     if a != b {
         let differing: Vec<_> = b.iter().filter(|(k, v)| a.get(*k) != Some(v)).take(5).collect();
