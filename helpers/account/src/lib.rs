@@ -1,4 +1,5 @@
-//! IP Insights on your own AWS account: training pairs from the account's CloudTrail in S3, GuardDuty findings from
+//! IP Insights on your own AWS account: training pairs from the account's CloudTrail in S3 (object by object, or
+//! through Athena at organisation scale: [`athena`]), GuardDuty findings from
 //! its API, and the live detector deployed into the account (Lambda function, EventBridge rule, SNS topic, IAM role)
 //! and torn down again.
 //!
