@@ -40,7 +40,11 @@ fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// Puts objects, 16 at a time.
 fn put_all(emu: &Emulator, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
-    let s3 = emu.s3();
+    put_all_with(&emu.s3(), bucket, objects);
+}
+
+/// Puts objects with `s3`, 16 at a time.
+fn put_all_with(s3: &aws_sdk_s3::Client, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
     block_on(async {
         for batch in objects.chunks(16) {
             let puts = batch
@@ -56,6 +60,11 @@ fn put_all(emu: &Emulator, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
 /// The simulated account's trail for `account` in `region`, as an organisation trail under `AWSLogs/o-…/`; returns
 /// the number of objects.
 pub fn upload_simulated(emu: &Emulator, account: &str, region: &str, seed: u64) -> usize {
+    upload_simulated_with(&emu.s3(), BUCKET, account, region, seed)
+}
+
+/// [`upload_simulated`] into `bucket` with `s3`.
+fn upload_simulated_with(s3: &aws_sdk_s3::Client, bucket: &str, account: &str, region: &str, seed: u64) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let config = SimConfig { account_id: account.into(), region: region.into(), seed, ..SimConfig::default() };
     simulate_account(&config, dir.path()).unwrap();
@@ -65,7 +74,7 @@ pub fn upload_simulated(emu: &Emulator, account: &str, region: &str, seed: u64) 
         .map(|(key, body)| (format!("AWSLogs/{ORG}/{}", key), body))
         .collect();
     let n = objects.len();
-    put_all(emu, BUCKET, objects);
+    put_all_with(s3, bucket, objects);
     n
 }
 
@@ -196,4 +205,35 @@ fn the_answer_is_bounded_before_it_is_read() {
     let bad = AthenaOptions { table: "Bad-Name".into(), ..options() };
     let err = read_trail_athena(&emu.cfg(), &source, &bad, &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("table \"Bad-Name\" is not an Athena name"), "{err}");
+}
+
+#[test]
+fn a_log_archive_trail_is_refused_to_the_member_and_read_as_its_role() {
+    use crate::trail_s3::{s3_as, LOG_ARCHIVE_ROLE};
+    let emu = Emulator::start();
+    let archive = s3_as(&emu, LOG_ARCHIVE_ROLE, "us-east-1");
+    for bucket in ["archive-trail", "archive-athena"] {
+        block_on(archive.create_bucket().bucket(bucket).send()).unwrap();
+    }
+    upload_simulated_with(&archive, "archive-trail", "123456789012", "us-east-1", 1);
+    let source = TrailSource::new("archive-trail", FIRST_DAY, FIRST_DAY)
+        .unwrap()
+        .organization(ORG)
+        .accounts(&["123456789012"])
+        .regions(&["us-east-1"]);
+    // Athena in the member account may not read the log-archive account's bucket.
+    block_on(emu.s3().create_bucket().bucket(RESULTS).send()).unwrap();
+    let err = read_trail_athena(&emu.cfg(), &source, &options(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.starts_with("permission denied: the caller needs athena:StartQueryExecution"), "{err}");
+    assert!(
+        err.contains("(Athena: query ") && err.contains("Permission denied on S3 path: s3://archive-trail/"),
+        "{err}"
+    );
+    // As the log-archive role, Athena runs there, with its results in that account.
+    let archive_results = AthenaOptions { output_location: Some("s3://archive-athena/q/".into()), ..options() };
+    let read = read_trail_athena(&emu.cfg(), &source.clone().role_arn(LOG_ARCHIVE_ROLE), &archive_results, &mut |_| {})
+        .unwrap();
+    let s3 = read_trail(&emu.cfg(), &source.role_arn(LOG_ARCHIVE_ROLE), &ReadOptions::default(), &mut |_| {}).unwrap();
+    assert_same(&read.extract, &s3.extract);
+    assert!(read.extract.records > 1_000, "{read}");
 }
