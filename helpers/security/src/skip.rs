@@ -164,6 +164,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_added_at_once_equal_counts_added_one_by_one() {
+        let (mut one_by_one, mut at_once) = (SkipCounts::default(), SkipCounts::default());
+        for _ in 0..7 {
+            one_by_one.add(SkipReason::AwsInternal);
+        }
+        at_once.add_n(SkipReason::AwsInternal, 7);
+        at_once.add_n(SkipReason::NoPrincipal, 0);
+        assert_eq!(at_once, one_by_one, "a zero count leaves no entry behind");
+    }
+
+    #[test]
     fn display_orders_by_count() {
         let mut c = SkipCounts::default();
         for _ in 0..10 {
