@@ -505,6 +505,291 @@ class Throttler:
         return self.app(environ, start_response)
 
 
+# --- Athena over the trail bucket ----------------------------------------------------------------------------------
+#
+# moto records Athena queries but runs none (its answers are whatever a test queued). Here the CloudTrail table's DDL
+# is kept (GetTableMetadata answers with its properties, as Glue stores them) and the workshop's query is run for real
+# over the trail objects in moto's S3: the days, accounts and regions of its WHERE clause through the table's
+# partition projection, every object under those folders read (as Athena does, so a stray file is a HIVE_CURSOR_ERROR),
+# its rows grouped by the selected columns and counted, and the answer written where Athena writes it
+# (OUTPUT_LOCATION/ID.csv, every value quoted, NULL empty), with the bytes scanned in the statistics. A query's own
+# failures are Athena's: a missing database, an output bucket that does not exist, a trail bucket of another account.
+
+import gzip as _gzip
+from datetime import date as _date, timedelta as _timedelta
+
+from moto.athena.exceptions import MetadataException
+from moto.athena.models import AthenaBackend
+from moto.athena.responses import AthenaResponse
+
+import moto.core.request as _moto_request
+import moto.core.routing as _moto_routing
+
+_moto_protocol = _moto_request.determine_request_protocol
+
+
+def determine_request_protocol(service_model, request):
+    """Athena speaks AWS JSON 1.1 (`X-Amz-Target: AmazonAthena.…`), as every SDK calls it; botocore's newest model
+    lists rest-json only, so moto's router would answer 404 to the SDK's requests."""
+    if service_model.service_name == "athena" and (request.content_type or "").startswith("application/x-amz-json"):
+        return "json"
+    return _moto_protocol(service_model, request)
+
+
+_moto_routing.determine_request_protocol = determine_request_protocol
+_moto_json_router_init = _moto_routing.JSONRouter.__init__
+
+
+def json_router_init(self, service_model):
+    _moto_json_router_init(self, service_model)
+    if service_model.service_name == "athena" and not self._operations_by_target:
+        self._operations_by_target = {
+            f"AmazonAthena.{name}": service_model.operation_model(name) for name in service_model.operation_names
+        }
+
+
+_moto_routing.JSONRouter.__init__ = json_router_init
+
+ATHENA_TABLES = {}  # (account, region, database, table) -> {"parameters": {...}, "location": "s3://..."}
+ATHENA_RUNS = {}  # query execution id -> {"reason": str | None, "scanned": int, "engine_ms": int}
+
+
+class QueryFailed(Exception):
+    """A query that Athena accepts and then fails (State FAILED, with this StateChangeReason)."""
+
+
+class AthenaInvalidRequest(JsonRESTError):
+    code = 400
+
+    def __init__(self, message):
+        super().__init__("InvalidRequestException", message)
+
+
+def moto_bucket(account, name):
+    located = bucket_home(name)
+    if located is None:
+        return None, None
+    return s3_backends[located[1]]["aws"].get_bucket(name), located[1]
+
+
+def split_s3(uri):
+    rest = uri[len("s3://"):] if uri.startswith("s3://") else ""
+    bucket, _, key = rest.partition("/")
+    return bucket, key
+
+
+CREATE_TABLE = re.compile(r"^\s*CREATE\s+EXTERNAL\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\.`?(\w+)`?", re.I)
+
+
+def create_table(backend, query, catalog):
+    match = CREATE_TABLE.match(query)
+    database, table = match.group(1).lower(), match.group(2).lower()
+    if (catalog, database) not in backend.databases:
+        raise QueryFailed(f"FAILED: SemanticException [Error 10072]: Database does not exist: {database}")
+    key = (backend.account_id, backend.region_name, database, table)
+    if key in ATHENA_TABLES:
+        raise QueryFailed(f"FAILED: AlreadyExistsException Table {table} already exists")
+    properties = query.split("TBLPROPERTIES", 1)[1] if "TBLPROPERTIES" in query else ""
+    parameters = dict(re.findall(r"'([^']+)'\s*=\s*'([^']*)'", properties))
+    parameters["EXTERNAL"] = "TRUE"
+    location = re.search(r"LOCATION\s+'([^']+)'", query)
+    ATHENA_TABLES[key] = {"parameters": parameters, "location": location.group(1) if location else ""}
+
+
+def lower_keys(value):
+    if isinstance(value, dict):
+        return {k.lower(): lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [lower_keys(v) for v in value]
+    return value
+
+
+def column(record, path):
+    """A STRING column of the JSON SerDe: a dotted path into the record (keys case-insensitive), NULL when absent."""
+    value = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def in_list(where, name):
+    match = re.search(rf"(?<![\w.]){name}\s+IN\s*\(([^)]*)\)", where, re.I)
+    if match is None:
+        raise QueryFailed(f"the emulator runs only queries naming their {name} partitions (WHERE {name} IN (...))")
+    return re.findall(r"'([^']*)'", match.group(1))
+
+
+def days_between(first, last):
+    day, end = _date(*map(int, first.split("/"))), _date(*map(int, last.split("/")))
+    while day <= end:
+        yield day.strftime("%Y/%m/%d")
+        day += _timedelta(days=1)
+
+
+def read_log(uri, body):
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = _gzip.decompress(body)
+        except Exception as e:  # noqa: BLE001 - any corrupt gzip is Athena's HIVE_CURSOR_ERROR
+            raise QueryFailed(f"HIVE_CURSOR_ERROR: {e} (file {uri})")
+    try:
+        document = json.loads(body)
+        records = document["Records"]
+    except Exception:  # noqa: BLE001
+        raise QueryFailed(
+            f"HIVE_CURSOR_ERROR: Row is not a valid JSON Object - JSONException: A JSONObject text must begin with "
+            f"'{{' at 1 [character 2 line 1] (file {uri})"
+        )
+    return [lower_keys(r) for r in records]
+
+
+def select(backend, query, catalog):
+    """Runs `SELECT <paths and count(*)> FROM "db"."table" WHERE account IN (..) AND region IN (..) AND
+    "timestamp" BETWEEN 'a' AND 'b' GROUP BY 1, .., n`; returns (csv bytes, bytes scanned)."""
+    match = re.match(r"^\s*SELECT\s+(.*?)\s+FROM\s+\"?(\w+)\"?\.\"?(\w+)\"?\s+WHERE\s+(.*?)\s+GROUP\s+BY\s+([\d,\s]+)$",
+                     query, re.S | re.I)
+    if match is None:
+        raise QueryFailed(f"the emulator does not run this query: {query[:200]!r}")
+    items, database, table, where, group_by = match.groups()
+    if (catalog, database.lower()) not in backend.databases:
+        raise QueryFailed(f"SCHEMA_NOT_FOUND: line 1:1: Schema '{database}' does not exist")
+    spec = ATHENA_TABLES.get((backend.account_id, backend.region_name, database.lower(), table.lower()))
+    if spec is None:
+        raise QueryFailed(f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{database}.{table}' does not exist")
+    columns = []
+    for item in items.split(","):
+        expr, _, alias = item.strip().partition(" AS ")
+        columns.append((expr.strip().lower(), alias.strip() or expr.strip()))
+    grouped = [i for i, (expr, _) in enumerate(columns) if expr != "count(*)"]
+    if sorted(int(n) for n in group_by.replace(" ", "").split(",") if n) != [i + 1 for i in grouped]:
+        raise QueryFailed("SYNTAX_ERROR: the GROUP BY must list every column that is not count(*)")
+    parameters = spec["parameters"]
+    enum = lambda name: parameters.get(f"projection.{name}.values", "").split(",")  # noqa: E731
+    accounts = [a for a in in_list(where, "account") if a in enum("account")]
+    regions = [r for r in in_list(where, "region") if r in enum("region")]
+    between = re.search(r"\"timestamp\"\s+BETWEEN\s+'([^']+)'\s+AND\s+'([^']+)'", where, re.I)
+    if between is None:
+        raise QueryFailed("the emulator runs only queries naming their days (\"timestamp\" BETWEEN 'a' AND 'b')")
+    start = parameters.get("projection.timestamp.range", "").split(",")[0]
+    days = [d for d in days_between(*between.groups()) if d >= start]
+    template = parameters["storage.location.template"]
+    counts, scanned = {}, 0
+    for account in accounts:
+        for region in regions:
+            for day in days:
+                folder = template.replace("${account}", account).replace("${region}", region)
+                folder = folder.replace("${timestamp}", day).rstrip("/") + "/"
+                bucket_name, prefix = split_s3(folder)
+                bucket, owner = moto_bucket(backend.account_id, bucket_name)
+                if bucket is None:
+                    raise QueryFailed(f"HIVE_PATH_ALREADY_EXISTS: bucket {bucket_name} does not exist (NoSuchBucket)")
+                if owner != backend.account_id:
+                    raise QueryFailed(f"Permission denied on S3 path: {folder}")
+                for name in sorted(k for k in list(bucket.keys.keys()) if k.startswith(prefix)):
+                    key = bucket.keys[name]
+                    scanned += key.size
+                    for record in read_log(f"s3://{bucket_name}/{name}", key.value):
+                        row = tuple(column(record, expr) for i, (expr, _) in enumerate(columns) if i in grouped)
+                        counts[row] = counts.get(row, 0) + 1
+
+    def quote(value):
+        return "" if value is None else '"' + str(value).replace('"', '""') + '"'
+
+    lines = [",".join(quote(alias) for _, alias in columns)]
+    for row, n in counts.items():
+        values, it = [], iter(row)
+        for i, _ in enumerate(columns):
+            values.append(next(it) if i in grouped else str(n))
+        lines.append(",".join(quote(v) for v in values))
+    return ("\n".join(lines) + "\n").encode(), scanned
+
+
+def run_athena_query(backend, execution, query, context):
+    catalog = (context or {}).get("Catalog", "AwsDataCatalog") if isinstance(context, dict) else "AwsDataCatalog"
+    output = (execution.config or {}).get("OutputLocation")
+    out_bucket, out_key = split_s3(output or "")
+    bucket, owner = moto_bucket(backend.account_id, out_bucket)
+    if bucket is None:
+        raise QueryFailed(f"Unable to verify/create output bucket {out_bucket}")
+    if CREATE_TABLE.match(query):
+        create_table(backend, query, catalog)
+        body, scanned = b"", 0
+    else:
+        body, scanned = select(backend, query, catalog)
+    s3_backends[owner]["aws"].put_object(bucket_name=out_bucket, key_name=out_key, value=body)
+    return scanned
+
+
+_moto_start_query_execution = AthenaBackend.start_query_execution
+
+
+def start_query_execution(self, query, context, config, workgroup, execution_parameters):
+    group = self.work_groups.get(workgroup or "primary")
+    if not (config or {}).get("OutputLocation"):
+        fallback = ((group.configuration if group else {}) or {}).get("ResultConfiguration", {}).get("OutputLocation")
+        if not fallback:
+            raise AthenaInvalidRequest(
+                "No output location provided. An output location is required either through the Workgroup result "
+                "configuration setting or as an API input."
+            )
+        config = dict(config or {}, OutputLocation=fallback)
+    exec_id = _moto_start_query_execution(self, query, context, config, workgroup, execution_parameters)
+    execution = self.executions[exec_id]
+    started = time.time()
+    try:
+        scanned = run_athena_query(self, execution, query, context)
+        ATHENA_RUNS[exec_id] = {"reason": None, "scanned": scanned, "engine_ms": int((time.time() - started) * 1000)}
+    except QueryFailed as e:
+        ATHENA_RUNS[exec_id] = {"reason": str(e), "scanned": 0, "engine_ms": 0}
+        execution.status = "FAILED"
+    return exec_id
+
+
+AthenaBackend.start_query_execution = start_query_execution
+
+_moto_get_query_execution = AthenaResponse.get_query_execution
+
+
+def get_query_execution(self):
+    answer = json.loads(_moto_get_query_execution(self))
+    run = ATHENA_RUNS.get(self._get_param("QueryExecutionId"))
+    if run is not None:
+        execution = answer["QueryExecution"]
+        execution["Statistics"]["DataScannedInBytes"] = run["scanned"]
+        execution["Statistics"]["EngineExecutionTimeInMillis"] = run["engine_ms"]
+        execution["Statistics"]["TotalExecutionTimeInMillis"] = run["engine_ms"]
+        if run["reason"] is not None:
+            execution["Status"]["State"] = "FAILED"
+            execution["Status"]["StateChangeReason"] = run["reason"]
+            execution["Status"]["AthenaError"] = {"ErrorCategory": 2, "ErrorMessage": run["reason"]}
+    return json.dumps(answer)
+
+
+def get_table_metadata(self):
+    catalog, database = self._get_param("CatalogName"), self._get_param("DatabaseName").lower()
+    name = self._get_param("TableName").lower()
+    backend = self.athena_backend
+    if (catalog, database) not in backend.databases:
+        raise MetadataException(f"Database {database} not found. (Service: AmazonDataCatalog; Status Code: 400; "
+                                "Error Code: EntityNotFoundException)")
+    spec = ATHENA_TABLES.get((backend.account_id, backend.region_name, database, name))
+    if spec is None:
+        raise MetadataException(f"Table {name} not found. (Service: AmazonDataCatalog; Status Code: 400; "
+                                "Error Code: EntityNotFoundException)")
+    partitions = [{"Name": p, "Type": "string"} for p in ("account", "region", "timestamp")]
+    return json.dumps({"TableMetadata": {"Name": name, "CreateTime": time.time(), "TableType": "EXTERNAL_TABLE",
+                                         "Columns": [], "PartitionKeys": partitions,
+                                         "Parameters": dict(spec["parameters"], location=spec["location"])}})
+
+
+AthenaResponse.get_query_execution = get_query_execution
+AthenaResponse.get_table_metadata = get_table_metadata
+
+
 # --- main ------------------------------------------------------------------------------------------------------------
 
 

@@ -68,7 +68,11 @@ The next cell chooses where the data comes from; every cell after it is the same
   the trail's S3 bucket (optionally `.regions(&[..])`, `.prefix(..)`, `.accounts(&[..])`) and its GuardDuty findings
   from the GuardDuty API. This needs the AWS session and the helper crate's `account` feature: change the `:dep`
   line to `features = ["account"]`, use `Session::aws()`, restart the kernel and swap the comment below (see the
-  README, "Your own account", for the permissions it needs).
+  README, "Your own account", for the permissions it needs);
+- `DataSource::athena(bucket, first_day, last_day)`: the same trail through **Amazon Athena**, for an
+  organisation trail too large to read object by object: Athena scans the bucket where it lives and sends back one
+  row per distinct principal, address and count (the cell prints the table's definition if it creates it, the
+  bytes scanned and their cost).
 
 As in the IP Insights tutorial, we split the activity by time: the first 80 % trains the model, the last 20 % is
 held out as normal activity the model has never seen."""),
@@ -76,6 +80,7 @@ held out as normal activity the model has never seen."""),
 let source = account::DataSource::Simulated;
 // let source = account::DataSource::own_account("my-trail-bucket", "2024-03-04", "2024-03-10")
 //     .regions(&["us-east-1"]);
+// let source = account::DataSource::athena("org-trail", "2024-03-04", "2024-03-10").all_accounts();
 let data = account::security_data(&session, &source, "../out/security-data")?;
 println!("{data}");
 """, "data-source"),

@@ -70,6 +70,16 @@ impl Clients {
         builder
     }
 
+    /// An Athena client recording failed attempts, signing with `credentials` when given (a log-archive account's
+    /// role: the query then runs in that account) instead of the session's.
+    pub fn athena_as(&self, credentials: Option<SharedCredentialsProvider>) -> aws_sdk_athena::Client {
+        let mut builder = aws_sdk_athena::config::Builder::from(&self.sdk).interceptor(self.log.clone());
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
+        aws_sdk_athena::Client::from_conf(builder.build())
+    }
+
     client!(guardduty, aws_sdk_guardduty);
     client!(iam, aws_sdk_iam);
     client!(lambda, aws_sdk_lambda);

@@ -1,4 +1,5 @@
-//! IP Insights on your own AWS account: training pairs from the account's CloudTrail in S3, GuardDuty findings from
+//! IP Insights on your own AWS account: training pairs from the account's CloudTrail in S3 (object by object, or
+//! through Athena at organisation scale: [`athena`]), GuardDuty findings from
 //! its API, and the live detector deployed into the account (Lambda function, EventBridge rule, SNS topic, IAM role)
 //! and torn down again.
 //!
@@ -22,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod athena;
 mod bucket;
 mod clients;
 pub mod deploy;
@@ -31,6 +33,7 @@ pub mod guardduty;
 pub mod layout;
 pub mod trail;
 
+pub use athena::{read_trail_athena, AthenaOptions, AthenaTrailExtract};
 pub use clients::DEFAULT_MAX_ATTEMPTS;
 pub use deploy::{deploy_detector, teardown_detector, Deployment, DetectorSpec, Teardown};
 pub use error::{AccountError, Result};

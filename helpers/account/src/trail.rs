@@ -112,7 +112,7 @@ impl TrailSource {
         format!("s3://{}/{}AWSLogs/", self.bucket, normalize_prefix(&self.prefix))
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(AccountError::InvalidInput(m));
         if !ipinsights_aws::is_valid_bucket_name(&self.bucket) {
             return bad(format!("{:?} is not an S3 bucket name", self.bucket));
@@ -548,18 +548,18 @@ async fn read(
 }
 
 /// The accounts a read takes and the ones it leaves.
-struct ChosenAccounts {
+pub(crate) struct ChosenAccounts {
     /// To read, in directory-walk order.
-    read: Vec<TrailAccount>,
+    pub read: Vec<TrailAccount>,
     /// The caller's account, when it chose.
-    caller: Option<String>,
+    pub caller: Option<String>,
     /// Present and not read, sorted.
-    skipped: Vec<String>,
+    pub skipped: Vec<String>,
 }
 
 /// The accounts named, else every account in the bucket with `all_accounts`, else the caller's (or the bucket's
 /// only account); the others present are counted.
-async fn choose_accounts(
+pub(crate) async fn choose_accounts(
     clients: &Clients,
     s3: &aws_sdk_s3::Client,
     source: &TrailSource,
@@ -641,7 +641,7 @@ async fn accounts_in_bucket(s3: &aws_sdk_s3::Client, source: &TrailSource, prefi
 }
 
 /// The names of the folders directly under `prefix` (ListObjectsV2 with delimiter `/`).
-async fn subfolders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+pub(crate) async fn subfolders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
     let mut names = Vec::new();
     let mut pages = s3.list_objects_v2().bucket(bucket).prefix(prefix).delimiter("/").into_paginator().send();
     while let Some(page) = pages.next().await {

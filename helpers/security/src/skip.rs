@@ -111,7 +111,15 @@ impl<R: SkipReasonKind> Default for SkipCounts<R> {
 impl<R: SkipReasonKind> SkipCounts<R> {
     /// Counts one skipped item.
     pub fn add(&mut self, reason: R) {
-        *self.counts.entry(reason).or_insert(0) += 1;
+        self.add_n(reason, 1);
+    }
+
+    /// Counts `n` skipped items of one reason (e.g. an aggregated query's row of `n` events).
+    pub fn add_n(&mut self, reason: R, n: usize) {
+        if n == 0 {
+            return;
+        }
+        *self.counts.entry(reason).or_insert(0) += n;
     }
 
     /// Adds all counts of `other`.
@@ -154,6 +162,17 @@ impl<R: SkipReasonKind> fmt::Display for SkipCounts<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_added_at_once_equal_counts_added_one_by_one() {
+        let (mut one_by_one, mut at_once) = (SkipCounts::default(), SkipCounts::default());
+        for _ in 0..7 {
+            one_by_one.add(SkipReason::AwsInternal);
+        }
+        at_once.add_n(SkipReason::AwsInternal, 7);
+        at_once.add_n(SkipReason::NoPrincipal, 0);
+        assert_eq!(at_once, one_by_one, "a zero count leaves no entry behind");
+    }
 
     #[test]
     fn display_orders_by_count() {

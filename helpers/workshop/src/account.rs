@@ -11,6 +11,9 @@
 //! // An organisation trail in the log-archive account, every member account, a tenth of the objects:
 //! // let source = DataSource::own_account("org-trail", "2024-03-04", "2024-03-10")
 //! //     .role_arn("arn:aws:iam::111122223333:role/trail-reader").all_accounts().sample(0.1);
+//! // At organisation scale, Athena reads the trail where it is (one query; the same tuples):
+//! // let source = DataSource::athena("org-trail", "2024-03-04", "2024-03-10")
+//! //     .all_accounts().output_location("s3://my-athena-results/ipinsights/");
 //! let data = account::security_data(&session, &source, Path::new("../out/account-data"))?;
 //! println!("{data}");
 //! ```
@@ -54,6 +57,22 @@ pub struct OwnAccount {
     pub max_events: Option<usize>,
     /// The fraction of the trail's log objects read, chosen by key (`None`: all).
     pub sample: Option<u32>,
+    /// Read the trail through Athena instead of object by object (`None`: the S3 reader).
+    pub athena: Option<AthenaChoice>,
+}
+
+/// Where an Athena read runs (plain data; `None`s take `ipinsights_account::AthenaOptions`' defaults: database
+/// `default`, table `cloudtrail_ipinsights`, workgroup `primary`, the workgroup's result location).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AthenaChoice {
+    /// Glue database of the CloudTrail table.
+    pub database: Option<String>,
+    /// The CloudTrail table, created when missing.
+    pub table: Option<String>,
+    /// Athena workgroup.
+    pub workgroup: Option<String>,
+    /// `s3://BUCKET/PREFIX/` for the query's results.
+    pub output_location: Option<String>,
 }
 
 /// Where the workshop's CloudTrail and GuardDuty data come from.
@@ -75,6 +94,40 @@ impl DataSource {
             last_day: last_day.into(),
             ..OwnAccount::default()
         }))
+    }
+
+    /// Like [`DataSource::own_account`], read through Amazon Athena: one query over the trail bucket (the CloudTrail
+    /// table with partition projection, created when missing) instead of every object, for organisation trails.
+    pub fn athena(bucket: &str, first_day: &str, last_day: &str) -> DataSource {
+        DataSource::own_account(bucket, first_day, last_day).own(|o| o.athena = Some(AthenaChoice::default()))
+    }
+
+    fn athena_choice(self, change: impl FnOnce(&mut AthenaChoice)) -> Self {
+        self.own(|o| {
+            if let Some(choice) = &mut o.athena {
+                change(choice)
+            }
+        })
+    }
+
+    /// Athena: the Glue database of the CloudTrail table.
+    pub fn database(self, database: &str) -> Self {
+        self.athena_choice(|a| a.database = Some(database.into()))
+    }
+
+    /// Athena: the CloudTrail table's name.
+    pub fn table(self, table: &str) -> Self {
+        self.athena_choice(|a| a.table = Some(table.into()))
+    }
+
+    /// Athena: the workgroup.
+    pub fn workgroup(self, workgroup: &str) -> Self {
+        self.athena_choice(|a| a.workgroup = Some(workgroup.into()))
+    }
+
+    /// Athena: where the query's results go (`s3://BUCKET/PREFIX/`).
+    pub fn output_location(self, output_location: &str) -> Self {
+        self.athena_choice(|a| a.output_location = Some(output_location.into()))
     }
 
     fn own(mut self, change: impl FnOnce(&mut OwnAccount)) -> Self {
@@ -186,25 +239,96 @@ const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: in th
      `:dep` line to `:dep ipinsights-workshop = { path = \"../helpers/workshop\", features = [\"account\"] }`, then \
      restart the kernel and run the cells again (see README, \"Your own account\")";
 
-/// The account's own trail (from S3, with a progress line every 10 % of the day folders) and findings (from the
-/// GuardDuty API, written to `dir/findings.json`).
+/// The account's own trail (from S3, with a progress line every 10 % of the day folders, or through Athena) and
+/// findings (from the GuardDuty API, written to `dir/findings.json`).
 #[cfg(feature = "account")]
 pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
-    use ipinsights_account::{read_findings, read_trail, FindingQuery, ReadOptions, TrailSource};
-    use std::io::Write;
-    fn fail(what: &'static str) -> impl Fn(ipinsights_account::AccountError) -> WorkshopError {
-        move |e| WorkshopError::context(what, e)
-    }
-    let source = TrailSource::new(&own.bucket, &own.first_day, &own.last_day)
+    use ipinsights_account::{read_findings, FindingQuery};
+    let (trail, trail_summary) = match &own.athena {
+        Some(choice) => athena_trail(cfg, own, choice)?,
+        None => s3_trail(cfg, own)?,
+    };
+    println!("Reading GuardDuty findings…");
+    let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
+    let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;
+    std::fs::create_dir_all(dir).map_err(|e| WorkshopError::context(dir.display(), e))?;
+    let findings_path = dir.join("findings.json");
+    findings.write_json(&findings_path).map_err(fail("GuardDuty"))?;
+    let description = format!(
+        "Your account: CloudTrail {trail_summary}; GuardDuty detector {} in {} ({} findings)",
+        findings.detector_id,
+        findings.region,
+        findings.findings.len()
+    );
+    Ok(SecurityData { trail, findings: findings.extract, findings_path, description })
+}
+
+#[cfg(feature = "account")]
+fn fail(what: &'static str) -> impl Fn(ipinsights_account::AccountError) -> WorkshopError {
+    move |e| WorkshopError::context(what, e)
+}
+
+/// The trail source the cell asked for.
+#[cfg(feature = "account")]
+fn trail_source(own: &OwnAccount) -> Result<ipinsights_account::TrailSource> {
+    let source = ipinsights_account::TrailSource::new(&own.bucket, &own.first_day, &own.last_day)
         .map_err(fail("CloudTrail"))?
         .prefix(&own.prefix)
         .regions(&own.regions)
         .accounts(&own.accounts);
     let source = if own.all_accounts { source.all_accounts() } else { source };
-    let source = match &own.role_arn {
+    Ok(match &own.role_arn {
         Some(role_arn) => source.role_arn(role_arn),
         None => source,
+    })
+}
+
+/// The trail through Athena: the table's DDL when it is made, then the query's cost and the tuples.
+#[cfg(feature = "account")]
+fn athena_trail(
+    cfg: &ipinsights_aws::AwsConfig,
+    own: &OwnAccount,
+    choice: &AthenaChoice,
+) -> Result<(ipinsights_security::CloudTrailExtract, String)> {
+    use ipinsights_account::{read_trail_athena, AthenaOptions};
+    if own.sample.is_some() {
+        return Err(WorkshopError::new(
+            "sample(…) chooses log objects for the S3 reader; Athena reads every object of the days, accounts and \
+             regions asked: narrow those instead",
+        ));
+    }
+    let source = trail_source(own)?;
+    let defaults = AthenaOptions::default();
+    let options = AthenaOptions {
+        database: choice.database.clone().unwrap_or(defaults.database),
+        table: choice.table.clone().unwrap_or(defaults.table),
+        workgroup: choice.workgroup.clone().unwrap_or(defaults.workgroup),
+        output_location: choice.output_location.clone(),
+        max_events: own.max_events.unwrap_or(defaults.max_events),
+        ..defaults
     };
+    println!("Reading CloudTrail from {} ({} to {}) through Athena…", source.uri(), own.first_day, own.last_day);
+    let read = read_trail_athena(cfg, &source, &options, &mut |line| println!("{line}")).map_err(fail("CloudTrail"))?;
+    println!("{read}");
+    let summary = format!(
+        "{} through Athena (query {}, {:.1} MB scanned, about US$ {:.4})",
+        read.source,
+        read.query_execution_id,
+        read.scanned_bytes as f64 / 1e6,
+        read.cost_usd()
+    );
+    Ok((read.extract, summary))
+}
+
+/// The trail from S3, object by object, with a progress line every 10 % of the day folders.
+#[cfg(feature = "account")]
+fn s3_trail(
+    cfg: &ipinsights_aws::AwsConfig,
+    own: &OwnAccount,
+) -> Result<(ipinsights_security::CloudTrailExtract, String)> {
+    use ipinsights_account::{read_trail, ReadOptions};
+    use std::io::Write;
+    let source = trail_source(own)?;
     let mut options = ReadOptions::default();
     if let Some(n) = own.max_events {
         options = options.max_events(n);
@@ -243,22 +367,8 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
     };
     let trail = read_trail(cfg, &source, &options, &mut progress).map_err(fail("CloudTrail"))?;
     println!("{trail}");
-    println!("Reading GuardDuty findings…");
-    let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
-    let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;
-    std::fs::create_dir_all(dir).map_err(|e| WorkshopError::context(dir.display(), e))?;
-    let findings_path = dir.join("findings.json");
-    findings.write_json(&findings_path).map_err(fail("GuardDuty"))?;
-    let description = format!(
-        "Your account: CloudTrail {} ({} objects, {}); GuardDuty detector {} in {} ({} findings)",
-        trail.source,
-        trail.objects,
-        trail.attempts,
-        findings.detector_id,
-        findings.region,
-        findings.findings.len()
-    );
-    Ok(SecurityData { trail: trail.extract, findings: findings.extract, findings_path, description })
+    let summary = format!("{} ({} objects, {})", trail.source, trail.objects, trail.attempts);
+    Ok((trail.extract, summary))
 }
 
 /// Where `scripts/package-lambda` writes the function's package, from the repository root.
@@ -356,5 +466,22 @@ mod tests {
         assert!(err.contains("needs the AWS backend"), "{err}");
         let err = deploy_detector(&Session::local_at(dir.path()), "ep", 0.0, None).unwrap_err().to_string();
         assert!(err.contains("AWS backend"), "{err}");
+    }
+
+    #[test]
+    fn the_athena_source_is_the_own_account_source_read_through_athena() {
+        let source = DataSource::athena("org-trail", "2024-03-04", "2024-03-10")
+            .regions(&["us-east-1"])
+            .database("security")
+            .output_location("s3://results/ipinsights/");
+        let DataSource::OwnAccount(own) = &source else { panic!("an own-account source") };
+        assert_eq!((own.bucket.as_str(), own.regions.as_slice()), ("org-trail", &["us-east-1".to_string()][..]));
+        let choice = own.athena.as_ref().unwrap();
+        assert_eq!(choice.database.as_deref(), Some("security"));
+        assert_eq!(choice.output_location.as_deref(), Some("s3://results/ipinsights/"));
+        assert_eq!((choice.table.as_ref(), choice.workgroup.as_ref()), (None, None));
+        let plain = DataSource::own_account("org-trail", "2024-03-04", "2024-03-10").database("security");
+        let DataSource::OwnAccount(own) = &plain else { panic!("an own-account source") };
+        assert_eq!(own.athena, None, "Athena options do not turn the S3 reader into Athena");
     }
 }

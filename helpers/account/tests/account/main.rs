@@ -4,6 +4,8 @@
 
 mod emulator;
 
+mod athena;
+mod athena_bench;
 mod detector_moto;
 mod guardduty_api;
 mod trail_bench;

@@ -358,10 +358,10 @@ fn kept_bytes_per_event_covers_the_real_sample() {
 }
 
 /// A role of the organisation's log-archive account, which owns the trail bucket.
-const LOG_ARCHIVE_ROLE: &str = "arn:aws:iam::111122223333:role/trail-reader";
+pub const LOG_ARCHIVE_ROLE: &str = "arn:aws:iam::111122223333:role/trail-reader";
 
 /// An S3 client of `region` with the credentials of `role_arn` (STS AssumeRole with the test's own).
-fn s3_as(emu: &Emulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client {
+pub fn s3_as(emu: &Emulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client {
     let sts = aws_sdk_sts::Client::new(&emu.sdk());
     let out = block_on(sts.assume_role().role_arn(role_arn).role_session_name("setup").send()).unwrap();
     let c = out.credentials().unwrap();

@@ -113,3 +113,46 @@ fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
     assert_eq!((data.trail.files, data.trail.records), (2_012, 30_000));
     assert_eq!(data.trail.tuples, simulated.trail.tuples);
 }
+
+/// Creates a bucket for Athena's results in us-east-1 (boto3).
+const RESULTS_BUCKET: &str = r#"
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing",
+                  aws_secret_access_key="testing")
+s3.create_bucket(Bucket=sys.argv[2])
+"#;
+
+#[test]
+fn the_athena_cell_gives_the_simulated_tuples_and_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let simulated = account::simulated(&dir.path().join("sim")).unwrap();
+    let emu = AccountEmulator::start(dir.path());
+    let mut upload = Command::new(python())
+        .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
+        .arg(dir.path().join("sim"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut days = String::new();
+    upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
+    assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    let made = Command::new(python()).args(["-c", RESULTS_BUCKET, &emu.url, "workshop-athena"]).status().unwrap();
+    assert!(made.success(), "creating the results bucket failed");
+    let (first, last) = days.trim().split_once(' ').expect("first and last day");
+
+    // The one changed line of the data-source cell.
+    let source = DataSource::athena("workshop-trail-eu", first, last).output_location("s3://workshop-athena/q/");
+    let DataSource::OwnAccount(own) = &source else { panic!("an own-account source") };
+    let data = account::own_account(&AwsConfig::local_emulator(&emu.url), own, &dir.path().join("own")).unwrap();
+    let sorted = |t: &ipinsights_security::CloudTrailExtract| {
+        let mut pairs: Vec<(String, std::net::IpAddr)> =
+            t.tuples.iter().map(|t| (t.tuple.entity.clone(), t.tuple.ip)).collect();
+        pairs.sort();
+        pairs
+    };
+    assert_eq!(sorted(&data.trail), sorted(&simulated.trail), "the same tuples, each as often");
+    assert_eq!((data.trail.records, data.trail.unique_pairs), (30_000, simulated.trail.unique_pairs));
+    assert_eq!(data.trail.skipped, simulated.trail.skipped);
+    assert_eq!(data.trail.role_sessions_folded, simulated.trail.role_sessions_folded);
+    assert!(data.description.contains("through Athena (query "), "{}", data.description);
+}
