@@ -23,6 +23,7 @@ pub mod aws_backend;
 
 pub mod account;
 pub mod backend;
+pub mod cleanup;
 pub mod data;
 pub mod detection;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod table;
 pub mod transformer;
 
 pub use backend::{Backend, BackendKind};
+pub use cleanup::Leftovers;
 pub use error::{Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
 pub use ipinsights_sagemaker::ServerSideEncryption;
