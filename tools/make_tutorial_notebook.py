@@ -183,9 +183,13 @@ minutes) and stops them when done; the local backend runs the same job as a proc
     println!("{}: {} scores, {same} of them equal to the endpoint's", transformer.output_uri(&test_uri)?, batch.len());
 };
 """, "batch-transform"),
-    md("""## Cleanup"""),
+    md("""## Cleanup
+
+`session.cleanup()` deletes every endpoint, endpoint config and model this session made;
+`session.leftovers()` lists what an earlier kernel left (`session.delete_leftovers()` deletes it)."""),
     code("""
-predictor.delete_endpoint()?;
+session.cleanup()?;
+println!("{}", session.leftovers()?);
 println!("Notebook cells ran in {:.1} s after loading the helpers", notebook_started.elapsed().as_secs_f64());
 """, "cleanup"),
 ]

@@ -179,8 +179,9 @@ mod tests {
         assert_eq!(leftovers.hourly_cost(&leftovers.items[1]), None, "not in the price list");
         assert_eq!(leftovers.hourly_cost(&leftovers.items[2]), Some(0.0), "a model runs nothing");
         let shown = leftovers.to_string();
-        for part in ["2 × ml.m5.xlarge", "2 h 05 min", "0.460", "type not in the price list", "about 0.46 USD per hour"]
-        {
+        let parts =
+            ["2 × ml.m5.xlarge", "2 h 05 min", "0.460", "type not in the price list", "about 0.46 USD per hour"];
+        for part in parts {
             assert!(shown.contains(part), "{part:?} not in {shown}");
         }
         let stopped = Leftovers::new(vec![endpoint("OutOfService", "ml.m5.xlarge", 1)], BackendKind::Aws, now);

@@ -303,13 +303,15 @@ impl Estimator {
                 && existing.instance_count == Some(initial_instance_count);
             let alive = matches!(existing.status.as_str(), "InService" | "Creating" | "Updating" | "SystemUpdating");
             if same_instances && alive {
-                println!("Endpoint {name} already serves this model on {initial_instance_count} × {instance_type}: reusing it.");
+                let instances = format!("{initial_instance_count} × {instance_type}");
+                println!("Endpoint {name} already serves this model on {instances}: reusing it.");
                 self.session.record(ResourceKind::Endpoint, &name);
                 let endpoint = backend.attach_endpoint(&name, &mut print_fragment)?;
                 return Ok(Predictor::new(&self.session, &endpoint.endpoint_name));
             }
             println!(
-                "Endpoint {name} is {} on {}: replacing it (its endpoint, endpoint config and model are deleted first).",
+                "Endpoint {name} is {} on {}: replacing it (its endpoint, endpoint config and model are deleted \
+                 first).",
                 existing.status,
                 existing.instance_type.as_deref().unwrap_or("other instances")
             );
