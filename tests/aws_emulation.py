@@ -31,6 +31,12 @@ types, ml.m4.xlarge at 0 as in the regions that have no M4 instances; `--quota N
 `servicequotas:ListServiceQuotas`. CreateTrainingJob on a type whose training quota is 0 fails with SageMaker's
 ResourceLimitExceeded.
 
+Endpoints behave as SageMaker's do while they start: DescribeEndpoint answers ThrottlingException the first
+`DESCRIBE_THROTTLES` times it is asked about a new endpoint (SageMaker throttles Describe* calls at a few per second
+per account, which a room of attendees polling every few seconds reaches), then `Creating` for `CREATING_POLLS`
+more answers, then `InService`. Tags (the workshop's `ipinsights-workshop` on every resource) are moto's: ListTags
+answers them for training jobs, models, endpoint configs, endpoints and transform jobs, as SageMaker does.
+
 The algorithm runs as strict as SageMaker's IP Insights container: IPv4 only (`--ipv4-only`), so an IPv6 address in
 a training channel fails the job and one in an inference request or a transform record is refused.
 
@@ -55,6 +61,7 @@ from botocore.config import Config
 from moto.iam.models import iam_backends
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.core.exceptions import JsonRESTError
 from moto.server import ThreadedMotoServer
@@ -84,6 +91,12 @@ SAGEMAKER_QUOTAS = {f"{t} for {use}": (0.0 if t == "ml.m4.xlarge" else 20.0)
                     for t in ("ml.c5.xlarge", "ml.m4.xlarge", "ml.m5.large", "ml.m5.xlarge") for use in QUOTA_USES}
 # Whether Service Quotas refuses every call (a user without servicequotas:* permissions).
 QUOTAS_DENIED = {"denied": False}
+# DescribeEndpoint of a new endpoint: how many answers are ThrottlingException (one more than the SDK's default 3
+# attempts can absorb), then how many say Creating before InService.
+DESCRIBE_THROTTLES = 3
+CREATING_POLLS = 3
+# DescribeEndpoint calls so far, by endpoint (reset when it is created again).
+DESCRIBES = {}
 # The version of the process contract (helpers/contract) whose records and events this harness reads.
 CONTRACT_VERSION = 2
 
@@ -463,6 +476,7 @@ class EmulatedAws:
             "delete_endpoint": SageMakerModelBackend.delete_endpoint,
             "invoke_endpoint": SageMakerRuntimeResponse.invoke_endpoint,
             "get_service_quota": ServiceQuotasResponse.get_service_quota,
+            "describe_endpoint": SageMakerResponse.describe_endpoint,
         }
         saved = self.saved
 
@@ -475,12 +489,27 @@ class EmulatedAws:
 
         def create_endpoint(backend, endpoint_name, endpoint_config_name, tags):
             endpoint = saved["create_endpoint"](backend, endpoint_name, endpoint_config_name, tags)
+            DESCRIBES[endpoint_name] = 0
             try:
                 containers.start_endpoint(backend, endpoint_name, endpoint_config_name)
+                endpoint.endpoint_status = "Creating"
             except Exception as exc:  # the endpoint fails like SageMaker's would, with the reason on DescribeEndpoint
                 endpoint.endpoint_status = "Failed"
                 endpoint.failure_reason = f"The model server could not start: {exc}"
             return endpoint
+
+        def describe_endpoint(response):
+            name = response._get_param("EndpointName")
+            calls = DESCRIBES.get(name)
+            if calls is not None:
+                DESCRIBES[name] = calls + 1
+                if calls < DESCRIBE_THROTTLES:
+                    raise JsonRESTError("ThrottlingException", "Rate exceeded")
+                endpoint = response.sagemaker_backend.endpoints.get(name)
+                if endpoint is not None and endpoint.endpoint_status == "Creating" \
+                        and calls >= DESCRIBE_THROTTLES + CREATING_POLLS:
+                    endpoint.endpoint_status = "InService"
+            return saved["describe_endpoint"](response)
 
         def create_model(backend, *args, **kwargs):
             check_sagemaker_can_assume(kwargs.get("execution_role_arn"))
@@ -509,6 +538,7 @@ class EmulatedAws:
         ServiceQuotasResponse.get_service_quota = get_service_quota
         SageMakerModelBackend.delete_endpoint = delete_endpoint
         SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+        SageMakerResponse.describe_endpoint = describe_endpoint
         iam = containers.client("iam")
         for (path, name), trust in ((EXECUTION_ROLE, SAGEMAKER_TRUST), (SSO_ROLE, SSO_TRUST)):
             # moto keeps its accounts per process: a second emulated account in the same process (the notebook
@@ -530,6 +560,7 @@ class EmulatedAws:
         del ServiceQuotasResponse.list_service_quotas
         SageMakerModelBackend.delete_endpoint = self.saved["delete_endpoint"]
         SageMakerRuntimeResponse.invoke_endpoint = self.saved["invoke_endpoint"]
+        SageMakerResponse.describe_endpoint = self.saved["describe_endpoint"]
         self.server.stop()
         return False
 

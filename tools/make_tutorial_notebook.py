@@ -178,9 +178,13 @@ let same = count_equal(&batch_dots, &test_dots, 1e-4);
 println!("{}: {} scores,", transformer.output_uri(&test_uri)?, batch_dots.len());
 println!("{same} of them equal to the endpoint's");
 """, "batch-transform"),
-    md("""## Cleanup"""),
+    md("""## Cleanup
+
+`session.cleanup()` deletes every endpoint, endpoint config and model this session made;
+`session.leftovers()` lists what an earlier kernel left (`session.delete_leftovers()` deletes it)."""),
     code("""
-predictor.delete_endpoint()?;
+session.cleanup()?;
+println!("{}", session.leftovers()?);
 println!("Notebook cells ran in {:.1} s after loading the helpers", notebook_started.seconds());
 """, "cleanup"),
 ]

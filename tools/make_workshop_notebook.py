@@ -164,7 +164,13 @@ println!("Training job name: {}", ip_insights.job_name()?);
 
 `deploy` creates an endpoint serving the model. Each `-` is a status check while it starts; `!` means it is in
 service. On SageMaker this takes **5–7 minutes** (an instance starts and loads the model); the local endpoint is a
-process on this machine and is ready almost at once."""),
+process on this machine and is ready almost at once.
+
+The endpoint is named after the training job, so this cell is safe to run again: a second run finds
+the endpoint already serving this model and reuses it (no second endpoint, no second bill); asked
+for other instances, it replaces it. If the wait is interrupted (an expired sign-in, a kernel
+restart), the endpoint keeps starting: `Predictor::attach(&session, "<endpoint name>")` picks it up
+again."""),
     code("""
 let mut predictor = ip_insights.deploy(1, "ml.m5.xlarge")?;
 println!("Endpoint name: {}", predictor.endpoint);
@@ -367,13 +373,18 @@ if deploy_to_account {
 """, "production"),
     md("""## Cleanup
 
-Delete the endpoint when you are done, to avoid any recurring charges (on the local backend: to stop its
-server process), after the detector if you deployed one."""),
+Delete what the workshop made when you are done, to avoid any recurring charges (on the local
+backend: to stop the endpoint's server process), after the detector if you deployed one.
+`session.cleanup()` deletes every endpoint, endpoint config and model this session made, and stops
+any job still running. Everything the workshop creates is tagged `ipinsights-workshop`, so
+`session.leftovers()` also lists what an earlier kernel left running (name, age, instances,
+approximate hourly cost); `session.delete_leftovers()` deletes it. Safe to run twice."""),
     code("""
 if deploy_to_account {
     account::teardown_detector(&session)?;
 }
-predictor.delete_endpoint()?;
+session.cleanup()?;
+println!("{}", session.leftovers()?); // delete these too with session.delete_leftovers()?;
 println!("Workshop cells ran in {:.1} s after loading the helpers", notebook_started.seconds());
 """, "cleanup"),
 ]

@@ -6,7 +6,6 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 
-use crate::runtime::run;
 use crate::{is_valid_bucket_name, AwsConfig, AwsError};
 
 /// A bucket that exists and that this session may use.
@@ -37,7 +36,7 @@ pub fn check_bucket(cfg: &AwsConfig, bucket: &str, prefix: &str) -> Result<Bucke
     if !is_valid_bucket_name(bucket) {
         return Err(AwsError::InvalidBucketName { bucket: bucket.into() });
     }
-    run(async {
+    cfg.run(async {
         let (client, region) = cfg.s3().await?;
         match client.head_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(BucketCheck { bucket: bucket.into(), prefix: prefix.into(), region }),

@@ -5,7 +5,9 @@
 //! `AWS_PROFILE` in `AWS_CONFIG_FILE` or `~/.aws/config`, then the instance's metadata).
 
 use std::fmt;
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -46,6 +48,55 @@ pub struct AwsConfig {
     /// The notebook metadata file the execution role is looked up in (see [`crate::execution_role`]); otherwise
     /// [`NOTEBOOK_METADATA_FILE`].
     pub notebook_metadata_file: Option<PathBuf>,
+    /// The resolved configuration, runtime and clients every call reuses, once [`AwsConfig::connect`] made them;
+    /// by default none, and every call resolves the configuration and opens its clients itself.
+    pub connection: Connection,
+}
+
+/// A session's one resolved SDK configuration (credentials resolved once, then cached by the SDK until they
+/// expire), its clients (their connections kept open between calls) and the runtime they run on, shared by every
+/// clone of the [`AwsConfig`] that [`AwsConfig::connect`] returned. Two configurations compare equal when they share
+/// the same connection (or both have none).
+#[derive(Clone, Default)]
+pub struct Connection(Option<Arc<Connected>>);
+
+impl PartialEq for Connection {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Connection {}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Connection(open)" } else { "Connection(none)" })
+    }
+}
+
+/// What a connection holds: the runtime first built for it (kept alive, so the clients' pooled connections and the
+/// credential cache outlive each call) and everything built once on it.
+struct Connected {
+    runtime: Option<tokio::runtime::Runtime>,
+    sdk: SdkConfig,
+    s3: aws_sdk_s3::Client,
+    sagemaker: aws_sdk_sagemaker::Client,
+    runtime_client: aws_sdk_sagemakerruntime::Client,
+    sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        // Never block the thread that drops the last session (a notebook cell) on the runtime's idle tasks.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Who the configuration signs as (STS GetCallerIdentity) and where it calls.
@@ -100,8 +151,67 @@ impl AwsConfig {
         }
     }
 
-    /// Loads the SDK configuration: explicit values first, the standard chain for the rest.
+    /// This configuration with its SDK configuration resolved once, its clients built and a runtime of its own
+    /// (two worker threads) to run every later call on: what a session keeps, so that many calls (every 6 MiB
+    /// InvokeEndpoint request of a prediction, every poll of a wait) resolve credentials once and reuse open
+    /// connections. Connecting again returns the same connection.
+    pub fn connect(&self) -> Result<AwsConfig, AwsError> {
+        if self.connection.0.is_some() {
+            return Ok(self.clone());
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(AwsError::InsideAsyncRuntime);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ipinsights-aws")
+            .enable_all()
+            .build()
+            .map_err(AwsError::Runtime)?;
+        let sdk = runtime.block_on(self.load())?;
+        let s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(self.force_path_style).build();
+        let connected = Connected {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
+            runtime_client: aws_sdk_sagemakerruntime::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            sdk,
+            runtime: Some(runtime),
+        };
+        Ok(AwsConfig { connection: Connection(Some(Arc::new(connected))), ..self.clone() })
+    }
+
+    /// Whether [`AwsConfig::connect`] made this configuration's connection.
+    pub fn is_connected(&self) -> bool {
+        self.connection.0.is_some()
+    }
+
+    /// This configuration without its connection: for code that runs its own runtime (see [`crate::sdk`]).
+    pub fn unconnected(&self) -> AwsConfig {
+        AwsConfig { connection: Connection::default(), ..self.clone() }
+    }
+
+    /// Runs `fut` to completion: on the connection's runtime when connected, else on a fresh runtime dropped
+    /// before returning; refuses (instead of panicking) inside an async runtime.
+    pub(crate) fn run<T>(&self, fut: impl Future<Output = Result<T, AwsError>>) -> Result<T, AwsError> {
+        match self.connection.0.as_ref().and_then(|c| c.runtime.as_ref()) {
+            Some(runtime) => {
+                if tokio::runtime::Handle::try_current().is_ok() {
+                    return Err(AwsError::InsideAsyncRuntime);
+                }
+                runtime.block_on(fut)
+            }
+            None => run(fut),
+        }
+    }
+
+    /// Loads the SDK configuration: the connection's when connected; else explicit values first, the standard
+    /// chain for the rest.
     pub(crate) async fn load(&self) -> Result<SdkConfig, AwsError> {
+        if let Some(connected) = &self.connection.0 {
+            return Ok(connected.sdk.clone());
+        }
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(region) = non_empty(&self.region) {
             loader = loader.region(Region::new(region.to_string()));
@@ -136,6 +246,9 @@ impl AwsConfig {
 
     /// An S3 client for this configuration.
     pub(crate) async fn s3(&self) -> Result<(aws_sdk_s3::Client, String), AwsError> {
+        if let Some(c) = &self.connection.0 {
+            return Ok((c.s3.clone(), region_of(&c.sdk)));
+        }
         let sdk = self.load().await?;
         let region = region_of(&sdk);
         let conf = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(self.force_path_style).build();
@@ -144,21 +257,33 @@ impl AwsConfig {
 
     /// A SageMaker client for this configuration.
     pub(crate) async fn sagemaker(&self) -> Result<aws_sdk_sagemaker::Client, AwsError> {
+        if let Some(c) = &self.connection.0 {
+            return Ok(c.sagemaker.clone());
+        }
         Ok(aws_sdk_sagemaker::Client::new(&self.load().await?))
     }
 
     /// A SageMaker Runtime client for this configuration.
     pub(crate) async fn runtime(&self) -> Result<aws_sdk_sagemakerruntime::Client, AwsError> {
+        if let Some(c) = &self.connection.0 {
+            return Ok(c.runtime_client.clone());
+        }
         Ok(aws_sdk_sagemakerruntime::Client::new(&self.load().await?))
     }
 
     /// An STS client for this configuration.
     pub(crate) async fn sts(&self) -> Result<aws_sdk_sts::Client, AwsError> {
+        if let Some(c) = &self.connection.0 {
+            return Ok(c.sts.clone());
+        }
         Ok(aws_sdk_sts::Client::new(&self.load().await?))
     }
 
     /// An IAM client for this configuration.
     pub(crate) async fn iam(&self) -> Result<aws_sdk_iam::Client, AwsError> {
+        if let Some(c) = &self.connection.0 {
+            return Ok(c.iam.clone());
+        }
         Ok(aws_sdk_iam::Client::new(&self.load().await?))
     }
 
@@ -195,9 +320,11 @@ impl AwsConfig {
 
 /// The region and the caller of this configuration (STS GetCallerIdentity): what a notebook's setup cell shows.
 pub fn caller_identity(cfg: &AwsConfig) -> Result<CallerIdentity, AwsError> {
-    run(async {
+    cfg.run(async {
         let sdk = cfg.load().await?;
-        let out = aws_sdk_sts::Client::new(&sdk)
+        let out = cfg
+            .sts()
+            .await?
             .get_caller_identity()
             .send()
             .await
@@ -212,7 +339,7 @@ pub fn caller_identity(cfg: &AwsConfig) -> Result<CallerIdentity, AwsError> {
 
 /// The region this configuration resolves to (explicit, environment, profile, or IMDS).
 pub fn resolve_region(cfg: &AwsConfig) -> Result<String, AwsError> {
-    run(async { Ok(region_of(&cfg.load().await?)) })
+    cfg.run(async { Ok(region_of(&cfg.load().await?)) })
 }
 
 fn region_of(sdk: &SdkConfig) -> String {

@@ -154,15 +154,15 @@ pub enum AwsError {
         /// FailureReason, or `(No reason provided)`.
         reason: String,
     },
-    /// Waiting for a job failed (after the retries) while the job itself keeps running: how to pick it up again.
+    /// Waiting for a job or an endpoint failed (after the retries) while it keeps running: how to pick it up again.
     #[error(
-        "lost track of {kind} job {job_name} while waiting for it: {source}.{} The job itself keeps running on \
+        "lost track of {kind} {job_name} while waiting for it: {source}.{} The {kind} itself keeps running on \
          SageMaker: resume waiting with {resume}",
         if *credentials { " Your AWS credentials were refused (expired?): refresh them (e.g. `aws sso login`, or new \
          session credentials in the environment) first." } else { "" }
     )]
     WaitInterrupted {
-        /// `training` or `transform`.
+        /// `training job`, `transform job` or `endpoint`.
         kind: &'static str,
         /// The job.
         job_name: String,

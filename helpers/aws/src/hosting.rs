@@ -1,5 +1,11 @@
 //! SageMaker hosting: models (CreateModel, shared by endpoints and batch transform), deploy (CreateModel →
-//! CreateEndpointConfig → CreateEndpoint, then wait with the SDK's `-`/`!` progress), describe and delete endpoints.
+//! CreateEndpointConfig → CreateEndpoint, every one tagged, then wait with the SDK's `-`/`!` progress), describe and
+//! delete endpoints.
+//!
+//! Endpoint waits have the training wait's protection: their DescribeEndpoint polls retry throttling and transient
+//! errors (at least [`crate::WAIT_MAX_ATTEMPTS`] attempts each, every retried failure shown as a line), and a wait
+//! that still fails (expired credentials, a lost network) is [`AwsError::WaitInterrupted`] saying how to resume:
+//! the endpoint keeps starting on SageMaker.
 
 use std::time::Duration;
 
@@ -9,8 +15,8 @@ use ipinsights_sagemaker::training::{check_tags, check_vpc};
 
 use crate::instances::check_instances;
 use crate::role::check_role_arn;
-use crate::runtime::run;
 use crate::training::{count, option_err, request_tags, VpcSpec};
+use crate::wait::{interrupted, RetryNotes};
 use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri, ServiceError};
 
 /// A SageMaker model (CreateModel) as the SDK creates one from an estimator: the algorithm image, the artifact,
@@ -48,7 +54,8 @@ impl ModelSpec {
     }
 }
 
-/// Everything `deploy` needs; the endpoint config takes the endpoint's name, as in the Python SDK.
+/// Everything `deploy` needs; the endpoint config takes the endpoint's name, as in the Python SDK, and the model's
+/// tags go on the endpoint config and the endpoint too (as the SDK's `deploy(tags=…)` does).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeploySpec {
     /// The SageMaker model to create.
@@ -65,7 +72,7 @@ pub struct DeploySpec {
 /// `VpcConfig`, `EnableNetworkIsolation` and `Tags` only when set); returns its ARN. Checked before any call.
 pub fn create_model(cfg: &AwsConfig, spec: &ModelSpec) -> Result<String, AwsError> {
     check_model(spec)?;
-    run(async { create(&cfg.sagemaker().await?, spec).await })
+    cfg.run(async { create(&cfg.sagemaker().await?, spec).await })
 }
 
 /// CreateModel on an open client.
@@ -110,6 +117,21 @@ pub struct EndpointInfo {
     pub status: String,
     /// Why it failed.
     pub failure_reason: Option<String>,
+    /// `CreationTime`, in Unix seconds.
+    pub creation_time: Option<i64>,
+}
+
+/// An endpoint with what its endpoint config says: the instances it runs on and the models it serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostedEndpoint {
+    /// What DescribeEndpoint says.
+    pub info: EndpointInfo,
+    /// The first variant's instance type, when its endpoint config still exists.
+    pub instance_type: Option<String>,
+    /// The first variant's initial instance count.
+    pub instance_count: Option<u32>,
+    /// The models of its variants.
+    pub model_names: Vec<String>,
 }
 
 /// What `delete_endpoint` deleted.
@@ -132,7 +154,7 @@ pub fn deploy(
     out: &mut dyn FnMut(&str),
 ) -> Result<EndpointInfo, AwsError> {
     check_spec(spec)?;
-    run(async {
+    cfg.run(async {
         let client = cfg.sagemaker().await?;
         create(&client, &spec.model).await?;
         let variant = ProductionVariant::builder()
@@ -146,6 +168,7 @@ pub fn deploy(
             .create_endpoint_config()
             .endpoint_config_name(&spec.endpoint_name)
             .production_variants(variant)
+            .set_tags(request_tags(&spec.model.tags))
             .send()
             .await
             .map_err(|e| AwsError::sdk("CreateEndpointConfig", e))?;
@@ -153,29 +176,96 @@ pub fn deploy(
             .create_endpoint()
             .endpoint_name(&spec.endpoint_name)
             .endpoint_config_name(&spec.endpoint_name)
+            .set_tags(request_tags(&spec.model.tags))
             .send()
             .await
             .map_err(|e| AwsError::sdk("CreateEndpoint", e))?;
-        wait(&client, &spec.endpoint_name, poll, out).await
-    })
+        Ok(())
+    })?;
+    wait_for_endpoint(cfg, &spec.endpoint_name, poll, out)
 }
 
 /// Polls an endpoint every `poll` until it leaves Creating/Updating, writing the SDK's progress to `out`:
 /// `-` per poll while it is being created or updated, then `!` when InService (or `*` when Failed, `x`
 /// OutOfService, `o` Deleting) and a line break. Any final status but InService is
-/// [`AwsError::EndpointFailed`] with the FailureReason.
+/// [`AwsError::EndpointFailed`] with the FailureReason. Throttled or failed polls are retried (each retried failure
+/// is a line of the output); a wait that still fails is [`AwsError::WaitInterrupted`], naming how to resume
+/// (`Predictor::attach`), since the endpoint keeps starting on SageMaker.
 pub fn wait_for_endpoint(
     cfg: &AwsConfig,
     endpoint_name: &str,
     poll: Duration,
     out: &mut dyn FnMut(&str),
 ) -> Result<EndpointInfo, AwsError> {
-    run(async { wait(&cfg.sagemaker().await?, endpoint_name, poll, out).await })
+    let retries = RetryNotes::default();
+    let waited = cfg.run(async {
+        let client = cfg.sagemaker_for_waits(&retries.log).await?;
+        wait(&client, endpoint_name, poll, &mut retries.clone(), out).await
+    });
+    let resume = format!(
+        "`Predictor::attach`: `let mut predictor = Predictor::attach(&session, \"{endpoint_name}\")?;` in a new cell \
+         (after a kernel restart, run the setup cell first)"
+    );
+    match waited {
+        Err(e @ AwsError::EndpointFailed { .. }) => Err(e),
+        waited => interrupted("endpoint", endpoint_name, &resume, waited),
+    }
+}
+
+/// Polls until the endpoint no longer exists (DeleteEndpoint returns while it is still `Deleting`, and its name
+/// cannot be used again before it is gone), writing `o` per poll and a line break.
+pub fn wait_for_endpoint_deleted(
+    cfg: &AwsConfig,
+    endpoint_name: &str,
+    poll: Duration,
+    out: &mut dyn FnMut(&str),
+) -> Result<(), AwsError> {
+    let retries = RetryNotes::default();
+    cfg.run(async {
+        let client = cfg.sagemaker_for_waits(&retries.log).await?;
+        loop {
+            match describe(&client, endpoint_name).await {
+                Err(AwsError::EndpointNotFound { .. }) => {
+                    out("\n");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+                Ok(_) => {
+                    out("o");
+                    tokio::time::sleep(poll).await;
+                }
+            }
+        }
+    })
+}
+
+/// Describes an endpoint and its endpoint config: the instances it runs on and its models (DescribeEndpoint,
+/// DescribeEndpointConfig); a missing endpoint is [`AwsError::EndpointNotFound`].
+pub fn describe_hosted_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<HostedEndpoint, AwsError> {
+    cfg.run(async { hosted(&cfg.sagemaker().await?, endpoint_name).await })
+}
+
+/// DescribeEndpoint and DescribeEndpointConfig on an open client.
+pub(crate) async fn hosted(client: &Client, endpoint_name: &str) -> Result<HostedEndpoint, AwsError> {
+    let info = describe(client, endpoint_name).await?;
+    let config = match client.describe_endpoint_config().endpoint_config_name(&info.endpoint_config_name).send().await {
+        Ok(out) => Some(out),
+        Err(e) if is_not_found(&ServiceError::from_sdk("DescribeEndpointConfig", &e)) => None,
+        Err(e) => return Err(AwsError::sdk("DescribeEndpointConfig", e)),
+    };
+    let variants = config.as_ref().map_or(&[][..], |c| c.production_variants());
+    let first = variants.first();
+    Ok(HostedEndpoint {
+        instance_type: first.and_then(|v| v.instance_type()).map(|t| t.as_str().to_string()),
+        instance_count: first.and_then(|v| v.initial_instance_count()).and_then(|n| u32::try_from(n).ok()),
+        model_names: variants.iter().filter_map(|v| v.model_name().map(String::from)).collect(),
+        info,
+    })
 }
 
 /// Describes an endpoint; a missing one is [`AwsError::EndpointNotFound`].
 pub fn describe_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<EndpointInfo, AwsError> {
-    run(async { describe(&cfg.sagemaker().await?, endpoint_name).await })
+    cfg.run(async { describe(&cfg.sagemaker().await?, endpoint_name).await })
 }
 
 /// Deletes an endpoint and, when `also_config_and_model`, its endpoint config and models (what
@@ -185,7 +275,7 @@ pub fn delete_endpoint(
     endpoint_name: &str,
     also_config_and_model: bool,
 ) -> Result<DeletedEndpoint, AwsError> {
-    run(async {
+    cfg.run(async {
         let client = cfg.sagemaker().await?;
         let info = describe(&client, endpoint_name).await?;
         let config = info.endpoint_config_name;
@@ -221,10 +311,14 @@ async fn wait(
     client: &Client,
     endpoint_name: &str,
     poll: Duration,
+    retries: &mut RetryNotes,
     out: &mut dyn FnMut(&str),
 ) -> Result<EndpointInfo, AwsError> {
     loop {
         let info = describe(client, endpoint_name).await?;
+        for note in retries.news() {
+            out(&format!("\n{note}\n"));
+        }
         out(symbol(&info.status));
         if matches!(info.status.as_str(), "Creating" | "Updating" | "SystemUpdating" | "RollingBack") {
             tokio::time::sleep(poll).await;
@@ -255,7 +349,7 @@ fn symbol(status: &str) -> &'static str {
     }
 }
 
-async fn describe(client: &Client, endpoint_name: &str) -> Result<EndpointInfo, AwsError> {
+pub(crate) async fn describe(client: &Client, endpoint_name: &str) -> Result<EndpointInfo, AwsError> {
     let out = client
         .describe_endpoint()
         .endpoint_name(endpoint_name)
@@ -268,6 +362,7 @@ async fn describe(client: &Client, endpoint_name: &str) -> Result<EndpointInfo, 
         endpoint_config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
         status: out.endpoint_status().map_or("", |s| s.as_str()).to_string(),
         failure_reason: out.failure_reason().map(String::from),
+        creation_time: out.creation_time().map(|t| t.secs()),
     })
 }
 
@@ -283,7 +378,7 @@ async fn config_models(client: &Client, config: &str) -> Result<Option<Vec<Strin
 }
 
 /// SageMaker answers a missing resource with `ValidationException: Could not find …`.
-fn is_not_found(e: &ServiceError) -> bool {
+pub(crate) fn is_not_found(e: &ServiceError) -> bool {
     e.code.as_deref() == Some("ValidationException")
         && e.message.as_deref().is_some_and(|m| m.contains("Could not find"))
 }

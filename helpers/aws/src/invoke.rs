@@ -4,7 +4,6 @@ use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_sdk_sagemakerruntime::operation::RequestId;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 
-use crate::runtime::run;
 use crate::{AwsConfig, AwsError, ModelFailure};
 
 /// SageMaker Runtime's request body limit (6 MiB); larger requests must be split by the caller.
@@ -28,7 +27,7 @@ pub fn invoke_endpoint(
             body.len()
         )));
     }
-    run(async {
+    cfg.run(async {
         let client = cfg.runtime().await?;
         let result = client
             .invoke_endpoint()

@@ -1,9 +1,12 @@
 //! The AWS backend of the IP Insights workshop: S3 uploads and downloads, SageMaker training jobs and endpoints,
 //! and SageMaker Runtime invocations, sending what the SageMaker Python SDK sends.
 //!
-//! Every public function is **synchronous** and plain data in, plain data out: each call builds its own Tokio
-//! runtime and SDK clients, uses them and drops them before returning. Nothing async outlives a call, so the
-//! functions work from any evcxr notebook cell (where runtimes kept across cells hang). Calling them from inside
+//! Every public function is **synchronous** and plain data in, plain data out. With a plain [`AwsConfig`] each call
+//! builds its own Tokio runtime and SDK clients, uses them and drops them before returning. A session instead
+//! connects its configuration once ([`AwsConfig::connect`]): the SDK configuration is resolved once (credentials
+//! cached until they expire), and every call runs on the connection's own runtime with its clients, reusing open
+//! connections. The connection lives inside the value that holds it (the workshop's backend, reached through a
+//! trait object, so its code is always the copy that built it, whichever evcxr cell calls it). Calling from inside
 //! an async runtime returns [`AwsError::InsideAsyncRuntime`] instead of panicking.
 //!
 //! Where calls go and who signs them is an [`AwsConfig`]: everything left `None` comes from the standard
@@ -56,6 +59,7 @@ mod quotas;
 mod role;
 mod runtime;
 pub mod sdk;
+mod tagged;
 mod training;
 mod transfer;
 mod transform;
@@ -65,16 +69,17 @@ mod wait;
 
 pub use bucket::{check_bucket, BucketCheck};
 pub use config::{
-    caller_identity, resolve_region, AwsConfig, CallerIdentity, StaticCredentials, NOTEBOOK_METADATA_FILE,
+    caller_identity, resolve_region, AwsConfig, CallerIdentity, Connection, StaticCredentials, NOTEBOOK_METADATA_FILE,
     WAIT_MAX_ATTEMPTS,
 };
 pub use error::{AwsError, ModelFailure, ServiceError};
 pub use hosting::{
-    create_model, delete_endpoint, deploy, describe_endpoint, wait_for_endpoint, DeletedEndpoint, DeploySpec,
-    EndpointInfo, ModelSpec,
+    create_model, delete_endpoint, deploy, describe_endpoint, describe_hosted_endpoint, wait_for_endpoint,
+    wait_for_endpoint_deleted, DeletedEndpoint, DeploySpec, EndpointInfo, HostedEndpoint, ModelSpec,
 };
 pub use invoke::{invoke_endpoint, MAX_REQUEST_BYTES};
 pub use ipinsights_sagemaker::utc::format_utc;
+pub use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
 pub use ipinsights_sagemaker::{
     image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, HyperParameters,
     ImageError, IpInsightsParams, S3Uri, ServerSideEncryption, ALGORITHM,
@@ -84,6 +89,7 @@ pub use quotas::{check_instance_quota, InstanceQuota, InstanceUse, SAGEMAKER_SER
 pub use role::{
     caller_role_arn, execution_role, find_execution_role, role_arn_for_caller, ExecutionRole, RoleSource, ROLE_ENV_VARS,
 };
+pub use tagged::{list_tagged, remove, Removal, ResourceKind, TaggedResource};
 pub use training::{
     create_training_job, describe_training_job, ChannelSpec, JobStatus, StatusTransition, TrainingJobSpec,
     TrainingJobSummary, VpcSpec,

@@ -6,7 +6,6 @@ use aws_sdk_servicequotas::types::ServiceQuota;
 
 pub use ipinsights_sagemaker::InstanceUse;
 
-use crate::runtime::run;
 use crate::{resolve_region, AwsConfig, AwsError, ServiceError};
 
 /// Service Quotas' service code of SageMaker.
@@ -35,7 +34,7 @@ pub fn check_instance_quota(
     usage: InstanceUse,
 ) -> Result<InstanceQuota, AwsError> {
     let region = resolve_region(cfg)?;
-    let quotas = run(async {
+    let quotas = cfg.run(async {
         let client = aws_sdk_servicequotas::Client::new(&cfg.load().await?);
         let listed: Result<Vec<ServiceQuota>, _> = client
             .list_service_quotas()

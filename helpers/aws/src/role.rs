@@ -6,7 +6,6 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::runtime::run;
 use crate::trust::{sagemaker_trust, SageMakerTrust};
 use crate::{AwsConfig, AwsError, ServiceError};
 
@@ -130,7 +129,7 @@ fn check_sagemaker_trust(
         Some(policy) => Ok(policy),
         None => {
             let name = arn.rsplit('/').next().unwrap_or_default().to_string();
-            run(async {
+            cfg.run(async {
                 match cfg.iam().await?.get_role().role_name(&name).send().await {
                     Ok(out) => {
                         Ok(Ok(out.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default().into()))
@@ -263,7 +262,7 @@ fn from_metadata(cfg: &AwsConfig, path: &Path, notes: &mut dyn FnMut(&str)) -> R
     if !path.exists() {
         return Ok(None);
     }
-    run(metadata_role(cfg, path, notes))
+    cfg.run(metadata_role(cfg, path, notes))
 }
 
 /// The IAM role of the caller (STS GetCallerIdentity), as SageMaker's execution role: the assumed role's ARN as IAM
@@ -274,7 +273,7 @@ pub fn caller_role_arn(cfg: &AwsConfig) -> Result<String, AwsError> {
 
 /// Step 3 of [`find_execution_role`]: the role, and its trust policy when IAM answered.
 fn caller_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<(ExecutionRole, Option<String>), AwsError> {
-    let caller = run(async {
+    let caller = cfg.run(async {
         let out = cfg.sts().await?.get_caller_identity().send().await.map_err(|e| AwsError::RoleDiscovery {
             source: Box::new(ServiceError::from_sdk("GetCallerIdentity", &e)),
         })?;
@@ -282,7 +281,7 @@ fn caller_role(cfg: &AwsConfig, notes: &mut dyn FnMut(&str)) -> Result<(Executio
     })?;
     let guessed = role_arn_for_caller(&caller)?;
     let name = role_name(&caller).unwrap_or_default().to_string();
-    let found = run(async {
+    let found = cfg.run(async {
         match cfg.iam().await?.get_role().role_name(&name).send().await {
             Ok(out) => Ok(Ok(out.role().map_or_else(Default::default, |r| {
                 (r.arn().to_string(), r.assume_role_policy_document().map(String::from))

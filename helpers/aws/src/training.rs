@@ -4,7 +4,6 @@ use std::fmt;
 
 use crate::instances::check_instances;
 use crate::role::check_role_arn;
-use crate::runtime::run;
 use crate::{validate_resource_name, AwsConfig, AwsError, HyperParameters, S3Uri};
 use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
 use aws_sdk_sagemaker::types::{
@@ -233,7 +232,7 @@ pub struct TrainingJobSummary {
 /// The spec is checked before any call (the hyperparameters are valid by their type).
 pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<String, AwsError> {
     check_spec(spec)?;
-    run(async {
+    cfg.run(async {
         let client = cfg.sagemaker().await?;
         let stopping = StoppingCondition::builder()
             .max_runtime_in_seconds(count(spec.max_runtime_s)?)
@@ -288,7 +287,7 @@ pub fn create_training_job(cfg: &AwsConfig, spec: &TrainingJobSpec) -> Result<St
 
 /// Describes a training job (e.g. to attach to one started earlier).
 pub fn describe_training_job(cfg: &AwsConfig, job_name: &str) -> Result<TrainingJobSummary, AwsError> {
-    run(async { describe(&cfg.sagemaker().await?, job_name).await })
+    cfg.run(async { describe(&cfg.sagemaker().await?, job_name).await })
 }
 
 /// DescribeTrainingJob as plain data.

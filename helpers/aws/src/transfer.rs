@@ -10,7 +10,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption as Sse};
 use aws_sdk_s3::Client;
 
-use crate::runtime::run;
 use crate::{AwsConfig, AwsError, S3Uri, ServerSideEncryption, ServiceError};
 
 const MIB: u64 = 1024 * 1024;
@@ -87,7 +86,7 @@ pub fn upload_file_with(
     let mut file = File::open(local).map_err(io_err("open", local))?;
     let total = file.metadata().map_err(io_err("read the size of", local))?.len();
     let part_size = plan_parts(options, total)?;
-    run(async {
+    cfg.run(async {
         let (client, _) = cfg.s3().await?;
         progress(0, total);
         let parts = match part_size {
@@ -129,7 +128,7 @@ pub fn download_file(
         std::fs::create_dir_all(parent).map_err(io_err("create the folder", parent))?;
     }
     let partial = partial_path(local);
-    let result = run(async {
+    let result = cfg.run(async {
         let (client, _) = cfg.s3().await?;
         let out = client
             .get_object()

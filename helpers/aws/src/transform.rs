@@ -13,7 +13,6 @@ use ipinsights_sagemaker::transform::{check_choice, check_max_payload, ASSEMBLE_
 
 use crate::instances::check_instances;
 use crate::logs::{LogTail, TRANSFORM_LOG_GROUP};
-use crate::runtime::run;
 use crate::training::{count, option_err, request_tags};
 use crate::wait::{interrupted, Lines, RetryNotes, STOPPED_WARNING};
 use crate::{validate_resource_name, AwsConfig, AwsError, JobStatus, S3Uri};
@@ -80,7 +79,7 @@ pub struct TransformJobSummary {
 /// Starts a transform job as the SDK does (S3Prefix input); returns the job ARN. Checked before any call.
 pub fn create_transform_job(cfg: &AwsConfig, spec: &TransformJobSpec) -> Result<String, AwsError> {
     check_spec(spec)?;
-    run(async {
+    cfg.run(async {
         let client = cfg.sagemaker().await?;
         let source =
             TransformS3DataSource::builder().s3_data_type(S3DataType::S3Prefix).s3_uri(&spec.data_s3_uri).build();
@@ -121,7 +120,7 @@ pub fn create_transform_job(cfg: &AwsConfig, spec: &TransformJobSpec) -> Result<
 
 /// Describes a transform job.
 pub fn describe_transform_job(cfg: &AwsConfig, job_name: &str) -> Result<TransformJobSummary, AwsError> {
-    run(async { describe(&cfg.sagemaker().await?, job_name).await })
+    cfg.run(async { describe(&cfg.sagemaker().await?, job_name).await })
 }
 
 async fn describe(client: &Client, job_name: &str) -> Result<TransformJobSummary, AwsError> {
@@ -155,7 +154,7 @@ pub fn wait_for_transform_job(
     out: &mut dyn FnMut(&str),
 ) -> Result<TransformJobSummary, AwsError> {
     let retries = RetryNotes::default();
-    let waited = run(async {
+    let waited = cfg.run(async {
         let sagemaker = cfg.sagemaker_for_waits(&retries.log).await?;
         let logs = cfg.logs_for_waits(&retries.log).await?;
         let mut retries = retries.clone();
@@ -186,7 +185,7 @@ pub fn wait_for_transform_job(
         }
     });
     let resume = format!("`Transformer::attach`: `Transformer::attach(&session, \"{job_name}\")?` in a new cell");
-    let job = interrupted("transform", job_name, &resume, waited)?;
+    let job = interrupted("transform job", job_name, &resume, waited)?;
     match job.status {
         JobStatus::Completed => Ok(job),
         JobStatus::Stopped => {

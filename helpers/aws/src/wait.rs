@@ -12,7 +12,6 @@ use std::time::Duration;
 use ipinsights_retries::AttemptLog;
 
 use crate::logs::{LogLine, LogTail, TRAINING_LOG_GROUP};
-use crate::runtime::run;
 use crate::training::describe;
 use crate::transitions::TransitionPrinter;
 use crate::{AwsConfig, AwsError, JobStatus, TrainingJobSummary};
@@ -39,7 +38,7 @@ pub fn wait_for_training_job(
     out: &mut dyn FnMut(&str),
 ) -> Result<TrainingJobSummary, AwsError> {
     let retries = RetryNotes::default();
-    let waited = run(async {
+    let waited = cfg.run(async {
         let client = cfg.sagemaker_for_waits(&retries.log).await?;
         let mut printer = TransitionPrinter::default();
         let mut retries = retries.clone();
@@ -57,7 +56,7 @@ pub fn wait_for_training_job(
             return Ok(job);
         }
     });
-    outcome(interrupted("training", job_name, &attach_hint(job_name), waited)?, out)
+    outcome(interrupted("training job", job_name, &attach_hint(job_name), waited)?, out)
 }
 
 /// [`wait_for_training_job`] that also prints the job's log as it comes (the SDK's `logs=True`).
@@ -75,7 +74,7 @@ pub fn wait_for_training_job_with_logs(
     out: &mut dyn FnMut(&str),
 ) -> Result<TrainingJobSummary, AwsError> {
     let retries = RetryNotes::default();
-    let waited = run(async {
+    let waited = cfg.run(async {
         let sagemaker = cfg.sagemaker_for_waits(&retries.log).await?;
         let logs = cfg.logs_for_waits(&retries.log).await?;
         let mut retries = retries.clone();
@@ -112,7 +111,7 @@ pub fn wait_for_training_job_with_logs(
             tokio::time::sleep(poll).await;
         }
     });
-    outcome(interrupted("training", job_name, &attach_hint(job_name), waited)?, out)
+    outcome(interrupted("training job", job_name, &attach_hint(job_name), waited)?, out)
 }
 
 /// How to resume waiting for a training job from a notebook.

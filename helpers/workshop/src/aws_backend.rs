@@ -1,7 +1,12 @@
 //! The AWS backend (feature `aws`): the seam's operations on Amazon S3 and SageMaker through `ipinsights-aws`.
 //!
-//! It holds only its configuration (an [`AwsConfig`], the region, the polling interval): every call lets the AWS
-//! crate build and drop its own runtime and clients, so nothing async survives between notebook cells.
+//! It holds its configuration (an [`AwsConfig`], the region, the polling interval) and that configuration connected
+//! once ([`AwsConfig::connect`]): the SDK configuration resolved once, one client per service and the runtime they
+//! run on, reused by every call of the session (every 6 MiB InvokeEndpoint request, every poll). Only this
+//! backend's own methods use the connection, and they are reached through the session's `dyn Backend`, so the code
+//! that runs is always the copy of this crate that built it, whichever evcxr cell calls. A call refused for its
+//! credentials (expired, say) drops the connection: the next call resolves them again, so `aws sso login` (or new
+//! keys) and a rerun of the cell, or `Predictor::attach`, carry on in the same session.
 //!
 //! SageMaker's IP Insights reads IPv4 addresses only ([`Backend::ipv4_only`]): uploads of `.csv` files leave out
 //! the rows whose address is IPv6, with one line saying how many and why (see [`crate::ipv4_rows`]), and the
@@ -9,17 +14,17 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipinsights_aws::{
     AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, ModelSpec, TransferOptions, VpcSpec,
 };
-use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus};
+use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus, WORKSHOP_TAG_KEY};
 
 use crate::backend::{
-    Backend, BackendKind, DeployRequest, EndpointDescription, ModelRequest, Output, TrainingJobDescription,
-    TrainingJobRequest, TransformJobDescription, TransformRequest,
+    Backend, BackendKind, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
+    TrainingJobDescription, TrainingJobRequest, TransformJobDescription, TransformRequest,
 };
 use crate::error::{Result, WorkshopError};
 use crate::ipv4_rows::{is_csv, without_ipv6_rows};
@@ -28,10 +33,36 @@ fn err(e: AwsError) -> WorkshopError {
     WorkshopError::new(e.to_string())
 }
 
+/// The AWS crate's name for a kind of resource.
+fn to_aws(kind: ResourceKind) -> ipinsights_aws::ResourceKind {
+    use ipinsights_aws::ResourceKind as Aws;
+    match kind {
+        ResourceKind::Endpoint => Aws::Endpoint,
+        ResourceKind::EndpointConfig => Aws::EndpointConfig,
+        ResourceKind::Model => Aws::Model,
+        ResourceKind::TrainingJob => Aws::TrainingJob,
+        ResourceKind::TransformJob => Aws::TransformJob,
+    }
+}
+
+/// The facade's name for a kind of resource the AWS crate found.
+fn from_aws(kind: ipinsights_aws::ResourceKind) -> ResourceKind {
+    use ipinsights_aws::ResourceKind as Aws;
+    match kind {
+        Aws::Endpoint => ResourceKind::Endpoint,
+        Aws::EndpointConfig => ResourceKind::EndpointConfig,
+        Aws::Model => ResourceKind::Model,
+        Aws::TrainingJob => ResourceKind::TrainingJob,
+        Aws::TransformJob => ResourceKind::TransformJob,
+    }
+}
+
 /// Amazon S3 and SageMaker, as configured.
 #[derive(Debug, Clone)]
 pub struct AwsBackend {
     config: AwsConfig,
+    /// `config` connected, made again after a call was refused for its credentials.
+    connection: Arc<Mutex<Option<AwsConfig>>>,
     region: String,
     poll_interval: Duration,
     /// Whether a failed quota listing was already reported (it is said once per session).
@@ -43,8 +74,42 @@ impl AwsBackend {
     /// (`AWS_REGION`, the profile's `region`, instance metadata). Training jobs and endpoints are polled every
     /// `poll_interval`.
     pub fn new(config: AwsConfig, poll_interval: Duration) -> Result<AwsBackend> {
-        let region = ipinsights_aws::resolve_region(&config).map_err(err)?;
-        Ok(AwsBackend { config, region, poll_interval, quota_check_noted: Arc::default() })
+        let config = config.unconnected();
+        let connected = config.connect().map_err(err)?;
+        let region = ipinsights_aws::resolve_region(&connected).map_err(err)?;
+        Ok(AwsBackend {
+            config,
+            connection: Arc::new(Mutex::new(Some(connected))),
+            region,
+            poll_interval,
+            quota_check_noted: Arc::default(),
+        })
+    }
+
+    /// The connected configuration every call uses (connected again after a credentials error).
+    fn cfg(&self) -> Result<AwsConfig> {
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(connected) = connection.as_ref() {
+            return Ok(connected.clone());
+        }
+        let connected = self.config.connect().map_err(err)?;
+        *connection = Some(connected.clone());
+        Ok(connected)
+    }
+
+    /// A failed call as the facade's error; a refused credential also drops the connection, so the next call
+    /// resolves credentials again (after `aws sso login`, say).
+    fn err(&self, e: AwsError) -> WorkshopError {
+        if e.is_credentials_error() {
+            *self.connection.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        err(e)
+    }
+
+    /// Whether this backend holds a connection now (it drops it after a call refused for its credentials, until
+    /// the next call).
+    pub fn is_connected(&self) -> bool {
+        self.connection.lock().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 
     /// The backend the environment describes: region, profile and credentials from the standard AWS chains
@@ -62,14 +127,14 @@ impl AwsBackend {
         AwsBackend::new(config, Duration::from_secs_f64(poll.clamp(0.01, 3600.0)))
     }
 
-    /// Its AWS configuration.
+    /// Its AWS configuration (not connected: for code that runs its own runtime, like the account crate).
     pub fn config(&self) -> &AwsConfig {
         &self.config
     }
 
     /// The region and the account this backend reaches (STS GetCallerIdentity).
     pub fn identity(&self) -> Result<CallerIdentity> {
-        ipinsights_aws::caller_identity(&self.config).map_err(|e| {
+        ipinsights_aws::caller_identity(&self.cfg()?).map_err(|e| {
             WorkshopError::new(format!(
                 "cannot tell which AWS account this session uses ({e}): check your credentials (AWS_PROFILE, \
                  `aws sso login`, or the environment's keys)"
@@ -142,12 +207,13 @@ impl Backend for AwsBackend {
     }
 
     fn execution_role(&self) -> Result<String> {
-        let role = ipinsights_aws::find_execution_role(&self.config, &mut |note| println!("{note}")).map_err(err)?;
+        let role = ipinsights_aws::find_execution_role(&self.cfg()?, &mut |note| println!("{note}"))
+            .map_err(|e| self.err(e))?;
         Ok(role.arn)
     }
 
     fn check_instance_type(&self, instance_type: &str, usage: InstanceUse, out: Output<'_>) -> Result<()> {
-        match ipinsights_aws::check_instance_quota(&self.config, instance_type, usage) {
+        match ipinsights_aws::check_instance_quota(&self.cfg()?, instance_type, usage) {
             Ok(InstanceQuota::Available(_)) => Ok(()),
             Ok(InstanceQuota::NotListed) => {
                 out(&format!(
@@ -172,7 +238,7 @@ impl Backend for AwsBackend {
     }
 
     fn check_bucket(&self, bucket: &str, _out: Output<'_>) -> Result<()> {
-        ipinsights_aws::check_bucket(&self.config, bucket, "").map(|_| ()).map_err(err)
+        ipinsights_aws::check_bucket(&self.cfg()?, bucket, "").map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn upload(
@@ -198,15 +264,17 @@ impl Backend for AwsBackend {
         };
         let options = TransferOptions { server_side_encryption: encryption.cloned(), ..TransferOptions::default() };
         let uploaded =
-            ipinsights_aws::upload_file_with(&self.config, source, &destination.to_string(), &options, &mut progress);
+            ipinsights_aws::upload_file_with(&self.cfg()?, source, &destination.to_string(), &options, &mut progress);
         if copy.is_some() {
             let _ = std::fs::remove_file(&scratch);
         }
-        uploaded.map(|_| ()).map_err(err)
+        uploaded.map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn download(&self, source: &S3Uri, file: &Path) -> Result<()> {
-        ipinsights_aws::download_file(&self.config, &source.to_string(), file, &mut |_, _| {}).map(|_| ()).map_err(err)
+        ipinsights_aws::download_file(&self.cfg()?, &source.to_string(), file, &mut |_, _| {})
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription> {
@@ -241,21 +309,21 @@ impl Backend for AwsBackend {
             tags: o.tags.clone(),
             hyperparameters: request.hyperparameters.clone(),
         };
-        ipinsights_aws::create_training_job(&self.config, &spec).map_err(err)?;
+        ipinsights_aws::create_training_job(&self.cfg()?, &spec).map_err(|e| self.err(e))?;
         let summary =
-            ipinsights_aws::wait_for_training_job_with_logs(&self.config, &request.job_name, self.poll_interval, out)
-                .map_err(err)?;
+            ipinsights_aws::wait_for_training_job_with_logs(&self.cfg()?, &request.job_name, self.poll_interval, out)
+                .map_err(|e| self.err(e))?;
         Self::description(summary)
     }
 
     fn attach_training_job(&self, job_name: &str, out: Output<'_>) -> Result<TrainingJobDescription> {
-        let summary = ipinsights_aws::wait_for_training_job_with_logs(&self.config, job_name, self.poll_interval, out)
-            .map_err(err)?;
+        let summary = ipinsights_aws::wait_for_training_job_with_logs(&self.cfg()?, job_name, self.poll_interval, out)
+            .map_err(|e| self.err(e))?;
         Self::description(summary)
     }
 
     fn create_model(&self, request: &ModelRequest) -> Result<()> {
-        ipinsights_aws::create_model(&self.config, &Self::model_spec(request)).map(|_| ()).map_err(err)
+        ipinsights_aws::create_model(&self.cfg()?, &Self::model_spec(request)).map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription> {
@@ -265,21 +333,88 @@ impl Backend for AwsBackend {
             instance_type: request.instance_type.clone(),
             instance_count: request.instance_count,
         };
-        let info = ipinsights_aws::deploy(&self.config, &spec, self.poll_interval, out).map_err(err)?;
-        Ok(EndpointDescription { endpoint_name: info.endpoint_name, status: info.status })
+        let info = ipinsights_aws::deploy(&self.cfg()?, &spec, self.poll_interval, out).map_err(|e| self.err(e))?;
+        Ok(EndpointDescription {
+            endpoint_name: info.endpoint_name,
+            status: info.status,
+            instance_type: Some(request.instance_type.clone()),
+            instance_count: Some(request.instance_count),
+        })
     }
 
     fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription> {
-        let info = ipinsights_aws::describe_endpoint(&self.config, endpoint_name).map_err(err)?;
-        Ok(EndpointDescription { endpoint_name: info.endpoint_name, status: info.status })
+        let hosted = ipinsights_aws::describe_hosted_endpoint(&self.cfg()?, endpoint_name).map_err(|e| self.err(e))?;
+        Ok(EndpointDescription {
+            endpoint_name: hosted.info.endpoint_name,
+            status: hosted.info.status,
+            instance_type: hosted.instance_type,
+            instance_count: hosted.instance_count,
+        })
+    }
+
+    fn find_endpoint(&self, endpoint_name: &str) -> Result<Option<EndpointDescription>> {
+        match ipinsights_aws::describe_hosted_endpoint(&self.cfg()?, endpoint_name) {
+            Ok(hosted) => Ok(Some(EndpointDescription {
+                endpoint_name: hosted.info.endpoint_name,
+                status: hosted.info.status,
+                instance_type: hosted.instance_type,
+                instance_count: hosted.instance_count,
+            })),
+            Err(AwsError::EndpointNotFound { .. }) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn attach_endpoint(&self, endpoint_name: &str, out: Output<'_>) -> Result<EndpointDescription> {
+        let cfg = self.cfg()?;
+        ipinsights_aws::wait_for_endpoint(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))?;
+        self.describe_endpoint(endpoint_name)
+    }
+
+    fn wait_endpoint_deleted(&self, endpoint_name: &str, out: Output<'_>) -> Result<()> {
+        let cfg = self.cfg()?;
+        ipinsights_aws::wait_for_endpoint_deleted(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))
+    }
+
+    fn leftovers(&self) -> Result<Vec<Leftover>> {
+        let found = ipinsights_aws::list_tagged(&self.cfg()?, WORKSHOP_TAG_KEY).map_err(|e| self.err(e))?;
+        Ok(found
+            .into_iter()
+            .map(|r| Leftover {
+                kind: from_aws(r.kind),
+                name: r.name,
+                session: r.session,
+                created: r.created,
+                status: r.status,
+                instance_type: r.instance_type,
+                instance_count: r.instance_count,
+            })
+            .collect())
+    }
+
+    fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal> {
+        let cfg = self.cfg()?;
+        if kind == ResourceKind::Endpoint {
+            return match ipinsights_aws::delete_endpoint(&cfg, name, true) {
+                Ok(_) => Ok(Removal::Deleted),
+                Err(AwsError::EndpointNotFound { .. }) => Ok(Removal::AlreadyGone),
+                Err(e) => Err(self.err(e)),
+            };
+        }
+        match ipinsights_aws::remove(&cfg, to_aws(kind), name).map_err(|e| self.err(e))? {
+            ipinsights_aws::Removal::Deleted => Ok(Removal::Deleted),
+            ipinsights_aws::Removal::Stopped => Ok(Removal::Stopped),
+            ipinsights_aws::Removal::AlreadyGone => Ok(Removal::AlreadyGone),
+        }
     }
 
     fn invoke(&self, endpoint_name: &str, body: Vec<u8>, content_type: &str, accept: &str) -> Result<Vec<u8>> {
-        ipinsights_aws::invoke_endpoint(&self.config, endpoint_name, body, content_type, accept).map_err(err)
+        ipinsights_aws::invoke_endpoint(&self.cfg()?, endpoint_name, body, content_type, accept)
+            .map_err(|e| self.err(e))
     }
 
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
-        ipinsights_aws::delete_endpoint(&self.config, endpoint_name, true).map(|_| ()).map_err(err)
+        ipinsights_aws::delete_endpoint(&self.cfg()?, endpoint_name, true).map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription> {
@@ -302,13 +437,13 @@ impl Backend for AwsBackend {
             max_concurrent_transforms: None,
             tags: request.tags.clone(),
         };
-        ipinsights_aws::create_transform_job(&self.config, &spec).map_err(err)?;
+        ipinsights_aws::create_transform_job(&self.cfg()?, &spec).map_err(|e| self.err(e))?;
         self.attach_transform_job(&request.job_name, out)
     }
 
     fn attach_transform_job(&self, job_name: &str, out: Output<'_>) -> Result<TransformJobDescription> {
-        let summary =
-            ipinsights_aws::wait_for_transform_job(&self.config, job_name, self.poll_interval, out).map_err(err)?;
+        let summary = ipinsights_aws::wait_for_transform_job(&self.cfg()?, job_name, self.poll_interval, out)
+            .map_err(|e| self.err(e))?;
         Self::transform_description(summary)
     }
 }

@@ -190,6 +190,74 @@ pub struct EndpointDescription {
     pub endpoint_name: String,
     /// `EndpointStatus`, e.g. `InService`.
     pub status: String,
+    /// The instance type it runs on, when known.
+    pub instance_type: Option<String>,
+    /// How many instances, when known.
+    pub instance_count: Option<u32>,
+}
+
+/// The kinds of resource a workshop session creates on SageMaker (the local backend mirrors them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceKind {
+    /// An endpoint (deleted first: it is what bills by the hour).
+    Endpoint,
+    /// An endpoint config.
+    EndpointConfig,
+    /// A model.
+    Model,
+    /// A training job (stopped while it runs).
+    TrainingJob,
+    /// A batch transform job (stopped while it runs).
+    TransformJob,
+}
+
+impl ResourceKind {
+    /// How SageMaker's console names it, e.g. `endpoint config`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Endpoint => "endpoint",
+            ResourceKind::EndpointConfig => "endpoint config",
+            ResourceKind::Model => "model",
+            ResourceKind::TrainingJob => "training job",
+            ResourceKind::TransformJob => "transform job",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource carrying the workshop's tag that is still there (what a sweep lists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// What it is.
+    pub kind: ResourceKind,
+    /// Its name.
+    pub name: String,
+    /// The session that created it (the tag's value).
+    pub session: String,
+    /// When it was created, in Unix seconds.
+    pub created: Option<i64>,
+    /// Its status, e.g. `InService`.
+    pub status: Option<String>,
+    /// The instance type it runs on (endpoints and jobs).
+    pub instance_type: Option<String>,
+    /// How many instances.
+    pub instance_count: Option<u32>,
+}
+
+/// What removing one resource did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Deleted (an endpoint with its endpoint config and model).
+    Deleted,
+    /// A running job asked to stop.
+    Stopped,
+    /// Already gone, or a job already ended: nothing to do.
+    AlreadyGone,
 }
 
 /// A batch transform job (CreateTransformJob, `transformer.transform(...)`), its options with the SDK's names.
@@ -300,6 +368,27 @@ pub trait Backend: fmt::Debug + Send + Sync {
 
     /// Describes an existing endpoint; one that does not exist is an error.
     fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription>;
+
+    /// Describes an endpoint if it exists (`None` when it does not).
+    fn find_endpoint(&self, endpoint_name: &str) -> Result<Option<EndpointDescription>>;
+
+    /// Waits until an existing endpoint is in service (one still being created is waited for, printing like
+    /// `deploy`), and describes it: how a new cell (or a new kernel) picks up an endpoint.
+    fn attach_endpoint(&self, endpoint_name: &str, out: Output<'_>) -> Result<EndpointDescription>;
+
+    /// Waits until a deleted endpoint is gone, so that its name can be used again (SageMaker deletes endpoints
+    /// asynchronously; the local backend at once).
+    fn wait_endpoint_deleted(&self, endpoint_name: &str, out: Output<'_>) -> Result<()> {
+        let _ = (endpoint_name, out);
+        Ok(())
+    }
+
+    /// Every resource carrying the workshop's tag (any session's) that is still there: endpoints, endpoint
+    /// configs, models, and jobs still running.
+    fn leftovers(&self) -> Result<Vec<Leftover>>;
+
+    /// Deletes a resource (an endpoint with its endpoint config and model) or stops a running job.
+    fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal>;
 
     /// One InvokeEndpoint call: one body in, one body out (splitting and concurrency are the caller's).
     fn invoke(&self, endpoint_name: &str, body: Vec<u8>, content_type: &str, accept: &str) -> Result<Vec<u8>>;

@@ -24,7 +24,7 @@ use ipinsights_sagemaker::{
 };
 
 use crate::backend::{
-    Channel, DeployRequest, ModelRequest, TrainingJobDescription, TrainingJobRequest, TrainingOptions,
+    Channel, DeployRequest, ModelRequest, ResourceKind, TrainingJobDescription, TrainingJobRequest, TrainingOptions,
     TrainingResources,
 };
 use crate::error::{Result, WorkshopError};
@@ -272,8 +272,11 @@ impl Estimator {
             hyperparameters,
             options: self.checked_options()?,
         };
+        let mut request = request;
+        request.options.tags = self.session.workshop_tags(&request.options.tags);
         let backend = self.session.backend();
         backend.check_instance_type(&request.resources.instance_type, InstanceUse::Training, &mut print_fragment)?;
+        self.session.record(ResourceKind::TrainingJob, &request.job_name);
         let job = backend.train(&request, &mut print_fragment)?;
         self.latest_training_job = Some(TrainingJob::from_description(job)?);
         Ok(())
@@ -287,20 +290,58 @@ impl Estimator {
         Ok(())
     }
 
-    /// Deploys the latest training job's model to a new endpoint and returns its predictor.
+    /// Deploys the latest training job's model to an endpoint named after that job (its model and endpoint config
+    /// too, as the SDK v1 the workshop was written for named them) and returns its predictor.
+    ///
+    /// Safe to run twice: when the endpoint already exists on the same instances (`InService`, or still being
+    /// created, which is then waited for), it is reused, not created again; when it exists on other instances or
+    /// has failed, it is replaced (deleted with its endpoint config and model, then created again). Either way one
+    /// endpoint serves each training job.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
         if initial_instance_count == 0 || instance_type.trim().is_empty() {
             return Err(WorkshopError::new("deploy needs initial_instance_count ≥ 1 and an instance_type"));
         }
-        let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
+        let name = self
+            .latest_training_job
+            .as_ref()
+            .map(|job| job.job_name.clone())
+            .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit (or attach) first"))?;
+        let mut model = self.model_request("deploy", &name)?;
+        model.tags = self.session.workshop_tags(&model.tags);
         let request = DeployRequest {
-            model: self.model_request("deploy", &name)?,
-            endpoint_name: name,
+            model,
+            endpoint_name: name.clone(),
             instance_count: initial_instance_count,
             instance_type: instance_type.into(),
         };
         let backend = self.session.backend();
         backend.check_instance_type(instance_type, InstanceUse::Endpoint, &mut print_fragment)?;
+        if let Some(existing) = backend.find_endpoint(&name)? {
+            let same_instances = existing.instance_type.as_deref() == Some(instance_type)
+                && existing.instance_count == Some(initial_instance_count);
+            let alive = matches!(existing.status.as_str(), "InService" | "Creating" | "Updating" | "SystemUpdating");
+            if same_instances && alive {
+                let instances = format!("{initial_instance_count} × {instance_type}");
+                println!("Endpoint {name} already serves this model on {instances}: reusing it.");
+                self.session.record(ResourceKind::Endpoint, &name);
+                let endpoint = backend.attach_endpoint(&name, &mut print_fragment)?;
+                return Ok(Predictor::new(&self.session, &endpoint.endpoint_name));
+            }
+            println!(
+                "Endpoint {name} is {} on {}: replacing it (its endpoint, endpoint config and model are deleted \
+                 first).",
+                existing.status,
+                existing.instance_type.as_deref().unwrap_or("other instances")
+            );
+            backend.remove(ResourceKind::Endpoint, &name)?;
+            backend.wait_endpoint_deleted(&name, &mut print_fragment)?;
+        }
+        // What an earlier deploy of this model left before it got as far as an endpoint.
+        backend.remove(ResourceKind::EndpointConfig, &name)?;
+        backend.remove(ResourceKind::Model, &name)?;
+        for kind in [ResourceKind::Model, ResourceKind::EndpointConfig, ResourceKind::Endpoint] {
+            self.session.record(kind, &name);
+        }
         let endpoint = backend.deploy(&request, &mut print_fragment)?;
         Ok(Predictor::new(&self.session, &endpoint.endpoint_name))
     }
@@ -314,9 +355,11 @@ impl Estimator {
             return Err(WorkshopError::new("transformer needs instance_count ≥ 1 and an instance_type"));
         }
         let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
-        let model = self.model_request("transformer", &name)?;
+        let mut model = self.model_request("transformer", &name)?;
+        model.tags = self.session.workshop_tags(&model.tags);
         let backend = self.session.backend();
         backend.check_instance_type(instance_type, InstanceUse::Transform, &mut print_fragment)?;
+        self.session.record(ResourceKind::Model, &name);
         backend.create_model(&model)?;
         let base = base_name_from_image(&self.image_uri).to_string();
         Ok(Transformer::new(&self.session, &model, instance_count, instance_type, &base, &self.options.tags))

@@ -24,6 +24,7 @@ pub mod aws_backend;
 pub mod account;
 pub mod attacks;
 pub mod backend;
+pub mod cleanup;
 pub mod data;
 pub mod detection;
 pub mod error;
@@ -42,6 +43,7 @@ pub mod transformer;
 pub mod tutorial;
 
 pub use backend::{Backend, BackendKind};
+pub use cleanup::Leftovers;
 pub use error::{Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
 pub use ipinsights_sagemaker::ServerSideEncryption;

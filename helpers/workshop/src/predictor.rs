@@ -264,10 +264,11 @@ impl Predictor {
         }
     }
 
-    /// A predictor on an existing endpoint (`Predictor(endpoint_name)`); an endpoint that does not exist is an
-    /// error.
+    /// A predictor on an existing endpoint (`Predictor(endpoint_name)`): one still being created is waited for
+    /// (printing like `deploy`), which is how a new cell, or a new kernel's session, picks up a deploy whose wait
+    /// was interrupted; an endpoint that does not exist or failed is an error.
     pub fn attach(session: &Session, endpoint: &str) -> Result<Self> {
-        let described = session.backend().describe_endpoint(endpoint)?;
+        let described = session.backend().attach_endpoint(endpoint, &mut crate::session::print_fragment)?;
         Ok(Predictor::new(session, &described.endpoint_name))
     }
 

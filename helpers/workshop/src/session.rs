@@ -2,14 +2,16 @@
 //! uploads).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ipinsights_engine::tuples::{write_tuples, Tuple};
 
-use ipinsights_sagemaker::{check_bucket_name, S3Uri, ServerSideEncryption};
+use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
+use ipinsights_sagemaker::{check_bucket_name, name_from_base, S3Uri, ServerSideEncryption};
 
-use crate::backend::{Backend, BackendKind};
+use crate::backend::{Backend, BackendKind, Removal, ResourceKind};
+use crate::cleanup::{Leftovers, Resource};
 use crate::error::{Result, WorkshopError};
 use crate::local::LocalBackend;
 
@@ -26,6 +28,15 @@ pub const NO_AWS_FEATURE: &str = "this build has no AWS backend: in the first co
 pub const USE_AWS_SESSION: &str = "in the setup cell, comment out `let session = Session::local()?;` and \
      uncomment `let session = Session::aws()?;` (see README, \"Switching to AWS\")";
 
+/// How a removal is reported, or `None` when there was nothing to do.
+fn done(removal: Removal) -> Option<&'static str> {
+    match removal {
+        Removal::Deleted => Some("Deleted"),
+        Removal::Stopped => Some("Stopped"),
+        Removal::AlreadyGone => None,
+    }
+}
+
 /// Prints a fragment of what a backend reports, at once (cells show output as it comes).
 pub(crate) fn print_fragment(text: &str) {
     use std::io::Write;
@@ -34,11 +45,15 @@ pub(crate) fn print_fragment(text: &str) {
 }
 
 /// A session with one backend (like the SDK's `Session` / `LocalSession`); cheap to clone, plain data, safe to
-/// keep across cells.
+/// keep across cells. Every resource it creates carries the tag `ipinsights-workshop` = [`Session::id`], and the
+/// session records it (clones share the record), so [`Session::cleanup`] deletes what it made; after a kernel
+/// restart, [`Session::leftovers`] and [`Session::delete_leftovers`] find what any session left, by that tag.
 #[derive(Debug, Clone)]
 pub struct Session {
     backend: Arc<dyn Backend>,
     encryption: Option<ServerSideEncryption>,
+    id: String,
+    made: Arc<Mutex<Vec<Resource>>>,
 }
 
 impl Session {
@@ -84,7 +99,12 @@ impl Session {
 
     /// A session on any backend.
     pub fn with_backend(backend: impl Backend + 'static) -> Session {
-        Session { backend: Arc::new(backend), encryption: None }
+        Session {
+            backend: Arc::new(backend),
+            encryption: None,
+            id: format!("{}-{}", name_from_base("session", SystemTime::now()), std::process::id()),
+            made: Arc::default(),
+        }
     }
 
     /// This session, asking S3 to encrypt every object it uploads (`upload_data`'s `extra_args=
@@ -98,6 +118,91 @@ impl Session {
     /// The backend, for the facade's types.
     pub(crate) fn backend(&self) -> &dyn Backend {
         self.backend.as_ref()
+    }
+
+    /// This session's id: the value of the `ipinsights-workshop` tag on everything it creates.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `tags` with the workshop's tag (key `ipinsights-workshop`, value this session's id) in place of any other
+    /// value of that key.
+    pub(crate) fn workshop_tags(&self, tags: &[(String, String)]) -> Vec<(String, String)> {
+        let mut tagged: Vec<(String, String)> = tags.iter().filter(|(k, _)| k != WORKSHOP_TAG_KEY).cloned().collect();
+        tagged.push((WORKSHOP_TAG_KEY.to_string(), self.id.clone()));
+        tagged
+    }
+
+    /// Records a resource this session is about to create (before the call, so one whose wait was interrupted
+    /// is recorded too).
+    pub(crate) fn record(&self, kind: ResourceKind, name: &str) {
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if !made.iter().any(|r| r.kind == kind && r.name == name) {
+            made.push(Resource { kind, name: name.to_string() });
+        }
+    }
+
+    /// What this session made and has not deleted yet, endpoints first.
+    pub fn resources(&self) -> Vec<Resource> {
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        made.sort();
+        made
+    }
+
+    /// Deletes everything this session made (endpoints with their endpoint configs and models; running training
+    /// and transform jobs are stopped) and prints what it deleted; safe to run twice. What could not be deleted
+    /// stays recorded, and the first such failure is the error.
+    pub fn cleanup(&self) -> Result<()> {
+        let mut failed = Vec::new();
+        let mut acted = 0;
+        for resource in self.resources() {
+            match self.backend.remove(resource.kind, &resource.name) {
+                Ok(removal) => {
+                    if let Some(done) = done(removal) {
+                        println!("{done} {} {}", resource.kind, resource.name);
+                        acted += 1;
+                    }
+                    self.made.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| r != &resource);
+                }
+                Err(e) => failed.push(format!("{} {}: {e}", resource.kind, resource.name)),
+            }
+        }
+        if acted == 0 && failed.is_empty() {
+            println!("Nothing to delete: this session has nothing left on the {} backend.", self.backend_kind());
+        }
+        match failed.len() {
+            0 => Ok(()),
+            n => Err(WorkshopError::new(format!(
+                "cleanup could not delete {n} resource(s), still recorded (run cleanup again): {}",
+                failed.join("; ")
+            ))),
+        }
+    }
+
+    /// Everything any workshop session left (found by the `ipinsights-workshop` tag): endpoints, endpoint configs
+    /// and models, and jobs still running, each with its age, instances and approximate hourly cost; for after a
+    /// kernel restart, when the new session has recorded nothing. Displays as a table.
+    pub fn leftovers(&self) -> Result<Leftovers> {
+        let mut found = self.backend.leftovers()?;
+        found.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        Ok(Leftovers::new(found, self.backend_kind(), SystemTime::now()))
+    }
+
+    /// Deletes (or stops) everything [`Session::leftovers`] lists, endpoints first, printing each; safe to run
+    /// twice.
+    pub fn delete_leftovers(&self) -> Result<()> {
+        let leftovers = self.leftovers()?;
+        if leftovers.is_empty() {
+            println!("No leftovers: nothing tagged {WORKSHOP_TAG_KEY} is left on the {} backend.", self.backend_kind());
+        }
+        for item in &leftovers.items {
+            let removal = self.backend.remove(item.kind, &item.name)?;
+            if let Some(done) = done(removal) {
+                println!("{done} {} {} (made by {})", item.kind, item.name, item.session);
+            }
+            self.made.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| r.kind != item.kind || r.name != item.name);
+        }
+        Ok(())
     }
 
     /// The AWS configuration of an AWS session; on another backend, an error saying `what` needs the AWS backend.

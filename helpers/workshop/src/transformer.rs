@@ -192,8 +192,10 @@ impl Transformer {
     /// progress and log are printed. `split_type` is `Line` (one record per line) or `None`. Options are checked
     /// before any call.
     pub fn transform(&mut self, data: &str, content_type: &str, split_type: &str) -> Result<()> {
-        let request = self.request(data, content_type, split_type)?;
+        let mut request = self.request(data, content_type, split_type)?;
+        request.tags = self.session.workshop_tags(&request.tags);
         println!("Transform job: {} (output: {})", request.job_name, request.output_path);
+        self.session.record(crate::backend::ResourceKind::TransformJob, &request.job_name);
         let job = self.session.backend().transform(&request, &mut print_fragment)?;
         self.latest_transform_job = Some(TransformJob::from_description(job));
         Ok(())

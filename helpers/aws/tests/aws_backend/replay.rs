@@ -530,3 +530,44 @@ fn expired_credentials_mid_wait_name_the_job_and_how_to_resume() {
         "Error for Transform job t-1: Failed. Reason: ClientError: input test.csv, line 3: IPv6 address"
     );
 }
+
+#[test]
+fn endpoint_waits_retry_throttling_and_expired_credentials_say_how_to_resume() {
+    let throttled = || Canned::aws_error("ThrottlingException", "Rate exceeded", "req-throttled");
+    let expired = Canned::json(
+        400,
+        json!({ "__type": "ExpiredTokenException", "message": "The security token included in the request is expired" }),
+    );
+    let replay = Replay::start(vec![
+        throttled(),
+        throttled(),
+        throttled(),
+        endpoint("Creating", None),
+        endpoint("InService", None),
+        endpoint("Creating", None),
+        expired,
+    ]);
+    // The test configuration allows one attempt per call: endpoint waits raise it to ten, like training waits.
+    let name = "ipinsights-endpoint-1";
+    let mut out = String::new();
+    let info = wait_for_endpoint(&replay.cfg(), name, Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
+    assert_eq!(info.status, "InService");
+    assert_eq!(
+        out,
+        "\n(SageMaker DescribeEndpoint: 3 attempts failed with ThrottlingException and were retried)\n-!\n"
+    );
+
+    let mut out = String::new();
+    let err = wait_for_endpoint(&replay.cfg(), name, Duration::ZERO, &mut |s| out.push_str(s)).unwrap_err();
+    assert_eq!(out, "-");
+    assert!(err.is_credentials_error(), "{err:?}");
+    let shown = err.to_string();
+    for part in [
+        format!("lost track of endpoint {name} while waiting for it: DescribeEndpoint failed: ExpiredTokenException"),
+        "Your AWS credentials were refused (expired?)".into(),
+        "The endpoint itself keeps running on SageMaker".into(),
+        format!("`let mut predictor = Predictor::attach(&session, \"{name}\")?;` in a new cell"),
+    ] {
+        assert!(shown.contains(&part), "{part:?} not in {shown}");
+    }
+}

@@ -109,8 +109,8 @@ fn log_errors_other_than_not_found_surface_with_code_message_and_request_id() {
         err.to_string(),
         format!(
             "lost track of training job {JOB} while waiting for it: GetLogEvents failed: AccessDeniedException: \
-             {denied} (HTTP 400, request id req-denied). The job itself keeps running on SageMaker: resume waiting \
-             with `Estimator::attach`: `estimator.attach(\"{JOB}\")?` in a new cell"
+             {denied} (HTTP 400, request id req-denied). The training job itself keeps running on SageMaker: resume \
+             waiting with `Estimator::attach`: `estimator.attach(\"{JOB}\")?` in a new cell"
         )
     );
 }

@@ -118,13 +118,16 @@ impl Endpoints {
         }
     }
 
+    /// Whether an endpoint of that name exists (its record is there).
+    pub fn exists(&self, name: &str) -> Result<bool> {
+        Ok(self.file(name, ".json")?.is_file())
+    }
+
     /// The record of a live endpoint.
     pub fn find(&self, name: &str) -> Result<EndpointRecord> {
         let path = self.file(name, ".json")?;
         if !path.is_file() {
-            return Err(WorkshopError::new(format!(
-                "Could not find endpoint \"{name}\": it does not exist or was already deleted"
-            )));
+            return Err(not_found(name));
         }
         read_record(&path).map_err(|e| WorkshopError::context(format!("endpoint record of {name}"), e))
     }
@@ -155,6 +158,11 @@ impl Endpoints {
         server.reap();
         Ok(())
     }
+}
+
+/// The error for an endpoint that does not exist.
+pub(crate) fn not_found(name: &str) -> WorkshopError {
+    WorkshopError::new(format!("Could not find endpoint \"{name}\": it does not exist or was already deleted"))
 }
 
 /// Whether something still accepts connections at `url` (`http://IP:PORT`).

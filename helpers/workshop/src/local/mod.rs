@@ -13,10 +13,12 @@
 //! | `endpoints/{name}.json` | an endpoint's [`ipinsights_contract::EndpointRecord`] (DescribeEndpoint) |
 //! | `endpoints/{name}.ready.json`, `.log` | what its server wrote: ready record, log |
 //! | `transform-jobs/{job}.events.jsonl` | a transform job's contract events |
+//! | `tags/{kind}/{name}.json` | a resource's tags, instances and creation time ([`tags::TagRecord`]) |
 //!
-//! Models are not kept: a transform request names its model's artifact, which the `ipinsights transform` process
-//! reads in place. The options that only mean something on SageMaker (VPC, KMS keys, spot training, network
-//! isolation, tags, server-side encryption) are accepted and said to be ignored.
+//! Models and endpoint configs are not kept: a transform request names its model's artifact, which the
+//! `ipinsights transform` process reads in place, and an endpoint serves its model folder. Tags are kept (so a
+//! sweep finds what a session made, as on SageMaker). The options that only mean something on SageMaker (VPC, KMS
+//! keys, spot training, network isolation, server-side encryption) are accepted and said to be ignored.
 
 pub mod binary;
 pub mod endpoint;
@@ -24,21 +26,24 @@ pub mod job;
 pub mod job_process;
 pub mod process;
 pub mod storage;
+pub mod tags;
 pub mod transform;
 
 use std::path::{Path, PathBuf};
 
 use ipinsights_client::EndpointClient;
 use ipinsights_contract::JobRecord;
-use ipinsights_sagemaker::{validate_resource_name, S3Uri, ServerSideEncryption, TrainingJobStatus};
+use ipinsights_sagemaker::{validate_resource_name, S3Uri, ServerSideEncryption, TrainingJobStatus, WORKSHOP_TAG_KEY};
 
 use crate::backend::{
-    Backend, BackendKind, DeployRequest, EndpointDescription, ModelRequest, Output, TrainingJobDescription,
-    TrainingJobRequest, TrainingOptions, TransformJobDescription, TransformRequest,
+    Backend, BackendKind, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
+    TrainingJobDescription, TrainingJobRequest, TrainingOptions, TransformJobDescription, TransformRequest,
 };
 use crate::error::{Result, WorkshopError};
 use endpoint::Endpoints;
+use process::EndpointProcess;
 use storage::Buckets;
+use tags::Tags;
 
 /// The role the local backend reports: local jobs assume no role.
 const LOCAL_ROLE: &str = "arn:aws:iam::000000000000:role/local-ipinsights-execution-role";
@@ -52,12 +57,18 @@ pub struct LocalBackend {
     root: PathBuf,
     buckets: Buckets,
     endpoints: Endpoints,
+    tags: Tags,
 }
 
 impl LocalBackend {
     /// The local backend rooted at `root`.
     pub fn new(root: &Path) -> Self {
-        LocalBackend { root: root.to_path_buf(), buckets: Buckets::new(root), endpoints: Endpoints::new(root) }
+        LocalBackend {
+            root: root.to_path_buf(),
+            buckets: Buckets::new(root),
+            endpoints: Endpoints::new(root),
+            tags: Tags::new(root),
+        }
     }
 
     /// The root named by `IPINSIGHTS_LOCAL_ROOT`, else `out/local-aws` in the repository.
@@ -91,6 +102,23 @@ impl LocalBackend {
         }
         Ok(path)
     }
+
+    /// An endpoint as DescribeEndpoint would say: `InService` while its server runs, `OutOfService` once it stopped
+    /// (its notebook kernel exited); `None` when there is no such endpoint.
+    fn endpoint_description(&self, endpoint_name: &str) -> Result<Option<EndpointDescription>> {
+        if !self.endpoints.exists(endpoint_name)? {
+            return Ok(None);
+        }
+        let record = self.endpoints.find(endpoint_name)?;
+        let running = EndpointProcess::verify(record.pid, endpoint_name, &record.model_dir).is_some();
+        let tags = self.tags.get(ResourceKind::Endpoint, endpoint_name)?;
+        Ok(Some(EndpointDescription {
+            endpoint_name: record.endpoint_name,
+            status: if running { "InService" } else { "OutOfService" }.into(),
+            instance_type: tags.as_ref().and_then(|t| t.instance_type.clone()),
+            instance_count: tags.as_ref().and_then(|t| t.instance_count),
+        }))
+    }
 }
 
 /// The options set that only SageMaker acts on, by their SDK names.
@@ -108,7 +136,6 @@ fn sagemaker_only_options(o: &TrainingOptions) -> Vec<&'static str> {
         ("use_spot_instances", o.use_spot_instances),
         ("max_wait", o.max_wait.is_some()),
         ("checkpoint_s3_uri", o.checkpoint_s3_uri.is_some()),
-        ("tags", !o.tags.is_empty()),
     ];
     set.into_iter().filter(|(_, on)| *on).map(|(name, _)| name).collect()
 }
@@ -192,6 +219,8 @@ impl Backend for LocalBackend {
             events: self.root.join("transform-jobs").join(format!("{}.events.jsonl", request.job_name)),
         };
         let binary = binary::locate()?;
+        let instances = Some((request.instance_type.as_str(), request.instance_count));
+        self.tags.put(ResourceKind::TransformJob, &request.job_name, &request.tags, instances)?;
         transform::run(&binary, &spec, out)?;
         Ok(TransformJobDescription {
             job_name: request.job_name.clone(),
@@ -218,6 +247,8 @@ impl Backend for LocalBackend {
             out(&format!("(local backend: {} apply on SageMaker only)\n", ignored.join(", ")));
         }
         let binary = binary::locate()?;
+        let instances = Some((request.resources.instance_type.as_str(), request.resources.instance_count));
+        self.tags.put(ResourceKind::TrainingJob, &request.job_name, &request.options.tags, instances)?;
         job::run(&binary, &spec, out).map(description)
     }
 
@@ -240,12 +271,81 @@ impl Backend for LocalBackend {
         let model_dir = artifact.parent().map(Path::to_path_buf).unwrap_or_default();
         let binary = binary::locate()?;
         let record = self.endpoints.create(&binary, &request.endpoint_name, &model_dir, out)?;
-        Ok(EndpointDescription { endpoint_name: record.endpoint_name, status: "InService".into() })
+        let instances = Some((request.instance_type.as_str(), request.instance_count));
+        self.tags.put(ResourceKind::Endpoint, &request.endpoint_name, &request.model.tags, instances)?;
+        Ok(EndpointDescription {
+            endpoint_name: record.endpoint_name,
+            status: "InService".into(),
+            instance_type: Some(request.instance_type.clone()),
+            instance_count: Some(request.instance_count),
+        })
     }
 
     fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription> {
-        let record = self.endpoints.find(endpoint_name)?;
-        Ok(EndpointDescription { endpoint_name: record.endpoint_name, status: "InService".into() })
+        self.endpoint_description(endpoint_name)?.ok_or_else(|| endpoint::not_found(endpoint_name))
+    }
+
+    fn find_endpoint(&self, endpoint_name: &str) -> Result<Option<EndpointDescription>> {
+        self.endpoint_description(endpoint_name)
+    }
+
+    fn attach_endpoint(&self, endpoint_name: &str, _out: Output<'_>) -> Result<EndpointDescription> {
+        let described = self.describe_endpoint(endpoint_name)?;
+        if described.status != "InService" {
+            return Err(WorkshopError::new(format!(
+                "endpoint {endpoint_name} is {}: its server stopped with the notebook kernel that started it; \
+                 deploy again (or delete it with session.delete_leftovers())",
+                described.status
+            )));
+        }
+        Ok(described)
+    }
+
+    fn leftovers(&self) -> Result<Vec<Leftover>> {
+        let mut found = Vec::new();
+        for tags in self.tags.list(ResourceKind::Endpoint)? {
+            let Some(session) = tags.value(WORKSHOP_TAG_KEY) else { continue };
+            let Some(described) = self.endpoint_description(&tags.name)? else { continue };
+            found.push(Leftover {
+                kind: ResourceKind::Endpoint,
+                name: tags.name.clone(),
+                session: session.to_string(),
+                created: Some(tags.created),
+                status: Some(described.status),
+                instance_type: tags.instance_type.clone(),
+                instance_count: tags.instance_count,
+            });
+        }
+        for tags in self.tags.list(ResourceKind::TrainingJob)? {
+            let Some(session) = tags.value(WORKSHOP_TAG_KEY) else { continue };
+            let Ok(record) = job::find(&self.job_record_path(&tags.name)?, &tags.name) else { continue };
+            if record.training_job_status != TrainingJobStatus::InProgress {
+                continue;
+            }
+            found.push(Leftover {
+                kind: ResourceKind::TrainingJob,
+                name: tags.name.clone(),
+                session: session.to_string(),
+                created: Some(tags.created),
+                status: Some(record.training_job_status.to_string()),
+                instance_type: tags.instance_type.clone(),
+                instance_count: tags.instance_count,
+            });
+        }
+        Ok(found)
+    }
+
+    fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal> {
+        let removal = match kind {
+            ResourceKind::Endpoint if self.endpoints.exists(name)? => {
+                self.endpoints.delete(name)?;
+                Removal::Deleted
+            }
+            // Models and endpoint configs are not kept; jobs run inside the cell that starts them.
+            _ => Removal::AlreadyGone,
+        };
+        self.tags.remove(kind, name)?;
+        Ok(removal)
     }
 
     fn invoke(&self, endpoint_name: &str, body: Vec<u8>, content_type: &str, accept: &str) -> Result<Vec<u8>> {
@@ -256,6 +356,7 @@ impl Backend for LocalBackend {
     }
 
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
-        self.endpoints.delete(endpoint_name)
+        self.endpoints.delete(endpoint_name)?;
+        self.tags.remove(ResourceKind::Endpoint, endpoint_name)
     }
 }

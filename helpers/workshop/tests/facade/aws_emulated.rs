@@ -318,3 +318,107 @@ fn a_denied_quota_listing_is_said_once_and_the_job_goes_on() {
     assert!(notes.contains("Couldn't read SageMaker's instance quotas in region us-east-1"), "{notes}");
     assert!(notes.contains("AccessDeniedException") && notes.contains("servicequotas:ListServiceQuotas"), "{notes}");
 }
+
+/// The names a List call returns under `key`, each read from `field`.
+fn names(url: &str, action: &str, key: &str, field: &str) -> Vec<String> {
+    let listed = sagemaker_call(url, action);
+    listed[key]
+        .as_array()
+        .map_or(Vec::new(), |a| a.iter().filter_map(|r| r[field].as_str().map(String::from)).collect())
+}
+
+/// Endpoints, endpoint configs and models in the emulated account.
+fn hosting(url: &str) -> [Vec<String>; 3] {
+    [
+        names(url, "ListEndpoints", "Endpoints", "EndpointName"),
+        names(url, "ListEndpointConfigs", "EndpointConfigs", "EndpointConfigName"),
+        names(url, "ListModels", "Models", "ModelName"),
+    ]
+}
+
+#[test]
+fn rerunning_deploy_then_cleanup_leaves_nothing_and_a_new_session_sweeps_what_a_lost_one_left() {
+    // DescribeEndpoint is throttled 3 times per new endpoint, then says Creating a while (tests/aws_emulation.py).
+    let emulated = Emulated::start();
+    let connect = || AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap();
+    let session = Session::with_backend(connect());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.csv");
+    std::fs::write(&file, tuples(100).0).unwrap();
+    let uri = session.upload_data(&file, BUCKET, "rerun/train/train.csv").unwrap();
+    let image = image_uri(session.region(), "ipinsights").unwrap();
+    let role = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-Workshop";
+    let mut estimator = Estimator::new(&session, image, role)
+        .instance_count(1)
+        .instance_type("ml.m5.xlarge")
+        .output_path(format!("s3://{BUCKET}/rerun/output"));
+    estimator.set_hyperparameters(IpInsightsParams::new(200, 16).epochs(1)).unwrap();
+    estimator.fit(&[("train", TrainingInput::new(uri))]).unwrap();
+    let job = estimator.latest_training_job.clone().unwrap();
+
+    // The deploy cell three times: one endpoint, endpoint config and model, named after the job, all tagged.
+    for _ in 0..3 {
+        let predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
+        assert_eq!(predictor.endpoint, job.job_name);
+        assert_eq!(
+            predictor.predict(&[("user-1".to_string(), "10.1.0.1".parse::<IpAddr>().unwrap())]).unwrap().len(),
+            1
+        );
+    }
+    let one = vec![job.job_name.clone()];
+    assert_eq!(hosting(&emulated.url), [one.clone(), one.clone(), one.clone()]);
+    let leftovers = session.leftovers().unwrap();
+    let kinds: Vec<String> = leftovers.items.iter().map(|i| format!("{} {}", i.kind, i.session)).collect();
+    let id = session.id();
+    assert_eq!(
+        kinds,
+        [format!("endpoint {id}"), format!("endpoint config {id}"), format!("model {id}")],
+        "{leftovers}"
+    );
+    assert_eq!(leftovers.items[0].instance_type.as_deref(), Some("ml.m5.xlarge"));
+    assert!((leftovers.total_hourly_cost() - 0.23).abs() < 1e-9, "{leftovers}");
+
+    session.cleanup().unwrap();
+    assert_eq!(hosting(&emulated.url), [Vec::<String>::new(), vec![], vec![]]);
+    session.cleanup().unwrap();
+    assert!(session.leftovers().unwrap().is_empty());
+
+    // A session deploys, then is lost (a kernel restart): a new session lists what it left and deletes it.
+    let lost = Session::with_backend(connect());
+    let lost_id = lost.id().to_string();
+    let mut again = Estimator::new(&lost, estimator.image_uri.clone(), role);
+    again.attach(&job.job_name).unwrap();
+    again.deploy(1, "ml.m5.xlarge").unwrap();
+    drop((lost, again));
+    let fresh = Session::with_backend(connect());
+    let leftovers = fresh.leftovers().unwrap();
+    assert_eq!(leftovers.len(), 3, "{leftovers}");
+    assert!(leftovers.items.iter().all(|i| i.session == lost_id && i.name == job.job_name), "{leftovers}");
+    assert!(leftovers.to_string().contains("1 × ml.m5.xlarge"), "{leftovers}");
+    fresh.delete_leftovers().unwrap();
+    assert_eq!(hosting(&emulated.url), [Vec::<String>::new(), vec![], vec![]]);
+    fresh.delete_leftovers().unwrap();
+
+    // The endpoint wait absorbs the throttling and says so; the deploy cell's output shows the note.
+    let backend = connect();
+    let request = ipinsights_workshop::backend::DeployRequest {
+        model: ipinsights_workshop::backend::ModelRequest {
+            model_name: "ipinsights-throttled".into(),
+            image_uri: estimator.image_uri.clone(),
+            model_data: ipinsights_sagemaker::S3Uri::parse(&job.model_data).unwrap(),
+            role: role.into(),
+            subnets: vec![],
+            security_group_ids: vec![],
+            enable_network_isolation: false,
+            tags: vec![],
+        },
+        endpoint_name: "ipinsights-throttled".into(),
+        instance_count: 1,
+        instance_type: "ml.m5.xlarge".into(),
+    };
+    let mut shown = String::new();
+    backend.deploy(&request, &mut |text| shown.push_str(text)).unwrap();
+    assert!(shown.contains("DescribeEndpoint: 3 attempts failed with ThrottlingException and were retried"), "{shown}");
+    assert!(shown.trim_end().ends_with("---!"), "Creating, then InService: {shown}");
+    backend.delete_endpoint("ipinsights-throttled").unwrap();
+}

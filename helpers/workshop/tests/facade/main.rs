@@ -10,4 +10,5 @@ mod aws_emulated;
 mod aws_moto;
 mod local_failures;
 mod local_flow;
+mod local_rerun;
 mod own_account;
