@@ -6,6 +6,14 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   1-50 and opaque NextTokens; at most 50 ids per GetFindings; BadRequestException otherwise. Findings are seeded
   from a file (`--findings`: EventBridge events or findings, one JSON value per line) into a detector of the
   default account and region, like GuardDuty would have raised them.
+- GuardDuty as it publishes findings (moto has none of it): CreateSampleFindings makes sample findings
+  (`service.additionalInfo` `{"value": "{\"sample\":true}", "type": "default"}`, `[SAMPLE]` titles, GuardDuty's
+  generated principal and documentation addresses) and ArchiveFindings archives findings (`service.archived`);
+  both are listed and read like any finding. A finding recurs (`POST /_emulation/guardduty/recur`, JSON
+  `{"id": ID, "times": N}`): GuardDuty updates the same finding N times (`service.count` + 1, a later `updatedAt`
+  and `eventLastSeen`) and re-publishes it to EventBridge each time, as it does every 6 hours (15 minutes if so
+  set) for a finding that keeps happening. `GET /_emulation/guardduty/events` answers every EventBridge event
+  GuardDuty published so far (new samples, recurrences), oldest first: what the detector's rule delivers.
 - InvokeEndpoint on SageMaker endpoints that run a real model server (`--endpoint NAME=URL`): the endpoint, its
   configuration and model are created in moto, and each invocation is forwarded to the server like SageMaker's
   front end does. Like the IP Insights container, it takes IPv4 addresses only: a row with any other address is a
@@ -14,6 +22,9 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   guardduty:GetFindings, sns:Publish, sagemaker-runtime:InvokeEndpoint) is refused with that service's own
   throttling error (S3 503 SlowDown, GuardDuty 429 TooManyRequestsException, SNS 400 Throttling, SageMaker Runtime
   400 ThrottlingException).
+- Outages (`--outage OPERATION=N:K`): calls N to N+K-1 of an operation (counted from 1) are answered with the
+  service's 500 InternalError, which the SDKs retry; K at least the client's attempts makes one call fail for good
+  while the calls before and after it succeed (e.g. `sns:Publish=2:5`: the second alert of a batch is lost).
 - Latency (`--latency OPERATION=SECONDS`): calls of an operation take at least that long, like a real service far
   from the client; `GET /_emulation/stats` reports the calls refused and the most calls in flight at once, per
   operation.
@@ -32,7 +43,7 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   AssumeRole of a role in the owning account are that account's (moto's accounting).
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
-[--throttle OP=N]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+[--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
 stdin closes.
 """
 import argparse
@@ -48,7 +59,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, unquote
 
 import boto3
@@ -174,6 +185,89 @@ def get_findings(self):
     return json.dumps({"findings": [by_id[i] for i in reversed(ids) if i in by_id]})
 
 
+EVENTS = []  # EventBridge events GuardDuty published, oldest first
+EVENTS_LOCK = threading.Lock()
+SAMPLE_INFO = {"value": json.dumps({"sample": True}), "type": "default"}
+
+
+def iso(when):
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def publish_event(finding):
+    """The EventBridge event GuardDuty sends for a new or updated finding."""
+    event = {
+        "version": "0", "id": os.urandom(16).hex(), "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
+        "account": finding.get("accountId", ACCOUNT), "time": finding["updatedAt"][:19] + "Z",
+        "region": finding.get("region", REGION), "resources": [], "detail": json.loads(json.dumps(finding)),
+    }
+    with EVENTS_LOCK:
+        EVENTS.append(event)
+
+
+def sample_finding(detector_id, finding_type, n):
+    """A sample finding as CreateSampleFindings makes it: GuardDuty's generated principal, a documentation address."""
+    now = datetime.now(timezone.utc)
+    return {
+        "schemaVersion": "2.0", "accountId": ACCOUNT, "region": REGION, "partition": "aws", "id": os.urandom(16).hex(),
+        "arn": f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/{detector_id}/finding/sample-{n}",
+        "type": finding_type, "title": f"[SAMPLE] {finding_type}", "severity": 5, "createdAt": iso(now),
+        "updatedAt": iso(now),
+        "resource": {"resourceType": "AccessKey", "accessKeyDetails": {
+            "accessKeyId": "GeneratedFindingAccessKeyId", "principalId": "GeneratedFindingPrincipalId",
+            "userName": "GeneratedFindingUserName", "userType": "IAMUser"}},
+        "service": {
+            "serviceName": "guardduty", "detectorId": detector_id, "archived": False, "count": 1,
+            "eventFirstSeen": iso(now), "eventLastSeen": iso(now), "additionalInfo": dict(SAMPLE_INFO),
+            "action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {
+                "api": "GeneratedFindingAPIName", "serviceName": "GeneratedFindingAPIServiceName",
+                "callerType": "Remote IP", "remoteIpDetails": {"ipAddressV4": f"198.51.100.{n % 250 + 1}"}}},
+        },
+    }
+
+
+def create_sample_findings(self):
+    detector_id, findings = detector_findings(self)
+    types = self._get_param("findingTypes") or ["UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B"]
+    for n, finding_type in enumerate(types, start=len(findings)):
+        finding = sample_finding(detector_id, finding_type, n)
+        FINDINGS.setdefault(detector_id, []).append(finding)
+        publish_event(finding)
+    return "{}"
+
+
+def archive_findings(self):
+    _, findings = detector_findings(self)
+    ids = self._get_param("findingIds") or []
+    if len(ids) > MAX_IDS:
+        raise BadRequest(OUT_OF_RANGE)
+    for finding in findings:
+        if finding["id"] in ids:
+            finding.setdefault("service", {})["archived"] = True
+    return "{}"
+
+
+def recur(finding_id, times):
+    """GuardDuty sees the activity of a finding again `times` times: the same finding, updated and re-published."""
+    found = [f for findings in FINDINGS.values() for f in findings if f.get("id") == finding_id]
+    if not found:
+        return None
+    finding = found[0]
+    service = finding.setdefault("service", {})
+    for _ in range(times):
+        last = datetime.fromisoformat(finding.get("updatedAt", iso(datetime.now(timezone.utc))).replace("Z", "+00:00"))
+        later = iso(last + timedelta(hours=6))
+        service["count"] = service.get("count", 1) + 1
+        service["eventLastSeen"] = later
+        finding["updatedAt"] = later
+        publish_event(finding)
+    return finding
+
+
+gd_responses.GuardDutyResponse.create_sample_findings = create_sample_findings
+gd_responses.GuardDutyResponse.archive_findings = archive_findings
+gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/create$"] = gd_responses.GuardDutyResponse.dispatch
+gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/archive$"] = gd_responses.GuardDutyResponse.dispatch
 gd_responses.GuardDutyResponse.list_findings = list_findings
 gd_responses.GuardDutyResponse.get_findings = get_findings
 gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings$"] = gd_responses.GuardDutyResponse.dispatch
@@ -425,6 +519,19 @@ class BucketGate:
 # --- throttling --------------------------------------------------------------------------------------------------------
 
 
+def outage_response(service):
+    """The service's 500 InternalError (retried by the SDKs as a transient error)."""
+    rid = "emulated-outage"
+    if service == "sns":
+        body = f"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>Internal Error</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
+        return "500 Internal Server Error", [("Content-Type", "text/xml")], body
+    if service == "s3":
+        body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>{rid}</RequestId></Error>'
+        return "500 Internal Server Error", [("Content-Type", "application/xml")], body
+    body = json.dumps({"message": "Internal error", "__type": "InternalServerError"})
+    return "500 Internal Server Error", [("Content-Type", "application/json"), ("x-amzn-ErrorType", "InternalServerError")], body
+
+
 def throttled_response(service):
     rid = "emulated-throttle"
     if service == "s3":
@@ -444,9 +551,10 @@ class Throttler:
     """WSGI middleware refusing every N-th call of chosen operations with the service's throttling error, delaying
     calls, and counting calls in flight."""
 
-    def __init__(self, app, every, latency):
-        self.app, self.every, self.latency = app, every, latency
+    def __init__(self, app, every, latency, outages=None):
+        self.app, self.every, self.latency, self.outages = app, every, latency, outages or {}
         self.calls, self.refused, self.in_flight, self.max_in_flight = {}, {}, {}, {}
+        self.outage_calls, self.failed = {}, {}
         self.lock = threading.Lock()
 
     @staticmethod
@@ -474,9 +582,13 @@ class Throttler:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_emulation/stats":
             with self.lock:
-                body = json.dumps({"refused": self.refused, "max_in_flight": self.max_in_flight}).encode()
+                body = json.dumps(
+                {"refused": self.refused, "max_in_flight": self.max_in_flight, "failed": self.failed}
+            ).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if environ.get("PATH_INFO", "").startswith("/_emulation/guardduty/"):
+            return self.guardduty(environ, start_response)
         service, op = self.operation(environ)
         if op is None:
             return self.app(environ, start_response)
@@ -491,7 +603,35 @@ class Throttler:
             with self.lock:
                 self.in_flight[op] -= 1
 
+    @staticmethod
+    def guardduty(environ, start_response):
+        """The emulator's GuardDuty controls: recurrences, and the events published."""
+        path = environ["PATH_INFO"]
+        if path.endswith("/events"):
+            with EVENTS_LOCK:
+                status, answer = "200 OK", list(EVENTS)
+        elif path.endswith("/recur") and environ.get("REQUEST_METHOD") == "POST":
+            request = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
+            finding = recur(request.get("id"), int(request.get("times", 1)))
+            status, answer = ("200 OK", finding) if finding else ("404 Not Found", {"message": "no such finding"})
+        else:
+            status, answer = "404 Not Found", {"message": f"unknown emulation path {path}"}
+        body = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
     def respond(self, service, op, environ, start_response):
+        if op in self.outages:
+            first, count = self.outages[op]
+            with self.lock:
+                self.outage_calls[op] = self.outage_calls.get(op, 0) + 1
+                down = first <= self.outage_calls[op] < first + count
+                if down:
+                    self.failed[op] = self.failed.get(op, 0) + 1
+            if down:
+                status, headers, body = outage_response(service)
+                start_response(status, headers + [("Content-Length", str(len(body.encode())))])
+                return [body.encode()]
         if op in self.every:
             with self.lock:
                 self.calls[op] = self.calls.get(op, 0) + 1
@@ -526,6 +666,7 @@ def main():
     parser.add_argument("--endpoint", action="append", default=[])
     parser.add_argument("--throttle", action="append", default=[])
     parser.add_argument("--latency", action="append", default=[])
+    parser.add_argument("--outage", action="append", default=[])
     parser.add_argument("--lambda-busy-seconds", type=float, default=1.0)
     args = parser.parse_args()
     LAMBDA_BUSY_SECONDS[0] = args.lambda_busy_seconds
@@ -538,7 +679,12 @@ def main():
         if every[op] < 2:
             sys.exit(f"--throttle {spec}: N must be at least 2 (every call refused is an outage, not throttling)")
     latency = {op: float(s) for op, _, s in (spec.partition("=") for spec in args.latency)}
-    app = Throttler(BucketGate(DomainDispatcherApplication(create_backend_app)), every, latency)
+    outages = {}
+    for spec in args.outage:
+        op, _, window = spec.partition("=")
+        first, _, count = window.partition(":")
+        outages[op] = (int(first), int(count or 1))
+    app = Throttler(BucketGate(DomainDispatcherApplication(create_backend_app)), every, latency, outages)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
