@@ -24,7 +24,8 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   400 ThrottlingException).
 - Outages (`--outage OPERATION=N:K`): calls N to N+K-1 of an operation (counted from 1) are answered with the
   service's 500 InternalError, which the SDKs retry; K at least the client's attempts makes one call fail for good
-  while the calls before and after it succeed (e.g. `sns:Publish=2:5`: the second alert of a batch is lost).
+  while the calls before and after it succeed (e.g. `sns:Publish=2:5`: the second alert of a batch is lost;
+  `dynamodb:PutItem=1:5`: the detector's first alert-state write).
 - Latency (`--latency OPERATION=SECONDS`): calls of an operation take at least that long, like a real service far
   from the client; `GET /_emulation/stats` reports the calls refused and the most calls in flight at once, per
   operation.
@@ -33,6 +34,9 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   UpdateFunctionCode or UpdateFunctionConfiguration its `LastUpdateStatus` is `InProgress` for S seconds (in the
   update's own answer too), and in that window a further UpdateFunctionCode, UpdateFunctionConfiguration or
   PublishVersion is refused with Lambda's 409 ResourceConflictException, worded as Lambda words it. 0 turns it off.
+- On-failure destinations (moto takes any): PutFunctionEventInvokeConfig with an SQS `OnFailure` destination is
+  refused with Lambda's InvalidParameterValueException unless an inline policy of the function's role allows
+  `sqs:SendMessage` on that queue, as Lambda checks it.
 - Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
   signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
   `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
@@ -68,7 +72,7 @@ from werkzeug.serving import make_server
 
 import moto.guardduty.responses as gd_responses
 import moto.guardduty.urls as gd_urls
-from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
@@ -443,6 +447,44 @@ changes_function("update_function_configuration", "update")
 changes_function("publish_version", None)
 
 
+# --- on-failure destinations the function's role may use ------------------------------------------------------------
+
+moto_put_event_invoke_config = LambdaResponse.put_function_event_invoke_config
+
+
+def role_allows(account, role_arn, action, resource):
+    """True when an inline policy of the role allows `action` on `resource` (exact ARN or "*")."""
+    from moto.iam.models import iam_backends
+
+    role = next((r for r in iam_backends[account]["global"].roles.values() if r.arn == role_arn), None)
+    for document in (role.policies.values() if role else []):
+        document = json.loads(unquote(document)) if isinstance(document, str) else document
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            resources = statement.get("Resource", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = [resources] if isinstance(resources, str) else resources
+            if statement.get("Effect") == "Allow" and action in actions and (resource in resources or "*" in resources):
+                return True
+    return False
+
+
+def put_event_invoke_config(self):
+    """Lambda checks, as it does, that the function's role may send to an SQS on-failure destination."""
+    destination = ((self.json_body or {}).get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+    if destination and ":sqs:" in destination:
+        fn = function_of(self, unquote(self.path.rsplit("/", 2)[1]))
+        if not role_allows(self.current_account, fn.role, "sqs:SendMessage", destination):
+            raise InvalidParameterValueException(
+                f"The function execution role does not have permissions to call SendMessage on {destination}"
+            )
+    return moto_put_event_invoke_config(self)
+
+
+LambdaResponse.put_function_event_invoke_config = put_event_invoke_config
+
+
 # --- buckets in their own region ----------------------------------------------------------------------------------
 
 
@@ -569,6 +611,8 @@ class Throttler:
             return service, "guardduty:GetFindings"
         if service == "guardduty" and path.endswith("/findings"):
             return service, "guardduty:ListFindings"
+        if service == "dynamodb":
+            return service, "dynamodb:" + environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         if service == "sagemaker" and path.endswith("/invocations"):
             return "sagemaker-runtime", "sagemaker-runtime:InvokeEndpoint"
         if service == "sns":

@@ -5,7 +5,7 @@
 //! every piece tagged [`WORKSHOP_TAG_KEY`] = the detector's name; and the teardown removing every piece.
 //!
 //! GuardDuty and EventBridge are regional: the detector sees the findings of the region it is deployed in only.
-//! Deploy it once per region (or in the GuardDuty delegated administrator's aggregation region): docs/AWS.md.
+//! Deploy it in each region, or forward the other regions' findings to its event bus: docs/AWS.md.
 //! `deploy/detector.yaml` is the same stack as a CloudFormation template (its test checks they agree).
 
 use std::fmt;
@@ -19,6 +19,7 @@ use aws_sdk_lambda::waiters::function_updated_v2::WaitUntilFunctionUpdatedV2Erro
 use ipinsights_aws::AwsConfig;
 use ipinsights_detect::lambda::env as lambda_env;
 use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
+use ipinsights_security::FindingScope;
 use serde_json::{json, Value};
 
 use crate::alerting::{self, alarm_name, failure_queue_name, table_name};
@@ -136,6 +137,8 @@ pub struct DetectorSpec {
     pub log_retention_days: i32,
     /// How long to wait for Lambda to apply each change (create, new code, new configuration) before giving up.
     pub update_wait: Duration,
+    /// Whether the function scores archived and sample findings too (by default it skips and counts them).
+    pub scope: FindingScope,
 }
 
 impl DetectorSpec {
@@ -152,6 +155,7 @@ impl DetectorSpec {
             timeout_secs: 30,
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
             update_wait: DEFAULT_UPDATE_WAIT,
+            scope: FindingScope::default(),
         }
     }
 
@@ -388,6 +392,8 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         .variables(lambda_env::ENDPOINT_NAME, &spec.endpoint_name)
         .variables(lambda_env::ALERT_TOPIC_ARN, &topic_arn)
         .variables(lambda_env::ALERT_TABLE, &table)
+        .variables(lambda_env::INCLUDE_ARCHIVED, spec.scope.include_archived.to_string())
+        .variables(lambda_env::INCLUDE_SAMPLES, spec.scope.include_samples.to_string())
         .build();
     let function_arn = match previous {
         None => create_function(&lambda, spec, &role_arn, zip, environment, &mut changes).await?,

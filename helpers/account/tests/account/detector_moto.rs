@@ -87,6 +87,7 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
         assert_eq!(vars["THRESHOLD"], "0");
         assert_eq!(vars["ENDPOINT_NAME"], "ipinsights-ep");
         assert_eq!(vars["ALERT_TOPIC_ARN"], deployed.topic_arn);
+        assert_eq!((vars["INCLUDE_ARCHIVED"].as_str(), vars["INCLUDE_SAMPLES"].as_str()), ("false", "false"));
         let retries =
             lambda.get_function_event_invoke_config().function_name("ipinsights-detector").send().await.unwrap();
         assert_eq!(retries.maximum_retry_attempts(), Some(deploy::MAX_RETRY_ATTEMPTS));
@@ -334,7 +335,13 @@ fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
         (Some(deploy::LAMBDA_RUNTIME), Some("bootstrap"))
     );
     let vars: Vec<&String> = function["Environment"]["Variables"].as_object().unwrap().keys().collect();
-    assert_eq!(vars, ["ALERT_TABLE", "ALERT_TOPIC_ARN", "ENDPOINT_NAME", "THRESHOLD"]);
+    assert_eq!(
+        vars,
+        ["ALERT_TABLE", "ALERT_TOPIC_ARN", "ENDPOINT_NAME", "INCLUDE_ARCHIVED", "INCLUDE_SAMPLES", "THRESHOLD"]
+    );
+    for opt_in in ["IncludeArchived", "IncludeSamples"] {
+        assert_eq!(t["Parameters"][opt_in]["Default"], "false", "{opt_in}: skipped unless asked for");
+    }
     // The alert state, the failed events and the alarm, as the deploy makes them.
     let table = &r["AlertState"]["Properties"];
     assert_eq!(table["KeySchema"][0]["AttributeName"], alert_state::KEY);
@@ -559,8 +566,8 @@ fn warm_handler_latency() {
     server.shutdown().unwrap();
 }
 
-/// The detector deployed in an emulated account, its handler built from the deployed function's environment (plus
-/// `extra` variables), and a queue subscribed to its alert topic.
+/// The detector deployed in an emulated account (scoring archived and sample findings as `scope` says), its handler
+/// built from the deployed function's environment, and a queue subscribed to its alert topic.
 struct Live {
     server: Option<ipinsights_server::EndpointHandle>,
     emu: Emulator,
@@ -572,7 +579,7 @@ struct Live {
 }
 
 impl Live {
-    fn start(findings: &[Value], outage: Vec<&str>, extra: &[(&str, &str)]) -> Live {
+    fn start(findings: &[Value], outage: Vec<&str>, scope: FindingScope) -> Live {
         let server = model_server();
         let dir = tempfile::tempdir().unwrap();
         let seeded = dir.path().join("findings.ndjson");
@@ -584,7 +591,8 @@ impl Live {
             outage,
             ..Options::default()
         });
-        let deployed = deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
+        let spec = DetectorSpec { scope, ..spec(&package(dir.path())) };
+        let deployed = deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
         let sdk = emu.sdk();
         let (sqs, sns) = (aws_sdk_sqs::Client::new(&sdk), aws_sdk_sns::Client::new(&sdk));
         let queue = block_on(async {
@@ -595,8 +603,7 @@ impl Live {
         });
         let lambda = aws_sdk_lambda::Client::new(&sdk);
         let conf = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
-        let mut vars: HashMap<String, String> = conf.environment().unwrap().variables().unwrap().clone();
-        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let vars: HashMap<String, String> = conf.environment().unwrap().variables().unwrap().clone();
         let config = LambdaConfig::from_vars(|k| vars.get(k).cloned()).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let function = Arc::new(runtime.block_on(async { Function::new(&config, &sdk) }).unwrap());
@@ -649,7 +656,7 @@ impl Drop for Live {
 #[test]
 fn a_finding_republished_five_times_alerts_once() {
     let persistent = event("f-persistent", "AIDAALICE000000000001", "198.51.100.7");
-    let live = Live::start(&[persistent["detail"].clone()], vec![], &[]);
+    let live = Live::start(&[persistent["detail"].clone()], vec![], FindingScope::default());
     live.emu.recur("f-persistent", 5);
     let events = live.events_of("f-persistent");
     let counts: Vec<&Value> = events.iter().map(|e| &e["detail"]["service"]["count"]).collect();
@@ -669,7 +676,7 @@ fn a_finding_republished_five_times_alerts_once() {
 #[test]
 fn archived_and_sample_findings_are_skipped_and_counted() {
     let real = event("f-real", "AIDAALICE000000000001", "198.51.100.7");
-    let live = Live::start(&[real["detail"].clone()], vec![], &[]);
+    let live = Live::start(&[real["detail"].clone()], vec![], FindingScope::default());
     let gd = aws_sdk_guardduty::Client::new(&live.emu.sdk());
     block_on(async {
         let types = ["UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", "Recon:IAMUser/MaliciousIPCaller"];
@@ -718,7 +725,7 @@ fn archived_and_sample_findings_are_skipped_and_counted() {
     reader.add_path(&file).unwrap();
     assert_eq!(reader.finish().tuple_count(), 3);
     drop(live);
-    let live = Live::start(&[], vec![], &[("INCLUDE_ARCHIVED", "true"), ("INCLUDE_SAMPLES", "true")]);
+    let live = Live::start(&[], vec![], everything);
     for e in &events {
         let answer = live.invoke(e).unwrap();
         assert_eq!(answer.alerts + answer.passes, 1, "{answer:?}");
@@ -730,7 +737,7 @@ fn archived_and_sample_findings_are_skipped_and_counted() {
 #[test]
 fn a_failed_publish_is_retried_alone() {
     // The 2nd Publish and its 4 retries (5 attempts per call) answer 500 InternalError.
-    let live = Live::start(&[], vec!["sns:Publish=2:5"], &[]);
+    let live = Live::start(&[], vec!["sns:Publish=2:5"], FindingScope::default());
     let batch = json!([
         event("f-first", "AIDAALICE000000000001", "198.51.100.7"),
         event("f-second", "AIDABOB00000000000002", "203.0.113.9")
@@ -745,4 +752,22 @@ fn a_failed_publish_is_retried_alone() {
     let again = live.invoke(&batch).unwrap();
     assert_eq!((again.published, again.duplicates), (0, 2));
     assert_eq!(live.alerted(), Vec::<String>::new());
+}
+
+/// DynamoDB refuses the alert-state write through every retry: the alert still goes out (at least once, never
+/// lost), counted as unrecorded; the next write works again and the following delivery is a duplicate.
+#[test]
+fn an_alert_whose_state_cannot_be_written_still_goes_out() {
+    let live = Live::start(&[], vec!["dynamodb:PutItem=1:5"], FindingScope::default());
+    let finding = event("f-unrecorded", "AIDAALICE000000000001", "198.51.100.7");
+    let first = live.invoke(&finding).unwrap();
+    assert_eq!((first.published, first.unrecorded, first.duplicates), (1, 1, 0), "{first:?}");
+    assert_eq!(live.emu.stats()["failed"]["dynamodb:PutItem"], 5);
+    assert_eq!(live.alerted(), ["f-unrecorded"]);
+    // Nothing was recorded, so the next delivery alerts (and is recorded); the one after is a duplicate.
+    let second = live.invoke(&finding).unwrap();
+    assert_eq!((second.published, second.unrecorded, second.duplicates), (1, 0, 0), "{second:?}");
+    let third = live.invoke(&finding).unwrap();
+    assert_eq!((third.published, third.duplicates), (0, 1), "{third:?}");
+    assert_eq!(live.alerted(), ["f-unrecorded"]);
 }
