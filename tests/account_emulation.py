@@ -1,5 +1,5 @@
 """An AWS account on loopback for the own-account tests: moto (S3, GuardDuty, IAM, Lambda, EventBridge, SNS, SQS,
-SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real services:
+DynamoDB, CloudWatch, SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real services:
 
 - GuardDuty ListFindings and GetFindings (moto has detectors but no findings): FindingCriteria on `updatedAt`,
   `createdAt`, `severity`, `type`, `id` and `service.archived` with GuardDuty's operators; SortCriteria; MaxResults
@@ -36,7 +36,8 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   PublishVersion is refused with Lambda's 409 ResourceConflictException, worded as Lambda words it. 0 turns it off.
 - On-failure destinations (moto takes any): PutFunctionEventInvokeConfig with an SQS `OnFailure` destination is
   refused with Lambda's InvalidParameterValueException unless an inline policy of the function's role allows
-  `sqs:SendMessage` on that queue, as Lambda checks it.
+  `sqs:SendMessage` on that queue, as Lambda checks it; with `--iam-propagation-seconds S` a role's inline policy
+  counts for that check only S seconds after PutRolePolicy (IAM is eventually consistent: seconds, in practice).
 - Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
   signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
   `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
@@ -47,7 +48,7 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   AssumeRole of a role in the owning account are that account's (moto's accounting).
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
-[--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+[--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S] [--iam-propagation-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
 stdin closes.
 """
 import argparse
@@ -77,7 +78,7 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.guardduty.models import guardduty_backends
-from moto.iam.models import get_account_id_from
+from moto.iam.models import Role, get_account_id_from
 from moto.s3.models import s3_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sagemaker.models import sagemaker_backends
@@ -450,6 +451,17 @@ changes_function("publish_version", None)
 # --- on-failure destinations the function's role may use ------------------------------------------------------------
 
 moto_put_event_invoke_config = LambdaResponse.put_function_event_invoke_config
+IAM_PROPAGATION_SECONDS = [0.0]  # how long a new inline policy takes to reach Lambda's checks (set by main)
+POLICY_PUT_AT = {}  # (role ARN, policy name) -> monotonic time of PutRolePolicy
+
+
+def put_policy(self, policy_name, policy_json):
+    POLICY_PUT_AT[(self.arn, policy_name)] = time.monotonic()
+    return moto_put_policy(self, policy_name, policy_json)
+
+
+moto_put_policy = Role.put_policy
+Role.put_policy = put_policy
 
 
 def role_allows(account, role_arn, action, resource):
@@ -457,7 +469,10 @@ def role_allows(account, role_arn, action, resource):
     from moto.iam.models import iam_backends
 
     role = next((r for r in iam_backends[account]["global"].roles.values() if r.arn == role_arn), None)
-    for document in (role.policies.values() if role else []):
+    now = time.monotonic()
+    for name, document in (role.policies.items() if role else []):
+        if now - POLICY_PUT_AT.get((role_arn, name), 0.0) < IAM_PROPAGATION_SECONDS[0]:
+            continue  # not yet seen: IAM is eventually consistent
         document = json.loads(unquote(document)) if isinstance(document, str) else document
         statements = document.get("Statement", [])
         for statement in statements if isinstance(statements, list) else [statements]:
@@ -711,9 +726,11 @@ def main():
     parser.add_argument("--throttle", action="append", default=[])
     parser.add_argument("--latency", action="append", default=[])
     parser.add_argument("--outage", action="append", default=[])
+    parser.add_argument("--iam-propagation-seconds", type=float, default=0.0)
     parser.add_argument("--lambda-busy-seconds", type=float, default=1.0)
     args = parser.parse_args()
     LAMBDA_BUSY_SECONDS[0] = args.lambda_busy_seconds
+    IAM_PROPAGATION_SECONDS[0] = args.iam_propagation_seconds
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     every = {}

@@ -415,18 +415,8 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         spec.endpoint_name
     ));
 
-    let on_failure = aws_sdk_lambda::types::DestinationConfig::builder()
-        .on_failure(aws_sdk_lambda::types::OnFailure::builder().destination(&queue_arn).build())
-        .build();
-    lambda
-        .put_function_event_invoke_config()
-        .function_name(name)
-        .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
-        .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECS)
-        .destination_config(on_failure)
-        .send()
+    put_retries(&lambda, name, &queue_arn)
         .await
-        .map_err(|e| AccountError::sdk("PutFunctionEventInvokeConfig", e))
         .map_err(changes.failed(format!("limiting retries of function {name} and keeping its failed events")))?;
     changes.note(format!("set the retries of Lambda function {name} ({MAX_RETRY_ATTEMPTS}, then queue {queue})"));
     log(&format!("Lambda function {function_arn} ({LAMBDA_RUNTIME}, threshold {})", spec.threshold));
@@ -569,6 +559,40 @@ async fn ensure_log_group(
         .map_err(|e| AccountError::sdk("PutRetentionPolicy", e))?;
     changes.note(format!("set the retention of log group {group} to {days} days"));
     Ok(())
+}
+
+/// Sets the function's asynchronous retries and its on-failure destination, the queue. Lambda checks that the
+/// function's role may send to the queue, and the policy saying so was put a moment ago (IAM is eventually
+/// consistent): that refusal is retried for up to a minute.
+async fn put_retries(lambda: &aws_sdk_lambda::Client, name: &str, queue_arn: &str) -> Result<()> {
+    let on_failure = aws_sdk_lambda::types::DestinationConfig::builder()
+        .on_failure(aws_sdk_lambda::types::OnFailure::builder().destination(queue_arn).build())
+        .build();
+    let mut wait = Duration::from_secs(2);
+    loop {
+        let put = lambda
+            .put_function_event_invoke_config()
+            .function_name(name)
+            .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
+            .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECS)
+            .destination_config(on_failure.clone())
+            .send()
+            .await;
+        match put {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if wait <= Duration::from_secs(32)
+                    && e.as_service_error().is_some_and(|s| {
+                        s.is_invalid_parameter_value_exception()
+                            && s.meta().message().is_some_and(|m| m.contains("does not have permissions"))
+                    }) =>
+            {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => return Err(AccountError::sdk("PutFunctionEventInvokeConfig", e)),
+        }
+    }
 }
 
 /// Creates the function and waits until it is `Active`. A role created a moment ago is not yet assumable by Lambda

@@ -205,6 +205,20 @@ fn the_detector_redeploys_at_once_with_a_new_threshold() {
     assert_eq!(conf.environment().unwrap().variables().unwrap()["THRESHOLD"], "-1");
 }
 
+/// Lambda refuses an on-failure queue the function's role may not send to, and the policy allowing it was put a
+/// moment before (IAM takes seconds to propagate): the first deploy waits it out instead of failing half-way.
+#[test]
+fn the_first_deploy_waits_for_the_role_to_reach_the_failure_queue() {
+    let emu = Emulator::with(&Options { iam_propagation_seconds: Some(3.0), ..Options::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let deployed = deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {})
+        .unwrap_or_else(|e| panic!("the first deploy failed: {e}"));
+    let lambda = aws_sdk_lambda::Client::new(&emu.sdk());
+    let conf = block_on(lambda.get_function_event_invoke_config().function_name("ipinsights-detector").send()).unwrap();
+    let destination = conf.destination_config().and_then(|d| d.on_failure()).and_then(|o| o.destination());
+    assert_eq!(destination, Some(deployed.queue_arn.as_str()));
+}
+
 /// A step that fails part-way names the step and what it already changed, and leaves the rest as it was: here
 /// Lambda takes longer to apply the new code than the deploy may wait, so the function keeps its previous
 /// configuration (threshold) and the role its previous policy.

@@ -64,6 +64,8 @@ pub struct Options<'a> {
     /// How long a Lambda function stays `Pending` / `InProgress` after a change (the emulator's default, 1 s, when
     /// `None`).
     pub lambda_busy_seconds: Option<f64>,
+    /// How long a role's new inline policy takes to count for Lambda's checks (0 when `None`).
+    pub iam_propagation_seconds: Option<f64>,
 }
 
 impl Emulator {
@@ -96,6 +98,9 @@ impl Emulator {
         }
         if let Some(s) = options.lambda_busy_seconds {
             cmd.arg("--lambda-busy-seconds").arg(s.to_string());
+        }
+        if let Some(s) = options.iam_propagation_seconds {
+            cmd.arg("--iam-propagation-seconds").arg(s.to_string());
         }
         let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(log).spawn().unwrap();
         let stdin = child.stdin.take();
