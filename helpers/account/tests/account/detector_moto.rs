@@ -577,6 +577,41 @@ fn warm_handler_latency() {
     println!(
         "BENCH lambda handler, warm, through emulated SageMaker Runtime: {per:.1} ms per finding ({rounds} findings)"
     );
+
+    // A finding GuardDuty keeps re-publishing: scored, then its alert-state write refused (a duplicate, not sent).
+    let sdk = emu.sdk();
+    let topic = block_on(aws_sdk_sns::Client::new(&sdk).create_topic().name("bench").send()).unwrap();
+    block_on(async {
+        use aws_sdk_dynamodb::types::{AttributeDefinition, KeySchemaElement, KeyType, ScalarAttributeType};
+        let key =
+            AttributeDefinition::builder().attribute_name(alert_state::KEY).attribute_type(ScalarAttributeType::S);
+        let schema = KeySchemaElement::builder().attribute_name(alert_state::KEY).key_type(KeyType::Hash);
+        aws_sdk_dynamodb::Client::new(&sdk)
+            .create_table()
+            .table_name("bench")
+            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .attribute_definitions(key.build().unwrap())
+            .key_schema(schema.build().unwrap())
+            .send()
+            .await
+            .unwrap();
+    });
+    let vars = HashMap::from([
+        ("THRESHOLD", "0".to_string()),
+        ("ENDPOINT_NAME", "ipinsights-ep".to_string()),
+        ("ALERT_TOPIC_ARN", topic.topic_arn().unwrap().to_string()),
+        ("ALERT_TABLE", "bench".to_string()),
+    ]);
+    let config = LambdaConfig::from_vars(|k| vars.get(k).cloned()).unwrap();
+    let function = Arc::new(runtime.block_on(async { Function::new(&config, &sdk) }).unwrap());
+    let persistent = event("bench-persistent", "AIDAALICE000000000001", "198.51.100.7").to_string();
+    assert_eq!(invoke(&runtime, &function, persistent.as_bytes()).unwrap().published, 1);
+    let start = Instant::now();
+    for _ in 0..rounds {
+        assert_eq!(invoke(&runtime, &function, persistent.as_bytes()).unwrap().duplicates, 1);
+    }
+    let per = start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
+    println!("BENCH lambda handler, warm, a re-published finding (scored, DynamoDB write refused): {per:.1} ms");
     server.shutdown().unwrap();
 }
 
