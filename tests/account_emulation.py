@@ -38,6 +38,9 @@ DynamoDB, CloudWatch, SageMaker, SageMaker Runtime) with what moto lacks, made a
   refused with Lambda's InvalidParameterValueException unless an inline policy of the function's role allows
   `sqs:SendMessage` on that queue, as Lambda checks it; with `--iam-propagation-seconds S` a role's inline policy
   counts for that check only S seconds after PutRolePolicy (IAM is eventually consistent: seconds, in practice).
+- Queues deleted recently (`--queue-deleted-wait-seconds S`, default 60 as in SQS; moto re-creates at once):
+  CreateQueue with the name of a queue deleted less than S seconds ago is refused with SQS's
+  QueueDeletedRecently. 0 turns it off.
 - Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
   signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
   `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
@@ -48,7 +51,8 @@ DynamoDB, CloudWatch, SageMaker, SageMaker Runtime) with what moto lacks, made a
   AssumeRole of a role in the owning account are that account's (moto's accounting).
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
-[--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S] [--iam-propagation-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+[--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S] [--iam-propagation-seconds S]
+[--queue-deleted-wait-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
 stdin closes.
 """
 import argparse
@@ -573,6 +577,44 @@ class BucketGate:
         return [body]
 
 
+# --- queues deleted recently ------------------------------------------------------------------------------------------
+
+
+class QueueGate:
+    """WSGI middleware refusing CreateQueue for a name whose queue was deleted less than `seconds` ago, with SQS's
+    QueueDeletedRecently (SQS makes you wait 60 seconds; moto re-creates at once)."""
+
+    def __init__(self, app, seconds):
+        self.app, self.seconds, self.deleted, self.lock = app, seconds, {}, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if self.seconds <= 0 or target not in ("AmazonSQS.CreateQueue", "AmazonSQS.DeleteQueue"):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = json.loads(body or b"{}")
+        if target == "AmazonSQS.DeleteQueue":
+            with self.lock:
+                self.deleted[request.get("QueueUrl", "").rstrip("/").rsplit("/", 1)[-1]] = time.monotonic()
+            return self.app(environ, start_response)
+        with self.lock:
+            since = time.monotonic() - self.deleted.get(request.get("QueueName"), float("-inf"))
+        if since >= self.seconds:
+            return self.app(environ, start_response)
+        answer = json.dumps({
+            "__type": "com.amazonaws.sqs#QueueDeletedRecently",
+            "message": "You must wait 60 seconds after deleting a queue before you can create another with the same "
+            "name.",
+        }).encode()
+        start_response("400 Bad Request", [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-query-error", "AWS.SimpleQueueService.QueueDeletedRecently;Sender"),
+            ("Content-Length", str(len(answer))),
+        ])
+        return [answer]
+
+
 # --- throttling --------------------------------------------------------------------------------------------------------
 
 
@@ -727,6 +769,7 @@ def main():
     parser.add_argument("--latency", action="append", default=[])
     parser.add_argument("--outage", action="append", default=[])
     parser.add_argument("--iam-propagation-seconds", type=float, default=0.0)
+    parser.add_argument("--queue-deleted-wait-seconds", type=float, default=60.0)
     parser.add_argument("--lambda-busy-seconds", type=float, default=1.0)
     args = parser.parse_args()
     LAMBDA_BUSY_SECONDS[0] = args.lambda_busy_seconds
@@ -745,7 +788,8 @@ def main():
         op, _, window = spec.partition("=")
         first, _, count = window.partition(":")
         outages[op] = (int(first), int(count or 1))
-    app = Throttler(BucketGate(DomainDispatcherApplication(create_backend_app)), every, latency, outages)
+    backend = QueueGate(BucketGate(DomainDispatcherApplication(create_backend_app)), args.queue_deleted_wait_seconds)
+    app = Throttler(backend, every, latency, outages)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"

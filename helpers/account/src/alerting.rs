@@ -107,24 +107,45 @@ pub(crate) async fn ensure_table(
 }
 
 /// Creates the on-failure queue (SQS's CreateQueue returns the existing one when its attributes agree); `tags` on
-/// creation. Returns its ARN.
-pub(crate) async fn ensure_queue(sqs: &aws_sdk_sqs::Client, queue: &str, tags: &[(String, String)]) -> Result<String> {
+/// creation. SQS refuses a name whose queue was deleted less than 60 seconds ago (a deploy right after a teardown):
+/// that refusal is waited out, with a line to `log`. Returns its ARN.
+pub(crate) async fn ensure_queue(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    tags: &[(String, String)],
+    log: &mut dyn FnMut(&str),
+) -> Result<String> {
     use aws_sdk_sqs::types::QueueAttributeName;
-    let mut create = sqs
-        .create_queue()
-        .queue_name(queue)
-        .attributes(QueueAttributeName::MessageRetentionPeriod, FAILED_EVENT_RETENTION_SECS.to_string())
-        .attributes(QueueAttributeName::SqsManagedSseEnabled, "true");
-    for (k, v) in tags {
-        create = create.tags(k, v);
-    }
-    let url = create
-        .send()
-        .await
-        .map_err(|e| AccountError::sdk("CreateQueue", e))?
-        .queue_url()
-        .unwrap_or_default()
-        .to_string();
+    let mut wait = Duration::from_secs(2);
+    let url = loop {
+        let mut create = sqs
+            .create_queue()
+            .queue_name(queue)
+            .attributes(QueueAttributeName::MessageRetentionPeriod, FAILED_EVENT_RETENTION_SECS.to_string())
+            .attributes(QueueAttributeName::SqsManagedSseEnabled, "true");
+        for (k, v) in tags {
+            create = create.tags(k, v);
+        }
+        match create.send().await {
+            Ok(out) => break out.queue_url().unwrap_or_default().to_string(),
+            // SQS answers in JSON with its query-compatible code (`AWS.SimpleQueueService.QueueDeletedRecently`).
+            Err(e)
+                if wait <= Duration::from_secs(32)
+                    && e.as_service_error().is_some_and(|s| {
+                        s.is_queue_deleted_recently()
+                            || s.meta().code().is_some_and(|c| c.ends_with("QueueDeletedRecently"))
+                    }) =>
+            {
+                log(&format!(
+                    "SQS queue {queue} was deleted recently (SQS keeps the name 60 s): trying again in {} s",
+                    wait.as_secs()
+                ));
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => return Err(AccountError::sdk("CreateQueue", e)),
+        }
+    };
     let attributes = sqs
         .get_queue_attributes()
         .queue_url(&url)

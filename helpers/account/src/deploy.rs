@@ -346,7 +346,7 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         changes.note(format!("created DynamoDB table {table}"));
     }
     let queue = failure_queue_name(name);
-    let queue_arn = alerting::ensure_queue(&clients.sqs(), &queue, &tags)
+    let queue_arn = alerting::ensure_queue(&clients.sqs(), &queue, &tags, log)
         .await
         .map_err(changes.failed(format!("creating SQS queue {queue} for failed events")))?;
     log(&format!(

@@ -219,6 +219,22 @@ fn the_first_deploy_waits_for_the_role_to_reach_the_failure_queue() {
     assert_eq!(destination, Some(deployed.queue_arn.as_str()));
 }
 
+/// SQS refuses to re-create a queue's name for 60 seconds after its deletion: deploying again right after a
+/// teardown (a rerun notebook) waits it out instead of failing at CreateQueue.
+#[test]
+fn a_deploy_right_after_a_teardown_waits_for_the_queue_name() {
+    let emu = Emulator::with(&Options { queue_deleted_wait_seconds: Some(3.0), ..Options::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(&package(dir.path()));
+    deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
+    assert!(teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap().queue);
+    let mut lines = Vec::new();
+    let again = deploy_detector(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string()))
+        .unwrap_or_else(|e| panic!("the deploy after the teardown failed: {e}"));
+    assert!(again.queue_arn.ends_with(":ipinsights-detector-failed"), "{again}");
+    assert!(lines.iter().any(|l| l.contains("deleted recently")), "{lines:?}");
+}
+
 /// A step that fails part-way names the step and what it already changed, and leaves the rest as it was: here
 /// Lambda takes longer to apply the new code than the deploy may wait, so the function keeps its previous
 /// configuration (threshold) and the role its previous policy.

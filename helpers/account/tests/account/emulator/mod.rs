@@ -66,6 +66,9 @@ pub struct Options<'a> {
     pub lambda_busy_seconds: Option<f64>,
     /// How long a role's new inline policy takes to count for Lambda's checks (0 when `None`).
     pub iam_propagation_seconds: Option<f64>,
+    /// How long SQS refuses to re-create a deleted queue's name (the emulator's default, 60 s as in SQS, when
+    /// `None`).
+    pub queue_deleted_wait_seconds: Option<f64>,
 }
 
 impl Emulator {
@@ -98,6 +101,9 @@ impl Emulator {
         }
         if let Some(s) = options.lambda_busy_seconds {
             cmd.arg("--lambda-busy-seconds").arg(s.to_string());
+        }
+        if let Some(s) = options.queue_deleted_wait_seconds {
+            cmd.arg("--queue-deleted-wait-seconds").arg(s.to_string());
         }
         if let Some(s) = options.iam_propagation_seconds {
             cmd.arg("--iam-propagation-seconds").arg(s.to_string());
