@@ -41,6 +41,9 @@ DynamoDB, CloudWatch, SageMaker, SageMaker Runtime) with what moto lacks, made a
 - Queues deleted recently (`--queue-deleted-wait-seconds S`, default 60 as in SQS; moto re-creates at once):
   CreateQueue with the name of a queue deleted less than S seconds ago is refused with SQS's
   QueueDeletedRecently. 0 turns it off.
+- Tables being deleted (`--table-deleting-seconds S`, default 0: off; moto drops a table at once): for S seconds
+  after DeleteTable, DescribeTable answers `TableStatus: DELETING` and CreateTable of that name
+  ResourceInUseException, as DynamoDB does while it deletes a table (seconds to a minute).
 - Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
   signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
   `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
@@ -52,7 +55,7 @@ DynamoDB, CloudWatch, SageMaker, SageMaker Runtime) with what moto lacks, made a
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
 [--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S] [--iam-propagation-seconds S]
-[--queue-deleted-wait-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+[--queue-deleted-wait-seconds S] [--table-deleting-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
 stdin closes.
 """
 import argparse
@@ -615,6 +618,46 @@ class QueueGate:
         return [answer]
 
 
+class TableGate:
+    """WSGI middleware keeping a deleted DynamoDB table in `DELETING` for `seconds` (moto drops it at once):
+    DescribeTable answers `TableStatus: DELETING` and CreateTable of that name ResourceInUseException, as
+    DynamoDB does while it deletes a table."""
+
+    def __init__(self, app, seconds):
+        self.app, self.seconds, self.deleted, self.lock = app, seconds, {}, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if self.seconds <= 0 or not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_") or target not in (
+            "DeleteTable", "DescribeTable", "CreateTable"
+        ):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        name = json.loads(body or b"{}").get("TableName", "")
+        if target == "DeleteTable":
+            with self.lock:
+                self.deleted[name] = time.monotonic()
+            return self.app(environ, start_response)
+        with self.lock:
+            deleting = time.monotonic() - self.deleted.get(name, float("-inf")) < self.seconds
+        if not deleting:
+            return self.app(environ, start_response)
+        if target == "DescribeTable":
+            status, answer = "200 OK", {"Table": {
+                "TableName": name, "TableStatus": "DELETING",
+                "TableArn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            }}
+        else:
+            status, answer = "400 Bad Request", {
+                "__type": "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+                "message": f"Table already exists: {name}",
+            }
+        data = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
 # --- throttling --------------------------------------------------------------------------------------------------------
 
 
@@ -770,6 +813,7 @@ def main():
     parser.add_argument("--outage", action="append", default=[])
     parser.add_argument("--iam-propagation-seconds", type=float, default=0.0)
     parser.add_argument("--queue-deleted-wait-seconds", type=float, default=60.0)
+    parser.add_argument("--table-deleting-seconds", type=float, default=0.0)
     parser.add_argument("--lambda-busy-seconds", type=float, default=1.0)
     args = parser.parse_args()
     LAMBDA_BUSY_SECONDS[0] = args.lambda_busy_seconds
@@ -789,6 +833,7 @@ def main():
         first, _, count = window.partition(":")
         outages[op] = (int(first), int(count or 1))
     backend = QueueGate(BucketGate(DomainDispatcherApplication(create_backend_app)), args.queue_deleted_wait_seconds)
+    backend = TableGate(backend, args.table_deleting_seconds)
     app = Throttler(backend, every, latency, outages)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -32,17 +32,35 @@ pub fn alarm_name(name: &str) -> String {
     format!("{name}-errors")
 }
 
-/// Creates the alert-state table unless it exists (on-demand capacity, key [`alert_state::KEY`]), waits until it is
-/// active and turns TTL on for [`alert_state::EXPIRES`]; `tags` on creation. Returns true when it created the table.
+/// Creates the alert-state table unless it exists (on-demand capacity, key [`alert_state::KEY`]; a table still being
+/// deleted is waited for, then made anew), waits until it is active and turns TTL on for [`alert_state::EXPIRES`];
+/// `tags` on creation. Returns true when it created the table.
 pub(crate) async fn ensure_table(
     dynamodb: &aws_sdk_dynamodb::Client,
     table: &str,
     tags: &[(String, String)],
     wait: Duration,
 ) -> Result<bool> {
-    let created = match dynamodb.describe_table().table_name(table).send().await {
-        Ok(_) => false,
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+    use aws_sdk_dynamodb::client::Waiters as _;
+    let status = match dynamodb.describe_table().table_name(table).send().await {
+        Ok(out) => out.table().and_then(|t| t.table_status().cloned()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => None,
+        Err(e) => return Err(AccountError::sdk("DescribeTable", e)),
+    };
+    // A table still being deleted (a deploy right after a teardown) cannot be used nor re-created until it is gone.
+    let deleting = status == Some(aws_sdk_dynamodb::types::TableStatus::Deleting);
+    if deleting {
+        dynamodb.wait_until_table_not_exists().table_name(table).wait(wait).await.map_err(|e| {
+            AccountError::NotReady(format!(
+                "DynamoDB table {table} was still being deleted after {} s: {}",
+                wait.as_secs(),
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            ))
+        })?;
+    }
+    let created = match status {
+        Some(_) if !deleting => false,
+        _ => {
             let key = |name: &str| AccountError::InvalidInput(format!("table key {name}"));
             let mut create = dynamodb
                 .create_table()
@@ -69,9 +87,7 @@ pub(crate) async fn ensure_table(
             create.send().await.map_err(|e| AccountError::sdk("CreateTable", e))?;
             true
         }
-        Err(e) => return Err(AccountError::sdk("DescribeTable", e)),
     };
-    use aws_sdk_dynamodb::client::Waiters as _;
     dynamodb.wait_until_table_exists().table_name(table).wait(wait).await.map_err(|e| {
         AccountError::NotReady(format!(
             "DynamoDB table {table} did not become ACTIVE within {} s: {}",

@@ -338,6 +338,10 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
     log(&format!("log group {group} (kept {} days)", spec.log_retention_days));
 
     let tags = [(WORKSHOP_TAG_KEY.to_string(), name.to_string())];
+    let queue = failure_queue_name(name);
+    let queue_arn = alerting::ensure_queue(&clients.sqs(), &queue, &tags, log)
+        .await
+        .map_err(changes.failed(format!("creating SQS queue {queue} for failed events")))?;
     let table = table_name(name);
     if alerting::ensure_table(&clients.dynamodb(), &table, &tags, spec.update_wait)
         .await
@@ -345,10 +349,6 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
     {
         changes.note(format!("created DynamoDB table {table}"));
     }
-    let queue = failure_queue_name(name);
-    let queue_arn = alerting::ensure_queue(&clients.sqs(), &queue, &tags, log)
-        .await
-        .map_err(changes.failed(format!("creating SQS queue {queue} for failed events")))?;
     log(&format!(
         "alert state in DynamoDB table {table} (one alert per finding, kept {} days); failed events to {queue_arn}",
         ipinsights_detect::lambda::alert_state::KEEP_DAYS

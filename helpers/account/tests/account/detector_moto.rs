@@ -219,11 +219,16 @@ fn the_first_deploy_waits_for_the_role_to_reach_the_failure_queue() {
     assert_eq!(destination, Some(deployed.queue_arn.as_str()));
 }
 
-/// SQS refuses to re-create a queue's name for 60 seconds after its deletion: deploying again right after a
-/// teardown (a rerun notebook) waits it out instead of failing at CreateQueue.
+/// SQS refuses to re-create a queue's name for 60 seconds after its deletion, and DynamoDB keeps a deleted table
+/// `DELETING` for a while: deploying again right after a teardown (a rerun notebook) waits both out instead of
+/// failing, and ends with an active table.
 #[test]
-fn a_deploy_right_after_a_teardown_waits_for_the_queue_name() {
-    let emu = Emulator::with(&Options { queue_deleted_wait_seconds: Some(3.0), ..Options::default() });
+fn a_deploy_right_after_a_teardown_waits_for_the_queue_name_and_the_table() {
+    let emu = Emulator::with(&Options {
+        queue_deleted_wait_seconds: Some(3.0),
+        table_deleting_seconds: Some(10.0),
+        ..Options::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&package(dir.path()));
     deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
@@ -233,6 +238,10 @@ fn a_deploy_right_after_a_teardown_waits_for_the_queue_name() {
         .unwrap_or_else(|e| panic!("the deploy after the teardown failed: {e}"));
     assert!(again.queue_arn.ends_with(":ipinsights-detector-failed"), "{again}");
     assert!(lines.iter().any(|l| l.contains("deleted recently")), "{lines:?}");
+    let table =
+        block_on(aws_sdk_dynamodb::Client::new(&emu.sdk()).describe_table().table_name("ipinsights-detector").send());
+    let status = table.unwrap().table().and_then(|t| t.table_status().cloned());
+    assert_eq!(status.as_ref().map(|s| s.as_str()), Some("ACTIVE"));
 }
 
 /// A step that fails part-way names the step and what it already changed, and leaves the rest as it was: here

@@ -69,6 +69,8 @@ pub struct Options<'a> {
     /// How long SQS refuses to re-create a deleted queue's name (the emulator's default, 60 s as in SQS, when
     /// `None`).
     pub queue_deleted_wait_seconds: Option<f64>,
+    /// How long a deleted DynamoDB table stays `DELETING` (0, off, when `None`).
+    pub table_deleting_seconds: Option<f64>,
 }
 
 impl Emulator {
@@ -101,6 +103,9 @@ impl Emulator {
         }
         if let Some(s) = options.lambda_busy_seconds {
             cmd.arg("--lambda-busy-seconds").arg(s.to_string());
+        }
+        if let Some(s) = options.table_deleting_seconds {
+            cmd.arg("--table-deleting-seconds").arg(s.to_string());
         }
         if let Some(s) = options.queue_deleted_wait_seconds {
             cmd.arg("--queue-deleted-wait-seconds").arg(s.to_string());
