@@ -1,11 +1,19 @@
 """An AWS account on loopback for the own-account tests: moto (S3, GuardDuty, IAM, Lambda, EventBridge, SNS, SQS,
-SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real services:
+DynamoDB, CloudWatch, SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real services:
 
 - GuardDuty ListFindings and GetFindings (moto has detectors but no findings): FindingCriteria on `updatedAt`,
   `createdAt`, `severity`, `type`, `id` and `service.archived` with GuardDuty's operators; SortCriteria; MaxResults
   1-50 and opaque NextTokens; at most 50 ids per GetFindings; BadRequestException otherwise. Findings are seeded
   from a file (`--findings`: EventBridge events or findings, one JSON value per line) into a detector of the
   default account and region, like GuardDuty would have raised them.
+- GuardDuty as it publishes findings (moto has none of it): CreateSampleFindings makes sample findings
+  (`service.additionalInfo` `{"value": "{\"sample\":true}", "type": "default"}`, `[SAMPLE]` titles, GuardDuty's
+  generated principal and documentation addresses) and ArchiveFindings archives findings (`service.archived`);
+  both are listed and read like any finding. A finding recurs (`POST /_emulation/guardduty/recur`, JSON
+  `{"id": ID, "times": N}`): GuardDuty updates the same finding N times (`service.count` + 1, a later `updatedAt`
+  and `eventLastSeen`) and re-publishes it to EventBridge each time, as it does every 6 hours (15 minutes if so
+  set) for a finding that keeps happening. `GET /_emulation/guardduty/events` answers every EventBridge event
+  GuardDuty published so far (new samples, recurrences), oldest first: what the detector's rule delivers.
 - InvokeEndpoint on SageMaker endpoints that run a real model server (`--endpoint NAME=URL`): the endpoint, its
   configuration and model are created in moto, and each invocation is forwarded to the server like SageMaker's
   front end does. Like the IP Insights container, it takes IPv4 addresses only: a row with any other address is a
@@ -14,6 +22,10 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   guardduty:GetFindings, sns:Publish, sagemaker-runtime:InvokeEndpoint) is refused with that service's own
   throttling error (S3 503 SlowDown, GuardDuty 429 TooManyRequestsException, SNS 400 Throttling, SageMaker Runtime
   400 ThrottlingException).
+- Outages (`--outage OPERATION=N:K`): calls N to N+K-1 of an operation (counted from 1) are answered with the
+  service's 500 InternalError, which the SDKs retry; K at least the client's attempts makes one call fail for good
+  while the calls before and after it succeed (e.g. `sns:Publish=2:5`: the second alert of a batch is lost;
+  `dynamodb:PutItem=1:5`: the detector's first alert-state write).
 - Latency (`--latency OPERATION=SECONDS`): calls of an operation take at least that long, like a real service far
   from the client; `GET /_emulation/stats` reports the calls refused and the most calls in flight at once, per
   operation.
@@ -22,6 +34,16 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   UpdateFunctionCode or UpdateFunctionConfiguration its `LastUpdateStatus` is `InProgress` for S seconds (in the
   update's own answer too), and in that window a further UpdateFunctionCode, UpdateFunctionConfiguration or
   PublishVersion is refused with Lambda's 409 ResourceConflictException, worded as Lambda words it. 0 turns it off.
+- On-failure destinations (moto takes any): PutFunctionEventInvokeConfig with an SQS `OnFailure` destination is
+  refused with Lambda's InvalidParameterValueException unless an inline policy of the function's role allows
+  `sqs:SendMessage` on that queue, as Lambda checks it; with `--iam-propagation-seconds S` a role's inline policy
+  counts for that check only S seconds after PutRolePolicy (IAM is eventually consistent: seconds, in practice).
+- Queues deleted recently (`--queue-deleted-wait-seconds S`, default 60 as in SQS; moto re-creates at once):
+  CreateQueue with the name of a queue deleted less than S seconds ago is refused with SQS's
+  QueueDeletedRecently. 0 turns it off.
+- Tables being deleted (`--table-deleting-seconds S`, default 0: off; moto drops a table at once): for S seconds
+  after DeleteTable, DescribeTable answers `TableStatus: DELETING` and CreateTable of that name
+  ResourceInUseException, as DynamoDB does while it deletes a table (seconds to a minute).
 - Buckets where they live (moto serves every bucket to a client of any region): a request for an existing bucket
   signed for another region than the bucket's is answered as S3 answers it, 301 PermanentRedirect with the
   `x-amz-bucket-region` header (HeadBucket: 301, no body, the header; anything else: the XML error naming the
@@ -32,7 +54,8 @@ SageMaker, SageMaker Runtime) with what moto lacks, made as strict as the real s
   AssumeRole of a role in the owning account are that account's (moto's accounting).
 
 Usage: python tests/account_emulation.py --ready-file FILE [--findings FILE] [--endpoint NAME=URL]...
-[--throttle OP=N]... [--latency OP=S]... [--lambda-busy-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
+[--throttle OP=N]... [--outage OP=N:K]... [--latency OP=S]... [--lambda-busy-seconds S] [--iam-propagation-seconds S]
+[--queue-deleted-wait-seconds S] [--table-deleting-seconds S]; writes {"url": ..., "detector_id": ...} to FILE when serving, stops when
 stdin closes.
 """
 import argparse
@@ -48,7 +71,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, unquote
 
 import boto3
@@ -57,12 +80,12 @@ from werkzeug.serving import make_server
 
 import moto.guardduty.responses as gd_responses
 import moto.guardduty.urls as gd_urls
-from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.guardduty.models import guardduty_backends
-from moto.iam.models import get_account_id_from
+from moto.iam.models import Role, get_account_id_from
 from moto.s3.models import s3_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sagemaker.models import sagemaker_backends
@@ -174,6 +197,89 @@ def get_findings(self):
     return json.dumps({"findings": [by_id[i] for i in reversed(ids) if i in by_id]})
 
 
+EVENTS = []  # EventBridge events GuardDuty published, oldest first
+EVENTS_LOCK = threading.Lock()
+SAMPLE_INFO = {"value": json.dumps({"sample": True}), "type": "default"}
+
+
+def iso(when):
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def publish_event(finding):
+    """The EventBridge event GuardDuty sends for a new or updated finding."""
+    event = {
+        "version": "0", "id": os.urandom(16).hex(), "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
+        "account": finding.get("accountId", ACCOUNT), "time": finding["updatedAt"][:19] + "Z",
+        "region": finding.get("region", REGION), "resources": [], "detail": json.loads(json.dumps(finding)),
+    }
+    with EVENTS_LOCK:
+        EVENTS.append(event)
+
+
+def sample_finding(detector_id, finding_type, n):
+    """A sample finding as CreateSampleFindings makes it: GuardDuty's generated principal, a documentation address."""
+    now = datetime.now(timezone.utc)
+    return {
+        "schemaVersion": "2.0", "accountId": ACCOUNT, "region": REGION, "partition": "aws", "id": os.urandom(16).hex(),
+        "arn": f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/{detector_id}/finding/sample-{n}",
+        "type": finding_type, "title": f"[SAMPLE] {finding_type}", "severity": 5, "createdAt": iso(now),
+        "updatedAt": iso(now),
+        "resource": {"resourceType": "AccessKey", "accessKeyDetails": {
+            "accessKeyId": "GeneratedFindingAccessKeyId", "principalId": "GeneratedFindingPrincipalId",
+            "userName": "GeneratedFindingUserName", "userType": "IAMUser"}},
+        "service": {
+            "serviceName": "guardduty", "detectorId": detector_id, "archived": False, "count": 1,
+            "eventFirstSeen": iso(now), "eventLastSeen": iso(now), "additionalInfo": dict(SAMPLE_INFO),
+            "action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {
+                "api": "GeneratedFindingAPIName", "serviceName": "GeneratedFindingAPIServiceName",
+                "callerType": "Remote IP", "remoteIpDetails": {"ipAddressV4": f"198.51.100.{n % 250 + 1}"}}},
+        },
+    }
+
+
+def create_sample_findings(self):
+    detector_id, findings = detector_findings(self)
+    types = self._get_param("findingTypes") or ["UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B"]
+    for n, finding_type in enumerate(types, start=len(findings)):
+        finding = sample_finding(detector_id, finding_type, n)
+        FINDINGS.setdefault(detector_id, []).append(finding)
+        publish_event(finding)
+    return "{}"
+
+
+def archive_findings(self):
+    _, findings = detector_findings(self)
+    ids = self._get_param("findingIds") or []
+    if len(ids) > MAX_IDS:
+        raise BadRequest(OUT_OF_RANGE)
+    for finding in findings:
+        if finding["id"] in ids:
+            finding.setdefault("service", {})["archived"] = True
+    return "{}"
+
+
+def recur(finding_id, times):
+    """GuardDuty sees the activity of a finding again `times` times: the same finding, updated and re-published."""
+    found = [f for findings in FINDINGS.values() for f in findings if f.get("id") == finding_id]
+    if not found:
+        return None
+    finding = found[0]
+    service = finding.setdefault("service", {})
+    for _ in range(times):
+        last = datetime.fromisoformat(finding.get("updatedAt", iso(datetime.now(timezone.utc))).replace("Z", "+00:00"))
+        later = iso(last + timedelta(hours=6))
+        service["count"] = service.get("count", 1) + 1
+        service["eventLastSeen"] = later
+        finding["updatedAt"] = later
+        publish_event(finding)
+    return finding
+
+
+gd_responses.GuardDutyResponse.create_sample_findings = create_sample_findings
+gd_responses.GuardDutyResponse.archive_findings = archive_findings
+gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/create$"] = gd_responses.GuardDutyResponse.dispatch
+gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/archive$"] = gd_responses.GuardDutyResponse.dispatch
 gd_responses.GuardDutyResponse.list_findings = list_findings
 gd_responses.GuardDutyResponse.get_findings = get_findings
 gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings$"] = gd_responses.GuardDutyResponse.dispatch
@@ -349,6 +455,58 @@ changes_function("update_function_configuration", "update")
 changes_function("publish_version", None)
 
 
+# --- on-failure destinations the function's role may use ------------------------------------------------------------
+
+moto_put_event_invoke_config = LambdaResponse.put_function_event_invoke_config
+IAM_PROPAGATION_SECONDS = [0.0]  # how long a new inline policy takes to reach Lambda's checks (set by main)
+POLICY_PUT_AT = {}  # (role ARN, policy name) -> monotonic time of PutRolePolicy
+
+
+def put_policy(self, policy_name, policy_json):
+    POLICY_PUT_AT[(self.arn, policy_name)] = time.monotonic()
+    return moto_put_policy(self, policy_name, policy_json)
+
+
+moto_put_policy = Role.put_policy
+Role.put_policy = put_policy
+
+
+def role_allows(account, role_arn, action, resource):
+    """True when an inline policy of the role allows `action` on `resource` (exact ARN or "*")."""
+    from moto.iam.models import iam_backends
+
+    role = next((r for r in iam_backends[account]["global"].roles.values() if r.arn == role_arn), None)
+    now = time.monotonic()
+    for name, document in (role.policies.items() if role else []):
+        if now - POLICY_PUT_AT.get((role_arn, name), 0.0) < IAM_PROPAGATION_SECONDS[0]:
+            continue  # not yet seen: IAM is eventually consistent
+        document = json.loads(unquote(document)) if isinstance(document, str) else document
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            resources = statement.get("Resource", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = [resources] if isinstance(resources, str) else resources
+            if statement.get("Effect") == "Allow" and action in actions and (resource in resources or "*" in resources):
+                return True
+    return False
+
+
+def put_event_invoke_config(self):
+    """Lambda checks, as it does, that the function's role may send to an SQS on-failure destination."""
+    destination = ((self.json_body or {}).get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+    if destination and ":sqs:" in destination:
+        fn = function_of(self, unquote(self.path.rsplit("/", 2)[1]))
+        if not role_allows(self.current_account, fn.role, "sqs:SendMessage", destination):
+            raise InvalidParameterValueException(
+                f"The function execution role does not have permissions to call SendMessage on {destination}"
+            )
+    return moto_put_event_invoke_config(self)
+
+
+LambdaResponse.put_function_event_invoke_config = put_event_invoke_config
+
+
 # --- buckets in their own region ----------------------------------------------------------------------------------
 
 
@@ -422,7 +580,98 @@ class BucketGate:
         return [body]
 
 
+# --- queues deleted recently ------------------------------------------------------------------------------------------
+
+
+class QueueGate:
+    """WSGI middleware refusing CreateQueue for a name whose queue was deleted less than `seconds` ago, with SQS's
+    QueueDeletedRecently (SQS makes you wait 60 seconds; moto re-creates at once)."""
+
+    def __init__(self, app, seconds):
+        self.app, self.seconds, self.deleted, self.lock = app, seconds, {}, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if self.seconds <= 0 or target not in ("AmazonSQS.CreateQueue", "AmazonSQS.DeleteQueue"):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = json.loads(body or b"{}")
+        if target == "AmazonSQS.DeleteQueue":
+            with self.lock:
+                self.deleted[request.get("QueueUrl", "").rstrip("/").rsplit("/", 1)[-1]] = time.monotonic()
+            return self.app(environ, start_response)
+        with self.lock:
+            since = time.monotonic() - self.deleted.get(request.get("QueueName"), float("-inf"))
+        if since >= self.seconds:
+            return self.app(environ, start_response)
+        answer = json.dumps({
+            "__type": "com.amazonaws.sqs#QueueDeletedRecently",
+            "message": "You must wait 60 seconds after deleting a queue before you can create another with the same "
+            "name.",
+        }).encode()
+        start_response("400 Bad Request", [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-query-error", "AWS.SimpleQueueService.QueueDeletedRecently;Sender"),
+            ("Content-Length", str(len(answer))),
+        ])
+        return [answer]
+
+
+class TableGate:
+    """WSGI middleware keeping a deleted DynamoDB table in `DELETING` for `seconds` (moto drops it at once):
+    DescribeTable answers `TableStatus: DELETING` and CreateTable of that name ResourceInUseException, as
+    DynamoDB does while it deletes a table."""
+
+    def __init__(self, app, seconds):
+        self.app, self.seconds, self.deleted, self.lock = app, seconds, {}, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if self.seconds <= 0 or not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_") or target not in (
+            "DeleteTable", "DescribeTable", "CreateTable"
+        ):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        name = json.loads(body or b"{}").get("TableName", "")
+        if target == "DeleteTable":
+            with self.lock:
+                self.deleted[name] = time.monotonic()
+            return self.app(environ, start_response)
+        with self.lock:
+            deleting = time.monotonic() - self.deleted.get(name, float("-inf")) < self.seconds
+        if not deleting:
+            return self.app(environ, start_response)
+        if target == "DescribeTable":
+            status, answer = "200 OK", {"Table": {
+                "TableName": name, "TableStatus": "DELETING",
+                "TableArn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            }}
+        else:
+            status, answer = "400 Bad Request", {
+                "__type": "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+                "message": f"Table already exists: {name}",
+            }
+        data = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
 # --- throttling --------------------------------------------------------------------------------------------------------
+
+
+def outage_response(service):
+    """The service's 500 InternalError (retried by the SDKs as a transient error)."""
+    rid = "emulated-outage"
+    if service == "sns":
+        body = f"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>Internal Error</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
+        return "500 Internal Server Error", [("Content-Type", "text/xml")], body
+    if service == "s3":
+        body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>{rid}</RequestId></Error>'
+        return "500 Internal Server Error", [("Content-Type", "application/xml")], body
+    body = json.dumps({"message": "Internal error", "__type": "InternalServerError"})
+    return "500 Internal Server Error", [("Content-Type", "application/json"), ("x-amzn-ErrorType", "InternalServerError")], body
 
 
 def throttled_response(service):
@@ -444,9 +693,10 @@ class Throttler:
     """WSGI middleware refusing every N-th call of chosen operations with the service's throttling error, delaying
     calls, and counting calls in flight."""
 
-    def __init__(self, app, every, latency):
-        self.app, self.every, self.latency = app, every, latency
+    def __init__(self, app, every, latency, outages=None):
+        self.app, self.every, self.latency, self.outages = app, every, latency, outages or {}
         self.calls, self.refused, self.in_flight, self.max_in_flight = {}, {}, {}, {}
+        self.outage_calls, self.failed = {}, {}
         self.lock = threading.Lock()
 
     @staticmethod
@@ -461,6 +711,8 @@ class Throttler:
             return service, "guardduty:GetFindings"
         if service == "guardduty" and path.endswith("/findings"):
             return service, "guardduty:ListFindings"
+        if service == "dynamodb":
+            return service, "dynamodb:" + environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         if service == "sagemaker" and path.endswith("/invocations"):
             return "sagemaker-runtime", "sagemaker-runtime:InvokeEndpoint"
         if service == "sns":
@@ -474,9 +726,13 @@ class Throttler:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_emulation/stats":
             with self.lock:
-                body = json.dumps({"refused": self.refused, "max_in_flight": self.max_in_flight}).encode()
+                body = json.dumps(
+                {"refused": self.refused, "max_in_flight": self.max_in_flight, "failed": self.failed}
+            ).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if environ.get("PATH_INFO", "").startswith("/_emulation/guardduty/"):
+            return self.guardduty(environ, start_response)
         service, op = self.operation(environ)
         if op is None:
             return self.app(environ, start_response)
@@ -491,7 +747,35 @@ class Throttler:
             with self.lock:
                 self.in_flight[op] -= 1
 
+    @staticmethod
+    def guardduty(environ, start_response):
+        """The emulator's GuardDuty controls: recurrences, and the events published."""
+        path = environ["PATH_INFO"]
+        if path.endswith("/events"):
+            with EVENTS_LOCK:
+                status, answer = "200 OK", list(EVENTS)
+        elif path.endswith("/recur") and environ.get("REQUEST_METHOD") == "POST":
+            request = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
+            finding = recur(request.get("id"), int(request.get("times", 1)))
+            status, answer = ("200 OK", finding) if finding else ("404 Not Found", {"message": "no such finding"})
+        else:
+            status, answer = "404 Not Found", {"message": f"unknown emulation path {path}"}
+        body = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
     def respond(self, service, op, environ, start_response):
+        if op in self.outages:
+            first, count = self.outages[op]
+            with self.lock:
+                self.outage_calls[op] = self.outage_calls.get(op, 0) + 1
+                down = first <= self.outage_calls[op] < first + count
+                if down:
+                    self.failed[op] = self.failed.get(op, 0) + 1
+            if down:
+                status, headers, body = outage_response(service)
+                start_response(status, headers + [("Content-Length", str(len(body.encode())))])
+                return [body.encode()]
         if op in self.every:
             with self.lock:
                 self.calls[op] = self.calls.get(op, 0) + 1
@@ -811,9 +1095,14 @@ def main():
     parser.add_argument("--endpoint", action="append", default=[])
     parser.add_argument("--throttle", action="append", default=[])
     parser.add_argument("--latency", action="append", default=[])
+    parser.add_argument("--outage", action="append", default=[])
+    parser.add_argument("--iam-propagation-seconds", type=float, default=0.0)
+    parser.add_argument("--queue-deleted-wait-seconds", type=float, default=60.0)
+    parser.add_argument("--table-deleting-seconds", type=float, default=0.0)
     parser.add_argument("--lambda-busy-seconds", type=float, default=1.0)
     args = parser.parse_args()
     LAMBDA_BUSY_SECONDS[0] = args.lambda_busy_seconds
+    IAM_PROPAGATION_SECONDS[0] = args.iam_propagation_seconds
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     every = {}
@@ -823,7 +1112,14 @@ def main():
         if every[op] < 2:
             sys.exit(f"--throttle {spec}: N must be at least 2 (every call refused is an outage, not throttling)")
     latency = {op: float(s) for op, _, s in (spec.partition("=") for spec in args.latency)}
-    app = Throttler(BucketGate(DomainDispatcherApplication(create_backend_app)), every, latency)
+    outages = {}
+    for spec in args.outage:
+        op, _, window = spec.partition("=")
+        first, _, count = window.partition(":")
+        outages[op] = (int(first), int(count or 1))
+    backend = QueueGate(BucketGate(DomainDispatcherApplication(create_backend_app)), args.queue_deleted_wait_seconds)
+    backend = TableGate(backend, args.table_deleting_seconds)
+    app = Throttler(backend, every, latency, outages)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -86,6 +86,9 @@ impl Clients {
     client!(eventbridge, aws_sdk_eventbridge);
     client!(sns, aws_sdk_sns);
     client!(logs, aws_sdk_cloudwatchlogs);
+    client!(dynamodb, aws_sdk_dynamodb);
+    client!(sqs, aws_sdk_sqs);
+    client!(cloudwatch, aws_sdk_cloudwatch);
     client!(sts, aws_sdk_sts);
 
     /// Credentials of `role_arn` assumed through STS with the session's credentials (e.g. a role of the

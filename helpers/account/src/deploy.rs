@@ -1,7 +1,11 @@
 //! The live detector in the account: an SNS topic for alerts (optionally with an e-mail subscription), an IAM role
 //! for the function with the least privilege it needs, the Lambda function (the packaged `bootstrap`), an
-//! EventBridge rule sending every GuardDuty finding to it, the function's log group with a retention; and the
-//! teardown removing every piece.
+//! EventBridge rule sending every GuardDuty finding to it, the function's log group with a retention, the alert-state
+//! table (one alert per finding), the on-failure queue and the alarm on the function's errors ([`crate::alerting`]);
+//! every piece tagged [`WORKSHOP_TAG_KEY`] = the detector's name; and the teardown removing every piece.
+//!
+//! GuardDuty and EventBridge are regional: the detector sees the findings of the region it is deployed in only.
+//! Deploy it in each region, or forward the other regions' findings to its event bus: docs/AWS.md.
 //! `deploy/detector.yaml` is the same stack as a CloudFormation template (its test checks they agree).
 
 use std::fmt;
@@ -14,8 +18,11 @@ use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_sdk_lambda::waiters::function_updated_v2::WaitUntilFunctionUpdatedV2Error as WaitError;
 use ipinsights_aws::AwsConfig;
 use ipinsights_detect::lambda::env as lambda_env;
+use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
+use ipinsights_security::FindingScope;
 use serde_json::{json, Value};
 
+use crate::alerting::{self, alarm_name, failure_queue_name, table_name};
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
 
@@ -25,8 +32,9 @@ pub fn event_pattern() -> Value {
 }
 
 /// The actions the function's role allows (writing to its own log group, InvokeEndpoint on the endpoint, Publish on
-/// the topic), each with the resource it applies to. The partition, region and account come from the topic's ARN
-/// (the one SNS gave), so the policy is right in every partition.
+/// the topic, PutItem and DeleteItem on its alert-state table, SendMessage to its on-failure queue), each with the
+/// resource it applies to. The partition, region and account come from the topic's ARN (the one SNS gave), so the
+/// policy is right in every partition.
 pub fn role_policy(topic_arn: &str, function: &str, endpoint: &str) -> Result<Value> {
     let partition = partition_of(topic_arn)?;
     let mut fields = topic_arn.split(':').skip(3);
@@ -53,6 +61,20 @@ pub fn role_policy(topic_arn: &str, function: &str, endpoint: &str) -> Result<Va
                 "Effect": "Allow",
                 "Action": ["sns:Publish"],
                 "Resource": topic_arn,
+            },
+            {
+                // The conditional write before each alert, and its removal when the alert could not be sent.
+                "Sid": "RememberAlerts",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                "Resource": format!("arn:{partition}:dynamodb:{region}:{account}:table/{}", table_name(function)),
+            },
+            {
+                // Lambda sends the events the function failed on with the function's role.
+                "Sid": "KeepFailedEvents",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": format!("arn:{partition}:sqs:{region}:{account}:{}", failure_queue_name(function)),
             },
         ],
     }))
@@ -115,6 +137,8 @@ pub struct DetectorSpec {
     pub log_retention_days: i32,
     /// How long to wait for Lambda to apply each change (create, new code, new configuration) before giving up.
     pub update_wait: Duration,
+    /// Whether the function scores archived and sample findings too (by default it skips and counts them).
+    pub scope: FindingScope,
 }
 
 impl DetectorSpec {
@@ -131,6 +155,7 @@ impl DetectorSpec {
             timeout_secs: 30,
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
             update_wait: DEFAULT_UPDATE_WAIT,
+            scope: FindingScope::default(),
         }
     }
 
@@ -183,6 +208,12 @@ pub struct Deployment {
     pub function_arn: String,
     /// The rule.
     pub rule_arn: String,
+    /// The alert-state table (DynamoDB).
+    pub alert_table: String,
+    /// The on-failure queue (SQS) keeping the events the function failed on.
+    pub queue_arn: String,
+    /// The CloudWatch alarm on the function's errors.
+    pub alarm: String,
 }
 
 impl fmt::Display for Deployment {
@@ -193,7 +224,10 @@ impl fmt::Display for Deployment {
         }
         writeln!(f, "role:          {}", self.role_arn)?;
         writeln!(f, "function:      {}", self.function_arn)?;
-        write!(f, "rule:          {}", self.rule_arn)
+        writeln!(f, "rule:          {}", self.rule_arn)?;
+        writeln!(f, "alert state:   DynamoDB table {}", self.alert_table)?;
+        writeln!(f, "failed events: {}", self.queue_arn)?;
+        write!(f, "error alarm:   {}", self.alarm)
     }
 }
 
@@ -273,9 +307,15 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
     let topic_arn = match find_topic(&sns, name).await.map_err(changes.failed("listing SNS topics".into()))? {
         Some(arn) => arn,
         None => {
+            let tag = aws_sdk_sns::types::Tag::builder()
+                .key(WORKSHOP_TAG_KEY)
+                .value(name)
+                .build()
+                .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
             let arn = sns
                 .create_topic()
                 .name(name)
+                .tags(tag)
                 .send()
                 .await
                 .map_err(|e| AccountError::sdk("CreateTopic", e))
@@ -292,16 +332,40 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         .map_err(changes.failed(format!("reading the ARN SNS gave topic {name}")))?;
 
     let group = log_group_name(name);
-    ensure_log_group(&logs, &group, spec.log_retention_days, &mut changes).await.map_err(
+    ensure_log_group(&logs, &group, spec.log_retention_days, name, &mut changes).await.map_err(
         changes.failed(format!("creating log group {group} with a retention of {} days", spec.log_retention_days)),
     )?;
     log(&format!("log group {group} (kept {} days)", spec.log_retention_days));
+
+    let tags = [(WORKSHOP_TAG_KEY.to_string(), name.to_string())];
+    let queue = failure_queue_name(name);
+    let queue_arn = alerting::ensure_queue(&clients.sqs(), &queue, &tags, log)
+        .await
+        .map_err(changes.failed(format!("creating SQS queue {queue} for failed events")))?;
+    let table = table_name(name);
+    if alerting::ensure_table(&clients.dynamodb(), &table, &tags, spec.update_wait)
+        .await
+        .map_err(changes.failed(format!("creating DynamoDB table {table} for the alert state")))?
+    {
+        changes.note(format!("created DynamoDB table {table}"));
+    }
+    log(&format!(
+        "alert state in DynamoDB table {table} (one alert per finding, kept {} days); failed events to {queue_arn}",
+        ipinsights_detect::lambda::alert_state::KEEP_DAYS
+    ));
 
     let role_arn = match iam
         .create_role()
         .role_name(name)
         .assume_role_policy_document(assume_role_policy().to_string())
         .description("IP Insights detector: scores GuardDuty findings and publishes alerts")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key(WORKSHOP_TAG_KEY)
+                .value(name)
+                .build()
+                .map_err(|e| AccountError::InvalidInput(e.to_string()))?,
+        )
         .send()
         .await
     {
@@ -327,6 +391,9 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         .variables(lambda_env::THRESHOLD, spec.threshold.to_string())
         .variables(lambda_env::ENDPOINT_NAME, &spec.endpoint_name)
         .variables(lambda_env::ALERT_TOPIC_ARN, &topic_arn)
+        .variables(lambda_env::ALERT_TABLE, &table)
+        .variables(lambda_env::INCLUDE_ARCHIVED, spec.scope.include_archived.to_string())
+        .variables(lambda_env::INCLUDE_SAMPLES, spec.scope.include_samples.to_string())
         .build();
     let function_arn = match previous {
         None => create_function(&lambda, spec, &role_arn, zip, environment, &mut changes).await?,
@@ -343,19 +410,23 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         .map_err(|e| AccountError::sdk("PutRolePolicy", e))
         .map_err(changes.failed(format!("attaching policy {POLICY_NAME} to role {name}")))?;
     changes.note(format!("set policy {POLICY_NAME} of role {name} (InvokeEndpoint on {})", spec.endpoint_name));
-    log(&format!("IAM role {role_arn} (InvokeEndpoint on {}, Publish on the topic, its logs)", spec.endpoint_name));
+    log(&format!(
+        "IAM role {role_arn} (InvokeEndpoint on {}, Publish on the topic, its logs, alert state, failed events)",
+        spec.endpoint_name
+    ));
 
-    lambda
-        .put_function_event_invoke_config()
-        .function_name(name)
-        .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
-        .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECS)
-        .send()
+    put_retries(&lambda, name, &queue_arn)
         .await
-        .map_err(|e| AccountError::sdk("PutFunctionEventInvokeConfig", e))
-        .map_err(changes.failed(format!("limiting retries of function {name}")))?;
-    changes.note(format!("set the retries of Lambda function {name} ({MAX_RETRY_ATTEMPTS})"));
+        .map_err(changes.failed(format!("limiting retries of function {name} and keeping its failed events")))?;
+    changes.note(format!("set the retries of Lambda function {name} ({MAX_RETRY_ATTEMPTS}, then queue {queue})"));
     log(&format!("Lambda function {function_arn} ({LAMBDA_RUNTIME}, threshold {})", spec.threshold));
+
+    let alarm = alarm_name(name);
+    alerting::put_alarm(&clients.cloudwatch(), &alarm, name, &topic_arn, &tags)
+        .await
+        .map_err(changes.failed(format!("putting CloudWatch alarm {alarm} on the function's errors")))?;
+    changes.note(format!("put CloudWatch alarm {alarm}"));
+    log(&format!("CloudWatch alarm {alarm}: any error of the function notifies the alert topic"));
 
     let rule_arn = events
         .put_rule()
@@ -363,6 +434,13 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
         .event_pattern(event_pattern().to_string())
         .description("GuardDuty findings to the IP Insights detector")
         .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+        .tags(
+            aws_sdk_eventbridge::types::Tag::builder()
+                .key(WORKSHOP_TAG_KEY)
+                .value(name)
+                .build()
+                .map_err(|e| AccountError::InvalidInput(e.to_string()))?,
+        )
         .send()
         .await
         .map_err(|e| AccountError::sdk("PutRule", e))
@@ -428,7 +506,7 @@ async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut 
             Some(out.subscription_arn().unwrap_or("pending confirmation").to_string())
         }
     };
-    Ok(Deployment { topic_arn, subscription, role_arn, function_arn, rule_arn })
+    Ok(Deployment { topic_arn, subscription, role_arn, function_arn, rule_arn, alert_table: table, queue_arn, alarm })
 }
 
 /// The ARN of the account's topic named `name` in the client's region, if there is one (SNS has no lookup by name).
@@ -450,6 +528,7 @@ async fn ensure_log_group(
     logs: &aws_sdk_cloudwatchlogs::Client,
     group: &str,
     days: i32,
+    tag: &str,
     changes: &mut Changes,
 ) -> Result<()> {
     let found = logs
@@ -465,6 +544,7 @@ async fn ensure_log_group(
         None => {
             logs.create_log_group()
                 .log_group_name(group)
+                .tags(WORKSHOP_TAG_KEY, tag)
                 .send()
                 .await
                 .map_err(|e| AccountError::sdk("CreateLogGroup", e))?;
@@ -479,6 +559,40 @@ async fn ensure_log_group(
         .map_err(|e| AccountError::sdk("PutRetentionPolicy", e))?;
     changes.note(format!("set the retention of log group {group} to {days} days"));
     Ok(())
+}
+
+/// Sets the function's asynchronous retries and its on-failure destination, the queue. Lambda checks that the
+/// function's role may send to the queue, and the policy saying so was put a moment ago (IAM is eventually
+/// consistent): that refusal is retried for up to a minute.
+async fn put_retries(lambda: &aws_sdk_lambda::Client, name: &str, queue_arn: &str) -> Result<()> {
+    let on_failure = aws_sdk_lambda::types::DestinationConfig::builder()
+        .on_failure(aws_sdk_lambda::types::OnFailure::builder().destination(queue_arn).build())
+        .build();
+    let mut wait = Duration::from_secs(2);
+    loop {
+        let put = lambda
+            .put_function_event_invoke_config()
+            .function_name(name)
+            .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
+            .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECS)
+            .destination_config(on_failure.clone())
+            .send()
+            .await;
+        match put {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if wait <= Duration::from_secs(32)
+                    && e.as_service_error().is_some_and(|s| {
+                        s.is_invalid_parameter_value_exception()
+                            && s.meta().message().is_some_and(|m| m.contains("does not have permissions"))
+                    }) =>
+            {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => return Err(AccountError::sdk("PutFunctionEventInvokeConfig", e)),
+        }
+    }
 }
 
 /// Creates the function and waits until it is `Active`. A role created a moment ago is not yet assumable by Lambda
@@ -506,6 +620,7 @@ async fn create_function(
             .memory_size(spec.memory_mb)
             .timeout(spec.timeout_secs)
             .description("IP Insights: scores GuardDuty findings on a SageMaker endpoint and publishes alerts to SNS")
+            .tags(WORKSHOP_TAG_KEY, name)
             .send()
             .await;
         match created {
@@ -656,6 +771,12 @@ pub struct Teardown {
     pub topic: bool,
     /// The function's log group (`/aws/lambda/NAME`, and the logs in it).
     pub log_group: bool,
+    /// The alert-state table.
+    pub table: bool,
+    /// The on-failure queue (and the failed events in it).
+    pub queue: bool,
+    /// The alarm on the function's errors.
+    pub alarm: bool,
 }
 
 impl fmt::Display for Teardown {
@@ -663,12 +784,16 @@ impl fmt::Display for Teardown {
         let say = |done: bool| if done { "deleted" } else { "not found" };
         write!(
             f,
-            "EventBridge rule {}, Lambda function {}, IAM role {}, SNS topic {}, log group {}",
+            "EventBridge rule {}, Lambda function {}, IAM role {}, SNS topic {}, log group {}, alert-state table {}, \
+             failed-event queue {}, error alarm {}",
             say(self.rule),
             say(self.function),
             say(self.role),
             say(self.topic),
-            say(self.log_group)
+            say(self.log_group),
+            say(self.table),
+            say(self.queue),
+            say(self.alarm)
         )
     }
 }
@@ -742,6 +867,31 @@ async fn teardown(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> R
     }
     log(&format!("log group {group}: {}", say(done.log_group)));
 
+    let alarm = alarm_name(name);
+    done.alarm = alerting::remove_alarm(&clients.cloudwatch(), &alarm)
+        .await
+        .map_err(changes.failed(format!("deleting CloudWatch alarm {alarm}")))?;
+    if done.alarm {
+        changes.note(format!("deleted CloudWatch alarm {alarm}"));
+    }
+    log(&format!("CloudWatch alarm {alarm}: {}", say(done.alarm)));
+    let queue = failure_queue_name(name);
+    done.queue = alerting::remove_queue(&clients.sqs(), &queue)
+        .await
+        .map_err(changes.failed(format!("deleting SQS queue {queue}")))?;
+    if done.queue {
+        changes.note(format!("deleted SQS queue {queue}"));
+    }
+    log(&format!("SQS queue {queue}: {}", say(done.queue)));
+    let table = table_name(name);
+    done.table = alerting::remove_table(&clients.dynamodb(), &table)
+        .await
+        .map_err(changes.failed(format!("deleting DynamoDB table {table}")))?;
+    if done.table {
+        changes.note(format!("deleted DynamoDB table {table}"));
+    }
+    log(&format!("DynamoDB table {table}: {}", say(done.table)));
+
     match iam.delete_role_policy().role_name(name).policy_name(POLICY_NAME).send().await {
         Ok(_) => changes.note(format!("deleted policy {POLICY_NAME} of role {name}")),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {}
@@ -803,6 +953,11 @@ mod tests {
         assert_eq!(s[2]["Resource"], "arn:aws:sns:us-east-1:123456789012:det");
         assert_eq!(s[0]["Resource"], "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/det:*");
         assert_eq!(s[0]["Action"], json!(["logs:CreateLogStream", "logs:PutLogEvents"]), "the deploy makes the group");
+        assert_eq!(s[3]["Action"], json!(["dynamodb:PutItem", "dynamodb:DeleteItem"]));
+        assert_eq!(s[3]["Resource"], "arn:aws:dynamodb:us-east-1:123456789012:table/det");
+        assert_eq!(s[4]["Action"], json!(["sqs:SendMessage"]));
+        assert_eq!(s[4]["Resource"], "arn:aws:sqs:us-east-1:123456789012:det-failed");
+        assert_eq!(s.as_array().unwrap().len(), 5, "nothing else");
     }
 
     #[test]

@@ -56,6 +56,10 @@ fn resource(r: &Resource) -> Value {
 fn service(s: &Service) -> Value {
     Obj::default()
         .put("Action", s.action().map(action))
+        .put(
+            "AdditionalInfo",
+            s.additional_info().map(|i| Obj::default().put("Value", i.value()).put("Type", i.r#type()).done()),
+        )
         .put("Archived", s.archived())
         .put("Count", s.count())
         .put("DetectorId", s.detector_id())

@@ -1,6 +1,7 @@
 //! GuardDuty findings from its API: ListDetectors, then ListFindings filtered by time and finding type (pages of at
 //! most 50 ids, oldest first) and GetFindings for each page (at most 50 ids a call), turned into pairs by the
-//! security crate's reader — the same reader as for exported or EventBridge findings.
+//! security crate's reader — the same reader as for exported or EventBridge findings, which leaves archived and
+//! sample findings out (counted as skipped) unless the query's [`FindingScope`] asks for them.
 
 use std::fmt;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_guardduty::types::{Condition, FindingCriteria, OrderBy, SortCriteria};
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
-use ipinsights_security::{GuardDutyExtract, GuardDutyReader};
+use ipinsights_security::{FindingScope, GuardDutyExtract, GuardDutyReader};
 use serde_json::Value;
 
 use crate::clients::{run, Clients};
@@ -31,6 +32,8 @@ pub struct FindingQuery {
     pub until: Option<SystemTime>,
     /// Only these finding types (e.g. `UnauthorizedAccess:IAMUser/MaliciousIPCaller`); empty takes every type.
     pub finding_types: Vec<String>,
+    /// Archived and sample findings are read but skipped (and counted) unless this includes them.
+    pub scope: FindingScope,
 }
 
 impl FindingQuery {
@@ -156,7 +159,7 @@ pub fn read_findings(cfg: &AwsConfig, query: &FindingQuery) -> Result<ApiFinding
             attempts: clients.log.clone(),
             elapsed: Duration::ZERO,
         };
-        let mut reader = GuardDutyReader::new();
+        let mut reader = GuardDutyReader::new().with_scope(query.scope);
         let mut next_token: Option<String> = None;
         loop {
             let page = gd

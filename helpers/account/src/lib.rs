@@ -1,7 +1,7 @@
 //! IP Insights on your own AWS account: training pairs from the account's CloudTrail in S3 (object by object, or
-//! through Athena at organisation scale: [`athena`]), GuardDuty findings from
-//! its API, and the live detector deployed into the account (Lambda function, EventBridge rule, SNS topic, IAM role)
-//! and torn down again.
+//! through Athena at organisation scale: [`athena`]), GuardDuty findings from its API, and the live detector
+//! deployed into the account (Lambda function, EventBridge rule, SNS topic, IAM role, alert-state table,
+//! on-failure queue, error alarm) and torn down again.
 //!
 //! Every public function is synchronous and takes an [`ipinsights_aws::AwsConfig`] (region, profile, endpoint,
 //! credentials; `None`s come from the standard chain), builds its own runtime and clients, and drops them before
@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alerting;
 pub mod athena;
 mod bucket;
 mod clients;
@@ -39,6 +40,7 @@ pub use deploy::{deploy_detector, teardown_detector, Deployment, DetectorSpec, T
 pub use error::{AccountError, Result};
 pub use finding_json::finding_to_json;
 pub use guardduty::{read_findings, ApiFindings, FindingQuery};
+pub use ipinsights_security::FindingScope;
 pub use layout::Day;
 pub use trail::{
     read_trail, EventCap, ReadOptions, S3TrailExtract, TrailProgress, TrailSource, DEFAULT_MAX_EVENTS,

@@ -13,12 +13,17 @@
 //! - `ALERT_TOPIC_ARN` (optional): SNS topic for alerts; without it alerts are only logged.
 //! - `TRAINING_TUPLES` (optional): tuple CSV for the familiarity index of explanations.
 //! - `TOP_NETWORKS` (optional, default 3): usual networks listed per principal.
+//! - `ALERT_TABLE` (optional): DynamoDB table remembering which findings were alerted ([`alert_state`]), so that a
+//!   finding GuardDuty re-publishes (same id, higher `service.count`) alerts once; without it every delivery alerts.
+//! - `INCLUDE_ARCHIVED`, `INCLUDE_SAMPLES` (optional, `true` / `false`, default false): score archived and sample
+//!   findings too; by default they are `skipped` records (reasons `archived`, `sample`).
 //!
 //! Bad input never fails an invocation: events of other types, findings without a principal or IP, IPv6 on a
 //! SageMaker endpoint and JSON that does not parse are `skipped` records counted by reason. Only infrastructure
 //! failures (the endpoint or SNS unreachable or refusing after the SDK's retries with backoff) are errors, which
-//! Lambda retries a bounded number of times (the deployment sets 2). Each finding is alerted once per invocation,
-//! however many of its addresses alert.
+//! Lambda retries a bounded number of times (the deployment sets 2) before handing the event to the function's
+//! on-failure destination (an SQS queue). Each finding is alerted once per invocation, however many of its
+//! addresses alert, and once ever with `ALERT_TABLE` (see [`alert_state`] for the delivery guarantee).
 //!
 //! Configuration, [`handle_event`] and the alert messages are plain Rust; the SageMaker scorer, the SNS publisher,
 //! the async [`handler`](function::handler) and [`run`](function::run) (and the `ipinsights-lambda` binary) need
@@ -27,6 +32,8 @@
 mod alert;
 #[cfg(feature = "lambda")]
 pub mod function;
+#[cfg(feature = "lambda")]
+pub mod ledger;
 mod payload;
 #[cfg(feature = "lambda")]
 pub mod sagemaker;
@@ -44,7 +51,7 @@ pub use payload::Payload;
 use crate::detector::{Detection, Detector, Verdict};
 use crate::error::{DetectError, Result};
 use crate::familiarity::Familiarity;
-use ipinsights_security::FindingHeader;
+use ipinsights_security::{FindingHeader, FindingScope};
 
 /// The environment variables the function reads (the deployment sets the same names).
 pub mod env {
@@ -62,6 +69,38 @@ pub mod env {
     pub const TRAINING_TUPLES: &str = "TRAINING_TUPLES";
     /// Usual networks per principal in explanations.
     pub const TOP_NETWORKS: &str = "TOP_NETWORKS";
+    /// DynamoDB table of the findings already alerted.
+    pub const ALERT_TABLE: &str = "ALERT_TABLE";
+    /// `true`: score archived findings too.
+    pub const INCLUDE_ARCHIVED: &str = "INCLUDE_ARCHIVED";
+    /// `true`: score sample findings too.
+    pub const INCLUDE_SAMPLES: &str = "INCLUDE_SAMPLES";
+}
+
+/// The alert state: one DynamoDB item per finding alerted, so that a finding alerts once however often GuardDuty
+/// re-publishes it (the same `id` with a higher `service.count` and a newer `updatedAt`, every 6 hours by default,
+/// every 15 minutes if so configured).
+///
+/// Before publishing a finding's alert the function writes its item with a conditional PutItem
+/// (`attribute_not_exists(finding_id) OR expires_at < :now`); a refused condition means the finding was already
+/// alerted: counted as a duplicate, not sent again. Items expire after [`KEEP_DAYS`] through DynamoDB's TTL on
+/// [`EXPIRES`] (which deletes within a day or two of expiry, hence the condition's second half).
+///
+/// Delivery is at least once, never silently lost:
+/// - the state write fails (throttled after retries, table missing, access denied): the alert is sent anyway and
+///   counted as `unrecorded` (a later re-publication may alert again);
+/// - the publish fails: the item is deleted again, so Lambda's retry of the event re-sends this alert only (the
+///   others' items are there: duplicates); if that delete fails too, the event still reaches the on-failure queue,
+///   which names the finding.
+pub mod alert_state {
+    /// The table's partition key (a string): the GuardDuty finding id.
+    pub const KEY: &str = "finding_id";
+    /// The TTL attribute (a number, epoch seconds).
+    pub const EXPIRES: &str = "expires_at";
+    /// When the alert went out (a string, RFC 3339 UTC; for people reading the table).
+    pub const ALERTED_AT: &str = "alerted_at";
+    /// How long a finding stays alerted (days): a finding still re-published after that alerts again.
+    pub const KEEP_DAYS: u64 = 30;
 }
 
 /// Where the Lambda gets its scores.
@@ -88,6 +127,10 @@ pub struct LambdaConfig {
     pub training: Option<PathBuf>,
     /// Usual networks listed per principal.
     pub top_networks: usize,
+    /// DynamoDB table of the findings already alerted, if any.
+    pub alert_table: Option<String>,
+    /// Whether archived and sample findings are scored.
+    pub scope: FindingScope,
 }
 
 impl LambdaConfig {
@@ -132,6 +175,22 @@ impl LambdaConfig {
             None => 3,
             Some(n) => n.parse().map_err(|_| bad(env::TOP_NETWORKS, format!("{n:?} is not a count")))?,
         };
+        let flag = |name: &'static str| match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(bad(name, format!("{other:?} is neither true nor false"))),
+        };
+        let scope = FindingScope {
+            include_archived: flag(env::INCLUDE_ARCHIVED)?,
+            include_samples: flag(env::INCLUDE_SAMPLES)?,
+        };
+        let alert_table = get(env::ALERT_TABLE);
+        if let Some(table) = alert_table.as_deref().filter(|t| !valid_table_name(t)) {
+            return Err(bad(
+                env::ALERT_TABLE,
+                format!("{table:?} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)"),
+            ));
+        }
         let alert_topic_arn = get(env::ALERT_TOPIC_ARN);
         if let Some(arn) = alert_topic_arn.as_deref().filter(|a| !a.starts_with("arn:") || a.split(':').count() != 6) {
             return Err(bad(env::ALERT_TOPIC_ARN, format!("{arn:?} is not an SNS topic ARN")));
@@ -142,6 +201,8 @@ impl LambdaConfig {
             alert_topic_arn,
             training: get(env::TRAINING_TUPLES).map(PathBuf::from),
             top_networks,
+            alert_table,
+            scope,
         })
     }
 
@@ -167,12 +228,17 @@ impl LambdaConfig {
 
     /// Adds the explanation settings to a detector.
     pub(crate) fn finish(&self, detector: Detector) -> Result<Detector> {
-        let detector = detector.with_top_networks(self.top_networks);
+        let detector = detector.with_top_networks(self.top_networks).with_scope(self.scope);
         Ok(match &self.training {
             Some(path) => detector.with_familiarity(Familiarity::from_tuple_file(path)?),
             None => detector,
         })
     }
+}
+
+/// DynamoDB's table-name rule: 3 to 255 characters, letters, digits, `_`, `-` and `.`.
+pub fn valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
 /// What the Lambda returns for one invocation.
@@ -190,6 +256,10 @@ pub struct LambdaResponse {
     pub alert_messages: usize,
     /// Alerts published to SNS.
     pub published: usize,
+    /// Alerts not sent because their finding was already alerted (GuardDuty re-published it).
+    pub duplicates: usize,
+    /// Alerts sent although their state could not be written (they may be sent again on a re-publication).
+    pub unrecorded: usize,
     /// Failed attempts of AWS calls (SageMaker Runtime, SNS) by operation and error code, retried with backoff.
     pub failed_attempts: BTreeMap<String, u64>,
     /// Every record of the event, in order.
@@ -256,11 +326,24 @@ mod tests {
         let c = config(&[("THRESHOLD", "0"), ("MODEL_DIR", "/opt/model"), ("TRAINING_TUPLES", "/opt/t.csv")]).unwrap();
         assert_eq!(c.source, ScoreSource::ModelDir("/opt/model".into()));
         assert_eq!(c.training, Some(PathBuf::from("/opt/t.csv")));
+        assert_eq!((c.alert_table, c.scope), (None, FindingScope::default()));
+        let c = config(&[
+            ("THRESHOLD", "0"),
+            ("MODEL_DIR", "/m"),
+            ("ALERT_TABLE", "ipinsights-detector"),
+            ("INCLUDE_ARCHIVED", "TRUE"),
+            ("INCLUDE_SAMPLES", "false"),
+        ])
+        .unwrap();
+        assert_eq!(c.alert_table.as_deref(), Some("ipinsights-detector"));
+        assert_eq!(c.scope, FindingScope { include_archived: true, include_samples: false });
     }
 
     #[test]
     fn bad_settings_name_the_variable() {
-        let cases: [(&[(&str, &str)], &str); 8] = [
+        let cases: [(&[(&str, &str)], &str); 10] = [
+            (&[("THRESHOLD", "0"), ("MODEL_DIR", "/m"), ("INCLUDE_SAMPLES", "yes")], "INCLUDE_SAMPLES: \"yes\" is"),
+            (&[("THRESHOLD", "0"), ("MODEL_DIR", "/m"), ("ALERT_TABLE", "a b")], "ALERT_TABLE: \"a b\" is not"),
             (&[("ENDPOINT_URL", "http://h")], "THRESHOLD: not set"),
             (&[("THRESHOLD", "high"), ("ENDPOINT_URL", "http://h")], "THRESHOLD: \"high\" is not"),
             (&[("THRESHOLD", "NaN"), ("ENDPOINT_URL", "http://h")], "THRESHOLD: \"NaN\" is not"),

@@ -25,8 +25,8 @@ pub use address::classify_source;
 pub use cloudtrail::{read_cloudtrail, CloudTrailExtract, CloudTrailReader, CloudTrailTuple, TupleMode};
 pub use error::{Result, SecurityError};
 pub use guardduty::{
-    findings_in_value, read_guardduty, stream_findings, FindingHeader, FindingResult, FindingTuple, GuardDutyExtract,
-    GuardDutyReader, StreamEvent, MAX_FINDING_BYTES,
+    findings_in_value, read_guardduty, stream_findings, FindingHeader, FindingResult, FindingScope, FindingTuple,
+    GuardDutyExtract, GuardDutyReader, StreamEvent, MAX_FINDING_BYTES,
 };
 pub use input::{
     decompressing_reader, InputTooLarge, MAX_COMPRESSION_RATIO, MAX_DECOMPRESSED_BYTES, RATIO_CHECKED_AFTER,

@@ -61,6 +61,10 @@ pub enum FindingSkip {
     NoRemoteIp,
     /// The remote address does not parse as an IP address.
     InvalidIp,
+    /// The finding is archived (`service.archived`): left out unless archived findings are asked for.
+    Archived,
+    /// A sample finding (`service.additionalInfo.sample`): left out unless samples are asked for.
+    Sample,
 }
 
 impl SkipReasonKind for FindingSkip {
@@ -74,6 +78,8 @@ impl SkipReasonKind for FindingSkip {
             FindingSkip::UnsupportedAction => "action without remote IP",
             FindingSkip::NoRemoteIp => "no remote IP",
             FindingSkip::InvalidIp => "invalid IP",
+            FindingSkip::Archived => "archived",
+            FindingSkip::Sample => "sample",
         }
     }
 }

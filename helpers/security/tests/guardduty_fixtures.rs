@@ -4,10 +4,17 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::{read_guardduty, FindingSkip, GuardDutyReader};
+use ipinsights_security::{read_guardduty, FindingScope, FindingSkip, GuardDutyExtract, GuardDutyReader};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Every finding of `path`, samples and archived ones included (two fixtures are GuardDuty's sample findings).
+fn read_all(path: &Path) -> GuardDutyExtract {
+    let mut reader = GuardDutyReader::new().with_scope(FindingScope { include_archived: true, include_samples: true });
+    reader.add_path(path).unwrap();
+    reader.finish()
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -20,7 +27,11 @@ fn pairs(x: &ipinsights_security::GuardDutyExtract) -> Vec<(&str, IpAddr)> {
 
 #[test]
 fn eventbridge_event_keeps_finding_context() {
+    // A sample finding: skipped and counted by default, read when asked for.
     let x = read_guardduty(&fixture("eventbridge_event.json")).unwrap();
+    assert_eq!((x.findings, x.findings_with_tuples, x.skipped.get(FindingSkip::Sample)), (1, 0, 1));
+    assert_eq!(x.skipped.to_string(), "skipped 1 findings: 1 sample");
+    let x = read_all(&fixture("eventbridge_event.json"));
     assert_eq!((x.files, x.findings, x.findings_with_tuples, x.skipped.total()), (1, 1, 1, 0));
     let t = &x.tuples[0];
     assert_eq!((t.tuple.entity.as_str(), t.tuple.ip), ("AIDACKCEVSQ6C2EXAMPLE", ip("198.51.100.23")));
@@ -92,7 +103,7 @@ fn array_with_port_probe_details_and_network_connection() {
 
 #[test]
 fn ndjson_counts_every_skip_reason() {
-    let x = read_guardduty(&fixture("findings.jsonl")).unwrap();
+    let x = read_all(&fixture("findings.jsonl"));
     assert_eq!(pairs(&x), vec![("AROAEVENTROLE00000001", ip("203.0.113.9"))]);
     assert_eq!((x.findings, x.findings_with_tuples), (4, 1));
     for reason in
@@ -108,7 +119,7 @@ fn ndjson_counts_every_skip_reason() {
 
 #[test]
 fn directory_reads_all_shapes_in_name_order() {
-    let x = read_guardduty(&fixture("")).unwrap();
+    let x = read_all(&fixture(""));
     assert_eq!(x.files, 5);
     assert_eq!(x.tuples.len(), 7);
     // eventbridge_event.json < finding.json < findings.jsonl < findings_array.json < get_findings.json

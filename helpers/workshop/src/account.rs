@@ -57,6 +57,10 @@ pub struct OwnAccount {
     pub max_events: Option<usize>,
     /// The fraction of the trail's log objects read, chosen by key (`None`: all).
     pub sample: Option<u32>,
+    /// Archived findings scored too (by default skipped and counted).
+    pub include_archived: bool,
+    /// Sample findings scored too (by default skipped and counted).
+    pub include_samples: bool,
     /// Read the trail through Athena instead of object by object (`None`: the S3 reader).
     pub athena: Option<AthenaChoice>,
 }
@@ -177,6 +181,16 @@ impl DataSource {
     pub fn finding_types(self, types: &[&str]) -> Self {
         self.own(|o| o.finding_types = types.iter().map(|t| t.to_string()).collect())
     }
+
+    /// Archived findings read as well (by default they are skipped, and counted in the summary).
+    pub fn include_archived(self) -> Self {
+        self.own(|o| o.include_archived = true)
+    }
+
+    /// Sample findings read as well (by default they are skipped, and counted in the summary).
+    pub fn include_samples(self) -> Self {
+        self.own(|o| o.include_samples = true)
+    }
 }
 
 /// The data every later cell uses, whatever the source.
@@ -249,7 +263,12 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         None => s3_trail(cfg, own)?,
     };
     println!("Reading GuardDuty findings…");
-    let query = FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
+    let mut query =
+        FindingQuery::days(&own.first_day, &own.last_day).map_err(fail("GuardDuty"))?.types(&own.finding_types);
+    query.scope = ipinsights_account::FindingScope {
+        include_archived: own.include_archived,
+        include_samples: own.include_samples,
+    };
     let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;
     std::fs::create_dir_all(dir).map_err(|e| WorkshopError::context(dir.display(), e))?;
     let findings_path = dir.join("findings.json");
@@ -462,6 +481,10 @@ mod tests {
         let source = DataSource::own_account("trail-bucket", "2024-03-04", "2024-03-10").regions(&["us-east-1"]);
         let DataSource::OwnAccount(own) = &source else { panic!() };
         assert_eq!(own.regions, ["us-east-1"]);
+        assert!(!own.include_archived && !own.include_samples, "archived and sample findings are opt-in");
+        let opted = source.clone().include_archived().include_samples();
+        let DataSource::OwnAccount(opted) = &opted else { panic!() };
+        assert!(opted.include_archived && opted.include_samples);
         let err = security_data(&Session::local_at(dir.path()), &source, dir.path()).unwrap_err().to_string();
         assert!(err.contains("needs the AWS backend"), "{err}");
         let err = deploy_detector(&Session::local_at(dir.path()), "ep", 0.0, None).unwrap_err().to_string();

@@ -3,7 +3,8 @@
 //! Each finding's (principal, remote IP) tuples are extracted by the security crate, scored through
 //! a [`Scorer`] (`dot_product`, higher = more normal) and compared with the threshold on the anomaly
 //! score `score = −dot_product`: `score > threshold` is an `alert`, otherwise a `pass`. Findings
-//! without a usable tuple become `skipped` records with the reason, never silently dropped.
+//! without a usable tuple become `skipped` records with the reason, never silently dropped; so do archived and
+//! sample findings unless the detector's [`FindingScope`] asks for them.
 
 mod record;
 mod summary;
@@ -15,8 +16,8 @@ use std::net::IpAddr;
 use std::ops::ControlFlow;
 
 use ipinsights_security::{
-    decompressing_reader, findings_in_value, stream_findings, FindingHeader, FindingResult, InputTooLarge,
-    SkipReasonKind, StreamEvent,
+    decompressing_reader, findings_in_value, stream_findings, FindingHeader, FindingResult, FindingScope,
+    InputTooLarge, SkipReasonKind, StreamEvent,
 };
 use serde_json::Value;
 
@@ -44,6 +45,7 @@ pub struct Detector {
     familiarity: Option<Familiarity>,
     top_networks: usize,
     ipv4_only: bool,
+    scope: FindingScope,
 }
 
 impl std::fmt::Debug for Detector {
@@ -65,7 +67,14 @@ impl Detector {
             return Err(DetectError::InvalidThreshold(threshold));
         }
         let ipv4_only = scorer.ipv4_only();
-        Ok(Detector { scorer: Box::new(scorer), threshold, familiarity: None, top_networks: 3, ipv4_only })
+        Ok(Detector {
+            scorer: Box::new(scorer),
+            threshold,
+            familiarity: None,
+            top_networks: 3,
+            ipv4_only,
+            scope: FindingScope::default(),
+        })
     }
 
     /// Explains verdicts with the principals' usual networks from this index.
@@ -77,6 +86,13 @@ impl Detector {
     /// Lists this many usual networks per principal in explanations (default 3).
     pub fn with_top_networks(mut self, top: usize) -> Self {
         self.top_networks = top;
+        self
+    }
+
+    /// Scores archived and sample findings too when `scope` says so (by default they are `skipped` records, reasons
+    /// `archived` and `sample`).
+    pub fn with_scope(mut self, scope: FindingScope) -> Self {
+        self.scope = scope;
         self
     }
 
@@ -213,6 +229,7 @@ impl Detector {
 
     /// Records of these findings (scored in one call) and the number of GuardDuty findings among them.
     fn score_results(&self, results: Vec<FindingResult>) -> Result<(Vec<Detection>, usize)> {
+        let results: Vec<FindingResult> = results.into_iter().map(|r| r.within(self.scope)).collect();
         let findings =
             results.iter().filter(|r| r.outcome != Err(ipinsights_security::FindingSkip::NotAFinding)).count();
         let scorable = |ip: IpAddr| !(self.ipv4_only && ip.is_ipv6());

@@ -1,5 +1,5 @@
-//! The function itself (feature `lambda`): the detector on the configured scorer, the SNS publisher, the async
-//! handler and the runtime loop.
+//! The function itself (feature `lambda`): the detector on the configured scorer, the SNS publisher with its alert
+//! state (one alert per finding id), the async handler and the runtime loop.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use ipinsights_engine::Model;
 use ipinsights_retries::AttemptLog;
 pub use lambda_runtime::{Context, LambdaEvent};
 
+use super::ledger::{AlertLedger, Claim};
 use super::sagemaker::{SageMakerScorer, MAX_ATTEMPTS};
 use super::{alerts, handle_event, LambdaConfig, LambdaResponse, Payload, ScoreSource};
 use crate::detector::Detector;
@@ -19,6 +20,7 @@ use crate::error::{DetectError, Result};
 pub struct Function {
     detector: Arc<Detector>,
     topic: Option<(aws_sdk_sns::Client, String)>,
+    ledger: Option<AlertLedger>,
     log: AttemptLog,
 }
 
@@ -27,6 +29,7 @@ impl std::fmt::Debug for Function {
         f.debug_struct("Function")
             .field("detector", &self.detector)
             .field("topic", &self.topic.as_ref().map(|(_, arn)| arn))
+            .field("ledger", &self.ledger.as_ref().map(AlertLedger::table))
             .finish()
     }
 }
@@ -52,7 +55,8 @@ impl Function {
                 .build();
             (aws_sdk_sns::Client::from_conf(conf), arn.clone())
         });
-        Ok(Function { detector, topic, log })
+        let ledger = config.alert_table.as_deref().map(|table| AlertLedger::new(sdk, table, &log));
+        Ok(Function { detector, topic, ledger, log })
     }
 
     /// The detector.
@@ -60,8 +64,9 @@ impl Function {
         &self.detector
     }
 
-    /// Scores one payload, publishes its alerts (one per alerting finding) and returns the summary. Bad input is
-    /// counted, never an error; a scorer or SNS failure after the SDK's retries is.
+    /// Scores one payload, publishes its alerts (one per alerting finding not alerted before) and returns the
+    /// summary. Bad input is counted, never an error; a scorer or SNS failure after the SDK's retries is (Lambda's
+    /// retry then re-sends only the alerts that failed).
     pub async fn handle(&self, payload: Payload) -> Result<LambdaResponse> {
         let before = self.log.as_map();
         let detector = self.detector.clone();
@@ -73,24 +78,55 @@ impl Function {
         if let Ok(line) = serde_json::to_string(&serde_json::json!({
             "summary": { "findings": response.findings, "alerts": response.alerts, "passes": response.passes,
                          "skipped": response.skipped, "alert_messages": response.alert_messages,
-                         "published": response.published, "failed_attempts": response.failed_attempts }
+                         "published": response.published, "duplicates": response.duplicates,
+                         "unrecorded": response.unrecorded, "failed_attempts": response.failed_attempts }
         })) {
             println!("{line}");
         }
         result.map(|()| response)
     }
 
+    /// Publishes each alert whose finding the alert state has not seen (all of them without a table); an alert that
+    /// fails is released from the state, so that Lambda's retry sends it and only it.
     async fn publish(&self, response: &mut LambdaResponse) -> Result<()> {
         let Some((sns, topic)) = &self.topic else { return Ok(()) };
         let alerts = alerts(&response.records);
         let mut failures = Vec::new();
         for alert in &alerts {
+            let claimed = match (&self.ledger, alert.finding_id.as_deref()) {
+                (Some(ledger), Some(id)) => match ledger.claim(id, std::time::SystemTime::now()).await {
+                    Claim::New => Some((ledger, id)),
+                    Claim::Duplicate => {
+                        response.duplicates += 1;
+                        println!("{}", serde_json::json!({ "duplicate": id, "reason": "alerted before" }));
+                        continue;
+                    }
+                    Claim::Unrecorded(error) => {
+                        response.unrecorded += 1;
+                        eprintln!(
+                            "{}",
+                            serde_json::json!({ "state_error": error, "finding_id": id, "alerting": true })
+                        );
+                        None
+                    }
+                },
+                _ => None,
+            };
             let sent = sns.publish().topic_arn(topic).subject(&alert.subject).message(&alert.message).send().await;
             match sent {
                 Ok(_) => response.published += 1,
                 Err(e) => {
                     let error = format!("Publish failed: {}", DisplayErrorContext(&e));
                     eprintln!("{}", serde_json::json!({ "publish_error": error, "finding_id": alert.finding_id }));
+                    if let Some((ledger, id)) = claimed {
+                        if let Err(release) = ledger.release(id).await {
+                            eprintln!(
+                                "{}",
+                                serde_json::json!({ "state_error": release, "finding_id": id,
+                                "alert_lost_on_retry": "the event goes to the on-failure destination" })
+                            );
+                        }
+                    }
                     failures.push(error);
                 }
             }
@@ -99,7 +135,7 @@ impl Function {
             None => Ok(()),
             Some(first_error) => Err(DetectError::Publish {
                 topic: topic.clone(),
-                failed: alerts.len() - response.published,
+                failed: alerts.len() - response.published - response.duplicates,
                 total: alerts.len(),
                 first_error,
             }),
@@ -122,11 +158,13 @@ pub async fn handler(
 }
 
 /// Reads the configuration from the environment and serves Lambda invocations until shut down. The SDK
-/// configuration (region, the function role's credentials) is loaded only when a SageMaker endpoint or an alert
-/// topic needs it.
+/// configuration (region, the function role's credentials) is loaded only when a SageMaker endpoint, an alert
+/// topic or an alert table needs it.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     let config = LambdaConfig::from_env()?;
-    let needs_aws = matches!(config.source, ScoreSource::SageMaker(_)) || config.alert_topic_arn.is_some();
+    let needs_aws = matches!(config.source, ScoreSource::SageMaker(_))
+        || config.alert_topic_arn.is_some()
+        || config.alert_table.is_some();
     let sdk = if needs_aws {
         aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
     } else {

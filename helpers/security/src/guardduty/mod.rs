@@ -28,7 +28,7 @@ use crate::input::{list_files, named_stream, open_file};
 use crate::skip::{FindingSkip, SkipCounts};
 pub use extract::FindingTuple;
 pub use model::Organization;
-pub use outcome::{findings_in_value, FindingHeader, FindingResult};
+pub use outcome::{findings_in_value, FindingHeader, FindingResult, FindingScope};
 pub use stream::{stream_findings, StreamEvent, MAX_FINDING_BYTES};
 
 /// The tuples read from GuardDuty findings, with what was read and skipped.
@@ -161,6 +161,7 @@ pub fn is_findings_path(path: &Path) -> bool {
 pub struct GuardDutyReader {
     out: GuardDutyExtract,
     pairs_only: bool,
+    scope: FindingScope,
 }
 
 impl GuardDutyReader {
@@ -173,6 +174,12 @@ impl GuardDutyReader {
     /// what the tuples with their context cost: what a tuple file needs.
     pub fn pairs_only() -> Self {
         GuardDutyReader { pairs_only: true, ..Self::default() }
+    }
+
+    /// Which findings are read besides live ones (by default archived and sample findings are skipped, counted).
+    pub fn with_scope(mut self, scope: FindingScope) -> Self {
+        self.scope = scope;
+        self
     }
 
     /// Reads a findings file (plain or gzip) or every findings file under a directory, in sorted order.
@@ -195,10 +202,10 @@ impl GuardDutyReader {
     /// nothing.
     fn add_stream<R: Read>(&mut self, reader: R, name: &str) -> Result<()> {
         let mut file = GuardDutyExtract { files: 1, ..GuardDutyExtract::default() };
-        let (mut shape_error, pairs_only) = (None, self.pairs_only);
+        let (mut shape_error, pairs_only, scope) = (None, self.pairs_only, self.scope);
         let streamed = stream_findings(reader, &mut |event| match event {
             StreamEvent::Findings { results: Ok(results), .. } => {
-                results.into_iter().for_each(|result| file.add_result(result, pairs_only));
+                results.into_iter().for_each(|result| file.add_result(result.within(scope), pairs_only));
                 ControlFlow::Continue(())
             }
             StreamEvent::Findings { item, results: Err(message) } => {

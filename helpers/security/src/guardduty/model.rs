@@ -42,6 +42,35 @@ pub(crate) struct AccessKeyDetails {
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Service {
     pub action: Option<Action>,
+    /// True once the finding was archived (by hand or by a suppression rule).
+    #[serde(deserialize_with = "bool_or_string")]
+    pub archived: Option<bool>,
+    /// `additionalInfo`: `{"sample": true}` in exported findings, `{"value": "{\"sample\":true}", "type":
+    /// "default"}` in the API's and EventBridge's.
+    pub additional_info: Option<Value>,
+}
+
+impl Service {
+    /// True for a sample finding (made by CreateSampleFindings or the console's "Generate sample findings").
+    pub fn is_sample(&self) -> bool {
+        let Some(info) = &self.additional_info else { return false };
+        let flag = |v: &Value| v.get("sample").and_then(as_bool).unwrap_or(false);
+        flag(info)
+            || info
+                .get("value")
+                .and_then(Value::as_str)
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .is_some_and(|inner| flag(&inner))
+    }
+}
+
+/// `true`, `"true"` (any case) as true; `false`, `"false"` as false.
+fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
+        _ => None,
+    }
 }
 
 /// `service.action`.
@@ -106,6 +135,16 @@ pub(crate) struct Country {
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct City {
     pub city_name: Option<String>,
+}
+
+/// Accepts `true`, `"true"` or null (and their `false`) as an optional flag.
+fn bool_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => {
+            as_bool(&v).map(Some).ok_or_else(|| serde::de::Error::custom(format!("expected true or false, found {v}")))
+        }
+    }
 }
 
 /// Accepts `"123"`, `123` or null as an optional string.

@@ -25,6 +25,47 @@ pub struct FindingHeader {
     pub account_id: Option<String>,
     /// Region of the finding.
     pub region: Option<String>,
+    /// `service.archived`: archived by hand or by a suppression rule.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+    /// `service.additionalInfo.sample`: a sample finding, not a real one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sample: bool,
+}
+
+/// Which findings are scored besides live ones: archived and sample findings are left out (and counted as skipped)
+/// unless asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FindingScope {
+    /// Score archived findings too.
+    pub include_archived: bool,
+    /// Score sample findings too.
+    pub include_samples: bool,
+}
+
+impl FindingScope {
+    /// Why `header`'s finding is left out, if it is: archived first, then sample.
+    pub fn excludes(&self, header: &FindingHeader) -> Option<FindingSkip> {
+        if header.archived && !self.include_archived {
+            Some(FindingSkip::Archived)
+        } else if header.sample && !self.include_samples {
+            Some(FindingSkip::Sample)
+        } else {
+            None
+        }
+    }
+}
+
+impl FindingResult {
+    /// This result with its tuples dropped, as a skip, when `scope` leaves its finding out.
+    pub fn within(self, scope: FindingScope) -> FindingResult {
+        match scope.excludes(&self.header) {
+            Some(reason) if self.outcome != Err(FindingSkip::NotAFinding) => {
+                FindingResult { outcome: Err(reason), details_without_ip: 0, session_folded: false, ..self }
+            }
+            _ => self,
+        }
+    }
 }
 
 impl FindingHeader {
@@ -37,6 +78,8 @@ impl FindingHeader {
             updated_at: finding.updated_at.clone(),
             account_id: finding.account_id.clone(),
             region: finding.region.clone(),
+            archived: finding.service.as_ref().and_then(|s| s.archived).unwrap_or(false),
+            sample: finding.service.as_ref().is_some_and(|s| s.is_sample()),
         }
     }
 }
@@ -118,6 +161,38 @@ mod tests {
         assert_eq!(results[1].outcome, Err(FindingSkip::NotAFinding));
         let tuples = results[2].outcome.as_ref().unwrap();
         assert_eq!((tuples[0].tuple.entity.as_str(), tuples[0].finding_id.as_str()), ("AIDA1", "b"));
+    }
+
+    #[test]
+    fn archived_and_sample_findings_are_left_out_unless_asked_for() {
+        let finding = |id: &str, service: Value| {
+            json!({"id": id, "resource": {"accessKeyDetails": {"principalId": "AIDA1"}},
+                   "service": service.as_object().unwrap().clone().into_iter()
+                       .chain([("action".to_string(), json!({"actionType": "AWS_API_CALL",
+                           "awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "1.2.3.4"}}}))])
+                       .collect::<serde_json::Map<_, _>>()})
+        };
+        let value = json!([
+            finding("live", json!({"archived": false, "additionalInfo": {"value": "{}", "type": "default"}})),
+            finding("archived", json!({"archived": true})),
+            finding("sample-api", json!({"additionalInfo": {"value": "{\"sample\":true}", "type": "default"}})),
+            finding("sample-export", json!({"additionalInfo": {"sample": true}})),
+            finding("both", json!({"archived": "true", "additionalInfo": {"sample": "true"}})),
+        ]);
+        let results = findings_in_value(value).unwrap();
+        let outcomes = |scope: FindingScope| -> Vec<Option<FindingSkip>> {
+            results.iter().cloned().map(|r| r.within(scope).outcome.err()).collect()
+        };
+        use FindingSkip::{Archived, Sample};
+        assert_eq!(
+            outcomes(FindingScope::default()),
+            [None, Some(Archived), Some(Sample), Some(Sample), Some(Archived)]
+        );
+        let all = FindingScope { include_archived: true, include_samples: true };
+        assert_eq!(outcomes(all), [None; 5]);
+        let archived_too = FindingScope { include_archived: true, ..FindingScope::default() };
+        assert_eq!(outcomes(archived_too), [None, None, Some(Sample), Some(Sample), Some(Sample)]);
+        assert!(findings_in_value(json!({"id": "x", "service": {"archived": 3}})).unwrap_err().contains("archived"));
     }
 
     #[test]

@@ -59,9 +59,18 @@ pub struct Options<'a> {
     pub throttle: Vec<&'a str>,
     /// `OP=SECONDS` latency.
     pub latency: Vec<&'a str>,
+    /// `OP=N:K`: calls N to N+K-1 of an operation answer the service's 500 InternalError.
+    pub outage: Vec<&'a str>,
     /// How long a Lambda function stays `Pending` / `InProgress` after a change (the emulator's default, 1 s, when
     /// `None`).
     pub lambda_busy_seconds: Option<f64>,
+    /// How long a role's new inline policy takes to count for Lambda's checks (0 when `None`).
+    pub iam_propagation_seconds: Option<f64>,
+    /// How long SQS refuses to re-create a deleted queue's name (the emulator's default, 60 s as in SQS, when
+    /// `None`).
+    pub queue_deleted_wait_seconds: Option<f64>,
+    /// How long a deleted DynamoDB table stays `DELETING` (0, off, when `None`).
+    pub table_deleting_seconds: Option<f64>,
 }
 
 impl Emulator {
@@ -86,11 +95,23 @@ impl Emulator {
         for t in &options.throttle {
             cmd.arg("--throttle").arg(t);
         }
+        for o in &options.outage {
+            cmd.arg("--outage").arg(o);
+        }
         for l in &options.latency {
             cmd.arg("--latency").arg(l);
         }
         if let Some(s) = options.lambda_busy_seconds {
             cmd.arg("--lambda-busy-seconds").arg(s.to_string());
+        }
+        if let Some(s) = options.table_deleting_seconds {
+            cmd.arg("--table-deleting-seconds").arg(s.to_string());
+        }
+        if let Some(s) = options.queue_deleted_wait_seconds {
+            cmd.arg("--queue-deleted-wait-seconds").arg(s.to_string());
+        }
+        if let Some(s) = options.iam_propagation_seconds {
+            cmd.arg("--iam-propagation-seconds").arg(s.to_string());
         }
         let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(log).spawn().unwrap();
         let stdin = child.stdin.take();
@@ -151,15 +172,36 @@ impl Emulator {
         (ticks(11) + ticks(12)) / 100.0
     }
 
-    /// `{"refused": {op: n}, "max_in_flight": {op: n}}`.
+    /// `{"refused": {op: n}, "max_in_flight": {op: n}, "failed": {op: n}}`.
     pub fn stats(&self) -> serde_json::Value {
+        self.control("GET", "/_emulation/stats", "")
+    }
+
+    /// GuardDuty sees finding `id`'s activity again `times` times: it updates the finding (`service.count`,
+    /// `updatedAt`) and re-publishes it to EventBridge each time.
+    pub fn recur(&self, id: &str, times: usize) -> serde_json::Value {
+        self.control("POST", "/_emulation/guardduty/recur", &serde_json::json!({"id": id, "times": times}).to_string())
+    }
+
+    /// Every EventBridge event GuardDuty published so far, oldest first.
+    pub fn guardduty_events(&self) -> Vec<serde_json::Value> {
+        serde_json::from_value(self.control("GET", "/_emulation/guardduty/events", "")).unwrap()
+    }
+
+    /// One call of the emulator's own controls; its JSON answer.
+    fn control(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
         let addr = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        write!(stream, "GET /_emulation/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
         let mut text = String::new();
         std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
-        let body = text.split("\r\n\r\n").nth(1).unwrap_or("{}");
-        serde_json::from_str(body).unwrap()
+        let answer = text.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(answer).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
     }
 }
 
