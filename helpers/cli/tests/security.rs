@@ -1,10 +1,12 @@
 //! The security workflow through the real binary: simulate → ingest cloudtrail → train → ingest guardduty
-//! → threshold → detect (model in process and behind `ipinsights serve`), checked against ground truth.
+//! → threshold → detect (model in process and behind `ipinsights serve`), checked against ground truth: one test
+//! per step, on one simulated account and model made once per run (`pipeline`).
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
@@ -74,56 +76,108 @@ fn train(tuples: &Path, model: &Path) {
     );
 }
 
-#[test]
-fn simulate_ingest_train_threshold_detect_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let (sim, ct, model) = (dir.path().join("sim"), dir.path().join("ct.csv"), dir.path().join("model"));
-    let (summary, _) =
-        ok(&["simulate", "--out", p(&sim), "--seed", "5", "--events", "10000", "--findings", "60"], None);
-    assert!(summary.starts_with("CloudTrail: 10000 records by 40 users and 10 roles"), "{summary}");
-    let expected_tuples = number_before(&summary, " tuples,");
-    let expected_unique = number_before(&summary, " unique pairs");
+/// A simulated account (10,000 records, 60 findings), its CloudTrail tuples and a model trained on them, made once
+/// per run of this test binary in cargo's temporary folder and shared by the tests below.
+struct Pipeline {
+    sim: PathBuf,
+    /// The simulator's summary line.
+    summary: String,
+    /// Every usable CloudTrail record as a tuple.
+    ct: PathBuf,
+    model: PathBuf,
+}
 
-    // CloudTrail: every usable record, or each pair once; the summary counts skips by reason.
-    let (out, _) = ok(&["ingest", "cloudtrail", p(&sim.join("AWSLogs")), "--output", p(&ct)], None);
+impl Pipeline {
+    fn findings(&self) -> PathBuf {
+        self.sim.join("guardduty/findings.jsonl")
+    }
+}
+
+fn pipeline() -> &'static Pipeline {
+    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
+    PIPELINE.get_or_init(|| {
+        // One folder, replaced by every run (a temporary folder in a static would never be removed).
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("security-pipeline");
+        let _ = std::fs::remove_dir_all(&dir);
+        let (sim, ct, model) = (dir.join("sim"), dir.join("ct.csv"), dir.join("model"));
+        let (summary, _) =
+            ok(&["simulate", "--out", p(&sim), "--seed", "5", "--events", "10000", "--findings", "60"], None);
+        ok(&["ingest", "cloudtrail", p(&sim.join("AWSLogs")), "--output", p(&ct)], None);
+        train(&ct, &model);
+        Pipeline { sim, summary, ct, model }
+    })
+}
+
+/// The analyst-review threshold (1 % false positives on the training tuples) with the report it came from.
+fn threshold(pipe: &Pipeline, roc: &Path) -> (String, serde_json::Value) {
+    let args = [
+        "threshold",
+        "--model-dir",
+        p(&pipe.model),
+        "--normal",
+        p(&pipe.ct),
+        "--max-fpr",
+        "0.01",
+        "--min-recall",
+        "0.95",
+        "--json",
+        "--roc",
+        p(roc),
+    ];
+    let report: serde_json::Value = serde_json::from_str(&ok(&args, None).0).unwrap();
+    (report["choices"][0]["threshold"].as_f64().unwrap().to_string(), report)
+}
+
+/// `detect` in process on the simulated findings: the records and the summary line.
+fn detect_locally(pipe: &Pipeline, threshold: &str) -> (Vec<serde_json::Value>, String) {
+    let findings = pipe.findings();
+    let args = ["detect", "--model-dir", p(&pipe.model), "--threshold", threshold, "--training", p(&pipe.ct)];
+    let (ndjson, stderr) = ok(&[&args[..], &[p(&findings)]].concat(), None);
+    (records(&ndjson), stderr.lines().last().unwrap().to_string())
+}
+
+#[test]
+fn ingest_cloudtrail_writes_the_tuples_the_simulator_counted() {
+    let pipe = pipeline();
+    assert!(pipe.summary.starts_with("CloudTrail: 10000 records by 40 users and 10 roles"), "{}", pipe.summary);
+    let expected_tuples = number_before(&pipe.summary, " tuples,");
+    assert_eq!(std::fs::read_to_string(&pipe.ct).unwrap().lines().count(), expected_tuples);
+
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.csv");
+    let (out, _) = ok(&["ingest", "cloudtrail", p(&pipe.sim.join("AWSLogs")), "--output", p(&all)], None);
     assert!(out.contains("read 10000 records from ") && out.contains("service name"), "{out}");
     assert_eq!(number_before(&out, " tuples to "), expected_tuples, "{out}");
-    assert_eq!(std::fs::read_to_string(&ct).unwrap().lines().count(), expected_tuples);
+}
+
+#[test]
+fn ingest_cloudtrail_unique_writes_each_pair_once() {
+    let pipe = pipeline();
+    let dir = tempfile::tempdir().unwrap();
     let unique = dir.path().join("unique.csv");
-    let (out, _) = ok(&["ingest", "cloudtrail", p(&sim.join("AWSLogs")), "--unique", "--output", p(&unique)], None);
-    assert_eq!(number_before(&out, " tuples to "), expected_unique, "{out}");
+    let (out, _) =
+        ok(&["ingest", "cloudtrail", p(&pipe.sim.join("AWSLogs")), "--unique", "--output", p(&unique)], None);
+    assert_eq!(number_before(&out, " tuples to "), number_before(&pipe.summary, " unique pairs"), "{out}");
+}
 
-    train(&ct, &model);
-
-    // GuardDuty: from a file and from stdin, the same tuples.
-    let findings = sim.join("guardduty/findings.jsonl");
-    let findings_bytes = std::fs::read(&findings).unwrap();
+#[test]
+fn ingest_guardduty_gives_the_same_tuples_from_a_file_and_from_stdin() {
+    let pipe = pipeline();
+    let dir = tempfile::tempdir().unwrap();
+    let findings = pipe.findings();
     let (gd_file, gd_stdin) = (dir.path().join("gd1.csv"), dir.path().join("gd2.csv"));
     let (out, _) = ok(&["ingest", "guardduty", p(&findings), "--output", p(&gd_file)], None);
     assert!(out.contains("read 60 findings from 1 files") && out.contains("no access key details"), "{out}");
-    ok(&["ingest", "guardduty", "-", "--output", p(&gd_stdin)], Some(&findings_bytes));
+    ok(&["ingest", "guardduty", "-", "--output", p(&gd_stdin)], Some(&std::fs::read(&findings).unwrap()));
     assert_eq!(std::fs::read(&gd_file).unwrap(), std::fs::read(&gd_stdin).unwrap());
+}
 
-    // Step 5: thresholds from the training tuples and simulated anomalies.
+#[test]
+fn threshold_meets_the_false_positive_and_recall_rules() {
+    let pipe = pipeline();
+    let dir = tempfile::tempdir().unwrap();
     let roc = dir.path().join("roc.csv");
-    let (report, _) = ok(
-        &[
-            "threshold",
-            "--model-dir",
-            p(&model),
-            "--normal",
-            p(&ct),
-            "--max-fpr",
-            "0.01",
-            "--min-recall",
-            "0.95",
-            "--json",
-            "--roc",
-            p(&roc),
-        ],
-        None,
-    );
-    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let (_, report) = threshold(pipe, &roc);
     assert!(report["auc"].as_f64().unwrap() > 0.95, "{report}");
     assert_eq!(
         (&report["choices"][0]["rule"], &report["choices"][0]["target"]),
@@ -132,21 +186,22 @@ fn simulate_ingest_train_threshold_detect_end_to_end() {
     assert!(report["choices"][0]["false_positive_rate"].as_f64().unwrap() <= 0.01, "{report}");
     assert!(report["choices"][1]["recall"].as_f64().unwrap() >= 0.95, "{report}");
     assert!(std::fs::read_to_string(&roc).unwrap().starts_with("threshold,true_positives,"));
-    let threshold = report["choices"][0]["threshold"].as_f64().unwrap().to_string();
+}
 
-    // Step 6: detection against the ground truth.
-    let args = ["detect", "--model-dir", p(&model), "--threshold", &threshold, "--training", p(&ct), p(&findings)];
-    let (ndjson, stderr) = ok(&args, None);
-    let local = records(&ndjson);
-    let summary = stderr.lines().last().unwrap();
-    assert!(summary.starts_with("detect: 60 findings in 60 JSON values from 1 input: "), "{stderr}");
-    let alerts = number_before(summary, " alert,");
-    let passes = number_before(summary, " pass,");
-    let skipped = number_before(summary, " skipped");
+#[test]
+fn detect_catches_the_anomalous_findings_and_few_benign_ones() {
+    let pipe = pipeline();
+    let dir = tempfile::tempdir().unwrap();
+    let (threshold, _) = threshold(pipe, &dir.path().join("roc.csv"));
+    let (local, summary) = detect_locally(pipe, &threshold);
+    assert!(summary.starts_with("detect: 60 findings in 60 JSON values from 1 input: "), "{summary}");
+    let alerts = number_before(&summary, " alert,");
+    let passes = number_before(&summary, " pass,");
+    let skipped = number_before(&summary, " skipped");
     assert_eq!(local.len(), alerts + passes + skipped);
     assert!(local.iter().filter(|r| r["verdict"] == "skipped").all(|r| r["skip_reason"].is_string()));
 
-    let truth = std::fs::read_to_string(sim.join("guardduty/ground_truth.csv")).unwrap();
+    let truth = std::fs::read_to_string(pipe.sim.join("guardduty/ground_truth.csv")).unwrap();
     let label: HashMap<(String, String), String> = truth
         .lines()
         .skip(1)
@@ -166,18 +221,32 @@ fn simulate_ingest_train_threshold_detect_end_to_end() {
     let (caught, anomalous) = counts["anomalous"];
     let (false_alerts, benign) = counts["benign"];
     assert!(caught as f64 >= 0.9 * anomalous as f64 && false_alerts as f64 <= 0.2 * benign as f64, "{counts:?}");
+}
 
-    // From stdin, alerts only: the same alerts.
-    let (only, _) =
-        ok(&["detect", "--model-dir", p(&model), "--threshold", &threshold, "--alerts-only"], Some(&findings_bytes));
-    let only = records(&only);
-    assert_eq!(only.len(), alerts);
+#[test]
+fn detect_alerts_only_from_stdin_gives_the_same_alerts() {
+    let pipe = pipeline();
+    let dir = tempfile::tempdir().unwrap();
+    let (threshold, _) = threshold(pipe, &dir.path().join("roc.csv"));
+    let (local, _) = detect_locally(pipe, &threshold);
+    let findings = std::fs::read(pipe.findings()).unwrap();
+    let args = ["detect", "--model-dir", p(&pipe.model), "--threshold", &threshold, "--alerts-only"];
+    let only = records(&ok(&args, Some(&findings)).0);
+    let alerts: Vec<_> = local.iter().filter(|r| r["verdict"] == "alert").map(|r| &r["finding_id"]).collect();
+    assert!(!alerts.is_empty(), "the simulated findings should raise alerts");
+    assert_eq!(only.iter().map(|r| &r["finding_id"]).collect::<Vec<_>>(), alerts);
     assert!(only.iter().all(|r| r["verdict"] == "alert"));
+}
 
-    // Through an endpoint (`ipinsights serve`): the same verdicts and scores.
+#[test]
+fn detect_through_an_endpoint_gives_the_same_verdicts_and_scores() {
+    let pipe = pipeline();
+    let dir = tempfile::tempdir().unwrap();
+    let (threshold, _) = threshold(pipe, &dir.path().join("roc.csv"));
+    let (local, _) = detect_locally(pipe, &threshold);
     let ready = dir.path().join("ready.json");
     let mut server = bin()
-        .args(["serve", "--model-dir", p(&model), "--port", "0", "--ready-file", p(&ready), "--exit-with-stdin"])
+        .args(["serve", "--model-dir", p(&pipe.model), "--port", "0", "--ready-file", p(&ready), "--exit-with-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -191,7 +260,7 @@ fn simulate_ingest_train_threshold_detect_end_to_end() {
         assert!(started.elapsed() < Duration::from_secs(60) && server.try_wait().unwrap().is_none(), "no server");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let (remote, _) = ok(&["detect", "--endpoint", &url, "--threshold", &threshold, p(&findings)], None);
+    let (remote, _) = ok(&["detect", "--endpoint", &url, "--threshold", &threshold, p(&pipe.findings())], None);
     drop(server.stdin.take());
     let _ = server.wait();
     let remote = records(&remote);

@@ -46,7 +46,10 @@ fn simulated_account_threshold_and_detection_match_ground_truth() {
     let strict = analysis.choose(ThresholdRule::MaxFalsePositiveRate(0.01)).unwrap();
     let lenient = analysis.choose(ThresholdRule::MinRecall(0.99)).unwrap();
     assert!(strict.false_positive_rate <= 0.01 && lenient.recall >= 0.99, "{strict}\n{lenient}");
-    assert!(strict.threshold >= lenient.threshold, "{strict}\n{lenient}");
+    // Which rule gives the higher threshold depends on how well the data separates; a lower threshold always
+    // flags at least as much of both classes.
+    let (low, high) = if strict.threshold <= lenient.threshold { (&strict, &lenient) } else { (&lenient, &strict) };
+    assert!(low.recall >= high.recall && low.false_positive_rate >= high.false_positive_rate, "{strict}\n{lenient}");
 
     // Step 6: every finding of the simulation through the detector, against the ground truth.
     let detector = Detector::new(model, strict.threshold).unwrap().with_familiarity(Familiarity::from_tuples(&tuples));

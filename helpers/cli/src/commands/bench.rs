@@ -8,8 +8,8 @@
 use super::evaluate::{describe, evaluate};
 use crate::output::peak_rss_bytes;
 use anyhow::Result;
-use ipinsights_engine::synth::{generate, SynthConfig};
-use ipinsights_engine::{train, IpInsightsParams, TrainEvent, TrainOptions};
+use ipinsights_engine::synth::{generate, Dataset, SynthConfig};
+use ipinsights_engine::{train, IpInsightsParams, Model, TrainEvent, TrainOptions};
 use std::time::Instant;
 
 /// Arguments of `bench`.
@@ -79,6 +79,14 @@ pub fn run(args: Args) -> Result<()> {
     );
 
     let model = &outcome.model;
+    print_quality(model, &data);
+    print_scoring(model, &data);
+    print_memory(model, &data);
+    Ok(())
+}
+
+/// Detection quality on the labelled test set, without travel events, and next to the Bayes-optimal AUC.
+fn print_quality(model: &Model, data: &Dataset) {
     let evaluation = evaluate(model, &data.test, &data.test_labels, 0.0);
     println!("{}", describe(&evaluation));
     let normal_home: Vec<usize> = (0..data.test_travel.len()).filter(|&i| !data.test_travel[i]).collect();
@@ -96,7 +104,10 @@ pub fn run(args: Args) -> Result<()> {
         100.0 * data.travel_share(),
         evaluation.auc
     );
+}
 
+/// Bulk scoring speed over the training pairs, in process.
+fn print_scoring(model: &Model, data: &Dataset) {
     let pairs: Vec<(&str, std::net::IpAddr)> = data.train.iter().map(|t| (t.entity.as_str(), t.ip)).collect();
     let scoring = Instant::now();
     let scores = model.score_pairs(&pairs);
@@ -107,7 +118,10 @@ pub fn run(args: Args) -> Result<()> {
         rate / 1e6,
         100.0 * positive
     );
+}
 
+/// Peak memory against the size of parameters, optimiser state and input.
+fn print_memory(model: &Model, data: &Dataset) {
     let params = (model.entity.len()
         + model.ip_table.len()
         + model.layers.iter().map(|l| l.w.len() + l.b.len()).sum::<usize>()) as f64
@@ -124,5 +138,4 @@ pub fn run(args: Args) -> Result<()> {
             budget / 1048576.0
         );
     }
-    Ok(())
 }

@@ -4,7 +4,9 @@ use crate::commands::detect::ScorerArgs;
 use crate::output::read_reporting;
 use anyhow::{Context, Result};
 use ipinsights_detect::scorer::Pair;
-use ipinsights_detect::{random_ip_anomaly_pairs, ThresholdAnalysis, ThresholdRule, MAX_RANDOM_ANOMALIES};
+use ipinsights_detect::{
+    random_ip_anomaly_pairs, ThresholdAnalysis, ThresholdChoice, ThresholdError, ThresholdRule, MAX_RANDOM_ANOMALIES,
+};
 use ipinsights_engine::tuples::{ReadOptions, Tuple};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -95,31 +97,12 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.roc {
         crate::output::write_text(Some(path), &roc_csv(&analysis))?;
     }
+    let counts = (normal.len(), anomalous.len());
     if args.json {
-        let choices: Vec<serde_json::Value> = choices
-            .iter()
-            .map(|(rule, choice)| match choice {
-                Ok(c) => serde_json::to_value(c).unwrap_or_default(),
-                Err(e) => serde_json::json!({ "rule": rule, "error": e.to_string() }),
-            })
-            .collect();
-        let report = serde_json::json!({
-            "score": "anomaly score = -dot_product; alert when score > threshold",
-            "normal": normal.len(),
-            "anomalous": anomalous.len(),
-            "simulated_anomalies": simulated,
-            "auc": analysis.auc(),
-            "choices": choices,
-        });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&analysis, &choices, counts, simulated)?;
     } else {
         let source = if simulated { " (simulated: known principals from random IPv4 addresses)" } else { "" };
-        println!(
-            "{} normal and {} anomalous pairs{source}, scored with {}",
-            normal.len(),
-            anomalous.len(),
-            scorer.describe()
-        );
+        println!("{} normal and {} anomalous pairs{source}, scored with {}", counts.0, counts.1, scorer.describe());
         println!("AUC: {:.4}", analysis.auc());
         for (_, choice) in &choices {
             match choice {
@@ -130,6 +113,33 @@ pub fn run(args: Args) -> Result<()> {
     }
     let failed = choices.iter().filter(|(_, c)| c.is_err()).count();
     anyhow::ensure!(failed == 0, "{failed} of {} rules could not be met", choices.len());
+    Ok(())
+}
+
+/// Prints the `--json` report: the score convention, the pair counts (normal, anomalous), whether the anomalies were
+/// simulated, the AUC and each rule's choice or error.
+fn print_json(
+    analysis: &ThresholdAnalysis,
+    choices: &[(ThresholdRule, Result<ThresholdChoice, ThresholdError>)],
+    (normal, anomalous): (usize, usize),
+    simulated: bool,
+) -> Result<()> {
+    let choices: Vec<serde_json::Value> = choices
+        .iter()
+        .map(|(rule, choice)| match choice {
+            Ok(c) => serde_json::to_value(c).unwrap_or_default(),
+            Err(e) => serde_json::json!({ "rule": rule, "error": e.to_string() }),
+        })
+        .collect();
+    let report = serde_json::json!({
+        "score": "anomaly score = -dot_product; alert when score > threshold",
+        "normal": normal,
+        "anomalous": anomalous,
+        "simulated_anomalies": simulated,
+        "auc": analysis.auc(),
+        "choices": choices,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 

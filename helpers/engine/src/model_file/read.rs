@@ -16,44 +16,8 @@ pub(super) fn read_model(reader: impl Read, len: u64, name: &str) -> Result<Mode
     let mut source = Source { inner: reader.take(len), crc: crc32fast::Hasher::new(), read: 0, path: name };
     let path = || name.to_string();
     let header_err = |reason: String| ModelFileError::Header { path: path(), reason };
-    let mut prefix = [0u8; 16];
-    let got = source.fill(&mut prefix)?;
-    if got == 0 || !MAGIC.starts_with(&prefix[..got.min(MAGIC.len())]) {
-        return Err(ModelFileError::Foreign { path: path() });
-    }
-    if got < prefix.len() {
-        return Err(ModelFileError::Length { path: path(), expected: 16, found: got as u64 });
-    }
-    let version = u32::from_le_bytes(prefix[8..12].try_into().expect("4 bytes"));
-    if version != FORMAT_VERSION {
-        return Err(ModelFileError::Version { path: path(), found: version });
-    }
-    let header_len = u32::from_le_bytes(prefix[12..16].try_into().expect("4 bytes"));
-    if header_len > MAX_HEADER_BYTES {
-        return Err(header_err(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes")));
-    }
-    let header_end = 16 + u64::from(header_len);
-    if header_end + 4 > len {
-        return Err(ModelFileError::Length { path: path(), expected: header_end + 4, found: len });
-    }
-    // At most MAX_HEADER_BYTES, and no more than the source claims to hold.
-    let mut json = vec![0u8; header_len as usize];
-    source.read_exact(&mut json, header_end + 4)?;
-    let header: Header = serde_json::from_slice(&json).map_err(|e| header_err(format!("{e}")))?;
-    drop(json);
-    // The tensors' total size, checked before it is compared with anything or used.
-    let values = header
-        .tensors
-        .iter()
-        .try_fold(0u64, |sum, t| t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d))?.checked_add(sum))
-        .filter(|&v| v <= MAX_MODEL_BYTES / 4)
-        .ok_or_else(|| {
-            header_err(format!(
-                "the {} tensors declare more than SageMaker's 8 GB model-size limit ({MAX_MODEL_BYTES} bytes)",
-                header.tensors.len()
-            ))
-        })?;
-    let expected = header_end + values * 4 + 4;
+    let (header, header_end) = source.header(len)?;
+    let expected = declared_length(&header, header_end, name)?;
     if expected != len {
         return Err(ModelFileError::Length { path: path(), expected, found: len });
     }
@@ -101,6 +65,24 @@ pub(super) fn read_model(reader: impl Read, len: u64, name: &str) -> Result<Mode
     Ok(model)
 }
 
+/// The file length the header declares: header, tensors and checksum, the tensors' total size checked against
+/// SageMaker's model-size limit before it is used.
+fn declared_length(header: &Header, header_end: u64, name: &str) -> Result<u64, ModelFileError> {
+    let values = header
+        .tensors
+        .iter()
+        .try_fold(0u64, |sum, t| t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d))?.checked_add(sum))
+        .filter(|&v| v <= MAX_MODEL_BYTES / 4)
+        .ok_or_else(|| ModelFileError::Header {
+            path: name.to_string(),
+            reason: format!(
+                "the {} tensors declare more than SageMaker's 8 GB model-size limit ({MAX_MODEL_BYTES} bytes)",
+                header.tensors.len()
+            ),
+        })?;
+    Ok(header_end + values * 4 + 4)
+}
+
 /// The model file's bytes as they are read: counted and checksummed.
 struct Source<'a, R> {
     inner: io::Take<R>,
@@ -110,6 +92,38 @@ struct Source<'a, R> {
 }
 
 impl<R: Read> Source<'_, R> {
+    /// Reads and checks the magic, the version and the header's length (against the caps and the source's claimed
+    /// `len`), then parses the header; returns it with the offset where the tensors start.
+    fn header(&mut self, len: u64) -> Result<(Header, u64), ModelFileError> {
+        let path = || self.path.to_string();
+        let header_err = |reason: String| ModelFileError::Header { path: self.path.to_string(), reason };
+        let mut prefix = [0u8; 16];
+        let got = self.fill(&mut prefix)?;
+        if got == 0 || !MAGIC.starts_with(&prefix[..got.min(MAGIC.len())]) {
+            return Err(ModelFileError::Foreign { path: path() });
+        }
+        if got < prefix.len() {
+            return Err(ModelFileError::Length { path: path(), expected: 16, found: got as u64 });
+        }
+        let version = u32::from_le_bytes(prefix[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(ModelFileError::Version { path: path(), found: version });
+        }
+        let header_len = u32::from_le_bytes(prefix[12..16].try_into().expect("4 bytes"));
+        if header_len > MAX_HEADER_BYTES {
+            return Err(header_err(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes")));
+        }
+        let header_end = 16 + u64::from(header_len);
+        if header_end + 4 > len {
+            return Err(ModelFileError::Length { path: path(), expected: header_end + 4, found: len });
+        }
+        // At most MAX_HEADER_BYTES, and no more than the source claims to hold.
+        let mut json = vec![0u8; header_len as usize];
+        self.read_exact(&mut json, header_end + 4)?;
+        let header: Header = serde_json::from_slice(&json).map_err(|e| header_err(format!("{e}")))?;
+        Ok((header, header_end))
+    }
+
     /// Reads until `buf` is full or the source ends; returns the bytes read.
     fn fill(&mut self, buf: &mut [u8]) -> Result<usize, ModelFileError> {
         let mut got = 0;

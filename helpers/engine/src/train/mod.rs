@@ -180,33 +180,46 @@ pub fn train(
             on_event(TrainEvent::Progress { done: u64::from(epoch) * batches + batch + 1, total: total_batches });
         }
         let seconds = started.elapsed().as_secs_f64();
-        let (accuracy, cross_entropy) = rates(&epoch_stats);
-        for line in log::epoch_lines(host, epoch, accuracy, cross_entropy) {
-            on_event(TrainEvent::Log(line));
-        }
         let validation_auc = validation.as_ref().map(|v| v.auc(&model));
-        if let Some(value) = validation_auc {
-            on_event(TrainEvent::Log(log::validation_line(host, epoch, value)));
-        }
-        let skipped = epoch_stats.shuffled_skipped;
-        if skipped > 0 {
-            on_event(TrainEvent::Log(log::skipped_shuffled_line(host, epoch, skipped)));
-        }
-        let records_per_second = epoch_stats.records as f64 / seconds.max(1e-9);
-        on_event(TrainEvent::Log(log::throughput_line(host, records_per_second)));
-        on_event(TrainEvent::Log(log::progress_line(host, percent_done(epoch + 1, hp.epochs))));
-        history.push(EpochMetrics {
-            epoch,
-            accuracy,
-            cross_entropy,
-            validation_auc,
-            records_per_second,
-            seconds,
-            shuffled_negatives_skipped: skipped,
-        });
+        history.push(end_epoch(host, (epoch, hp.epochs), &epoch_stats, seconds, validation_auc, on_event));
     }
     crate::model::check_score_bound(&model)?;
     Ok(TrainOutcome { model, history })
+}
+
+/// Logs the end of epoch `epoch` of `epochs` as SageMaker's algorithm does (metrics, validation AUC, shuffled
+/// negatives left out, throughput, progress) and returns its metrics.
+fn end_epoch(
+    host: &str,
+    (epoch, epochs): (u32, u32),
+    stats: &BatchStats,
+    seconds: f64,
+    validation_auc: Option<f64>,
+    on_event: &mut dyn FnMut(TrainEvent),
+) -> EpochMetrics {
+    let (accuracy, cross_entropy) = rates(stats);
+    for line in log::epoch_lines(host, epoch, accuracy, cross_entropy) {
+        on_event(TrainEvent::Log(line));
+    }
+    if let Some(value) = validation_auc {
+        on_event(TrainEvent::Log(log::validation_line(host, epoch, value)));
+    }
+    let skipped = stats.shuffled_skipped;
+    if skipped > 0 {
+        on_event(TrainEvent::Log(log::skipped_shuffled_line(host, epoch, skipped)));
+    }
+    let records_per_second = stats.records as f64 / seconds.max(1e-9);
+    on_event(TrainEvent::Log(log::throughput_line(host, records_per_second)));
+    on_event(TrainEvent::Log(log::progress_line(host, percent_done(epoch + 1, epochs))));
+    EpochMetrics {
+        epoch,
+        accuracy,
+        cross_entropy,
+        validation_auc,
+        records_per_second,
+        seconds,
+        shuffled_negatives_skipped: skipped,
+    }
 }
 
 fn rates(stats: &BatchStats) -> (f64, f64) {

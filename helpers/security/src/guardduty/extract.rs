@@ -9,7 +9,7 @@ use ipinsights_engine::ip::parse_ip;
 use ipinsights_engine::tuples::Tuple;
 use serde::Serialize;
 
-use super::model::{Finding, Organization, RemoteIpDetails};
+use super::model::{Action, Finding, Organization, RemoteIpDetails};
 use crate::principal::{entity_of, Identity};
 use crate::skip::FindingSkip;
 
@@ -79,35 +79,11 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
     let (entity, session_folded) = (found.name.to_string(), found.session_folded);
     let action = finding.service.and_then(|s| s.action).unwrap_or_default();
 
-    let mut remotes: Vec<(&'static str, RemoteIpDetails)> = Vec::new();
-    let mut known_action = false;
-    if let Some(a) = action.aws_api_call_action {
-        known_action = true;
-        remotes.extend(a.remote_ip_details.map(|d| (API_CALL, d)));
-    }
-    if let Some(a) = action.network_connection_action {
-        known_action = true;
-        remotes.extend(a.remote_ip_details.map(|d| (NETWORK, d)));
-    }
-    if let Some(a) = action.port_probe_action {
-        known_action = true;
-        let details = a.port_probe_details.unwrap_or_default();
-        remotes.extend(details.into_iter().filter_map(|d| d.remote_ip_details).map(|d| (PORT_PROBE, d)));
-    }
-    let declared = action.action_type.as_deref().unwrap_or("");
-    known_action |= [API_CALL, NETWORK, PORT_PROBE].contains(&declared);
-    if remotes.is_empty() {
-        return Err(if known_action { FindingSkip::NoRemoteIp } else { FindingSkip::UnsupportedAction });
-    }
+    let remotes = remotes_of(action)?;
 
     let (mut tuples, mut missing, mut invalid) = (Vec::new(), 0, 0);
     for (action_type, details) in remotes {
-        let text = [details.ip_address_v4.as_deref(), details.ip_address_v6.as_deref()]
-            .into_iter()
-            .flatten()
-            .find(|text| !text.trim().is_empty())
-            .unwrap_or_default()
-            .to_string();
+        let text = address_text(&details);
         if text.trim().is_empty() {
             missing += 1;
             continue;
@@ -139,4 +115,40 @@ pub(crate) fn finding_tuples(finding: Finding) -> Result<FindingTuples, FindingS
         return Err(if invalid > 0 { FindingSkip::InvalidIp } else { FindingSkip::NoRemoteIp });
     }
     Ok(FindingTuples { tuples, details_without_ip: missing + invalid, session_folded })
+}
+
+/// The remote-IP details of every action the finding holds, each with its action type; `Err` when there are none
+/// (no remote address for a known action, or an action this reader does not know).
+fn remotes_of(action: Action) -> Result<Vec<(&'static str, RemoteIpDetails)>, FindingSkip> {
+    let mut remotes: Vec<(&'static str, RemoteIpDetails)> = Vec::new();
+    let mut known_action = false;
+    if let Some(a) = action.aws_api_call_action {
+        known_action = true;
+        remotes.extend(a.remote_ip_details.map(|d| (API_CALL, d)));
+    }
+    if let Some(a) = action.network_connection_action {
+        known_action = true;
+        remotes.extend(a.remote_ip_details.map(|d| (NETWORK, d)));
+    }
+    if let Some(a) = action.port_probe_action {
+        known_action = true;
+        let details = a.port_probe_details.unwrap_or_default();
+        remotes.extend(details.into_iter().filter_map(|d| d.remote_ip_details).map(|d| (PORT_PROBE, d)));
+    }
+    let declared = action.action_type.as_deref().unwrap_or("");
+    known_action |= [API_CALL, NETWORK, PORT_PROBE].contains(&declared);
+    if remotes.is_empty() {
+        return Err(if known_action { FindingSkip::NoRemoteIp } else { FindingSkip::UnsupportedAction });
+    }
+    Ok(remotes)
+}
+
+/// The first non-blank address of the details, IPv4 before IPv6 ("" when both are blank or missing).
+fn address_text(details: &RemoteIpDetails) -> String {
+    [details.ip_address_v4.as_deref(), details.ip_address_v6.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|text| !text.trim().is_empty())
+        .unwrap_or_default()
+        .to_string()
 }

@@ -79,49 +79,8 @@ fn finding_json(
     let last_seen = Utc::from_unix(f.time + u64::from(count) * 60).iso();
     let created = Utc::from_unix(f.time + 300).iso_millis(rng.gen_range(0..1000));
     let (resource, action, title) = match f.principal {
-        Some((index, session)) => {
-            let p = &principals[index];
-            let resource = json!({
-                "resourceType": "AccessKey",
-                "accessKeyDetails": {
-                    "accessKeyId": p.access_keys[session],
-                    "principalId": p.session_principal_id(session),
-                    "userName": p.name,
-                    "userType": if p.kind == PrincipalKind::User { "IAMUser" } else { "AssumedRole" },
-                },
-            });
-            let action = json!({
-                "actionType": "AWS_API_CALL",
-                "awsApiCallAction": {
-                    "api": "ListBuckets",
-                    "serviceName": "s3.amazonaws.com",
-                    "callerType": "Remote IP",
-                    "remoteIpDetails": remote_ip_details(f.remotes[0]),
-                    "affectedResources": {},
-                },
-            });
-            (resource, action, format!("API ListBuckets was invoked using {} credentials.", p.name))
-        }
-        None => {
-            let details: Vec<Value> = f
-                .remotes
-                .iter()
-                .zip([(22, "SSH"), (3389, "RDP")])
-                .map(|(&remote, (port, name))| {
-                    json!({"localPortDetails": {"port": port, "portName": name}, "remoteIpDetails": remote_ip_details(remote)})
-                })
-                .collect();
-            let instance = format!("i-0{}", hex(rng, 16));
-            let resource = json!({
-                "resourceType": "Instance",
-                "instanceDetails": {"instanceId": instance, "instanceType": "t3.micro", "availabilityZone": format!("{region}a")},
-            });
-            let action = json!({
-                "actionType": "PORT_PROBE",
-                "portProbeAction": {"blocked": false, "portProbeDetails": details},
-            });
-            (resource, action, format!("Unprotected port on EC2 instance {instance} is being probed."))
-        }
+        Some((index, session)) => api_call_parts(&principals[index], session, f.remotes[0]),
+        None => port_probe_parts(f, region, rng),
     };
     json!({
         "schemaVersion": "2.0",
@@ -149,6 +108,52 @@ fn finding_json(
         "title": title,
         "description": format!("{title} The finding type is {}.", f.finding_type),
     })
+}
+
+/// The resource, action and title of an API call made with `p`'s credentials (session `session`) from `remote`.
+fn api_call_parts(p: &Principal, session: usize, remote: (IpAddr, &Org)) -> (Value, Value, String) {
+    let resource = json!({
+        "resourceType": "AccessKey",
+        "accessKeyDetails": {
+            "accessKeyId": p.access_keys[session],
+            "principalId": p.session_principal_id(session),
+            "userName": p.name,
+            "userType": if p.kind == PrincipalKind::User { "IAMUser" } else { "AssumedRole" },
+        },
+    });
+    let action = json!({
+        "actionType": "AWS_API_CALL",
+        "awsApiCallAction": {
+            "api": "ListBuckets",
+            "serviceName": "s3.amazonaws.com",
+            "callerType": "Remote IP",
+            "remoteIpDetails": remote_ip_details(remote),
+            "affectedResources": {},
+        },
+    });
+    (resource, action, format!("API ListBuckets was invoked using {} credentials.", p.name))
+}
+
+/// The resource, action and title of a port probe of an EC2 instance (SSH, then RDP) from `f`'s remotes.
+fn port_probe_parts(f: &SimFinding, region: &str, rng: &mut impl Rng) -> (Value, Value, String) {
+    let details: Vec<Value> = f
+        .remotes
+        .iter()
+        .zip([(22, "SSH"), (3389, "RDP")])
+        .map(|(&remote, (port, name))| {
+            json!({"localPortDetails": {"port": port, "portName": name}, "remoteIpDetails": remote_ip_details(remote)})
+        })
+        .collect();
+    let instance = format!("i-0{}", hex(rng, 16));
+    let resource = json!({
+        "resourceType": "Instance",
+        "instanceDetails": {"instanceId": instance, "instanceType": "t3.micro", "availabilityZone": format!("{region}a")},
+    });
+    let action = json!({
+        "actionType": "PORT_PROBE",
+        "portProbeAction": {"blocked": false, "portProbeDetails": details},
+    });
+    (resource, action, format!("Unprotected port on EC2 instance {instance} is being probed."))
 }
 
 fn remote_ip_details((ip, org): (IpAddr, &Org)) -> Value {

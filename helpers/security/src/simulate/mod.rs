@@ -1,7 +1,7 @@
 //! A simulated AWS account for the offline workshop: CloudTrail logs in the real S3 layout and
-//! GuardDuty findings as EventBridge NDJSON, with ground truth. Seeded and portable (ChaCha8).
+//! GuardDuty findings as EventBridge NDJSON, with ground truth. Seeded and portable (PCG-64 from `rand_pcg`,
+//! one stream per concern).
 
-mod chacha;
 mod clock;
 mod config;
 mod events;
@@ -33,8 +33,10 @@ const EVENTS: u64 = 2;
 const FINDINGS: u64 = 3;
 const WRITE_IDS: u64 = 4;
 
-fn rng(seed: u64, stream: u64) -> chacha::ChaCha8 {
-    chacha::chacha8(seed, stream)
+/// The generator for `seed` on independent stream `stream`: PCG's own seed-and-stream constructor (the reference
+/// implementation's `pcg64_srandom`), from `rand_pcg`, which the engine already builds.
+fn rng(seed: u64, stream: u64) -> rand_pcg::Pcg64 {
+    rand_pcg::Pcg64::new(u128::from(seed), u128::from(stream))
 }
 
 /// A generated account in memory: principals, events and findings as typed intent.

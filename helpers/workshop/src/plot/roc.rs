@@ -12,60 +12,22 @@ use ipinsights_engine::metrics::ThresholdStats;
 /// legend.
 pub fn draw(points: &[ThresholdStats], auc: f64, chosen: &[(&str, ThresholdStats)]) -> Figure {
     let title = format!("ROC curve (AUC = {auc:.4})");
-    let smallest = points
-        .iter()
-        .chain(chosen.iter().map(|(_, p)| p))
-        .map(|p| p.false_positive_rate)
-        .filter(|&f| f > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let low = if smallest.is_finite() { 10f64.powf(smallest.log10().floor()).clamp(1e-6, 0.1) } else { 1e-3 };
-
-    let mut legend = Legend::default();
-    legend.entries.push(Entry { swatch: Swatch::Line(BLUE), label: "IP Insights".into() });
-    for (k, (label, p)) in chosen.iter().enumerate() {
-        legend.entries.push(Entry {
-            swatch: Swatch::Dot(MARKER_COLORS[k % MARKER_COLORS.len()]),
-            label: format!(
-                "{label}: threshold {}, FPR {}, recall {}",
-                format_number(p.threshold, 3),
-                format_rate(p.false_positive_rate),
-                format_rate(p.recall)
-            ),
-        });
-    }
+    let low = lowest_decade(points, chosen);
+    let legend = legend_for(chosen);
     let (legend_w, legend_h) = legend.size();
 
     let y_values = ticks(0.0, 1.0, 0.2);
     let provisional: Vec<Tick> = y_values.iter().map(|&v| (0.0, format_percent(v))).collect();
-    let place = |area: Rect| {
-        let x = Log10 { domain: (low, 1.0), range: (area.x, area.x + area.w) };
-        let y = Linear { domain: (0.0, 1.0), range: (area.y + area.h, area.y) };
-        (x, y)
+    let area = frame::plot_area(&provisional);
+    let x_scale = Log10 { domain: (low, 1.0), range: (area.x, area.x + area.w) };
+    let y_scale = Linear { domain: (0.0, 1.0), range: (area.y + area.h, area.y) };
+    let to_px = |p: &ThresholdStats| (x_scale.px(p.false_positive_rate), y_scale.px(p.recall));
+    let curve: Vec<(f64, f64)> = points.iter().map(to_px).collect();
+    let dots: Vec<(f64, f64)> = chosen.iter().map(|(_, p)| to_px(p)).collect();
+    let (legend_at, below) = match legend_corner(area, (legend_w, legend_h), &curve, &dots) {
+        Some(at) => (at, 0.0),
+        None => (frame::legend_below(area), legend_h),
     };
-    // Candidate legend corners inside the plot: the first one the curve and the dots stay out of.
-    let inside = frame::plot_area(&provisional);
-    let (x_scale, y_scale) = place(inside);
-    let curve: Vec<(f64, f64)> =
-        points.iter().map(|p| (x_scale.px(p.false_positive_rate), y_scale.px(p.recall))).collect();
-    let dots: Vec<(f64, f64)> =
-        chosen.iter().map(|(_, p)| (x_scale.px(p.false_positive_rate), y_scale.px(p.recall))).collect();
-    let right = inside.x + inside.w - legend_w - 8.0;
-    let bottom = inside.y + inside.h - legend_h - 8.0;
-    let candidates =
-        [(right, bottom), (inside.x + 8.0, inside.y + 8.0), (right, inside.y + 8.0), (inside.x + 8.0, bottom)];
-    let fits = legend_w <= inside.w - 16.0 && legend_h <= inside.h - 16.0;
-    let free = |&(x, y): &(f64, f64)| {
-        let rect = Rect { x, y, w: legend_w, h: legend_h };
-        if !fits {
-            return false;
-        }
-        !dots.iter().any(|&d| rect.contains(d, 8.0)) && !crosses(&curve, rect)
-    };
-    let (area, legend_at, below) = match candidates.iter().find(|c| free(c)) {
-        Some(&at) => (inside, at, 0.0),
-        None => (inside, frame::legend_below(inside), legend_h),
-    };
-    let (x_scale, y_scale) = place(area);
 
     let x_ticks: Vec<Tick> = x_scale.decades().into_iter().map(|v| (x_scale.px(v), format_percent(v))).collect();
     let y_ticks: Vec<Tick> = y_values.iter().map(|&v| (y_scale.px(v), format_percent(v))).collect();
@@ -79,15 +41,68 @@ pub fn draw(points: &[ThresholdStats], auc: f64, chosen: &[(&str, ThresholdStats
         &x_ticks,
         &y_ticks,
     );
-    let curve: Vec<(f64, f64)> =
-        points.iter().map(|p| (x_scale.px(p.false_positive_rate), y_scale.px(p.recall))).collect();
     svg.group(&format!("class=\"series\" data-label=\"IP Insights\" data-count=\"{}\"", points.len()));
     svg.polyline(&curve, &format!("stroke=\"{}\" stroke-width=\"2\"", BLUE.hex()));
     svg.end_group();
+    draw_points(&mut svg, chosen, &dots);
+    legend.draw(&mut svg, legend_at.0, legend_at.1);
+    Figure::new(&title, svg.finish(&title), Some(Rect { x: legend_at.0, y: legend_at.1, w: legend_w, h: legend_h }))
+}
+
+/// The x axis's left end: the decade below the smallest non-zero false-positive rate (1e-6 to 0.1; 1e-3 if none).
+fn lowest_decade(points: &[ThresholdStats], chosen: &[(&str, ThresholdStats)]) -> f64 {
+    let smallest = points
+        .iter()
+        .chain(chosen.iter().map(|(_, p)| p))
+        .map(|p| p.false_positive_rate)
+        .filter(|&f| f > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if smallest.is_finite() {
+        10f64.powf(smallest.log10().floor()).clamp(1e-6, 0.1)
+    } else {
+        1e-3
+    }
+}
+
+/// The legend: the curve, then each chosen point with its threshold, false-positive rate and recall.
+fn legend_for(chosen: &[(&str, ThresholdStats)]) -> Legend {
+    let mut legend = Legend::default();
+    legend.entries.push(Entry { swatch: Swatch::Line(BLUE), label: "IP Insights".into() });
     for (k, (label, p)) in chosen.iter().enumerate() {
+        legend.entries.push(Entry {
+            swatch: Swatch::Dot(MARKER_COLORS[k % MARKER_COLORS.len()]),
+            label: format!(
+                "{label}: threshold {}, FPR {}, recall {}",
+                format_number(p.threshold, 3),
+                format_rate(p.false_positive_rate),
+                format_rate(p.recall)
+            ),
+        });
+    }
+    legend
+}
+
+/// The first legend corner inside `area` (bottom right, top left, top right, bottom left) that the curve and the
+/// dots (pixels) stay out of; `None` when there is none or the legend does not fit.
+fn legend_corner(area: Rect, (w, h): (f64, f64), curve: &[(f64, f64)], dots: &[(f64, f64)]) -> Option<(f64, f64)> {
+    if w > area.w - 16.0 || h > area.h - 16.0 {
+        return None;
+    }
+    let right = area.x + area.w - w - 8.0;
+    let bottom = area.y + area.h - h - 8.0;
+    let candidates = [(right, bottom), (area.x + 8.0, area.y + 8.0), (right, area.y + 8.0), (area.x + 8.0, bottom)];
+    candidates.into_iter().find(|&(x, y)| {
+        let rect = Rect { x, y, w, h };
+        !dots.iter().any(|&d| rect.contains(d, 8.0)) && !crosses(curve, rect)
+    })
+}
+
+/// A dot per chosen operating point at `dots` (pixels), in the marker colours' order.
+fn draw_points(svg: &mut Svg, chosen: &[(&str, ThresholdStats)], dots: &[(f64, f64)]) {
+    for (k, ((label, _), &at)) in chosen.iter().zip(dots).enumerate() {
         let color = MARKER_COLORS[k % MARKER_COLORS.len()];
         svg.circle(
-            (x_scale.px(p.false_positive_rate), y_scale.px(p.recall)),
+            at,
             6.0,
             &format!(
                 "class=\"marker\" data-label=\"{}\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"1.5\"",
@@ -96,8 +111,6 @@ pub fn draw(points: &[ThresholdStats], auc: f64, chosen: &[(&str, ThresholdStats
             ),
         );
     }
-    legend.draw(&mut svg, legend_at.0, legend_at.1);
-    Figure::new(&title, svg.finish(&title), Some(Rect { x: legend_at.0, y: legend_at.1, w: legend_w, h: legend_h }))
 }
 
 /// Whether the polyline passes through the rectangle (checked every 2 px along each segment).

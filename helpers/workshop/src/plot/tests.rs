@@ -161,6 +161,21 @@ fn roc_reads_the_low_false_positive_region() {
 }
 
 #[test]
+fn the_roc_legend_leaves_a_curve_along_the_bottom_uncovered() {
+    // A model no better than chance: recall = false-positive rate, a curve along the bottom of the log-scale axis
+    // up the right edge, through the corner the legend tries first.
+    let scores: Vec<f32> = (0..5000).map(|i| i as f32 / 500.0).collect();
+    let points = ipinsights_engine::metrics::roc_curve(&scores, &scores);
+    let fig = roc_figure(&points, 0.5, &[("analyst review", points[points.len() / 2])]);
+    let legend = fig.legend.unwrap();
+    let curve = fig.svg.lines().find(|l| l.starts_with("<polyline")).unwrap();
+    for point in attr(curve, "points").unwrap().split(' ') {
+        let (x, y) = point.split_once(',').unwrap();
+        assert!(!legend.contains((x.parse().unwrap(), y.parse().unwrap()), 0.0), "legend {legend:?} covers {point}");
+    }
+}
+
+#[test]
 fn labels_are_escaped() {
     let fig = histogram_figure(&[1.0], 3, "a < b & c", "x");
     assert!(fig.svg.contains("a &lt; b &amp; c") && !fig.svg.contains("a < b"));

@@ -1,7 +1,7 @@
 //! The data-source cell's own-account path against the emulated account (tests/account_emulation.py, whose S3 serves
 //! a bucket only from its own region, as S3 does): the simulated account's trail delivered to a bucket in eu-west-1
 //! is read by a session in us-east-1 with no change to the cell, and gives exactly the simulated source's numbers
-//! (2,012 files, 30,000 records, 25,422 tuples). Run with `--features account`; needs `.venv/bin/python` with moto.
+//! (files, records and every tuple). Run with `--features account`; needs `.venv/bin/python` with moto.
 #![cfg(feature = "account")]
 
 use std::io::Read;
@@ -91,7 +91,8 @@ print(days[0], days[-1])
 fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
     let dir = tempfile::tempdir().unwrap();
     let simulated = account::simulated(&dir.path().join("sim")).unwrap();
-    assert_eq!((simulated.trail.files, simulated.trail.records, simulated.trail.tuples.len()), (2_012, 30_000, 25_422));
+    assert_eq!(simulated.trail.records, 30_000, "the default simulated account's record count");
+    assert!(simulated.trail.files > 0 && !simulated.trail.tuples.is_empty(), "the simulated trail is empty");
     let emu = AccountEmulator::start(dir.path());
     let mut upload = Command::new(python())
         .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
@@ -110,7 +111,7 @@ fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
     let cfg = AwsConfig::local_emulator(&emu.url);
     assert_eq!(cfg.region.as_deref(), Some("us-east-1"));
     let data = account::own_account(&cfg, own, &dir.path().join("own")).unwrap();
-    assert_eq!((data.trail.files, data.trail.records), (2_012, 30_000));
+    assert_eq!((data.trail.files, data.trail.records), (simulated.trail.files, simulated.trail.records));
     assert_eq!(data.trail.tuples, simulated.trail.tuples);
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
 use crate::load::{connect, post, Target};
 use crate::raw::wait_closed;
@@ -76,6 +77,57 @@ impl fmt::Display for HalfOpenReport {
     }
 }
 
+/// How the held connections ended.
+struct Closing {
+    /// Closed by the server.
+    closed: usize,
+    /// The longest a connection stayed open.
+    last_closed_after: Duration,
+    /// Connections that could not be opened.
+    open_failures: usize,
+    /// The first of those errors.
+    first_failure: Option<String>,
+}
+
+/// Waits for every held connection's task: closed by the server (and after how long), or failed to open.
+async fn closing(tasks: Vec<JoinHandle<Result<Option<Duration>, String>>>) -> Result<Closing, String> {
+    let mut c = Closing { closed: 0, last_closed_after: Duration::ZERO, open_failures: 0, first_failure: None };
+    for task in tasks {
+        match task.await.map_err(|e| e.to_string())? {
+            Ok(Some(after)) => {
+                c.closed += 1;
+                c.last_closed_after = c.last_closed_after.max(after);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                c.open_failures += 1;
+                c.first_failure.get_or_insert(e);
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// Small requests on fresh connections while the half-open ones are held: their sorted latencies and the number
+/// that failed or took over 5 s.
+async fn probe(target: &Target) -> (Latencies, usize) {
+    let addr = target.addr();
+    let (mut probes, mut probe_errors) = (Latencies::default(), 0);
+    for i in 0..PROBES {
+        let started = Instant::now();
+        let answered = async {
+            let mut sender = connect(addr).await?;
+            post(&mut sender, addr, target.small_body(i)).await
+        };
+        match tokio::time::timeout(Duration::from_secs(5), answered).await {
+            Ok(Ok((status, _))) if status.is_success() => probes.push(started.elapsed()),
+            _ => probe_errors += 1,
+        }
+    }
+    probes.sort();
+    (probes, probe_errors)
+}
+
 /// Holds `count` half-open connections, probes the endpoint meanwhile, and waits (at most `limit` per
 /// connection) for the server to close them.
 pub async fn half_open(
@@ -117,44 +169,19 @@ pub async fn half_open(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let fds_held = server_pid.and_then(open_fds);
-    let (mut probes, mut probe_errors) = (Latencies::default(), 0);
-    for i in 0..PROBES {
-        let started = Instant::now();
-        let answered = async {
-            let mut sender = connect(addr).await?;
-            post(&mut sender, addr, target.small_body(i)).await
-        };
-        match tokio::time::timeout(Duration::from_secs(5), answered).await {
-            Ok(Ok((status, _))) if status.is_success() => probes.push(started.elapsed()),
-            _ => probe_errors += 1,
-        }
-    }
-    probes.sort();
-    let (mut closed, mut last_closed_after, mut open_failures, mut first_failure) = (0, Duration::ZERO, 0, None);
-    for task in tasks {
-        match task.await.map_err(|e| e.to_string())? {
-            Ok(Some(after)) => {
-                closed += 1;
-                last_closed_after = last_closed_after.max(after);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                open_failures += 1;
-                first_failure.get_or_insert(e);
-            }
-        }
-    }
+    let (probes, probe_errors) = probe(target).await;
+    let closing = closing(tasks).await?;
     tokio::time::sleep(Duration::from_millis(500)).await; // let the server finish closing
     let fds_after = server_pid.and_then(open_fds);
     Ok(HalfOpenReport {
         wanted: count,
         opened: opened.load(Ordering::Relaxed),
-        open_failures,
-        first_failure,
+        open_failures: closing.open_failures,
+        first_failure: closing.first_failure,
         probes,
         probe_errors,
-        closed,
-        last_closed_after,
+        closed: closing.closed,
+        last_closed_after: closing.last_closed_after,
         fds: [fds_before, fds_held, fds_after],
     })
 }

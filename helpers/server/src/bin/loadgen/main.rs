@@ -101,59 +101,63 @@ fn run(args: &Args) -> Result<(), String> {
             (child.addr, Some(child.pid()), Some(child))
         }
     };
-    let limit = Duration::from_secs(args.max_seconds);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(args.client_threads.unwrap_or_else(ipinsights_server::default_worker_threads).max(1));
     let runtime = builder.enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let target = load::Target::new(addr).await?;
+    runtime.block_on(scenarios(args, addr, pid))
+}
+
+/// Runs the scenarios the arguments ask for against the endpoint at `addr` (server process `pid`, if known), and
+/// fails when any request did.
+async fn scenarios(args: &Args, addr: SocketAddr, pid: Option<u32>) -> Result<(), String> {
+    let limit = Duration::from_secs(args.max_seconds);
+    let target = load::Target::new(addr).await?;
+    println!(
+        "endpoint http://{addr}, {} pairs per large body ({:.2} MiB)",
+        target.big_pairs(),
+        target.big_bytes() as f64 / 1048576.0
+    );
+    let rss_before = pid.and_then(stats::rss_kib);
+    let slow_limit = Duration::from_secs_f64(args.header_timeout + 30.0);
+    let mut errors = 0;
+    if args.half_open > 0 {
+        let h = halfopen::half_open(&target, args.half_open, pid, slow_limit).await?;
+        println!("{h}");
+        errors += h.failures();
+    }
+    if args.slow_uploads > 0 {
+        let s = slowupload::slow_uploads(&target, args.slow_uploads).await?;
+        println!("{s}");
+        errors += s.failures();
+    }
+    if args.soak_seconds > 0 {
+        let soak_time = Duration::from_secs(args.soak_seconds);
+        let s = soak::soak(&target, args.clients, soak_time, slow_limit, pid).await?;
+        println!("{s}");
+        errors += usize::try_from(s.unexpected()).unwrap_or(usize::MAX);
+    }
+    let t = load::throughput(&target, args.big_requests, args.big_clients, limit).await?;
+    println!("{t}");
+    let l = load::latency(&target, "latency", args.latency_requests, args.clients, limit).await?;
+    println!("{l}");
+    errors += l.errors();
+    if args.sustained_requests > 0 {
+        let rss_mid = pid.and_then(stats::rss_kib);
+        let s = load::latency(&target, "sustained", args.sustained_requests, args.clients, limit).await?;
+        println!("{s}");
+        errors += s.errors();
+        let rss_after = pid.and_then(stats::rss_kib);
         println!(
-            "endpoint http://{addr}, {} pairs per large body ({:.2} MiB)",
-            target.big_pairs(),
-            target.big_bytes() as f64 / 1048576.0
+            "server RSS: {} at start, {} before the sustained run, {} after it",
+            stats::mib(rss_before),
+            stats::mib(rss_mid),
+            stats::mib(rss_after)
         );
-        let rss_before = pid.and_then(stats::rss_kib);
-        let slow_limit = Duration::from_secs_f64(args.header_timeout + 30.0);
-        let mut errors = 0;
-        if args.half_open > 0 {
-            let h = halfopen::half_open(&target, args.half_open, pid, slow_limit).await?;
-            println!("{h}");
-            errors += h.failures();
-        }
-        if args.slow_uploads > 0 {
-            let s = slowupload::slow_uploads(&target, args.slow_uploads).await?;
-            println!("{s}");
-            errors += s.failures();
-        }
-        if args.soak_seconds > 0 {
-            let soak_time = Duration::from_secs(args.soak_seconds);
-            let s = soak::soak(&target, args.clients, soak_time, slow_limit, pid).await?;
-            println!("{s}");
-            errors += usize::try_from(s.unexpected()).unwrap_or(usize::MAX);
-        }
-        let t = load::throughput(&target, args.big_requests, args.big_clients, limit).await?;
-        println!("{t}");
-        let l = load::latency(&target, "latency", args.latency_requests, args.clients, limit).await?;
-        println!("{l}");
-        errors += l.errors();
-        if args.sustained_requests > 0 {
-            let rss_mid = pid.and_then(stats::rss_kib);
-            let s = load::latency(&target, "sustained", args.sustained_requests, args.clients, limit).await?;
-            println!("{s}");
-            errors += s.errors();
-            let rss_after = pid.and_then(stats::rss_kib);
-            println!(
-                "server RSS: {} at start, {} before the sustained run, {} after it",
-                stats::mib(rss_before),
-                stats::mib(rss_mid),
-                stats::mib(rss_after)
-            );
-        }
-        if errors > 0 {
-            return Err(format!("{errors} requests failed"));
-        }
-        Ok(())
-    })
+    }
+    if errors > 0 {
+        return Err(format!("{errors} requests failed"));
+    }
+    Ok(())
 }
 
 /// The socket address of a loopback `http://` URL (anything else is refused).

@@ -170,6 +170,47 @@ impl Dice {
     }
 }
 
+/// One oversize request, streamed (6 MiB + 1, when `streamed`) or announced (100 MiB) on a new connection: the
+/// server must answer 413 (and close).
+async fn oversize(addr: SocketAddr, streamed: bool, bodies: &Bodies, report: &mut SoakReport) {
+    let answer = if streamed {
+        let mut conn = match connect(addr).await {
+            Ok(c) => c,
+            Err(e) => return report.bad("connect failed", e),
+        };
+        post(&mut conn, addr, bodies.oversize.clone()).await.map(|(s, _)| s.as_u16().to_string())
+    } else {
+        let head = "POST /invocations HTTP/1.1\r\nHost: loadgen\r\nContent-Type: text/csv\r\n\
+                    Content-Length: 104857600\r\nConnection: close\r\n\r\n";
+        request(addr, head.as_bytes(), &[], Duration::ZERO, Duration::from_secs(30))
+            .await
+            .map(|line| line.get(9..12).unwrap_or("").to_string())
+    };
+    match answer {
+        Ok(status) if status == "413" => report.ok("oversize bodies refused with 413"),
+        Ok(status) => report.bad(&format!("oversize answered {status}"), status),
+        Err(e) => report.bad("oversize not answered", e),
+    }
+}
+
+/// Checks the body of a request of `kind` answered with the expected status (sent at `sent`): the number of
+/// predictions, or the row a malformed body's error names.
+fn served(report: &mut SoakReport, kind: &'static str, answer: &[u8], sent: Instant) {
+    let predictions = memchr::memmem::find_iter(answer, b"dot_product").count();
+    let fine = match kind {
+        "1-pair requests served" => predictions == 1,
+        "100-pair requests served" => predictions == 100,
+        _ => memchr::memmem::find(answer, b"row 2").is_some(),
+    };
+    if !fine {
+        return report.bad(&format!("{kind}: wrong body"), String::from_utf8_lossy(&answer[..answer.len().min(200)]));
+    }
+    report.ok(kind);
+    if kind == "1-pair requests served" {
+        report.single.push(sent.elapsed());
+    }
+}
+
 async fn mixed_client(addr: SocketAddr, seed: u64, end: Instant, bodies: &Bodies, small: &[Bytes]) -> SoakReport {
     let mut report = SoakReport::default();
     let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (seed + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
@@ -180,29 +221,8 @@ async fn mixed_client(addr: SocketAddr, seed: u64, end: Instant, bodies: &Bodies
         // Each client's first request is of a kind fixed by its number, so even a short soak sends every kind.
         let roll = if i == 1 { [500, 40, 10, 998, 999][seed as usize % 5] } else { dice.roll() };
         if roll >= 997 {
-            // Oversize: streamed (6 MiB + 1) or announced (100 MiB); the server answers 413 and closes.
             sender = None;
-            let answer = if roll == 999 {
-                let mut conn = match connect(addr).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        report.bad("connect failed", e);
-                        continue;
-                    }
-                };
-                post(&mut conn, addr, bodies.oversize.clone()).await.map(|(s, _)| s.as_u16().to_string())
-            } else {
-                let head = "POST /invocations HTTP/1.1\r\nHost: loadgen\r\nContent-Type: text/csv\r\n\
-                            Content-Length: 104857600\r\nConnection: close\r\n\r\n";
-                request(addr, head.as_bytes(), &[], Duration::ZERO, Duration::from_secs(30))
-                    .await
-                    .map(|line| line.get(9..12).unwrap_or("").to_string())
-            };
-            match answer {
-                Ok(status) if status == "413" => report.ok("oversize bodies refused with 413"),
-                Ok(status) => report.bad(&format!("oversize answered {status}"), status),
-                Err(e) => report.bad("oversize not answered", e),
-            }
+            oversize(addr, roll == 999, bodies, &mut report).await;
             continue;
         }
         let conn = match &mut sender {
@@ -223,23 +243,7 @@ async fn mixed_client(addr: SocketAddr, seed: u64, end: Instant, bodies: &Bodies
         };
         let sent = Instant::now();
         match post(conn, addr, body).await {
-            Ok((status, answer)) if status == want => {
-                let predictions = memchr::memmem::find_iter(&answer, b"dot_product").count();
-                let fine = match kind {
-                    "1-pair requests served" => predictions == 1,
-                    "100-pair requests served" => predictions == 100,
-                    _ => memchr::memmem::find(&answer, b"row 2").is_some(),
-                };
-                if fine {
-                    report.ok(kind);
-                    if kind == "1-pair requests served" {
-                        report.single.push(sent.elapsed());
-                    }
-                } else {
-                    report
-                        .bad(&format!("{kind}: wrong body"), String::from_utf8_lossy(&answer[..answer.len().min(200)]));
-                }
-            }
+            Ok((status, answer)) if status == want => served(&mut report, kind, &answer, sent),
             Ok((status, answer)) => {
                 report.bad(
                     &format!("{kind}: status {status}"),
