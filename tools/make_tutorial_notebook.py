@@ -36,6 +36,9 @@ let bucket = "ipinsights-workshop-bucket"; // <-- your S3 bucket when you switch
 let prefix = "secml/ipinsights-tutorial";
 let execution_role = session.execution_role()?;
 session.check_bucket(bucket, prefix)?;
+let instance_type = "ml.m5.xlarge"; // <-- another type if your region has no M5 instances
+let uses = [InstanceUse::Training, InstanceUse::Endpoint, InstanceUse::Transform];
+session.check_instance_type(instance_type, &uses)?;
 """, "setup"),
     md("""## Synthetic login data
 
@@ -77,7 +80,7 @@ and start at once."""),
 let image = image_uri(session.region(), "ipinsights")?;
 let mut estimator = Estimator::new(&session, &image, &execution_role)
     .instance_count(1)
-    .instance_type("ml.m5.xlarge")
+    .instance_type(instance_type)
     .output_path(format!("s3://{bucket}/{prefix}/output"));
 estimator.set_hyperparameters(
     IpInsightsParams::new(2 * users, 128) // num_entity_vectors, vector_dim
@@ -91,7 +94,7 @@ let validation_input = TrainingInput::new(&validation_uri).content_type("text/cs
 estimator.fit(&[("train", &train_input), ("validation", &validation_input)])?;
 """, "fit-validation"),
     code("""
-let mut predictor = estimator.deploy(1, "ml.m5.xlarge")?;
+let mut predictor = estimator.deploy(1, instance_type)?;
 predictor.serializer = Serializer::Csv;
 predictor.deserializer = Deserializer::Json;
 println!("Endpoint name: {}", predictor.endpoint);
@@ -169,7 +172,7 @@ output path, one JSON line per record, in input order. On SageMaker the job star
 minutes) and stops them when done; the local backend runs the same job as a process."""),
     code("""
 let test_uri = session.upload_tuples(&data.test, bucket, &format!("{prefix}/test/test.csv"))?;
-let mut transformer = estimator.transformer(1, "ml.m5.xlarge")?
+let mut transformer = estimator.transformer(1, instance_type)?
     .output_path(format!("s3://{bucket}/{prefix}/transform"));
 transformer.transform(&test_uri, "text/csv", "Line")?;
 transformer.wait()?;

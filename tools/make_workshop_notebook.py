@@ -39,7 +39,9 @@ println!("Welcome to the IP Insights workshop!");
 
 Training input and output live in a bucket under a prefix. On the local backend a bucket is a folder on this
 machine, so the paths below look exactly like the S3 paths SageMaker would use. The check prints where the data
-will go, or tells you what is wrong with the bucket.
+will go, or tells you what is wrong with the bucket. Last, the instance type the training job and the endpoint
+will run on: on AWS the cell checks, before any data is uploaded, that SageMaker offers it in your region (its
+quota for training jobs and for endpoints is above 0), and names the type, the use and the region if not.
 
 The first line chooses the backend. To use your AWS account, comment it out and uncomment the second line (and add
 `features = ["aws"]` to the `:dep` line above, then restart the kernel)."""),
@@ -50,6 +52,8 @@ let bucket = "ipinsights-workshop-bucket"; // <-- your S3 bucket when you switch
 let prefix = "secml/ipinsights";
 let execution_role = session.execution_role()?;
 session.check_bucket(bucket, prefix)?;
+let instance_type = "ml.m5.xlarge"; // <-- another type if your region has no M5 instances
+session.check_instance_type(instance_type, &[InstanceUse::Training, InstanceUse::Endpoint])?;
 """, "setup"),
     md("""## Training data: ⟨principal, IP⟩ pairs from CloudTrail
 
@@ -146,7 +150,7 @@ training job starts at once, so here it is much quicker; the log has the same sh
     code("""
 let mut ip_insights = Estimator::new(&session, &image, &execution_role)
     .instance_count(1)
-    .instance_type("ml.m5.xlarge")
+    .instance_type(instance_type)
     .output_path(format!("s3://{bucket}/{prefix}/output"));
 ip_insights.set_hyperparameters(
     IpInsightsParams::new(2 * principals, 128) // num_entity_vectors, vector_dim
@@ -172,7 +176,7 @@ for other instances, it replaces it. If the wait is interrupted (an expired sign
 restart), the endpoint keeps starting: `Predictor::attach(&session, "<endpoint name>")` picks it up
 again."""),
     code("""
-let mut predictor = ip_insights.deploy(1, "ml.m5.xlarge")?;
+let mut predictor = ip_insights.deploy(1, instance_type)?;
 println!("Endpoint name: {}", predictor.endpoint);
 """, "deploy"),
     md("""## Inference

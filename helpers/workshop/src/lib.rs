@@ -72,5 +72,6 @@ pub mod prelude {
     pub use ipinsights_detect as detect;
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};
     pub use ipinsights_engine as engine;
+    pub use ipinsights_sagemaker::InstanceUse;
     pub use ipinsights_security as security;
 }

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ipinsights_engine::tuples::{write_tuples, Tuple};
 
 use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
-use ipinsights_sagemaker::{check_bucket_name, name_from_base, S3Uri, ServerSideEncryption};
+use ipinsights_sagemaker::{check_bucket_name, name_from_base, InstanceUse, S3Uri, ServerSideEncryption};
 
 use crate::backend::{Backend, BackendKind, Removal, ResourceKind};
 use crate::cleanup::{Leftovers, Resource};
@@ -230,6 +230,17 @@ impl Session {
         self.backend.execution_role()
     }
 
+    /// Checks, before anything is uploaded or created, that `instance_type` can be used here for each of `uses`
+    /// (on AWS: its SageMaker quota in this region is above 0; a quota of 0 stops here, naming the type, the use
+    /// and the region). `fit`, `deploy` and `transformer` check again; the local backend accepts any type.
+    pub fn check_instance_type(&self, instance_type: &str, uses: &[InstanceUse]) -> Result<()> {
+        for &usage in uses {
+            self.backend.check_instance_type(instance_type, usage, &mut print_fragment)?;
+        }
+        println!("{instance_type} can be used here for {}", describe_uses(uses));
+        Ok(())
+    }
+
     /// The seed's bucket check: prints where training input and output will be stored, or what is wrong.
     pub fn check_bucket(&self, bucket: &str, prefix: &str) -> Result<()> {
         let checked = check_bucket_name(bucket)
@@ -263,8 +274,29 @@ impl Session {
     }
 }
 
+/// "training jobs and endpoints": the uses a check covered, as a sentence.
+fn describe_uses(uses: &[InstanceUse]) -> String {
+    let names: Vec<&str> = uses.iter().map(|usage| usage.describe()).collect();
+    match names.as_slice() {
+        [] => "nothing (no use asked)".to_string(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_uses_checked_read_as_a_sentence() {
+        use super::{describe_uses, InstanceUse::*};
+        assert_eq!(describe_uses(&[Training]), "training jobs");
+        assert_eq!(describe_uses(&[Training, Endpoint]), "training jobs and endpoints");
+        assert_eq!(
+            describe_uses(&[Training, Endpoint, Transform]),
+            "training jobs, endpoints and batch transform jobs"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -247,6 +247,27 @@ fn object_keys(url: &str) -> Vec<String> {
 }
 
 #[test]
+fn the_setup_cell_refuses_an_instance_type_without_quota_before_the_first_upload() {
+    let emulated = Emulated::start_with(&["--quota", "ml.m5.xlarge for endpoint usage=0"]);
+    let session = Session::with_backend(
+        AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
+    );
+    // The workshop's setup cell: the types it will train and host on, checked before any data goes up.
+    let both = [InstanceUse::Training, InstanceUse::Endpoint];
+    let err = session.check_instance_type("ml.m5.xlarge", &both).unwrap_err().to_string();
+    for part in ["ml.m5.xlarge is not available for endpoints in region us-east-1", "for endpoint usage\" is 0"] {
+        assert!(err.contains(part), "{part:?} not in {err}");
+    }
+    let err = session.check_instance_type("ml.m4.xlarge", &[InstanceUse::Training]).unwrap_err().to_string();
+    assert!(err.contains("ml.m4.xlarge is not available for training jobs"), "{err}");
+    assert!(object_keys(&emulated.url).is_empty(), "nothing uploaded");
+    assert_eq!(count(&emulated.url, "ListTrainingJobs", "TrainingJobSummaries"), 0);
+    // A type with quota for every use asked passes, and training alone passes for the type without endpoints.
+    session.check_instance_type("ml.m5.large", &both).unwrap();
+    session.check_instance_type("ml.m5.xlarge", &[InstanceUse::Training]).unwrap();
+}
+
+#[test]
 fn an_instance_type_without_quota_in_the_region_is_refused_before_anything_is_created() {
     let emulated = Emulated::start_with(&["--quota", "ml.m5.large for endpoint usage=0"]);
     let session = Session::with_backend(
