@@ -83,7 +83,16 @@ fn a_session_resolves_its_credentials_once_for_every_call() {
         format!("[profile counted]\nregion = us-east-1\ncredential_process = {}\n", script.display()),
     )
     .unwrap();
-    for var in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+    // Whatever another test of this binary left in the environment (its profile, endpoint) does not apply here.
+    for var in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "IPINSIGHTS_AWS_ENDPOINT_URL",
+    ] {
         std::env::remove_var(var);
     }
     std::env::set_var("AWS_CONFIG_FILE", &config);

@@ -23,8 +23,14 @@ impl Moto {
             exe.display()
         );
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // The emulator is a server: the profile a test points its clients at is not its own (moto's boto3 session
+        // fails every request with ProfileNotFound when AWS_PROFILE names a profile of another config file).
         let child = Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_PROFILE")
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
