@@ -33,30 +33,6 @@ fn err(e: AwsError) -> WorkshopError {
     WorkshopError::new(e.to_string())
 }
 
-/// The AWS crate's name for a kind of resource.
-fn to_aws(kind: ResourceKind) -> ipinsights_aws::ResourceKind {
-    use ipinsights_aws::ResourceKind as Aws;
-    match kind {
-        ResourceKind::Endpoint => Aws::Endpoint,
-        ResourceKind::EndpointConfig => Aws::EndpointConfig,
-        ResourceKind::Model => Aws::Model,
-        ResourceKind::TrainingJob => Aws::TrainingJob,
-        ResourceKind::TransformJob => Aws::TransformJob,
-    }
-}
-
-/// The facade's name for a kind of resource the AWS crate found.
-fn from_aws(kind: ipinsights_aws::ResourceKind) -> ResourceKind {
-    use ipinsights_aws::ResourceKind as Aws;
-    match kind {
-        Aws::Endpoint => ResourceKind::Endpoint,
-        Aws::EndpointConfig => ResourceKind::EndpointConfig,
-        Aws::Model => ResourceKind::Model,
-        Aws::TrainingJob => ResourceKind::TrainingJob,
-        Aws::TransformJob => ResourceKind::TransformJob,
-    }
-}
-
 /// Amazon S3 and SageMaker, as configured.
 #[derive(Debug, Clone)]
 pub struct AwsBackend {
@@ -377,19 +353,7 @@ impl Backend for AwsBackend {
     }
 
     fn leftovers(&self) -> Result<Vec<Leftover>> {
-        let found = ipinsights_aws::list_tagged(&self.cfg()?, WORKSHOP_TAG_KEY).map_err(|e| self.err(e))?;
-        Ok(found
-            .into_iter()
-            .map(|r| Leftover {
-                kind: from_aws(r.kind),
-                name: r.name,
-                session: r.session,
-                created: r.created,
-                status: r.status,
-                instance_type: r.instance_type,
-                instance_count: r.instance_count,
-            })
-            .collect())
+        ipinsights_aws::list_tagged(&self.cfg()?, WORKSHOP_TAG_KEY).map_err(|e| self.err(e))
     }
 
     fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal> {
@@ -401,11 +365,7 @@ impl Backend for AwsBackend {
                 Err(e) => Err(self.err(e)),
             };
         }
-        match ipinsights_aws::remove(&cfg, to_aws(kind), name).map_err(|e| self.err(e))? {
-            ipinsights_aws::Removal::Deleted => Ok(Removal::Deleted),
-            ipinsights_aws::Removal::Stopped => Ok(Removal::Stopped),
-            ipinsights_aws::Removal::AlreadyGone => Ok(Removal::AlreadyGone),
-        }
+        ipinsights_aws::remove(&cfg, kind, name).map_err(|e| self.err(e))
     }
 
     fn invoke(&self, endpoint_name: &str, body: Vec<u8>, content_type: &str, accept: &str) -> Result<Vec<u8>> {

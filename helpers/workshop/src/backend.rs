@@ -196,69 +196,10 @@ pub struct EndpointDescription {
     pub instance_count: Option<u32>,
 }
 
-/// The kinds of resource a workshop session creates on SageMaker (the local backend mirrors them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceKind {
-    /// An endpoint (deleted first: it is what bills by the hour).
-    Endpoint,
-    /// An endpoint config.
-    EndpointConfig,
-    /// A model.
-    Model,
-    /// A training job (stopped while it runs).
-    TrainingJob,
-    /// A batch transform job (stopped while it runs).
-    TransformJob,
-}
+pub use ipinsights_sagemaker::tags::{Removal, ResourceKind};
 
-impl ResourceKind {
-    /// How SageMaker's console names it, e.g. `endpoint config`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::Endpoint => "endpoint",
-            ResourceKind::EndpointConfig => "endpoint config",
-            ResourceKind::Model => "model",
-            ResourceKind::TrainingJob => "training job",
-            ResourceKind::TransformJob => "transform job",
-        }
-    }
-}
-
-impl std::fmt::Display for ResourceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A resource carrying the workshop's tag that is still there (what a sweep lists).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leftover {
-    /// What it is.
-    pub kind: ResourceKind,
-    /// Its name.
-    pub name: String,
-    /// The session that created it (the tag's value).
-    pub session: String,
-    /// When it was created, in Unix seconds.
-    pub created: Option<i64>,
-    /// Its status, e.g. `InService`.
-    pub status: Option<String>,
-    /// The instance type it runs on (endpoints and jobs).
-    pub instance_type: Option<String>,
-    /// How many instances.
-    pub instance_count: Option<u32>,
-}
-
-/// What removing one resource did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    /// Deleted (an endpoint with its endpoint config and model).
-    Deleted,
-    /// A running job asked to stop.
-    Stopped,
-    /// Already gone, or a job already ended: nothing to do.
-    AlreadyGone,
-}
+/// A resource carrying the workshop's tag that is still there (what a sweep lists), on either backend.
+pub type Leftover = ipinsights_sagemaker::tags::TaggedResource;
 
 /// A batch transform job (CreateTransformJob, `transformer.transform(...)`), its options with the SDK's names.
 #[derive(Debug, Clone, PartialEq, Eq)]
