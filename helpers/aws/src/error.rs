@@ -366,6 +366,15 @@ impl AwsError {
         }
     }
 
+    /// Whether the service refused the call for its rate (a throttling code such as `ThrottlingException` or S3's
+    /// `SlowDown`, or HTTP 429), after the SDK's retries.
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            AwsError::Service(e) if e.code.is_none() => e.http_status == Some(429),
+            _ => self.service_code().is_some_and(ipinsights_retries::is_throttling),
+        }
+    }
+
     /// The service error code, if this is a failed AWS call.
     pub fn service_code(&self) -> Option<&str> {
         match self {

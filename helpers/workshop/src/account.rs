@@ -28,7 +28,7 @@ use ipinsights_security::{
     read_cloudtrail, read_guardduty, simulate_account, CloudTrailExtract, GuardDutyExtract, SimConfig, TupleMode,
 };
 
-use crate::backend::BackendKind;
+use crate::backend::AccountAccess;
 use crate::error::{Result, WorkshopError};
 use crate::session::Session;
 
@@ -219,13 +219,13 @@ pub fn security_data(session: &Session, source: &DataSource, dir: impl AsRef<Pat
     match source {
         DataSource::Simulated => simulated(dir),
         DataSource::OwnAccount(own) => {
-            if session.backend_kind() != BackendKind::Aws {
-                return Err(WorkshopError::new(format!(
+            let Some(access) = session.account_access() else {
+                return Err(WorkshopError::unsupported(format!(
                     "reading your own account needs the AWS backend: {}",
                     crate::session::USE_AWS_SESSION
                 )));
-            }
-            own_account_for(session, own, dir)
+            };
+            own_account_for(access, own, dir)
         }
     }
 }
@@ -239,13 +239,13 @@ pub fn simulated(dir: &Path) -> Result<SecurityData> {
 }
 
 #[cfg(feature = "account")]
-fn own_account_for(session: &Session, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
-    own_account(session.aws_config("reading your own account")?, own, dir)
+fn own_account_for(access: AccountAccess<'_>, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
+    own_account(access.aws_config(), own, dir)
 }
 
 #[cfg(not(feature = "account"))]
-fn own_account_for(_session: &Session, _own: &OwnAccount, _dir: &Path) -> Result<SecurityData> {
-    Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
+fn own_account_for(_access: AccountAccess<'_>, _own: &OwnAccount, _dir: &Path) -> Result<SecurityData> {
+    Err(WorkshopError::unsupported(NO_ACCOUNT_FEATURE))
 }
 
 #[cfg(not(feature = "account"))]
@@ -398,66 +398,61 @@ pub const LAMBDA_PACKAGE: &str = "target/lambda/ipinsights-detector.zip";
 /// `−dot_product`), EventBridge rule for every GuardDuty finding. Prints each piece. Needs the package built by
 /// `scripts/package-lambda`.
 pub fn deploy_detector(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
-    if session.backend_kind() != BackendKind::Aws {
-        return Err(WorkshopError::new(format!(
+    let Some(access) = session.account_access() else {
+        return Err(WorkshopError::unsupported(format!(
             "the live detector runs in your AWS account, which needs the AWS backend: {}; on the local backend, \
              `predictor.detector(threshold)` scores findings in the notebook",
             crate::session::USE_AWS_SESSION
         )));
-    }
-    deploy_for(session, endpoint_name, threshold, email)
+    };
+    deploy_for(access, endpoint_name, threshold, email)
 }
 
 #[cfg(feature = "account")]
-fn deploy_for(session: &Session, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
+fn deploy_for(access: AccountAccess<'_>, endpoint_name: &str, threshold: f64, email: Option<&str>) -> Result<()> {
     let zip = crate::local::binary::repo_root().join(LAMBDA_PACKAGE);
     if !zip.exists() {
-        return Err(WorkshopError::new(format!(
-            "{} not found: build the function's package first with scripts/package-lambda",
-            zip.display()
-        )));
+        return Err(WorkshopError::not_found(
+            crate::error::Missing::File,
+            zip.display().to_string(),
+            format!("{} not found: build the function's package first with scripts/package-lambda", zip.display()),
+        ));
     }
     let spec = ipinsights_account::DetectorSpec {
         email: email.map(String::from),
         ..ipinsights_account::DetectorSpec::new(endpoint_name, threshold, &zip)
     };
-    let deployed =
-        ipinsights_account::deploy_detector(session.aws_config("deploying the detector")?, &spec, &mut |line| {
-            println!("{line}")
-        })
+    let deployed = ipinsights_account::deploy_detector(access.aws_config(), &spec, &mut |line| println!("{line}"))
         .map_err(|e| WorkshopError::context("deploying the detector", e))?;
     println!("Detector deployed:\n{deployed}");
     Ok(())
 }
 
 #[cfg(not(feature = "account"))]
-fn deploy_for(_: &Session, _: &str, _: f64, _: Option<&str>) -> Result<()> {
-    Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
+fn deploy_for(_: AccountAccess<'_>, _: &str, _: f64, _: Option<&str>) -> Result<()> {
+    Err(WorkshopError::unsupported(NO_ACCOUNT_FEATURE))
 }
 
 /// Removes every piece [`deploy_detector`] made (AWS backend, feature `account`); prints what was deleted.
 pub fn teardown_detector(session: &Session) -> Result<()> {
-    if session.backend_kind() != BackendKind::Aws {
-        return Err(WorkshopError::new("nothing deployed: the live detector exists only on the AWS backend"));
-    }
-    teardown_for(session)
+    let Some(access) = session.account_access() else {
+        return Err(WorkshopError::unsupported("nothing deployed: the live detector exists only on the AWS backend"));
+    };
+    teardown_for(access)
 }
 
 #[cfg(feature = "account")]
-fn teardown_for(session: &Session) -> Result<()> {
+fn teardown_for(access: AccountAccess<'_>) -> Result<()> {
     let name = ipinsights_account::deploy::DEFAULT_NAME;
-    let done =
-        ipinsights_account::teardown_detector(session.aws_config("tearing the detector down")?, name, &mut |line| {
-            println!("{line}")
-        })
+    let done = ipinsights_account::teardown_detector(access.aws_config(), name, &mut |line| println!("{line}"))
         .map_err(|e| WorkshopError::context("tearing the detector down", e))?;
     println!("{done}");
     Ok(())
 }
 
 #[cfg(not(feature = "account"))]
-fn teardown_for(_: &Session) -> Result<()> {
-    Err(WorkshopError::new(NO_ACCOUNT_FEATURE))
+fn teardown_for(_: AccountAccess<'_>) -> Result<()> {
+    Err(WorkshopError::unsupported(NO_ACCOUNT_FEATURE))
 }
 
 #[cfg(test)]
@@ -485,10 +480,14 @@ mod tests {
         let opted = source.clone().include_archived().include_samples();
         let DataSource::OwnAccount(opted) = &opted else { panic!() };
         assert!(opted.include_archived && opted.include_samples);
-        let err = security_data(&Session::local_at(dir.path()), &source, dir.path()).unwrap_err().to_string();
-        assert!(err.contains("needs the AWS backend"), "{err}");
-        let err = deploy_detector(&Session::local_at(dir.path()), "ep", 0.0, None).unwrap_err().to_string();
-        assert!(err.contains("AWS backend"), "{err}");
+        let err = security_data(&Session::local_at(dir.path()), &source, dir.path()).unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("needs the AWS backend"), "{err}");
+        let err = deploy_detector(&Session::local_at(dir.path()), "ep", 0.0, None).unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("AWS backend"), "{err}");
+        let err = teardown_detector(&Session::local_at(dir.path())).unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::Unsupported, "{err}");
     }
 
     #[test]

@@ -23,14 +23,52 @@ use ipinsights_aws::{
 use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus, WORKSHOP_TAG_KEY};
 
 use crate::backend::{
-    Backend, BackendKind, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
+    AccountAccess, Backend, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
     TrainingJobDescription, TrainingJobRequest, TransformJobDescription, TransformRequest,
 };
-use crate::error::{Result, WorkshopError};
+use crate::cleanup::InstancePricing;
+use crate::error::{ErrorKind, Missing, Result, WorkshopError};
 use crate::ipv4_rows::{is_csv, without_ipv6_rows};
 
+/// A failed AWS call as the facade's error: the kind it shares with the local backend's errors, its line, and the
+/// `AwsError` itself kept as the source ([`WorkshopError::aws_error`]).
 fn err(e: AwsError) -> WorkshopError {
-    WorkshopError::new(e.to_string())
+    WorkshopError::from(e)
+}
+
+impl From<AwsError> for WorkshopError {
+    fn from(e: AwsError) -> Self {
+        WorkshopError::of(kind_of(&e), e.to_string()).caused_by(e)
+    }
+}
+
+/// The facade's kind of an AWS error.
+fn kind_of(e: &AwsError) -> ErrorKind {
+    let failed = |job_name: &str, status: &str, reason: &str| match status {
+        "Stopped" => ErrorKind::Stopped { name: job_name.to_string() },
+        _ => ErrorKind::JobFailed { job_name: job_name.to_string(), reason: reason.to_string() },
+    };
+    match e {
+        AwsError::InvalidBucketName { .. }
+        | AwsError::InvalidRoleArn { .. }
+        | AwsError::InvalidS3Uri { .. }
+        | AwsError::InvalidInput(_)
+        | AwsError::InstanceTypeUnavailable { .. }
+        | AwsError::Image(_) => ErrorKind::Validation,
+        AwsError::BucketNotFound { bucket } => ErrorKind::NotFound { what: Missing::Bucket, name: bucket.clone() },
+        AwsError::EndpointNotFound { endpoint_name, .. } => {
+            ErrorKind::NotFound { what: Missing::Endpoint, name: endpoint_name.clone() }
+        }
+        AwsError::TrainingJobFailed { job_name, status, reason }
+        | AwsError::TransformJobFailed { job_name, status, reason } => failed(job_name, status, reason),
+        AwsError::EndpointFailed { endpoint_name, reason, .. } => {
+            ErrorKind::EndpointFailed { endpoint_name: endpoint_name.clone(), reason: reason.clone() }
+        }
+        AwsError::Io { path, .. } => ErrorKind::Io { path: Some(path.clone()) },
+        e if e.is_throttling() => ErrorKind::Throttled,
+        e if e.service_code() == Some("ValidationException") => ErrorKind::Validation,
+        _ => ErrorKind::Aws,
+    }
 }
 
 /// Amazon S3 and SageMaker, as configured.
@@ -111,10 +149,11 @@ impl AwsBackend {
     /// The region and the account this backend reaches (STS GetCallerIdentity).
     pub fn identity(&self) -> Result<CallerIdentity> {
         ipinsights_aws::caller_identity(&self.cfg()?).map_err(|e| {
-            WorkshopError::new(format!(
+            let message = format!(
                 "cannot tell which AWS account this session uses ({e}): check your credentials (AWS_PROFILE, \
                  `aws sso login`, or the environment's keys)"
-            ))
+            );
+            WorkshopError::of(kind_of(&e), message).caused_by(e)
         })
     }
 
@@ -166,16 +205,20 @@ impl AwsBackend {
 }
 
 impl Backend for AwsBackend {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Aws
+    fn name(&self) -> &'static str {
+        "aws"
+    }
+
+    fn instance_pricing(&self) -> InstancePricing {
+        InstancePricing::SageMakerOnDemand
     }
 
     fn region(&self) -> &str {
         &self.region
     }
 
-    fn aws_config(&self) -> Option<&AwsConfig> {
-        Some(&self.config)
+    fn account_access(&self) -> Option<AccountAccess<'_>> {
+        Some(AccountAccess::new(&self.config))
     }
 
     fn ipv4_only(&self) -> bool {

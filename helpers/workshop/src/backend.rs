@@ -20,27 +20,45 @@ use ipinsights_sagemaker::{
     HyperParameters, InstanceUse, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus,
 };
 
+use crate::cleanup::InstancePricing;
 use crate::error::{Result, WorkshopError};
 
 /// Where a backend writes what the user sees while an operation runs: text fragments, line breaks included (the
 /// SDK's `-` and `!` progress marks are fragments without one).
 pub type Output<'a> = &'a mut dyn FnMut(&str);
 
-/// Which services a session talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendKind {
-    /// Everything on this machine (no AWS account needed).
-    Local,
-    /// Amazon S3 and SageMaker.
-    Aws,
+/// What reaching the AWS account itself takes (its CloudTrail and GuardDuty, the live detector's deployment): the
+/// session's AWS configuration, so those calls reach the same account, region and endpoint. Only the AWS backend
+/// lends one ([`Backend::account_access`]); in a build without the `aws` feature no value of it exists.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountAccess<'a> {
+    #[cfg(feature = "aws")]
+    config: &'a ipinsights_aws::AwsConfig,
+    #[cfg(not(feature = "aws"))]
+    never: std::convert::Infallible,
+    #[cfg(not(feature = "aws"))]
+    lifetime: std::marker::PhantomData<&'a ()>,
 }
 
-impl fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            BackendKind::Local => "local",
-            BackendKind::Aws => "aws",
-        })
+#[cfg(feature = "aws")]
+impl<'a> AccountAccess<'a> {
+    /// Access through this configuration.
+    pub fn new(config: &'a ipinsights_aws::AwsConfig) -> Self {
+        AccountAccess { config }
+    }
+
+    /// The AWS configuration the account's calls use.
+    pub fn aws_config(&self) -> &'a ipinsights_aws::AwsConfig {
+        self.config
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+impl AccountAccess<'_> {
+    /// Unreachable: no value exists without the `aws` feature.
+    pub fn unreachable(&self) -> ! {
+        let _ = self.lifetime;
+        match self.never {}
     }
 }
 
@@ -253,8 +271,18 @@ pub struct TransformJobDescription {
 
 /// The operations the facade needs from a backend; see the module docs for the invariants.
 pub trait Backend: fmt::Debug + Send + Sync {
-    /// Which backend this is.
-    fn kind(&self) -> BackendKind;
+    /// The backend's name in messages: `local` or `aws`.
+    fn name(&self) -> &'static str;
+
+    /// What its instances cost: nothing on this machine, SageMaker's on-demand prices on AWS.
+    fn instance_pricing(&self) -> InstancePricing {
+        InstancePricing::Free
+    }
+
+    /// What reaching the AWS account itself takes, when this backend can (the AWS backend); `None` otherwise.
+    fn account_access(&self) -> Option<AccountAccess<'_>> {
+        None
+    }
 
     /// The region jobs and endpoints run in (the local backend answers `us-east-1`, for image URIs).
     fn region(&self) -> &str;
@@ -337,13 +365,6 @@ pub trait Backend: fmt::Debug + Send + Sync {
     /// Deletes an endpoint with its configuration and model; one that does not exist is an error.
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()>;
 
-    /// The AWS configuration this backend calls with (the AWS backend only): what the account's own data and the
-    /// live detector's deployment use, so they reach the same account, region and endpoint as the session.
-    #[cfg(feature = "aws")]
-    fn aws_config(&self) -> Option<&ipinsights_aws::AwsConfig> {
-        None
-    }
-
     /// Runs a batch transform job to its end (`transformer.transform(...)` then `wait()`), printing its progress
     /// and log; a job that fails is an error naming the job and the reason.
     fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription>;
@@ -351,10 +372,10 @@ pub trait Backend: fmt::Debug + Send + Sync {
     /// Waits for an existing transform job to end and describes it (`Transformer.attach`).
     fn attach_transform_job(&self, job_name: &str, out: Output<'_>) -> Result<TransformJobDescription> {
         let _ = out;
-        Err(WorkshopError::new(format!(
+        Err(WorkshopError::unsupported(format!(
             "transform job {job_name}: the {} backend runs transform jobs inside the cell that starts them, so there \
              is nothing to attach to",
-            self.kind()
+            self.name()
         )))
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::backend::{BackendKind, Leftover, ResourceKind};
+use crate::backend::{Leftover, ResourceKind};
 use crate::table::Table;
 use ipinsights_sagemaker::utc::unix_millis;
 
@@ -38,19 +38,39 @@ pub fn hourly_price(instance_type: &str) -> Option<f64> {
     HOURLY_PRICES_USD.iter().find(|(t, _)| *t == instance_type).map(|&(_, p)| p)
 }
 
+/// What a backend's instances cost ([`crate::Backend::instance_pricing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstancePricing {
+    /// Nothing: everything runs on this machine.
+    Free,
+    /// SageMaker's on-demand prices per instance-hour ([`HOURLY_PRICES_USD`]).
+    SageMakerOnDemand,
+}
+
+impl InstancePricing {
+    /// What one instance of `instance_type` costs per hour in USD (`None` for a type not in the price list).
+    pub fn hourly_price(self, instance_type: &str) -> Option<f64> {
+        match self {
+            InstancePricing::Free => Some(0.0),
+            InstancePricing::SageMakerOnDemand => hourly_price(instance_type),
+        }
+    }
+}
+
 /// What a sweep found, as a table (name, age, instances, approximate hourly cost).
 #[derive(Debug, Clone)]
 pub struct Leftovers {
     /// The resources, endpoints first.
     pub items: Vec<Leftover>,
-    backend: BackendKind,
+    backend: &'static str,
+    pricing: InstancePricing,
     now: i64,
 }
 
 impl Leftovers {
-    /// The resources found on `backend` at `now`.
-    pub fn new(items: Vec<Leftover>, backend: BackendKind, now: SystemTime) -> Self {
-        Leftovers { items, backend, now: unix_millis(now).0 }
+    /// The resources found at `now` on the backend named `backend`, whose instances cost as `pricing` says.
+    pub fn new(items: Vec<Leftover>, backend: &'static str, pricing: InstancePricing, now: SystemTime) -> Self {
+        Leftovers { items, backend, pricing, now: unix_millis(now).0 }
     }
 
     /// Whether nothing was found.
@@ -68,11 +88,8 @@ impl Leftovers {
     /// endpoints).
     pub fn hourly_cost(&self, item: &Leftover) -> Option<f64> {
         let running = !matches!(item.status.as_deref(), Some("OutOfService" | "Failed" | "Deleting"));
-        match (&item.instance_type, self.backend) {
-            (Some(_), BackendKind::Local) => Some(0.0),
-            (Some(t), BackendKind::Aws) if running => {
-                hourly_price(t).map(|p| p * f64::from(item.instance_count.unwrap_or(1)))
-            }
+        match &item.instance_type {
+            Some(t) if running => self.pricing.hourly_price(t).map(|p| p * f64::from(item.instance_count.unwrap_or(1))),
             _ => Some(0.0),
         }
     }
@@ -174,7 +191,7 @@ mod tests {
             ..endpoint("", "", 0)
         };
         let items = vec![endpoint("InService", "ml.m5.xlarge", 2), endpoint("InService", "ml.x9.huge", 1), model];
-        let leftovers = Leftovers::new(items, BackendKind::Aws, now);
+        let leftovers = Leftovers::new(items, "aws", InstancePricing::SageMakerOnDemand, now);
         assert_eq!(leftovers.hourly_cost(&leftovers.items[0]), Some(0.46));
         assert_eq!(leftovers.hourly_cost(&leftovers.items[1]), None, "not in the price list");
         assert_eq!(leftovers.hourly_cost(&leftovers.items[2]), Some(0.0), "a model runs nothing");
@@ -184,11 +201,16 @@ mod tests {
         for part in parts {
             assert!(shown.contains(part), "{part:?} not in {shown}");
         }
-        let stopped = Leftovers::new(vec![endpoint("OutOfService", "ml.m5.xlarge", 1)], BackendKind::Aws, now);
+        let stopped = Leftovers::new(
+            vec![endpoint("OutOfService", "ml.m5.xlarge", 1)],
+            "aws",
+            InstancePricing::SageMakerOnDemand,
+            now,
+        );
         assert_eq!(stopped.total_hourly_cost(), 0.0);
-        let local = Leftovers::new(vec![endpoint("InService", "ml.m5.xlarge", 1)], BackendKind::Local, now);
+        let local = Leftovers::new(vec![endpoint("InService", "ml.m5.xlarge", 1)], "local", InstancePricing::Free, now);
         assert_eq!(local.total_hourly_cost(), 0.0, "nothing bills on this machine");
         assert_eq!((age(40), age(420)), ("40 s".to_string(), "7 min".to_string()));
-        assert!(Leftovers::new(vec![], BackendKind::Local, now).to_string().starts_with("Nothing tagged"));
+        assert!(Leftovers::new(vec![], "local", InstancePricing::Free, now).to_string().starts_with("Nothing tagged"));
     }
 }

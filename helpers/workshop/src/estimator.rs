@@ -27,7 +27,7 @@ use crate::backend::{
     Channel, DeployRequest, ModelRequest, ResourceKind, TrainingJobDescription, TrainingJobRequest, TrainingOptions,
     TrainingResources,
 };
-use crate::error::{Result, WorkshopError};
+use crate::error::{ErrorKind, Result, WorkshopError};
 use crate::predictor::Predictor;
 use crate::session::{print_fragment, Session};
 use crate::transformer::Transformer;
@@ -82,11 +82,14 @@ pub struct TrainingJob {
 impl TrainingJob {
     fn from_description(job: TrainingJobDescription) -> Result<TrainingJob> {
         let model_data = job.model_artifacts.ok_or_else(|| match job.status {
-            TrainingJobStatus::Stopped => WorkshopError::new(format!(
-                "training job {} was stopped before it wrote a model: there is nothing to deploy; run fit again \
-                 (with a larger max_run if it reached its time limit)",
-                job.job_name
-            )),
+            TrainingJobStatus::Stopped => WorkshopError::of(
+                ErrorKind::Stopped { name: job.job_name.clone() },
+                format!(
+                    "training job {} was stopped before it wrote a model: there is nothing to deploy; run fit again \
+                     (with a larger max_run if it reached its time limit)",
+                    job.job_name
+                ),
+            ),
             _ => WorkshopError::new(format!("training job {} has no model artifact", job.job_name)),
         })?;
         Ok(TrainingJob {
@@ -258,7 +261,7 @@ impl Estimator {
     /// [`Estimator::fit`] on borrowed inputs (compiled once, with this crate).
     fn fit_inputs(&mut self, inputs: &[(&str, &TrainingInput)]) -> Result<()> {
         let hyperparameters = self.hyperparameters.clone().ok_or_else(|| {
-            WorkshopError::new(
+            WorkshopError::validation(
                 "fit needs hyperparameters: set_hyperparameters(IpInsightsParams::new(num_entity_vectors, vector_dim))",
             )
         })?;
@@ -299,7 +302,7 @@ impl Estimator {
     /// endpoint serves each training job.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
         if initial_instance_count == 0 || instance_type.trim().is_empty() {
-            return Err(WorkshopError::new("deploy needs initial_instance_count ≥ 1 and an instance_type"));
+            return Err(WorkshopError::validation("deploy needs initial_instance_count ≥ 1 and an instance_type"));
         }
         let name = self
             .latest_training_job
@@ -352,7 +355,7 @@ impl Estimator {
     /// `transform(...)`.
     pub fn transformer(&self, instance_count: u32, instance_type: &str) -> Result<Transformer> {
         if instance_count == 0 || instance_type.trim().is_empty() {
-            return Err(WorkshopError::new("transformer needs instance_count ≥ 1 and an instance_type"));
+            return Err(WorkshopError::validation("transformer needs instance_count ≥ 1 and an instance_type"));
         }
         let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
         let mut model = self.model_request("transformer", &name)?;
@@ -386,9 +389,9 @@ impl Estimator {
     /// The options, checked as SageMaker would check them, before any job starts.
     fn checked_options(&self) -> Result<TrainingOptions> {
         let o = &self.options;
-        let refused = |e: ipinsights_sagemaker::OptionError| WorkshopError::new(format!("fit: {e}"));
+        let refused = |e: ipinsights_sagemaker::OptionError| WorkshopError::validation(format!("fit: {e}"));
         if o.volume_size == 0 {
-            return Err(WorkshopError::new("fit: volume_size: give at least 1 GB"));
+            return Err(WorkshopError::validation("fit: volume_size: give at least 1 GB"));
         }
         check_stopping(o.max_run, o.use_spot_instances, o.max_wait).map_err(refused)?;
         check_vpc(&o.subnets, &o.security_group_ids).map_err(refused)?;
@@ -406,7 +409,7 @@ impl Estimator {
 
     fn parsed_output_path(&self) -> Result<S3Uri> {
         if self.output_path.trim().is_empty() {
-            return Err(WorkshopError::new(
+            return Err(WorkshopError::validation(
                 "fit needs an output_path: Estimator::new(…).output_path(\"s3://bucket/prefix/output\")",
             ));
         }
@@ -415,7 +418,7 @@ impl Estimator {
 
     fn resources(&self, call: &str) -> Result<TrainingResources> {
         if self.instance_count == 0 || self.instance_type.trim().is_empty() {
-            return Err(WorkshopError::new(format!(
+            return Err(WorkshopError::validation(format!(
                 "{call} needs instance_count ≥ 1 and an instance_type: Estimator::new(…).instance_count(1)\
                  .instance_type(\"ml.m5.xlarge\")"
             )));
@@ -427,22 +430,22 @@ impl Estimator {
 /// The channels of `fit`: `train` (required) and `validation`, as `text/csv`.
 fn channels<I: Borrow<TrainingInput>>(inputs: &[(&str, I)]) -> Result<Vec<Channel>> {
     if !inputs.iter().any(|(name, _)| *name == "train") {
-        return Err(WorkshopError::new("fit needs a \"train\" channel"));
+        return Err(WorkshopError::validation("fit needs a \"train\" channel"));
     }
     let mut channels = Vec::with_capacity(inputs.len());
     for (name, input) in inputs {
         let input = input.borrow();
         if !["train", "validation"].contains(name) {
-            return Err(WorkshopError::new(format!(
+            return Err(WorkshopError::validation(format!(
                 "unknown channel {name:?}: IP Insights reads \"train\" and \"validation\""
             )));
         }
         if channels.iter().any(|c: &Channel| c.name == *name) {
-            return Err(WorkshopError::new(format!("channel {name:?} given twice")));
+            return Err(WorkshopError::validation(format!("channel {name:?} given twice")));
         }
         check_distribution(&input.distribution)?;
         if input.content_type != "text/csv" {
-            return Err(WorkshopError::new(format!(
+            return Err(WorkshopError::validation(format!(
                 "content type {:?}: IP Insights trains on text/csv",
                 input.content_type
             )));

@@ -42,9 +42,9 @@ pub mod table;
 pub mod transformer;
 pub mod tutorial;
 
-pub use backend::{Backend, BackendKind};
+pub use backend::Backend;
 pub use cleanup::Leftovers;
-pub use error::{Result, WorkshopError};
+pub use error::{ErrorKind, Missing, Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
 pub use ipinsights_sagemaker::ServerSideEncryption;
 pub use ipinsights_sagemaker::{image_uri, HyperParameters, IpInsightsParams};
@@ -66,7 +66,7 @@ pub mod prelude {
     pub use crate::scores::{anomaly_scores, compare, count_equal, ScoreSummary};
     pub use crate::tutorial::{dot, synthetic_logins, Stopwatch};
     pub use crate::{
-        image_uri, BackendKind, Deserializer, Estimator, IpInsightsParams, Predictions, Predictor, Serializer,
+        image_uri, Deserializer, ErrorKind, Estimator, IpInsightsParams, Missing, Predictions, Predictor, Serializer,
         ServerSideEncryption, Session, Table, TrainingInput, Transformer,
     };
     pub use ipinsights_detect as detect;

@@ -10,7 +10,7 @@ use ipinsights_engine::tuples::{write_tuples, Tuple};
 use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
 use ipinsights_sagemaker::{check_bucket_name, name_from_base, InstanceUse, S3Uri, ServerSideEncryption};
 
-use crate::backend::{Backend, BackendKind, Removal, ResourceKind};
+use crate::backend::{AccountAccess, Backend, Removal, ResourceKind};
 use crate::cleanup::{Leftovers, Resource};
 use crate::error::{Result, WorkshopError};
 use crate::local::LocalBackend;
@@ -63,7 +63,7 @@ impl Session {
         match std::env::var("IPINSIGHTS_BACKEND").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
             "" | "local" => Session::local(),
             "aws" => Session::aws(),
-            other => Err(WorkshopError::new(format!(
+            other => Err(WorkshopError::validation(format!(
                 "IPINSIGHTS_BACKEND={other:?} is not a backend: use \"local\" or \"aws\""
             ))),
         }
@@ -93,7 +93,7 @@ impl Session {
         }
         #[cfg(not(feature = "aws"))]
         {
-            Err(WorkshopError::new(NO_AWS_FEATURE))
+            Err(WorkshopError::unsupported(NO_AWS_FEATURE))
         }
     }
 
@@ -168,7 +168,7 @@ impl Session {
             }
         }
         if acted == 0 && failed.is_empty() {
-            println!("Nothing to delete: this session has nothing left on the {} backend.", self.backend_kind());
+            println!("Nothing to delete: this session has nothing left on the {} backend.", self.backend_name());
         }
         match failed.len() {
             0 => Ok(()),
@@ -185,7 +185,7 @@ impl Session {
     pub fn leftovers(&self) -> Result<Leftovers> {
         let mut found = self.backend.leftovers()?;
         found.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-        Ok(Leftovers::new(found, self.backend_kind(), SystemTime::now()))
+        Ok(Leftovers::new(found, self.backend.name(), self.backend.instance_pricing(), SystemTime::now()))
     }
 
     /// Deletes (or stops) everything [`Session::leftovers`] lists, endpoints first, printing each; safe to run
@@ -193,7 +193,7 @@ impl Session {
     pub fn delete_leftovers(&self) -> Result<()> {
         let leftovers = self.leftovers()?;
         if leftovers.is_empty() {
-            println!("No leftovers: nothing tagged {WORKSHOP_TAG_KEY} is left on the {} backend.", self.backend_kind());
+            println!("No leftovers: nothing tagged {WORKSHOP_TAG_KEY} is left on the {} backend.", self.backend_name());
         }
         for item in &leftovers.items {
             let removal = self.backend.remove(item.kind, &item.name)?;
@@ -205,17 +205,14 @@ impl Session {
         Ok(())
     }
 
-    /// The AWS configuration of an AWS session; on another backend, an error saying `what` needs the AWS backend.
-    #[cfg(feature = "account")]
-    pub(crate) fn aws_config(&self, what: &str) -> Result<&ipinsights_aws::AwsConfig> {
-        self.backend
-            .aws_config()
-            .ok_or_else(|| WorkshopError::new(format!("{what} needs the AWS backend: {USE_AWS_SESSION}")))
+    /// What reaching the AWS account itself takes, on a backend that can (the AWS backend); `None` otherwise.
+    pub(crate) fn account_access(&self) -> Option<AccountAccess<'_>> {
+        self.backend.account_access()
     }
 
-    /// Which backend this session talks to.
-    pub fn backend_kind(&self) -> BackendKind {
-        self.backend.kind()
+    /// The backend's name in messages: `local` or `aws`.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
     }
 
     /// The region (`boto_region_name`; the local backend reports `us-east-1`, for image URIs).
@@ -244,7 +241,7 @@ impl Session {
     /// The seed's bucket check: prints where training input and output will be stored, or what is wrong.
     pub fn check_bucket(&self, bucket: &str, prefix: &str) -> Result<()> {
         let checked = check_bucket_name(bucket)
-            .map_err(|_| WorkshopError::new(INVALID_BUCKET))
+            .map_err(|_| WorkshopError::validation(INVALID_BUCKET))
             .and_then(|()| self.backend.check_bucket(bucket, &mut print_fragment));
         match &checked {
             Ok(()) => println!("Training input/output will be stored in: s3://{bucket}/{prefix}"),
@@ -303,7 +300,7 @@ mod tests {
     fn buckets_are_checked_by_s3_rules_before_the_backend() {
         let root = tempfile::tempdir().unwrap();
         let session = Session::local_at(root.path());
-        assert_eq!(session.backend_kind(), BackendKind::Local);
+        assert_eq!(session.backend_name(), "local");
         session.check_bucket("workshop-bucket", "ipinsights").unwrap();
         assert!(root.path().join("workshop-bucket").is_dir());
         for bad in ["Bad_Name", "<<your bucket name>>", "ab"] {

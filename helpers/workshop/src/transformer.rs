@@ -222,10 +222,14 @@ impl Transformer {
             .ok_or_else(|| WorkshopError::new("No transform job available: run transform first"))?;
         let (data, object, output) = (S3Uri::parse(&job.data)?, S3Uri::parse(input)?, S3Uri::parse(&job.output_path)?);
         if object.bucket != data.bucket {
-            return Err(WorkshopError::new(format!("{input} is not an input of transform job {}", job.job_name)));
+            return Err(WorkshopError::validation(format!(
+                "{input} is not an input of transform job {}",
+                job.job_name
+            )));
         }
-        let uri = output_uri(&data, &object.key, &output)
-            .ok_or_else(|| WorkshopError::new(format!("{input} is not an input of transform job {}", job.job_name)))?;
+        let uri = output_uri(&data, &object.key, &output).ok_or_else(|| {
+            WorkshopError::validation(format!("{input} is not an input of transform job {}", job.job_name))
+        })?;
         Ok(uri.to_string())
     }
 
@@ -233,9 +237,11 @@ impl Transformer {
     pub fn read_output(&self, input: &str) -> Result<Vec<Prediction>> {
         let uri = S3Uri::parse(&self.output_uri(input)?)?;
         let file = scratch_file();
-        let read = self.session.backend().download(&uri, &file).and_then(|()| {
-            std::fs::read(&file).map_err(|e| WorkshopError::context(format!("cannot read {}", file.display()), e))
-        });
+        let read = self
+            .session
+            .backend()
+            .download(&uri, &file)
+            .and_then(|()| std::fs::read(&file).map_err(|e| WorkshopError::io("read", &file, e)));
         let _ = std::fs::remove_file(&file);
         let body = read?;
         let format = ResponseFormat::from_accept(Some(&self.accept))

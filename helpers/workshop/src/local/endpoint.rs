@@ -16,7 +16,7 @@ use ipinsights_sagemaker::validate_resource_name;
 
 use super::process::EndpointProcess;
 use crate::backend::Output;
-use crate::error::{Result, WorkshopError};
+use crate::error::{ErrorKind, Missing, Result, WorkshopError};
 
 /// How long a server may take to load its model and answer `/ping`.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -48,11 +48,9 @@ impl Endpoints {
         if record_path.exists() {
             return Err(WorkshopError::new(format!("Cannot create already existing endpoint \"{name}\"")));
         }
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| WorkshopError::context(format!("cannot create {}", self.dir.display()), e))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| WorkshopError::io("create", &self.dir, e))?;
         let _ = std::fs::remove_file(&ready_path);
-        let log = std::fs::File::create(&log_path)
-            .map_err(|e| WorkshopError::context(format!("cannot create {}", log_path.display()), e))?;
+        let log = std::fs::File::create(&log_path).map_err(|e| WorkshopError::io("create", &log_path, e))?;
         let mut child = Command::new(binary)
             .args(["serve", "--port", "0", "--exit-with-stdin", "--name", name])
             .arg("--model-dir")
@@ -63,7 +61,7 @@ impl Endpoints {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .map_err(|e| WorkshopError::context(format!("cannot start {}", binary.display()), e))?;
+            .map_err(|e| WorkshopError::io("start", &binary, e))?;
         // Keep the write end of the server's stdin open for as long as this process lives (see the module docs).
         if let Some(stdin) = child.stdin.take() {
             std::mem::forget(stdin);
@@ -102,7 +100,9 @@ impl Endpoints {
                 out("*\n");
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 let reason = log.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output");
-                return Err(WorkshopError::new(format!("endpoint {name} failed to start ({status}): {reason}")));
+                let message = format!("endpoint {name} failed to start ({status}): {reason}");
+                let kind = ErrorKind::EndpointFailed { endpoint_name: name.to_string(), reason: reason.to_string() };
+                return Err(WorkshopError::of(kind, message));
             }
             if started.elapsed() > READY_TIMEOUT {
                 let _ = child.kill();
@@ -137,8 +137,7 @@ impl Endpoints {
     pub fn delete(&self, name: &str) -> Result<()> {
         let record = self.find(name)?;
         let path = self.file(name, ".json")?;
-        std::fs::remove_file(&path)
-            .map_err(|e| WorkshopError::context(format!("cannot remove {}", path.display()), e))?;
+        std::fs::remove_file(&path).map_err(|e| WorkshopError::io("remove", &path, e))?;
         let _ = std::fs::remove_file(self.file(name, ".ready.json")?);
         let Some(server) = EndpointProcess::verify(record.pid, name, &record.model_dir) else {
             return Ok(()); // already gone with the kernel that started it, or a record that lies
@@ -162,7 +161,8 @@ impl Endpoints {
 
 /// The error for an endpoint that does not exist.
 pub(crate) fn not_found(name: &str) -> WorkshopError {
-    WorkshopError::new(format!("Could not find endpoint \"{name}\": it does not exist or was already deleted"))
+    let message = format!("Could not find endpoint \"{name}\": it does not exist or was already deleted");
+    WorkshopError::not_found(Missing::Endpoint, name, message)
 }
 
 /// Whether something still accepts connections at `url` (`http://IP:PORT`).

@@ -11,7 +11,7 @@ use ipinsights_sagemaker::utc::{log_time, unix_millis};
 use ipinsights_sagemaker::{HyperParameters, TrainingJobStatus};
 
 use crate::backend::Output;
-use crate::error::{Result, WorkshopError};
+use crate::error::{ErrorKind, Missing, Result, WorkshopError};
 use crate::local::job_process::run_streaming;
 
 /// A job to run, with every path resolved.
@@ -55,8 +55,7 @@ fn status(out: Output<'_>, status: &str, message: &str) {
 pub fn run(binary: &Path, spec: &JobSpec, out: Output<'_>) -> Result<JobRecord> {
     let started = Instant::now();
     let model_dir = spec.model_dir();
-    std::fs::create_dir_all(&model_dir)
-        .map_err(|e| WorkshopError::context(format!("cannot create {}", model_dir.display()), e))?;
+    std::fs::create_dir_all(&model_dir).map_err(|e| WorkshopError::io("create", &model_dir, e))?;
     let mut record = JobRecord {
         training_job_name: spec.name.clone(),
         training_job_status: TrainingJobStatus::InProgress,
@@ -89,7 +88,8 @@ pub fn run(binary: &Path, spec: &JobSpec, out: Output<'_>) -> Result<JobRecord> 
             record.training_job_status = TrainingJobStatus::Failed;
             record.failure_reason = Some(reason.clone());
             write_record(&spec.record, &record)?;
-            Err(WorkshopError::new(format!("training job {} failed: {reason}", spec.name)))
+            let message = format!("training job {} failed: {reason}", spec.name);
+            Err(WorkshopError::of(ErrorKind::JobFailed { job_name: spec.name.clone(), reason }, message))
         }
     }
 }
@@ -139,18 +139,18 @@ fn train(binary: &Path, spec: &JobSpec, events: &Path, out: Output<'_>) -> Resul
 /// Writes a job record atomically.
 fn write_record(path: &Path, record: &JobRecord) -> Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| WorkshopError::context(format!("cannot create {}", parent.display()), e))?;
+        std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
     }
     let json = ipinsights_contract::encode(record);
     ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, json.as_bytes()))
-        .map_err(|e| WorkshopError::context(format!("cannot write the job record {}", path.display()), e))
+        .map_err(|e| WorkshopError::io("write the job record", &path, e))
 }
 
 /// The record of a job, if there is one.
 pub fn find(path: &Path, job_name: &str) -> Result<JobRecord> {
     if !path.is_file() {
-        return Err(WorkshopError::new(format!("no training job {job_name} on the local backend")));
+        let message = format!("no training job {job_name} on the local backend");
+        return Err(WorkshopError::not_found(Missing::TrainingJob, job_name, message));
     }
     read_record(path).map_err(|e| WorkshopError::context(format!("training job {job_name}"), e))
 }

@@ -36,10 +36,10 @@ use ipinsights_contract::JobRecord;
 use ipinsights_sagemaker::{validate_resource_name, S3Uri, ServerSideEncryption, TrainingJobStatus, WORKSHOP_TAG_KEY};
 
 use crate::backend::{
-    Backend, BackendKind, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
+    Backend, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
     TrainingJobDescription, TrainingJobRequest, TrainingOptions, TransformJobDescription, TransformRequest,
 };
-use crate::error::{Result, WorkshopError};
+use crate::error::{ErrorKind, Missing, Result, WorkshopError};
 use endpoint::Endpoints;
 use process::EndpointProcess;
 use storage::Buckets;
@@ -98,7 +98,8 @@ impl LocalBackend {
     fn channel_file(&self, uri: &S3Uri) -> Result<PathBuf> {
         let path = self.path_of(uri)?;
         if !path.is_file() {
-            return Err(WorkshopError::new(format!("no training data at {uri} (local file {})", path.display())));
+            let message = format!("no training data at {uri} (local file {})", path.display());
+            return Err(WorkshopError::not_found(Missing::Object, uri.to_string(), message));
         }
         Ok(path)
     }
@@ -151,8 +152,8 @@ fn description(record: JobRecord) -> TrainingJobDescription {
 }
 
 impl Backend for LocalBackend {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Local
+    fn name(&self) -> &'static str {
+        "local"
     }
 
     fn region(&self) -> &str {
@@ -183,12 +184,12 @@ impl Backend for LocalBackend {
     fn download(&self, source: &S3Uri, file: &Path) -> Result<()> {
         let path = self.path_of(source)?;
         if !path.is_file() {
-            return Err(WorkshopError::new(format!("no object at {source} (local file {})", path.display())));
+            let message = format!("no object at {source} (local file {})", path.display());
+            return Err(WorkshopError::not_found(Missing::Object, source.to_string(), message));
         }
-        let mut from = std::fs::File::open(&path)
-            .map_err(|e| WorkshopError::context(format!("cannot read {}", path.display()), e))?;
+        let mut from = std::fs::File::open(&path).map_err(|e| WorkshopError::io("read", &path, e))?;
         ipinsights_engine::atomic::write_atomically(file, |w| std::io::copy(&mut from, w).map(|_| ()))
-            .map_err(|e| WorkshopError::context(format!("cannot write {}", file.display()), e))
+            .map_err(|e| WorkshopError::io("write", &file, e))
     }
 
     fn create_model(&self, _request: &ModelRequest) -> Result<()> {
@@ -199,11 +200,8 @@ impl Backend for LocalBackend {
         validate_resource_name("transform job", &request.job_name)?;
         let input = self.path_of(&request.data)?;
         if !input.exists() {
-            return Err(WorkshopError::new(format!(
-                "no input at {} (local file or folder {})",
-                request.data,
-                input.display()
-            )));
+            let message = format!("no input at {} (local file or folder {})", request.data, input.display());
+            return Err(WorkshopError::not_found(Missing::Object, request.data.to_string(), message));
         }
         let artifact = self.path_of(&request.model_data)?;
         let spec = transform::TransformSpec {
@@ -259,10 +257,15 @@ impl Backend for LocalBackend {
             status @ (TrainingJobStatus::InProgress | TrainingJobStatus::Stopping) => Err(WorkshopError::new(format!(
                 "training job {job_name} is {status}: it runs in another notebook kernel; attach again once it ended"
             ))),
-            status => Err(WorkshopError::new(format!(
-                "training job {job_name} is {status}: {}",
-                record.failure_reason.as_deref().unwrap_or("(No reason provided)")
-            ))),
+            status => {
+                let reason = record.failure_reason.unwrap_or_else(|| "(No reason provided)".into());
+                let message = format!("training job {job_name} is {status}: {reason}");
+                let kind = match status {
+                    TrainingJobStatus::Stopped => ErrorKind::Stopped { name: job_name.to_string() },
+                    _ => ErrorKind::JobFailed { job_name: job_name.to_string(), reason },
+                };
+                Err(WorkshopError::of(kind, message))
+            }
         }
     }
 
@@ -292,11 +295,14 @@ impl Backend for LocalBackend {
     fn attach_endpoint(&self, endpoint_name: &str, _out: Output<'_>) -> Result<EndpointDescription> {
         let described = self.describe_endpoint(endpoint_name)?;
         if described.status != "InService" {
-            return Err(WorkshopError::new(format!(
+            let message = format!(
                 "endpoint {endpoint_name} is {}: its server stopped with the notebook kernel that started it; \
                  deploy again (or delete it with session.delete_leftovers())",
                 described.status
-            )));
+            );
+            let reason = "its server stopped with the notebook kernel that started it".to_string();
+            let kind = ErrorKind::EndpointFailed { endpoint_name: endpoint_name.to_string(), reason };
+            return Err(WorkshopError::of(kind, message));
         }
         Ok(described)
     }

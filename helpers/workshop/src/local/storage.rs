@@ -33,8 +33,7 @@ impl Buckets {
     pub fn check(&self, bucket: &str, out: Output<'_>) -> Result<()> {
         let dir = self.root.join(bucket);
         if !dir.is_dir() {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| WorkshopError::context(format!("cannot create local bucket {}", dir.display()), e))?;
+            std::fs::create_dir_all(&dir).map_err(|e| WorkshopError::io("create local bucket", &dir, e))?;
             out(&format!("(local backend: created bucket folder {})\n", dir.display()));
         }
         let probe = dir.join(".ipinsights-write-check");
@@ -48,11 +47,9 @@ impl Buckets {
     pub fn upload(&self, file: &Path, destination: &S3Uri) -> Result<()> {
         let target = self.path_of(destination)?;
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| WorkshopError::context(format!("cannot create {}", parent.display()), e))?;
+            std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
         }
-        let mut source = std::fs::File::open(file)
-            .map_err(|e| WorkshopError::context(format!("cannot read {}", file.display()), e))?;
+        let mut source = std::fs::File::open(file).map_err(|e| WorkshopError::io("read", &file, e))?;
         ipinsights_engine::atomic::write_atomically(&target, |w| std::io::copy(&mut source, w).map(|_| ()))
             .map_err(|e| WorkshopError::context(format!("cannot write {destination} ({})", target.display()), e))
     }

@@ -84,11 +84,10 @@ impl Tags {
         };
         let json = serde_json::to_string(&record).map_err(|e| WorkshopError::context("tag record", e))?;
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| WorkshopError::context(format!("cannot create {}", parent.display()), e))?;
+            std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
         }
         ipinsights_engine::atomic::write_atomically(&path, |w| std::io::Write::write_all(w, json.as_bytes()))
-            .map_err(|e| WorkshopError::context(format!("cannot write {}", path.display()), e))
+            .map_err(|e| WorkshopError::io("write", &path, e))
     }
 
     /// The tags of one resource, if it has any.
@@ -99,7 +98,7 @@ impl Tags {
                 .map(Some)
                 .map_err(|e| WorkshopError::context(format!("tag record {}", path.display()), e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(WorkshopError::context(format!("cannot read {}", path.display()), e)),
+            Err(e) => Err(WorkshopError::io("read", &path, e)),
         }
     }
 
@@ -107,9 +106,7 @@ impl Tags {
     pub fn remove(&self, kind: ResourceKind, name: &str) -> Result<()> {
         let path = self.file(kind, name)?;
         match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(WorkshopError::context(format!("cannot remove {}", path.display()), e))
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(WorkshopError::io("remove", &path, e)),
             _ => Ok(()),
         }
     }
@@ -120,11 +117,11 @@ impl Tags {
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(WorkshopError::context(format!("cannot list {}", dir.display()), e)),
+            Err(e) => return Err(WorkshopError::io("list", &dir, e)),
         };
         let mut records = Vec::new();
         for entry in entries {
-            let path = entry.map_err(|e| WorkshopError::context(format!("cannot list {}", dir.display()), e))?.path();
+            let path = entry.map_err(|e| WorkshopError::io("list", &dir, e))?.path();
             let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
                 continue; // a temporary file of a write in progress
             };

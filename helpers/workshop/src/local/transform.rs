@@ -8,7 +8,7 @@ use std::process::Command;
 use ipinsights_contract::{read_transform_events, ContractError, TransformEvent};
 
 use crate::backend::Output;
-use crate::error::{Result, WorkshopError};
+use crate::error::{ErrorKind, Result, WorkshopError};
 use crate::local::job_process::run_streaming;
 
 /// A transform job to run, with every path resolved.
@@ -39,8 +39,7 @@ pub struct TransformSpec {
 /// Runs the job with `binary`, streaming its log to `out`; the error is the job's failure reason.
 pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
     if let Some(parent) = spec.events.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| WorkshopError::context(format!("cannot create {}", parent.display()), e))?;
+        std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
     }
     let mut command = Command::new(binary);
     command.arg("transform").arg("--model-dir").arg(&spec.model_dir).arg("--input").arg(&spec.input);
@@ -53,8 +52,10 @@ pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
         Err(ContractError::Io { .. }) => None, // the process died before it wrote any event
         Err(e) => return Err(WorkshopError::new(e.to_string())),
     };
-    let failed =
-        |reason: String| WorkshopError::new(format!("Error for Transform job {}: Failed. Reason: {reason}", spec.name));
+    let failed = |reason: String| {
+        let message = format!("Error for Transform job {}: Failed. Reason: {reason}", spec.name);
+        WorkshopError::of(ErrorKind::JobFailed { job_name: spec.name.clone(), reason }, message)
+    };
     match last {
         Some(TransformEvent::Completed { .. }) if ended.exit.success() => Ok(()),
         Some(TransformEvent::Failed { reason }) => Err(failed(reason)),

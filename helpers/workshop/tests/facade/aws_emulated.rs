@@ -216,8 +216,10 @@ fn a_role_sagemaker_cannot_assume_stops_the_setup_before_any_job() {
         .instance_type("ml.m5.xlarge")
         .output_path(format!("s3://{BUCKET}/roles/output"));
     estimator.set_hyperparameters(IpInsightsParams::new(100, 16).epochs(1)).unwrap();
-    let err = estimator.fit(&[("train", TrainingInput::new(uri))]).unwrap_err().to_string();
-    assert!(err.contains("ValidationException") && err.contains(&format!("Could not assume role {sso}")), "{err}");
+    let err = estimator.fit(&[("train", TrainingInput::new(uri))]).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    assert_eq!(err.aws_error().and_then(|e| e.service_code()), Some("ValidationException"), "{err}");
+    assert!(err.to_string().contains(&format!("Could not assume role {sso}")), "{err}");
 }
 
 /// A SageMaker call as raw awsJson1.1 to the emulated account (moto routes it by the credential scope).
@@ -319,7 +321,9 @@ fn an_instance_type_without_quota_in_the_region_is_refused_before_anything_is_cr
     m5.fit(&[("train", TrainingInput::new(uri))]).unwrap();
     let artifact = m5.latest_training_job.as_ref().unwrap().model_data.clone();
     let artifact_key = artifact.strip_prefix(&format!("s3://{BUCKET}/")).unwrap().to_string();
-    let err = m5.deploy(1, "ml.m5.large").unwrap_err().to_string();
+    let err = m5.deploy(1, "ml.m5.large").unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    let err = err.to_string();
     assert!(err.contains("ml.m5.large is not available for endpoints in region us-east-1"), "{err}");
     assert!(err.contains("e.g. ml.m5.xlarge"), "{err}");
     let err = m5.transformer(1, "ml.m4.xlarge").map(|_| ()).unwrap_err().to_string();

@@ -39,8 +39,9 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     let session = aws_session(&moto.url);
     let (bucket, prefix) = ("workshop-moto-bucket", "secml/ipinsights");
 
-    let missing = session.check_bucket(bucket, prefix).unwrap_err().to_string();
-    assert!(missing.contains("Hey! Your bucket, workshop-moto-bucket, doesn't exist!"), "{missing}");
+    let missing = session.check_bucket(bucket, prefix).unwrap_err();
+    assert_eq!(missing.kind(), &ErrorKind::NotFound { what: Missing::Bucket, name: bucket.into() }, "{missing}");
+    assert!(missing.to_string().contains("Hey! Your bucket, workshop-moto-bucket, doesn't exist!"), "{missing}");
     ureq::put(format!("{}/{bucket}", moto.url)).send_empty().expect("moto creates the bucket");
     session.check_bucket(bucket, prefix).unwrap();
 
@@ -65,8 +66,9 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     assert_eq!(attached.latest_training_job.as_ref().unwrap().model_data, job.model_data);
 
     let mut bad = estimator.clone();
-    let err = bad.set_hyperparameters(IpInsightsParams::new(20000, 128).epochs(0)).unwrap_err().to_string();
-    assert!(err.contains("epochs"), "{err}");
+    let err = bad.set_hyperparameters(IpInsightsParams::new(20000, 128).epochs(0)).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    assert!(err.to_string().contains("epochs"), "{err}");
 
     let predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let answer = r#"{"predictions": [{"dot_product": 1.5}, {"dot_product": -2.0}]}"#;
@@ -83,8 +85,9 @@ fn the_workshop_calls_run_on_the_aws_backend() {
     let attached = Predictor::attach(&session, &predictor.endpoint).unwrap();
     assert_eq!(attached.endpoint, predictor.endpoint);
     predictor.delete_endpoint().unwrap();
-    let again = predictor.delete_endpoint().unwrap_err().to_string();
-    assert!(!again.is_empty());
+    let again = predictor.delete_endpoint().unwrap_err();
+    let gone = ErrorKind::NotFound { what: Missing::Endpoint, name: predictor.endpoint.clone() };
+    assert_eq!(again.kind(), &gone, "{again}");
     assert!(Predictor::attach(&session, &predictor.endpoint).is_err());
 }
 

@@ -19,10 +19,12 @@ fn a_model_the_server_cannot_load_fails_deploy_with_its_reason() {
         model_data: "s3://workshop-bucket/output/job/output/model.tar.gz".into(),
         training_seconds: 1,
     });
-    let err = estimator.deploy(1, "ml.m5.xlarge").unwrap_err().to_string();
-    assert!(err.contains("failed to start (exit status: 1): error: ") && err.contains("model.tar.gz"), "{err}");
-    let name = err.strip_prefix("endpoint ").and_then(|e| e.split(' ').next()).unwrap();
-    assert!(Predictor::attach(&session, name).is_err(), "{name} does not exist");
+    let err = estimator.deploy(1, "ml.m5.xlarge").unwrap_err();
+    assert!(err.to_string().contains("failed to start (exit status: 1): error: "), "{err}");
+    let ErrorKind::EndpointFailed { endpoint_name: name, reason } = err.kind().clone() else { panic!("{err}") };
+    assert!(reason.starts_with("error: ") && reason.contains("model.tar.gz"), "{err}");
+    let gone = Predictor::attach(&session, &name).unwrap_err();
+    assert_eq!(gone.kind(), &ErrorKind::NotFound { what: Missing::Endpoint, name: name.clone() }, "{gone}");
     let endpoints: Vec<_> = std::fs::read_dir(root.path().join("endpoints"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

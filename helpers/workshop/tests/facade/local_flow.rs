@@ -52,11 +52,12 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     std::fs::write(&empty, "").unwrap();
     let empty_uri = session.upload_data(&empty, bucket, &format!("{prefix}/train/empty.csv")).unwrap();
     let mut failing = estimator.clone();
-    let err = failing.fit(&[("train", TrainingInput::new(empty_uri))]).unwrap_err().to_string();
-    assert!(err.contains("failed: ") && err.contains("no tuples"), "{err}");
-    let failed_job = err.strip_prefix("training job ").and_then(|e| e.split(' ').next()).unwrap();
-    let err = Estimator::new(&session, "image", "role").attach(failed_job).unwrap_err().to_string();
-    assert!(err.starts_with(&format!("training job {failed_job} is Failed: ")) && err.contains("no tuples"), "{err}");
+    let err = failing.fit(&[("train", TrainingInput::new(empty_uri))]).unwrap_err();
+    let ErrorKind::JobFailed { job_name: failed_job, reason } = err.kind().clone() else { panic!("{err}") };
+    assert!(reason.contains("no tuples"), "{err}");
+    let err = Estimator::new(&session, "image", "role").attach(&failed_job).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::JobFailed { job_name: failed_job.clone(), reason }, "{err}");
+    assert!(err.to_string().starts_with(&format!("training job {failed_job} is Failed: ")), "{err}");
 
     // A fresh estimator attaches to the finished job by name.
     let mut attached_estimator = Estimator::new(&session, "image", "role");
@@ -105,7 +106,8 @@ fn fit_deploy_predict_delete_on_the_local_backend() {
     assert_eq!(attached.predict(&pairs[..1]).unwrap().predictions[0].dot_product, scored.predictions[0].dot_product);
 
     predictor.delete_endpoint().unwrap();
-    let again = predictor.delete_endpoint().unwrap_err().to_string();
-    assert!(again.contains("does not exist or was already deleted"), "{again}");
+    let again = predictor.delete_endpoint().unwrap_err();
+    assert!(matches!(again.kind(), ErrorKind::NotFound { what: Missing::Endpoint, .. }), "{again}");
+    assert!(again.to_string().contains("does not exist or was already deleted"), "{again}");
     assert!(predictor.predict(&pairs[..1]).is_err(), "a deleted endpoint no longer answers");
 }

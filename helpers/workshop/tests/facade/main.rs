@@ -8,6 +8,8 @@ mod moto;
 
 mod aws_emulated;
 mod aws_moto;
+mod backend_seam;
+mod error_kinds;
 mod local_failures;
 mod local_flow;
 mod local_rerun;
