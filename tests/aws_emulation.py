@@ -37,6 +37,11 @@ per account, which a room of attendees polling every few seconds reaches), then 
 more answers, then `InService`. Tags (the workshop's `ipinsights-workshop` on every resource) are moto's: ListTags
 answers them for training jobs, models, endpoint configs, endpoints and transform jobs, as SageMaker does.
 
+SageMaker throttles an account that calls an API faster than its rate allows, answering ThrottlingException
+("Rate exceeded") until the rate drops; `--throttle OPERATION` (e.g. `ListEndpoints`, repeatable) makes every call of
+that SageMaker operation answer so, for as long as the account runs, so the SDK's retries give up and the caller
+sees the throttling error.
+
 The algorithm runs as strict as SageMaker's IP Insights container: IPv4 only (`--ipv4-only`), so an IPv6 address in
 a training channel fails the job and one in an inference request or a transform record is refused.
 
@@ -95,6 +100,8 @@ QUOTAS_DENIED = {"denied": False}
 # attempts can absorb), then how many say Creating before InService.
 DESCRIBE_THROTTLES = 3
 CREATING_POLLS = 3
+# SageMaker operations (e.g. "ListEndpoints") every call of which answers ThrottlingException (`--throttle`).
+THROTTLED = set()
 # DescribeEndpoint calls so far, by endpoint (reset when it is created again).
 DESCRIBES = {}
 # The version of the process contract (helpers/contract) whose records and events this harness reads.
@@ -134,6 +141,26 @@ def run_algorithm(args, events, lines):
     if outcome["event"] == "failed" or code != 0:
         raise RuntimeError(f"AlgorithmError: {outcome.get('reason', f'the algorithm exited with {code}')}")
     return outcome
+
+
+def snake_case(operation):
+    """`ListEndpoints` → `list_endpoints`: moto's method name for a SageMaker operation."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+def throttle(operations):
+    """Makes every call of these SageMaker operations answer ThrottlingException; returns what to restore."""
+    saved = {}
+    for operation in operations:
+        method = snake_case(operation)
+        if not hasattr(SageMakerResponse, method):
+            raise SystemExit(f"--throttle {operation}: not a SageMaker operation moto answers")
+        saved[method] = getattr(SageMakerResponse, method)
+
+        def refused(response):
+            raise JsonRESTError("ThrottlingException", "Rate exceeded")
+        setattr(SageMakerResponse, method, refused)
+    return saved
 
 
 def listed(value):
@@ -547,9 +574,12 @@ class EmulatedAws:
                 iam.create_role(Path=path, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
             except iam.exceptions.EntityAlreadyExistsException:
                 iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+        self.throttled = throttle(sorted(THROTTLED))  # last: a throttled operation answers nothing else
         return self
 
     def __exit__(self, *exc):
+        for method, original in self.throttled.items():
+            setattr(SageMakerResponse, method, original)
         self.containers.stop_all()
         shutil.rmtree(self.containers.work, ignore_errors=True)  # channels, models, transform outputs
         SageMakerModelBackend.create_training_job = self.saved["create_training_job"]
@@ -595,7 +625,10 @@ def main():
                         help="a SageMaker quota, e.g. 'ml.m5.xlarge for training job usage=0' (repeatable)")
     parser.add_argument("--quotas-denied", action="store_true",
                         help="Service Quotas answers every call with AccessDeniedException")
+    parser.add_argument("--throttle", action="append", default=[], metavar="OPERATION",
+                        help="every call of this SageMaker operation answers ThrottlingException (repeatable)")
     args = parser.parse_args()
+    THROTTLED.update(args.throttle)
     for quota in args.quota:
         name, _, value = quota.rpartition("=")
         SAGEMAKER_QUOTAS[name.strip()] = float(value)

@@ -409,6 +409,24 @@ mod tests {
     }
 
     #[test]
+    fn throttling_is_told_by_its_code_or_http_429() {
+        let throttled = |code: Option<&str>, status| AwsError::Service(Box::new(service(code, status, None)));
+        assert!(throttled(Some("ThrottlingException"), Some(400)).is_throttling());
+        assert!(throttled(Some("SlowDown"), Some(503)).is_throttling());
+        assert!(throttled(None, Some(429)).is_throttling());
+        assert!(!throttled(Some("ValidationException"), Some(400)).is_throttling());
+        assert!(!throttled(None, Some(500)).is_throttling());
+        let waited = AwsError::WaitInterrupted {
+            kind: "endpoint",
+            job_name: "ep".into(),
+            source: Box::new(throttled(Some("ThrottlingException"), Some(400))),
+            credentials: false,
+            resume: String::new(),
+        };
+        assert!(waited.is_throttling(), "a wait lost to throttling is throttling");
+    }
+
+    #[test]
     fn service_errors_show_code_message_status_and_request_id() {
         let e = service(Some("ThrottlingException"), Some(400), Some("abc-123"));
         assert_eq!(

@@ -447,3 +447,17 @@ fn rerunning_deploy_then_cleanup_leaves_nothing_and_a_new_session_sweeps_what_a_
     assert!(shown.trim_end().ends_with("---!"), "Creating, then InService: {shown}");
     backend.delete_endpoint("ipinsights-throttled").unwrap();
 }
+
+#[test]
+fn a_call_sagemaker_keeps_throttling_is_a_throttled_error_keeping_the_aws_error() {
+    let emulated = Emulated::start_with(&["--throttle", "ListEndpoints"]);
+    let session = Session::with_backend(
+        AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
+    );
+    // The sweep lists endpoints first; SageMaker answers ThrottlingException past the SDK's retries.
+    let err = session.leftovers().unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Throttled, "{err}");
+    let aws = err.aws_error().expect("the AwsError is kept as the source");
+    assert_eq!(aws.service_code(), Some("ThrottlingException"), "{aws}");
+    assert!(err.to_string().contains("ListEndpoints") && err.to_string().contains("Rate exceeded"), "{err}");
+}
