@@ -370,7 +370,7 @@ let alert_email = None; // or Some("soc@example.com")
 if deploy_to_account {
     account::deploy_detector(&session, &predictor.endpoint, analyst_review.threshold, alert_email)?;
 } else {
-    println!("Detector not deployed ({} backend).", session.backend_kind());
+    println!("Detector not deployed ({} backend).", session.backend_name());
     println!("Findings are scored here only, at threshold {:.3}.", analyst_review.threshold);
     println!("Set deploy_to_account = true to deploy it into your AWS account.");
 };

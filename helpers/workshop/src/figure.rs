@@ -37,7 +37,7 @@ impl Figure {
         let path = path.as_ref();
         create_parent(path)?;
         ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, self.svg.as_bytes()))
-            .map_err(|e| WorkshopError::io("write", &path, e))
+            .map_err(|e| WorkshopError::io("write", path, e))
     }
 
     /// Writes the figure as a PNG `scale` times the SVG's size (2.0 suits slides), atomically (creating its
@@ -48,7 +48,7 @@ impl Figure {
         let png = self.to_png(scale)?;
         create_parent(path)?;
         ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, &png))
-            .map_err(|e| WorkshopError::io("write", &path, e))
+            .map_err(|e| WorkshopError::io("write", path, e))
     }
 
     /// The figure as PNG bytes, `scale` times the SVG's size.
@@ -69,7 +69,7 @@ impl Figure {
 fn create_parent(path: &Path) -> Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|e| WorkshopError::io("create folder", &dir, e))
+            std::fs::create_dir_all(dir).map_err(|e| WorkshopError::io("create folder", dir, e))
         }
         _ => Ok(()),
     }

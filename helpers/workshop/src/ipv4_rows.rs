@@ -50,11 +50,11 @@ pub fn is_csv(file: &Path) -> bool {
 /// The rows are found by the reader training uses ([`ipinsights_engine::tuples::ipv6_rows`]), so a quoted entity
 /// holding commas or line breaks is one row here as it is there; the copy is the file's own bytes less those rows.
 pub fn without_ipv6_rows(file: &Path, scratch: &Path) -> Result<Option<Ipv4Copy>> {
-    let read_err = |e: std::io::Error| WorkshopError::io("read", &file, e);
+    let read_err = |e: std::io::Error| WorkshopError::io("read", file, e);
     let open = || File::open(file).map(|f| BufReader::with_capacity(1 << 20, f)).map_err(read_err);
     let found = ipv6_rows(open()?, &file.display().to_string()).map_err(|e| WorkshopError::new(e.to_string()))?;
     let Some(first_dropped_line) = found.first_line else { return Ok(None) };
-    let write_err = |e: std::io::Error| WorkshopError::io("write", &scratch, e);
+    let write_err = |e: std::io::Error| WorkshopError::io("write", scratch, e);
     let mut out = BufWriter::new(File::create(scratch).map_err(write_err)?);
     let mut reader = open()?;
     let mut at = 0;

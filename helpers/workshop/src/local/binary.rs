@@ -93,7 +93,7 @@ fn dep_info_sources(dep_info: &str) -> Vec<PathBuf> {
 
 /// Runs `ipinsights contract` and checks the version it speaks.
 fn check_contract(path: &Path) -> Result<()> {
-    let output = Command::new(path).arg("contract").output().map_err(|e| WorkshopError::io("run", &path, e))?;
+    let output = Command::new(path).arg("contract").output().map_err(|e| WorkshopError::io("run", path, e))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(WorkshopError::new(format!(

@@ -61,7 +61,7 @@ impl Endpoints {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .map_err(|e| WorkshopError::io("start", &binary, e))?;
+            .map_err(|e| WorkshopError::io("start", binary, e))?;
         // Keep the write end of the server's stdin open for as long as this process lives (see the module docs).
         if let Some(stdin) = child.stdin.take() {
             std::mem::forget(stdin);

@@ -139,11 +139,11 @@ fn train(binary: &Path, spec: &JobSpec, events: &Path, out: Output<'_>) -> Resul
 /// Writes a job record atomically.
 fn write_record(path: &Path, record: &JobRecord) -> Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", parent, e))?;
     }
     let json = ipinsights_contract::encode(record);
     ipinsights_engine::atomic::write_atomically(path, |w| std::io::Write::write_all(w, json.as_bytes()))
-        .map_err(|e| WorkshopError::io("write the job record", &path, e))
+        .map_err(|e| WorkshopError::io("write the job record", path, e))
 }
 
 /// The record of a job, if there is one.

@@ -189,7 +189,7 @@ impl Backend for LocalBackend {
         }
         let mut from = std::fs::File::open(&path).map_err(|e| WorkshopError::io("read", &path, e))?;
         ipinsights_engine::atomic::write_atomically(file, |w| std::io::copy(&mut from, w).map(|_| ()))
-            .map_err(|e| WorkshopError::io("write", &file, e))
+            .map_err(|e| WorkshopError::io("write", file, e))
     }
 
     fn create_model(&self, _request: &ModelRequest) -> Result<()> {

@@ -47,9 +47,9 @@ impl Buckets {
     pub fn upload(&self, file: &Path, destination: &S3Uri) -> Result<()> {
         let target = self.path_of(destination)?;
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", parent, e))?;
         }
-        let mut source = std::fs::File::open(file).map_err(|e| WorkshopError::io("read", &file, e))?;
+        let mut source = std::fs::File::open(file).map_err(|e| WorkshopError::io("read", file, e))?;
         ipinsights_engine::atomic::write_atomically(&target, |w| std::io::copy(&mut source, w).map(|_| ()))
             .map_err(|e| WorkshopError::context(format!("cannot write {destination} ({})", target.display()), e))
     }

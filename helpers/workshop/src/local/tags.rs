@@ -84,7 +84,7 @@ impl Tags {
         };
         let json = serde_json::to_string(&record).map_err(|e| WorkshopError::context("tag record", e))?;
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", parent, e))?;
         }
         ipinsights_engine::atomic::write_atomically(&path, |w| std::io::Write::write_all(w, json.as_bytes()))
             .map_err(|e| WorkshopError::io("write", &path, e))

@@ -39,7 +39,7 @@ pub struct TransformSpec {
 /// Runs the job with `binary`, streaming its log to `out`; the error is the job's failure reason.
 pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
     if let Some(parent) = spec.events.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", &parent, e))?;
+        std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", parent, e))?;
     }
     let mut command = Command::new(binary);
     command.arg("transform").arg("--model-dir").arg(&spec.model_dir).arg("--input").arg(&spec.input);
