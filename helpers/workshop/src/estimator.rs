@@ -479,8 +479,9 @@ mod tests {
             (&[("train", input().distribution("Sharded"))], "distribution: \"Sharded\" is not an S3 data distribution"),
         ];
         for (inputs, expected) in cases {
-            let err = channels(inputs).unwrap_err().to_string();
-            assert!(err.contains(expected), "{expected}: {err}");
+            let err = channels(inputs).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Validation, "{expected}: {err}");
+            assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
     }
 
@@ -528,8 +529,9 @@ mod tests {
             (base().checkpoint_s3_uri("/tmp/checkpoints"), "invalid S3 URI"),
         ];
         for (mut estimator, expected) in cases {
-            let err = estimator.fit(&train).unwrap_err().to_string();
-            assert!(err.contains(expected), "{expected}: {err}");
+            let err = estimator.fit(&train).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Validation, "{expected}: {err}");
+            assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
         assert!(!root.path().join("training-jobs").exists(), "no job was started");
     }

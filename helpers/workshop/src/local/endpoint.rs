@@ -213,10 +213,13 @@ mod tests {
     fn names_cannot_leave_the_registry_and_damaged_records_are_errors() {
         let root = tempfile::tempdir().unwrap();
         let endpoints = Endpoints::new(root.path());
-        let err = endpoints.find("../../etc/passwd").unwrap_err().to_string();
-        assert!(err.starts_with("invalid endpoint name"), "{err}");
-        let err = endpoints.delete("no-such-endpoint").unwrap_err().to_string();
-        assert!(err.contains("does not exist or was already deleted"), "{err}");
+        let err = endpoints.find("../../etc/passwd").unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+        assert!(err.to_string().starts_with("invalid endpoint name"), "{err}");
+        let err = endpoints.delete("no-such-endpoint").unwrap_err();
+        let missing = ErrorKind::NotFound { what: Missing::Endpoint, name: "no-such-endpoint".into() };
+        assert_eq!(err.kind(), &missing, "{err}");
+        assert!(err.to_string().contains("does not exist or was already deleted"), "{err}");
         std::fs::create_dir_all(&endpoints.dir).unwrap();
         std::fs::write(endpoints.file("old", ".json").unwrap(), r#"{"name": "old", "url": "u", "pid": 7}"#).unwrap();
         let err = endpoints.find("old").unwrap_err().to_string();

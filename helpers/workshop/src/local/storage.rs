@@ -24,7 +24,9 @@ impl Buckets {
     pub fn path_of(&self, uri: &S3Uri) -> Result<PathBuf> {
         let key = Path::new(&uri.key);
         if !key.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
-            return Err(WorkshopError::new(format!("{uri} leaves its bucket: its key may not hold `..` or `/` parts")));
+            return Err(WorkshopError::validation(format!(
+                "{uri} leaves its bucket: its key may not hold `..` or `/` parts"
+            )));
         }
         Ok(self.root.join(&uri.bucket).join(key))
     }
@@ -67,8 +69,9 @@ mod tests {
         for escaping in
             ["s3://workshop-bucket/../../etc/passwd", "s3://workshop-bucket/a/../../x", "s3://workshop-bucket//etc"]
         {
-            let err = buckets.path_of(&S3Uri::parse(escaping).unwrap()).unwrap_err().to_string();
-            assert!(err.contains("leaves its bucket"), "{escaping}: {err}");
+            let err = buckets.path_of(&S3Uri::parse(escaping).unwrap()).unwrap_err();
+            assert_eq!(err.kind(), &crate::ErrorKind::Validation, "{escaping}: {err}");
+            assert!(err.to_string().contains("leaves its bucket"), "{escaping}: {err}");
         }
     }
 
@@ -85,7 +88,9 @@ mod tests {
         let uri = S3Uri::parse("s3://workshop-bucket/ipinsights/train/t.csv").unwrap();
         buckets.upload(&file, &uri).unwrap();
         assert_eq!(std::fs::read_to_string(buckets.path_of(&uri).unwrap()).unwrap(), "u,1.1.1.1\n");
-        let err = buckets.upload(&root.path().join("missing.csv"), &uri).unwrap_err().to_string();
-        assert!(err.starts_with("cannot read"), "{err}");
+        let missing = root.path().join("missing.csv");
+        let err = buckets.upload(&missing, &uri).unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::Io { path: Some(missing) }, "{err}");
+        assert!(err.to_string().starts_with("cannot read"), "{err}");
     }
 }
