@@ -4,6 +4,7 @@ use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_sdk_sagemakerruntime::operation::RequestId;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 
+use crate::error::ServiceError;
 use crate::{AwsConfig, AwsError, ModelFailure};
 
 /// SageMaker Runtime's request body limit (6 MiB); larger requests must be split by the caller.
@@ -48,10 +49,22 @@ pub fn invoke_endpoint(
                     log_stream_arn: m.log_stream_arn().map(String::from),
                     request_id: err.request_id().map(String::from),
                 })),
-                _ => AwsError::sdk("InvokeEndpoint", err),
+                _ => endpoint_not_found(endpoint_name, ServiceError::from_sdk("InvokeEndpoint", &err)),
             }),
         }
     })
+}
+
+/// SageMaker Runtime answers a call to an endpoint that does not exist with `ValidationError: Endpoint NAME of
+/// account ACCOUNT not found.`: that is [`AwsError::EndpointNotFound`], as DescribeEndpoint's answer is.
+fn endpoint_not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
+    let missing = e.code.as_deref() == Some("ValidationError")
+        && e.message.as_deref().is_some_and(|m| m.starts_with("Endpoint ") && m.ends_with(" not found."));
+    if missing {
+        AwsError::EndpointNotFound { endpoint_name: endpoint_name.into(), source: Box::new(e) }
+    } else {
+        AwsError::Service(Box::new(e))
+    }
 }
 
 #[cfg(test)]

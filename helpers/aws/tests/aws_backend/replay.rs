@@ -260,6 +260,7 @@ fn invoke_sends_body_content_type_and_accept_and_surfaces_model_errors() {
     assert!(err.to_string().contains("the model answered HTTP 400: unable to parse row 1"), "{err}");
 
     let err = invoke_endpoint(&replay.cfg(), "ep", body, "text/csv", "application/json").unwrap_err();
+    assert!(matches!(&err, AwsError::EndpointNotFound { endpoint_name, .. } if endpoint_name == "ep"), "{err:?}");
     assert_eq!(err.service_code(), Some("ValidationError"));
     assert!(err.to_string().contains("Endpoint ep of account 123456789012 not found."), "{err}");
 }

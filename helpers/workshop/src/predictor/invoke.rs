@@ -35,8 +35,11 @@ pub(crate) fn predict_via(
     response: ResponseFormat,
 ) -> Result<Vec<Prediction>> {
     ipinsights_client::predict_via(invoker, pairs, request, response).map_err(|e| match e {
-        // The backend's own error already names the endpoint and says what went wrong.
-        ClientError::Transport { source, .. } => WorkshopError::new(source.to_string()),
+        // The backend's own error already names the endpoint and says what went wrong; it keeps its kind.
+        ClientError::Transport { source, .. } => match source.downcast::<WorkshopError>() {
+            Ok(backend_error) => *backend_error,
+            Err(other) => WorkshopError::new(other.to_string()),
+        },
         other => WorkshopError::context(format!("endpoint {}", invoker.endpoint), other),
     })
 }

@@ -180,6 +180,9 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     );
 
     predictor.delete_endpoint().unwrap();
+    let gone = predictor.predict(&pairs[..1]).unwrap_err();
+    let missing = ErrorKind::NotFound { what: Missing::Endpoint, name: predictor.endpoint.clone() };
+    assert_eq!(gone.kind(), &missing, "a deleted endpoint no longer answers, the same kind as locally: {gone}");
 }
 
 #[test]
