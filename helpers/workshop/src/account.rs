@@ -270,7 +270,7 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
         include_samples: own.include_samples,
     };
     let findings = read_findings(cfg, &query).map_err(fail("GuardDuty"))?;
-    std::fs::create_dir_all(dir).map_err(|e| WorkshopError::context(dir.display(), e))?;
+    std::fs::create_dir_all(dir).map_err(|e| WorkshopError::io("create", dir, e))?;
     let findings_path = dir.join("findings.json");
     findings.write_json(&findings_path).map_err(fail("GuardDuty"))?;
     let description = format!(
@@ -284,7 +284,25 @@ pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path
 
 #[cfg(feature = "account")]
 fn fail(what: &'static str) -> impl Fn(ipinsights_account::AccountError) -> WorkshopError {
-    move |e| WorkshopError::context(what, e)
+    use ipinsights_account::AccountError;
+    move |e| match e {
+        AccountError::Aws(aws) => WorkshopError::from(aws).within(what),
+        other => WorkshopError::of(account_kind(&other), format!("{what}: {other}")).caused_by(other),
+    }
+}
+
+/// The facade's kind of an account error: an AWS call's as the AWS backend's, a deployment step's as its cause's.
+#[cfg(feature = "account")]
+fn account_kind(e: &ipinsights_account::AccountError) -> crate::ErrorKind {
+    use crate::ErrorKind;
+    use ipinsights_account::AccountError;
+    match e {
+        AccountError::Aws(aws) => crate::aws_backend::kind_of(aws),
+        AccountError::InvalidInput(_) => ErrorKind::Validation,
+        AccountError::Io { path, .. } => ErrorKind::Io { path: Some(path.clone()) },
+        AccountError::Deploy { source, .. } => account_kind(source),
+        _ => ErrorKind::Other,
+    }
 }
 
 /// The trail source the cell asked for.
@@ -423,7 +441,7 @@ fn deploy_for(access: AccountAccess<'_>, endpoint_name: &str, threshold: f64, em
         ..ipinsights_account::DetectorSpec::new(endpoint_name, threshold, &zip)
     };
     let deployed = ipinsights_account::deploy_detector(access.aws_config(), &spec, &mut |line| println!("{line}"))
-        .map_err(|e| WorkshopError::context("deploying the detector", e))?;
+        .map_err(fail("deploying the detector"))?;
     println!("Detector deployed:\n{deployed}");
     Ok(())
 }
@@ -445,7 +463,7 @@ pub fn teardown_detector(session: &Session) -> Result<()> {
 fn teardown_for(access: AccountAccess<'_>) -> Result<()> {
     let name = ipinsights_account::deploy::DEFAULT_NAME;
     let done = ipinsights_account::teardown_detector(access.aws_config(), name, &mut |line| println!("{line}"))
-        .map_err(|e| WorkshopError::context("tearing the detector down", e))?;
+        .map_err(fail("tearing the detector down"))?;
     println!("{done}");
     Ok(())
 }
@@ -505,5 +523,31 @@ mod tests {
         let plain = DataSource::own_account("org-trail", "2024-03-04", "2024-03-10").database("security");
         let DataSource::OwnAccount(own) = &plain else { panic!("an own-account source") };
         assert_eq!(own.athena, None, "Athena options do not turn the S3 reader into Athena");
+    }
+
+    #[cfg(feature = "account")]
+    #[test]
+    fn account_errors_keep_the_kind_of_their_cause() {
+        use ipinsights_account::AccountError;
+        use ipinsights_aws::{AwsError, ServiceError};
+        let throttled = || {
+            AccountError::Aws(AwsError::Service(Box::new(ServiceError {
+                operation: "ListFindings",
+                code: Some("TooManyRequestsException".into()),
+                message: Some("Rate exceeded".into()),
+                request_id: None,
+                http_status: Some(429),
+                detail: String::new(),
+            })))
+        };
+        let err = fail("GuardDuty")(throttled());
+        assert_eq!(err.kind(), &crate::ErrorKind::Throttled, "{err}");
+        assert!(err.to_string().starts_with("GuardDuty: ListFindings failed: TooManyRequestsException"), "{err}");
+        assert_eq!(err.aws_error().and_then(|e| e.service_code()), Some("TooManyRequestsException"));
+        let step =
+            AccountError::Deploy { step: "creating the rule".into(), changed: vec![], source: Box::new(throttled()) };
+        assert_eq!(fail("deploying the detector")(step).kind(), &crate::ErrorKind::Throttled);
+        let invalid = fail("CloudTrail")(AccountError::InvalidInput("first_day: not a date".into()));
+        assert_eq!(invalid.kind(), &crate::ErrorKind::Validation, "{invalid}");
     }
 }

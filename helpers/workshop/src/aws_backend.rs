@@ -43,7 +43,7 @@ impl From<AwsError> for WorkshopError {
 }
 
 /// The facade's kind of an AWS error.
-fn kind_of(e: &AwsError) -> ErrorKind {
+pub(crate) fn kind_of(e: &AwsError) -> ErrorKind {
     let failed = |job_name: &str, status: &str, reason: &str| match status {
         "Stopped" => ErrorKind::Stopped { name: job_name.to_string() },
         _ => ErrorKind::JobFailed { job_name: job_name.to_string(), reason: reason.to_string() },
