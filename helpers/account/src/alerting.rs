@@ -9,6 +9,7 @@ use ipinsights_detect::lambda::alert_state;
 use std::time::Duration;
 
 use crate::error::{AccountError, Result};
+use crate::refusals::until_accepted;
 
 /// How long the on-failure queue keeps a failed event (SQS's maximum, 14 days, in seconds).
 pub const FAILED_EVENT_RETENTION_SECS: i32 = 1_209_600;
@@ -132,36 +133,29 @@ pub(crate) async fn ensure_queue(
     log: &mut dyn FnMut(&str),
 ) -> Result<String> {
     use aws_sdk_sqs::types::QueueAttributeName;
-    let mut wait = Duration::from_secs(2);
-    let url = loop {
-        let mut create = sqs
-            .create_queue()
-            .queue_name(queue)
-            .attributes(QueueAttributeName::MessageRetentionPeriod, FAILED_EVENT_RETENTION_SECS.to_string())
-            .attributes(QueueAttributeName::SqsManagedSseEnabled, "true");
-        for (k, v) in tags {
-            create = create.tags(k, v);
-        }
-        match create.send().await {
-            Ok(out) => break out.queue_url().unwrap_or_default().to_string(),
-            // SQS answers in JSON with its query-compatible code (`AWS.SimpleQueueService.QueueDeletedRecently`).
-            Err(e)
-                if wait <= Duration::from_secs(32)
-                    && e.as_service_error().is_some_and(|s| {
-                        s.is_queue_deleted_recently()
-                            || s.meta().code().is_some_and(|c| c.ends_with("QueueDeletedRecently"))
-                    }) =>
-            {
-                log(&format!(
-                    "SQS queue {queue} was deleted recently (SQS keeps the name 60 s): trying again in {} s",
-                    wait.as_secs()
-                ));
-                tokio::time::sleep(wait).await;
-                wait *= 2;
+    let created = until_accepted(
+        || {
+            let mut create = sqs
+                .create_queue()
+                .queue_name(queue)
+                .attributes(QueueAttributeName::MessageRetentionPeriod, FAILED_EVENT_RETENTION_SECS.to_string())
+                .attributes(QueueAttributeName::SqsManagedSseEnabled, "true");
+            for (k, v) in tags {
+                create = create.tags(k, v);
             }
-            Err(e) => return Err(AccountError::sdk("CreateQueue", e)),
-        }
-    };
+            create.send()
+        },
+        // SQS answers in JSON with its query-compatible code (`AWS.SimpleQueueService.QueueDeletedRecently`).
+        |code, _| code.ends_with("QueueDeletedRecently"),
+        |wait| {
+            log(&format!(
+                "SQS queue {queue} was deleted recently (SQS keeps the name 60 s): trying again in {} s",
+                wait.as_secs()
+            ))
+        },
+    );
+    let created = created.await.map_err(|e| AccountError::sdk("CreateQueue", e))?;
+    let url = created.queue_url().unwrap_or_default().to_string();
     let attributes = sqs
         .get_queue_attributes()
         .queue_url(&url)
