@@ -2,6 +2,10 @@
 //! endpoint and transform job the workshop creates carries `ipinsights_sagemaker::WORKSHOP_TAG_KEY`, so a new
 //! session (after a kernel restart) lists them (List* and ListTags) and deletes or stops them on request.
 
+use aws_sdk_sagemaker::config::http::HttpResponse;
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
+use aws_sdk_sagemaker::operation::describe_transform_job::DescribeTransformJobOutput;
 use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{TrainingJobStatus, TransformJobStatus};
 use aws_sdk_sagemaker::Client;
@@ -94,14 +98,9 @@ pub fn remove(cfg: &AwsConfig, kind: ResourceKind, name: &str) -> Result<Removal
             }
             ResourceKind::TrainingJob => {
                 let job = client.describe_training_job().training_job_name(name).send().await;
-                let job = match job {
-                    Ok(job) => job,
-                    Err(e) if is_not_found(&ServiceError::from_sdk("DescribeTrainingJob", &e)) => {
-                        return Ok(Removal::AlreadyGone)
-                    }
-                    Err(e) => return Err(AwsError::sdk("DescribeTrainingJob", e)),
-                };
-                if job.training_job_status() != Some(&TrainingJobStatus::InProgress) {
+                let running =
+                    |job: &DescribeTrainingJobOutput| job.training_job_status() == Some(&TrainingJobStatus::InProgress);
+                if !still_running("DescribeTrainingJob", job, running)? {
                     return Ok(Removal::AlreadyGone);
                 }
                 let r = client.stop_training_job().training_job_name(name).send().await;
@@ -110,14 +109,10 @@ pub fn remove(cfg: &AwsConfig, kind: ResourceKind, name: &str) -> Result<Removal
             }
             ResourceKind::TransformJob => {
                 let job = client.describe_transform_job().transform_job_name(name).send().await;
-                let job = match job {
-                    Ok(job) => job,
-                    Err(e) if is_not_found(&ServiceError::from_sdk("DescribeTransformJob", &e)) => {
-                        return Ok(Removal::AlreadyGone)
-                    }
-                    Err(e) => return Err(AwsError::sdk("DescribeTransformJob", e)),
+                let running = |job: &DescribeTransformJobOutput| {
+                    job.transform_job_status() == Some(&TransformJobStatus::InProgress)
                 };
-                if job.transform_job_status() != Some(&TransformJobStatus::InProgress) {
+                if !still_running("DescribeTransformJob", job, running)? {
                     return Ok(Removal::AlreadyGone);
                 }
                 let r = client.stop_transform_job().transform_job_name(name).send().await;
@@ -131,6 +126,22 @@ pub fn remove(cfg: &AwsConfig, kind: ResourceKind, name: &str) -> Result<Removal
             Err(e) => Err(AwsError::Service(Box::new(e))),
         }
     })
+}
+
+/// Whether a Describe*Job answer says the job still runs (`running`); false for a job gone.
+fn still_running<T, E>(
+    operation: &'static str,
+    described: Result<T, SdkError<E, HttpResponse>>,
+    running: impl FnOnce(&T) -> bool,
+) -> Result<bool, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match described {
+        Ok(job) => Ok(running(&job)),
+        Err(e) if is_not_found(&ServiceError::from_sdk(operation, &e)) => Ok(false),
+        Err(e) => Err(AwsError::sdk(operation, e)),
+    }
 }
 
 /// A resource with nothing more to say than its name and age.

@@ -14,3 +14,4 @@ mod moto_logs;
 mod moto_role;
 mod replay;
 mod replay_logs;
+mod sweep;
