@@ -287,16 +287,14 @@ impl fmt::Display for S3TrailExtract {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         write!(
             f,
-            "{}\nfrom {} (bucket in {}): {}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} \
-             objects/s, {:.0} records/s); {}",
+            "{}\nfrom {} (bucket in {}): {}, {}, {}: {} objects ({:.1} MB) in {:.1} s ({:.0} objects/s, {:.0} \
+             records/s); {}",
             self.extract,
             self.source,
             self.bucket_region,
             self.accounts_summary(),
-            self.regions.len(),
-            plural(self.regions.len()),
-            self.days,
-            plural(self.days),
+            counted(self.regions.len(), "region"),
+            counted(self.days, "day"),
             self.objects,
             self.bytes as f64 / 1e6,
             secs,
@@ -355,13 +353,12 @@ impl S3TrailExtract {
             Some(caller) => format!(", the bucket's only account; the caller's {caller} has no logs there"),
             None => String::new(),
         };
-        let mut out = format!("{n} account{} ({}{whose})", plural(n), shortened(&ids));
+        let mut out = format!("{} ({}{whose})", counted(n, "account"), shortened(&ids));
         if !self.skipped_accounts.is_empty() {
             let skipped: Vec<&str> = self.skipped_accounts.iter().map(String::as_str).collect();
             out += &format!(
-                "; {} other account{} present and skipped ({}): read them with accounts(&[…]) or all_accounts()",
-                skipped.len(),
-                plural(skipped.len()),
+                "; {} present and skipped ({}): read them with accounts(&[…]) or all_accounts()",
+                counted(skipped.len(), "other account"),
                 shortened(&skipped)
             );
         }
@@ -378,13 +375,10 @@ fn shortened(ids: &[&str]) -> String {
     }
 }
 
-/// `s` after a count other than one.
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+/// A count and what it counts, plural unless one: `1 region`, `7 days`.
+pub(crate) fn counted(n: usize, thing: &str) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {thing}{plural}")
 }
 
 /// Reads the trail's log objects from S3 into tuples; `progress` runs after each object.

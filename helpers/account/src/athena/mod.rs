@@ -31,7 +31,7 @@ use ipinsights_security::{CloudTrailExtract, TupleMode};
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
 use crate::layout::{self, TrailAccount};
-use crate::trail::{account_regions, open_trail, plural, OpenedTrail, TrailSource, DEFAULT_MAX_EVENTS};
+use crate::trail::{account_regions, counted, open_trail, OpenedTrail, TrailSource, DEFAULT_MAX_EVENTS};
 use ddl::{check_name, projection_start, TableSpec};
 use query::{cost_usd, Finished, Runner};
 use results::Aggregate;
@@ -147,18 +147,14 @@ impl fmt::Display for AthenaTrailExtract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}\nfrom {} through Athena ({}): {} account{}, {} region{}, {} day{}: query {} scanned {:.1} MB \
-             (about US$ {:.4} at US$ 5 per TB, 10 MB minimum) in {:.1} s ({:.1} s in the engine); {} rows \
-             ({:.1} MB) read from {}; {}",
+            "{}\nfrom {} through Athena ({}): {}, {}, {}: query {} scanned {:.1} MB (about US$ {:.4} at US$ 5 \
+             per TB, 10 MB minimum) in {:.1} s ({:.1} s in the engine); {} rows ({:.1} MB) read from {}; {}",
             self.extract,
             self.source,
             self.table,
-            self.accounts.len(),
-            plural(self.accounts.len()),
-            self.regions.len(),
-            plural(self.regions.len()),
-            self.days,
-            plural(self.days),
+            counted(self.accounts.len(), "account"),
+            counted(self.regions.len(), "region"),
+            counted(self.days, "day"),
             self.query_execution_id,
             self.scanned_bytes as f64 / 1e6,
             self.cost_usd(),
