@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::types::{
 use ipinsights_detect::lambda::alert_state;
 use std::time::Duration;
 
-use crate::error::{AccountError, Result};
+use crate::error::{found_or_none, AccountError, Result};
+use crate::refusals::until_accepted;
 
 /// How long the on-failure queue keeps a failed event (SQS's maximum, 14 days, in seconds).
 pub const FAILED_EVENT_RETENTION_SECS: i32 = 1_209_600;
@@ -42,11 +43,9 @@ pub(crate) async fn ensure_table(
     wait: Duration,
 ) -> Result<bool> {
     use aws_sdk_dynamodb::client::Waiters as _;
-    let status = match dynamodb.describe_table().table_name(table).send().await {
-        Ok(out) => out.table().and_then(|t| t.table_status().cloned()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => None,
-        Err(e) => return Err(AccountError::sdk("DescribeTable", e)),
-    };
+    let found = dynamodb.describe_table().table_name(table).send().await;
+    let found = found_or_none("DescribeTable", found, |s| s.is_resource_not_found_exception())?;
+    let status = found.and_then(|out| out.table().and_then(|t| t.table_status().cloned()));
     // A table still being deleted (a deploy right after a teardown) cannot be used nor re-created until it is gone.
     let deleting = status == Some(aws_sdk_dynamodb::types::TableStatus::Deleting);
     if deleting {
@@ -58,36 +57,10 @@ pub(crate) async fn ensure_table(
             ))
         })?;
     }
-    let created = match status {
-        Some(_) if !deleting => false,
-        _ => {
-            let key = |name: &str| AccountError::InvalidInput(format!("table key {name}"));
-            let mut create = dynamodb
-                .create_table()
-                .table_name(table)
-                .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(alert_state::KEY)
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .map_err(|_| key(alert_state::KEY))?,
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(alert_state::KEY)
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .map_err(|_| key(alert_state::KEY))?,
-                );
-            for (k, v) in tags {
-                let tag = aws_sdk_dynamodb::types::Tag::builder().key(k).value(v).build();
-                create = create.tags(tag.map_err(|e| AccountError::InvalidInput(e.to_string()))?);
-            }
-            create.send().await.map_err(|e| AccountError::sdk("CreateTable", e))?;
-            true
-        }
-    };
+    let created = status.is_none() || deleting;
+    if created {
+        create_table(dynamodb, table, tags).await?;
+    }
     dynamodb.wait_until_table_exists().table_name(table).wait(wait).await.map_err(|e| {
         AccountError::NotReady(format!(
             "DynamoDB table {table} did not become ACTIVE within {} s: {}",
@@ -95,6 +68,41 @@ pub(crate) async fn ensure_table(
             aws_sdk_dynamodb::error::DisplayErrorContext(&e)
         ))
     })?;
+    turn_expiry_on(dynamodb, table).await?;
+    Ok(created)
+}
+
+/// Creates the alert-state table: on-demand capacity, key [`alert_state::KEY`], `tags`.
+async fn create_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str, tags: &[(String, String)]) -> Result<()> {
+    let key = |name: &str| AccountError::InvalidInput(format!("table key {name}"));
+    let mut create = dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(alert_state::KEY)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|_| key(alert_state::KEY))?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(alert_state::KEY)
+                .key_type(KeyType::Hash)
+                .build()
+                .map_err(|_| key(alert_state::KEY))?,
+        );
+    for (k, v) in tags {
+        let tag = aws_sdk_dynamodb::types::Tag::builder().key(k).value(v).build();
+        create = create.tags(tag.map_err(|e| AccountError::InvalidInput(e.to_string()))?);
+    }
+    create.send().await.map_err(|e| AccountError::sdk("CreateTable", e))?;
+    Ok(())
+}
+
+/// Turns the table's TTL on for [`alert_state::EXPIRES`] unless it is on (or being turned on).
+async fn turn_expiry_on(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Result<()> {
     let ttl = dynamodb
         .describe_time_to_live()
         .table_name(table)
@@ -105,21 +113,22 @@ pub(crate) async fn ensure_table(
         d.attribute_name() == Some(alert_state::EXPIRES)
             && d.time_to_live_status().is_some_and(|s| matches!(s.as_str(), "ENABLED" | "ENABLING"))
     });
-    if !on {
-        let spec = TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name(alert_state::EXPIRES)
-            .build()
-            .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
-        dynamodb
-            .update_time_to_live()
-            .table_name(table)
-            .time_to_live_specification(spec)
-            .send()
-            .await
-            .map_err(|e| AccountError::sdk("UpdateTimeToLive", e))?;
+    if on {
+        return Ok(());
     }
-    Ok(created)
+    let spec = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(alert_state::EXPIRES)
+        .build()
+        .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
+    dynamodb
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(|e| AccountError::sdk("UpdateTimeToLive", e))?;
+    Ok(())
 }
 
 /// Creates the on-failure queue (SQS's CreateQueue returns the existing one when its attributes agree); `tags` on
@@ -132,36 +141,29 @@ pub(crate) async fn ensure_queue(
     log: &mut dyn FnMut(&str),
 ) -> Result<String> {
     use aws_sdk_sqs::types::QueueAttributeName;
-    let mut wait = Duration::from_secs(2);
-    let url = loop {
-        let mut create = sqs
-            .create_queue()
-            .queue_name(queue)
-            .attributes(QueueAttributeName::MessageRetentionPeriod, FAILED_EVENT_RETENTION_SECS.to_string())
-            .attributes(QueueAttributeName::SqsManagedSseEnabled, "true");
-        for (k, v) in tags {
-            create = create.tags(k, v);
-        }
-        match create.send().await {
-            Ok(out) => break out.queue_url().unwrap_or_default().to_string(),
-            // SQS answers in JSON with its query-compatible code (`AWS.SimpleQueueService.QueueDeletedRecently`).
-            Err(e)
-                if wait <= Duration::from_secs(32)
-                    && e.as_service_error().is_some_and(|s| {
-                        s.is_queue_deleted_recently()
-                            || s.meta().code().is_some_and(|c| c.ends_with("QueueDeletedRecently"))
-                    }) =>
-            {
-                log(&format!(
-                    "SQS queue {queue} was deleted recently (SQS keeps the name 60 s): trying again in {} s",
-                    wait.as_secs()
-                ));
-                tokio::time::sleep(wait).await;
-                wait *= 2;
+    let created = until_accepted(
+        || {
+            let mut create = sqs
+                .create_queue()
+                .queue_name(queue)
+                .attributes(QueueAttributeName::MessageRetentionPeriod, FAILED_EVENT_RETENTION_SECS.to_string())
+                .attributes(QueueAttributeName::SqsManagedSseEnabled, "true");
+            for (k, v) in tags {
+                create = create.tags(k, v);
             }
-            Err(e) => return Err(AccountError::sdk("CreateQueue", e)),
-        }
-    };
+            create.send()
+        },
+        // SQS answers in JSON with its query-compatible code (`AWS.SimpleQueueService.QueueDeletedRecently`).
+        |code, _| code.ends_with("QueueDeletedRecently"),
+        |wait| {
+            log(&format!(
+                "SQS queue {queue} was deleted recently (SQS keeps the name 60 s): trying again in {} s",
+                wait.as_secs()
+            ))
+        },
+    );
+    let created = created.await.map_err(|e| AccountError::sdk("CreateQueue", e))?;
+    let url = created.queue_url().unwrap_or_default().to_string();
     let attributes = sqs
         .get_queue_attributes()
         .queue_url(&url)
@@ -213,20 +215,17 @@ pub(crate) async fn put_alarm(
 
 /// Deletes the alert-state table; false when it was not there.
 pub(crate) async fn remove_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Result<bool> {
-    match dynamodb.delete_table().table_name(table).send().await {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(false),
-        Err(e) => Err(AccountError::sdk("DeleteTable", e)),
-    }
+    let deleted = dynamodb.delete_table().table_name(table).send().await;
+    Ok(found_or_none("DeleteTable", deleted, |s| s.is_resource_not_found_exception())?.is_some())
 }
 
 /// Deletes the on-failure queue (and the failed events in it); false when it was not there.
 pub(crate) async fn remove_queue(sqs: &aws_sdk_sqs::Client, queue: &str) -> Result<bool> {
-    let url = match sqs.get_queue_url().queue_name(queue).send().await {
-        Ok(out) => out.queue_url().unwrap_or_default().to_string(),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_queue_does_not_exist()) => return Ok(false),
-        Err(e) => return Err(AccountError::sdk("GetQueueUrl", e)),
+    let found = sqs.get_queue_url().queue_name(queue).send().await;
+    let Some(found) = found_or_none("GetQueueUrl", found, |s| s.is_queue_does_not_exist())? else {
+        return Ok(false);
     };
+    let url = found.queue_url().unwrap_or_default().to_string();
     sqs.delete_queue().queue_url(url).send().await.map_err(|e| AccountError::sdk("DeleteQueue", e))?;
     Ok(true)
 }

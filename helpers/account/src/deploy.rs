@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_sdk_lambda::client::Waiters as _;
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput as FunctionConfiguration;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_sdk_lambda::waiters::function_updated_v2::WaitUntilFunctionUpdatedV2Error as WaitError;
@@ -24,7 +25,8 @@ use serde_json::{json, Value};
 
 use crate::alerting::{self, alarm_name, failure_queue_name, table_name};
 use crate::clients::{run, Clients};
-use crate::error::{AccountError, Result};
+use crate::error::{found_or_none, AccountError, Result};
+use crate::refusals::{lambda_refusal, until_accepted};
 
 /// The EventBridge pattern of the rule: every GuardDuty finding.
 pub fn event_pattern() -> Value {
@@ -282,231 +284,364 @@ impl Changes {
 }
 
 async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut dyn FnMut(&str)) -> Result<Deployment> {
-    let name = spec.name.as_str();
-    let (sns, iam, lambda, events, logs) =
-        (clients.sns(), clients.iam(), clients.lambda(), clients.eventbridge(), clients.logs());
-    let mut changes = Changes::default();
-
+    let mut at = Deploy { steps: Steps::new(clients, &spec.name, log), spec };
     // Read-only first: an existing function must have finished its last change before anything else is touched.
-    let previous = match lambda.get_function_configuration().function_name(name).send().await {
-        Ok(conf) => Some(conf),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => None,
-        Err(e) => {
-            return Err(changes.failed(format!("reading Lambda function {name}"))(AccountError::sdk(
-                "GetFunctionConfiguration",
-                e,
-            )))
-        }
-    };
-    if previous.is_some() {
-        wait_until_applied(&lambda, name, spec.update_wait)
-            .await
-            .map_err(changes.failed(format!("waiting for Lambda function {name} to finish its previous change")))?;
+    let previous = at.previous_function().await?;
+    let topic_arn = at.topic().await?;
+    let policy = role_policy(&topic_arn, &spec.name, &spec.endpoint_name)
+        .map_err(at.steps.failed(format!("reading the ARN SNS gave topic {}", spec.name)))?;
+    at.log_group().await?;
+    let queue_arn = at.queue().await?;
+    let alert_table = at.table(&queue_arn).await?;
+    let role_arn = at.role().await?;
+    let function_arn = at.function(previous, zip, &role_arn, &topic_arn, &alert_table).await?;
+    // The policy follows the function: until here, the running function kept the permissions its configuration needs.
+    at.policy(&policy, &role_arn).await?;
+    at.retries(&queue_arn, &function_arn).await?;
+    let alarm = at.alarm(&topic_arn).await?;
+    let rule_arn = at.rule().await?;
+    at.target(&function_arn).await?;
+    at.permission(&rule_arn).await?;
+    let subscription = at.subscription(&topic_arn).await?;
+    Ok(Deployment { topic_arn, subscription, role_arn, function_arn, rule_arn, alert_table, queue_arn, alarm })
+}
+
+/// A deploy or a teardown in progress: the clients, the detector's name, what was changed so far, and the log.
+struct Steps<'a> {
+    clients: &'a Clients,
+    name: &'a str,
+    changes: Changes,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl<'a> Steps<'a> {
+    fn new(clients: &'a Clients, name: &'a str, log: &'a mut dyn FnMut(&str)) -> Steps<'a> {
+        Steps { clients, name, changes: Changes::default(), log }
     }
 
-    let topic_arn = match find_topic(&sns, name).await.map_err(changes.failed("listing SNS topics".into()))? {
-        Some(arn) => arn,
-        None => {
-            let tag = aws_sdk_sns::types::Tag::builder()
-                .key(WORKSHOP_TAG_KEY)
-                .value(name)
-                .build()
-                .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
-            let arn = sns
-                .create_topic()
-                .name(name)
-                .tags(tag)
-                .send()
-                .await
-                .map_err(|e| AccountError::sdk("CreateTopic", e))
-                .map_err(changes.failed(format!("creating SNS topic {name}")))?
-                .topic_arn()
-                .unwrap_or_default()
-                .to_string();
-            changes.note(format!("created SNS topic {arn}"));
-            arn
-        }
-    };
-    log(&format!("SNS topic {topic_arn}"));
-    let policy = role_policy(&topic_arn, name, &spec.endpoint_name)
-        .map_err(changes.failed(format!("reading the ARN SNS gave topic {name}")))?;
-
-    let group = log_group_name(name);
-    ensure_log_group(&logs, &group, spec.log_retention_days, name, &mut changes).await.map_err(
-        changes.failed(format!("creating log group {group} with a retention of {} days", spec.log_retention_days)),
-    )?;
-    log(&format!("log group {group} (kept {} days)", spec.log_retention_days));
-
-    let tags = [(WORKSHOP_TAG_KEY.to_string(), name.to_string())];
-    let queue = failure_queue_name(name);
-    let queue_arn = alerting::ensure_queue(&clients.sqs(), &queue, &tags, log)
-        .await
-        .map_err(changes.failed(format!("creating SQS queue {queue} for failed events")))?;
-    let table = table_name(name);
-    if alerting::ensure_table(&clients.dynamodb(), &table, &tags, spec.update_wait)
-        .await
-        .map_err(changes.failed(format!("creating DynamoDB table {table} for the alert state")))?
-    {
-        changes.note(format!("created DynamoDB table {table}"));
+    /// Wraps the error of `step` with what was changed before it.
+    fn failed(&self, step: String) -> impl FnOnce(AccountError) -> AccountError {
+        self.changes.failed(step)
     }
-    log(&format!(
-        "alert state in DynamoDB table {table} (one alert per finding, kept {} days); failed events to {queue_arn}",
-        ipinsights_detect::lambda::alert_state::KEEP_DAYS
-    ));
 
-    let role_arn = match iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(assume_role_policy().to_string())
-        .description("IP Insights detector: scores GuardDuty findings and publishes alerts")
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key(WORKSHOP_TAG_KEY)
-                .value(name)
-                .build()
-                .map_err(|e| AccountError::InvalidInput(e.to_string()))?,
+    /// Notes a change made in the account.
+    fn note(&mut self, what: String) {
+        self.changes.note(what);
+    }
+
+    /// One line to the log.
+    fn log(&mut self, line: &str) {
+        (self.log)(line);
+    }
+
+    /// Notes and logs the removal of `what` (`removed` false: it was not there); returns `removed`.
+    fn removed(&mut self, what: &str, removed: bool) -> bool {
+        if removed {
+            self.note(format!("deleted {what}"));
+        }
+        self.log(&format!("{what}: {}", if removed { "deleted" } else { "not found" }));
+        removed
+    }
+}
+
+/// The workshop tag ([`WORKSHOP_TAG_KEY`] = the detector's name) in the `Tag` type of the SDK crate `$krate`.
+macro_rules! workshop_tag {
+    ($krate:ident, $name:expr) => {
+        $krate::types::Tag::builder()
+            .key(WORKSHOP_TAG_KEY)
+            .value($name)
+            .build()
+            .map_err(|e| AccountError::InvalidInput(e.to_string()))
+    };
+}
+
+/// A deploy in progress: one method per piece of the detector, in the order [`deploy`] calls them.
+struct Deploy<'a> {
+    steps: Steps<'a>,
+    spec: &'a DetectorSpec,
+}
+
+impl Deploy<'_> {
+    /// The function's configuration if it exists, once its previous change is applied.
+    async fn previous_function(&mut self) -> Result<Option<FunctionConfiguration>> {
+        let (lambda, name) = (self.steps.clients.lambda(), self.steps.name);
+        let previous = found_or_none(
+            "GetFunctionConfiguration",
+            lambda.get_function_configuration().function_name(name).send().await,
+            |s| s.is_resource_not_found_exception(),
         )
-        .send()
-        .await
-    {
-        Ok(out) => {
-            let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
-            changes.note(format!("created IAM role {arn} (no policy yet)"));
-            arn
+        .map_err(self.steps.failed(format!("reading Lambda function {name}")))?;
+        if previous.is_some() {
+            wait_until_applied(&lambda, name, self.spec.update_wait).await.map_err(
+                self.steps.failed(format!("waiting for Lambda function {name} to finish its previous change")),
+            )?;
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => iam
+        Ok(previous)
+    }
+
+    /// The alert topic: found by name, else created.
+    async fn topic(&mut self) -> Result<String> {
+        let (sns, name) = (self.steps.clients.sns(), self.steps.name);
+        let found = find_topic(&sns, name).await.map_err(self.steps.failed("listing SNS topics".into()))?;
+        let arn = match found {
+            Some(arn) => arn,
+            None => {
+                let arn = sns
+                    .create_topic()
+                    .name(name)
+                    .tags(workshop_tag!(aws_sdk_sns, name)?)
+                    .send()
+                    .await
+                    .map_err(|e| AccountError::sdk("CreateTopic", e))
+                    .map_err(self.steps.failed(format!("creating SNS topic {name}")))?
+                    .topic_arn()
+                    .unwrap_or_default()
+                    .to_string();
+                self.steps.note(format!("created SNS topic {arn}"));
+                arn
+            }
+        };
+        self.steps.log(&format!("SNS topic {arn}"));
+        Ok(arn)
+    }
+
+    /// The function's log group, with the spec's retention.
+    async fn log_group(&mut self) -> Result<()> {
+        let (group, days) = (log_group_name(self.steps.name), self.spec.log_retention_days);
+        let logs = self.steps.clients.logs();
+        ensure_log_group(&logs, &group, days, self.steps.name, &mut self.steps.changes)
+            .await
+            .map_err(self.steps.failed(format!("creating log group {group} with a retention of {days} days")))?;
+        self.steps.log(&format!("log group {group} (kept {days} days)"));
+        Ok(())
+    }
+
+    /// The on-failure queue; returns its ARN.
+    async fn queue(&mut self) -> Result<String> {
+        let queue = failure_queue_name(self.steps.name);
+        let (sqs, tags) = (self.steps.clients.sqs(), self.tags());
+        alerting::ensure_queue(&sqs, &queue, &tags, self.steps.log)
+            .await
+            .map_err(self.steps.failed(format!("creating SQS queue {queue} for failed events")))
+    }
+
+    /// The alert-state table; returns its name.
+    async fn table(&mut self, queue_arn: &str) -> Result<String> {
+        let table = table_name(self.steps.name);
+        let created =
+            alerting::ensure_table(&self.steps.clients.dynamodb(), &table, &self.tags(), self.spec.update_wait)
+                .await
+                .map_err(self.steps.failed(format!("creating DynamoDB table {table} for the alert state")))?;
+        if created {
+            self.steps.note(format!("created DynamoDB table {table}"));
+        }
+        self.steps.log(&format!(
+            "alert state in DynamoDB table {table} (one alert per finding, kept {} days); failed events to {queue_arn}",
+            ipinsights_detect::lambda::alert_state::KEEP_DAYS
+        ));
+        Ok(table)
+    }
+
+    /// The function's role (without its policy yet): created, else the existing one; returns its ARN.
+    async fn role(&mut self) -> Result<String> {
+        let (iam, name) = (self.steps.clients.iam(), self.steps.name);
+        let created = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(assume_role_policy().to_string())
+            .description("IP Insights detector: scores GuardDuty findings and publishes alerts")
+            .tags(workshop_tag!(aws_sdk_iam, name)?)
+            .send()
+            .await;
+        let created = found_or_none("CreateRole", created, |s| s.is_entity_already_exists_exception())
+            .map_err(self.steps.failed(format!("creating IAM role {name}")))?;
+        if let Some(out) = created {
+            let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
+            self.steps.note(format!("created IAM role {arn} (no policy yet)"));
+            return Ok(arn);
+        }
+        let existing = iam
             .get_role()
             .role_name(name)
             .send()
             .await
             .map_err(|e| AccountError::sdk("GetRole", e))
-            .map_err(changes.failed(format!("reading IAM role {name}")))?
-            .role()
-            .map(|r| r.arn().to_string())
-            .unwrap_or_default(),
-        Err(e) => return Err(changes.failed(format!("creating IAM role {name}"))(AccountError::sdk("CreateRole", e))),
-    };
-
-    let environment = Environment::builder()
-        .variables(lambda_env::THRESHOLD, spec.threshold.to_string())
-        .variables(lambda_env::ENDPOINT_NAME, &spec.endpoint_name)
-        .variables(lambda_env::ALERT_TOPIC_ARN, &topic_arn)
-        .variables(lambda_env::ALERT_TABLE, &table)
-        .variables(lambda_env::INCLUDE_ARCHIVED, spec.scope.include_archived.to_string())
-        .variables(lambda_env::INCLUDE_SAMPLES, spec.scope.include_samples.to_string())
-        .build();
-    let function_arn = match previous {
-        None => create_function(&lambda, spec, &role_arn, zip, environment, &mut changes).await?,
-        Some(previous) => update_function(&lambda, spec, &role_arn, zip, environment, &previous, &mut changes).await?,
-    };
-
-    // The policy follows the function: until here, the running function kept the permissions its configuration needs.
-    iam.put_role_policy()
-        .role_name(name)
-        .policy_name(POLICY_NAME)
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .map_err(|e| AccountError::sdk("PutRolePolicy", e))
-        .map_err(changes.failed(format!("attaching policy {POLICY_NAME} to role {name}")))?;
-    changes.note(format!("set policy {POLICY_NAME} of role {name} (InvokeEndpoint on {})", spec.endpoint_name));
-    log(&format!(
-        "IAM role {role_arn} (InvokeEndpoint on {}, Publish on the topic, its logs, alert state, failed events)",
-        spec.endpoint_name
-    ));
-
-    put_retries(&lambda, name, &queue_arn)
-        .await
-        .map_err(changes.failed(format!("limiting retries of function {name} and keeping its failed events")))?;
-    changes.note(format!("set the retries of Lambda function {name} ({MAX_RETRY_ATTEMPTS}, then queue {queue})"));
-    log(&format!("Lambda function {function_arn} ({LAMBDA_RUNTIME}, threshold {})", spec.threshold));
-
-    let alarm = alarm_name(name);
-    alerting::put_alarm(&clients.cloudwatch(), &alarm, name, &topic_arn, &tags)
-        .await
-        .map_err(changes.failed(format!("putting CloudWatch alarm {alarm} on the function's errors")))?;
-    changes.note(format!("put CloudWatch alarm {alarm}"));
-    log(&format!("CloudWatch alarm {alarm}: any error of the function notifies the alert topic"));
-
-    let rule_arn = events
-        .put_rule()
-        .name(name)
-        .event_pattern(event_pattern().to_string())
-        .description("GuardDuty findings to the IP Insights detector")
-        .state(aws_sdk_eventbridge::types::RuleState::Enabled)
-        .tags(
-            aws_sdk_eventbridge::types::Tag::builder()
-                .key(WORKSHOP_TAG_KEY)
-                .value(name)
-                .build()
-                .map_err(|e| AccountError::InvalidInput(e.to_string()))?,
-        )
-        .send()
-        .await
-        .map_err(|e| AccountError::sdk("PutRule", e))
-        .map_err(changes.failed(format!("creating EventBridge rule {name}")))?
-        .rule_arn()
-        .unwrap_or_default()
-        .to_string();
-    changes.note(format!("put EventBridge rule {rule_arn}"));
-    let target = aws_sdk_eventbridge::types::Target::builder()
-        .id(TARGET_ID)
-        .arn(&function_arn)
-        .build()
-        .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
-    let put = events
-        .put_targets()
-        .rule(name)
-        .targets(target)
-        .send()
-        .await
-        .map_err(|e| AccountError::sdk("PutTargets", e))
-        .map_err(changes.failed(format!("pointing rule {name} at the function")))?;
-    if put.failed_entry_count() > 0 {
-        let why: Vec<String> = put.failed_entries().iter().map(|e| format!("{:?}", e.error_message())).collect();
-        return Err(changes.failed(format!("pointing rule {name} at the function"))(AccountError::InvalidInput(
-            format!("PutTargets refused the function: {}", why.join(", ")),
-        )));
+            .map_err(self.steps.failed(format!("reading IAM role {name}")))?;
+        Ok(existing.role().map(|r| r.arn().to_string()).unwrap_or_default())
     }
-    changes.note(format!("pointed rule {name} at the function"));
-    match lambda
-        .add_permission()
-        .function_name(name)
-        .statement_id(PERMISSION_ID)
-        .action("lambda:InvokeFunction")
-        .principal("events.amazonaws.com")
-        .source_arn(&rule_arn)
-        .send()
-        .await
-    {
-        Ok(_) => changes.note(format!("let rule {name} invoke the function")),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_conflict_exception()) => {}
-        Err(e) => {
-            return Err(changes.failed(format!("letting rule {name} invoke the function"))(AccountError::sdk(
-                "AddPermission",
-                e,
-            )))
+
+    /// The function with the spec's code and configuration: created, or the `previous` one updated; returns its ARN.
+    async fn function(
+        &mut self,
+        previous: Option<FunctionConfiguration>,
+        zip: Vec<u8>,
+        role_arn: &str,
+        topic_arn: &str,
+        table: &str,
+    ) -> Result<String> {
+        let spec = self.spec;
+        let environment = Environment::builder()
+            .variables(lambda_env::THRESHOLD, spec.threshold.to_string())
+            .variables(lambda_env::ENDPOINT_NAME, &spec.endpoint_name)
+            .variables(lambda_env::ALERT_TOPIC_ARN, topic_arn)
+            .variables(lambda_env::ALERT_TABLE, table)
+            .variables(lambda_env::INCLUDE_ARCHIVED, spec.scope.include_archived.to_string())
+            .variables(lambda_env::INCLUDE_SAMPLES, spec.scope.include_samples.to_string())
+            .build();
+        let (lambda, changes) = (self.steps.clients.lambda(), &mut self.steps.changes);
+        match previous {
+            None => create_function(&lambda, spec, role_arn, zip, environment, changes).await,
+            Some(previous) => update_function(&lambda, spec, role_arn, zip, environment, &previous, changes).await,
         }
     }
-    log(&format!("EventBridge rule {rule_arn} (every GuardDuty finding)"));
 
-    let subscription = match &spec.email {
-        None => None,
-        Some(email) => {
-            let out = sns
-                .subscribe()
-                .topic_arn(&topic_arn)
-                .protocol("email")
-                .endpoint(email)
-                .send()
-                .await
-                .map_err(|e| AccountError::sdk("Subscribe", e))
-                .map_err(changes.failed(format!("subscribing {email} to the alerts")))?;
-            log(&format!("subscribed {email}: confirm with the link SNS e-mails you"));
-            Some(out.subscription_arn().unwrap_or("pending confirmation").to_string())
+    /// The role's inline policy.
+    async fn policy(&mut self, policy: &Value, role_arn: &str) -> Result<()> {
+        let (name, endpoint) = (self.steps.name, &self.spec.endpoint_name);
+        self.steps
+            .clients
+            .iam()
+            .put_role_policy()
+            .role_name(name)
+            .policy_name(POLICY_NAME)
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| AccountError::sdk("PutRolePolicy", e))
+            .map_err(self.steps.failed(format!("attaching policy {POLICY_NAME} to role {name}")))?;
+        self.steps.note(format!("set policy {POLICY_NAME} of role {name} (InvokeEndpoint on {endpoint})"));
+        self.steps.log(&format!(
+            "IAM role {role_arn} (InvokeEndpoint on {endpoint}, Publish on the topic, its logs, alert state, failed \
+             events)"
+        ));
+        Ok(())
+    }
+
+    /// The function's bounded retries and its on-failure destination, the queue.
+    async fn retries(&mut self, queue_arn: &str, function_arn: &str) -> Result<()> {
+        let name = self.steps.name;
+        put_retries(&self.steps.clients.lambda(), name, queue_arn)
+            .await
+            .map_err(self.steps.failed(format!("limiting retries of function {name} and keeping its failed events")))?;
+        let queue = failure_queue_name(name);
+        self.steps
+            .note(format!("set the retries of Lambda function {name} ({MAX_RETRY_ATTEMPTS}, then queue {queue})"));
+        self.steps
+            .log(&format!("Lambda function {function_arn} ({LAMBDA_RUNTIME}, threshold {})", self.spec.threshold));
+        Ok(())
+    }
+
+    /// The alarm on the function's errors, notifying the topic; returns its name.
+    async fn alarm(&mut self, topic_arn: &str) -> Result<String> {
+        let (name, alarm) = (self.steps.name, alarm_name(self.steps.name));
+        alerting::put_alarm(&self.steps.clients.cloudwatch(), &alarm, name, topic_arn, &self.tags())
+            .await
+            .map_err(self.steps.failed(format!("putting CloudWatch alarm {alarm} on the function's errors")))?;
+        self.steps.note(format!("put CloudWatch alarm {alarm}"));
+        self.steps.log(&format!("CloudWatch alarm {alarm}: any error of the function notifies the alert topic"));
+        Ok(alarm)
+    }
+
+    /// The EventBridge rule matching every GuardDuty finding; returns its ARN.
+    async fn rule(&mut self) -> Result<String> {
+        let name = self.steps.name;
+        let arn = self
+            .steps
+            .clients
+            .eventbridge()
+            .put_rule()
+            .name(name)
+            .event_pattern(event_pattern().to_string())
+            .description("GuardDuty findings to the IP Insights detector")
+            .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+            .tags(workshop_tag!(aws_sdk_eventbridge, name)?)
+            .send()
+            .await
+            .map_err(|e| AccountError::sdk("PutRule", e))
+            .map_err(self.steps.failed(format!("creating EventBridge rule {name}")))?
+            .rule_arn()
+            .unwrap_or_default()
+            .to_string();
+        self.steps.note(format!("put EventBridge rule {arn}"));
+        Ok(arn)
+    }
+
+    /// The rule's target: the function.
+    async fn target(&mut self, function_arn: &str) -> Result<()> {
+        let name = self.steps.name;
+        let step = format!("pointing rule {name} at the function");
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id(TARGET_ID)
+            .arn(function_arn)
+            .build()
+            .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
+        let put = self
+            .steps
+            .clients
+            .eventbridge()
+            .put_targets()
+            .rule(name)
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| AccountError::sdk("PutTargets", e))
+            .map_err(self.steps.failed(step.clone()))?;
+        if put.failed_entry_count() > 0 {
+            let why: Vec<String> = put.failed_entries().iter().map(|e| format!("{:?}", e.error_message())).collect();
+            let refused = format!("PutTargets refused the function: {}", why.join(", "));
+            return Err(self.steps.failed(step)(AccountError::InvalidInput(refused)));
         }
-    };
-    Ok(Deployment { topic_arn, subscription, role_arn, function_arn, rule_arn, alert_table: table, queue_arn, alarm })
+        self.steps.note(format!("pointed rule {name} at the function"));
+        Ok(())
+    }
+
+    /// The function's permission letting the rule invoke it (kept when it is already there).
+    async fn permission(&mut self, rule_arn: &str) -> Result<()> {
+        let name = self.steps.name;
+        let added = self
+            .steps
+            .clients
+            .lambda()
+            .add_permission()
+            .function_name(name)
+            .statement_id(PERMISSION_ID)
+            .action("lambda:InvokeFunction")
+            .principal("events.amazonaws.com")
+            .source_arn(rule_arn)
+            .send()
+            .await;
+        let added = found_or_none("AddPermission", added, |s| s.is_resource_conflict_exception())
+            .map_err(self.steps.failed(format!("letting rule {name} invoke the function")))?;
+        if added.is_some() {
+            self.steps.note(format!("let rule {name} invoke the function"));
+        }
+        self.steps.log(&format!("EventBridge rule {rule_arn} (every GuardDuty finding)"));
+        Ok(())
+    }
+
+    /// The spec's e-mail subscription to the topic, if any; returns its ARN (`pending confirmation` until confirmed).
+    async fn subscription(&mut self, topic_arn: &str) -> Result<Option<String>> {
+        let Some(email) = &self.spec.email else { return Ok(None) };
+        let out = self
+            .steps
+            .clients
+            .sns()
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("email")
+            .endpoint(email)
+            .send()
+            .await
+            .map_err(|e| AccountError::sdk("Subscribe", e))
+            .map_err(self.steps.failed(format!("subscribing {email} to the alerts")))?;
+        self.steps.log(&format!("subscribed {email}: confirm with the link SNS e-mails you"));
+        Ok(Some(out.subscription_arn().unwrap_or("pending confirmation").to_string()))
+    }
+
+    /// The tags of every piece.
+    fn tags(&self) -> [(String, String); 1] {
+        [(WORKSHOP_TAG_KEY.to_string(), self.steps.name.to_string())]
+    }
 }
 
 /// The ARN of the account's topic named `name` in the client's region, if there is one (SNS has no lookup by name).
@@ -568,31 +703,21 @@ async fn put_retries(lambda: &aws_sdk_lambda::Client, name: &str, queue_arn: &st
     let on_failure = aws_sdk_lambda::types::DestinationConfig::builder()
         .on_failure(aws_sdk_lambda::types::OnFailure::builder().destination(queue_arn).build())
         .build();
-    let mut wait = Duration::from_secs(2);
-    loop {
-        let put = lambda
-            .put_function_event_invoke_config()
-            .function_name(name)
-            .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
-            .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECS)
-            .destination_config(on_failure.clone())
-            .send()
-            .await;
-        match put {
-            Ok(_) => return Ok(()),
-            Err(e)
-                if wait <= Duration::from_secs(32)
-                    && e.as_service_error().is_some_and(|s| {
-                        s.is_invalid_parameter_value_exception()
-                            && s.meta().message().is_some_and(|m| m.contains("does not have permissions"))
-                    }) =>
-            {
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-            Err(e) => return Err(AccountError::sdk("PutFunctionEventInvokeConfig", e)),
-        }
-    }
+    let put = until_accepted(
+        || {
+            lambda
+                .put_function_event_invoke_config()
+                .function_name(name)
+                .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
+                .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECS)
+                .destination_config(on_failure.clone())
+                .send()
+        },
+        lambda_refusal("does not have permissions"),
+        |_| {},
+    );
+    put.await.map_err(|e| AccountError::sdk("PutFunctionEventInvokeConfig", e))?;
+    Ok(())
 }
 
 /// Creates the function and waits until it is `Active`. A role created a moment ago is not yet assumable by Lambda
@@ -606,43 +731,35 @@ async fn create_function(
     changes: &mut Changes,
 ) -> Result<String> {
     let name = spec.name.as_str();
-    let mut wait = Duration::from_secs(2);
-    let arn = loop {
-        let created = lambda
-            .create_function()
-            .function_name(name)
-            .runtime(Runtime::from(LAMBDA_RUNTIME))
-            .handler("bootstrap")
-            .architectures(Architecture::X8664)
-            .role(role_arn)
-            .code(FunctionCode::builder().zip_file(Blob::new(zip.clone())).build())
-            .environment(environment.clone())
-            .memory_size(spec.memory_mb)
-            .timeout(spec.timeout_secs)
-            .description("IP Insights: scores GuardDuty findings on a SageMaker endpoint and publishes alerts to SNS")
-            .tags(WORKSHOP_TAG_KEY, name)
-            .send()
-            .await;
-        match created {
-            Ok(out) => break out.function_arn().unwrap_or_default().to_string(),
-            Err(e)
-                if wait <= Duration::from_secs(32)
-                    && e.as_service_error().is_some_and(|s| {
-                        s.is_invalid_parameter_value_exception()
-                            && s.meta().message().is_some_and(|m| m.contains("cannot be assumed"))
-                    }) =>
-            {
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-            Err(e) => {
-                return Err(changes.failed(format!("creating Lambda function {name}"))(AccountError::sdk(
-                    "CreateFunction",
-                    e,
-                )))
-            }
-        }
-    };
+    let created = until_accepted(
+        || {
+            lambda
+                .create_function()
+                .function_name(name)
+                .runtime(Runtime::from(LAMBDA_RUNTIME))
+                .handler("bootstrap")
+                .architectures(Architecture::X8664)
+                .role(role_arn)
+                .code(FunctionCode::builder().zip_file(Blob::new(zip.clone())).build())
+                .environment(environment.clone())
+                .memory_size(spec.memory_mb)
+                .timeout(spec.timeout_secs)
+                .description(
+                    "IP Insights: scores GuardDuty findings on a SageMaker endpoint and publishes alerts to SNS",
+                )
+                .tags(WORKSHOP_TAG_KEY, name)
+                .send()
+        },
+        lambda_refusal("cannot be assumed"),
+        |_| {},
+    );
+    let arn = created
+        .await
+        .map_err(|e| AccountError::sdk("CreateFunction", e))
+        .map_err(changes.failed(format!("creating Lambda function {name}")))?
+        .function_arn()
+        .unwrap_or_default()
+        .to_string();
     changes.note(format!("created Lambda function {arn} (threshold {})", spec.threshold));
     wait_until_applied(lambda, name, spec.update_wait)
         .await
@@ -658,7 +775,7 @@ async fn update_function(
     role_arn: &str,
     zip: Vec<u8>,
     environment: Environment,
-    previous: &aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput,
+    previous: &FunctionConfiguration,
     changes: &mut Changes,
 ) -> Result<String> {
     let name = spec.name.as_str();
@@ -809,120 +926,97 @@ pub fn teardown_detector(cfg: &AwsConfig, name: &str, log: &mut dyn FnMut(&str))
 }
 
 async fn teardown(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> Result<Teardown> {
-    let (sns, iam, lambda, events, logs) =
-        (clients.sns(), clients.iam(), clients.lambda(), clients.eventbridge(), clients.logs());
+    let mut at = Steps::new(clients, name, log);
+    let (group, alarm, queue, table) =
+        (log_group_name(name), alarm_name(name), failure_queue_name(name), table_name(name));
     let mut done = Teardown::default();
-    let mut changes = Changes::default();
-    let say = |done: bool| if done { "deleted" } else { "not found" };
+    let removed = remove_rule(&at).await?;
+    done.rule = at.removed(&format!("EventBridge rule {name}"), removed);
+    let removed = remove_function(&at).await?;
+    done.function = at.removed(&format!("Lambda function {name}"), removed);
+    let removed = remove_log_group(&at, &group).await?;
+    done.log_group = at.removed(&format!("log group {group}"), removed);
+    let removed = alerting::remove_alarm(&clients.cloudwatch(), &alarm).await;
+    let removed = removed.map_err(at.failed(format!("deleting CloudWatch alarm {alarm}")))?;
+    done.alarm = at.removed(&format!("CloudWatch alarm {alarm}"), removed);
+    let removed = alerting::remove_queue(&clients.sqs(), &queue).await;
+    let removed = removed.map_err(at.failed(format!("deleting SQS queue {queue}")))?;
+    done.queue = at.removed(&format!("SQS queue {queue}"), removed);
+    let removed = alerting::remove_table(&clients.dynamodb(), &table).await;
+    let removed = removed.map_err(at.failed(format!("deleting DynamoDB table {table}")))?;
+    done.table = at.removed(&format!("DynamoDB table {table}"), removed);
+    let removed = remove_role(&mut at).await?;
+    done.role = at.removed(&format!("IAM role {name}"), removed);
+    done.topic = remove_topic(&at).await?;
+    at.log(&format!("SNS topic {name}: {}", if done.topic { "deleted (with its subscriptions)" } else { "not found" }));
+    Ok(done)
+}
 
-    match events.remove_targets().rule(name).ids(TARGET_ID).send().await {
-        Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => {
-            return Err(changes.failed(format!("removing the target of rule {name}"))(AccountError::sdk(
-                "RemoveTargets",
-                e,
-            )))
-        }
-    }
-    match events.describe_rule().name(name).send().await {
-        Ok(_) => {
-            events
-                .delete_rule()
-                .name(name)
-                .send()
-                .await
-                .map_err(|e| AccountError::sdk("DeleteRule", e))
-                .map_err(changes.failed(format!("deleting rule {name}")))?;
-            done.rule = true;
-            changes.note(format!("deleted EventBridge rule {name}"));
-        }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(changes.failed(format!("reading rule {name}"))(AccountError::sdk("DescribeRule", e))),
-    }
-    log(&format!("EventBridge rule {name}: {}", say(done.rule)));
-
-    match lambda.delete_function().function_name(name).send().await {
-        Ok(_) => {
-            done.function = true;
-            changes.note(format!("deleted Lambda function {name}"));
-        }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => {
-            return Err(changes.failed(format!("deleting function {name}"))(AccountError::sdk("DeleteFunction", e)))
-        }
-    }
-    log(&format!("Lambda function {name}: {}", say(done.function)));
-
-    let group = log_group_name(name);
-    match logs.delete_log_group().log_group_name(&group).send().await {
-        Ok(_) => {
-            done.log_group = true;
-            changes.note(format!("deleted log group {group}"));
-        }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => {
-            return Err(changes.failed(format!("deleting log group {group}"))(AccountError::sdk("DeleteLogGroup", e)))
-        }
-    }
-    log(&format!("log group {group}: {}", say(done.log_group)));
-
-    let alarm = alarm_name(name);
-    done.alarm = alerting::remove_alarm(&clients.cloudwatch(), &alarm)
-        .await
-        .map_err(changes.failed(format!("deleting CloudWatch alarm {alarm}")))?;
-    if done.alarm {
-        changes.note(format!("deleted CloudWatch alarm {alarm}"));
-    }
-    log(&format!("CloudWatch alarm {alarm}: {}", say(done.alarm)));
-    let queue = failure_queue_name(name);
-    done.queue = alerting::remove_queue(&clients.sqs(), &queue)
-        .await
-        .map_err(changes.failed(format!("deleting SQS queue {queue}")))?;
-    if done.queue {
-        changes.note(format!("deleted SQS queue {queue}"));
-    }
-    log(&format!("SQS queue {queue}: {}", say(done.queue)));
-    let table = table_name(name);
-    done.table = alerting::remove_table(&clients.dynamodb(), &table)
-        .await
-        .map_err(changes.failed(format!("deleting DynamoDB table {table}")))?;
-    if done.table {
-        changes.note(format!("deleted DynamoDB table {table}"));
-    }
-    log(&format!("DynamoDB table {table}: {}", say(done.table)));
-
-    match iam.delete_role_policy().role_name(name).policy_name(POLICY_NAME).send().await {
-        Ok(_) => changes.note(format!("deleted policy {POLICY_NAME} of role {name}")),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {}
-        Err(e) => {
-            return Err(changes.failed(format!("deleting the policy of role {name}"))(AccountError::sdk(
-                "DeleteRolePolicy",
-                e,
-            )))
-        }
-    }
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => {
-            done.role = true;
-            changes.note(format!("deleted IAM role {name}"));
-        }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {}
-        Err(e) => return Err(changes.failed(format!("deleting role {name}"))(AccountError::sdk("DeleteRole", e))),
-    }
-    log(&format!("IAM role {name}: {}", say(done.role)));
-
-    if let Some(arn) = find_topic(&sns, name).await.map_err(changes.failed("listing SNS topics".into()))? {
-        sns.delete_topic()
-            .topic_arn(&arn)
+/// Removes the rule's target, then the rule; false when the rule was not there.
+async fn remove_rule(at: &Steps<'_>) -> Result<bool> {
+    let (events, name) = (at.clients.eventbridge(), at.name);
+    let removed = events.remove_targets().rule(name).ids(TARGET_ID).send().await;
+    found_or_none("RemoveTargets", removed, |s| s.is_resource_not_found_exception())
+        .map_err(at.failed(format!("removing the target of rule {name}")))?;
+    let found = events.describe_rule().name(name).send().await;
+    let found = found_or_none("DescribeRule", found, |s| s.is_resource_not_found_exception())
+        .map_err(at.failed(format!("reading rule {name}")))?;
+    if found.is_some() {
+        events
+            .delete_rule()
+            .name(name)
             .send()
             .await
-            .map_err(|e| AccountError::sdk("DeleteTopic", e))
-            .map_err(changes.failed(format!("deleting topic {arn}")))?;
-        done.topic = true;
+            .map_err(|e| AccountError::sdk("DeleteRule", e))
+            .map_err(at.failed(format!("deleting rule {name}")))?;
     }
-    log(&format!("SNS topic {name}: {}", if done.topic { "deleted (with its subscriptions)" } else { "not found" }));
-    Ok(done)
+    Ok(found.is_some())
+}
+
+/// Removes the function; false when it was not there.
+async fn remove_function(at: &Steps<'_>) -> Result<bool> {
+    let deleted = at.clients.lambda().delete_function().function_name(at.name).send().await;
+    let deleted = found_or_none("DeleteFunction", deleted, |s| s.is_resource_not_found_exception())
+        .map_err(at.failed(format!("deleting function {}", at.name)))?;
+    Ok(deleted.is_some())
+}
+
+/// Removes the function's log group (and the logs in it); false when it was not there.
+async fn remove_log_group(at: &Steps<'_>, group: &str) -> Result<bool> {
+    let deleted = at.clients.logs().delete_log_group().log_group_name(group).send().await;
+    let deleted = found_or_none("DeleteLogGroup", deleted, |s| s.is_resource_not_found_exception())
+        .map_err(at.failed(format!("deleting log group {group}")))?;
+    Ok(deleted.is_some())
+}
+
+/// Removes the role's inline policy, then the role; false when the role was not there.
+async fn remove_role(at: &mut Steps<'_>) -> Result<bool> {
+    let (iam, name) = (at.clients.iam(), at.name);
+    let deleted = iam.delete_role_policy().role_name(name).policy_name(POLICY_NAME).send().await;
+    let deleted = found_or_none("DeleteRolePolicy", deleted, |s| s.is_no_such_entity_exception())
+        .map_err(at.failed(format!("deleting the policy of role {name}")))?;
+    if deleted.is_some() {
+        at.note(format!("deleted policy {POLICY_NAME} of role {name}"));
+    }
+    let deleted = iam.delete_role().role_name(name).send().await;
+    let deleted = found_or_none("DeleteRole", deleted, |s| s.is_no_such_entity_exception())
+        .map_err(at.failed(format!("deleting role {name}")))?;
+    Ok(deleted.is_some())
+}
+
+/// Removes the topic (and its subscriptions); false when it was not there.
+async fn remove_topic(at: &Steps<'_>) -> Result<bool> {
+    let sns = at.clients.sns();
+    let Some(arn) = find_topic(&sns, at.name).await.map_err(at.failed("listing SNS topics".into()))? else {
+        return Ok(false);
+    };
+    sns.delete_topic()
+        .topic_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| AccountError::sdk("DeleteTopic", e))
+        .map_err(at.failed(format!("deleting topic {arn}")))?;
+    Ok(true)
 }
 
 /// The partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-eusc`, …) of an ARN

@@ -84,6 +84,23 @@ impl AccountError {
     }
 }
 
+/// The answer of a call, or `None` when the service refused it as `absent` says (the resource is not there, or
+/// already there); any other refusal is the call's error.
+pub(crate) fn found_or_none<T, E>(
+    operation: &'static str,
+    answer: std::result::Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+    absent: impl FnOnce(&E) -> bool,
+) -> Result<Option<T>>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().is_some_and(absent) => Ok(None),
+        Err(e) => Err(AccountError::sdk(operation, e)),
+    }
+}
+
 /// The tail of a failed step's message: what the account already holds of the change.
 fn changed_so_far(changed: &[String]) -> String {
     if changed.is_empty() {

@@ -174,26 +174,7 @@ pub fn read_findings(cfg: &AwsConfig, query: &FindingQuery) -> Result<ApiFinding
                 .map_err(|e| AccountError::sdk("ListFindings", e))?;
             out.list_calls += 1;
             for ids in page.finding_ids().chunks(MAX_IDS_PER_CALL) {
-                let got = gd
-                    .get_findings()
-                    .detector_id(&detector_id)
-                    .set_finding_ids(Some(ids.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| AccountError::sdk("GetFindings", e))?;
-                out.get_calls += 1;
-                // GetFindings answers in any order: keep ListFindings' (oldest update first).
-                let mut page_json = Vec::with_capacity(ids.len());
-                for id in ids {
-                    match got.findings().iter().find(|f| f.id() == Some(id.as_str())) {
-                        Some(finding) => page_json.push(finding_to_json(finding)),
-                        None => out.vanished += 1,
-                    }
-                }
-                let doc = serde_json::json!({ "Findings": page_json }).to_string();
-                let name = format!("GuardDuty detector {detector_id}, GetFindings call {}", out.get_calls);
-                reader.add_reader(doc.as_bytes(), &name)?;
-                out.findings.extend(page_json);
+                get_findings(&gd, ids, &mut out, &mut reader).await?;
             }
             next_token = page.next_token().filter(|t| !t.is_empty()).map(String::from);
             if next_token.is_none() {
@@ -204,6 +185,37 @@ pub fn read_findings(cfg: &AwsConfig, query: &FindingQuery) -> Result<ApiFinding
         out.elapsed = start.elapsed();
         Ok(out)
     })
+}
+
+/// Fetches the findings `ids` (one GetFindings call) into `out` and `reader`, in the order of `ids` (ListFindings',
+/// oldest update first); a finding gone since the listing is counted.
+async fn get_findings(
+    gd: &aws_sdk_guardduty::Client,
+    ids: &[String],
+    out: &mut ApiFindings,
+    reader: &mut GuardDutyReader,
+) -> Result<()> {
+    let got = gd
+        .get_findings()
+        .detector_id(&out.detector_id)
+        .set_finding_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AccountError::sdk("GetFindings", e))?;
+    out.get_calls += 1;
+    // GetFindings answers in any order: keep ListFindings' (oldest update first).
+    let mut page_json = Vec::with_capacity(ids.len());
+    for id in ids {
+        match got.findings().iter().find(|f| f.id() == Some(id.as_str())) {
+            Some(finding) => page_json.push(finding_to_json(finding)),
+            None => out.vanished += 1,
+        }
+    }
+    let doc = serde_json::json!({ "Findings": page_json }).to_string();
+    let name = format!("GuardDuty detector {}, GetFindings call {}", out.detector_id, out.get_calls);
+    reader.add_reader(doc.as_bytes(), &name)?;
+    out.findings.extend(page_json);
+    Ok(())
 }
 
 /// The region's detector (GuardDuty has at most one per account and region).

@@ -32,6 +32,7 @@ mod error;
 mod finding_json;
 pub mod guardduty;
 pub mod layout;
+mod refusals;
 pub mod trail;
 
 pub use athena::{read_trail_athena, AthenaOptions, AthenaTrailExtract};

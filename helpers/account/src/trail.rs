@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use aws_sdk_s3::config::SharedCredentialsProvider;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures_util::future::{self, BoxFuture, FutureExt};
@@ -286,16 +287,14 @@ impl fmt::Display for S3TrailExtract {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         write!(
             f,
-            "{}\nfrom {} (bucket in {}): {}, {} region{}, {} day{}: {} objects ({:.1} MB) in {:.1} s ({:.0} \
-             objects/s, {:.0} records/s); {}",
+            "{}\nfrom {} (bucket in {}): {}, {}, {}: {} objects ({:.1} MB) in {:.1} s ({:.0} objects/s, {:.0} \
+             records/s); {}",
             self.extract,
             self.source,
             self.bucket_region,
             self.accounts_summary(),
-            self.regions.len(),
-            plural(self.regions.len()),
-            self.days,
-            plural(self.days),
+            counted(self.regions.len(), "region"),
+            counted(self.days, "day"),
             self.objects,
             self.bytes as f64 / 1e6,
             secs,
@@ -354,13 +353,12 @@ impl S3TrailExtract {
             Some(caller) => format!(", the bucket's only account; the caller's {caller} has no logs there"),
             None => String::new(),
         };
-        let mut out = format!("{n} account{} ({}{whose})", plural(n), shortened(&ids));
+        let mut out = format!("{} ({}{whose})", counted(n, "account"), shortened(&ids));
         if !self.skipped_accounts.is_empty() {
             let skipped: Vec<&str> = self.skipped_accounts.iter().map(String::as_str).collect();
             out += &format!(
-                "; {} other account{} present and skipped ({}): read them with accounts(&[…]) or all_accounts()",
-                skipped.len(),
-                plural(skipped.len()),
+                "; {} present and skipped ({}): read them with accounts(&[…]) or all_accounts()",
+                counted(skipped.len(), "other account"),
                 shortened(&skipped)
             );
         }
@@ -377,12 +375,10 @@ fn shortened(ids: &[&str]) -> String {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+/// A count and what it counts, plural unless one: `1 region`, `7 days`.
+pub(crate) fn counted(n: usize, thing: &str) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {thing}{plural}")
 }
 
 /// Reads the trail's log objects from S3 into tuples; `progress` runs after each object.
@@ -432,42 +428,115 @@ async fn read(
     progress: &mut dyn FnMut(&TrailProgress),
 ) -> Result<S3TrailExtract> {
     let start = Instant::now();
-    let bucket = source.bucket.as_str();
-    let session_region = clients.region();
+    let opened = open_trail(clients, source).await?;
+    let days = layout::days(source.first_day, source.last_day)?;
+    let (folders, regions) = day_folders(&opened, source, &days).await?;
+    let fetches = fetch_logs(&opened.s3, &source.bucket, folders, options);
+    let mut read = ReadSoFar::new(options.mode, start);
+    read.state.folders = fetches.1;
+    let capped = read.take(fetches.0, options.max_events, progress).await?;
+    Ok(S3TrailExtract {
+        source: source.uri(),
+        extract: read.reader.finish(),
+        bucket_region: opened.bucket_region,
+        accounts: opened.accounts.read,
+        caller_account: opened.accounts.caller,
+        skipped_accounts: opened.accounts.skipped,
+        regions: regions.into_iter().collect(),
+        days: days.len(),
+        objects: read.state.objects_read,
+        bytes: read.state.bytes,
+        objects_not_sampled: read.objects_not_sampled,
+        sample: options.sample,
+        capped,
+        ignored_objects: read.ignored_objects,
+        attempts: clients.log.clone(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// A trail as both readers (S3 and Athena) open it: the bucket's region, an S3 client there signing with the
+/// source's role when it names one, the normalized prefix and the accounts chosen.
+pub(crate) struct OpenedTrail {
+    /// The source role's credentials, if it names one.
+    pub credentials: Option<SharedCredentialsProvider>,
+    /// The session's region (where Athena and its results live).
+    pub session_region: String,
+    /// The bucket's region.
+    pub bucket_region: String,
+    /// An S3 client calling the bucket's region.
+    pub s3: aws_sdk_s3::Client,
+    /// The source's prefix, normalized.
+    pub prefix: String,
+    /// The accounts read and left.
+    pub accounts: ChosenAccounts,
+}
+
+/// Opens the trail of `source`: assumes its role, finds the bucket's region, chooses the accounts.
+pub(crate) async fn open_trail(clients: &Clients, source: &TrailSource) -> Result<OpenedTrail> {
     let credentials = match &source.role_arn {
         Some(role_arn) => Some(clients.assumed_role(role_arn).await?),
         None => None,
     };
+    let session_region = clients.region();
     let probe = clients.s3_probe(&session_region, credentials.clone());
-    let bucket_region = bucket_region(&probe, bucket).await.unwrap_or(session_region);
-    let s3 = clients.s3_for(&bucket_region, credentials);
+    let bucket_region = bucket_region(&probe, &source.bucket).await.unwrap_or_else(|| session_region.clone());
+    let s3 = clients.s3_for(&bucket_region, credentials.clone());
     let prefix = normalize_prefix(&source.prefix);
-    let ChosenAccounts { read: accounts, caller: caller_account, skipped: skipped_accounts } =
-        choose_accounts(clients, &s3, source, &prefix).await?;
-    let days = layout::days(source.first_day, source.last_day)?;
-    let mut folders = Vec::new();
-    let mut all_regions = BTreeSet::new();
-    for account in &accounts {
-        let mut regions = if source.regions.is_empty() {
-            subfolders(&s3, bucket, &format!("{}CloudTrail/", account.folder(&prefix))).await?
-        } else {
-            source.regions.clone()
-        };
-        regions.sort();
-        regions.dedup();
-        for region in regions {
-            for &day in &days {
-                let folder = account.day_folder(&prefix, &region, day);
-                folders.push(Folder { account_id: account.account_id.clone(), region: region.clone(), prefix: folder });
+    let accounts = choose_accounts(clients, &s3, source, &prefix).await?;
+    Ok(OpenedTrail { credentials, session_region, bucket_region, s3, prefix, accounts })
+}
+
+/// The regions of `account` to read: the source's, else the region folders under its `CloudTrail/`; sorted, once.
+pub(crate) async fn account_regions(
+    s3: &aws_sdk_s3::Client,
+    source: &TrailSource,
+    prefix: &str,
+    account: &TrailAccount,
+) -> Result<Vec<String>> {
+    let mut regions = if source.regions.is_empty() {
+        subfolders(s3, &source.bucket, &format!("{}CloudTrail/", account.folder(prefix))).await?
+    } else {
+        source.regions.clone()
+    };
+    regions.sort();
+    regions.dedup();
+    Ok(regions)
+}
+
+/// The day folders to list (account by account, region by region, day by day) and every region met.
+async fn day_folders(
+    opened: &OpenedTrail,
+    source: &TrailSource,
+    days: &[layout::Day],
+) -> Result<(Vec<Folder>, BTreeSet<String>)> {
+    let (mut folders, mut all_regions) = (Vec::new(), BTreeSet::new());
+    for account in &opened.accounts.read {
+        for region in account_regions(&opened.s3, source, &opened.prefix, account).await? {
+            for &day in days {
+                let prefix = account.day_folder(&opened.prefix, &region, day);
+                folders.push(Folder { account_id: account.account_id.clone(), region: region.clone(), prefix });
             }
             all_regions.insert(region);
         }
     }
+    Ok((folders, all_regions))
+}
 
-    let mut state = TrailProgress { folders: folders.len(), ..TrailProgress::default() };
+/// The pipeline: the folders listed `LIST_CONCURRENCY` at once, the sampled log objects fetched
+/// `options.concurrency` at once, in key order; with the number of folders.
+fn fetch_logs(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    folders: Vec<Folder>,
+    options: &ReadOptions,
+) -> (impl futures_util::Stream<Item = Result<Fetched>>, usize) {
+    let count = folders.len();
+    let (s3, bucket) = (s3.clone(), bucket.to_string());
+    let (lister, lister_bucket) = (s3.clone(), bucket.clone());
     let listings = stream::iter(folders)
-        .map(|folder| {
-            let (s3, bucket) = (s3.clone(), bucket.to_string());
+        .map(move |folder| {
+            let (s3, bucket) = (lister.clone(), lister_bucket.clone());
             tokio::spawn(async move { list_folder(&s3, &bucket, &folder).await })
         })
         .buffered(LIST_CONCURRENCY)
@@ -481,11 +550,11 @@ async fn read(
         });
     let (max_bytes, fraction) = (options.max_object_bytes, options.sample);
     let fetches = listings
-        .map(|item| -> BoxFuture<'static, Result<Fetched>> {
+        .map(move |item| -> BoxFuture<'static, Result<Fetched>> {
             match item {
                 Ok(Item::Log { key, .. }) if !sampled(&key, fraction) => future::ready(Ok(Fetched::NotSampled)).boxed(),
                 Ok(Item::Log { key, size }) => {
-                    let (s3, bucket) = (s3.clone(), bucket.to_string());
+                    let (s3, bucket) = (s3.clone(), bucket.clone());
                     tokio::spawn(async move { fetch(&s3, &bucket, &key, size, max_bytes).await })
                         .map(|joined| {
                             joined
@@ -499,52 +568,60 @@ async fn read(
             }
         })
         .buffered(options.concurrency);
-    futures_util::pin_mut!(fetches);
+    (fetches, count)
+}
 
-    let mut reader = CloudTrailReader::new(options.mode);
-    let mut ignored_objects = Vec::new();
-    let (mut objects_not_sampled, mut capped) = (0, None);
-    while let Some(fetched) = fetches.next().await {
-        match fetched? {
-            Fetched::Log { uri, body } => {
-                state.objects_read += 1;
-                state.bytes += body.len() as u64;
-                reader.add_reader(body.as_ref(), &uri)?;
-            }
-            Fetched::Ignored(uri) => ignored_objects.push(uri),
-            Fetched::NotSampled => objects_not_sampled += 1,
-            Fetched::FolderDone => state.folders_listed += 1,
-        }
-        state.elapsed = start.elapsed();
-        progress(&state);
-        if reader.records() >= options.max_events {
-            // Dropping the stream stops listing and fetching; what is in flight is abandoned.
-            capped = Some(EventCap {
-                max_events: options.max_events,
-                folders_listed: state.folders_listed,
-                folders: state.folders,
-            });
-            break;
+/// What a read has taken in so far: the parser, the progress, the objects passed over.
+struct ReadSoFar {
+    reader: CloudTrailReader,
+    state: TrailProgress,
+    ignored_objects: Vec<String>,
+    objects_not_sampled: usize,
+    start: Instant,
+}
+
+impl ReadSoFar {
+    fn new(mode: TupleMode, start: Instant) -> ReadSoFar {
+        let reader = CloudTrailReader::new(mode);
+        ReadSoFar {
+            reader,
+            state: TrailProgress::default(),
+            ignored_objects: Vec::new(),
+            objects_not_sampled: 0,
+            start,
         }
     }
-    Ok(S3TrailExtract {
-        source: source.uri(),
-        extract: reader.finish(),
-        bucket_region,
-        accounts,
-        caller_account,
-        skipped_accounts,
-        regions: all_regions.into_iter().collect(),
-        days: days.len(),
-        objects: state.objects_read,
-        bytes: state.bytes,
-        objects_not_sampled,
-        sample: options.sample,
-        capped,
-        ignored_objects,
-        attempts: clients.log.clone(),
-        elapsed: start.elapsed(),
-    })
+
+    /// Parses what `fetches` gives, in order, until it ends or `max_events` are read (the cap then returned);
+    /// `progress` runs after each.
+    async fn take(
+        &mut self,
+        fetches: impl futures_util::Stream<Item = Result<Fetched>>,
+        max_events: usize,
+        progress: &mut dyn FnMut(&TrailProgress),
+    ) -> Result<Option<EventCap>> {
+        futures_util::pin_mut!(fetches);
+        while let Some(fetched) = fetches.next().await {
+            match fetched? {
+                Fetched::Log { uri, body } => {
+                    self.state.objects_read += 1;
+                    self.state.bytes += body.len() as u64;
+                    self.reader.add_reader(body.as_ref(), &uri)?;
+                }
+                Fetched::Ignored(uri) => self.ignored_objects.push(uri),
+                Fetched::NotSampled => self.objects_not_sampled += 1,
+                Fetched::FolderDone => self.state.folders_listed += 1,
+            }
+            self.state.elapsed = self.start.elapsed();
+            progress(&self.state);
+            if self.reader.records() >= max_events {
+                // Dropping the stream stops listing and fetching; what is in flight is abandoned.
+                let (folders_listed, folders) = (self.state.folders_listed, self.state.folders);
+                return Ok(Some(EventCap { max_events, folders_listed, folders }));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// The accounts a read takes and the ones it leaves.

@@ -2,6 +2,11 @@
 //! endpoint and transform job the workshop creates carries `ipinsights_sagemaker::WORKSHOP_TAG_KEY`, so a new
 //! session (after a kernel restart) lists them (List* and ListTags) and deletes or stops them on request.
 
+use aws_sdk_sagemaker::config::http::HttpResponse;
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput;
+use aws_sdk_sagemaker::operation::describe_transform_job::DescribeTransformJobOutput;
+use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{TrainingJobStatus, TransformJobStatus};
 use aws_sdk_sagemaker::Client;
 
@@ -13,62 +18,62 @@ pub use ipinsights_sagemaker::tags::{Removal, ResourceKind, TaggedResource};
 /// the tag `key` (with any value): the List* calls, then ListTags for each resource, DescribeEndpoint(Config) and
 /// Describe*Job for the instances of those found.
 pub fn list_tagged(cfg: &AwsConfig, key: &str) -> Result<Vec<TaggedResource>, AwsError> {
+    use ResourceKind::{Endpoint, EndpointConfig, Model, TrainingJob, TransformJob};
     cfg.run(async {
         let client = cfg.sagemaker().await?;
         let mut found = Vec::new();
-        for (name, arn, created) in endpoints(&client).await? {
-            let Some(session) = tag_value(&client, &arn, key).await? else { continue };
-            let hosted = match hosted(&client, &name).await {
-                Ok(h) => h,
-                Err(AwsError::EndpointNotFound { .. }) => continue,
-                Err(e) => return Err(e),
-            };
-            found.push(TaggedResource {
-                kind: ResourceKind::Endpoint,
-                name,
-                session,
-                created,
-                status: Some(hosted.info.status),
-                instance_type: hosted.instance_type,
-                instance_count: hosted.instance_count,
-            });
-        }
-        for (name, arn, created) in endpoint_configs(&client).await? {
-            if let Some(session) = tag_value(&client, &arn, key).await? {
-                found.push(plain(ResourceKind::EndpointConfig, name, session, created));
+        for kind in [Endpoint, EndpointConfig, Model, TrainingJob, TransformJob] {
+            for (name, arn, created) in listed(&client, kind).await? {
+                let Some(session) = tag_value(&client, &arn, key).await? else { continue };
+                if let Some(resource) = described(&client, plain(kind, name, session, created)).await? {
+                    found.push(resource);
+                }
             }
-        }
-        for (name, arn, created) in models(&client).await? {
-            if let Some(session) = tag_value(&client, &arn, key).await? {
-                found.push(plain(ResourceKind::Model, name, session, created));
-            }
-        }
-        for (name, arn, created) in training_jobs(&client).await? {
-            let Some(session) = tag_value(&client, &arn, key).await? else { continue };
-            let job = client.describe_training_job().training_job_name(&name).send().await;
-            let job = job.map_err(|e| AwsError::sdk("DescribeTrainingJob", e))?;
-            let resources = job.resource_config();
-            found.push(TaggedResource {
-                status: job.training_job_status().map(|s| s.as_str().to_string()),
-                instance_type: resources.and_then(|r| r.instance_type()).map(|t| t.as_str().to_string()),
-                instance_count: resources.and_then(|r| r.instance_count()).and_then(|n| u32::try_from(n).ok()),
-                ..plain(ResourceKind::TrainingJob, name, session, created)
-            });
-        }
-        for (name, arn, created) in transform_jobs(&client).await? {
-            let Some(session) = tag_value(&client, &arn, key).await? else { continue };
-            let job = client.describe_transform_job().transform_job_name(&name).send().await;
-            let job = job.map_err(|e| AwsError::sdk("DescribeTransformJob", e))?;
-            let resources = job.transform_resources();
-            found.push(TaggedResource {
-                status: job.transform_job_status().map(|s| s.as_str().to_string()),
-                instance_type: resources.and_then(|r| r.instance_type()).map(|t| t.as_str().to_string()),
-                instance_count: resources.and_then(|r| r.instance_count()).and_then(|n| u32::try_from(n).ok()),
-                ..plain(ResourceKind::TransformJob, name, session, created)
-            });
         }
         Ok(found)
     })
+}
+
+/// `resource` with its status and instances (DescribeEndpoint(Config), Describe*Job); `None` for an endpoint gone
+/// since the listing.
+async fn described(client: &Client, resource: TaggedResource) -> Result<Option<TaggedResource>, AwsError> {
+    let name = &resource.name;
+    let count = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+    match resource.kind {
+        ResourceKind::Endpoint => match hosted(client, name).await {
+            Ok(hosted) => Ok(Some(TaggedResource {
+                status: Some(hosted.info.status),
+                instance_type: hosted.instance_type,
+                instance_count: hosted.instance_count,
+                ..resource
+            })),
+            Err(AwsError::EndpointNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        },
+        ResourceKind::EndpointConfig | ResourceKind::Model => Ok(Some(resource)),
+        ResourceKind::TrainingJob => {
+            let job = client.describe_training_job().training_job_name(name).send().await;
+            let job = job.map_err(|e| AwsError::sdk("DescribeTrainingJob", e))?;
+            let resources = job.resource_config();
+            Ok(Some(TaggedResource {
+                status: job.training_job_status().map(|s| s.as_str().to_string()),
+                instance_type: resources.and_then(|r| r.instance_type()).map(|t| t.as_str().to_string()),
+                instance_count: count(resources.and_then(|r| r.instance_count())),
+                ..resource
+            }))
+        }
+        ResourceKind::TransformJob => {
+            let job = client.describe_transform_job().transform_job_name(name).send().await;
+            let job = job.map_err(|e| AwsError::sdk("DescribeTransformJob", e))?;
+            let resources = job.transform_resources();
+            Ok(Some(TaggedResource {
+                status: job.transform_job_status().map(|s| s.as_str().to_string()),
+                instance_type: resources.and_then(|r| r.instance_type()).map(|t| t.as_str().to_string()),
+                instance_count: count(resources.and_then(|r| r.instance_count())),
+                ..resource
+            }))
+        }
+    }
 }
 
 /// Deletes an endpoint, endpoint config or model, or stops a training or transform job; one already gone (or a job
@@ -93,14 +98,9 @@ pub fn remove(cfg: &AwsConfig, kind: ResourceKind, name: &str) -> Result<Removal
             }
             ResourceKind::TrainingJob => {
                 let job = client.describe_training_job().training_job_name(name).send().await;
-                let job = match job {
-                    Ok(job) => job,
-                    Err(e) if is_not_found(&ServiceError::from_sdk("DescribeTrainingJob", &e)) => {
-                        return Ok(Removal::AlreadyGone)
-                    }
-                    Err(e) => return Err(AwsError::sdk("DescribeTrainingJob", e)),
-                };
-                if job.training_job_status() != Some(&TrainingJobStatus::InProgress) {
+                let running =
+                    |job: &DescribeTrainingJobOutput| job.training_job_status() == Some(&TrainingJobStatus::InProgress);
+                if !still_running("DescribeTrainingJob", job, running)? {
                     return Ok(Removal::AlreadyGone);
                 }
                 let r = client.stop_training_job().training_job_name(name).send().await;
@@ -109,14 +109,10 @@ pub fn remove(cfg: &AwsConfig, kind: ResourceKind, name: &str) -> Result<Removal
             }
             ResourceKind::TransformJob => {
                 let job = client.describe_transform_job().transform_job_name(name).send().await;
-                let job = match job {
-                    Ok(job) => job,
-                    Err(e) if is_not_found(&ServiceError::from_sdk("DescribeTransformJob", &e)) => {
-                        return Ok(Removal::AlreadyGone)
-                    }
-                    Err(e) => return Err(AwsError::sdk("DescribeTransformJob", e)),
+                let running = |job: &DescribeTransformJobOutput| {
+                    job.transform_job_status() == Some(&TransformJobStatus::InProgress)
                 };
-                if job.transform_job_status() != Some(&TransformJobStatus::InProgress) {
+                if !still_running("DescribeTransformJob", job, running)? {
                     return Ok(Removal::AlreadyGone);
                 }
                 let r = client.stop_transform_job().transform_job_name(name).send().await;
@@ -130,6 +126,22 @@ pub fn remove(cfg: &AwsConfig, kind: ResourceKind, name: &str) -> Result<Removal
             Err(e) => Err(AwsError::Service(Box::new(e))),
         }
     })
+}
+
+/// Whether a Describe*Job answer says the job still runs (`running`); false for a job gone.
+fn still_running<T, E>(
+    operation: &'static str,
+    described: Result<T, SdkError<E, HttpResponse>>,
+    running: impl FnOnce(&T) -> bool,
+) -> Result<bool, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match described {
+        Ok(job) => Ok(running(&job)),
+        Err(e) if is_not_found(&ServiceError::from_sdk(operation, &e)) => Ok(false),
+        Err(e) => Err(AwsError::sdk(operation, e)),
+    }
 }
 
 /// A resource with nothing more to say than its name and age.
@@ -161,120 +173,40 @@ async fn tag_value(client: &Client, arn: &str, key: &str) -> Result<Option<Strin
 /// (name, ARN, creation time) of a listing.
 type Listed = Vec<(String, String, Option<i64>)>;
 
-/// Every endpoint (ListEndpoints, every page).
-async fn endpoints(client: &Client) -> Result<Listed, AwsError> {
-    let mut listed = Vec::new();
-    let mut token = None;
-    loop {
-        let out = client.list_endpoints().set_next_token(token).send().await;
-        let out = out.map_err(|e| AwsError::sdk("ListEndpoints", e))?;
-        for e in out.endpoints() {
-            listed.push((
-                e.endpoint_name().unwrap_or_default().to_string(),
-                e.endpoint_arn().unwrap_or_default().to_string(),
-                e.creation_time().map(|t| t.secs()),
-            ));
+/// Every resource of `kind` (its List* call, every page through the SDK's paginator); training and transform jobs
+/// in progress only (`StatusEquals=InProgress`).
+async fn listed(client: &Client, kind: ResourceKind) -> Result<Listed, AwsError> {
+    let row = |name: Option<&str>, arn: Option<&str>, created: Option<&DateTime>| {
+        (name.unwrap_or_default().to_string(), arn.unwrap_or_default().to_string(), created.map(DateTime::secs))
+    };
+    let listed = match kind {
+        ResourceKind::Endpoint => {
+            let all = client.list_endpoints().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+            let all = all.map_err(|e| AwsError::sdk("ListEndpoints", e))?;
+            all.iter().map(|e| row(e.endpoint_name(), e.endpoint_arn(), e.creation_time())).collect()
         }
-        token = out.next_token().map(String::from);
-        if token.is_none() {
-            return Ok(listed);
+        ResourceKind::EndpointConfig => {
+            let all = client.list_endpoint_configs().into_paginator().items().send();
+            let all = all.collect::<Result<Vec<_>, _>>().await.map_err(|e| AwsError::sdk("ListEndpointConfigs", e))?;
+            all.iter().map(|c| row(c.endpoint_config_name(), c.endpoint_config_arn(), c.creation_time())).collect()
         }
-    }
-}
-
-/// Every endpoint config (ListEndpointConfigs, every page).
-async fn endpoint_configs(client: &Client) -> Result<Listed, AwsError> {
-    let mut listed = Vec::new();
-    let mut token = None;
-    loop {
-        let out = client.list_endpoint_configs().set_next_token(token).send().await;
-        let out = out.map_err(|e| AwsError::sdk("ListEndpointConfigs", e))?;
-        for c in out.endpoint_configs() {
-            let created = c.creation_time().map(|t| t.secs());
-            listed.push((
-                c.endpoint_config_name().unwrap_or_default().to_string(),
-                c.endpoint_config_arn().unwrap_or_default().to_string(),
-                created,
-            ));
+        ResourceKind::Model => {
+            let all = client.list_models().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+            let all = all.map_err(|e| AwsError::sdk("ListModels", e))?;
+            all.iter().map(|m| row(m.model_name(), m.model_arn(), m.creation_time())).collect()
         }
-        token = out.next_token().map(String::from);
-        if token.is_none() {
-            return Ok(listed);
+        ResourceKind::TrainingJob => {
+            let list = client.list_training_jobs().status_equals(TrainingJobStatus::InProgress);
+            let all = list.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+            let all = all.map_err(|e| AwsError::sdk("ListTrainingJobs", e))?;
+            all.iter().map(|j| row(j.training_job_name(), j.training_job_arn(), j.creation_time())).collect()
         }
-    }
-}
-
-/// Every model (ListModels, every page).
-async fn models(client: &Client) -> Result<Listed, AwsError> {
-    let mut listed = Vec::new();
-    let mut token = None;
-    loop {
-        let out = client.list_models().set_next_token(token).send().await;
-        let out = out.map_err(|e| AwsError::sdk("ListModels", e))?;
-        for m in out.models() {
-            listed.push((
-                m.model_name().unwrap_or_default().to_string(),
-                m.model_arn().unwrap_or_default().to_string(),
-                m.creation_time().map(|t| t.secs()),
-            ));
+        ResourceKind::TransformJob => {
+            let list = client.list_transform_jobs().status_equals(TransformJobStatus::InProgress);
+            let all = list.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+            let all = all.map_err(|e| AwsError::sdk("ListTransformJobs", e))?;
+            all.iter().map(|j| row(j.transform_job_name(), j.transform_job_arn(), j.creation_time())).collect()
         }
-        token = out.next_token().map(String::from);
-        if token.is_none() {
-            return Ok(listed);
-        }
-    }
-}
-
-/// Every training job in progress (ListTrainingJobs `StatusEquals=InProgress`, every page).
-async fn training_jobs(client: &Client) -> Result<Listed, AwsError> {
-    let mut listed = Vec::new();
-    let mut token = None;
-    loop {
-        let out = client
-            .list_training_jobs()
-            .status_equals(TrainingJobStatus::InProgress)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ListTrainingJobs", e))?;
-        for j in out.training_job_summaries() {
-            let created = j.creation_time().map(|t| t.secs());
-            listed.push((
-                j.training_job_name().unwrap_or_default().to_string(),
-                j.training_job_arn().unwrap_or_default().to_string(),
-                created,
-            ));
-        }
-        token = out.next_token().map(String::from);
-        if token.is_none() {
-            return Ok(listed);
-        }
-    }
-}
-
-/// Every transform job in progress (ListTransformJobs `StatusEquals=InProgress`, every page).
-async fn transform_jobs(client: &Client) -> Result<Listed, AwsError> {
-    let mut listed = Vec::new();
-    let mut token = None;
-    loop {
-        let out = client
-            .list_transform_jobs()
-            .status_equals(TransformJobStatus::InProgress)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ListTransformJobs", e))?;
-        for j in out.transform_job_summaries() {
-            let created = j.creation_time().map(|t| t.secs());
-            listed.push((
-                j.transform_job_name().unwrap_or_default().to_string(),
-                j.transform_job_arn().unwrap_or_default().to_string(),
-                created,
-            ));
-        }
-        token = out.next_token().map(String::from);
-        if token.is_none() {
-            return Ok(listed);
-        }
-    }
+    };
+    Ok(listed)
 }

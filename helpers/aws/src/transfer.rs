@@ -3,12 +3,13 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption as Sse};
 use aws_sdk_s3::Client;
+use ipinsights_atomic_file::{AtomicFile, Durability};
 
 use crate::{AwsConfig, AwsError, S3Uri, ServerSideEncryption, ServiceError};
 
@@ -112,8 +113,10 @@ pub fn upload_file_with(
     })
 }
 
-/// Downloads `s3_uri` to the file `local` (parent folders created), through a `.part` file renamed at the
-/// end; `progress(bytes_received, total)` runs at the start, every MiB and at the end. Returns the size.
+/// Downloads `s3_uri` to the file `local` (parent folders created) with the one atomic writer
+/// ([`ipinsights_atomic_file`]): `local` is the old file or the whole new one, never a part, also when the
+/// download fails or is interrupted; `progress(bytes_received, total)` runs at the start, every MiB and at the end.
+/// Returns the size.
 pub fn download_file(
     cfg: &AwsConfig,
     s3_uri: &str,
@@ -127,8 +130,7 @@ pub fn download_file(
     if let Some(parent) = local.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_err("create the folder", parent))?;
     }
-    let partial = partial_path(local);
-    let result = cfg.run(async {
+    cfg.run(async {
         let (client, _) = cfg.s3().await?;
         let out = client
             .get_object()
@@ -139,29 +141,22 @@ pub fn download_file(
             .map_err(|e| AwsError::sdk("GetObject", e))?;
         let total = out.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         let mut body = out.body;
-        let mut file = File::create(&partial).map_err(io_err("create", &partial))?;
+        let mut file = AtomicFile::create(local, Durability::Synced).map_err(io_err("create beside", local))?;
         let (mut received, mut reported) = (0u64, 0u64);
         progress(0, total);
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| body_err(s3_uri, &e))?;
-            file.write_all(&chunk).map_err(io_err("write", &partial))?;
+            file.write_all(&chunk).map_err(io_err("write", local))?;
             received += chunk.len() as u64;
             if received - reported >= MIB {
                 progress(received, total.max(received));
                 reported = received;
             }
         }
-        file.flush().map_err(io_err("write", &partial))?;
+        file.commit().map_err(io_err("write", local))?;
         progress(received, total.max(received));
         Ok(received)
-    });
-    match result {
-        Ok(bytes) => std::fs::rename(&partial, local).map(|_| bytes).map_err(io_err("rename into", local)),
-        Err(err) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(err)
-        }
-    }
+    })
 }
 
 /// The part size for a multipart upload of `total` bytes, or `None` for a single PUT.
@@ -319,12 +314,6 @@ fn body_err(s3_uri: &str, e: &dyn std::error::Error) -> AwsError {
     }))
 }
 
-fn partial_path(local: &Path) -> PathBuf {
-    let mut name = local.file_name().unwrap_or_default().to_os_string();
-    name.push(".part");
-    local.with_file_name(name)
-}
-
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> AwsError + 'a {
     move |source| AwsError::Io { action, path: path.to_path_buf(), source }
 }
@@ -349,11 +338,6 @@ mod tests {
         assert!(plan_parts(&opts(MIB, MIB), 10).is_err(), "parts below 5 MiB");
         assert!(plan_parts(&opts(6 * 1024 * MIB, 8 * MIB), 10).is_err(), "threshold over 5 GiB");
         assert_eq!(plan_parts(&opts(0, 5 * MIB), 1).unwrap(), Some(5 * MIB));
-    }
-
-    #[test]
-    fn partial_file_sits_next_to_the_target() {
-        assert_eq!(partial_path(Path::new("/tmp/x/model.tar.gz")), Path::new("/tmp/x/model.tar.gz.part"));
     }
 
     #[test]

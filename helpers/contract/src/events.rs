@@ -50,7 +50,7 @@ pub enum TrainingEvent {
         /// Seconds spent training (reading the channels excluded).
         training_seconds: f64,
     },
-    /// The job failed; `reason` is the error a human would read.
+    /// The job failed (the kind a program reads); `reason` is the error shown to people, never matched.
     Failed {
         /// Why.
         reason: String,
@@ -91,7 +91,7 @@ pub enum TransformEvent {
         /// Seconds spent transforming.
         seconds: f64,
     },
-    /// The job failed; `reason` is the error a human would read.
+    /// The job failed (the kind a program reads); `reason` is the error shown to people, never matched.
     Failed {
         /// Why.
         reason: String,

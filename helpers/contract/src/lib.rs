@@ -14,8 +14,12 @@
 //! | [`EndpointRecord`] | the facade (the local DescribeEndpoint) | the facade (`Predictor::attach`, delete) | `{root}/endpoints/{name}.json` |
 //! | [`ContractInfo`] | `ipinsights contract` | the facade, to refuse a binary that speaks another version | one JSON object on stdout |
 //!
-//! Humans read the binary's stdout (SageMaker-format log lines: the text SageMaker's CloudWatch log would hold,
-//! shown verbatim in the notebook) and its stderr (errors); no program parses either.
+//! What a program may read is typed: an event's kind, a status, names, paths, counts, times. Text for people sits
+//! in fields named for it and nowhere else: a failure's `reason` ([`TrainingEvent::Failed`],
+//! [`TransformEvent::Failed`]) and [`JobRecord`]'s `failure_reason` (SageMaker's `FailureReason`) are shown
+//! verbatim, never matched; that a job failed is the event's kind or the record's status. Humans also read the
+//! binary's stdout (SageMaker-format log lines: the text SageMaker's CloudWatch log would hold, shown verbatim in
+//! the notebook) and its stderr (errors); no program parses either.
 //!
 //! Versioning: every JSON object above carries `"version": CONTRACT_VERSION` (see [`encode`]). A reader checks
 //! the version before anything else and refuses any other with [`ContractError::UnsupportedVersion`]; the

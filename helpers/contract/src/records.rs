@@ -25,7 +25,7 @@ pub struct JobRecord {
     pub training_job_name: String,
     /// `TrainingJobStatus`.
     pub training_job_status: TrainingJobStatus,
-    /// `FailureReason`, when it failed.
+    /// `FailureReason`, when it failed: text shown to people, never matched (the status says it failed).
     pub failure_reason: Option<String>,
     /// `HyperParameters`: the values given, as SageMaker strings.
     pub hyperparameters: BTreeMap<String, String>,

@@ -114,6 +114,27 @@ pub enum ScoreSource {
     ModelDir(PathBuf),
 }
 
+/// Where scores come from, given `ENDPOINT_URL`, `ENDPOINT_NAME` and `MODEL_DIR`: an endpoint or a model
+/// directory, never both.
+fn score_source(url: Option<String>, name: Option<String>, dir: Option<String>) -> Result<ScoreSource> {
+    let bad = |name: &'static str, message: &str| DetectError::Config { name, message: message.into() };
+    match (url, name, dir) {
+        (Some(_), _, Some(_)) | (None, Some(_), Some(_)) => {
+            Err(bad(env::MODEL_DIR, "set either an endpoint (ENDPOINT_NAME / ENDPOINT_URL) or MODEL_DIR, not both"))
+        }
+        (Some(url), Some(name), None) => {
+            Ok(ScoreSource::Endpoint(format!("{}/endpoints/{name}", url.trim_end_matches('/'))))
+        }
+        (Some(url), None, None) => Ok(ScoreSource::Endpoint(url)),
+        (None, Some(name), None) => Ok(ScoreSource::SageMaker(name)),
+        (None, None, Some(dir)) => Ok(ScoreSource::ModelDir(dir.into())),
+        (None, None, None) => Err(bad(
+            env::ENDPOINT_NAME,
+            "set ENDPOINT_NAME (a SageMaker endpoint), ENDPOINT_URL (an inference-protocol URL) or MODEL_DIR",
+        )),
+    }
+}
+
 /// The Lambda's settings, from environment variables.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LambdaConfig {
@@ -151,26 +172,7 @@ impl LambdaConfig {
             .ok()
             .filter(|t: &f64| t.is_finite())
             .ok_or_else(|| bad(env::THRESHOLD, format!("{threshold:?} is not a finite number")))?;
-        let source =
-            match (get(env::ENDPOINT_URL), get(env::ENDPOINT_NAME), get(env::MODEL_DIR)) {
-                (Some(_), _, Some(_)) | (None, Some(_), Some(_)) => {
-                    return Err(bad(
-                        env::MODEL_DIR,
-                        "set either an endpoint (ENDPOINT_NAME / ENDPOINT_URL) or MODEL_DIR, not both".into(),
-                    ))
-                }
-                (Some(url), Some(name), None) => {
-                    ScoreSource::Endpoint(format!("{}/endpoints/{name}", url.trim_end_matches('/')))
-                }
-                (Some(url), None, None) => ScoreSource::Endpoint(url),
-                (None, Some(name), None) => ScoreSource::SageMaker(name),
-                (None, None, Some(dir)) => ScoreSource::ModelDir(dir.into()),
-                (None, None, None) => return Err(bad(
-                    env::ENDPOINT_NAME,
-                    "set ENDPOINT_NAME (a SageMaker endpoint), ENDPOINT_URL (an inference-protocol URL) or MODEL_DIR"
-                        .into(),
-                )),
-            };
+        let source = score_source(get(env::ENDPOINT_URL), get(env::ENDPOINT_NAME), get(env::MODEL_DIR))?;
         let top_networks = match get(env::TOP_NETWORKS) {
             None => 3,
             Some(n) => n.parse().map_err(|_| bad(env::TOP_NETWORKS, format!("{n:?} is not a count")))?,

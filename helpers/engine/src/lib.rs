@@ -6,7 +6,8 @@
 //! thresholds, histograms) and [`synth`] (the tutorial-style synthetic data set).
 
 mod adam;
-pub mod atomic;
+/// The one atomic file writer (its own crate, so the AWS crate writes downloads with it too).
+pub use ipinsights_atomic_file as atomic;
 pub mod hash;
 pub mod hyperparams;
 pub mod ip;

@@ -24,16 +24,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::SharedCredentialsProvider;
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
 use ipinsights_security::{CloudTrailExtract, TupleMode};
 
-use crate::bucket::bucket_region;
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};
-use crate::layout::{self, normalize_prefix, TrailAccount};
-use crate::trail::{choose_accounts, subfolders, ChosenAccounts, TrailSource, DEFAULT_MAX_EVENTS};
+use crate::layout::{self, TrailAccount};
+use crate::trail::{account_regions, counted, open_trail, OpenedTrail, TrailSource, DEFAULT_MAX_EVENTS};
 use ddl::{check_name, projection_start, TableSpec};
 use query::{cost_usd, Finished, Runner};
 use results::Aggregate;
@@ -149,18 +147,14 @@ impl fmt::Display for AthenaTrailExtract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}\nfrom {} through Athena ({}): {} account{}, {} region{}, {} day{}: query {} scanned {:.1} MB \
-             (about US$ {:.4} at US$ 5 per TB, 10 MB minimum) in {:.1} s ({:.1} s in the engine); {} rows \
-             ({:.1} MB) read from {}; {}",
+            "{}\nfrom {} through Athena ({}): {}, {}, {}: query {} scanned {:.1} MB (about US$ {:.4} at US$ 5 \
+             per TB, 10 MB minimum) in {:.1} s ({:.1} s in the engine); {} rows ({:.1} MB) read from {}; {}",
             self.extract,
             self.source,
             self.table,
-            self.accounts.len(),
-            plural(self.accounts.len()),
-            self.regions.len(),
-            plural(self.regions.len()),
-            self.days,
-            plural(self.days),
+            counted(self.accounts.len(), "account"),
+            counted(self.regions.len(), "region"),
+            counted(self.days, "day"),
             self.query_execution_id,
             self.scanned_bytes as f64 / 1e6,
             self.cost_usd(),
@@ -174,14 +168,6 @@ impl fmt::Display for AthenaTrailExtract {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 /// Reads the trail through Athena: checks (or creates) the table, runs one query, reads its answer. `say` hears
 /// what is done (the DDL when the table is made, a line while the query runs).
 pub fn read_trail_athena(
@@ -192,9 +178,7 @@ pub fn read_trail_athena(
 ) -> Result<AthenaTrailExtract> {
     source.validate()?;
     options.validate()?;
-    if let Some(r) =
-        source.regions.iter().find(|r| !r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
-    {
+    if let Some(r) = source.regions.iter().find(|r| !is_region_name(r)) {
         return Err(AccountError::InvalidInput(format!("{r:?} is not a region name")));
     }
     run(async {
@@ -210,32 +194,9 @@ async fn read(
     say: &mut dyn FnMut(&str),
 ) -> Result<AthenaTrailExtract> {
     let start = Instant::now();
-    let credentials: Option<SharedCredentialsProvider> = match &source.role_arn {
-        Some(role_arn) => Some(clients.assumed_role(role_arn).await?),
-        None => None,
-    };
-    let session_region = clients.region();
-    let probe = clients.s3_probe(&session_region, credentials.clone());
-    let trail_region = bucket_region(&probe, &source.bucket).await.unwrap_or_else(|| session_region.clone());
-    let trail_s3 = clients.s3_for(&trail_region, credentials.clone());
-    let prefix = normalize_prefix(&source.prefix);
-    let ChosenAccounts { read: accounts, .. } = choose_accounts(clients, &trail_s3, source, &prefix).await?;
-    let organization = one_organization(&accounts, source)?;
-    let regions = regions_of(&trail_s3, source, &prefix, &accounts).await?;
-    let days = layout::days(source.first_day, source.last_day)?;
-    let first = source.first_day.folder();
-    let spec = TableSpec {
-        database: options.database.clone(),
-        table: options.table.clone(),
-        location: match &organization {
-            Some(org) => format!("s3://{}/{prefix}AWSLogs/{org}/", source.bucket),
-            None => format!("s3://{}/{prefix}AWSLogs/", source.bucket),
-        },
-        accounts: accounts.iter().map(|a| a.account_id.clone()).collect(),
-        regions: regions.clone(),
-        first_day: projection_start(&first),
-    };
-    let athena = clients.athena_as(credentials.clone());
+    let opened = open_trail(clients, source).await?;
+    let spec = table_spec(&opened, source, options).await?;
+    let athena = clients.athena_as(opened.credentials.clone());
     let runner = Runner {
         client: &athena,
         database: &options.database,
@@ -245,11 +206,54 @@ async fn read(
         max_wait: options.max_wait,
     };
     let created_table = ensure_table(&runner, &spec, say).await?;
-    let sql = select(&spec, &first, &source.last_day.folder());
+    let sql = select(&spec, &source.first_day.folder(), &source.last_day.folder());
     let finished = runner.run(&sql, say).await?;
-    let result_s3 = clients.s3_for(&session_region, credentials);
+    let result_s3 = clients.s3_for(&opened.session_region, opened.credentials);
     let (aggregate, result_bytes) = read_answer(&result_s3, &finished, options.max_result_bytes).await?;
-    let (rows, events, pairs) = (aggregate.rows, aggregate.events, aggregate.unique_pairs());
+    check_size(&aggregate, options)?;
+    Ok(AthenaTrailExtract {
+        source: source.uri(),
+        rows: aggregate.rows,
+        extract: aggregate.finish(options.mode),
+        table: format!("{}.{}", spec.database, spec.table),
+        created_table,
+        sql,
+        query_execution_id: finished.query_execution_id,
+        accounts: spec.accounts,
+        regions: spec.regions,
+        days: layout::days(source.first_day, source.last_day)?.len(),
+        result_location: finished.output_location,
+        result_bytes,
+        scanned_bytes: finished.scanned_bytes,
+        engine_time: finished.engine_time,
+        elapsed: start.elapsed(),
+        attempts: clients.log.clone(),
+    })
+}
+
+/// The table over the trail's accounts, regions and days.
+async fn table_spec(opened: &OpenedTrail, source: &TrailSource, options: &AthenaOptions) -> Result<TableSpec> {
+    let accounts = &opened.accounts.read;
+    let organization = one_organization(accounts, source)?;
+    let regions = regions_of(&opened.s3, source, &opened.prefix, accounts).await?;
+    layout::days(source.first_day, source.last_day)?;
+    let prefix = &opened.prefix;
+    Ok(TableSpec {
+        database: options.database.clone(),
+        table: options.table.clone(),
+        location: match &organization {
+            Some(org) => format!("s3://{}/{prefix}AWSLogs/{org}/", source.bucket),
+            None => format!("s3://{}/{prefix}AWSLogs/", source.bucket),
+        },
+        accounts: accounts.iter().map(|a| a.account_id.clone()).collect(),
+        regions,
+        first_day: projection_start(&source.first_day.folder()),
+    })
+}
+
+/// Refuses an answer of more tuples than `max_events`, with what to do instead.
+fn check_size(aggregate: &Aggregate, options: &AthenaOptions) -> Result<()> {
+    let (events, pairs) = (aggregate.events, aggregate.unique_pairs());
     let laid_out = match options.mode {
         TupleMode::AllEvents => events,
         TupleMode::UniquePairs => pairs as u64,
@@ -263,24 +267,12 @@ async fn read(
             crate::trail::KEPT_BYTES_PER_EVENT
         )));
     }
-    Ok(AthenaTrailExtract {
-        source: source.uri(),
-        extract: aggregate.finish(options.mode),
-        table: format!("{}.{}", spec.database, spec.table),
-        created_table,
-        sql,
-        query_execution_id: finished.query_execution_id,
-        accounts: spec.accounts,
-        regions,
-        days: days.len(),
-        rows,
-        result_location: finished.output_location,
-        result_bytes,
-        scanned_bytes: finished.scanned_bytes,
-        engine_time: finished.engine_time,
-        elapsed: start.elapsed(),
-        attempts: clients.log.clone(),
-    })
+    Ok(())
+}
+
+/// Whether `name` can name a region in a query: lower-case letters, digits and `-` only.
+fn is_region_name(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The organisation folder of the accounts read (all in one), if any.
@@ -308,12 +300,8 @@ async fn regions_of(
     let mut regions: BTreeSet<String> = source.regions.iter().cloned().collect();
     if regions.is_empty() {
         for account in accounts {
-            let found = subfolders(s3, &source.bucket, &format!("{}CloudTrail/", account.folder(prefix))).await?;
-            regions.extend(
-                found
-                    .into_iter()
-                    .filter(|r| r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')),
-            );
+            let found = account_regions(s3, source, prefix, account).await?;
+            regions.extend(found.into_iter().filter(|r| is_region_name(r)));
         }
     }
     if regions.is_empty() {

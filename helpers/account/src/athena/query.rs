@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+use aws_sdk_athena::types::{QueryExecution, QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
 use super::errors::explain;
 use crate::error::{AccountError, Result};
@@ -63,6 +63,24 @@ impl Runner<'_> {
         AccountError::InvalidInput(explain(reason, self.database, self.table, self.output_for_messages()))
     }
 
+    /// What the succeeded query `id` gives: where its answer is, what it scanned and how long it ran.
+    fn finished(&self, id: String, execution: &QueryExecution, elapsed: Duration) -> Result<Finished> {
+        let output = execution
+            .result_configuration()
+            .and_then(|r| r.output_location())
+            .ok_or_else(|| self.failed("the query succeeded without an output location"))?;
+        let stats = execution.statistics();
+        let scanned = stats.and_then(|s| s.data_scanned_in_bytes()).and_then(|b| u64::try_from(b).ok());
+        let engine = stats.and_then(|s| s.engine_execution_time_in_millis()).and_then(|m| u64::try_from(m).ok());
+        Ok(Finished {
+            query_execution_id: id,
+            output_location: output.to_string(),
+            scanned_bytes: scanned.unwrap_or(0),
+            engine_time: Duration::from_millis(engine.unwrap_or(0)),
+            elapsed,
+        })
+    }
+
     /// Runs `sql` and waits for it; `say` hears a line every ~10 s of waiting.
     pub async fn run(&self, sql: &str, say: &mut dyn FnMut(&str)) -> Result<Finished> {
         let start = Instant::now();
@@ -92,26 +110,7 @@ impl Runner<'_> {
             match status.and_then(|s| s.state()) {
                 Some(QueryExecutionState::Succeeded) => {
                     let execution = execution.expect("a state has an execution");
-                    let output = execution
-                        .result_configuration()
-                        .and_then(|r| r.output_location())
-                        .ok_or_else(|| self.failed("the query succeeded without an output location"))?;
-                    let stats = execution.statistics();
-                    return Ok(Finished {
-                        query_execution_id: id,
-                        output_location: output.to_string(),
-                        scanned_bytes: stats
-                            .and_then(|s| s.data_scanned_in_bytes())
-                            .and_then(|b| u64::try_from(b).ok())
-                            .unwrap_or(0),
-                        engine_time: Duration::from_millis(
-                            stats
-                                .and_then(|s| s.engine_execution_time_in_millis())
-                                .and_then(|m| u64::try_from(m).ok())
-                                .unwrap_or(0),
-                        ),
-                        elapsed: start.elapsed(),
-                    });
+                    return self.finished(id, execution, start.elapsed());
                 }
                 Some(QueryExecutionState::Failed | QueryExecutionState::Cancelled) => {
                     let status = status.expect("a state has a status");

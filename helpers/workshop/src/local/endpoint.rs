@@ -7,7 +7,7 @@
 //! (see [`super::process`]), and waits until it no longer answers.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use ipinsights_contract::{read_record, EndpointRecord, ReadyRecord};
@@ -27,6 +27,77 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     dir: PathBuf,
+}
+
+/// Starts `binary serve` for `model_dir` under `name`, logging to `log_path`; it writes `ready_path` once it answers.
+fn spawn_server(binary: &Path, name: &str, model_dir: &Path, ready_path: &Path, log_path: &Path) -> Result<Child> {
+    let _ = std::fs::remove_file(ready_path);
+    let log = std::fs::File::create(log_path).map_err(|e| WorkshopError::io("create", log_path, e))?;
+    let mut child = Command::new(binary)
+        .args(["serve", "--port", "0", "--exit-with-stdin", "--name", name])
+        .arg("--model-dir")
+        .arg(model_dir)
+        .arg("--ready-file")
+        .arg(ready_path)
+        .stdin(Stdio::piped())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| WorkshopError::io("start", binary, e))?;
+    // Keep the write end of the server's stdin open for as long as this process lives (see the module docs).
+    if let Some(stdin) = child.stdin.take() {
+        std::mem::forget(stdin);
+    }
+    Ok(child)
+}
+
+/// Waits for `child`'s ready record (writing `-` every 250 ms): the record, once it names this process and endpoint;
+/// an error (and `*`) when the server exits, names another, or is not ready within [`READY_TIMEOUT`].
+fn wait_until_ready(
+    child: &mut Child,
+    name: &str,
+    ready_path: &Path,
+    log_path: &Path,
+    out: Output<'_>,
+) -> Result<ReadyRecord> {
+    let started = Instant::now();
+    loop {
+        if ready_path.exists() {
+            let ready: ReadyRecord = read_record(ready_path)
+                .map_err(|e| WorkshopError::context(format!("endpoint {name} did not start cleanly"), e))?;
+            if ready.pid != child.id() || ready.endpoint_name != name {
+                let _ = child.kill();
+                out("*\n");
+                return Err(WorkshopError::new(format!(
+                    "endpoint {name}: the ready record names endpoint {} in process {}, but the server started is \
+                     process {}",
+                    ready.endpoint_name,
+                    ready.pid,
+                    child.id()
+                )));
+            }
+            return Ok(ready);
+        }
+        if let Some(status) = child.try_wait()? {
+            out("*\n");
+            let log = std::fs::read_to_string(log_path).unwrap_or_default();
+            let reason = log.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output");
+            let message = format!("endpoint {name} failed to start ({status}): {reason}");
+            let kind = ErrorKind::EndpointFailed { endpoint_name: name.to_string(), reason: reason.to_string() };
+            return Err(WorkshopError::of(kind, message));
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            let _ = child.kill();
+            out("*\n");
+            return Err(WorkshopError::new(format!(
+                "endpoint {name} did not become ready within {} s; see {}",
+                READY_TIMEOUT.as_secs(),
+                log_path.display()
+            )));
+        }
+        out("-");
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 impl Endpoints {
@@ -49,73 +120,19 @@ impl Endpoints {
             return Err(WorkshopError::new(format!("Cannot create already existing endpoint \"{name}\"")));
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| WorkshopError::io("create", &self.dir, e))?;
-        let _ = std::fs::remove_file(&ready_path);
-        let log = std::fs::File::create(&log_path).map_err(|e| WorkshopError::io("create", &log_path, e))?;
-        let mut child = Command::new(binary)
-            .args(["serve", "--port", "0", "--exit-with-stdin", "--name", name])
-            .arg("--model-dir")
-            .arg(model_dir)
-            .arg("--ready-file")
-            .arg(&ready_path)
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| WorkshopError::io("start", binary, e))?;
-        // Keep the write end of the server's stdin open for as long as this process lives (see the module docs).
-        if let Some(stdin) = child.stdin.take() {
-            std::mem::forget(stdin);
-        }
-        let started = Instant::now();
-        loop {
-            if ready_path.exists() {
-                let ready: ReadyRecord = read_record(&ready_path)
-                    .map_err(|e| WorkshopError::context(format!("endpoint {name} did not start cleanly"), e))?;
-                if ready.pid != child.id() || ready.endpoint_name != name {
-                    let _ = child.kill();
-                    out("*\n");
-                    return Err(WorkshopError::new(format!(
-                        "endpoint {name}: the ready record names endpoint {} in process {}, but the server started \
-                         is process {}",
-                        ready.endpoint_name,
-                        ready.pid,
-                        child.id()
-                    )));
-                }
-                out("!\n");
-                let record = EndpointRecord {
-                    endpoint_name: name.into(),
-                    url: ready.url,
-                    pid: ready.pid,
-                    model_dir: model_dir.to_path_buf(),
-                    creation_time: unix_millis(SystemTime::now()).0,
-                };
-                let json = ipinsights_contract::encode(&record);
-                ipinsights_engine::atomic::write_atomically(&record_path, |w| {
-                    std::io::Write::write_all(w, json.as_bytes())
-                })?;
-                return Ok(record);
-            }
-            if let Some(status) = child.try_wait()? {
-                out("*\n");
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                let reason = log.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no output");
-                let message = format!("endpoint {name} failed to start ({status}): {reason}");
-                let kind = ErrorKind::EndpointFailed { endpoint_name: name.to_string(), reason: reason.to_string() };
-                return Err(WorkshopError::of(kind, message));
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                let _ = child.kill();
-                out("*\n");
-                return Err(WorkshopError::new(format!(
-                    "endpoint {name} did not become ready within {} s; see {}",
-                    READY_TIMEOUT.as_secs(),
-                    log_path.display()
-                )));
-            }
-            out("-");
-            std::thread::sleep(Duration::from_millis(250));
-        }
+        let mut child = spawn_server(binary, name, model_dir, &ready_path, &log_path)?;
+        let ready = wait_until_ready(&mut child, name, &ready_path, &log_path, out)?;
+        out("!\n");
+        let record = EndpointRecord {
+            endpoint_name: name.into(),
+            url: ready.url,
+            pid: ready.pid,
+            model_dir: model_dir.to_path_buf(),
+            creation_time: unix_millis(SystemTime::now()).0,
+        };
+        let json = ipinsights_contract::encode(&record);
+        ipinsights_engine::atomic::write_atomically(&record_path, |w| std::io::Write::write_all(w, json.as_bytes()))?;
+        Ok(record)
     }
 
     /// Whether an endpoint of that name exists (its record is there).

@@ -1,4 +1,6 @@
-//! Atomic file writes, the one writer every crate uses for files a reader might see half-written.
+//! Atomic file writes, the one writer every crate uses for files a reader might see half-written: whole with
+//! [`write_atomically`], or piece by piece (a download's chunks) with an [`AtomicFile`] and its
+//! [`AtomicFile::commit`]. `ipinsights_engine::atomic` is this crate.
 //!
 //! The steps, in order: a temporary file in the destination's own folder (so the rename stays on one file
 //! system), the data written and flushed, the file's data and metadata synced to disk, a rename over the
@@ -16,7 +18,9 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
 
 /// Prefix of the temporary files (hidden, so directory listings and globs skip a write in progress).
 const TEMP_PREFIX: &str = ".tmp-";
@@ -45,35 +49,75 @@ pub fn write_atomically_with<F>(path: &Path, durability: Durability, fill: F) ->
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
 {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX);
-    #[cfg(unix)]
+    let mut file = AtomicFile::create(path, durability)?;
     {
-        use std::os::unix::fs::PermissionsExt;
-        // tempfile's default is 0600; ask for what `File::create` gives (the umask still applies).
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    // Dropping `temp` on any early return removes the temporary file.
-    let mut temp = builder.tempfile_in(dir)?;
-    {
-        let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
+        let mut writer = BufWriter::with_capacity(1 << 20, file.as_file_mut());
         fill(&mut writer)?;
         writer.flush()?;
     }
-    if let Ok(existing) = std::fs::metadata(path) {
-        temp.as_file().set_permissions(existing.permissions())?;
+    file.commit()
+}
+
+/// A write in progress: a temporary file beside the destination, written through [`Write`] (unbuffered: wrap it in
+/// a `BufWriter` for small writes); [`AtomicFile::commit`] puts it in place, dropping it (an error, a panic)
+/// removes it and leaves the destination as it was.
+#[derive(Debug)]
+pub struct AtomicFile {
+    temp: NamedTempFile,
+    path: PathBuf,
+    dir: PathBuf,
+    durability: Durability,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` (its folder must exist).
+    pub fn create(path: &Path, durability: Durability) -> io::Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TEMP_PREFIX);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // tempfile's default is 0600; ask for what `File::create` gives (the umask still applies).
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir)?;
+        Ok(AtomicFile { temp, path: path.to_path_buf(), dir: dir.to_path_buf(), durability })
     }
-    if durability == Durability::Synced {
-        temp.as_file().sync_all()?;
+
+    /// The temporary file.
+    pub fn as_file_mut(&mut self) -> &mut File {
+        self.temp.as_file_mut()
     }
-    temp.persist(path).map_err(|e| e.error)?;
-    match durability {
-        Durability::Synced => sync_dir(dir),
-        Durability::Unsynced => Ok(()),
+
+    /// Puts the written file in place: the old file's mode kept, synced per the [`Durability`], renamed over the
+    /// destination.
+    pub fn commit(self) -> io::Result<()> {
+        let AtomicFile { temp, path, dir, durability } = self;
+        if let Ok(existing) = std::fs::metadata(&path) {
+            temp.as_file().set_permissions(existing.permissions())?;
+        }
+        if durability == Durability::Synced {
+            temp.as_file().sync_all()?;
+        }
+        temp.persist(&path).map_err(|e| e.error)?;
+        match durability {
+            Durability::Synced => sync_dir(&dir),
+            Durability::Unsynced => Ok(()),
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.temp.as_file_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.as_file_mut().flush()
     }
 }
 
@@ -139,6 +183,30 @@ mod tests {
             assert_eq!(fs::read_to_string(&path).unwrap(), "old");
             assert_eq!(names(dir.path()), ["out.txt"], "{durability:?}");
         }
+    }
+
+    #[test]
+    fn an_interrupted_write_leaves_the_old_file_or_none_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join("old.txt"), dir.path().join("new.txt"));
+        fs::write(&old, "old").unwrap();
+        for path in [&old, &new] {
+            let interrupted = std::panic::catch_unwind(|| {
+                let mut file = AtomicFile::create(path, Durability::Synced).unwrap();
+                file.write_all(&vec![b'x'; 3 << 20]).unwrap();
+                panic!("interrupted before the commit");
+            });
+            assert!(interrupted.is_err());
+        }
+        assert_eq!(fs::read_to_string(&old).unwrap(), "old");
+        assert_eq!(names(dir.path()), ["old.txt"], "the new file absent, no temporary file");
+        let mut file = AtomicFile::create(&new, Durability::Synced).unwrap();
+        file.write_all(b"whole").unwrap();
+        assert_eq!(names(dir.path()).len(), 2, "only the hidden temporary file until the commit");
+        assert!(!new.exists());
+        file.commit().unwrap();
+        assert_eq!(fs::read_to_string(&new).unwrap(), "whole");
+        assert_eq!(names(dir.path()), ["new.txt", "old.txt"]);
     }
 
     #[test]
