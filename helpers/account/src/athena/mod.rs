@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::config::SharedCredentialsProvider;
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
-use ipinsights_security::{CloudTrailExtract, TupleMode};
+use ipinsights_security_logs::{CloudTrailExtract, TupleMode};
 
 use crate::bucket::bucket_region;
 use crate::clients::{run, Clients};

@@ -12,7 +12,8 @@ use std::path::Path;
 
 use emulator::{block_on, Emulator};
 use ipinsights_account::{read_trail, read_trail_athena, AthenaOptions, ReadOptions, TrailSource};
-use ipinsights_security::{simulate_account, CloudTrailExtract, SimConfig, TupleMode};
+use ipinsights_security_logs::{CloudTrailExtract, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 
 pub const BUCKET: &str = "org-trail";
 pub const RESULTS: &str = "athena-results";

@@ -9,7 +9,7 @@ use crate::emulator::Emulator;
 use std::time::Instant;
 
 use ipinsights_account::{read_trail, read_trail_athena, AthenaOptions, ReadOptions, TrailSource};
-use ipinsights_security::TupleMode;
+use ipinsights_security_logs::TupleMode;
 
 /// Resets this process's peak resident memory (`VmHWM`) to its current size (Linux: `/proc/self/clear_refs`) and
 /// returns that size in MB.

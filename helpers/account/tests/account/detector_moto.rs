@@ -24,7 +24,7 @@ use ipinsights_detect::lambda::{alert_state, LambdaConfig, LambdaResponse, Paylo
 use ipinsights_engine::tuples::Tuple;
 use ipinsights_engine::{train, HyperParameters, TrainOptions};
 use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
-use ipinsights_security::{read_guardduty, FindingSkip, GuardDutyReader};
+use ipinsights_security_logs::{read_guardduty, FindingSkip, GuardDutyReader};
 use serde_json::{json, Value};
 
 /// A zip holding an executable `bootstrap` (the real package is built by scripts/package-lambda).

@@ -6,7 +6,8 @@ use crate::emulator;
 
 use emulator::{Emulator, Options};
 use ipinsights_account::{read_findings, FindingQuery};
-use ipinsights_security::{read_guardduty, simulate_account, FindingTuple, SimConfig};
+use ipinsights_security_logs::{read_guardduty, FindingTuple};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 
 /// A simulated account with `findings` findings; returns (tempdir, findings NDJSON path).
 fn account(findings: usize) -> (tempfile::TempDir, std::path::PathBuf) {

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use emulator::{block_on, Emulator};
 use ipinsights_account::{read_trail, ReadOptions, TrailSource};
-use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 
 const BUCKET: &str = "simulated-trail";
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use emulator::{block_on, repo, Emulator, Options};
 use ipinsights_account::{read_trail, ReadOptions, TrailSource};
-use ipinsights_security::{read_cloudtrail, CloudTrailExtract, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, CloudTrailExtract, TupleMode};
 
 const BUCKET: &str = "org-trail";
 const ACCOUNT: &str = "218007301253";
@@ -338,7 +338,7 @@ fn a_sample_of_the_objects_is_the_same_on_every_read_and_counted() {
 /// on the real sample: the documented estimate must not be below it.
 #[test]
 fn kept_bytes_per_event_covers_the_real_sample() {
-    use ipinsights_security::{CloudTrailTuple, Tuple};
+    use ipinsights_security_logs::{CloudTrailTuple, Tuple};
     let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
     let heap = |s: &str| s.len().next_multiple_of(16) as u64 + 16; // malloc's rounding and header
     let tuples: u64 = disk

@@ -3,7 +3,8 @@
 //! check, simulated CloudTrail → tuples → upload, fit, attach, deploy, predict, batch transform, delete (twice).
 
 use ipinsights_engine::tuples::write_tuples;
-use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 use ipinsights_workshop::prelude::*;
 use std::net::IpAddr;
 

@@ -145,7 +145,7 @@ fn the_athena_cell_gives_the_simulated_tuples_and_skips() {
     let source = DataSource::athena("workshop-trail-eu", first, last).output_location("s3://workshop-athena/q/");
     let DataSource::OwnAccount(own) = &source else { panic!("an own-account source") };
     let data = account::own_account(&AwsConfig::local_emulator(&emu.url), own, &dir.path().join("own")).unwrap();
-    let sorted = |t: &ipinsights_security::CloudTrailExtract| {
+    let sorted = |t: &ipinsights_security_logs::CloudTrailExtract| {
         let mut pairs: Vec<(String, std::net::IpAddr)> =
             t.tuples.iter().map(|t| (t.tuple.entity.clone(), t.tuple.ip)).collect();
         pairs.sort();
