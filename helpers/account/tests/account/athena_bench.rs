@@ -4,7 +4,7 @@
 //! fetches, wall time, and (`ATHENA_BENCH_PATHS=s3` or `athena` for one path per process) how much this process's peak resident memory grew during each read (the peak is reset before each).
 
 use crate::athena::{assert_same, buckets, options, upload_simulated, BUCKET, FIRST_DAY, LAST_DAY, ORG};
-use crate::emulator::Emulator;
+use ipinsights_test_support::account::AccountEmulator;
 
 use std::time::Instant;
 
@@ -32,7 +32,7 @@ fn status_mb(key: &str) -> f64 {
 #[test]
 fn athena_against_s3_on_a_scaled_trail() {
     let accounts: usize = std::env::var("ATHENA_BENCH_ACCOUNTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     buckets(&emu);
     let start = Instant::now();
     let mut objects = 0;

@@ -7,8 +7,6 @@
 //! the SNS topic, with throttling retried and reported; a finding GuardDuty re-publishes alerting once, archived and
 //! sample findings skipped and counted, and a failed publish retried alone.
 
-use crate::emulator;
-
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -16,7 +14,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use emulator::{block_on, python, repo, venv_tool, Emulator, Options};
 use ipinsights_account::deploy::{self, DetectorSpec};
 use ipinsights_account::{deploy_detector, read_findings, teardown_detector, FindingQuery, FindingScope};
 use ipinsights_detect::lambda::function::{handler, Context, Function, LambdaEvent};
@@ -25,6 +22,8 @@ use ipinsights_engine::tuples::Tuple;
 use ipinsights_engine::{train, HyperParameters, TrainOptions};
 use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
 use ipinsights_security_logs::{read_guardduty, FindingSkip, GuardDutyReader};
+use ipinsights_test_support::account::{AccountEmulator, Options};
+use ipinsights_test_support::{block_on, python, repo, venv_tool};
 use serde_json::{json, Value};
 
 /// A zip holding an executable `bootstrap` (the real package is built by scripts/package-lambda).
@@ -43,7 +42,7 @@ fn spec(zip: &Path) -> DetectorSpec {
 
 #[test]
 fn deploy_creates_every_piece_and_teardown_removes_them() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&package(dir.path()));
     let mut lines = Vec::new();
@@ -183,7 +182,7 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
 /// cell does, must wait for each change and leave the function with the new threshold.
 #[test]
 fn the_detector_redeploys_at_once_with_a_new_threshold() {
-    let emu = Emulator::with(&Options { lambda_busy_seconds: Some(2.0), ..Options::default() });
+    let emu = AccountEmulator::with(&Options { lambda_busy_seconds: Some(2.0), ..Options::default() });
     let dir = tempfile::tempdir().unwrap();
     let first = spec(&package(dir.path()));
     let deployed = deploy_detector(&emu.cfg(), &first, &mut |_| {}).unwrap();
@@ -209,7 +208,7 @@ fn the_detector_redeploys_at_once_with_a_new_threshold() {
 /// moment before (IAM takes seconds to propagate): the first deploy waits it out instead of failing half-way.
 #[test]
 fn the_first_deploy_waits_for_the_role_to_reach_the_failure_queue() {
-    let emu = Emulator::with(&Options { iam_propagation_seconds: Some(3.0), ..Options::default() });
+    let emu = AccountEmulator::with(&Options { iam_propagation_seconds: Some(3.0), ..Options::default() });
     let dir = tempfile::tempdir().unwrap();
     let deployed = deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {})
         .unwrap_or_else(|e| panic!("the first deploy failed: {e}"));
@@ -224,7 +223,7 @@ fn the_first_deploy_waits_for_the_role_to_reach_the_failure_queue() {
 /// failing, and ends with an active table.
 #[test]
 fn a_deploy_right_after_a_teardown_waits_for_the_queue_name_and_the_table() {
-    let emu = Emulator::with(&Options {
+    let emu = AccountEmulator::with(&Options {
         queue_deleted_wait_seconds: Some(3.0),
         table_deleting_seconds: Some(10.0),
         ..Options::default()
@@ -249,7 +248,7 @@ fn a_deploy_right_after_a_teardown_waits_for_the_queue_name_and_the_table() {
 /// configuration (threshold) and the role its previous policy.
 #[test]
 fn a_failed_redeploy_names_its_step_and_what_it_changed() {
-    let emu = Emulator::with(&Options { lambda_busy_seconds: Some(4.0), ..Options::default() });
+    let emu = AccountEmulator::with(&Options { lambda_busy_seconds: Some(4.0), ..Options::default() });
     let dir = tempfile::tempdir().unwrap();
     let first = spec(&package(dir.path()));
     deploy_detector(&emu.cfg(), &first, &mut |_| {}).unwrap();
@@ -292,7 +291,7 @@ fn a_failed_redeploy_names_its_step_and_what_it_changed() {
 /// keeps logs forever) and deleted by the teardown.
 #[test]
 fn the_log_group_is_made_with_a_retention_and_removed_by_teardown() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let dir = tempfile::tempdir().unwrap();
     deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&emu.sdk());
@@ -472,7 +471,7 @@ fn lambda_event(payload: Payload) -> LambdaEvent<Payload> {
 #[test]
 fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_through_sns() {
     let server = model_server();
-    let emu = Emulator::with(&Options {
+    let emu = AccountEmulator::with(&Options {
         endpoints: vec![format!("ipinsights-ep={}", server.url())],
         throttle: vec!["sns:Publish=2", "sagemaker-runtime:InvokeEndpoint=3"],
         ..Options::default()
@@ -584,8 +583,10 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
 #[test]
 fn warm_handler_latency() {
     let server = model_server();
-    let emu =
-        Emulator::with(&Options { endpoints: vec![format!("ipinsights-ep={}", server.url())], ..Options::default() });
+    let emu = AccountEmulator::with(&Options {
+        endpoints: vec![format!("ipinsights-ep={}", server.url())],
+        ..Options::default()
+    });
     let vars = HashMap::from([("THRESHOLD", "0"), ("ENDPOINT_NAME", "ipinsights-ep")]);
     let config = LambdaConfig::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -644,7 +645,7 @@ fn warm_handler_latency() {
 /// built from the deployed function's environment, and a queue subscribed to its alert topic.
 struct Live {
     server: Option<ipinsights_server::EndpointHandle>,
-    emu: Emulator,
+    emu: AccountEmulator,
     runtime: tokio::runtime::Runtime,
     function: Arc<Function>,
     sqs: aws_sdk_sqs::Client,
@@ -659,7 +660,7 @@ impl Live {
         let seeded = dir.path().join("findings.ndjson");
         let lines: Vec<String> = findings.iter().map(Value::to_string).collect();
         std::fs::write(&seeded, lines.join("\n")).unwrap();
-        let emu = Emulator::with(&Options {
+        let emu = AccountEmulator::with(&Options {
             endpoints: vec![format!("ipinsights-ep={}", server.url())],
             findings: Some(&seeded),
             outage,

@@ -2,15 +2,14 @@
 //! S3 on loopback and from disk — records/s and objects/s, our CPU time against the wall time (which side is the
 //! bound), and resident memory as the number of files grows. Asserts only that both give the same tuples.
 
-use crate::emulator;
-
 use std::path::Path;
 use std::time::Instant;
 
-use emulator::{block_on, Emulator};
 use ipinsights_account::{read_trail, ReadOptions, TrailSource};
 use ipinsights_security_logs::{read_cloudtrail, TupleMode};
 use ipinsights_simulated_account::{simulate_account, SimConfig};
+use ipinsights_test_support::account::AccountEmulator;
+use ipinsights_test_support::block_on;
 
 const BUCKET: &str = "simulated-trail";
 
@@ -32,7 +31,7 @@ fn usage() -> (f64, f64, f64) {
 }
 
 /// Uploads every file under `root/folder` with its path from `root` as the key, 16 at a time.
-fn upload_tree(emu: &Emulator, root: &Path, folder: &str) -> usize {
+fn upload_tree(emu: &AccountEmulator, root: &Path, folder: &str) -> usize {
     let mut files = Vec::new();
     let mut stack = vec![root.join(folder)];
     while let Some(dir) = stack.pop() {
@@ -66,7 +65,7 @@ fn upload_tree(emu: &Emulator, root: &Path, folder: &str) -> usize {
 fn simulated_account_from_s3_and_from_disk() {
     let dir = tempfile::tempdir().unwrap();
     let sim = simulate_account(&SimConfig::default(), dir.path()).unwrap();
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let uploaded = upload_tree(&emu, dir.path(), "AWSLogs");
     let prefix_dir = sim.cloudtrail_dir.clone();
 

@@ -2,13 +2,14 @@
 //! (fields read back with DescribeTrainingJob), deploy (read back with DescribeModel/DescribeEndpointConfig),
 //! invoke, delete.
 
-use crate::moto;
+use ipinsights_test_support::moto;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use ipinsights_aws::*;
-use moto::{block_on, Moto};
+use ipinsights_test_support::block_on;
+use moto::Moto;
 use serde_json::json;
 
 const BUCKET: &str = "ipinsights-workshop";

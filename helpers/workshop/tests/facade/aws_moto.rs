@@ -3,7 +3,7 @@
 //! execution role from STS; the training log printed by `attach`. Run with `--features aws`.
 #![cfg(feature = "aws")]
 
-use crate::moto;
+use ipinsights_test_support::moto;
 
 use ipinsights_aws::AwsConfig;
 use ipinsights_workshop::aws_backend::AwsBackend;
@@ -70,11 +70,7 @@ fn the_workshop_calls_run_on_the_aws_backend() {
 
     let predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let answer = r#"{"predictions": [{"dot_product": 1.5}, {"dot_product": -2.0}]}"#;
-    let queued = serde_json::json!({ "results": [{ "Body": answer, "ContentType": "application/json" }] });
-    ureq::post(format!("{}/moto-api/static/sagemaker/endpoint-results", moto.url))
-        .header("content-type", "application/json")
-        .send(queued.to_string())
-        .expect("moto queues the answer");
+    moto.queue_endpoint_results(serde_json::json!([{ "Body": answer, "ContentType": "application/json" }]));
     let pairs: Vec<(String, IpAddr)> =
         vec![("AIDAEXAMPLE1".into(), "1.2.3.4".parse().unwrap()), ("AIDAEXAMPLE2".into(), "5.6.7.8".parse().unwrap())];
     let scored = predictor.predict(&pairs).unwrap();

@@ -2,10 +2,6 @@
 //! the AWS backend against moto and against the emulated account. (`aws_region` stays a binary of its own: it sets
 //! process-wide environment variables.)
 
-#[cfg(feature = "aws")]
-#[path = "../moto/mod.rs"]
-mod moto;
-
 mod aws_emulated;
 mod aws_moto;
 mod local_failures;
