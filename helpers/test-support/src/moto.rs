@@ -1,10 +1,13 @@
 //! A moto server per test (S3, SageMaker, SageMaker Runtime, STS, IAM and CloudWatch Logs on one port): started on a
-//! free loopback port without the tests' AWS profile, waited for, killed on drop.
+//! free loopback port without the tests' AWS profile, waited for, killed on drop; or one per test binary
+//! ([`Moto::shared`]), which stops when the test process ends.
 
 use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::process::{without_aws_profile, Stopped};
@@ -63,6 +66,34 @@ impl Moto {
             assert!(Instant::now() < deadline, "moto_server did not answer within 60 s on {}", moto.url);
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// One moto server for the whole test binary, started by the first test that asks: for tests that share
+    /// expensive set-up and keep out of each other's way by their resources' names. It stops when the test process
+    /// ends, however it ends (it serves until its standard input, held by this process, closes).
+    pub fn shared() -> &'static Moto {
+        static SHARED: OnceLock<Moto> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let python = moto_path().with_file_name("python");
+            let log_dir = tempfile::tempdir().unwrap();
+            let log_path = log_dir.path().join("moto.log");
+            let mut child = without_aws_profile(&mut Command::new(&python))
+                .args(["-c", SERVE_UNTIL_STDIN_CLOSES])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(File::create(&log_path).unwrap())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python.display()));
+            let (stdin, stdout) = (child.stdin.take(), child.stdout.take().unwrap());
+            let process = Stopped { child, stdin, grace: Duration::from_secs(5) };
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            let port: u16 = line.trim().parse().unwrap_or_else(|_| {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("moto did not start (it said {line:?}):\n{log}")
+            });
+            Moto { process, url: format!("http://127.0.0.1:{port}"), _log_dir: log_dir }
+        })
     }
 
     /// Queues SageMaker Runtime answers (moto's `endpoint-results` API, us-east-1, default account).
@@ -146,3 +177,14 @@ pub const SAGEMAKER_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effe
 
 /// The trust policy of an IAM Identity Center permission set's role (`AWSReservedSSO_…`): SAML federation only.
 pub const SSO_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}"#;
+
+/// Serves moto on a free loopback port, prints the port, and stops when standard input closes.
+const SERVE_UNTIL_STDIN_CLOSES: &str = "
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()
+server.stop()
+";
