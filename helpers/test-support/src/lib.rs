@@ -75,3 +75,22 @@ pub fn shared_dir(tmp: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     dir
 }
+
+/// Every file below `dir` (depth first), each with its path from `root` as an S3 key (`/`-separated).
+pub fn files_below(root: &std::path::Path, dir: &std::path::Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let key = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.push((path, key));
+            }
+        }
+    }
+    out
+}

@@ -22,20 +22,8 @@ pub const LAST_DAY: &str = "2024-03-11";
 
 /// Every file under `root`, with its path from `root`.
 fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let key = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-                out.push((key, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out
+    let files = ipinsights_test_support::files_below(root, root);
+    files.into_iter().map(|(path, key)| (key, std::fs::read(path).unwrap())).collect()
 }
 
 /// Puts objects, 16 at a time.

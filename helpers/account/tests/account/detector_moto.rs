@@ -40,27 +40,58 @@ fn spec(zip: &Path) -> DetectorSpec {
     DetectorSpec { email: Some("soc@example.com".into()), ..DetectorSpec::new("ipinsights-ep", 0.0, zip) }
 }
 
-#[test]
-fn deploy_creates_every_piece_and_teardown_removes_them() {
-    let emu = AccountEmulator::start();
-    let dir = tempfile::tempdir().unwrap();
-    let spec = spec(&package(dir.path()));
-    let mut lines = Vec::new();
-    let deployed = deploy_detector(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string())).unwrap();
-    assert_eq!(lines.len(), 8, "{lines:?}");
+/// One detector deployed in an emulated account, once per test binary, for the tests that only read it back: the
+/// emulator, what `deploy_detector` returned, and the lines it logged.
+struct DeployedOnce {
+    emu: AccountEmulator,
+    deployed: ipinsights_account::Deployment,
+    lines: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn deployed_once() -> &'static DeployedOnce {
+    static DEPLOYED: std::sync::OnceLock<DeployedOnce> = std::sync::OnceLock::new();
+    DEPLOYED.get_or_init(|| {
+        let emu = AccountEmulator::start();
+        let dir = tempfile::tempdir().unwrap();
+        let spec = spec(&package(dir.path()));
+        let mut lines = Vec::new();
+        let deployed = deploy_detector(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string())).unwrap();
+        DeployedOnce { emu, deployed, lines, _dir: dir }
+    })
+}
+
+/// Raw clients of the emulated account: IAM, Lambda, EventBridge, SNS, DynamoDB, SQS, CloudWatch, CloudWatch Logs.
+struct Clients {
+    iam: aws_sdk_iam::Client,
+    lambda: aws_sdk_lambda::Client,
+    events: aws_sdk_eventbridge::Client,
+    sns: aws_sdk_sns::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+fn clients(emu: &AccountEmulator) -> Clients {
     let sdk = emu.sdk();
-    let (iam, lambda, events, sns) = (
-        aws_sdk_iam::Client::new(&sdk),
-        aws_sdk_lambda::Client::new(&sdk),
-        aws_sdk_eventbridge::Client::new(&sdk),
-        aws_sdk_sns::Client::new(&sdk),
-    );
-    let (dynamodb, sqs, cloudwatch, logs) = (
-        aws_sdk_dynamodb::Client::new(&sdk),
-        aws_sdk_sqs::Client::new(&sdk),
-        aws_sdk_cloudwatch::Client::new(&sdk),
-        aws_sdk_cloudwatchlogs::Client::new(&sdk),
-    );
+    Clients {
+        iam: aws_sdk_iam::Client::new(&sdk),
+        lambda: aws_sdk_lambda::Client::new(&sdk),
+        events: aws_sdk_eventbridge::Client::new(&sdk),
+        sns: aws_sdk_sns::Client::new(&sdk),
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+    }
+}
+
+#[test]
+fn deploy_creates_every_piece_as_the_spec_says() {
+    let DeployedOnce { emu, deployed, lines, .. } = deployed_once();
+    assert_eq!(lines.len(), 8, "{lines:?}");
+    let Clients { iam, lambda, events, sns, dynamodb, cloudwatch, .. } = clients(emu);
     block_on(async {
         let role = iam.get_role().role_name("ipinsights-detector").send().await.unwrap();
         assert_eq!(role.role().unwrap().arn(), deployed.role_arn);
@@ -124,7 +155,18 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
         assert_eq!((alarm.namespace(), alarm.metric_name()), (Some("AWS/Lambda"), Some("Errors")));
         assert_eq!(alarm.dimensions()[0].value(), Some("ipinsights-detector"));
         assert_eq!(alarm.alarm_actions(), std::slice::from_ref(&deployed.topic_arn));
+    });
+}
 
+#[test]
+fn every_deployed_piece_carries_the_workshop_tag() {
+    let DeployedOnce { emu, deployed, .. } = deployed_once();
+    let Clients { iam, lambda, events, sns, dynamodb, sqs, cloudwatch, logs } = clients(emu);
+    block_on(async {
+        let table = dynamodb.describe_table().table_name(&deployed.alert_table).send().await.unwrap();
+        let table = table.table().unwrap();
+        let alarms = cloudwatch.describe_alarms().alarm_names(&deployed.alarm).send().await.unwrap();
+        let alarm = &alarms.metric_alarms()[0];
         // Every piece carries the workshop tag, valued with the detector's name.
         let tag = (WORKSHOP_TAG_KEY.to_string(), "ipinsights-detector".to_string());
         let role_tags = iam.list_role_tags().role_name("ipinsights-detector").send().await.unwrap();
@@ -149,6 +191,15 @@ fn deploy_creates_every_piece_and_teardown_removes_them() {
         let group_tags = logs.list_tags_for_resource().resource_arn(group_arn).send().await.unwrap();
         assert_eq!(group_tags.tags().unwrap().get(&tag.0), Some(&tag.1));
     });
+}
+
+#[test]
+fn deploying_again_updates_in_place_and_teardown_removes_every_piece_once() {
+    let emu = AccountEmulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(&package(dir.path()));
+    let deployed = deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
+    let Clients { iam, lambda, events, sns, dynamodb, sqs, cloudwatch, .. } = clients(&emu);
 
     // Deploying again updates in place.
     let again = deploy_detector(&emu.cfg(), &DetectorSpec { threshold: 1.5, email: None, ..spec.clone() }, &mut |_| {})

@@ -32,24 +32,12 @@ fn usage() -> (f64, f64, f64) {
 
 /// Uploads every file under `root/folder` with its path from `root` as the key, 16 at a time.
 fn upload_tree(emu: &AccountEmulator, root: &Path, folder: &str) -> usize {
-    let mut files = Vec::new();
-    let mut stack = vec![root.join(folder)];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
+    let files = ipinsights_test_support::files_below(root, &root.join(folder));
     let s3 = emu.s3();
     block_on(async {
         s3.create_bucket().bucket(BUCKET).send().await.unwrap();
         for batch in files.chunks(16) {
-            let puts = batch.iter().map(|path| {
-                let key = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let puts = batch.iter().map(|(path, key)| {
                 let body = std::fs::read(path).unwrap();
                 s3.put_object().bucket(BUCKET).key(key).body(body.into()).send()
             });

@@ -29,6 +29,21 @@ days = sorted({"-".join(k.split("/")[-4:-1]) for k in keys})
 print(days[0], days[-1])
 "#;
 
+/// The simulated account's trail under `sim` uploaded to `workshop-trail-eu` in eu-west-1 ([`UPLOAD`]): its first
+/// and last day folder.
+fn upload_trail(emu: &AccountEmulator, sim: &std::path::Path) -> String {
+    let mut upload = Command::new(python())
+        .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
+        .arg(sim)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut days = String::new();
+    upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
+    assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    days
+}
+
 #[test]
 fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
     let dir = tempfile::tempdir().unwrap();
@@ -36,15 +51,7 @@ fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
     assert_eq!(simulated.trail.records, 30_000, "the default simulated account's record count");
     assert!(simulated.trail.files > 0 && !simulated.trail.tuples.is_empty(), "the simulated trail is empty");
     let emu = AccountEmulator::start();
-    let mut upload = Command::new(python())
-        .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
-        .arg(dir.path().join("sim"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut days = String::new();
-    upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
-    assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    let days = upload_trail(&emu, &dir.path().join("sim"));
     let (first, last) = days.trim().split_once(' ').expect("first and last day");
 
     // The cell as the workshop writes it; the session is in us-east-1, the bucket in eu-west-1.
@@ -70,15 +77,7 @@ fn the_athena_cell_gives_the_simulated_tuples_and_skips() {
     let dir = tempfile::tempdir().unwrap();
     let simulated = account::simulated(&dir.path().join("sim")).unwrap();
     let emu = AccountEmulator::start();
-    let mut upload = Command::new(python())
-        .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
-        .arg(dir.path().join("sim"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut days = String::new();
-    upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
-    assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    let days = upload_trail(&emu, &dir.path().join("sim"));
     let made = Command::new(python()).args(["-c", RESULTS_BUCKET, &emu.url, "workshop-athena"]).status().unwrap();
     assert!(made.success(), "creating the results bucket failed");
     let (first, last) = days.trim().split_once(' ').expect("first and last day");
