@@ -17,7 +17,8 @@ pub struct Moto {
     process: Stopped,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    _log_dir: tempfile::TempDir,
+    /// Its log's folder, kept while it runs (the shared server's is removed once it serves: see [`Moto::shared`]).
+    _log_dir: Option<tempfile::TempDir>,
 }
 
 /// `MOTO_SERVER`, else the repository's `.venv/bin/moto_server`; fails the test when neither exists.
@@ -53,7 +54,7 @@ impl Moto {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
         let process = Stopped { child, stdin: None, grace: Duration::ZERO };
-        let mut moto = Moto { process, url: format!("http://127.0.0.1:{port}"), _log_dir: log_dir };
+        let mut moto = Moto { process, url: format!("http://127.0.0.1:{port}"), _log_dir: Some(log_dir) };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if ureq::get(format!("{}/moto-api/data.json", moto.url)).call().is_ok() {
@@ -70,7 +71,9 @@ impl Moto {
 
     /// One moto server for the whole test binary, started by the first test that asks: for tests that share
     /// expensive set-up and keep out of each other's way by their resources' names. It stops when the test process
-    /// ends, however it ends (it serves until its standard input, held by this process, closes).
+    /// ends, however it ends (it serves until its standard input, held by this process, closes). It runs on the
+    /// Python beside `moto_server`; its log is read if it fails to start, and removed once it serves (a static is
+    /// never dropped).
     pub fn shared() -> &'static Moto {
         static SHARED: OnceLock<Moto> = OnceLock::new();
         SHARED.get_or_init(|| {
@@ -92,7 +95,8 @@ impl Moto {
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 panic!("moto did not start (it said {line:?}):\n{log}")
             });
-            Moto { process, url: format!("http://127.0.0.1:{port}"), _log_dir: log_dir }
+            drop(log_dir);
+            Moto { process, url: format!("http://127.0.0.1:{port}"), _log_dir: None }
         })
     }
 
