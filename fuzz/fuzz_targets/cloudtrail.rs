@@ -4,7 +4,7 @@
 #![no_main]
 
 use ipinsights_engine::tuples::normalize_entity;
-use ipinsights_security::{CloudTrailReader, TupleMode};
+use ipinsights_security_logs::{CloudTrailReader, TupleMode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

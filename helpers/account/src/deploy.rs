@@ -20,7 +20,7 @@ use aws_sdk_lambda::waiters::function_updated_v2::WaitUntilFunctionUpdatedV2Erro
 use ipinsights_aws::AwsConfig;
 use ipinsights_detect::lambda::env as lambda_env;
 use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
-use ipinsights_security::FindingScope;
+use ipinsights_security_logs::FindingScope;
 use serde_json::{json, Value};
 
 use crate::alerting::{self, alarm_name, failure_queue_name, table_name};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ipinsights_aws::AwsError;
-use ipinsights_security::SecurityError;
+use ipinsights_security_logs::SecurityError;
 
 /// Everything that can go wrong reading an account's data or deploying the detector.
 #[derive(Debug, thiserror::Error)]

@@ -185,7 +185,7 @@ mod tests {
             )
             .build();
         let json = serde_json::json!({ "Findings": [finding_to_json(&finding)] });
-        let results = ipinsights_security::findings_in_value(json).unwrap();
+        let results = ipinsights_security_logs::findings_in_value(json).unwrap();
         let tuples = results[0].outcome.as_ref().unwrap();
         assert_eq!(
             (tuples[0].tuple.entity.as_str(), tuples[0].tuple.ip.to_string().as_str()),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_guardduty::types::{Condition, FindingCriteria, OrderBy, SortCriteria};
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
-use ipinsights_security::{FindingScope, GuardDutyExtract, GuardDutyReader};
+use ipinsights_security_logs::{FindingScope, GuardDutyExtract, GuardDutyReader};
 use serde_json::Value;
 
 use crate::clients::{run, Clients};

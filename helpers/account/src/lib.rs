@@ -41,7 +41,7 @@ pub use deploy::{deploy_detector, teardown_detector, Deployment, DetectorSpec, T
 pub use error::{AccountError, Result};
 pub use finding_json::finding_to_json;
 pub use guardduty::{read_findings, ApiFindings, FindingQuery};
-pub use ipinsights_security::FindingScope;
+pub use ipinsights_security_logs::FindingScope;
 pub use layout::Day;
 pub use trail::{
     read_trail, EventCap, ReadOptions, S3TrailExtract, TrailProgress, TrailSource, DEFAULT_MAX_EVENTS,

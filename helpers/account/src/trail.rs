@@ -15,7 +15,7 @@ use futures_util::future::{self, BoxFuture, FutureExt};
 use futures_util::stream::{self, StreamExt};
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
-use ipinsights_security::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
+use ipinsights_security_logs::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
 
 use crate::bucket::bucket_region;
 use crate::clients::{run, Clients};

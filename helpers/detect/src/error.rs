@@ -25,7 +25,7 @@ pub enum DetectError {
         /// The file name or stream label.
         name: String,
         /// Which limit it broke.
-        reason: ipinsights_security::InputTooLarge,
+        reason: ipinsights_security_logs::InputTooLarge,
     },
     /// Reading the findings input failed.
     #[error("{name}: read failed: {source}")]

@@ -51,7 +51,7 @@ pub use payload::Payload;
 use crate::detector::{Detection, Detector, Verdict};
 use crate::error::{DetectError, Result};
 use crate::familiarity::Familiarity;
-use ipinsights_security::{FindingHeader, FindingScope};
+use ipinsights_security_logs::{FindingHeader, FindingScope};
 
 /// The environment variables the function reads (the deployment sets the same names).
 pub mod env {

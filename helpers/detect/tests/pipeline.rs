@@ -13,7 +13,8 @@ use ipinsights_detect::{
 };
 use ipinsights_engine::tuples::Tuple;
 use ipinsights_engine::{train, HyperParameters, Model, TrainOptions};
-use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 
 fn trained(tuples: &[Tuple]) -> Model {
     let hp = HyperParameters::from_map([

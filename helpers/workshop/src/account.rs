@@ -24,9 +24,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::{
-    read_cloudtrail, read_guardduty, simulate_account, CloudTrailExtract, GuardDutyExtract, SimConfig, TupleMode,
-};
+use ipinsights_security_logs::{read_cloudtrail, read_guardduty, CloudTrailExtract, GuardDutyExtract, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 
 use crate::backend::AccountAccess;
 use crate::error::{Result, WorkshopError};
@@ -326,7 +325,7 @@ fn athena_trail(
     cfg: &ipinsights_aws::AwsConfig,
     own: &OwnAccount,
     choice: &AthenaChoice,
-) -> Result<(ipinsights_security::CloudTrailExtract, String)> {
+) -> Result<(ipinsights_security_logs::CloudTrailExtract, String)> {
     use ipinsights_account::{read_trail_athena, AthenaOptions};
     if own.sample.is_some() {
         return Err(WorkshopError::new(
@@ -362,7 +361,7 @@ fn athena_trail(
 fn s3_trail(
     cfg: &ipinsights_aws::AwsConfig,
     own: &OwnAccount,
-) -> Result<(ipinsights_security::CloudTrailExtract, String)> {
+) -> Result<(ipinsights_security_logs::CloudTrailExtract, String)> {
     use ipinsights_account::{read_trail, ReadOptions};
     use std::io::Write;
     let source = trail_source(own)?;

@@ -3,7 +3,7 @@
 //! CloudTrail, GuardDuty) as they are.
 
 use ipinsights_engine::tuples::Tuple;
-use ipinsights_security::{CloudTrailTuple, FindingTuple};
+use ipinsights_security_logs::{CloudTrailTuple, FindingTuple};
 use std::net::IpAddr;
 
 /// Anything that names an ⟨entity, IP⟩ pair: engine tuples, CloudTrail tuples and GuardDuty finding tuples.

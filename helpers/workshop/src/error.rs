@@ -203,7 +203,7 @@ from_error!(
     ipinsights_engine::ModelFileError,
     ipinsights_engine::tuples::TupleError,
     ipinsights_client::ClientError,
-    ipinsights_security::SecurityError,
+    ipinsights_security_logs::SecurityError,
 );
 
 /// The facade's result type.

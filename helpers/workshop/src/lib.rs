@@ -73,5 +73,6 @@ pub mod prelude {
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};
     pub use ipinsights_engine as engine;
     pub use ipinsights_sagemaker::InstanceUse;
-    pub use ipinsights_security as security;
+    pub use ipinsights_security_logs as security_logs;
+    pub use ipinsights_simulated_account as simulated_account;
 }

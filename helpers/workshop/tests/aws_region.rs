@@ -6,12 +6,10 @@
 //! lock). Run with `--features aws`.
 #![cfg(feature = "aws")]
 
-mod moto;
-
 use ipinsights_aws::AwsConfig;
+use ipinsights_test_support::moto::Moto;
 use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::{Backend, Session};
-use moto::Moto;
 use std::sync::Mutex;
 use std::time::Duration;
 

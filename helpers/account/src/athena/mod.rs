@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use ipinsights_aws::AwsConfig;
 use ipinsights_retries::AttemptLog;
-use ipinsights_security::{CloudTrailExtract, TupleMode};
+use ipinsights_security_logs::{CloudTrailExtract, TupleMode};
 
 use crate::clients::{run, Clients};
 use crate::error::{AccountError, Result};

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use ipinsights_security::{
+use ipinsights_security_logs::{
     classify_source, entity_of, role_name_of_session_arn, CloudTrailExtract, CloudTrailTuple, Identity, Tuple,
     TupleMode,
 };
@@ -108,7 +108,7 @@ impl Aggregate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ipinsights_security::SkipReason;
+    use ipinsights_security_logs::SkipReason;
 
     fn row(values: &[Option<&str>]) -> Vec<Option<String>> {
         values.iter().map(|v| v.map(str::to_string)).collect()

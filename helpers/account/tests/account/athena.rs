@@ -5,14 +5,14 @@
 //! own failures are explained naming the fix; the answer is bounded before it is read. `athena_bench` measures both
 //! paths on a scaled-up trail (objects fetched, time, peak memory).
 
-use crate::emulator;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use emulator::{block_on, Emulator};
 use ipinsights_account::{read_trail, read_trail_athena, AthenaOptions, ReadOptions, TrailSource};
-use ipinsights_security::{simulate_account, CloudTrailExtract, SimConfig, TupleMode};
+use ipinsights_security_logs::{CloudTrailExtract, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
+use ipinsights_test_support::account::AccountEmulator;
+use ipinsights_test_support::block_on;
 
 pub const BUCKET: &str = "org-trail";
 pub const RESULTS: &str = "athena-results";
@@ -22,24 +22,12 @@ pub const LAST_DAY: &str = "2024-03-11";
 
 /// Every file under `root`, with its path from `root`.
 fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let key = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-                out.push((key, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out
+    let files = ipinsights_test_support::files_below(root, root);
+    files.into_iter().map(|(path, key)| (key, std::fs::read(path).unwrap())).collect()
 }
 
 /// Puts objects, 16 at a time.
-fn put_all(emu: &Emulator, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
+fn put_all(emu: &AccountEmulator, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
     put_all_with(&emu.s3(), bucket, objects);
 }
 
@@ -59,7 +47,7 @@ fn put_all_with(s3: &aws_sdk_s3::Client, bucket: &str, objects: Vec<(String, Vec
 
 /// The simulated account's trail for `account` in `region`, as an organisation trail under `AWSLogs/o-…/`; returns
 /// the number of objects.
-pub fn upload_simulated(emu: &Emulator, account: &str, region: &str, seed: u64) -> usize {
+pub fn upload_simulated(emu: &AccountEmulator, account: &str, region: &str, seed: u64) -> usize {
     upload_simulated_with(&emu.s3(), BUCKET, account, region, seed)
 }
 
@@ -78,7 +66,7 @@ fn upload_simulated_with(s3: &aws_sdk_s3::Client, bucket: &str, account: &str, r
     n
 }
 
-pub fn buckets(emu: &Emulator) {
+pub fn buckets(emu: &AccountEmulator) {
     for bucket in [BUCKET, RESULTS] {
         block_on(emu.s3().create_bucket().bucket(bucket).send()).unwrap();
     }
@@ -119,7 +107,7 @@ pub fn assert_same(athena: &CloudTrailExtract, s3: &CloudTrailExtract) {
 
 #[test]
 fn the_same_trail_gives_the_same_tuples_through_athena_and_from_s3() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     buckets(&emu);
     upload_simulated(&emu, "111122223333", "us-east-1", 1);
     upload_simulated(&emu, "444455556666", "eu-west-1", 2);
@@ -156,7 +144,7 @@ fn the_same_trail_gives_the_same_tuples_through_athena_and_from_s3() {
 
 #[test]
 fn a_table_that_would_leave_out_a_region_is_refused_and_failures_name_their_fix() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     buckets(&emu);
     upload_simulated(&emu, "111122223333", "us-east-1", 1);
     let account = ["111122223333"];
@@ -189,7 +177,7 @@ fn a_table_that_would_leave_out_a_region_is_refused_and_failures_name_their_fix(
 
 #[test]
 fn the_answer_is_bounded_before_it_is_read() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     buckets(&emu);
     upload_simulated(&emu, "111122223333", "us-east-1", 1);
     let source = TrailSource::new(BUCKET, FIRST_DAY, LAST_DAY).unwrap().organization(ORG).accounts(&["111122223333"]);
@@ -210,7 +198,7 @@ fn the_answer_is_bounded_before_it_is_read() {
 #[test]
 fn a_log_archive_trail_is_refused_to_the_member_and_read_as_its_role() {
     use crate::trail_s3::{s3_as, LOG_ARCHIVE_ROLE};
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let archive = s3_as(&emu, LOG_ARCHIVE_ROLE, "us-east-1");
     for bucket in ["archive-trail", "archive-athena"] {
         block_on(archive.create_bucket().bucket(bucket).send()).unwrap();

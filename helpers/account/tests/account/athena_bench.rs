@@ -4,12 +4,12 @@
 //! fetches, wall time, and (`ATHENA_BENCH_PATHS=s3` or `athena` for one path per process) how much this process's peak resident memory grew during each read (the peak is reset before each).
 
 use crate::athena::{assert_same, buckets, options, upload_simulated, BUCKET, FIRST_DAY, LAST_DAY, ORG};
-use crate::emulator::Emulator;
+use ipinsights_test_support::account::AccountEmulator;
 
 use std::time::Instant;
 
 use ipinsights_account::{read_trail, read_trail_athena, AthenaOptions, ReadOptions, TrailSource};
-use ipinsights_security::TupleMode;
+use ipinsights_security_logs::TupleMode;
 
 /// Resets this process's peak resident memory (`VmHWM`) to its current size (Linux: `/proc/self/clear_refs`) and
 /// returns that size in MB.
@@ -32,7 +32,7 @@ fn status_mb(key: &str) -> f64 {
 #[test]
 fn athena_against_s3_on_a_scaled_trail() {
     let accounts: usize = std::env::var("ATHENA_BENCH_ACCOUNTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     buckets(&emu);
     let start = Instant::now();
     let mut objects = 0;

@@ -2,11 +2,10 @@
 //! GetFindings): every page of at most 50 ids, GetFindings' own order undone, throttling retried and reported, and
 //! the same pairs as reading the findings from the file GuardDuty's events were written to.
 
-use crate::emulator;
-
-use emulator::{Emulator, Options};
 use ipinsights_account::{read_findings, FindingQuery};
-use ipinsights_security::{read_guardduty, simulate_account, FindingTuple, SimConfig};
+use ipinsights_security_logs::{read_guardduty, FindingTuple};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
+use ipinsights_test_support::account::{AccountEmulator, Options};
 
 /// A simulated account with `findings` findings; returns (tempdir, findings NDJSON path).
 fn account(findings: usize) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -26,7 +25,7 @@ fn sorted(mut tuples: Vec<FindingTuple>) -> Vec<FindingTuple> {
 #[test]
 fn every_finding_through_pages_of_fifty_gives_the_pairs_of_the_file() {
     let (_dir, findings) = account(130);
-    let emu = Emulator::with(&Options {
+    let emu = AccountEmulator::with(&Options {
         findings: Some(&findings),
         throttle: vec!["guardduty:GetFindings=2", "guardduty:ListFindings=3"],
         ..Options::default()
@@ -58,7 +57,7 @@ fn every_finding_through_pages_of_fifty_gives_the_pairs_of_the_file() {
 #[test]
 fn filters_by_time_and_type() {
     let (_dir, findings) = account(80);
-    let emu = Emulator::with(&Options { findings: Some(&findings), ..Options::default() });
+    let emu = AccountEmulator::with(&Options { findings: Some(&findings), ..Options::default() });
     let all = read_guardduty(&findings).unwrap();
     let first = all.tuples.iter().filter_map(|t| t.updated_at.clone()).min().unwrap();
     let day = &first[..10];

@@ -2,14 +2,14 @@
 //! S3 on loopback and from disk — records/s and objects/s, our CPU time against the wall time (which side is the
 //! bound), and resident memory as the number of files grows. Asserts only that both give the same tuples.
 
-use crate::emulator;
-
 use std::path::Path;
 use std::time::Instant;
 
-use emulator::{block_on, Emulator};
 use ipinsights_account::{read_trail, ReadOptions, TrailSource};
-use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
+use ipinsights_test_support::account::AccountEmulator;
+use ipinsights_test_support::block_on;
 
 const BUCKET: &str = "simulated-trail";
 
@@ -31,25 +31,13 @@ fn usage() -> (f64, f64, f64) {
 }
 
 /// Uploads every file under `root/folder` with its path from `root` as the key, 16 at a time.
-fn upload_tree(emu: &Emulator, root: &Path, folder: &str) -> usize {
-    let mut files = Vec::new();
-    let mut stack = vec![root.join(folder)];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
+fn upload_tree(emu: &AccountEmulator, root: &Path, folder: &str) -> usize {
+    let files = ipinsights_test_support::files_below(root, &root.join(folder));
     let s3 = emu.s3();
     block_on(async {
         s3.create_bucket().bucket(BUCKET).send().await.unwrap();
         for batch in files.chunks(16) {
-            let puts = batch.iter().map(|path| {
-                let key = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let puts = batch.iter().map(|(path, key)| {
                 let body = std::fs::read(path).unwrap();
                 s3.put_object().bucket(BUCKET).key(key).body(body.into()).send()
             });
@@ -65,7 +53,7 @@ fn upload_tree(emu: &Emulator, root: &Path, folder: &str) -> usize {
 fn simulated_account_from_s3_and_from_disk() {
     let dir = tempfile::tempdir().unwrap();
     let sim = simulate_account(&SimConfig::default(), dir.path()).unwrap();
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let uploaded = upload_tree(&emu, dir.path(), "AWSLogs");
     let prefix_dir = sim.cloudtrail_dir.clone();
 

@@ -3,14 +3,13 @@
 //! folders and days outside the range are never read; throttled GETs are retried and reported; many objects are in
 //! flight at once, never more than asked.
 
-use crate::emulator;
-
 use std::io::Write;
 use std::path::PathBuf;
 
-use emulator::{block_on, repo, Emulator, Options};
 use ipinsights_account::{read_trail, ReadOptions, TrailSource};
-use ipinsights_security::{read_cloudtrail, CloudTrailExtract, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, CloudTrailExtract, TupleMode};
+use ipinsights_test_support::account::{AccountEmulator, Options};
+use ipinsights_test_support::{block_on, repo};
 
 const BUCKET: &str = "org-trail";
 const ACCOUNT: &str = "218007301253";
@@ -36,7 +35,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-fn put(emu: &Emulator, key: &str, body: Vec<u8>) {
+fn put(emu: &AccountEmulator, key: &str, body: Vec<u8>) {
     put_to(&emu.s3(), BUCKET, key, body);
 }
 
@@ -46,7 +45,7 @@ fn put_to(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
 
 /// Uploads the sample as CloudTrail delivers it (`…/CloudTrail/us-east-1/YYYY/MM/DD/NAME.json.gz` under `base`),
 /// with a digest file, the licence among the logs, and a log of a day outside the range.
-fn upload_sample(emu: &Emulator, base: &str) {
+fn upload_sample(emu: &AccountEmulator, base: &str) {
     block_on(emu.s3().create_bucket().bucket(BUCKET).send()).ok();
     upload_sample_to(&emu.s3(), BUCKET, base);
 }
@@ -74,7 +73,7 @@ fn upload_sample_to(s3: &aws_sdk_s3::Client, bucket: &str, base: &str) {
 }
 
 /// Creates `bucket` in `region` (S3's `LocationConstraint`) and returns a client of that region.
-fn bucket_in(emu: &Emulator, bucket: &str, region: &str) -> aws_sdk_s3::Client {
+fn bucket_in(emu: &AccountEmulator, bucket: &str, region: &str) -> aws_sdk_s3::Client {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
     let s3 = emu.s3_in(region);
     let location = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region));
@@ -97,7 +96,7 @@ fn assert_same(s3: &CloudTrailExtract, disk: &CloudTrailExtract) {
 
 #[test]
 fn the_real_sample_from_s3_gives_the_same_tuples_as_from_disk() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
     // Every account and region found by listing; July 2023 only.
     let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
@@ -121,7 +120,7 @@ fn the_real_sample_from_s3_gives_the_same_tuples_as_from_disk() {
 
 #[test]
 fn organisation_trails_under_a_prefix_and_chosen_regions() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     upload_sample(&emu, &format!("trails/AWSLogs/o-abcdefghij/{ACCOUNT}/"));
     let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
     let found = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap().prefix("trails/");
@@ -142,7 +141,7 @@ fn organisation_trails_under_a_prefix_and_chosen_regions() {
 fn throttled_gets_are_retried_and_reported_with_many_in_flight() {
     let options =
         Options { throttle: vec!["s3:GetObject=7"], latency: vec!["s3:GetObject=0.05"], ..Options::default() };
-    let emu = Emulator::with(&options);
+    let emu = AccountEmulator::with(&options);
     upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
     let source = TrailSource::new(BUCKET, "2023-07-10", "2023-07-12").unwrap();
     let mut reports = 0;
@@ -162,7 +161,7 @@ fn throttled_gets_are_retried_and_reported_with_many_in_flight() {
 
 #[test]
 fn bad_objects_and_arguments_are_named() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
     let base = format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2023/07/10/");
     let key = format!("{base}{ACCOUNT}_CloudTrail_us-east-1_20230710T0000Z_truncated.json.gz");
@@ -200,7 +199,7 @@ fn records_bomb(record: &str, inflated: usize) -> Vec<u8> {
 
 #[test]
 fn a_decompression_bomb_in_the_bucket_is_refused_naming_its_key() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
     let base = format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2023/07/10/");
     let good = format!("{base}{ACCOUNT}_CloudTrail_us-east-1_20230710T0000Z_good.json.gz");
@@ -217,7 +216,7 @@ fn a_decompression_bomb_in_the_bucket_is_refused_naming_its_key() {
 
 #[test]
 fn a_trail_bucket_in_another_region_is_read_where_it_lives() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let bucket = "org-trail-eu";
     let eu = bucket_in(&emu, bucket, "eu-west-1");
     upload_sample_to(&eu, bucket, &format!("AWSLogs/o-abcdefghij/{ACCOUNT}/"));
@@ -239,7 +238,7 @@ fn a_trail_bucket_in_another_region_is_read_where_it_lives() {
 const CALLER: &str = "123456789012";
 
 /// An organisation bucket holding the sample for the caller's account and for two other member accounts.
-fn organisation_bucket(emu: &Emulator) {
+fn organisation_bucket(emu: &AccountEmulator) {
     block_on(emu.s3().create_bucket().bucket(BUCKET).send()).unwrap();
     for account in [ACCOUNT, CALLER, "210987654321"] {
         upload_sample_to(&emu.s3(), BUCKET, &format!("AWSLogs/o-abcdefghij/{account}/"));
@@ -248,7 +247,7 @@ fn organisation_bucket(emu: &Emulator) {
 
 #[test]
 fn an_organisation_bucket_reads_the_callers_account_by_default() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     organisation_bucket(&emu);
     let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
     let read = read_trail(&emu.cfg(), &source, &ReadOptions::default(), &mut |_| {}).unwrap();
@@ -262,7 +261,7 @@ fn an_organisation_bucket_reads_the_callers_account_by_default() {
 
 #[test]
 fn other_accounts_are_opt_in_and_a_bucket_without_the_callers_says_so() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     organisation_bucket(&emu);
     let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
     let all = read_trail(&emu.cfg(), &source.clone().all_accounts(), &ReadOptions::default(), &mut |_| {}).unwrap();
@@ -288,7 +287,7 @@ fn other_accounts_are_opt_in_and_a_bucket_without_the_callers_says_so() {
 
 #[test]
 fn an_organisation_size_trail_stops_at_the_cap_on_events_and_says_so() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
     let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
     let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
@@ -318,7 +317,7 @@ fn an_organisation_size_trail_stops_at_the_cap_on_events_and_says_so() {
 
 #[test]
 fn a_sample_of_the_objects_is_the_same_on_every_read_and_counted() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     upload_sample(&emu, &format!("AWSLogs/{ACCOUNT}/"));
     let source = TrailSource::new(BUCKET, "2023-07-01", "2023-07-31").unwrap();
     let half = ReadOptions::default().sample(0.5);
@@ -338,7 +337,7 @@ fn a_sample_of_the_objects_is_the_same_on_every_read_and_counted() {
 /// on the real sample: the documented estimate must not be below it.
 #[test]
 fn kept_bytes_per_event_covers_the_real_sample() {
-    use ipinsights_security::{CloudTrailTuple, Tuple};
+    use ipinsights_security_logs::{CloudTrailTuple, Tuple};
     let disk = read_cloudtrail(&sample_dir(), TupleMode::AllEvents).unwrap();
     let heap = |s: &str| s.len().next_multiple_of(16) as u64 + 16; // malloc's rounding and header
     let tuples: u64 = disk
@@ -361,7 +360,7 @@ fn kept_bytes_per_event_covers_the_real_sample() {
 pub const LOG_ARCHIVE_ROLE: &str = "arn:aws:iam::111122223333:role/trail-reader";
 
 /// An S3 client of `region` with the credentials of `role_arn` (STS AssumeRole with the test's own).
-pub fn s3_as(emu: &Emulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client {
+pub fn s3_as(emu: &AccountEmulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client {
     let sts = aws_sdk_sts::Client::new(&emu.sdk());
     let out = block_on(sts.assume_role().role_arn(role_arn).role_session_name("setup").send()).unwrap();
     let c = out.credentials().unwrap();
@@ -381,7 +380,7 @@ pub fn s3_as(emu: &Emulator, role_arn: &str, region: &str) -> aws_sdk_s3::Client
 
 #[test]
 fn a_log_archive_bucket_is_read_with_its_role_in_its_region() {
-    let emu = Emulator::start();
+    let emu = AccountEmulator::start();
     let bucket = "log-archive-trail";
     let archive = s3_as(&emu, LOG_ARCHIVE_ROLE, "eu-west-1");
     let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()

@@ -1,12 +1,9 @@
 //! The AWS backend's integration tests, one binary: the AWS SDK for Rust against a moto server (`moto_*`) and
-//! against a scripted server where moto cannot stand in for AWS (`replay*`).
+//! against a scripted server where moto cannot stand in for AWS (`replay*`), both from `ipinsights-test-support`.
 
 // A test tells one story, step by step: test functions are exempt from `too_many_lines` (the 60-line limit,
 // clippy.toml, is for the helpers' own code).
 #![allow(clippy::too_many_lines)]
-
-mod moto;
-mod replay_server;
 
 mod download;
 mod moto_flow;

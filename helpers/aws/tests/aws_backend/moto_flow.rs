@@ -2,13 +2,15 @@
 //! (fields read back with DescribeTrainingJob), deploy (read back with DescribeModel/DescribeEndpointConfig),
 //! invoke, delete.
 
-use crate::moto;
+use ipinsights_test_support::moto;
 
 use std::collections::BTreeMap;
+use std::sync::Once;
 use std::time::{Duration, SystemTime};
 
 use ipinsights_aws::*;
-use moto::{block_on, Moto};
+use ipinsights_test_support::block_on;
+use moto::Moto;
 use serde_json::json;
 
 const BUCKET: &str = "ipinsights-workshop";
@@ -18,10 +20,17 @@ fn create_bucket(moto: &Moto, bucket: &str) {
     block_on(moto.s3().create_bucket().bucket(bucket).send()).unwrap();
 }
 
+/// The moto server these tests share, with [`BUCKET`] made once: each test keeps to its own names.
+fn shared_moto() -> &'static Moto {
+    static BUCKET_MADE: Once = Once::new();
+    let moto = Moto::shared();
+    BUCKET_MADE.call_once(|| create_bucket(moto, BUCKET));
+    moto
+}
+
 #[test]
 fn bucket_check_reports_the_seed_messages() {
-    let moto = Moto::start();
-    create_bucket(&moto, BUCKET);
+    let moto = shared_moto();
     let ok = check_bucket(&moto.cfg(), BUCKET, "ipinsights").unwrap();
     assert_eq!(ok.to_string(), "Training input/output will be stored in: s3://ipinsights-workshop/ipinsights");
     assert_eq!(ok.region, "us-east-1");
@@ -38,8 +47,7 @@ fn bucket_check_reports_the_seed_messages() {
 
 #[test]
 fn uploads_single_and_multipart_and_downloads_them_back() {
-    let moto = Moto::start();
-    create_bucket(&moto, BUCKET);
+    let moto = shared_moto();
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("cloudtrail_tuples.csv");
     std::fs::write(&small, "AIDAEXAMPLE1,1.2.3.4\nAIDAEXAMPLE2,5.6.7.8\n").unwrap();
@@ -113,14 +121,21 @@ fn hyperparameters() -> HyperParameters {
         .unwrap()
 }
 
-#[test]
-fn train_deploy_invoke_delete() {
-    let moto = Moto::start();
+/// A training job created on moto as `fit` creates it, with a validation channel.
+struct Created {
+    cfg: AwsConfig,
+    image: String,
+    job_name: String,
+    arn: String,
+}
+
+/// A training job created on the shared moto server, named after its test (`base`).
+fn create_job(base: &str) -> Created {
+    let moto = shared_moto();
     let cfg = AwsConfig { role_arn: Some(ROLE.into()), ..moto.cfg() };
-    create_bucket(&moto, BUCKET);
     let region = resolve_region(&cfg).unwrap();
     let image = image_uri(&region, "ipinsights").unwrap();
-    let job_name = name_from_base(ALGORITHM, SystemTime::now());
+    let job_name = name_from_base(&format!("{ALGORITHM}-{base}"), SystemTime::now());
     let mut spec = TrainingJobSpec::new(
         &job_name,
         &image,
@@ -131,6 +146,33 @@ fn train_deploy_invoke_delete() {
     );
     spec.channels.push(ChannelSpec::new("validation", "s3://ipinsights-workshop/ipinsights/validation/"));
     let arn = create_training_job(&cfg, &spec).unwrap();
+    Created { cfg, image, job_name, arn }
+}
+
+/// Where the job's model goes.
+fn artifact_of(job_name: &str) -> String {
+    format!("s3://ipinsights-workshop/ipinsights/output/{job_name}/output/model.tar.gz")
+}
+
+/// The job's model deployed to an endpoint of the job's name, as `deploy` does; what deploy printed.
+fn deploy_job(created: &Created) -> (EndpointInfo, String) {
+    let Created { cfg, image, job_name, .. } = created;
+    let artifact = artifact_of(job_name);
+    let deploy_spec = DeploySpec {
+        model: ModelSpec::new(job_name, image, &artifact, ROLE),
+        endpoint_name: job_name.clone(),
+        instance_type: "ml.m5.xlarge".into(),
+        instance_count: 1,
+    };
+    let mut out = String::new();
+    let ep = deploy(cfg, &deploy_spec, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
+    (ep, out)
+}
+
+#[test]
+fn create_training_job_sends_what_the_sdk_sends() {
+    let moto = shared_moto();
+    let Created { image, job_name, arn, .. } = create_job("create");
     assert!(arn.ends_with(&format!(":training-job/{job_name}")), "{arn}");
 
     // Read back what CreateTrainingJob sent.
@@ -191,12 +233,16 @@ fn train_deploy_invoke_delete() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .into();
     assert_eq!(sent, expected, "the given hyperparameters as the SDK's strings, defaults left out");
+}
 
+#[test]
+fn waiting_for_a_job_prints_its_status_and_gives_what_describe_gives() {
+    let Created { cfg, job_name, .. } = create_job("wait");
     // moto completes jobs at once, with one "Starting" transition.
     let mut out = String::new();
     let job = wait_for_training_job(&cfg, &job_name, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
     assert_eq!(job.status, JobStatus::Completed);
-    let artifact = format!("s3://ipinsights-workshop/ipinsights/output/{job_name}/output/model.tar.gz");
+    let artifact = artifact_of(&job_name);
     assert_eq!(job.model_artifact.as_deref(), Some(artifact.as_str()));
     let line = out.lines().next().unwrap();
     assert_eq!(
@@ -207,16 +253,15 @@ fn train_deploy_invoke_delete() {
     assert!(line.ends_with(" Starting - Preparing the instances for training"), "{out}");
     assert!(out.ends_with('\n'));
     assert_eq!(describe_training_job(&cfg, &job_name).unwrap(), job);
+}
 
-    // Deploy and read back CreateModel / CreateEndpointConfig.
-    let deploy_spec = DeploySpec {
-        model: ModelSpec::new(&job_name, &image, &artifact, ROLE),
-        endpoint_name: job_name.clone(),
-        instance_type: "ml.m5.xlarge".into(),
-        instance_count: 1,
-    };
-    let mut out = String::new();
-    let ep = deploy(&cfg, &deploy_spec, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
+#[test]
+fn deploy_creates_the_model_and_endpoint_config_the_sdk_would() {
+    let moto = shared_moto();
+    let created = create_job("deploy");
+    let (ep, out) = deploy_job(&created);
+    let Created { cfg, image, job_name, .. } = created;
+    let artifact = artifact_of(&job_name);
     assert_eq!(out, "!\n");
     assert_eq!((ep.status.as_str(), ep.endpoint_config_name.as_str()), ("InService", job_name.as_str()));
     let m = block_on(moto.sagemaker().describe_model().model_name(&job_name).send()).unwrap();
@@ -231,14 +276,28 @@ fn train_deploy_invoke_delete() {
     assert_eq!(v.instance_type().map(|t| t.as_str()), Some("ml.m5.xlarge"));
     assert_eq!(v.initial_variant_weight(), Some(1.0));
     assert_eq!(describe_endpoint(&cfg, &job_name).unwrap(), ep);
+}
 
+#[test]
+fn invoke_gives_the_endpoints_answer_as_it_came() {
+    let moto = shared_moto();
+    let created = create_job("invoke");
+    deploy_job(&created);
+    let Created { cfg, job_name, .. } = created;
     // Invoke: moto answers from its queue.
     let answer = r#"{"predictions": [{"dot_product": 2.5}, {"dot_product": -1.25}]}"#;
     moto.queue_endpoint_results(json!([{ "Body": answer, "ContentType": "application/json" }]));
     let body = b"AIDAEXAMPLE1,1.2.3.4\nAIDAEXAMPLE2,5.6.7.8\n".to_vec();
     let got = invoke_endpoint(&cfg, &job_name, body, "text/csv", "application/json").unwrap();
     assert_eq!(String::from_utf8(got).unwrap(), answer);
+}
 
+#[test]
+fn delete_removes_endpoint_config_and_model_and_a_second_delete_says_not_found() {
+    let moto = shared_moto();
+    let created = create_job("delete");
+    deploy_job(&created);
+    let Created { cfg, job_name, .. } = created;
     // Delete everything; a second delete is a clear error.
     let deleted = delete_endpoint(&cfg, &job_name, true).unwrap();
     assert_eq!(
@@ -264,7 +323,7 @@ fn train_deploy_invoke_delete() {
 
 #[test]
 fn a_missing_training_job_is_a_service_error_with_code_message_and_status() {
-    let moto = Moto::start();
+    let moto = shared_moto();
     let err = describe_training_job(&moto.cfg(), "ipinsights-never-created").unwrap_err();
     let AwsError::Service(e) = &err else { panic!("{err:?}") };
     assert_eq!(

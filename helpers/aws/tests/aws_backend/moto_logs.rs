@@ -2,13 +2,14 @@
 //! `/aws/sagemaker/TrainingJobs` are printed in time order after the status line, with `[host] ` prefixes for
 //! several instances, other jobs' streams left out, and a missing log group tolerated.
 
-use crate::moto;
+use ipinsights_test_support::moto;
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use ipinsights_aws::*;
-use moto::{block_on, Moto};
+use ipinsights_test_support::block_on;
+use moto::Moto;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole";
 const STATUS: &str = " Starting - Preparing the instances for training";

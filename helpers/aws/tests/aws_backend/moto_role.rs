@@ -3,10 +3,11 @@
 //! instance, the metadata file names the instance and DescribeNotebookInstance gives its role. A role whose trust
 //! policy does not let SageMaker assume it (an IAM Identity Center `AWSReservedSSO_…` role) stops at setup.
 
-use crate::moto;
+use ipinsights_test_support::moto;
 
 use ipinsights_aws::*;
-use moto::{block_on, Moto, SSO_TRUST};
+use ipinsights_test_support::block_on;
+use moto::{Moto, SSO_TRUST};
 
 /// Our configuration signed with the credentials of `role_arn` assumed through moto's STS.
 fn assumed(moto: &Moto, role_arn: &str) -> AwsConfig {

@@ -2,7 +2,7 @@
 //! retries, SDK-style training output with seconds, failed jobs and endpoints, model errors, and the exact
 //! InvokeEndpoint and CreateModel/CreateEndpointConfig requests.
 
-use crate::replay_server;
+use ipinsights_test_support::replay as replay_server;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! message and request id, STS answers from other partitions, IAM refusing GetRole, and SageMaker Studio's roles
 //! (DescribeUserProfile, DescribeDomain), which moto does not serve.
 
-use crate::replay_server;
+use ipinsights_test_support::replay as replay_server;
 
 use std::time::Duration;
 

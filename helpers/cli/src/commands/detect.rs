@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use ipinsights_client::EndpointClient;
 use ipinsights_detect::{DetectSummary, Detector, Familiarity, Scorer, Verdict};
 use ipinsights_engine::Model;
-use ipinsights_security::guardduty::is_findings_path;
+use ipinsights_security_logs::guardduty::is_findings_path;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -1,13 +1,13 @@
 //! `ipinsights ingest`: CloudTrail logs or GuardDuty findings → headerless `entity,ip` tuple CSV.
 //!
-//! Entities follow the one entity rule (`ipinsights_security::entity_of`: the principal id, a service role's session
+//! Entities follow the one entity rule (`ipinsights_security_logs::entity_of`: the principal id, a service role's session
 //! counted as its role, surrounding whitespace trimmed), so the file trains exactly as the endpoint scores; records
 //! without a usable pair are counted by reason in the summary line, and so are role sessions folded into their role.
 //! Inputs are streamed and bounded: a decompression bomb or an oversized file is an error naming the file.
 
 use anyhow::Result;
 use ipinsights_engine::tuples::write_tuples;
-use ipinsights_security::{CloudTrailReader, GuardDutyReader, TupleMode};
+use ipinsights_security_logs::{CloudTrailReader, GuardDutyReader, TupleMode};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `ingest`.

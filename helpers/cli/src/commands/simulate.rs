@@ -1,7 +1,7 @@
 //! `ipinsights simulate`: a simulated AWS account (CloudTrail in S3 layout, GuardDuty findings, ground truth).
 
 use anyhow::Result;
-use ipinsights_security::{simulate_account, SimConfig};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 use std::path::PathBuf;
 
 /// Arguments of `simulate`.

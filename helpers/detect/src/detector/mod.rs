@@ -15,7 +15,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 
-use ipinsights_security::{
+use ipinsights_security_logs::{
     decompressing_reader, findings_in_value, stream_findings, FindingHeader, FindingResult, FindingScope,
     InputTooLarge, SkipReasonKind, StreamEvent,
 };
@@ -231,7 +231,7 @@ impl Detector {
     fn score_results(&self, results: Vec<FindingResult>) -> Result<(Vec<Detection>, usize)> {
         let results: Vec<FindingResult> = results.into_iter().map(|r| r.within(self.scope)).collect();
         let findings =
-            results.iter().filter(|r| r.outcome != Err(ipinsights_security::FindingSkip::NotAFinding)).count();
+            results.iter().filter(|r| r.outcome != Err(ipinsights_security_logs::FindingSkip::NotAFinding)).count();
         let scorable = |ip: IpAddr| !(self.ipv4_only && ip.is_ipv6());
         let pairs: Vec<(String, IpAddr)> = results
             .iter()

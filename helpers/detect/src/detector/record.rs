@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
-use ipinsights_security::{FindingHeader, FindingTuple};
+use ipinsights_security_logs::{FindingHeader, FindingTuple};
 use serde::Serialize;
 
 use crate::familiarity::FamiliarityReport;

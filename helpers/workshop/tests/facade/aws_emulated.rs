@@ -11,79 +11,20 @@
 
 use ipinsights_aws::AwsConfig;
 use ipinsights_sagemaker::InstanceUse;
+use ipinsights_test_support::sagemaker::SageMakerEmulator;
 use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::prelude::*;
 use ipinsights_workshop::Backend;
-use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 const BUCKET: &str = "workshop-emulated-bucket";
 
-/// The emulated account, stopped (by closing its standard input) on drop.
-struct Emulated {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    url: String,
-}
-
-impl Emulated {
-    fn start() -> Emulated {
-        Emulated::start_with(&[])
-    }
-
-    /// The emulated account started with more arguments (`--quota NAME=VALUE`, `--quotas-denied`).
-    fn start_with(args: &[&str]) -> Emulated {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let python = std::env::var_os("PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
-        assert!(python.exists(), "{} not found (scripts/setup makes the virtualenv; or set PYTHON)", python.display());
-        let binary = ipinsights_workshop::local::binary::locate().expect("the release binary is built and up to date");
-        let mut child = Command::new(&python)
-            .arg(root.join("tests/aws_emulation.py"))
-            .arg("--binary")
-            .arg(&binary)
-            .args(["--bucket", BUCKET])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let ready: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the emulated account did not start ({e}): {line:?}"));
-        Emulated { child, stdin, url: ready["endpoint_url"].as_str().unwrap().to_string() }
-    }
-}
-
-impl Drop for Emulated {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        if self.child.wait_timeout_secs(20).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Waiting for a child with a deadline.
-trait WaitTimeout {
-    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus>;
-}
-
-impl WaitTimeout for Child {
-    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
-        for _ in 0..secs * 10 {
-            if let Ok(Some(status)) = self.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        None
-    }
+/// The emulated account with our release binary as the container, and more arguments (`--quota NAME=VALUE`,
+/// `--quotas-denied`).
+fn emulated_with(args: &[&str]) -> SageMakerEmulator {
+    let binary = ipinsights_workshop::local::binary::locate().expect("the release binary is built and up to date");
+    SageMakerEmulator::start(&binary, BUCKET, args)
 }
 
 /// `users` entities with a few IPv4 addresses each; every fourth user also logs in from an IPv6 home network.
@@ -104,7 +45,7 @@ fn tuples(users: usize) -> (String, usize, usize) {
 
 #[test]
 fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
-    let emulated = Emulated::start();
+    let emulated = emulated_with(&[]);
     let dir = tempfile::tempdir().unwrap();
     let session = Session::with_backend(
         AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
@@ -187,7 +128,7 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
 
 #[test]
 fn a_role_sagemaker_cannot_assume_stops_the_setup_before_any_job() {
-    let emulated = Emulated::start();
+    let emulated = emulated_with(&[]);
     let with_role = |role: &str| {
         let cfg = AwsConfig { role_arn: Some(role.into()), ..AwsConfig::local_emulator(&emulated.url) };
         Session::with_backend(AwsBackend::new(cfg, Duration::from_millis(50)).unwrap())
@@ -253,7 +194,7 @@ fn object_keys(url: &str) -> Vec<String> {
 
 #[test]
 fn the_setup_cell_refuses_an_instance_type_without_quota_before_the_first_upload() {
-    let emulated = Emulated::start_with(&["--quota", "ml.m5.xlarge for endpoint usage=0"]);
+    let emulated = emulated_with(&["--quota", "ml.m5.xlarge for endpoint usage=0"]);
     let session = Session::with_backend(
         AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
     );
@@ -274,7 +215,7 @@ fn the_setup_cell_refuses_an_instance_type_without_quota_before_the_first_upload
 
 #[test]
 fn an_instance_type_without_quota_in_the_region_is_refused_before_anything_is_created() {
-    let emulated = Emulated::start_with(&["--quota", "ml.m5.large for endpoint usage=0"]);
+    let emulated = emulated_with(&["--quota", "ml.m5.large for endpoint usage=0"]);
     let session = Session::with_backend(
         AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
     );
@@ -336,7 +277,7 @@ fn an_instance_type_without_quota_in_the_region_is_refused_before_anything_is_cr
 
 #[test]
 fn a_denied_quota_listing_is_said_once_and_the_job_goes_on() {
-    let emulated = Emulated::start_with(&["--quotas-denied"]);
+    let emulated = emulated_with(&["--quotas-denied"]);
     let backend = AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap();
     let mut notes = String::new();
     for usage in [InstanceUse::Training, InstanceUse::Endpoint, InstanceUse::Transform] {
@@ -367,7 +308,7 @@ fn hosting(url: &str) -> [Vec<String>; 3] {
 #[test]
 fn rerunning_deploy_then_cleanup_leaves_nothing_and_a_new_session_sweeps_what_a_lost_one_left() {
     // DescribeEndpoint is throttled 3 times per new endpoint, then says Creating a while (tests/aws_emulation.py).
-    let emulated = Emulated::start();
+    let emulated = emulated_with(&[]);
     let connect = || AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap();
     let session = Session::with_backend(connect());
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! execution role from STS; the training log printed by `attach`. Run with `--features aws`.
 #![cfg(feature = "aws")]
 
-use crate::moto;
+use ipinsights_test_support::moto;
 
 use ipinsights_aws::AwsConfig;
 use ipinsights_workshop::aws_backend::AwsBackend;
@@ -72,11 +72,7 @@ fn the_workshop_calls_run_on_the_aws_backend() {
 
     let predictor = estimator.deploy(1, "ml.m5.xlarge").unwrap();
     let answer = r#"{"predictions": [{"dot_product": 1.5}, {"dot_product": -2.0}]}"#;
-    let queued = serde_json::json!({ "results": [{ "Body": answer, "ContentType": "application/json" }] });
-    ureq::post(format!("{}/moto-api/static/sagemaker/endpoint-results", moto.url))
-        .header("content-type", "application/json")
-        .send(queued.to_string())
-        .expect("moto queues the answer");
+    moto.queue_endpoint_results(serde_json::json!([{ "Body": answer, "ContentType": "application/json" }]));
     let pairs: Vec<(String, IpAddr)> =
         vec![("AIDAEXAMPLE1".into(), "1.2.3.4".parse().unwrap()), ("AIDAEXAMPLE2".into(), "5.6.7.8".parse().unwrap())];
     let scored = predictor.predict(&pairs).unwrap();
@@ -107,33 +103,28 @@ fn the_execution_role_comes_from_sts_when_nothing_is_configured() {
 /// Environment of the child process that attaches (see the test below).
 const CHILD_ENV: [&str; 2] = ["IPINSIGHTS_TEST_ATTACH_URL", "IPINSIGHTS_TEST_ATTACH_JOB"];
 
-/// Attaches to a job as the child process of the test below (whose stdout it captures). Not a test of its own:
-/// ignored, so a plain run skips it, and run directly without the parent's environment it fails.
-#[test]
-#[ignore = "child process of attach_prints_the_training_log_in_the_cell_output, which runs it"]
-fn attach_in_a_child_process() {
-    let (Ok(url), Ok(job)) = (std::env::var(CHILD_ENV[0]), std::env::var(CHILD_ENV[1])) else {
-        panic!(
-            "attach_in_a_child_process is the child process of attach_prints_the_training_log_in_the_cell_output \
-             and checks nothing alone: run that test ({} and {} are not set)",
-            CHILD_ENV[0], CHILD_ENV[1]
-        )
-    };
-    let session = aws_session(&url);
+/// The child's part of the test below: attaches to `job` on the moto server at `url`, printing what a cell would.
+fn attach_as_the_child(url: &str, job: &str) {
+    let session = aws_session(url);
     let mut estimator = Estimator::new(&session, "image", "arn:aws:iam::123456789012:role/R");
-    estimator.attach(&job).unwrap();
+    estimator.attach(job).unwrap();
 }
 
-/// The name libtest knows the child's test by: its module path inside the test binary, then its own name.
-fn child_test_name() -> String {
+/// The name libtest knows the test below by: its module path inside the test binary, then its own name.
+fn this_test_name() -> String {
     match module_path!().split_once("::") {
-        Some((_binary, module)) => format!("{module}::attach_in_a_child_process"),
-        None => "attach_in_a_child_process".to_string(),
+        Some((_binary, module)) => format!("{module}::attach_prints_the_training_log_in_the_cell_output"),
+        None => "attach_prints_the_training_log_in_the_cell_output".to_string(),
     }
 }
 
+/// Runs itself again as a child process (whose stdout it captures: a cell's output), which attaches. There is no
+/// helper test to run alone: with the child's environment set this run is the child, without it the whole test.
 #[test]
 fn attach_prints_the_training_log_in_the_cell_output() {
+    if let (Ok(url), Ok(job)) = (std::env::var(CHILD_ENV[0]), std::env::var(CHILD_ENV[1])) {
+        return attach_as_the_child(&url, &job);
+    }
     let moto = Moto::start();
     let session = aws_session(&moto.url);
     let role = "arn:aws:iam::123456789012:role/SageMakerExecution";
@@ -164,7 +155,7 @@ fn attach_prints_the_training_log_in_the_cell_output() {
     );
 
     let child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", &child_test_name(), "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &this_test_name(), "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV[0], &moto.url)
         .env(CHILD_ENV[1], &job)
         .output()

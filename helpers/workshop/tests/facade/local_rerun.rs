@@ -3,7 +3,8 @@
 //! kernel restart forgets it) is found by a new session's sweep, by its tag, and deleted — its server stopped.
 
 use ipinsights_engine::tuples::write_tuples;
-use ipinsights_security::{read_cloudtrail, simulate_account, SimConfig, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, TupleMode};
+use ipinsights_simulated_account::{simulate_account, SimConfig};
 use ipinsights_workshop::prelude::*;
 use std::path::Path;
 

@@ -6,10 +6,6 @@
 // clippy.toml, is for the helpers' own code).
 #![allow(clippy::too_many_lines)]
 
-#[cfg(feature = "aws")]
-#[path = "../moto/mod.rs"]
-mod moto;
-
 mod aws_emulated;
 mod aws_moto;
 mod backend_seam;

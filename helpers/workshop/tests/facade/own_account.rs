@@ -5,70 +5,12 @@
 #![cfg(feature = "account")]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use ipinsights_aws::AwsConfig;
+use ipinsights_test_support::account::AccountEmulator;
+use ipinsights_test_support::python;
 use ipinsights_workshop::account::{self, DataSource};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> PathBuf {
-    let python = std::env::var_os("ACCOUNT_EMULATION_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    assert!(python.exists(), "{} not found (scripts/setup makes the virtualenv)", python.display());
-    python
-}
-
-/// The emulated account, stopped by closing its standard input on drop.
-struct AccountEmulator {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    url: String,
-}
-
-impl AccountEmulator {
-    fn start(dir: &Path) -> AccountEmulator {
-        let ready = dir.join("ready.json");
-        let mut child = Command::new(python())
-            .arg(root().join("tests/account_emulation.py"))
-            .arg("--ready-file")
-            .arg(&ready)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let info: serde_json::Value = loop {
-            if let Ok(text) = std::fs::read_to_string(&ready) {
-                break serde_json::from_str(&text).unwrap();
-            }
-            assert!(child.try_wait().unwrap().is_none(), "the account emulator exited early");
-            assert!(Instant::now() < deadline, "the account emulator did not start within 90 s");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        AccountEmulator { child, stdin, url: info["url"].as_str().unwrap().to_string() }
-    }
-}
-
-impl Drop for AccountEmulator {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Creates `bucket` in `region` and uploads every file under `dir/AWSLogs` with its path from `dir` as the key
 /// (boto3, with a client of that region); prints the first and last day folder.
@@ -87,22 +29,29 @@ days = sorted({"-".join(k.split("/")[-4:-1]) for k in keys})
 print(days[0], days[-1])
 "#;
 
-#[test]
-fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
-    let dir = tempfile::tempdir().unwrap();
-    let simulated = account::simulated(&dir.path().join("sim")).unwrap();
-    assert_eq!(simulated.trail.records, 30_000, "the default simulated account's record count");
-    assert!(simulated.trail.files > 0 && !simulated.trail.tuples.is_empty(), "the simulated trail is empty");
-    let emu = AccountEmulator::start(dir.path());
+/// The simulated account's trail under `sim` uploaded to `workshop-trail-eu` in eu-west-1 ([`UPLOAD`]): its first
+/// and last day folder.
+fn upload_trail(emu: &AccountEmulator, sim: &std::path::Path) -> String {
     let mut upload = Command::new(python())
         .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
-        .arg(dir.path().join("sim"))
+        .arg(sim)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut days = String::new();
     upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
     assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    days
+}
+
+#[test]
+fn a_trail_bucket_in_another_region_is_read_with_no_change_to_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let simulated = account::simulated(&dir.path().join("sim")).unwrap();
+    assert_eq!(simulated.trail.records, 30_000, "the default simulated account's record count");
+    assert!(simulated.trail.files > 0 && !simulated.trail.tuples.is_empty(), "the simulated trail is empty");
+    let emu = AccountEmulator::start();
+    let days = upload_trail(&emu, &dir.path().join("sim"));
     let (first, last) = days.trim().split_once(' ').expect("first and last day");
 
     // The cell as the workshop writes it; the session is in us-east-1, the bucket in eu-west-1.
@@ -127,16 +76,8 @@ s3.create_bucket(Bucket=sys.argv[2])
 fn the_athena_cell_gives_the_simulated_tuples_and_skips() {
     let dir = tempfile::tempdir().unwrap();
     let simulated = account::simulated(&dir.path().join("sim")).unwrap();
-    let emu = AccountEmulator::start(dir.path());
-    let mut upload = Command::new(python())
-        .args(["-c", UPLOAD, &emu.url, "workshop-trail-eu", "eu-west-1"])
-        .arg(dir.path().join("sim"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut days = String::new();
-    upload.stdout.take().unwrap().read_to_string(&mut days).unwrap();
-    assert!(upload.wait().unwrap().success(), "uploading the simulated trail failed");
+    let emu = AccountEmulator::start();
+    let days = upload_trail(&emu, &dir.path().join("sim"));
     let made = Command::new(python()).args(["-c", RESULTS_BUCKET, &emu.url, "workshop-athena"]).status().unwrap();
     assert!(made.success(), "creating the results bucket failed");
     let (first, last) = days.trim().split_once(' ').expect("first and last day");
@@ -145,7 +86,7 @@ fn the_athena_cell_gives_the_simulated_tuples_and_skips() {
     let source = DataSource::athena("workshop-trail-eu", first, last).output_location("s3://workshop-athena/q/");
     let DataSource::OwnAccount(own) = &source else { panic!("an own-account source") };
     let data = account::own_account(&AwsConfig::local_emulator(&emu.url), own, &dir.path().join("own")).unwrap();
-    let sorted = |t: &ipinsights_security::CloudTrailExtract| {
+    let sorted = |t: &ipinsights_security_logs::CloudTrailExtract| {
         let mut pairs: Vec<(String, std::net::IpAddr)> =
             t.tuples.iter().map(|t| (t.tuple.entity.clone(), t.tuple.ip)).collect();
         pairs.sort();

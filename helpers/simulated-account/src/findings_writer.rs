@@ -13,8 +13,8 @@ use super::findings::SimFinding;
 use super::ids::{hex, uuid};
 use super::network::Org;
 use super::population::{Principal, PrincipalKind};
-use crate::error::{Result, SecurityError};
 use ipinsights_engine::atomic::write_atomically;
+use ipinsights_security_logs::{Result, SecurityError};
 
 /// Writes `findings` to `path`, one EventBridge `GuardDuty Finding` event per line.
 pub(crate) fn write_findings(

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipinsights_engine::tuples::write_tuples;
-use ipinsights_security::{read_cloudtrail, CloudTrailReader, SkipReason, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, CloudTrailReader, SkipReason, TupleMode};
 
 /// The real sample files, vendored in the repository (`tests/data/cloudtrail-invictus-ir`).
 fn data() -> PathBuf {

@@ -1,5 +1,5 @@
-//! Security data for IP Insights: CloudTrail logs and GuardDuty findings turned into the engine's ⟨entity, IP⟩
-//! [`Tuple`]s, and a simulated AWS account that writes both in their real formats.
+//! Security logs for IP Insights: CloudTrail logs and GuardDuty findings turned into the engine's ⟨entity, IP⟩
+//! [`Tuple`]s (the simulated account that writes both in their real formats is `ipinsights-simulated-account`).
 //!
 //! Entities follow one rule ([`entity_of`], documented in full there): the principal id, whole, so root, each
 //! federated user, each web-identity subject and each IAM Identity Center session (`AROA…:alice@example.com`) are
@@ -18,7 +18,6 @@ mod error;
 pub mod guardduty;
 mod input;
 mod principal;
-pub mod simulate;
 mod skip;
 
 pub use address::classify_source;
@@ -36,5 +35,4 @@ pub use principal::{
     entity_of, role_name_of_session_arn, Entity, Identity, NoEntity, IDENTITY_CENTER_ROLE_PATH,
     IDENTITY_CENTER_ROLE_PREFIX,
 };
-pub use simulate::{simulate_account, SimAccount, SimConfig, SimSummary};
 pub use skip::{FindingSkip, SkipCounts, SkipReason, SkipReasonKind};

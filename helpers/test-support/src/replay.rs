@@ -1,14 +1,11 @@
 //! A scripted HTTP server on loopback: answers requests in order with canned responses and records them.
 //! It stands in for AWS where moto cannot (403, redirects, throttling, failed jobs, model errors).
-// Each test binary uses its own part of these helpers.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use ipinsights_aws::AwsConfig;
 use serde_json::json;
 
 /// The training job the scripts describe.
@@ -40,8 +37,11 @@ pub fn described(status: &str, transitions: &[(&str, &str, i64)], extra: serde_j
 /// One canned answer.
 #[derive(Clone, Debug)]
 pub struct Canned {
+    /// The HTTP status.
     pub status: u16,
+    /// The headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body (left out for HEAD).
     pub body: String,
 }
 
@@ -73,9 +73,13 @@ impl Canned {
 /// A request as received.
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// The HTTP method.
     pub method: String,
+    /// The path with its query.
     pub path: String,
+    /// The headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
@@ -93,6 +97,7 @@ impl Recorded {
 
 /// The server; it stops serving when dropped (the thread ends with the process).
 pub struct Replay {
+    /// `http://127.0.0.1:PORT`.
     pub url: String,
     recorded: Arc<Mutex<Vec<Recorded>>>,
 }
@@ -115,14 +120,17 @@ impl Replay {
         Replay { url, recorded }
     }
 
-    /// Our configuration for this server: one attempt per call unless the test says otherwise.
-    pub fn cfg(&self) -> AwsConfig {
-        AwsConfig { max_attempts: Some(1), ..AwsConfig::local_emulator(&self.url) }
-    }
-
     /// The requests received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
+    }
+}
+
+#[cfg(feature = "sdk")]
+impl Replay {
+    /// Our configuration for this server: one attempt per call unless the test says otherwise.
+    pub fn cfg(&self) -> ipinsights_aws::AwsConfig {
+        ipinsights_aws::AwsConfig { max_attempts: Some(1), ..ipinsights_aws::AwsConfig::local_emulator(&self.url) }
     }
 }
 

@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn hosts_stay_inside_public_networks() {
-        let mut rng = crate::simulate::rng(1, 0);
+        let mut rng = crate::rng(1, 0);
         for len in [16, 24] {
             for _ in 0..200 {
                 let net = Network::random(&mut rng, len, &HOME_ISPS[0]);

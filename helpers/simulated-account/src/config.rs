@@ -1,6 +1,6 @@
 //! Settings of the simulated account, with workshop-sized defaults.
 
-use crate::error::{Result, SecurityError};
+use ipinsights_security_logs::{Result, SecurityError};
 
 /// What to simulate. `SimConfig::default()` is a small company: 40 users, 10 roles, 7 days, 30k events.
 #[derive(Clone, Debug, PartialEq)]

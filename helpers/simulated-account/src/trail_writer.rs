@@ -13,8 +13,8 @@ use super::events::{Actor, SimEvent, Source, API_CALLS, SERVICE_CALLS};
 use super::gzip::GzipPacker;
 use super::ids::{alnum, aws_id, uuid};
 use super::population::{Principal, PrincipalKind};
-use crate::error::{Result, SecurityError};
 use ipinsights_engine::atomic::{write_atomically_with, Durability};
+use ipinsights_security_logs::{Result, SecurityError};
 
 const WINDOW_SECS: u64 = 300;
 /// User agents; the browser (console) one last, used by users only.

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ipinsights_security::{read_cloudtrail, read_guardduty, SimAccount, SimConfig, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, read_guardduty, TupleMode};
+use ipinsights_simulated_account::{SimAccount, SimConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

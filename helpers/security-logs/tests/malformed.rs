@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use ipinsights_security::{read_cloudtrail, read_guardduty, SecurityError, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, read_guardduty, SecurityError, TupleMode};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -132,7 +132,7 @@ fn guardduty_bad_line_names_file_and_line() {
 /// the one named, though later files (and later bad ones) are parsed beside it.
 #[test]
 fn files_parsed_in_parallel_are_added_in_path_order_and_the_first_bad_one_is_named() {
-    use ipinsights_security::cloudtrail::PARSE_BATCH;
+    use ipinsights_security_logs::cloudtrail::PARSE_BATCH;
     let dir = tempfile::tempdir().unwrap();
     let files = 2 * PARSE_BATCH + 7;
     for i in 0..files {

@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 
 use flate2::{write::GzEncoder, Compression};
-use ipinsights_security::{
+use ipinsights_security_logs::{
     CloudTrailReader, GuardDutyReader, InputTooLarge, SecurityError, TupleMode, MAX_DECOMPRESSED_BYTES,
 };
 

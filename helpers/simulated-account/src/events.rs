@@ -10,7 +10,7 @@ use ipinsights_engine::tuples::Tuple;
 use super::config::SimConfig;
 use super::network::random_public_v4;
 use super::population::{Principal, PrincipalKind};
-use crate::skip::SkipReason;
+use ipinsights_security_logs::SkipReason;
 
 /// API calls principals make: (eventSource, eventName, readOnly).
 pub(crate) const API_CALLS: [(&str, &str, bool); 16] = [

@@ -9,8 +9,8 @@ use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::simulate::{FindingLabel, PrincipalKind, SimAccount};
-use ipinsights_security::{read_cloudtrail, read_guardduty, FindingSkip, SimConfig, SkipReason, Tuple, TupleMode};
+use ipinsights_security_logs::{read_cloudtrail, read_guardduty, FindingSkip, SkipReason, Tuple, TupleMode};
+use ipinsights_simulated_account::{FindingLabel, PrincipalKind, SimAccount, SimConfig};
 use serde_json::Value;
 
 fn small() -> SimConfig {
@@ -87,7 +87,7 @@ fn principals_mostly_use_their_own_networks() {
 fn s3_layout_and_realistic_records() {
     let cfg = small();
     let dir = tempfile::tempdir().unwrap();
-    let summary = ipinsights_security::simulate_account(&cfg, dir.path()).unwrap();
+    let summary = ipinsights_simulated_account::simulate_account(&cfg, dir.path()).unwrap();
     let logs: Vec<PathBuf> =
         files_under(dir.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".json.gz")).collect();
     assert_eq!(logs.len(), summary.cloudtrail_files);
@@ -225,9 +225,9 @@ fn guardduty_round_trip_and_ground_truth() {
 fn same_seed_same_bytes_other_seed_other_bytes() {
     let cfg = SimConfig { events: 2000, days: 1, findings: 10, ..SimConfig::default() };
     let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    ipinsights_security::simulate_account(&cfg, a.path()).unwrap();
-    ipinsights_security::simulate_account(&cfg, b.path()).unwrap();
-    ipinsights_security::simulate_account(&SimConfig { seed: 7, ..cfg.clone() }, c.path()).unwrap();
+    ipinsights_simulated_account::simulate_account(&cfg, a.path()).unwrap();
+    ipinsights_simulated_account::simulate_account(&cfg, b.path()).unwrap();
+    ipinsights_simulated_account::simulate_account(&SimConfig { seed: 7, ..cfg.clone() }, c.path()).unwrap();
     let rel = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
         files_under(root)
             .into_iter()

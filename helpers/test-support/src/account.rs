@@ -1,51 +1,23 @@
 //! The emulated account (`tests/account_emulation.py`: moto plus GuardDuty findings, SageMaker endpoints forwarding
 //! to a real model server, throttling and latency, Lambda functions busy for a while after each change), started per
-//! test on a free loopback port, and raw SDK clients to set things up and read them back.
-// Each test binary uses its own part of these helpers.
-#![allow(dead_code)]
+//! test on a free loopback port, stopped (its standard input closed) on drop.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::config::Credentials;
-use ipinsights_aws::AwsConfig;
-
-/// The repository root.
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `ACCOUNT_EMULATION_PYTHON`, else the repository's `.venv/bin/python` (with moto); fails the test when missing.
-pub fn python() -> PathBuf {
-    if let Some(path) = std::env::var_os("ACCOUNT_EMULATION_PYTHON") {
-        return PathBuf::from(path);
-    }
-    let venv = repo().join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "{} not found: these tests need the virtualenv with moto (scripts/setup creates it)",
-        venv.display()
-    );
-    venv
-}
+use crate::process::{without_aws_profile, Stopped};
+use crate::{python, repo};
 
 /// A running emulated account, stopped on drop.
-pub struct Emulator {
-    child: Child,
-    stdin: Option<ChildStdin>,
+pub struct AccountEmulator {
+    process: Stopped,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     /// The GuardDuty detector holding the seeded findings.
     pub detector_id: String,
     _dir: tempfile::TempDir,
-}
-
-/// A tool installed in the same virtualenv as [`python`] (e.g. `cfn-lint`).
-pub fn venv_tool(name: &str) -> PathBuf {
-    python().with_file_name(name)
 }
 
 /// What to start the emulator with.
@@ -73,18 +45,19 @@ pub struct Options<'a> {
     pub table_deleting_seconds: Option<f64>,
 }
 
-impl Emulator {
+impl AccountEmulator {
     /// Starts with no extras.
-    pub fn start() -> Emulator {
-        Emulator::with(&Options::default())
+    pub fn start() -> AccountEmulator {
+        AccountEmulator::with(&Options::default())
     }
 
     /// Starts with `options` and waits until it serves.
-    pub fn with(options: &Options) -> Emulator {
+    pub fn with(options: &Options) -> AccountEmulator {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready.json");
         let log = std::fs::File::create(dir.path().join("emulator.log")).unwrap();
         let mut cmd = Command::new(python());
+        without_aws_profile(&mut cmd);
         cmd.arg(repo().join("tests/account_emulation.py")).arg("--ready-file").arg(&ready);
         if let Some(f) = options.findings {
             cmd.arg("--findings").arg(f);
@@ -115,58 +88,30 @@ impl Emulator {
         }
         let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(log).spawn().unwrap();
         let stdin = child.stdin.take();
+        let mut process = Stopped { child, stdin, grace: Duration::from_secs(5) };
         let deadline = Instant::now() + Duration::from_secs(90);
         let info: serde_json::Value = loop {
             if let Ok(text) = std::fs::read_to_string(&ready) {
                 break serde_json::from_str(&text).unwrap();
             }
-            if let Ok(Some(status)) = child.try_wait() {
+            if let Ok(Some(status)) = process.child.try_wait() {
                 let log = std::fs::read_to_string(dir.path().join("emulator.log")).unwrap_or_default();
                 panic!("the account emulator exited with {status}:\n{log}");
             }
             assert!(Instant::now() < deadline, "the account emulator did not start within 90 s");
             std::thread::sleep(Duration::from_millis(50));
         };
-        Emulator {
-            child,
-            stdin,
+        AccountEmulator {
+            process,
             url: info["url"].as_str().unwrap().to_string(),
             detector_id: info["detector_id"].as_str().unwrap().to_string(),
             _dir: dir,
         }
     }
 
-    /// Our configuration for this account.
-    pub fn cfg(&self) -> AwsConfig {
-        AwsConfig::local_emulator(&self.url)
-    }
-
-    /// An SDK configuration for raw clients (test credentials, us-east-1, this endpoint).
-    pub fn sdk(&self) -> SdkConfig {
-        SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.url)
-            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
-                "testing", "testing", None, None, "test",
-            )))
-            .build()
-    }
-
-    /// A raw S3 client (path style).
-    pub fn s3(&self) -> aws_sdk_s3::Client {
-        self.s3_in("us-east-1")
-    }
-
-    /// A raw S3 client (path style) signing for `region`: the one that may use a bucket created in that region.
-    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk()).region(Region::new(region.to_string()));
-        aws_sdk_s3::Client::from_conf(conf.force_path_style(true).build())
-    }
-
     /// CPU seconds (user + system) the emulator process has used so far, from /proc.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.process.child.id())).unwrap_or_default();
         let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
         let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
         (ticks(11) + ticks(12)) / 100.0
@@ -205,22 +150,26 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+#[cfg(feature = "sdk")]
+impl AccountEmulator {
+    /// Our configuration for this account.
+    pub fn cfg(&self) -> ipinsights_aws::AwsConfig {
+        ipinsights_aws::AwsConfig::local_emulator(&self.url)
     }
-}
 
-/// Runs a future on a throwaway runtime (for the raw SDK clients).
-pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(fut)
+    /// An SDK configuration for raw clients (test credentials, us-east-1, this endpoint).
+    pub fn sdk(&self) -> aws_config::SdkConfig {
+        crate::sdk_config(&self.url)
+    }
+
+    /// A raw S3 client (path style).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        self.s3_in("us-east-1")
+    }
+
+    /// A raw S3 client (path style) signing for `region`: the one that may use a bucket created in that region.
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk()).region(aws_config::Region::new(region.to_string()));
+        aws_sdk_s3::Client::from_conf(conf.force_path_style(true).build())
+    }
 }

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use ipinsights_engine::tuples::{parse_tuples, write_rows, ReadOptions, Tuple};
-use ipinsights_security::{CloudTrailReader, FindingSkip, GuardDutyReader, SkipReason, TupleMode};
+use ipinsights_security_logs::{CloudTrailReader, FindingSkip, GuardDutyReader, SkipReason, TupleMode};
 use serde_json::json;
 
 fn ip(s: &str) -> IpAddr {

@@ -1,5 +1,5 @@
 //! A simulated AWS account for the offline workshop: CloudTrail logs in the real S3 layout and
-//! GuardDuty findings as EventBridge NDJSON, with ground truth. Seeded and portable (PCG-64 from `rand_pcg`,
+//! GuardDuty findings as EventBridge NDJSON, with ground truth (read back by `ipinsights-security-logs`). Seeded and portable (PCG-64 from `rand_pcg`,
 //! one stream per concern).
 
 mod clock;
@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 
 use ipinsights_engine::tuples::Tuple;
 
-use crate::error::{Result, SecurityError};
-use crate::skip::{SkipCounts, SkipReason};
 pub use config::SimConfig;
 pub use events::{Actor, SimEvent, Source};
 pub use findings::{FindingLabel, SimFinding};
+use ipinsights_security_logs::{Result, SecurityError};
+use ipinsights_security_logs::{SkipCounts, SkipReason};
 pub use network::{Net6, Network, Org};
 pub use population::{Principal, PrincipalKind};
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use ipinsights_security::{read_guardduty, FindingScope, FindingSkip, GuardDutyExtract, GuardDutyReader};
+use ipinsights_security_logs::{read_guardduty, FindingScope, FindingSkip, GuardDutyExtract, GuardDutyReader};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -21,7 +21,7 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn pairs(x: &ipinsights_security::GuardDutyExtract) -> Vec<(&str, IpAddr)> {
+fn pairs(x: &ipinsights_security_logs::GuardDutyExtract) -> Vec<(&str, IpAddr)> {
     x.pairs().map(|t| (t.entity.as_str(), t.ip)).collect()
 }
 
