@@ -4,7 +4,7 @@
 use ipinsights_aws::{remove, Removal, ResourceKind};
 use serde_json::json;
 
-use crate::replay_server::{described, Canned, Replay, JOB, T0};
+use ipinsights_test_support::replay::{described, Canned, Replay, JOB, T0};
 
 /// SageMaker's answer to a Describe*Job of a job it does not know.
 fn gone(kind: &str) -> Canned {

@@ -394,7 +394,7 @@ fn rerunning_deploy_then_cleanup_leaves_nothing_and_a_new_session_sweeps_what_a_
 
 #[test]
 fn a_call_sagemaker_keeps_throttling_is_a_throttled_error_keeping_the_aws_error() {
-    let emulated = Emulated::start_with(&["--throttle", "ListEndpoints"]);
+    let emulated = emulated_with(&["--throttle", "ListEndpoints"]);
     let session = Session::with_backend(
         AwsBackend::new(AwsConfig::local_emulator(&emulated.url), Duration::from_millis(50)).unwrap(),
     );
