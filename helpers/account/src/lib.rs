@@ -27,7 +27,7 @@ pub mod alerting;
 pub mod athena;
 mod bucket;
 mod clients;
-pub mod deploy;
+pub mod detector;
 mod error;
 mod finding_json;
 pub mod guardduty;
@@ -37,7 +37,7 @@ pub mod trail;
 
 pub use athena::{read_trail_athena, AthenaOptions, AthenaTrailExtract};
 pub use clients::DEFAULT_MAX_ATTEMPTS;
-pub use deploy::{deploy_detector, teardown_detector, Deployment, DetectorSpec, Teardown};
+pub use detector::{Deployment, DetectorSpec, Teardown};
 pub use error::{AccountError, Result};
 pub use finding_json::finding_to_json;
 pub use guardduty::{read_findings, ApiFindings, FindingQuery};

@@ -439,7 +439,7 @@ fn deploy_for(access: AccountAccess<'_>, endpoint_name: &str, threshold: f64, em
         email: email.map(String::from),
         ..ipinsights_account::DetectorSpec::new(endpoint_name, threshold, &zip)
     };
-    let deployed = ipinsights_account::deploy_detector(access.aws_config(), &spec, &mut |line| println!("{line}"))
+    let deployed = ipinsights_account::detector::deploy(access.aws_config(), &spec, &mut |line| println!("{line}"))
         .map_err(fail("deploying the detector"))?;
     println!("Detector deployed:\n{deployed}");
     Ok(())
@@ -460,8 +460,8 @@ pub fn teardown_detector(session: &Session) -> Result<()> {
 
 #[cfg(feature = "account")]
 fn teardown_for(access: AccountAccess<'_>) -> Result<()> {
-    let name = ipinsights_account::deploy::DEFAULT_NAME;
-    let done = ipinsights_account::teardown_detector(access.aws_config(), name, &mut |line| println!("{line}"))
+    let name = ipinsights_account::detector::DEFAULT_NAME;
+    let done = ipinsights_account::detector::teardown(access.aws_config(), name, &mut |line| println!("{line}"))
         .map_err(fail("tearing the detector down"))?;
     println!("{done}");
     Ok(())

@@ -14,8 +14,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ipinsights_account::deploy::{self, DetectorSpec};
-use ipinsights_account::{deploy_detector, read_findings, teardown_detector, FindingQuery, FindingScope};
+use ipinsights_account::detector::{self, DetectorSpec};
+use ipinsights_account::{read_findings, FindingQuery, FindingScope};
 use ipinsights_detect::lambda::function::{handler, Context, Function, LambdaEvent};
 use ipinsights_detect::lambda::{alert_state, LambdaConfig, LambdaResponse, Payload};
 use ipinsights_engine::tuples::Tuple;
@@ -41,7 +41,7 @@ fn spec(zip: &Path) -> DetectorSpec {
 }
 
 /// One detector deployed in an emulated account, once per test binary, for the tests that only read it back: the
-/// emulator, what `deploy_detector` returned, and the lines it logged.
+/// emulator, what `detector::deploy` returned, and the lines it logged.
 struct DeployedOnce {
     emu: AccountEmulator,
     deployed: ipinsights_account::Deployment,
@@ -56,7 +56,7 @@ fn deployed_once() -> &'static DeployedOnce {
         let dir = tempfile::tempdir().unwrap();
         let spec = spec(&package(dir.path()));
         let mut lines = Vec::new();
-        let deployed = deploy_detector(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string())).unwrap();
+        let deployed = detector::deploy(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string())).unwrap();
         DeployedOnce { emu, deployed, lines, _dir: dir }
     })
 }
@@ -98,12 +98,12 @@ fn deploy_creates_every_piece_as_the_spec_says() {
         let policy = iam
             .get_role_policy()
             .role_name("ipinsights-detector")
-            .policy_name(deploy::POLICY_NAME)
+            .policy_name(detector::POLICY_NAME)
             .send()
             .await
             .unwrap();
         let document: Value = serde_json::from_str(&decode(policy.policy_document())).unwrap();
-        let expected = deploy::role_policy(&deployed.topic_arn, "ipinsights-detector", "ipinsights-ep").unwrap();
+        let expected = detector::role_policy(&deployed.topic_arn, "ipinsights-detector", "ipinsights-ep").unwrap();
         assert_eq!(document, expected);
 
         let function = lambda.get_function_configuration().function_name("ipinsights-detector").send().await.unwrap();
@@ -120,14 +120,14 @@ fn deploy_creates_every_piece_as_the_spec_says() {
         assert_eq!((vars["INCLUDE_ARCHIVED"].as_str(), vars["INCLUDE_SAMPLES"].as_str()), ("false", "false"));
         let retries =
             lambda.get_function_event_invoke_config().function_name("ipinsights-detector").send().await.unwrap();
-        assert_eq!(retries.maximum_retry_attempts(), Some(deploy::MAX_RETRY_ATTEMPTS));
+        assert_eq!(retries.maximum_retry_attempts(), Some(detector::MAX_RETRY_ATTEMPTS));
         let permission = lambda.get_policy().function_name("ipinsights-detector").send().await.unwrap();
         let permission = permission.policy().unwrap();
         assert!(permission.contains("events.amazonaws.com") && permission.contains(&deployed.rule_arn), "{permission}");
 
         let rule = events.describe_rule().name("ipinsights-detector").send().await.unwrap();
         let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
-        assert_eq!(pattern, deploy::event_pattern());
+        assert_eq!(pattern, detector::event_pattern());
         let targets = events.list_targets_by_rule().rule("ipinsights-detector").send().await.unwrap();
         assert_eq!(targets.targets()[0].arn(), deployed.function_arn);
 
@@ -198,17 +198,18 @@ fn deploying_again_updates_in_place_and_teardown_removes_every_piece_once() {
     let emu = AccountEmulator::start();
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&package(dir.path()));
-    let deployed = deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
+    let deployed = detector::deploy(&emu.cfg(), &spec, &mut |_| {}).unwrap();
     let Clients { iam, lambda, events, sns, dynamodb, sqs, cloudwatch, .. } = clients(&emu);
 
     // Deploying again updates in place.
-    let again = deploy_detector(&emu.cfg(), &DetectorSpec { threshold: 1.5, email: None, ..spec.clone() }, &mut |_| {})
-        .unwrap();
+    let again =
+        detector::deploy(&emu.cfg(), &DetectorSpec { threshold: 1.5, email: None, ..spec.clone() }, &mut |_| {})
+            .unwrap();
     assert_eq!((&again.function_arn, &again.topic_arn), (&deployed.function_arn, &deployed.topic_arn));
     let vars = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
     assert_eq!(vars.environment().unwrap().variables().unwrap()["THRESHOLD"], "1.5");
 
-    let gone = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
+    let gone = detector::teardown(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
     assert!(gone.rule && gone.function && gone.role && gone.topic && gone.log_group, "{gone}");
     assert!(gone.table && gone.queue && gone.alarm, "{gone}");
     block_on(async {
@@ -220,7 +221,7 @@ fn deploying_again_updates_in_place_and_teardown_removes_every_piece_once() {
         assert!(sqs.list_queues().send().await.unwrap().queue_urls().is_empty());
         assert!(cloudwatch.describe_alarms().send().await.unwrap().metric_alarms().is_empty());
     });
-    let again = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
+    let again = detector::teardown(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
     assert_eq!(
         again.to_string(),
         "EventBridge rule not found, Lambda function not found, IAM role not found, SNS topic not found, log group \
@@ -236,10 +237,10 @@ fn the_detector_redeploys_at_once_with_a_new_threshold() {
     let emu = AccountEmulator::with(&Options { lambda_busy_seconds: Some(2.0), ..Options::default() });
     let dir = tempfile::tempdir().unwrap();
     let first = spec(&package(dir.path()));
-    let deployed = deploy_detector(&emu.cfg(), &first, &mut |_| {}).unwrap();
+    let deployed = detector::deploy(&emu.cfg(), &first, &mut |_| {}).unwrap();
     let second = DetectorSpec { threshold: 2.5, ..first.clone() };
     let mut lines = Vec::new();
-    let again = deploy_detector(&emu.cfg(), &second, &mut |l| lines.push(l.to_string()))
+    let again = detector::deploy(&emu.cfg(), &second, &mut |l| lines.push(l.to_string()))
         .unwrap_or_else(|e| panic!("the second deploy failed: {e}"));
     assert_eq!((&again.function_arn, &again.topic_arn), (&deployed.function_arn, &deployed.topic_arn));
     let lambda = aws_sdk_lambda::Client::new(&emu.sdk());
@@ -250,7 +251,7 @@ fn the_detector_redeploys_at_once_with_a_new_threshold() {
     assert_eq!(conf.state().map(|s| s.as_str()), Some("Active"));
     // And a third deploy straight after works too (nothing left in progress).
     let third = DetectorSpec { threshold: -1.0, ..first };
-    deploy_detector(&emu.cfg(), &third, &mut |_| {}).unwrap_or_else(|e| panic!("the third deploy failed: {e}"));
+    detector::deploy(&emu.cfg(), &third, &mut |_| {}).unwrap_or_else(|e| panic!("the third deploy failed: {e}"));
     let conf = block_on(lambda.get_function_configuration().function_name("ipinsights-detector").send()).unwrap();
     assert_eq!(conf.environment().unwrap().variables().unwrap()["THRESHOLD"], "-1");
 }
@@ -261,7 +262,7 @@ fn the_detector_redeploys_at_once_with_a_new_threshold() {
 fn the_first_deploy_waits_for_the_role_to_reach_the_failure_queue() {
     let emu = AccountEmulator::with(&Options { iam_propagation_seconds: Some(3.0), ..Options::default() });
     let dir = tempfile::tempdir().unwrap();
-    let deployed = deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {})
+    let deployed = detector::deploy(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {})
         .unwrap_or_else(|e| panic!("the first deploy failed: {e}"));
     let lambda = aws_sdk_lambda::Client::new(&emu.sdk());
     let conf = block_on(lambda.get_function_event_invoke_config().function_name("ipinsights-detector").send()).unwrap();
@@ -281,10 +282,10 @@ fn a_deploy_right_after_a_teardown_waits_for_the_queue_name_and_the_table() {
     });
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&package(dir.path()));
-    deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
-    assert!(teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap().queue);
+    detector::deploy(&emu.cfg(), &spec, &mut |_| {}).unwrap();
+    assert!(detector::teardown(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap().queue);
     let mut lines = Vec::new();
-    let again = deploy_detector(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string()))
+    let again = detector::deploy(&emu.cfg(), &spec, &mut |l| lines.push(l.to_string()))
         .unwrap_or_else(|e| panic!("the deploy after the teardown failed: {e}"));
     assert!(again.queue_arn.ends_with(":ipinsights-detector-failed"), "{again}");
     assert!(lines.iter().any(|l| l.contains("deleted recently")), "{lines:?}");
@@ -302,11 +303,11 @@ fn a_failed_redeploy_names_its_step_and_what_it_changed() {
     let emu = AccountEmulator::with(&Options { lambda_busy_seconds: Some(4.0), ..Options::default() });
     let dir = tempfile::tempdir().unwrap();
     let first = spec(&package(dir.path()));
-    deploy_detector(&emu.cfg(), &first, &mut |_| {}).unwrap();
+    detector::deploy(&emu.cfg(), &first, &mut |_| {}).unwrap();
     let sdk = emu.sdk();
     let (iam, lambda) = (aws_sdk_iam::Client::new(&sdk), aws_sdk_lambda::Client::new(&sdk));
     let policy_before =
-        block_on(iam.get_role_policy().role_name("ipinsights-detector").policy_name(deploy::POLICY_NAME).send())
+        block_on(iam.get_role_policy().role_name("ipinsights-detector").policy_name(detector::POLICY_NAME).send())
             .unwrap()
             .policy_document()
             .to_string();
@@ -317,7 +318,7 @@ fn a_failed_redeploy_names_its_step_and_what_it_changed() {
         update_wait: std::time::Duration::from_secs(1),
         ..first
     };
-    let err = deploy_detector(&emu.cfg(), &impatient, &mut |_| {}).unwrap_err().to_string();
+    let err = detector::deploy(&emu.cfg(), &impatient, &mut |_| {}).unwrap_err().to_string();
     assert!(err.starts_with("waiting for Lambda function ipinsights-detector to apply its new code: "), "{err}");
     assert!(err.contains("did not reach LastUpdateStatus Successful within 1 s"), "{err}");
     assert!(
@@ -331,7 +332,7 @@ fn a_failed_redeploy_names_its_step_and_what_it_changed() {
     let vars = conf.environment().unwrap().variables().unwrap();
     assert_eq!((vars["THRESHOLD"].as_str(), vars["ENDPOINT_NAME"].as_str()), ("0", "ipinsights-ep"));
     let policy_after =
-        block_on(iam.get_role_policy().role_name("ipinsights-detector").policy_name(deploy::POLICY_NAME).send())
+        block_on(iam.get_role_policy().role_name("ipinsights-detector").policy_name(detector::POLICY_NAME).send())
             .unwrap()
             .policy_document()
             .to_string();
@@ -344,7 +345,7 @@ fn a_failed_redeploy_names_its_step_and_what_it_changed() {
 fn the_log_group_is_made_with_a_retention_and_removed_by_teardown() {
     let emu = AccountEmulator::start();
     let dir = tempfile::tempdir().unwrap();
-    deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
+    detector::deploy(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&emu.sdk());
     let groups = || {
         let found = block_on(logs.describe_log_groups().log_group_name_prefix("/aws/lambda/").send()).unwrap();
@@ -355,7 +356,7 @@ fn the_log_group_is_made_with_a_retention_and_removed_by_teardown() {
             .collect::<Vec<_>>()
     };
     assert_eq!(groups(), [("/aws/lambda/ipinsights-detector".to_string(), Some(30))]);
-    let gone = teardown_detector(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
+    let gone = detector::teardown(&emu.cfg(), "ipinsights-detector", &mut |_| {}).unwrap();
     assert!(gone.to_string().contains("log group deleted"), "{gone}");
     assert_eq!(groups(), []);
 }
@@ -411,17 +412,17 @@ fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
     // The log group is part of the stack, with a retention, and the function waits for it.
     let group = &r["FunctionLogGroup"];
     assert_eq!(group["Type"], "AWS::Logs::LogGroup");
-    assert_eq!(group["Properties"]["LogGroupName"], json!({"Fn::Sub": deploy::log_group_name("${DetectorName}")}));
+    assert_eq!(group["Properties"]["LogGroupName"], json!({"Fn::Sub": detector::log_group_name("${DetectorName}")}));
     assert_eq!(group["Properties"]["RetentionInDays"], json!({"Ref": "LogRetentionInDays"}));
     let retention = &t["Parameters"]["LogRetentionInDays"];
-    assert_eq!(retention["Default"], deploy::DEFAULT_LOG_RETENTION_DAYS);
-    assert_eq!(retention["AllowedValues"], json!(deploy::LOG_RETENTION_DAYS));
+    assert_eq!(retention["Default"], detector::DEFAULT_LOG_RETENTION_DAYS);
+    assert_eq!(retention["AllowedValues"], json!(detector::LOG_RETENTION_DAYS));
     assert_eq!(r["Function"]["DependsOn"], "FunctionLogGroup");
-    assert_eq!(r["FindingsRule"]["Properties"]["EventPattern"], deploy::event_pattern());
+    assert_eq!(r["FindingsRule"]["Properties"]["EventPattern"], detector::event_pattern());
     let function = &r["Function"]["Properties"];
     assert_eq!(
         (function["Runtime"].as_str(), function["Handler"].as_str()),
-        (Some(deploy::LAMBDA_RUNTIME), Some("bootstrap"))
+        (Some(detector::LAMBDA_RUNTIME), Some("bootstrap"))
     );
     let vars: Vec<&String> = function["Environment"]["Variables"].as_object().unwrap().keys().collect();
     assert_eq!(
@@ -453,15 +454,15 @@ fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
         let tags = resource["Properties"]["Tags"].as_array().unwrap_or_else(|| panic!("{name} has no Tags"));
         assert!(tags.contains(&json!({"Key": WORKSHOP_TAG_KEY, "Value": {"Ref": "DetectorName"}})), "{name}: {tags:?}");
     }
-    assert_eq!(r["FunctionRetries"]["Properties"]["MaximumRetryAttempts"], deploy::MAX_RETRY_ATTEMPTS);
+    assert_eq!(r["FunctionRetries"]["Properties"]["MaximumRetryAttempts"], detector::MAX_RETRY_ATTEMPTS);
     let policy = &r["FunctionRole"]["Properties"]["Policies"][0];
-    assert_eq!(policy["PolicyName"], deploy::POLICY_NAME);
-    let code = deploy::role_policy("arn:aws:sns:r:111122223333:t", "f", "e").unwrap();
+    assert_eq!(policy["PolicyName"], detector::POLICY_NAME);
+    let code = detector::role_policy("arn:aws:sns:r:111122223333:t", "f", "e").unwrap();
     let actions = |doc: &Value| -> Vec<(Value, Value)> {
         doc["Statement"].as_array().unwrap().iter().map(|s| (s["Sid"].clone(), s["Action"].clone())).collect()
     };
     assert_eq!(actions(&policy["PolicyDocument"]), actions(&code));
-    assert_eq!(r["FunctionRole"]["Properties"]["AssumeRolePolicyDocument"], deploy::assume_role_policy());
+    assert_eq!(r["FunctionRole"]["Properties"]["AssumeRolePolicyDocument"], detector::assume_role_policy());
 }
 
 /// alice works from 10.1.2.0/24, bob from 172.16.5.0/24.
@@ -528,7 +529,7 @@ fn the_handler_scores_on_the_emulated_endpoint_and_alerts_once_per_finding_throu
         ..Options::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let deployed = deploy_detector(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
+    let deployed = detector::deploy(&emu.cfg(), &spec(&package(dir.path())), &mut |_| {}).unwrap();
     let sdk = emu.sdk();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let sns = aws_sdk_sns::Client::new(&sdk);
@@ -724,7 +725,7 @@ impl Live {
             ..Options::default()
         });
         let spec = DetectorSpec { scope, ..spec(&package(dir.path())) };
-        let deployed = deploy_detector(&emu.cfg(), &spec, &mut |_| {}).unwrap();
+        let deployed = detector::deploy(&emu.cfg(), &spec, &mut |_| {}).unwrap();
         let sdk = emu.sdk();
         let (sqs, sns) = (aws_sdk_sqs::Client::new(&sdk), aws_sdk_sns::Client::new(&sdk));
         let queue = block_on(async {

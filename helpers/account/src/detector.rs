@@ -241,7 +241,7 @@ impl fmt::Display for Deployment {
 /// steps run in an order where nothing the running detector depends on changes before the function's own update (the
 /// step most likely to fail): the role's policy is replaced after it. A failed step's error names the step and lists
 /// what was already changed (`AccountError::Deploy`).
-pub fn deploy_detector(cfg: &AwsConfig, spec: &DetectorSpec, log: &mut dyn FnMut(&str)) -> Result<Deployment> {
+pub fn deploy(cfg: &AwsConfig, spec: &DetectorSpec, log: &mut dyn FnMut(&str)) -> Result<Deployment> {
     spec.validate()?;
     let zip = std::fs::read(&spec.zip).map_err(|source| AccountError::Io {
         action: "read the Lambda package",
@@ -257,7 +257,7 @@ pub fn deploy_detector(cfg: &AwsConfig, spec: &DetectorSpec, log: &mut dyn FnMut
     }
     run(async {
         let clients = Clients::load(cfg).await?;
-        deploy(&clients, spec, zip, log).await
+        deploy_with(&clients, spec, zip, log).await
     })
 }
 
@@ -283,7 +283,12 @@ impl Changes {
     }
 }
 
-async fn deploy(clients: &Clients, spec: &DetectorSpec, zip: Vec<u8>, log: &mut dyn FnMut(&str)) -> Result<Deployment> {
+async fn deploy_with(
+    clients: &Clients,
+    spec: &DetectorSpec,
+    zip: Vec<u8>,
+    log: &mut dyn FnMut(&str),
+) -> Result<Deployment> {
     let mut at = Deploy { steps: Steps::new(clients, &spec.name, log), spec };
     // Read-only first: an existing function must have finished its last change before anything else is touched.
     let previous = at.previous_function().await?;
@@ -915,17 +920,17 @@ impl fmt::Display for Teardown {
     }
 }
 
-/// Removes every piece [`deploy_detector`] creates under `name`, the function's log group included; pieces already
+/// Removes every piece [`deploy`] creates under `name`, the function's log group included; pieces already
 /// gone are reported, not errors.
-pub fn teardown_detector(cfg: &AwsConfig, name: &str, log: &mut dyn FnMut(&str)) -> Result<Teardown> {
+pub fn teardown(cfg: &AwsConfig, name: &str, log: &mut dyn FnMut(&str)) -> Result<Teardown> {
     validate_name(name)?;
     run(async {
         let clients = Clients::load(cfg).await?;
-        teardown(&clients, name, log).await
+        teardown_with(&clients, name, log).await
     })
 }
 
-async fn teardown(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> Result<Teardown> {
+async fn teardown_with(clients: &Clients, name: &str, log: &mut dyn FnMut(&str)) -> Result<Teardown> {
     let mut at = Steps::new(clients, name, log);
     let (group, alarm, queue, table) =
         (log_group_name(name), alarm_name(name), failure_queue_name(name), table_name(name));
