@@ -28,7 +28,7 @@ pub fn list_tagged(cfg: &AwsConfig, key: &str) -> Result<Vec<TaggedResource>, Aw
                 name,
                 session,
                 created,
-                status: Some(hosted.info.status),
+                status: Some(hosted.info.status.to_string()),
                 instance_type: hosted.instance_type,
                 instance_count: hosted.instance_count,
             });

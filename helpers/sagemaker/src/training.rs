@@ -1,8 +1,5 @@
-//! The rules of CreateTrainingJob's options, named as the SDK's `Estimator` and `TrainingInput` name them, so
+//! The rules of SageMaker's request options (tags, VPC, stopping condition, KMS keys), named as the SDK's `Estimator` and `TrainingInput` name them, so
 //! both backends refuse what SageMaker would refuse before any call.
-
-/// `S3DataDistributionType` values of a channel (`TrainingInput(distribution=…)`).
-pub const DISTRIBUTIONS: [&str; 2] = ["FullyReplicated", "ShardedByS3Key"];
 
 /// Most tags on one SageMaker resource.
 pub const MAX_TAGS: usize = 50;
@@ -23,17 +20,6 @@ pub struct OptionError {
 
 fn refuse<T>(option: &'static str, rule: impl Into<String>) -> Result<T, OptionError> {
     Err(OptionError { option, rule: rule.into() })
-}
-
-/// Checks a channel's distribution: `FullyReplicated` or `ShardedByS3Key`.
-pub fn check_distribution(distribution: &str) -> Result<(), OptionError> {
-    if DISTRIBUTIONS.contains(&distribution) {
-        return Ok(());
-    }
-    refuse(
-        "distribution",
-        format!("{distribution:?} is not an S3 data distribution: use FullyReplicated or ShardedByS3Key"),
-    )
 }
 
 /// Checks tags: at most 50, keys 1–128 characters and unique, values at most 256, no key starting with `aws:`
@@ -123,17 +109,6 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn distributions_are_the_two_sagemaker_knows() {
-        check_distribution("FullyReplicated").unwrap();
-        check_distribution("ShardedByS3Key").unwrap();
-        let err = check_distribution("Sharded").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "distribution: \"Sharded\" is not an S3 data distribution: use FullyReplicated or ShardedByS3Key"
-        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ from_error!(
     ipinsights_sagemaker::NameError,
     ipinsights_sagemaker::S3UriError,
     ipinsights_sagemaker::OptionError,
-    ipinsights_sagemaker::TransformOptionError,
+    ipinsights_sagemaker::ValueError,
     ipinsights_contract::ContractError,
     ipinsights_engine::ModelFileError,
     ipinsights_engine::tuples::TupleError,

@@ -23,12 +23,10 @@ use std::time::SystemTime;
 use ipinsights_client::Prediction;
 use ipinsights_protocol::{decode_response, ResponseFormat, ResponseKind};
 use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
-use ipinsights_sagemaker::transform::{
-    check_choice, check_max_payload, output_uri, ASSEMBLE_WITH, BATCH_STRATEGIES, SPLIT_TYPES,
-};
-use ipinsights_sagemaker::{name_from_base, S3Uri, TransformJobStatus};
+use ipinsights_sagemaker::transform::output_uri;
+use ipinsights_sagemaker::{name_from_base, Checked, S3Uri, TransformJobStatus};
 
-use crate::backend::{ModelRequest, TransformJobDescription, TransformRequest};
+use crate::backend::{ModelRequest, TransformJobDescription, TransformJobRequest};
 use crate::error::{Result, WorkshopError};
 use crate::session::{print_fragment, Session};
 
@@ -96,7 +94,7 @@ impl Transformer {
     /// A transformer for a model created by [`crate::Estimator::transformer`].
     pub(crate) fn new(
         session: &Session,
-        model: &ModelRequest,
+        model: &Checked<ModelRequest>,
         instance_count: u32,
         instance_type: &str,
         base_name: &str,
@@ -192,8 +190,7 @@ impl Transformer {
     /// progress and log are printed. `split_type` is `Line` (one record per line) or `None`. Options are checked
     /// before any call.
     pub fn transform(&mut self, data: &str, content_type: &str, split_type: &str) -> Result<()> {
-        let mut request = self.request(data, content_type, split_type)?;
-        request.tags = self.session.workshop_tags(&request.tags);
+        let request = self.request(data, content_type, split_type)?;
         println!("Transform job: {} (output: {})", request.job_name, request.output_path);
         self.session.record(crate::backend::ResourceKind::TransformJob, &request.job_name);
         let job = self.session.backend().transform(&request, &mut print_fragment)?;
@@ -259,13 +256,9 @@ impl Transformer {
         Ok(self.read_output(input)?.iter().map(|p| p.dot_product).collect())
     }
 
-    /// The job to run, checked before any call.
-    fn request(&self, data: &str, content_type: &str, split_type: &str) -> Result<TransformRequest> {
+    /// The job to run, the SDK strings parsed once and the whole request checked before any call.
+    fn request(&self, data: &str, content_type: &str, split_type: &str) -> Result<Checked<TransformJobRequest>> {
         let data = S3Uri::parse(data)?;
-        check_choice("split_type", split_type, &SPLIT_TYPES)?;
-        check_choice("strategy", &self.strategy, &BATCH_STRATEGIES)?;
-        check_choice("assemble_with", &self.assemble_with, &ASSEMBLE_WITH)?;
-        check_max_payload(self.max_payload)?;
         if self.model_data.is_empty() {
             return Err(WorkshopError::new(
                 "this transformer was attached to a job: make a new one with estimator.transformer(...) to transform",
@@ -276,24 +269,25 @@ impl Transformer {
             "" => S3Uri { bucket: data.bucket.clone(), key: job_name.clone() },
             path => S3Uri::parse(path)?,
         };
-        Ok(TransformRequest {
+        let request = TransformJobRequest {
             job_name,
             model_name: self.model_name.clone(),
             model_data: S3Uri::parse(&self.model_data)?,
             data,
-            content_type: content_type.into(),
-            split_type: split_type.into(),
+            content_type: content_type.parse()?,
+            split_type: split_type.parse()?,
             output_path,
             accept: self.accept.clone(),
-            assemble_with: self.assemble_with.clone(),
-            strategy: self.strategy.clone(),
-            max_payload_mb: self.max_payload,
+            assemble_with: self.assemble_with.parse()?,
+            strategy: self.strategy.parse()?,
+            max_payload: self.max_payload,
             instance_count: self.instance_count,
             instance_type: self.instance_type.clone(),
             output_kms_key: self.output_kms_key.clone(),
             volume_kms_key: self.volume_kms_key.clone(),
-            tags: self.tags.clone(),
-        })
+            tags: self.session.workshop_tags(&self.tags),
+        };
+        request.check().map_err(|e| WorkshopError::new(format!("transform: {e}")))
     }
 }
 

@@ -121,16 +121,17 @@ fn train_deploy_invoke_delete() {
     let region = resolve_region(&cfg).unwrap();
     let image = image_uri(&region, "ipinsights").unwrap();
     let job_name = name_from_base(ALGORITHM, SystemTime::now());
-    let mut spec = TrainingJobSpec::new(
+    let uri = |s: &str| S3Uri::parse(s).unwrap();
+    let mut spec = TrainingJobRequest::new(
         &job_name,
         &image,
         &execution_role(&cfg).unwrap(),
-        "s3://ipinsights-workshop/ipinsights/train/cloudtrail_tuples.csv",
-        "s3://ipinsights-workshop/ipinsights/output",
+        uri("s3://ipinsights-workshop/ipinsights/train/cloudtrail_tuples.csv"),
+        uri("s3://ipinsights-workshop/ipinsights/output"),
         hyperparameters(),
     );
-    spec.channels.push(ChannelSpec::new("validation", "s3://ipinsights-workshop/ipinsights/validation/"));
-    let arn = create_training_job(&cfg, &spec).unwrap();
+    spec.channels.push(Channel::new("validation", uri("s3://ipinsights-workshop/ipinsights/validation/")));
+    let arn = create_training_job(&cfg, &spec.check().unwrap()).unwrap();
     assert!(arn.ends_with(&format!(":training-job/{job_name}")), "{arn}");
 
     // Read back what CreateTrainingJob sent.
@@ -195,7 +196,7 @@ fn train_deploy_invoke_delete() {
     // moto completes jobs at once, with one "Starting" transition.
     let mut out = String::new();
     let job = wait_for_training_job(&cfg, &job_name, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
-    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.status, TrainingJobStatus::Completed);
     let artifact = format!("s3://ipinsights-workshop/ipinsights/output/{job_name}/output/model.tar.gz");
     assert_eq!(job.model_artifact.as_deref(), Some(artifact.as_str()));
     let line = out.lines().next().unwrap();
@@ -209,14 +210,14 @@ fn train_deploy_invoke_delete() {
     assert_eq!(describe_training_job(&cfg, &job_name).unwrap(), job);
 
     // Deploy and read back CreateModel / CreateEndpointConfig.
-    let deploy_spec = DeploySpec {
-        model: ModelSpec::new(&job_name, &image, &artifact, ROLE),
+    let deploy_spec = EndpointRequest {
+        model: ModelRequest::new(&job_name, &image, uri(&artifact), ROLE),
         endpoint_name: job_name.clone(),
         instance_type: "ml.m5.xlarge".into(),
-        instance_count: 1,
+        initial_instance_count: 1,
     };
     let mut out = String::new();
-    let ep = deploy(&cfg, &deploy_spec, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
+    let ep = deploy(&cfg, &deploy_spec.check().unwrap(), Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
     assert_eq!(out, "!\n");
     assert_eq!((ep.status.as_str(), ep.endpoint_config_name.as_str()), ("InService", job_name.as_str()));
     let m = block_on(moto.sagemaker().describe_model().model_name(&job_name).send()).unwrap();
