@@ -213,20 +213,16 @@ pub fn describe_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<Endpoin
     cfg.run(async { describe(&cfg.sagemaker().await?, endpoint_name).await })
 }
 
-/// Deletes an endpoint and, when `also_config_and_model`, its endpoint config and models (what
-/// `predictor.delete_endpoint()` + `delete_model()` do). A missing endpoint is [`AwsError::EndpointNotFound`].
-pub fn delete_endpoint(
-    cfg: &AwsConfig,
-    endpoint_name: &str,
-    also_config_and_model: bool,
-) -> Result<DeletedEndpoint, AwsError> {
+/// Deletes an endpoint with its endpoint config and models (what `predictor.delete_endpoint()` + `delete_model()`
+/// do). A missing endpoint is [`AwsError::EndpointNotFound`].
+pub fn delete_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<DeletedEndpoint, AwsError> {
     cfg.run(async {
         let client = cfg.sagemaker().await?;
         let info = describe(&client, endpoint_name).await?;
         let config = info.endpoint_config_name;
         let mut deleted =
             DeletedEndpoint { endpoint_name: endpoint_name.into(), endpoint_config_name: None, model_names: vec![] };
-        let models = if also_config_and_model { config_models(&client, &config).await? } else { None };
+        let models = config_models(&client, &config).await?;
         client
             .delete_endpoint()
             .endpoint_name(endpoint_name)

@@ -44,7 +44,7 @@
 //! let endpoint = EndpointRequest { model, endpoint_name: job.clone(), initial_instance_count: 1, instance_type: "ml.m5.xlarge".into() };
 //! deploy(&cfg, &endpoint.check()?, Duration::from_secs(30), &mut |s| print!("{s}"))?;
 //! let scores = invoke_endpoint(&cfg, &job, b"user-1,1.2.3.4\n".to_vec(), "text/csv", "application/json")?;
-//! delete_endpoint(&cfg, &job, true)?;
+//! delete_endpoint(&cfg, &job)?;
 //! # Ok(()) }
 //! ```
 

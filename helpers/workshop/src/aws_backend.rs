@@ -301,7 +301,7 @@ impl Backend for AwsBackend {
     fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal> {
         let cfg = self.cfg()?;
         if kind == ResourceKind::Endpoint {
-            return match ipinsights_aws::delete_endpoint(&cfg, name, true) {
+            return match ipinsights_aws::delete_endpoint(&cfg, name) {
                 Ok(_) => Ok(Removal::Deleted),
                 Err(AwsError::EndpointNotFound { .. }) => Ok(Removal::AlreadyGone),
                 Err(e) => Err(self.err(e)),
@@ -316,7 +316,7 @@ impl Backend for AwsBackend {
     }
 
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
-        ipinsights_aws::delete_endpoint(&self.cfg()?, endpoint_name, true).map(|_| ()).map_err(|e| self.err(e))
+        ipinsights_aws::delete_endpoint(&self.cfg()?, endpoint_name).map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn transform(&self, request: &Checked<TransformJobRequest>, out: Output<'_>) -> Result<TransformJobDescription> {

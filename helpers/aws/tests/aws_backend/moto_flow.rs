@@ -241,7 +241,7 @@ fn train_deploy_invoke_delete() {
     assert_eq!(String::from_utf8(got).unwrap(), answer);
 
     // Delete everything; a second delete is a clear error.
-    let deleted = delete_endpoint(&cfg, &job_name, true).unwrap();
+    let deleted = delete_endpoint(&cfg, &job_name).unwrap();
     assert_eq!(
         deleted,
         DeletedEndpoint {
@@ -253,7 +253,7 @@ fn train_deploy_invoke_delete() {
     assert!(matches!(describe_endpoint(&cfg, &job_name), Err(AwsError::EndpointNotFound { .. })));
     assert!(block_on(moto.sagemaker().describe_endpoint_config().endpoint_config_name(&job_name).send()).is_err());
     assert!(block_on(moto.sagemaker().describe_model().model_name(&job_name).send()).is_err());
-    let err = delete_endpoint(&cfg, &job_name, true).unwrap_err();
+    let err = delete_endpoint(&cfg, &job_name).unwrap_err();
     assert!(matches!(err, AwsError::EndpointNotFound { .. }), "{err:?}");
     let shown = err.to_string();
     assert!(
