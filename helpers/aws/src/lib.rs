@@ -86,7 +86,7 @@ pub use ipinsights_sagemaker::{
     image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, Channel, Checked,
     ContentType, EndpointRequest, EndpointStatus, HyperParameters, ImageError, IpInsightsParams, ModelRequest,
     S3DataDistribution, S3Uri, ServerSideEncryption, TrainingJobRequest, TrainingJobStatus, TrainingOptions,
-    TransformJobRequest, TransformJobStatus, VpcConfig, ALGORITHM,
+    TransformJobRequest, TransformJobStatus, TransformOptions, VpcConfig, ALGORITHM,
 };
 pub use logs::{TRAINING_LOG_GROUP, TRANSFORM_LOG_GROUP};
 pub use quotas::{check_instance_quota, InstanceQuota, InstanceUse, SAGEMAKER_SERVICE_CODE};

@@ -39,7 +39,7 @@ pub struct TransformJobSummary {
 /// Starts a transform job as the SDK does (S3Prefix input); returns the job ARN. The request was checked when it
 /// was built; the instance type is checked here, before any call.
 pub fn create_transform_job(cfg: &AwsConfig, request: &Checked<TransformJobRequest>) -> Result<String, AwsError> {
-    check_instances(&request.instance_type, request.instance_count)?;
+    check_instances(&request.options.instance_type, request.options.instance_count)?;
     cfg.run(async {
         let client = cfg.sagemaker().await?;
         let out =
@@ -53,6 +53,7 @@ fn transform_job_call(
     client: &Client,
     request: &TransformJobRequest,
 ) -> Result<CreateTransformJobFluentBuilder, AwsError> {
+    let o = &request.options;
     let source =
         TransformS3DataSource::builder().s3_data_type(S3DataType::S3Prefix).s3_uri(request.data.to_string()).build();
     let input = TransformInput::builder()
@@ -62,25 +63,25 @@ fn transform_job_call(
         .build();
     let output = TransformOutput::builder()
         .s3_output_path(request.output_path.to_string())
-        .set_kms_key_id(request.output_kms_key.clone())
-        .assemble_with(AssemblyType::from(request.assemble_with.as_str()))
-        .accept(&request.accept)
+        .set_kms_key_id(o.output_kms_key.clone())
+        .assemble_with(AssemblyType::from(o.assemble_with.as_str()))
+        .accept(&o.accept)
         .build();
     let resources = TransformResources::builder()
-        .instance_type(TransformInstanceType::from(request.instance_type.as_str()))
-        .instance_count(count(request.instance_count)?)
-        .set_volume_kms_key_id(request.volume_kms_key.clone())
+        .instance_type(TransformInstanceType::from(o.instance_type.as_str()))
+        .instance_count(count(o.instance_count)?)
+        .set_volume_kms_key_id(o.volume_kms_key.clone())
         .build();
     Ok(client
         .create_transform_job()
         .transform_job_name(&request.job_name)
         .model_name(&request.model_name)
-        .batch_strategy(BatchStrategy::from(request.strategy.as_str()))
-        .max_payload_in_mb(count(request.max_payload)?)
+        .batch_strategy(BatchStrategy::from(o.strategy.as_str()))
+        .max_payload_in_mb(count(o.max_payload)?)
         .transform_input(input)
         .transform_output(output)
         .transform_resources(resources)
-        .set_tags(request_tags(&request.tags)))
+        .set_tags(request_tags(&o.tags)))
 }
 
 /// Describes a transform job.

@@ -40,7 +40,7 @@ pub use limits::{ipv6_notation, sagemaker_reads, IPV4_ONLY};
 pub use names::{base_name_from_image, name_from_base, validate_resource_name, NameError, MAX_NAME_LEN};
 pub use requests::{
     Channel, Checked, EndpointRequest, ModelRequest, TrainingJobRequest, TrainingOptions, TransformJobRequest,
-    VpcConfig,
+    TransformOptions, VpcConfig,
 };
 pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError, ServerSideEncryption};
 pub use status::{EndpointStatus, TrainingJobStatus, TransformJobStatus};

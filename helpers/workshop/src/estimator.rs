@@ -20,7 +20,7 @@ use std::time::SystemTime;
 
 use ipinsights_sagemaker::{
     base_name_from_image, name_from_base, Channel, HyperParameters, InstanceUse, IpInsightsParams, S3Uri,
-    TrainingJobStatus, TrainingOptions,
+    TrainingJobStatus, TrainingOptions, TransformOptions,
 };
 
 use crate::backend::{EndpointRequest, ModelRequest, ResourceKind, TrainingJobDescription, TrainingJobRequest};
@@ -357,7 +357,11 @@ impl Estimator {
         self.session.record(ResourceKind::Model, &name);
         backend.create_model(&model)?;
         let base = base_name_from_image(&self.image_uri).to_string();
-        Ok(Transformer::new(&self.session, &model, instance_count, instance_type, &base, &self.options.tags))
+        let options = TransformOptions {
+            tags: self.options.tags.clone(),
+            ..TransformOptions::new(instance_count, instance_type)
+        };
+        Ok(Transformer::new(&self.session, &model, options, &base))
     }
 
     /// The model of the latest training job, as the SDK makes one from an estimator (with the workshop's tags).

@@ -408,15 +408,7 @@ fn create_model_and_transform_job_send_the_sdks_requests() {
         content_type: "text/csv".parse().unwrap(),
         split_type: "Line".parse().unwrap(),
         output_path: uri("s3://workshop-bucket/ipinsights/transform"),
-        accept: "application/jsonlines".into(),
-        assemble_with: "Line".parse().unwrap(),
-        output_kms_key: None,
-        instance_type: "ml.m5.xlarge".into(),
-        instance_count: 1,
-        volume_kms_key: None,
-        strategy: "MultiRecord".parse().unwrap(),
-        max_payload: 6,
-        tags: vec![],
+        options: TransformOptions::new(1, "ml.m5.xlarge"),
     };
     create_transform_job(&replay.cfg(), &spec.clone().check().unwrap()).unwrap();
     let requests = replay.requests();

@@ -14,7 +14,7 @@ use std::ops::Deref;
 
 pub use endpoint::{EndpointRequest, ModelRequest};
 pub use training::{Channel, TrainingJobRequest, TrainingOptions, VpcConfig};
-pub use transform_job::TransformJobRequest;
+pub use transform_job::{TransformJobRequest, TransformOptions};
 
 use crate::training::OptionError;
 

@@ -1,12 +1,66 @@
 //! CreateTransformJob: the request `transformer.transform(data, content_type, split_type)` sends.
 
 use super::{check_instances, check_name, Checked};
+use crate::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
 use crate::training::{check_kms_key, check_tags, OptionError};
 use crate::transform::check_max_payload;
 use crate::values::{AssemblyType, BatchStrategy, ContentType, SplitType};
 use crate::S3Uri;
 
-/// A batch transform job (CreateTransformJob, S3Prefix input), its options with the SDK's `Transformer` names.
+/// The `Transformer`'s options, with the SDK's names: what every job of one transformer shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransformOptions {
+    /// `instance_count`.
+    pub instance_count: u32,
+    /// `instance_type`.
+    pub instance_type: String,
+    /// `accept`: the answers' media type (default `application/jsonlines`).
+    pub accept: String,
+    /// `assemble_with` (default `Line`: one answer line per input line).
+    pub assemble_with: AssemblyType,
+    /// `strategy` (default `MultiRecord`: as many records per request as fit `max_payload`).
+    pub strategy: BatchStrategy,
+    /// `max_payload`: MB per request, 1 to 100 (default 6).
+    pub max_payload: u32,
+    /// `output_kms_key`.
+    pub output_kms_key: Option<String>,
+    /// `volume_kms_key`.
+    pub volume_kms_key: Option<String>,
+    /// `tags`.
+    pub tags: Vec<(String, String)>,
+}
+
+impl TransformOptions {
+    /// The SDK's defaults on `instance_count` × `instance_type`.
+    pub fn new(instance_count: u32, instance_type: &str) -> Self {
+        TransformOptions {
+            instance_count,
+            instance_type: instance_type.into(),
+            accept: "application/jsonlines".into(),
+            assemble_with: AssemblyType::Line,
+            strategy: BatchStrategy::MultiRecord,
+            max_payload: DEFAULT_TRANSFORM_PAYLOAD_MB,
+            output_kms_key: None,
+            volume_kms_key: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Checks the options as SageMaker would.
+    fn check(&self) -> Result<(), OptionError> {
+        check_instances("instance_count", self.instance_count, &self.instance_type)?;
+        check_max_payload(self.max_payload)?;
+        for (option, key) in [("output_kms_key", &self.output_kms_key), ("volume_kms_key", &self.volume_kms_key)] {
+            if let Some(key) = key {
+                check_kms_key(option, key)?;
+            }
+        }
+        check_tags(&self.tags)
+    }
+}
+
+/// A batch transform job (CreateTransformJob, S3Prefix input): `transformer.transform(data, content_type,
+/// split_type)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransformJobRequest {
     /// The job's name.
@@ -23,24 +77,8 @@ pub struct TransformJobRequest {
     pub split_type: SplitType,
     /// `output_path`: where `{input}.out` objects are written.
     pub output_path: S3Uri,
-    /// `accept`: the answers' media type, e.g. `application/jsonlines`.
-    pub accept: String,
-    /// `assemble_with`.
-    pub assemble_with: AssemblyType,
-    /// `strategy`.
-    pub strategy: BatchStrategy,
-    /// `max_payload`: MB per request (1–100).
-    pub max_payload: u32,
-    /// `instance_count`.
-    pub instance_count: u32,
-    /// `instance_type`.
-    pub instance_type: String,
-    /// `output_kms_key`.
-    pub output_kms_key: Option<String>,
-    /// `volume_kms_key`.
-    pub volume_kms_key: Option<String>,
-    /// `tags`.
-    pub tags: Vec<(String, String)>,
+    /// The transformer's options.
+    pub options: TransformOptions,
 }
 
 impl TransformJobRequest {
@@ -48,14 +86,7 @@ impl TransformJobRequest {
     pub fn check(self) -> Result<Checked<TransformJobRequest>, OptionError> {
         check_name("job_name", "transform job", &self.job_name)?;
         check_name("model_name", "model", &self.model_name)?;
-        check_instances("instance_count", self.instance_count, &self.instance_type)?;
-        check_max_payload(self.max_payload)?;
-        for (option, key) in [("output_kms_key", &self.output_kms_key), ("volume_kms_key", &self.volume_kms_key)] {
-            if let Some(key) = key {
-                check_kms_key(option, key)?;
-            }
-        }
-        check_tags(&self.tags)?;
+        self.options.check()?;
         Ok(Checked(self))
     }
 }
@@ -74,15 +105,7 @@ mod tests {
             content_type: ContentType::Csv,
             split_type: SplitType::Line,
             output_path: uri("s3://workshop-bucket/ipinsights/transform"),
-            accept: "application/jsonlines".into(),
-            assemble_with: AssemblyType::Line,
-            strategy: BatchStrategy::MultiRecord,
-            max_payload: 6,
-            instance_count: 1,
-            instance_type: "ml.m5.xlarge".into(),
-            output_kms_key: None,
-            volume_kms_key: None,
-            tags: Vec::new(),
+            options: TransformOptions::new(1, "ml.m5.xlarge"),
         }
     }
 
@@ -93,11 +116,11 @@ mod tests {
         let cases: [(&str, Breaker); 7] = [
             ("job_name: invalid transform job name", |r| r.job_name = "x_y".into()),
             ("model_name: invalid model name", |r| r.model_name = String::new()),
-            ("instance_count: give at least 1", |r| r.instance_count = 0),
-            ("max_payload: batch transform takes 1 to 100 MB", |r| r.max_payload = 0),
-            ("max_payload: batch transform takes 1 to 100 MB per request", |r| r.max_payload = 101),
-            ("volume_kms_key: give a KMS key", |r| r.volume_kms_key = Some(" ".into())),
-            ("tags: tag \"aws:x\"", |r| r.tags = vec![("aws:x".into(), String::new())]),
+            ("instance_count: give at least 1", |r| r.options.instance_count = 0),
+            ("max_payload: batch transform takes 1 to 100 MB", |r| r.options.max_payload = 0),
+            ("max_payload: batch transform takes 1 to 100 MB per request", |r| r.options.max_payload = 101),
+            ("volume_kms_key: give a KMS key", |r| r.options.volume_kms_key = Some(" ".into())),
+            ("tags: tag \"aws:x\"", |r| r.options.tags = vec![("aws:x".into(), String::new())]),
         ];
         for (expected, break_it) in cases {
             let mut r = request();
@@ -106,7 +129,7 @@ mod tests {
             assert!(err.starts_with(expected), "{expected}: {err}");
         }
         let mut edge = request();
-        edge.max_payload = 100;
+        edge.options.max_payload = 100;
         edge.check().unwrap();
     }
 }

@@ -216,8 +216,9 @@ impl Backend for LocalBackend {
             events: self.root.join("transform-jobs").join(format!("{}.events.jsonl", request.job_name)),
         };
         let binary = binary::locate()?;
-        let instances = Some((request.instance_type.as_str(), request.instance_count));
-        self.tags.put(ResourceKind::TransformJob, &request.job_name, &request.tags, instances)?;
+        let options = &request.options;
+        let instances = Some((options.instance_type.as_str(), options.instance_count));
+        self.tags.put(ResourceKind::TransformJob, &request.job_name, &options.tags, instances)?;
         transform::run(&binary, &spec, out)?;
         Ok(TransformJobDescription {
             job_name: request.job_name.clone(),

@@ -35,10 +35,10 @@ pub fn run(binary: &Path, spec: &TransformSpec<'_>, out: Output<'_>) -> Result<(
     let mut command = Command::new(binary);
     command.arg("transform").arg("--model-dir").arg(&spec.model_dir).arg("--input").arg(&spec.input);
     command.arg("--output-dir").arg(&spec.output_dir).arg("--events").arg(&spec.events);
-    let request = spec.request;
+    let (request, options) = (spec.request, &spec.request.options);
     command.args(["--content-type", request.content_type.as_str(), "--split-type", request.split_type.as_str()]);
-    command.args(["--accept", &request.accept, "--strategy", request.strategy.as_str()]);
-    command.args(["--max-payload", &request.max_payload.to_string()]);
+    command.args(["--accept", &options.accept, "--strategy", options.strategy.as_str()]);
+    command.args(["--max-payload", &options.max_payload.to_string()]);
     let ended = run_streaming(&mut command, "the transform process", out).map_err(WorkshopError::new)?;
     let last = match read_transform_events(&spec.events) {
         Ok(mut events) => events.pop(),
