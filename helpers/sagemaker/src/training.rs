@@ -104,6 +104,19 @@ pub(crate) fn check_kms_key(option: &'static str, key: &str) -> Result<(), Optio
     Ok(())
 }
 
+/// Checks the `output_kms_key` and `volume_kms_key` that are set.
+pub(crate) fn check_kms_keys(
+    output_kms_key: &Option<String>,
+    volume_kms_key: &Option<String>,
+) -> Result<(), OptionError> {
+    for (option, key) in [("output_kms_key", output_kms_key), ("volume_kms_key", volume_kms_key)] {
+        if let Some(key) = key {
+            check_kms_key(option, key)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

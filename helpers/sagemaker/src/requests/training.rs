@@ -1,7 +1,7 @@
 //! CreateTrainingJob: the request `Estimator.fit` sends, with the SDK's `Estimator` and `TrainingInput` names.
 
 use super::{check_image, check_instances, check_name, Checked};
-use crate::training::{check_kms_key, check_stopping, check_tags, check_vpc, OptionError};
+use crate::training::{check_kms_keys, check_stopping, check_tags, check_vpc, OptionError};
 use crate::values::{ContentType, S3DataDistribution};
 use crate::{HyperParameters, S3Uri};
 
@@ -101,11 +101,7 @@ impl TrainingOptions {
         check_stopping(self.max_run, self.use_spot_instances, self.max_wait)?;
         check_vpc(&self.vpc.subnets, &self.vpc.security_group_ids)?;
         check_tags(&self.tags)?;
-        for (option, key) in [("output_kms_key", &self.output_kms_key), ("volume_kms_key", &self.volume_kms_key)] {
-            if let Some(key) = key {
-                check_kms_key(option, key)?;
-            }
-        }
+        check_kms_keys(&self.output_kms_key, &self.volume_kms_key)?;
         if let Some(uri) = &self.checkpoint_s3_uri {
             S3Uri::parse(uri).map_err(|e| OptionError { option: "checkpoint_s3_uri", rule: e.to_string() })?;
         }

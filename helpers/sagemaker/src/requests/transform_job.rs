@@ -2,7 +2,7 @@
 
 use super::{check_instances, check_name, Checked};
 use crate::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
-use crate::training::{check_kms_key, check_tags, OptionError};
+use crate::training::{check_kms_keys, check_tags, OptionError};
 use crate::transform::check_max_payload;
 use crate::values::{AssemblyType, BatchStrategy, ContentType, SplitType};
 use crate::S3Uri;
@@ -50,11 +50,7 @@ impl TransformOptions {
     fn check(&self) -> Result<(), OptionError> {
         check_instances("instance_count", self.instance_count, &self.instance_type)?;
         check_max_payload(self.max_payload)?;
-        for (option, key) in [("output_kms_key", &self.output_kms_key), ("volume_kms_key", &self.volume_kms_key)] {
-            if let Some(key) = key {
-                check_kms_key(option, key)?;
-            }
-        }
+        check_kms_keys(&self.output_kms_key, &self.volume_kms_key)?;
         check_tags(&self.tags)
     }
 }
