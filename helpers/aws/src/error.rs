@@ -205,6 +205,14 @@ pub enum AwsError {
          (or tokio::task::spawn_blocking), not from inside an async runtime"
     )]
     InsideAsyncRuntime,
+    /// SageMaker answered a status this crate does not know.
+    #[error("{operation} answered the status {status:?}, which this version does not know")]
+    UnknownStatus {
+        /// The call, e.g. `DescribeTrainingJob`.
+        operation: &'static str,
+        /// The status as answered.
+        status: String,
+    },
     /// The per-call Tokio runtime could not be built.
     #[error("cannot start the Tokio runtime for the AWS call: {0}")]
     Runtime(#[source] std::io::Error),
@@ -218,6 +226,12 @@ impl From<ipinsights_sagemaker::S3UriError> for AwsError {
 
 impl From<ipinsights_sagemaker::NameError> for AwsError {
     fn from(e: ipinsights_sagemaker::NameError) -> Self {
+        AwsError::InvalidInput(e.to_string())
+    }
+}
+
+impl From<ipinsights_sagemaker::OptionError> for AwsError {
+    fn from(e: ipinsights_sagemaker::OptionError) -> Self {
         AwsError::InvalidInput(e.to_string())
     }
 }

@@ -11,97 +11,38 @@ use std::time::Duration;
 
 use aws_sdk_sagemaker::types::{ContainerDefinition, ProductionVariant, ProductionVariantInstanceType};
 use aws_sdk_sagemaker::Client;
-use ipinsights_sagemaker::training::{check_tags, check_vpc};
+use ipinsights_sagemaker::{Checked, EndpointRequest, EndpointStatus, ModelRequest};
 
 use crate::instances::check_instances;
 use crate::role::check_role_arn;
-use crate::training::{count, option_err, request_tags, VpcSpec};
+use crate::training::{count, parse_status, request_tags, vpc_config};
 use crate::wait::{interrupted, RetryNotes};
-use crate::{validate_resource_name, AwsConfig, AwsError, S3Uri, ServiceError};
-
-/// A SageMaker model (CreateModel) as the SDK creates one from an estimator: the algorithm image, the artifact,
-/// the role, and the estimator's VPC and network isolation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModelSpec {
-    /// The model's name.
-    pub model_name: String,
-    /// The inference image (the training image, see [`crate::image_uri`]).
-    pub image: String,
-    /// The model artifact, `s3://…/model.tar.gz`.
-    pub model_data_url: String,
-    /// The execution role of the model.
-    pub role_arn: String,
-    /// The VPC its containers run in (the estimator's `subnets` and `security_group_ids`).
-    pub vpc: VpcSpec,
-    /// The estimator's `enable_network_isolation`.
-    pub enable_network_isolation: bool,
-    /// Tags on the model.
-    pub tags: Vec<(String, String)>,
-}
-
-impl ModelSpec {
-    /// A model with no VPC, no network isolation and no tags.
-    pub fn new(model_name: &str, image: &str, model_data_url: &str, role_arn: &str) -> Self {
-        ModelSpec {
-            model_name: model_name.into(),
-            image: image.into(),
-            model_data_url: model_data_url.into(),
-            role_arn: role_arn.into(),
-            vpc: VpcSpec::default(),
-            enable_network_isolation: false,
-            tags: Vec::new(),
-        }
-    }
-}
-
-/// Everything `deploy` needs; the endpoint config takes the endpoint's name, as in the Python SDK, and the model's
-/// tags go on the endpoint config and the endpoint too (as the SDK's `deploy(tags=…)` does).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeploySpec {
-    /// The SageMaker model to create.
-    pub model: ModelSpec,
-    /// The endpoint (and endpoint config) to create.
-    pub endpoint_name: String,
-    /// The instance type, e.g. `ml.m5.xlarge`.
-    pub instance_type: String,
-    /// The number of instances.
-    pub instance_count: u32,
-}
+use crate::{AwsConfig, AwsError, ServiceError};
 
 /// Creates a model exactly as the SDK does (`PrimaryContainer` {Image, ModelDataUrl}, `ExecutionRoleArn`, and
-/// `VpcConfig`, `EnableNetworkIsolation` and `Tags` only when set); returns its ARN. Checked before any call.
-pub fn create_model(cfg: &AwsConfig, spec: &ModelSpec) -> Result<String, AwsError> {
-    check_model(spec)?;
-    cfg.run(async { create(&cfg.sagemaker().await?, spec).await })
+/// `VpcConfig`, `EnableNetworkIsolation` and `Tags` only when set); returns its ARN. The request was checked when
+/// it was built; the role ARN is checked here, before any call.
+pub fn create_model(cfg: &AwsConfig, request: &Checked<ModelRequest>) -> Result<String, AwsError> {
+    check_role_arn(&request.role)?;
+    cfg.run(async { create(&cfg.sagemaker().await?, request).await })
 }
 
-/// CreateModel on an open client.
-async fn create(client: &Client, spec: &ModelSpec) -> Result<String, AwsError> {
-    let container = ContainerDefinition::builder().image(&spec.image).model_data_url(&spec.model_data_url).build();
-    let mut request = client
+/// CreateModel on an open client: the one mapping of a model request to the SDK's builder.
+async fn create(client: &Client, request: &ModelRequest) -> Result<String, AwsError> {
+    let container =
+        ContainerDefinition::builder().image(&request.image_uri).model_data_url(request.model_data.to_string()).build();
+    let out = client
         .create_model()
-        .model_name(&spec.model_name)
+        .model_name(&request.model_name)
         .primary_container(container)
-        .execution_role_arn(&spec.role_arn)
-        .set_vpc_config(spec.vpc.request())
-        .set_tags(request_tags(&spec.tags));
-    if spec.enable_network_isolation {
-        request = request.enable_network_isolation(true);
-    }
-    let out = request.send().await.map_err(|e| AwsError::sdk("CreateModel", e))?;
+        .execution_role_arn(&request.role)
+        .set_vpc_config(vpc_config(&request.vpc))
+        .set_tags(request_tags(&request.tags))
+        .set_enable_network_isolation(request.enable_network_isolation.then_some(true))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("CreateModel", e))?;
     Ok(out.model_arn().unwrap_or_default().to_string())
-}
-
-/// Checks a model before any call.
-fn check_model(spec: &ModelSpec) -> Result<(), AwsError> {
-    validate_resource_name("model", &spec.model_name)?;
-    if spec.image.trim().is_empty() {
-        return Err(AwsError::InvalidInput("the inference image is empty (see image_uri)".into()));
-    }
-    S3Uri::parse(&spec.model_data_url)?;
-    check_role_arn(&spec.role_arn)?;
-    check_vpc(&spec.vpc.subnets, &spec.vpc.security_group_ids).map_err(option_err)?;
-    check_tags(&spec.tags).map_err(option_err)
 }
 
 /// What DescribeEndpoint says about an endpoint.
@@ -113,8 +54,8 @@ pub struct EndpointInfo {
     pub endpoint_arn: String,
     /// Its endpoint config.
     pub endpoint_config_name: String,
-    /// Its status: `Creating`, `InService`, `Failed`, …
-    pub status: String,
+    /// Its status.
+    pub status: EndpointStatus,
     /// Why it failed.
     pub failure_reason: Option<String>,
     /// `CreationTime`, in Unix seconds.
@@ -149,40 +90,44 @@ pub struct DeletedEndpoint {
 /// Python SDK's `deploy` does, then waits like [`wait_for_endpoint`].
 pub fn deploy(
     cfg: &AwsConfig,
-    spec: &DeploySpec,
+    request: &Checked<EndpointRequest>,
     poll: Duration,
     out: &mut dyn FnMut(&str),
 ) -> Result<EndpointInfo, AwsError> {
-    check_spec(spec)?;
-    cfg.run(async {
-        let client = cfg.sagemaker().await?;
-        create(&client, &spec.model).await?;
-        let variant = ProductionVariant::builder()
-            .variant_name("AllTraffic")
-            .model_name(&spec.model.model_name)
-            .initial_instance_count(count(spec.instance_count)?)
-            .instance_type(ProductionVariantInstanceType::from(spec.instance_type.as_str()))
-            .initial_variant_weight(1.0)
-            .build();
-        client
-            .create_endpoint_config()
-            .endpoint_config_name(&spec.endpoint_name)
-            .production_variants(variant)
-            .set_tags(request_tags(&spec.model.tags))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("CreateEndpointConfig", e))?;
-        client
-            .create_endpoint()
-            .endpoint_name(&spec.endpoint_name)
-            .endpoint_config_name(&spec.endpoint_name)
-            .set_tags(request_tags(&spec.model.tags))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("CreateEndpoint", e))?;
-        Ok(())
-    })?;
-    wait_for_endpoint(cfg, &spec.endpoint_name, poll, out)
+    check_role_arn(&request.model.role)?;
+    check_instances(&request.instance_type, request.initial_instance_count)?;
+    cfg.run(async { create_endpoint(&cfg.sagemaker().await?, request).await })?;
+    wait_for_endpoint(cfg, &request.endpoint_name, poll, out)
+}
+
+/// CreateModel, CreateEndpointConfig and CreateEndpoint on an open client: the one mapping of an endpoint request
+/// to the SDK's builders.
+async fn create_endpoint(client: &Client, request: &EndpointRequest) -> Result<(), AwsError> {
+    create(client, &request.model).await?;
+    let variant = ProductionVariant::builder()
+        .variant_name("AllTraffic")
+        .model_name(&request.model.model_name)
+        .initial_instance_count(count(request.initial_instance_count)?)
+        .instance_type(ProductionVariantInstanceType::from(request.instance_type.as_str()))
+        .initial_variant_weight(1.0)
+        .build();
+    client
+        .create_endpoint_config()
+        .endpoint_config_name(&request.endpoint_name)
+        .production_variants(variant)
+        .set_tags(request_tags(&request.model.tags))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("CreateEndpointConfig", e))?;
+    client
+        .create_endpoint()
+        .endpoint_name(&request.endpoint_name)
+        .endpoint_config_name(&request.endpoint_name)
+        .set_tags(request_tags(&request.model.tags))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("CreateEndpoint", e))?;
+    Ok(())
 }
 
 /// Polls an endpoint every `poll` until it leaves Creating/Updating, writing the SDK's progress to `out`:
@@ -268,20 +213,16 @@ pub fn describe_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<Endpoin
     cfg.run(async { describe(&cfg.sagemaker().await?, endpoint_name).await })
 }
 
-/// Deletes an endpoint and, when `also_config_and_model`, its endpoint config and models (what
-/// `predictor.delete_endpoint()` + `delete_model()` do). A missing endpoint is [`AwsError::EndpointNotFound`].
-pub fn delete_endpoint(
-    cfg: &AwsConfig,
-    endpoint_name: &str,
-    also_config_and_model: bool,
-) -> Result<DeletedEndpoint, AwsError> {
+/// Deletes an endpoint with its endpoint config and models (what `predictor.delete_endpoint()` + `delete_model()`
+/// do). A missing endpoint is [`AwsError::EndpointNotFound`].
+pub fn delete_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<DeletedEndpoint, AwsError> {
     cfg.run(async {
         let client = cfg.sagemaker().await?;
         let info = describe(&client, endpoint_name).await?;
         let config = info.endpoint_config_name;
         let mut deleted =
             DeletedEndpoint { endpoint_name: endpoint_name.into(), endpoint_config_name: None, model_names: vec![] };
-        let models = if also_config_and_model { config_models(&client, &config).await? } else { None };
+        let models = config_models(&client, &config).await?;
         client
             .delete_endpoint()
             .endpoint_name(endpoint_name)
@@ -319,33 +260,39 @@ async fn wait(
         for note in retries.news() {
             out(&format!("\n{note}\n"));
         }
-        out(symbol(&info.status));
-        if matches!(info.status.as_str(), "Creating" | "Updating" | "SystemUpdating" | "RollingBack") {
+        out(symbol(info.status));
+        if matches!(
+            info.status,
+            EndpointStatus::Creating
+                | EndpointStatus::Updating
+                | EndpointStatus::SystemUpdating
+                | EndpointStatus::RollingBack
+        ) {
             tokio::time::sleep(poll).await;
             continue;
         }
         out("\n");
-        if info.status == "InService" {
+        if info.status == EndpointStatus::InService {
             return Ok(info);
         }
         return Err(AwsError::EndpointFailed {
             endpoint_name: endpoint_name.into(),
-            status: info.status,
+            status: info.status.to_string(),
             reason: info.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
         });
     }
 }
 
 /// The Python SDK's progress symbol for an endpoint status.
-fn symbol(status: &str) -> &'static str {
+fn symbol(status: EndpointStatus) -> &'static str {
     match status {
-        "OutOfService" => "x",
-        "Creating" | "Updating" | "SystemUpdating" => "-",
-        "InService" => "!",
-        "RollingBack" => "<",
-        "Deleting" => "o",
-        "Failed" => "*",
-        _ => "?",
+        EndpointStatus::OutOfService => "x",
+        EndpointStatus::Creating | EndpointStatus::Updating | EndpointStatus::SystemUpdating => "-",
+        EndpointStatus::InService => "!",
+        EndpointStatus::RollingBack => "<",
+        EndpointStatus::Deleting => "o",
+        EndpointStatus::Failed => "*",
+        EndpointStatus::UpdateRollbackFailed => "?",
     }
 }
 
@@ -360,7 +307,7 @@ pub(crate) async fn describe(client: &Client, endpoint_name: &str) -> Result<End
         endpoint_name: out.endpoint_name().unwrap_or(endpoint_name).to_string(),
         endpoint_arn: out.endpoint_arn().unwrap_or_default().to_string(),
         endpoint_config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
-        status: out.endpoint_status().map_or("", |s| s.as_str()).to_string(),
+        status: parse_status("DescribeEndpoint", out.endpoint_status().map_or("", |s| s.as_str()))?,
         failure_reason: out.failure_reason().map(String::from),
         creation_time: out.creation_time().map(|t| t.secs()),
     })
@@ -391,56 +338,44 @@ fn not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
     }
 }
 
-fn check_spec(spec: &DeploySpec) -> Result<(), AwsError> {
-    check_model(&spec.model)?;
-    validate_resource_name("endpoint", &spec.endpoint_name)?;
-    check_instances(&spec.instance_type, spec.instance_count)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ipinsights_sagemaker::S3Uri;
 
     #[test]
     fn symbols_match_the_sdk() {
-        let shown: String =
-            ["Creating", "Updating", "InService", "Failed", "OutOfService", "Deleting", "RollingBack", "New"]
-                .into_iter()
-                .map(symbol)
-                .collect();
-        assert_eq!(shown, "--!*xo<?");
+        let shown: String = ["Creating", "Updating", "InService", "Failed", "OutOfService", "Deleting", "RollingBack"]
+            .into_iter()
+            .map(|s| symbol(s.parse().unwrap()))
+            .collect();
+        assert_eq!(shown, "--!*xo<");
     }
 
     #[test]
-    fn specs_are_checked_before_any_call() {
-        let model = ModelSpec::new(
+    fn what_only_aws_checks_is_checked_before_any_call() {
+        let model = ModelRequest::new(
             "ipinsights-model",
             "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
-            "s3://workshop-bucket/out/job/output/model.tar.gz",
+            S3Uri::parse("s3://workshop-bucket/out/job/output/model.tar.gz").unwrap(),
             "arn:aws:iam::123456789012:role/r",
         );
-        let spec = DeploySpec {
+        let request = EndpointRequest {
             model: model.clone(),
             endpoint_name: "ipinsights-endpoint".into(),
+            initial_instance_count: 1,
             instance_type: "ml.m5.xlarge".into(),
-            instance_count: 1,
         };
-        check_spec(&spec).unwrap();
-        let with = |m: ModelSpec| DeploySpec { model: m, ..spec.clone() };
         let bad = [
-            DeploySpec { endpoint_name: "my_endpoint".into(), ..spec.clone() },
-            with(ModelSpec { model_data_url: "model.tar.gz".into(), ..model.clone() }),
-            with(ModelSpec { role_arn: "role".into(), ..model.clone() }),
-            with(ModelSpec {
-                vpc: VpcSpec { subnets: vec!["subnet-1".into()], ..VpcSpec::default() },
-                ..model.clone()
-            }),
-            DeploySpec { instance_count: 0, ..spec.clone() },
-            DeploySpec { instance_type: "t2.micro".into(), ..spec.clone() },
+            EndpointRequest { model: ModelRequest { role: "role".into(), ..model.clone() }, ..request.clone() },
+            EndpointRequest { instance_type: "t2.micro".into(), ..request.clone() },
         ];
         for b in bad {
-            assert!(deploy(&AwsConfig::default(), &b, Duration::ZERO, &mut |_| {}).is_err(), "{b:?}");
+            let err = deploy(&AwsConfig::default(), &b.clone().check().unwrap(), Duration::ZERO, &mut |_| {});
+            let err = err.unwrap_err().to_string();
+            assert!(err.contains("IAM role ARN") || err.contains("SageMaker instance type"), "{b:?}: {err}");
         }
+        let err = create_model(&AwsConfig::default(), &ModelRequest { role: "r".into(), ..model }.check().unwrap());
+        assert!(err.unwrap_err().to_string().contains("not an IAM role ARN"));
     }
 }

@@ -27,22 +27,24 @@
 //! upload_file(&cfg, "cloudtrail_tuples.csv".as_ref(), "s3://my-bucket/ipinsights/train/", &mut |_, _| {})?;
 //! let job = name_from_base(ALGORITHM, SystemTime::now());
 //! let hp = IpInsightsParams::new(20_000, 128).check().expect("valid hyperparameters");
-//! let spec = TrainingJobSpec::new(
+//! let request = TrainingJobRequest::new(
 //!     &job,
 //!     &image_uri(&resolve_region(&cfg)?, ALGORITHM)?,
 //!     &execution_role(&cfg)?,
-//!     "s3://my-bucket/ipinsights/train/cloudtrail_tuples.csv",
-//!     "s3://my-bucket/ipinsights/output",
+//!     S3Uri::parse("s3://my-bucket/ipinsights/train/cloudtrail_tuples.csv")?,
+//!     S3Uri::parse("s3://my-bucket/ipinsights/output")?,
 //!     hp,
-//! );
-//! create_training_job(&cfg, &spec)?;
+//! )
+//! .check()?;
+//! create_training_job(&cfg, &request)?;
 //! // Status lines and the job's CloudWatch log as they come, like the SDK's `fit(logs=True)`.
 //! let done = wait_for_training_job_with_logs(&cfg, &job, Duration::from_secs(5), &mut |s| print!("{s}"))?;
-//! let model = ModelSpec::new(&job, &spec.image, &done.model_artifact.unwrap_or_default(), &spec.role_arn);
-//! let deploy_spec = DeploySpec { model, endpoint_name: job.clone(), instance_type: "ml.m5.xlarge".into(), instance_count: 1 };
-//! deploy(&cfg, &deploy_spec, Duration::from_secs(30), &mut |s| print!("{s}"))?;
+//! let model_data = S3Uri::parse(&done.model_artifact.unwrap_or_default())?;
+//! let model = ModelRequest::new(&job, &request.image_uri, model_data, &request.role);
+//! let endpoint = EndpointRequest { model, endpoint_name: job.clone(), initial_instance_count: 1, instance_type: "ml.m5.xlarge".into() };
+//! deploy(&cfg, &endpoint.check()?, Duration::from_secs(30), &mut |s| print!("{s}"))?;
 //! let scores = invoke_endpoint(&cfg, &job, b"user-1,1.2.3.4\n".to_vec(), "text/csv", "application/json")?;
-//! delete_endpoint(&cfg, &job, true)?;
+//! delete_endpoint(&cfg, &job)?;
 //! # Ok(()) }
 //! ```
 
@@ -75,14 +77,16 @@ pub use config::{
 pub use error::{AwsError, ModelFailure, ServiceError};
 pub use hosting::{
     create_model, delete_endpoint, deploy, describe_endpoint, describe_hosted_endpoint, wait_for_endpoint,
-    wait_for_endpoint_deleted, DeletedEndpoint, DeploySpec, EndpointInfo, HostedEndpoint, ModelSpec,
+    wait_for_endpoint_deleted, DeletedEndpoint, EndpointInfo, HostedEndpoint,
 };
 pub use invoke::{invoke_endpoint, MAX_REQUEST_BYTES};
 pub use ipinsights_sagemaker::utc::format_utc;
 pub use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
 pub use ipinsights_sagemaker::{
-    image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, HyperParameters,
-    ImageError, IpInsightsParams, S3Uri, ServerSideEncryption, ALGORITHM,
+    image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, Channel, Checked,
+    ContentType, EndpointRequest, EndpointStatus, HyperParameters, ImageError, IpInsightsParams, ModelRequest,
+    S3DataDistribution, S3Uri, ServerSideEncryption, TrainingJobRequest, TrainingJobStatus, TrainingOptions,
+    TransformJobRequest, TransformJobStatus, TransformOptions, VpcConfig, ALGORITHM,
 };
 pub use logs::{TRAINING_LOG_GROUP, TRANSFORM_LOG_GROUP};
 pub use quotas::{check_instance_quota, InstanceQuota, InstanceUse, SAGEMAKER_SERVICE_CODE};
@@ -90,13 +94,8 @@ pub use role::{
     caller_role_arn, execution_role, find_execution_role, role_arn_for_caller, ExecutionRole, RoleSource, ROLE_ENV_VARS,
 };
 pub use tagged::{list_tagged, remove, Removal, ResourceKind, TaggedResource};
-pub use training::{
-    create_training_job, describe_training_job, ChannelSpec, JobStatus, StatusTransition, TrainingJobSpec,
-    TrainingJobSummary, VpcSpec,
-};
+pub use training::{create_training_job, describe_training_job, StatusTransition, TrainingJobSummary};
 pub use transfer::{download_file, upload_file, upload_file_with, TransferOptions, UploadSummary};
-pub use transform::{
-    create_transform_job, describe_transform_job, wait_for_transform_job, TransformJobSpec, TransformJobSummary,
-};
+pub use transform::{create_transform_job, describe_transform_job, wait_for_transform_job, TransformJobSummary};
 pub use trust::{sagemaker_trust, SageMakerTrust, SAGEMAKER_PRINCIPAL};
 pub use wait::{wait_for_training_job, wait_for_training_job_with_logs, STOPPED_WARNING};

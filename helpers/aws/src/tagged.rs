@@ -42,7 +42,7 @@ async fn described(client: &Client, resource: TaggedResource) -> Result<Option<T
     match resource.kind {
         ResourceKind::Endpoint => match hosted(client, name).await {
             Ok(hosted) => Ok(Some(TaggedResource {
-                status: Some(hosted.info.status),
+                status: Some(hosted.info.status.to_string()),
                 instance_type: hosted.instance_type,
                 instance_count: hosted.instance_count,
                 ..resource

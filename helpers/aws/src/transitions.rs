@@ -1,6 +1,7 @@
 //! The SageMaker Python SDK's progress output while waiting for a training job, as a pure state machine.
 
-use crate::training::{JobStatus, StatusTransition, TrainingJobSummary};
+use crate::training::{StatusTransition, TrainingJobSummary};
+use crate::TrainingJobStatus;
 use ipinsights_sagemaker::utc::format_utc;
 
 /// Turns successive DescribeTrainingJob snapshots into the SDK's output fragments (to print without a newline).
@@ -52,7 +53,7 @@ impl TransitionPrinter {
     /// `Billable seconds: N` (totals over all instances, as the SDK prints them) when SageMaker reports them.
     pub(crate) fn finish(&self, job: &TrainingJobSummary) -> String {
         let mut text = String::from("\n");
-        if matches!(job.status, JobStatus::Completed | JobStatus::Stopped) {
+        if matches!(job.status, TrainingJobStatus::Completed | TrainingJobStatus::Stopped) {
             if let Some(s) = job.training_seconds {
                 text.push_str(&format!("Training seconds: {s}\n"));
             }
@@ -80,7 +81,7 @@ mod tests {
         StatusTransition { status: status.into(), message: message.into(), start_time: Some(T0 + offset) }
     }
 
-    fn job(status: JobStatus, transitions: Vec<StatusTransition>) -> TrainingJobSummary {
+    fn job(status: TrainingJobStatus, transitions: Vec<StatusTransition>) -> TrainingJobSummary {
         TrainingJobSummary {
             job_name: "ipinsights-2019-12-16-23-39-04-000".into(),
             status,
@@ -106,12 +107,13 @@ mod tests {
         let completed = t("Completed", "Training job completed", 161);
         let mut p = TransitionPrinter::default();
         let mut out = String::new();
-        out += &p.poll(&job(JobStatus::InProgress, vec![]));
-        out += &p.poll(&job(JobStatus::InProgress, vec![starting.clone()]));
-        out += &p.poll(&job(JobStatus::InProgress, vec![starting.clone()]));
-        out += &p.poll(&job(JobStatus::InProgress, vec![launching.clone()]));
-        out += &p.poll(&job(JobStatus::InProgress, vec![launching.clone(), downloading.clone(), training.clone()]));
-        let done = job(JobStatus::Completed, vec![launching, downloading, training, uploading, completed]);
+        out += &p.poll(&job(TrainingJobStatus::InProgress, vec![]));
+        out += &p.poll(&job(TrainingJobStatus::InProgress, vec![starting.clone()]));
+        out += &p.poll(&job(TrainingJobStatus::InProgress, vec![starting.clone()]));
+        out += &p.poll(&job(TrainingJobStatus::InProgress, vec![launching.clone()]));
+        out += &p
+            .poll(&job(TrainingJobStatus::InProgress, vec![launching.clone(), downloading.clone(), training.clone()]));
+        let done = job(TrainingJobStatus::Completed, vec![launching, downloading, training, uploading, completed]);
         out += &p.poll(&done);
         out += &p.finish(&done);
         assert_eq!(
@@ -129,12 +131,13 @@ mod tests {
 
     #[test]
     fn failed_jobs_and_missing_times() {
-        let mut failed = job(JobStatus::Failed, vec![StatusTransition { start_time: None, ..t("Failed", "boom", 0) }]);
+        let mut failed =
+            job(TrainingJobStatus::Failed, vec![StatusTransition { start_time: None, ..t("Failed", "boom", 0) }]);
         failed.last_modified = None;
         let mut p = TransitionPrinter::default();
         assert_eq!(p.poll(&failed), "????-??-?? ??:??:?? Failed - boom");
         assert_eq!(p.finish(&failed), "\n", "no seconds for a failed job");
-        let stopped = job(JobStatus::Stopped, vec![t("Stopped", "Training job stopped", 5)]);
+        let stopped = job(TrainingJobStatus::Stopped, vec![t("Stopped", "Training job stopped", 5)]);
         assert_eq!(p.finish(&stopped), "\nTraining seconds: 71\nBillable seconds: 71\n", "a stopped job was billed");
         failed.last_modified = Some(T0);
         assert_eq!(TransitionPrinter::default().poll(&failed), "2019-12-16 23:39:04 Failed - boom");

@@ -14,7 +14,7 @@ use ipinsights_retries::AttemptLog;
 use crate::logs::{LogLine, LogTail, TRAINING_LOG_GROUP};
 use crate::training::describe;
 use crate::transitions::TransitionPrinter;
-use crate::{AwsConfig, AwsError, JobStatus, TrainingJobSummary};
+use crate::{AwsConfig, AwsError, TrainingJobStatus, TrainingJobSummary};
 
 /// The longest wait, after a job ended, for its last log events to reach CloudWatch.
 const LAST_EVENTS_WAIT: Duration = Duration::from_secs(10);
@@ -121,7 +121,7 @@ fn attach_hint(job_name: &str) -> String {
 
 /// Whether the job has reached a final status.
 fn has_ended(job: &TrainingJobSummary) -> bool {
-    !matches!(job.status, JobStatus::InProgress | JobStatus::Stopping)
+    !matches!(job.status, TrainingJobStatus::InProgress | TrainingJobStatus::Stopping)
 }
 
 /// A wait's own failure, as [`AwsError::WaitInterrupted`] naming the job (of `kind`) and how to `resume`.
@@ -148,8 +148,8 @@ pub(crate) fn interrupted<T>(
 /// for any other final status.
 fn outcome(job: TrainingJobSummary, out: &mut dyn FnMut(&str)) -> Result<TrainingJobSummary, AwsError> {
     match job.status {
-        JobStatus::Completed => Ok(job),
-        JobStatus::Stopped => {
+        TrainingJobStatus::Completed => Ok(job),
+        TrainingJobStatus::Stopped => {
             out(&format!("Warning: training job {} {STOPPED_WARNING}\n", job.job_name));
             Ok(job)
         }

@@ -15,7 +15,7 @@ impl Scorer for EndpointClient {
     }
 
     fn verbose_predictions(&self, pairs: &[Pair<'_>]) -> Result<Vec<Prediction>, ScoreError> {
-        self.predict_as(pairs, ResponseFormat::new(ResponseKind::Json, true))
+        self.predict_as(pairs, ResponseFormat::verbose(ResponseKind::Json))
             .map_err(|e| ScoreError::new(self.describe(), e))
     }
 }

@@ -106,7 +106,7 @@ fn verbose_answers_stay_under_6_mib_whatever_the_vector_dim() {
     for dim in [4, 128, 1000, 4096] {
         for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
             let transport = Emulated::new(dim);
-            let format = ResponseFormat::new(kind, true);
+            let format = ResponseFormat::verbose(kind);
             let n = 3 * max_rows_per_response(format, dim, MAX_RESPONSE_BYTES) + 7;
             let predictions = predict_via(&transport, &rows(n, 6), RequestFormat::Csv, format).unwrap();
             in_order(&predictions, n);
@@ -163,7 +163,7 @@ fn miscounts_failures_and_missing_embeddings_are_errors() {
     assert!(failing.calls.load(Ordering::SeqCst) < 10, "the first error stops the rest");
 
     let bare = Emulated { no_embeddings: true, ..Emulated::new(16) };
-    let e = predict_via(&bare, &input[..100], RequestFormat::Csv, ResponseFormat::new(ResponseKind::Json, true));
+    let e = predict_via(&bare, &input[..100], RequestFormat::Csv, ResponseFormat::verbose(ResponseKind::Json));
     assert!(matches!(e, Err(ClientError::MissingEmbeddings)), "{e:?}");
 
     let idle = Emulated::new(0);

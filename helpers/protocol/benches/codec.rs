@@ -38,7 +38,7 @@ fn main() {
     });
     let preds: Vec<Prediction> = (0..n).map(|i| Prediction::score(i as f32 * 0.37 - 1234.5)).collect();
     for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
-        let format = ResponseFormat::new(kind, false);
+        let format = ResponseFormat::plain(kind);
         rate(&format!("encode {kind:?} response"), n, 3, || {
             black_box(encode_response(format, black_box(&preds)));
         });

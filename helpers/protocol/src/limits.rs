@@ -84,7 +84,7 @@ mod tests {
         let worst = -1.000_000_3e-6_f32;
         for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
             for (verbose, dim) in [(false, 0), (true, 1), (true, 16), (true, 4096)] {
-                let format = ResponseFormat::new(kind, verbose);
+                let format = if verbose { ResponseFormat::verbose(kind) } else { ResponseFormat::plain(kind) };
                 for rows in [1, 2, 7] {
                     for (value, bound) in
                         [(worst, max_prediction_bytes(format, dim)), (0.0, min_prediction_bytes(format, dim))]
@@ -106,10 +106,10 @@ mod tests {
 
     #[test]
     fn rows_per_response() {
-        let plain = ResponseFormat::new(ResponseKind::Json, false);
+        let plain = ResponseFormat::plain(ResponseKind::Json);
         assert_eq!(max_prediction_bytes(plain, 0), 33);
         assert_eq!(max_rows_per_response(plain, 0, MAX_RESPONSE_BYTES), (MAX_RESPONSE_BYTES - 18) / 33);
-        let verbose = ResponseFormat::new(ResponseKind::JsonLines, true);
+        let verbose = ResponseFormat::verbose(ResponseKind::JsonLines);
         assert_eq!(max_rows_per_response(verbose, MAX_VECTOR_DIM, MAX_RESPONSE_BYTES), 45);
         assert_eq!(max_rows_per_response(verbose, MAX_VECTOR_DIM, 10), 1, "at least one row");
     }

@@ -88,9 +88,14 @@ impl Default for ResponseFormat {
 }
 
 impl ResponseFormat {
-    /// A format of `kind`, verbose or not.
-    pub fn new(kind: ResponseKind, verbose: bool) -> Self {
-        Self { kind, verbose }
+    /// A format of `kind` carrying the scores only.
+    pub fn plain(kind: ResponseKind) -> Self {
+        Self { kind, verbose: false }
+    }
+
+    /// A format of `kind` carrying the embeddings with the scores (`verbose=True`).
+    pub fn verbose(kind: ResponseKind) -> Self {
+        Self { kind, verbose: true }
     }
 
     /// The `Accept` value asking for this format, e.g. `application/json; verbose=True`.
@@ -179,19 +184,19 @@ mod tests {
     fn accept_values() {
         use ResponseKind::*;
         let f = |v| ResponseFormat::from_accept(v);
-        assert_eq!(f(None), Ok(ResponseFormat::new(Json, false)));
-        assert_eq!(f(Some("*/*")), Ok(ResponseFormat::new(Json, false)));
-        assert_eq!(f(Some("application/json; verbose=True")), Ok(ResponseFormat::new(Json, true)));
-        assert_eq!(f(Some("application/json;verbose=true")), Ok(ResponseFormat::new(Json, true)));
-        assert_eq!(f(Some("Application/JSON ; VERBOSE = \"True\"")), Ok(ResponseFormat::new(Json, true)));
-        assert_eq!(f(Some("application/jsonlines; verbose=False")), Ok(ResponseFormat::new(JsonLines, false)));
-        assert_eq!(f(Some("text/html, application/jsonlines")), Ok(ResponseFormat::new(JsonLines, false)));
-        assert_eq!(f(Some("application/json;q=0.5, application/jsonlines")), Ok(ResponseFormat::new(JsonLines, false)));
+        assert_eq!(f(None), Ok(ResponseFormat::plain(Json)));
+        assert_eq!(f(Some("*/*")), Ok(ResponseFormat::plain(Json)));
+        assert_eq!(f(Some("application/json; verbose=True")), Ok(ResponseFormat::verbose(Json)));
+        assert_eq!(f(Some("application/json;verbose=true")), Ok(ResponseFormat::verbose(Json)));
+        assert_eq!(f(Some("Application/JSON ; VERBOSE = \"True\"")), Ok(ResponseFormat::verbose(Json)));
+        assert_eq!(f(Some("application/jsonlines; verbose=False")), Ok(ResponseFormat::plain(JsonLines)));
+        assert_eq!(f(Some("text/html, application/jsonlines")), Ok(ResponseFormat::plain(JsonLines)));
+        assert_eq!(f(Some("application/json;q=0.5, application/jsonlines")), Ok(ResponseFormat::plain(JsonLines)));
         assert!(matches!(f(Some("text/csv")), Err(MediaTypeError::UnsupportedAccept(_))));
         assert!(matches!(f(Some("application/json; verbose=maybe")), Err(MediaTypeError::BadVerbose(_))));
         assert!(matches!(f(Some("application/json; verbose=")), Err(MediaTypeError::BadVerbose(_))));
-        assert_eq!(f(Some("application/json;")), Ok(ResponseFormat::new(Json, false)), "an empty parameter");
-        assert_eq!(ResponseFormat::new(Json, true).accept(), "application/json; verbose=True");
+        assert_eq!(f(Some("application/json;")), Ok(ResponseFormat::plain(Json)), "an empty parameter");
+        assert_eq!(ResponseFormat::verbose(Json).accept(), "application/json; verbose=True");
     }
 
     #[test]

@@ -236,9 +236,9 @@ mod tests {
     #[test]
     fn encodes_like_sagemaker() {
         let preds = [Prediction::score(1.25), Prediction::score(-0.5)];
-        let json = ResponseFormat::new(ResponseKind::Json, false);
+        let json = ResponseFormat::plain(ResponseKind::Json);
         assert_eq!(encode_response(json, &preds), br#"{"predictions":[{"dot_product":1.25},{"dot_product":-0.5}]}"#);
-        let lines = ResponseFormat::new(ResponseKind::JsonLines, false);
+        let lines = ResponseFormat::plain(ResponseKind::JsonLines);
         assert_eq!(encode_response(lines, &preds), b"{\"dot_product\":1.25}\n{\"dot_product\":-0.5}\n");
         let verbose = [Prediction {
             dot_product: 2.0,
@@ -263,7 +263,7 @@ mod tests {
             },
         ];
         for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
-            let body = encode_response(ResponseFormat::new(kind, true), &preds);
+            let body = encode_response(ResponseFormat::verbose(kind), &preds);
             assert_eq!(decode_response(kind, &body).unwrap(), preds);
         }
         let serde = serde_json::to_vec(&serde_json::json!({ "predictions": preds })).unwrap();
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn the_writer_stops_at_its_limit() {
         for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
-            let format = ResponseFormat::new(kind, false);
+            let format = ResponseFormat::plain(kind);
             let full = encode_response(format, &[Prediction::score(1.5), Prediction::score(2.5)]);
             let mut exact = ResponseWriter::new(format, full.len());
             assert_eq!((exact.push_score(1.5), exact.push_score(2.5)), (Ok(()), Ok(())));
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn a_body_written_in_pieces_is_the_same_body_and_keeps_its_limit() {
         for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
-            let format = ResponseFormat::new(kind, false);
+            let format = ResponseFormat::plain(kind);
             let full = encode_response(format, &[Prediction::score(1.5), Prediction::score(2.5)]);
             let mut writer = ResponseWriter::new(format, full.len() - 1);
             let mut pieces = Vec::new();

@@ -7,11 +7,14 @@
 //! - [`s3`]: S3's bucket naming rules and `s3://bucket/key` URIs;
 //! - [`hyperparameters`]: the ten IP Insights hyperparameters (names, ranges, defaults, the R + S constraint and
 //!   the model-size limit), checked once into the only type training accepts;
-//! - [`status`]: the statuses of a training job;
+//! - [`requests`]: one request type per SageMaker operation (training job, model, endpoint, transform job),
+//!   checked once, which both backends take;
+//! - [`values`]: the values request options take (distribution, content type, split type, …) as enums;
+//! - [`status`]: the statuses of training jobs, transform jobs and endpoints;
 //! - [`tags`]: the tag every resource the workshop creates carries;
 //! - [`limits`]: service limits the rest of the project checks against, and IP Insights' IPv4-only rule;
-//! - [`training`]: the rules of the training job's options (distribution, tags, VPC, spot, KMS keys);
-//! - [`transform`]: batch transform's output objects and option values.
+//! - [`training`]: the rules of request options (tags, VPC, spot, KMS keys);
+//! - [`transform`]: batch transform's output objects.
 //!
 //! Invariants: every fact has exactly one definition here, and nothing here performs I/O; other crates re-export
 //! or call these items instead of restating them.
@@ -21,20 +24,26 @@ pub mod image;
 pub mod instances;
 pub mod limits;
 pub mod names;
+pub mod requests;
 pub mod s3;
 pub mod status;
 pub mod tags;
 pub mod training;
 pub mod transform;
 pub mod utc;
+pub mod values;
 
 pub use hyperparameters::{HyperParameterError, HyperParameterValues, HyperParameters, IpInsightsParams};
 pub use image::{image_uri, known_regions, ImageError, ALGORITHM};
 pub use instances::InstanceUse;
 pub use limits::{ipv6_notation, sagemaker_reads, IPV4_ONLY};
 pub use names::{base_name_from_image, name_from_base, validate_resource_name, NameError, MAX_NAME_LEN};
+pub use requests::{
+    Channel, Checked, EndpointRequest, ModelRequest, TrainingJobRequest, TrainingOptions, TransformJobRequest,
+    TransformOptions, VpcConfig,
+};
 pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError, ServerSideEncryption};
-pub use status::{TrainingJobStatus, TransformJobStatus};
+pub use status::{EndpointStatus, TrainingJobStatus, TransformJobStatus};
 pub use tags::{Removal, ResourceKind, TaggedResource, WORKSHOP_TAG_KEY};
 pub use training::OptionError;
-pub use transform::TransformOptionError;
+pub use values::{AssemblyType, BatchStrategy, ContentType, S3DataDistribution, SplitType, ValueError};

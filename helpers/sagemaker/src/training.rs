@@ -1,8 +1,6 @@
-//! The rules of CreateTrainingJob's options, named as the SDK's `Estimator` and `TrainingInput` name them, so
+//! The rules of SageMaker's request options (tags, VPC, stopping condition, KMS keys), which the requests'
+//! `check` applies, named as the SDK's `Estimator` and `TrainingInput` name them, so
 //! both backends refuse what SageMaker would refuse before any call.
-
-/// `S3DataDistributionType` values of a channel (`TrainingInput(distribution=…)`).
-pub const DISTRIBUTIONS: [&str; 2] = ["FullyReplicated", "ShardedByS3Key"];
 
 /// Most tags on one SageMaker resource.
 pub const MAX_TAGS: usize = 50;
@@ -25,20 +23,9 @@ fn refuse<T>(option: &'static str, rule: impl Into<String>) -> Result<T, OptionE
     Err(OptionError { option, rule: rule.into() })
 }
 
-/// Checks a channel's distribution: `FullyReplicated` or `ShardedByS3Key`.
-pub fn check_distribution(distribution: &str) -> Result<(), OptionError> {
-    if DISTRIBUTIONS.contains(&distribution) {
-        return Ok(());
-    }
-    refuse(
-        "distribution",
-        format!("{distribution:?} is not an S3 data distribution: use FullyReplicated or ShardedByS3Key"),
-    )
-}
-
 /// Checks tags: at most 50, keys 1–128 characters and unique, values at most 256, no key starting with `aws:`
 /// (reserved for AWS).
-pub fn check_tags(tags: &[(String, String)]) -> Result<(), OptionError> {
+pub(crate) fn check_tags(tags: &[(String, String)]) -> Result<(), OptionError> {
     if tags.len() > MAX_TAGS {
         return refuse("tags", format!("{} tags; a SageMaker resource takes at most {MAX_TAGS}", tags.len()));
     }
@@ -60,7 +47,7 @@ pub fn check_tags(tags: &[(String, String)]) -> Result<(), OptionError> {
 }
 
 /// Checks a VPC configuration: subnets and security groups both given (1–16 subnets, 1–5 groups) or both empty.
-pub fn check_vpc(subnets: &[String], security_group_ids: &[String]) -> Result<(), OptionError> {
+pub(crate) fn check_vpc(subnets: &[String], security_group_ids: &[String]) -> Result<(), OptionError> {
     match (subnets.is_empty(), security_group_ids.is_empty()) {
         (true, true) => return Ok(()),
         (false, true) => {
@@ -94,7 +81,7 @@ pub fn check_vpc(subnets: &[String], security_group_ids: &[String]) -> Result<()
 
 /// Checks the stopping condition: `max_run` ≥ 1 s; with `use_spot_instances`, `max_wait` is required and at least
 /// `max_run`; without it, `max_wait` must not be set (SageMaker refuses a wait time without spot training).
-pub fn check_stopping(max_run: u32, use_spot_instances: bool, max_wait: Option<u32>) -> Result<(), OptionError> {
+pub(crate) fn check_stopping(max_run: u32, use_spot_instances: bool, max_wait: Option<u32>) -> Result<(), OptionError> {
     if max_run == 0 {
         return refuse("max_run", "the training time limit must be at least 1 second");
     }
@@ -110,9 +97,22 @@ pub fn check_stopping(max_run: u32, use_spot_instances: bool, max_wait: Option<u
 }
 
 /// Checks a KMS key given to `option`: not blank (a key id, alias, or ARN).
-pub fn check_kms_key(option: &'static str, key: &str) -> Result<(), OptionError> {
+pub(crate) fn check_kms_key(option: &'static str, key: &str) -> Result<(), OptionError> {
     if key.trim().is_empty() || key.len() > 2048 {
         return refuse(option, "give a KMS key id, alias or ARN (at most 2048 characters)");
+    }
+    Ok(())
+}
+
+/// Checks the `output_kms_key` and `volume_kms_key` that are set.
+pub(crate) fn check_kms_keys(
+    output_kms_key: &Option<String>,
+    volume_kms_key: &Option<String>,
+) -> Result<(), OptionError> {
+    for (option, key) in [("output_kms_key", output_kms_key), ("volume_kms_key", volume_kms_key)] {
+        if let Some(key) = key {
+            check_kms_key(option, key)?;
+        }
     }
     Ok(())
 }
@@ -123,17 +123,6 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn distributions_are_the_two_sagemaker_knows() {
-        check_distribution("FullyReplicated").unwrap();
-        check_distribution("ShardedByS3Key").unwrap();
-        let err = check_distribution("Sharded").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "distribution: \"Sharded\" is not an S3 data distribution: use FullyReplicated or ShardedByS3Key"
-        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Batch transform's facts: where each input object's results go, and the values its options take.
+//! Batch transform's facts: where each input object's results go (its option values are in [`crate::values`]).
 //!
 //! Every input object `{data prefix}{relative}` gets one output object `{output_path}/{relative}.out`, where
 //! `relative` is the object's key after the data URI's last `/` (`s3://bkt/in/test.csv` → `{output_path}/test.csv.out`;
@@ -7,49 +7,19 @@
 //! account is the one thing here only a real account can confirm.
 
 use crate::limits::MAX_TRANSFORM_PAYLOAD_MB;
+use crate::training::OptionError;
 use crate::S3Uri;
 
 /// The suffix of every output object.
 pub const OUTPUT_SUFFIX: &str = ".out";
 
-/// `SplitType` values IP Insights can read: `Line` (one record per line: CSV or JSON Lines) and `None` (each
-/// object is one request).
-pub const SPLIT_TYPES: [&str; 2] = ["Line", "None"];
-
-/// `BatchStrategy` values.
-pub const BATCH_STRATEGIES: [&str; 2] = ["MultiRecord", "SingleRecord"];
-
-/// `AssembleWith` values.
-pub const ASSEMBLE_WITH: [&str; 2] = ["Line", "None"];
-
-/// A transform option SageMaker would refuse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {option} {value:?}: {rule}")]
-pub struct TransformOptionError {
-    /// The option (the SDK's name).
-    pub option: &'static str,
-    /// The value as given.
-    pub value: String,
-    /// The rule it breaks.
-    pub rule: String,
-}
-
-/// Checks a value against the values an option takes.
-pub fn check_choice(option: &'static str, value: &str, allowed: &[&str]) -> Result<(), TransformOptionError> {
-    if allowed.contains(&value) {
-        return Ok(());
-    }
-    Err(TransformOptionError { option, value: value.into(), rule: format!("use one of {}", allowed.join(", ")) })
-}
-
 /// Checks `max_payload` (MB): 1 to 100.
-pub fn check_max_payload(mb: u32) -> Result<(), TransformOptionError> {
+pub fn check_max_payload(mb: u32) -> Result<(), OptionError> {
     if (1..=MAX_TRANSFORM_PAYLOAD_MB).contains(&mb) {
         return Ok(());
     }
-    Err(TransformOptionError {
+    Err(OptionError {
         option: "max_payload",
-        value: mb.to_string(),
         rule: format!("batch transform takes 1 to {MAX_TRANSFORM_PAYLOAD_MB} MB per request"),
     })
 }
@@ -90,16 +60,5 @@ mod tests {
         for (data, key, expected) in cases {
             assert_eq!(output_uri(&uri(data), key, &out).map(|u| u.to_string()).as_deref(), expected, "{data} {key}");
         }
-    }
-
-    #[test]
-    fn options_take_their_values_only() {
-        check_choice("split_type", "Line", &SPLIT_TYPES).unwrap();
-        let err = check_choice("split_type", "RecordIO", &SPLIT_TYPES).unwrap_err().to_string();
-        assert_eq!(err, "invalid split_type \"RecordIO\": use one of Line, None");
-        check_max_payload(1).unwrap();
-        check_max_payload(100).unwrap();
-        assert!(check_max_payload(0).is_err());
-        assert!(check_max_payload(101).unwrap_err().to_string().contains("1 to 100 MB"));
     }
 }

@@ -17,14 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ipinsights_aws::{
-    AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, ModelSpec, TransferOptions, VpcSpec,
-};
-use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus, WORKSHOP_TAG_KEY};
+use ipinsights_aws::{AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, TransferOptions};
+use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus, WORKSHOP_TAG_KEY};
 
 use crate::backend::{
-    AccountAccess, Backend, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
-    TrainingJobDescription, TrainingJobRequest, TransformJobDescription, TransformRequest,
+    AccountAccess, Backend, Checked, EndpointDescription, EndpointRequest, Leftover, ModelRequest, Output, Removal,
+    ResourceKind, TrainingJobDescription, TrainingJobRequest, TransformJobDescription, TransformJobRequest,
 };
 use crate::cleanup::InstancePricing;
 use crate::error::{ErrorKind, Missing, Result, WorkshopError};
@@ -160,16 +158,12 @@ impl AwsBackend {
     /// A finished training job as the facade reads it: Completed, or Stopped (the waiter printed the SDK's
     /// warning; its model may be there).
     fn description(summary: ipinsights_aws::TrainingJobSummary) -> Result<TrainingJobDescription> {
-        let status = match summary.status {
-            ipinsights_aws::JobStatus::Completed => TrainingJobStatus::Completed,
-            ipinsights_aws::JobStatus::Stopped => TrainingJobStatus::Stopped,
-            other => {
-                return Err(WorkshopError::new(format!("training job {} ended {other}", summary.job_name)));
-            }
-        };
+        if !matches!(summary.status, TrainingJobStatus::Completed | TrainingJobStatus::Stopped) {
+            return Err(WorkshopError::new(format!("training job {} ended {}", summary.job_name, summary.status)));
+        }
         Ok(TrainingJobDescription {
             job_name: summary.job_name,
-            status,
+            status: summary.status,
             model_artifacts: summary.model_artifact,
             training_seconds: summary.training_seconds.unwrap_or(0).max(0).unsigned_abs(),
         })
@@ -177,30 +171,15 @@ impl AwsBackend {
 
     /// A finished transform job as the facade reads it.
     fn transform_description(summary: ipinsights_aws::TransformJobSummary) -> Result<TransformJobDescription> {
-        let status = match summary.status {
-            ipinsights_aws::JobStatus::Completed => TrainingJobStatus::Completed,
-            ipinsights_aws::JobStatus::Stopped => TrainingJobStatus::Stopped,
-            other => return Err(WorkshopError::new(format!("transform job {} ended {other}", summary.job_name))),
-        };
+        if !matches!(summary.status, TransformJobStatus::Completed | TransformJobStatus::Stopped) {
+            return Err(WorkshopError::new(format!("transform job {} ended {}", summary.job_name, summary.status)));
+        }
         Ok(TransformJobDescription {
             job_name: summary.job_name,
-            status,
+            status: summary.status,
             data: S3Uri::parse(&summary.data_s3_uri)?,
             output_path: S3Uri::parse(&summary.output_path)?,
         })
-    }
-
-    /// A model as the AWS crate creates it.
-    fn model_spec(request: &ModelRequest) -> ModelSpec {
-        ModelSpec {
-            model_name: request.model_name.clone(),
-            image: request.image_uri.clone(),
-            model_data_url: request.model_data.to_string(),
-            role_arn: request.role.clone(),
-            vpc: VpcSpec { subnets: request.subnets.clone(), security_group_ids: request.security_group_ids.clone() },
-            enable_network_isolation: request.enable_network_isolation,
-            tags: request.tags.clone(),
-        }
     }
 }
 
@@ -296,39 +275,8 @@ impl Backend for AwsBackend {
             .map_err(|e| self.err(e))
     }
 
-    fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription> {
-        let o = &request.options;
-        let channels = request
-            .channels
-            .iter()
-            .map(|c| ipinsights_aws::ChannelSpec {
-                name: c.name.clone(),
-                s3_uri: c.s3_data.to_string(),
-                distribution: c.distribution.clone(),
-            })
-            .collect();
-        let spec = ipinsights_aws::TrainingJobSpec {
-            job_name: request.job_name.clone(),
-            image: request.image_uri.clone(),
-            role_arn: request.role.clone(),
-            channels,
-            output_path: request.output_path.to_string().trim_end_matches('/').to_string(),
-            instance_type: request.resources.instance_type.clone(),
-            instance_count: request.resources.instance_count,
-            volume_gb: o.volume_size,
-            max_runtime_s: o.max_run,
-            volume_kms_key: o.volume_kms_key.clone(),
-            output_kms_key: o.output_kms_key.clone(),
-            vpc: VpcSpec { subnets: o.subnets.clone(), security_group_ids: o.security_group_ids.clone() },
-            encrypt_inter_container_traffic: o.encrypt_inter_container_traffic,
-            enable_network_isolation: o.enable_network_isolation,
-            use_spot_instances: o.use_spot_instances,
-            max_wait_s: o.max_wait,
-            checkpoint_s3_uri: o.checkpoint_s3_uri.clone(),
-            tags: o.tags.clone(),
-            hyperparameters: request.hyperparameters.clone(),
-        };
-        ipinsights_aws::create_training_job(&self.cfg()?, &spec).map_err(|e| self.err(e))?;
+    fn train(&self, request: &Checked<TrainingJobRequest>, out: Output<'_>) -> Result<TrainingJobDescription> {
+        ipinsights_aws::create_training_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
         let summary =
             ipinsights_aws::wait_for_training_job_with_logs(&self.cfg()?, &request.job_name, self.poll_interval, out)
                 .map_err(|e| self.err(e))?;
@@ -341,23 +289,17 @@ impl Backend for AwsBackend {
         Self::description(summary)
     }
 
-    fn create_model(&self, request: &ModelRequest) -> Result<()> {
-        ipinsights_aws::create_model(&self.cfg()?, &Self::model_spec(request)).map(|_| ()).map_err(|e| self.err(e))
+    fn create_model(&self, request: &Checked<ModelRequest>) -> Result<()> {
+        ipinsights_aws::create_model(&self.cfg()?, request).map(|_| ()).map_err(|e| self.err(e))
     }
 
-    fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription> {
-        let spec = ipinsights_aws::DeploySpec {
-            model: Self::model_spec(&request.model),
-            endpoint_name: request.endpoint_name.clone(),
-            instance_type: request.instance_type.clone(),
-            instance_count: request.instance_count,
-        };
-        let info = ipinsights_aws::deploy(&self.cfg()?, &spec, self.poll_interval, out).map_err(|e| self.err(e))?;
+    fn deploy(&self, request: &Checked<EndpointRequest>, out: Output<'_>) -> Result<EndpointDescription> {
+        let info = ipinsights_aws::deploy(&self.cfg()?, request, self.poll_interval, out).map_err(|e| self.err(e))?;
         Ok(EndpointDescription {
             endpoint_name: info.endpoint_name,
             status: info.status,
             instance_type: Some(request.instance_type.clone()),
-            instance_count: Some(request.instance_count),
+            instance_count: Some(request.initial_instance_count),
         })
     }
 
@@ -402,7 +344,7 @@ impl Backend for AwsBackend {
     fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal> {
         let cfg = self.cfg()?;
         if kind == ResourceKind::Endpoint {
-            return match ipinsights_aws::delete_endpoint(&cfg, name, true) {
+            return match ipinsights_aws::delete_endpoint(&cfg, name) {
                 Ok(_) => Ok(Removal::Deleted),
                 Err(AwsError::EndpointNotFound { .. }) => Ok(Removal::AlreadyGone),
                 Err(e) => Err(self.err(e)),
@@ -417,30 +359,11 @@ impl Backend for AwsBackend {
     }
 
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
-        ipinsights_aws::delete_endpoint(&self.cfg()?, endpoint_name, true).map(|_| ()).map_err(|e| self.err(e))
+        ipinsights_aws::delete_endpoint(&self.cfg()?, endpoint_name).map(|_| ()).map_err(|e| self.err(e))
     }
 
-    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription> {
-        let spec = ipinsights_aws::TransformJobSpec {
-            job_name: request.job_name.clone(),
-            model_name: request.model_name.clone(),
-            data_s3_uri: request.data.to_string(),
-            content_type: Some(request.content_type.clone()),
-            split_type: Some(request.split_type.clone()),
-            compression_type: None,
-            output_path: request.output_path.to_string(),
-            accept: Some(request.accept.clone()),
-            assemble_with: Some(request.assemble_with.clone()),
-            output_kms_key: request.output_kms_key.clone(),
-            instance_type: request.instance_type.clone(),
-            instance_count: request.instance_count,
-            volume_kms_key: request.volume_kms_key.clone(),
-            strategy: Some(request.strategy.clone()),
-            max_payload_mb: Some(request.max_payload_mb),
-            max_concurrent_transforms: None,
-            tags: request.tags.clone(),
-        };
-        ipinsights_aws::create_transform_job(&self.cfg()?, &spec).map_err(|e| self.err(e))?;
+    fn transform(&self, request: &Checked<TransformJobRequest>, out: Output<'_>) -> Result<TransformJobDescription> {
+        ipinsights_aws::create_transform_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
         self.attach_transform_job(&request.job_name, out)
     }
 

@@ -6,7 +6,8 @@
 //! - the backend is chosen once, when a [`crate::Session`] is built; `Session`, `Estimator` and `Predictor` call
 //!   this trait and never ask which backend they talk to, nor read a backend's files; what differs between the
 //!   services is asked of the backend as a fact (e.g. [`Backend::ipv4_only`]), never by its kind;
-//! - every argument and answer is plain data (names, S3 URIs, checked hyperparameters, byte bodies): nothing
+//! - every argument and answer is plain data (names, S3 URIs, the checked requests of
+//!   `ipinsights_sagemaker::requests`, byte bodies): nothing
 //!   async, no client, no runtime crosses the seam, so values kept in notebook variables stay valid across cells;
 //! - what the user should see while an operation runs goes to its [`Output`], in the SDK's format; errors are
 //!   returned, never printed;
@@ -17,7 +18,7 @@ use std::fmt;
 use std::path::Path;
 
 use ipinsights_sagemaker::{
-    HyperParameters, InstanceUse, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus,
+    EndpointStatus, InstanceUse, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus,
 };
 
 use crate::cleanup::InstancePricing;
@@ -62,97 +63,7 @@ impl AccountAccess<'_> {
     }
 }
 
-/// A training channel as CreateTrainingJob takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Channel {
-    /// `train` or `validation`.
-    pub name: String,
-    /// The data: an object or a prefix.
-    pub s3_data: S3Uri,
-    /// `FullyReplicated` or `ShardedByS3Key`.
-    pub distribution: String,
-    /// `text/csv`.
-    pub content_type: String,
-}
-
-/// The compute a training job runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingResources {
-    /// `instance_count`.
-    pub instance_count: u32,
-    /// `instance_type`, e.g. `ml.m5.xlarge`.
-    pub instance_type: String,
-}
-
-/// The options of a training job beyond its channels and instances, with the SDK's `Estimator` names; the
-/// defaults are the SDK's (30 GB, 24 h, nothing else set).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingOptions {
-    /// `volume_size`: GB of storage per instance.
-    pub volume_size: u32,
-    /// `max_run`: seconds before SageMaker stops the job.
-    pub max_run: u32,
-    /// `volume_kms_key`.
-    pub volume_kms_key: Option<String>,
-    /// `output_kms_key`.
-    pub output_kms_key: Option<String>,
-    /// `subnets`.
-    pub subnets: Vec<String>,
-    /// `security_group_ids`.
-    pub security_group_ids: Vec<String>,
-    /// `encrypt_inter_container_traffic`.
-    pub encrypt_inter_container_traffic: bool,
-    /// `enable_network_isolation`.
-    pub enable_network_isolation: bool,
-    /// `use_spot_instances`.
-    pub use_spot_instances: bool,
-    /// `max_wait`: seconds of spot training in all (waiting included).
-    pub max_wait: Option<u32>,
-    /// `checkpoint_s3_uri`.
-    pub checkpoint_s3_uri: Option<String>,
-    /// `tags`: (key, value) pairs on the job (and on the models and transform jobs made from it).
-    pub tags: Vec<(String, String)>,
-}
-
-impl Default for TrainingOptions {
-    fn default() -> Self {
-        TrainingOptions {
-            volume_size: 30,
-            max_run: 86_400,
-            volume_kms_key: None,
-            output_kms_key: None,
-            subnets: Vec::new(),
-            security_group_ids: Vec::new(),
-            encrypt_inter_container_traffic: false,
-            enable_network_isolation: false,
-            use_spot_instances: false,
-            max_wait: None,
-            checkpoint_s3_uri: None,
-            tags: Vec::new(),
-        }
-    }
-}
-
-/// A training job to run (CreateTrainingJob).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainingJobRequest {
-    /// The job's name (`ipinsights-YYYY-MM-DD-HH-MM-SS-mmm`).
-    pub job_name: String,
-    /// The algorithm image.
-    pub image_uri: String,
-    /// The execution role.
-    pub role: String,
-    /// The channels, `train` first.
-    pub channels: Vec<Channel>,
-    /// Where the job writes `{job_name}/output/model.tar.gz`.
-    pub output_path: S3Uri,
-    /// The instances.
-    pub resources: TrainingResources,
-    /// The hyperparameters (checked).
-    pub hyperparameters: HyperParameters,
-    /// Everything else, checked.
-    pub options: TrainingOptions,
-}
+pub use ipinsights_sagemaker::{Checked, EndpointRequest, ModelRequest, TrainingJobRequest, TransformJobRequest};
 
 /// What DescribeTrainingJob says about a job that ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,47 +78,13 @@ pub struct TrainingJobDescription {
     pub training_seconds: u64,
 }
 
-/// A model (CreateModel) made from a training job's artifact, as the SDK makes one from an estimator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelRequest {
-    /// The model's name.
-    pub model_name: String,
-    /// The inference image.
-    pub image_uri: String,
-    /// The model artifact, `s3://…/model.tar.gz`.
-    pub model_data: S3Uri,
-    /// The execution role.
-    pub role: String,
-    /// The estimator's `subnets`.
-    pub subnets: Vec<String>,
-    /// The estimator's `security_group_ids`.
-    pub security_group_ids: Vec<String>,
-    /// The estimator's `enable_network_isolation`.
-    pub enable_network_isolation: bool,
-    /// Tags on the model.
-    pub tags: Vec<(String, String)>,
-}
-
-/// A model to host on a new endpoint (CreateModel, CreateEndpointConfig, CreateEndpoint).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeployRequest {
-    /// The model to create and host.
-    pub model: ModelRequest,
-    /// The endpoint's (and its configuration's) name.
-    pub endpoint_name: String,
-    /// `initial_instance_count`.
-    pub instance_count: u32,
-    /// `instance_type`.
-    pub instance_type: String,
-}
-
 /// What DescribeEndpoint says about an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointDescription {
     /// `EndpointName`.
     pub endpoint_name: String,
-    /// `EndpointStatus`, e.g. `InService`.
-    pub status: String,
+    /// `EndpointStatus`.
+    pub status: EndpointStatus,
     /// The instance type it runs on, when known.
     pub instance_type: Option<String>,
     /// How many instances, when known.
@@ -218,43 +95,6 @@ pub use ipinsights_sagemaker::tags::{Removal, ResourceKind};
 
 /// A resource carrying the workshop's tag that is still there (what a sweep lists), on either backend.
 pub type Leftover = ipinsights_sagemaker::tags::TaggedResource;
-
-/// A batch transform job (CreateTransformJob, `transformer.transform(...)`), its options with the SDK's names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransformRequest {
-    /// The job's name.
-    pub job_name: String,
-    /// The model it runs (created by [`Backend::create_model`]).
-    pub model_name: String,
-    /// That model's artifact (the local backend runs it directly).
-    pub model_data: S3Uri,
-    /// `data`: the input object, or a prefix whose objects are all inputs.
-    pub data: S3Uri,
-    /// `content_type`, e.g. `text/csv`.
-    pub content_type: String,
-    /// `split_type`: `Line` or `None`.
-    pub split_type: String,
-    /// `output_path`: where `{input}.out` objects are written.
-    pub output_path: S3Uri,
-    /// `accept`: the answers' content type, e.g. `application/jsonlines`.
-    pub accept: String,
-    /// `assemble_with`: `Line` or `None`.
-    pub assemble_with: String,
-    /// `strategy`: `MultiRecord` or `SingleRecord`.
-    pub strategy: String,
-    /// `max_payload`: MB per request (1–100).
-    pub max_payload_mb: u32,
-    /// `instance_count`.
-    pub instance_count: u32,
-    /// `instance_type`.
-    pub instance_type: String,
-    /// `output_kms_key`.
-    pub output_kms_key: Option<String>,
-    /// `volume_kms_key`.
-    pub volume_kms_key: Option<String>,
-    /// `tags`.
-    pub tags: Vec<(String, String)>,
-}
 
 /// What DescribeTransformJob says about a transform job that ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,18 +162,18 @@ pub trait Backend: fmt::Debug + Send + Sync {
 
     /// Runs a training job to its end, printing its status lines and log like the SDK's `fit(logs=True)`; a job
     /// that does not complete is an error naming the job and the reason.
-    fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription>;
+    fn train(&self, request: &Checked<TrainingJobRequest>, out: Output<'_>) -> Result<TrainingJobDescription>;
 
     /// Waits for an existing training job to end (printing like `train`) and describes it (`Estimator.attach`).
     fn attach_training_job(&self, job_name: &str, out: Output<'_>) -> Result<TrainingJobDescription>;
 
     /// Creates a model (CreateModel) for batch transform; the local backend keeps no models (its transform jobs
     /// read the artifact named in their request) and does nothing.
-    fn create_model(&self, request: &ModelRequest) -> Result<()>;
+    fn create_model(&self, request: &Checked<ModelRequest>) -> Result<()>;
 
     /// Creates an endpoint serving a model and waits until it is in service, printing `-` per status check and
     /// `!` (or `*` on failure), then a line break.
-    fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription>;
+    fn deploy(&self, request: &Checked<EndpointRequest>, out: Output<'_>) -> Result<EndpointDescription>;
 
     /// Describes an existing endpoint; one that does not exist is an error.
     fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription>;
@@ -367,7 +207,7 @@ pub trait Backend: fmt::Debug + Send + Sync {
 
     /// Runs a batch transform job to its end (`transformer.transform(...)` then `wait()`), printing its progress
     /// and log; a job that fails is an error naming the job and the reason.
-    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription>;
+    fn transform(&self, request: &Checked<TransformJobRequest>, out: Output<'_>) -> Result<TransformJobDescription>;
 
     /// Waits for an existing transform job to end and describes it (`Transformer.attach`).
     fn attach_transform_job(&self, job_name: &str, out: Output<'_>) -> Result<TransformJobDescription> {

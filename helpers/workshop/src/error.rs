@@ -194,7 +194,7 @@ from_error!(
     ipinsights_sagemaker::NameError,
     ipinsights_sagemaker::S3UriError,
     ipinsights_sagemaker::OptionError,
-    ipinsights_sagemaker::TransformOptionError,
+    ipinsights_sagemaker::ValueError,
 );
 
 from_error!(

@@ -18,21 +18,19 @@
 use std::borrow::Borrow;
 use std::time::SystemTime;
 
-use ipinsights_sagemaker::training::{check_distribution, check_kms_key, check_stopping, check_tags, check_vpc};
 use ipinsights_sagemaker::{
-    base_name_from_image, name_from_base, HyperParameters, InstanceUse, IpInsightsParams, S3Uri, TrainingJobStatus,
+    base_name_from_image, name_from_base, Channel, HyperParameters, InstanceUse, IpInsightsParams, S3Uri,
+    TrainingJobStatus, TrainingOptions, TransformOptions,
 };
 
-use crate::backend::{
-    Channel, DeployRequest, ModelRequest, ResourceKind, TrainingJobDescription, TrainingJobRequest, TrainingOptions,
-    TrainingResources,
-};
+use crate::backend::{EndpointRequest, ModelRequest, ResourceKind, TrainingJobDescription, TrainingJobRequest};
 use crate::error::{ErrorKind, Result, WorkshopError};
 use crate::predictor::Predictor;
 use crate::session::{print_fragment, Session};
 use crate::transformer::Transformer;
 
-/// A training channel (`sagemaker.inputs.TrainingInput`): where the data is and how to read it.
+/// A training channel (`sagemaker.inputs.TrainingInput`): where the data is and how to read it, as the attendee
+/// typed it; `fit` parses it once into the request's [`Channel`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingInput {
     /// `s3://bucket/key` of the data.
@@ -176,13 +174,13 @@ impl Estimator {
     /// `subnets=`: the VPC subnets of the training instances (and of models made from the job); needs
     /// `security_group_ids`.
     pub fn subnets(mut self, subnets: &[&str]) -> Self {
-        self.options.subnets = subnets.iter().map(|s| s.to_string()).collect();
+        self.options.vpc.subnets = subnets.iter().map(|s| s.to_string()).collect();
         self
     }
 
     /// `security_group_ids=`: the VPC security groups, with `subnets`.
     pub fn security_group_ids(mut self, ids: &[&str]) -> Self {
-        self.options.security_group_ids = ids.iter().map(|s| s.to_string()).collect();
+        self.options.vpc.security_group_ids = ids.iter().map(|s| s.to_string()).collect();
         self
     }
 
@@ -265,20 +263,22 @@ impl Estimator {
                 "fit needs hyperparameters: set_hyperparameters(IpInsightsParams::new(num_entity_vectors, vector_dim))",
             )
         })?;
+        let mut options = self.options.clone();
+        options.tags = self.session.workshop_tags(&options.tags);
         let request = TrainingJobRequest {
             job_name: name_from_base(base_name_from_image(&self.image_uri), SystemTime::now()),
             image_uri: self.image_uri.clone(),
             role: self.role.clone(),
             channels: channels(inputs)?,
             output_path: self.parsed_output_path()?,
-            resources: self.resources("fit")?,
+            instance_count: self.instance_count,
+            instance_type: self.instance_type.clone(),
             hyperparameters,
-            options: self.checked_options()?,
+            options,
         };
-        let mut request = request;
-        request.options.tags = self.session.workshop_tags(&request.options.tags);
+        let request = request.check().map_err(|e| WorkshopError::validation(format!("fit: {e}")))?;
         let backend = self.session.backend();
-        backend.check_instance_type(&request.resources.instance_type, InstanceUse::Training, &mut print_fragment)?;
+        backend.check_instance_type(&request.instance_type, InstanceUse::Training, &mut print_fragment)?;
         self.session.record(ResourceKind::TrainingJob, &request.job_name);
         let job = backend.train(&request, &mut print_fragment)?;
         self.latest_training_job = Some(TrainingJob::from_description(job)?);
@@ -301,29 +301,24 @@ impl Estimator {
     /// has failed, it is replaced (deleted with its endpoint config and model, then created again). Either way one
     /// endpoint serves each training job.
     pub fn deploy(&self, initial_instance_count: u32, instance_type: &str) -> Result<Predictor> {
-        if initial_instance_count == 0 || instance_type.trim().is_empty() {
-            return Err(WorkshopError::validation("deploy needs initial_instance_count ≥ 1 and an instance_type"));
-        }
         let name = self
             .latest_training_job
             .as_ref()
             .map(|job| job.job_name.clone())
             .ok_or_else(|| WorkshopError::new("deploy needs a trained model: run fit (or attach) first"))?;
-        let mut model = self.model_request("deploy", &name)?;
-        model.tags = self.session.workshop_tags(&model.tags);
-        let request = DeployRequest {
-            model,
+        let request = EndpointRequest {
+            model: self.model_request("deploy", &name)?,
             endpoint_name: name.clone(),
-            instance_count: initial_instance_count,
+            initial_instance_count,
             instance_type: instance_type.into(),
         };
+        let request = request.check().map_err(|e| WorkshopError::validation(format!("deploy: {e}")))?;
         let backend = self.session.backend();
         backend.check_instance_type(instance_type, InstanceUse::Endpoint, &mut print_fragment)?;
         if let Some(existing) = backend.find_endpoint(&name)? {
             let same_instances = existing.instance_type.as_deref() == Some(instance_type)
                 && existing.instance_count == Some(initial_instance_count);
-            let alive = matches!(existing.status.as_str(), "InService" | "Creating" | "Updating" | "SystemUpdating");
-            if same_instances && alive {
+            if same_instances && existing.status.is_alive() {
                 let instances = format!("{initial_instance_count} × {instance_type}");
                 println!("Endpoint {name} already serves this model on {instances}: reusing it.");
                 self.session.record(ResourceKind::Endpoint, &name);
@@ -358,53 +353,32 @@ impl Estimator {
             return Err(WorkshopError::validation("transformer needs instance_count ≥ 1 and an instance_type"));
         }
         let name = name_from_base(base_name_from_image(&self.image_uri), SystemTime::now());
-        let mut model = self.model_request("transformer", &name)?;
-        model.tags = self.session.workshop_tags(&model.tags);
+        let model = self.model_request("transformer", &name)?;
+        let model = model.check().map_err(|e| WorkshopError::validation(format!("transformer: {e}")))?;
         let backend = self.session.backend();
         backend.check_instance_type(instance_type, InstanceUse::Transform, &mut print_fragment)?;
         self.session.record(ResourceKind::Model, &name);
         backend.create_model(&model)?;
         let base = base_name_from_image(&self.image_uri).to_string();
-        Ok(Transformer::new(&self.session, &model, instance_count, instance_type, &base, &self.options.tags))
+        let options = TransformOptions {
+            tags: self.options.tags.clone(),
+            ..TransformOptions::new(instance_count, instance_type)
+        };
+        Ok(Transformer::new(&self.session, &model, options, &base))
     }
 
-    /// The model of the latest training job, as the SDK makes one from an estimator.
+    /// The model of the latest training job, as the SDK makes one from an estimator (with the workshop's tags).
     fn model_request(&self, call: &str, name: &str) -> Result<ModelRequest> {
         let job = self
             .latest_training_job
             .as_ref()
             .ok_or_else(|| WorkshopError::new(format!("{call} needs a trained model: run fit (or attach) first")))?;
         Ok(ModelRequest {
-            model_name: name.into(),
-            image_uri: self.image_uri.clone(),
-            model_data: S3Uri::parse(&job.model_data)?,
-            role: self.role.clone(),
-            subnets: self.options.subnets.clone(),
-            security_group_ids: self.options.security_group_ids.clone(),
+            vpc: self.options.vpc.clone(),
             enable_network_isolation: self.options.enable_network_isolation,
-            tags: self.options.tags.clone(),
+            tags: self.session.workshop_tags(&self.options.tags),
+            ..ModelRequest::new(name, &self.image_uri, S3Uri::parse(&job.model_data)?, &self.role)
         })
-    }
-
-    /// The options, checked as SageMaker would check them, before any job starts.
-    fn checked_options(&self) -> Result<TrainingOptions> {
-        let o = &self.options;
-        let refused = |e: ipinsights_sagemaker::OptionError| WorkshopError::validation(format!("fit: {e}"));
-        if o.volume_size == 0 {
-            return Err(WorkshopError::validation("fit: volume_size: give at least 1 GB"));
-        }
-        check_stopping(o.max_run, o.use_spot_instances, o.max_wait).map_err(refused)?;
-        check_vpc(&o.subnets, &o.security_group_ids).map_err(refused)?;
-        check_tags(&o.tags).map_err(refused)?;
-        for (option, key) in [("output_kms_key", &o.output_kms_key), ("volume_kms_key", &o.volume_kms_key)] {
-            if let Some(key) = key {
-                check_kms_key(option, key).map_err(refused)?;
-            }
-        }
-        if let Some(uri) = &o.checkpoint_s3_uri {
-            S3Uri::parse(uri)?;
-        }
-        Ok(o.clone())
     }
 
     fn parsed_output_path(&self) -> Result<S3Uri> {
@@ -415,49 +389,19 @@ impl Estimator {
         }
         Ok(S3Uri::parse(&self.output_path)?)
     }
-
-    fn resources(&self, call: &str) -> Result<TrainingResources> {
-        if self.instance_count == 0 || self.instance_type.trim().is_empty() {
-            return Err(WorkshopError::validation(format!(
-                "{call} needs instance_count ≥ 1 and an instance_type: Estimator::new(…).instance_count(1)\
-                 .instance_type(\"ml.m5.xlarge\")"
-            )));
-        }
-        Ok(TrainingResources { instance_count: self.instance_count, instance_type: self.instance_type.clone() })
-    }
 }
 
-/// The channels of `fit`: `train` (required) and `validation`, as `text/csv`.
-fn channels<I: Borrow<TrainingInput>>(inputs: &[(&str, I)]) -> Result<Vec<Channel>> {
-    if !inputs.iter().any(|(name, _)| *name == "train") {
-        return Err(WorkshopError::validation("fit needs a \"train\" channel"));
-    }
+/// The channels of `fit`, parsed once from what the attendee typed (checked with the request).
+fn channels(inputs: &[(&str, &TrainingInput)]) -> Result<Vec<Channel>> {
     let mut channels = Vec::with_capacity(inputs.len());
     for (name, input) in inputs {
-        let input = input.borrow();
-        if !["train", "validation"].contains(name) {
-            return Err(WorkshopError::validation(format!(
-                "unknown channel {name:?}: IP Insights reads \"train\" and \"validation\""
-            )));
-        }
-        if channels.iter().any(|c: &Channel| c.name == *name) {
-            return Err(WorkshopError::validation(format!("channel {name:?} given twice")));
-        }
-        check_distribution(&input.distribution)?;
-        if input.content_type != "text/csv" {
-            return Err(WorkshopError::validation(format!(
-                "content type {:?}: IP Insights trains on text/csv",
-                input.content_type
-            )));
-        }
         channels.push(Channel {
             name: name.to_string(),
             s3_data: S3Uri::parse(&input.s3_data)?,
-            distribution: input.distribution.clone(),
-            content_type: input.content_type.clone(),
+            distribution: input.distribution.parse()?,
+            content_type: input.content_type.parse()?,
         });
     }
-    channels.sort_by_key(|c| c.name != "train");
     Ok(channels)
 }
 
@@ -465,24 +409,36 @@ fn channels<I: Borrow<TrainingInput>>(inputs: &[(&str, I)]) -> Result<Vec<Channe
 mod tests {
     use super::*;
 
+    fn estimator(session: &Session) -> Estimator {
+        let mut e = Estimator::new(session, "image", "role")
+            .instance_count(1)
+            .instance_type("ml.m5.xlarge")
+            .output_path("s3://workshop-bucket/output");
+        e.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
+        e
+    }
+
     #[test]
-    fn channels_are_checked_before_any_job() {
+    fn channels_are_parsed_and_checked_before_any_job() {
+        let root = tempfile::tempdir().unwrap();
+        let session = Session::local_at(root.path());
         let input = || TrainingInput::new("s3://workshop-bucket/t.csv");
-        let ok = channels(&[("validation", input()), ("train", input())]).unwrap();
-        assert_eq!(ok.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["train", "validation"]);
         let cases: [(&[(&str, TrainingInput)], &str); 6] = [
-            (&[("validation", input())], "needs a \"train\" channel"),
+            (&[("validation", input())], "fit: inputs: a training job needs a \"train\" channel"),
             (&[("train", input()), ("test", input())], "unknown channel \"test\""),
             (&[("train", input()), ("train", input())], "given twice"),
             (&[("train", input().content_type("application/json"))], "IP Insights trains on text/csv"),
             (&[("train", TrainingInput::new("/local/file.csv"))], "invalid S3 URI"),
-            (&[("train", input().distribution("Sharded"))], "distribution: \"Sharded\" is not an S3 data distribution"),
+            (&[("train", input().distribution("Sharded"))], "invalid distribution \"Sharded\": use one of"),
         ];
         for (inputs, expected) in cases {
-            let err = channels(inputs).unwrap_err();
+            let err = estimator(&session).fit(inputs).unwrap_err();
             assert_eq!(err.kind(), &ErrorKind::Validation, "{expected}: {err}");
             assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
+        let err = estimator(&session).fit(&[("train", input().content_type("text/plain"))]).unwrap_err();
+        assert!(err.to_string().contains("invalid content_type \"text/plain\""), "{err}");
+        assert!(!root.path().join("training-jobs").exists(), "no job was started");
     }
 
     #[test]
@@ -496,9 +452,12 @@ mod tests {
         estimator.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
         let err = estimator.fit(&train).unwrap_err().to_string();
         assert!(err.starts_with("fit needs an output_path"), "{err}");
-        let mut estimator = estimator.output_path("s3://workshop-bucket/output");
+        let mut estimator = estimator.output_path("s3://workshop-bucket/output").instance_count(0);
         let err = estimator.fit(&train).unwrap_err().to_string();
-        assert!(err.contains("needs instance_count ≥ 1 and an instance_type"), "{err}");
+        assert!(err.starts_with("fit: instance_count: give at least 1 instance"), "{err}");
+        let mut estimator = estimator.instance_count(1);
+        let err = estimator.fit(&train).unwrap_err().to_string();
+        assert!(err.starts_with("fit: instance_type: give an instance type"), "{err}");
         let err = estimator.set_hyperparameters(IpInsightsParams::new(100, 2)).unwrap_err().to_string();
         assert!(err.contains("vector_dim=\"2\""), "{err}");
         let err = estimator.deploy(1, "ml.m5.xlarge").unwrap_err().to_string();
@@ -512,21 +471,14 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let session = Session::local_at(root.path());
         let train = [("train", TrainingInput::new("s3://workshop-bucket/t.csv"))];
-        let base = || {
-            let mut e = Estimator::new(&session, "image", "role")
-                .instance_count(1)
-                .instance_type("ml.m5.xlarge")
-                .output_path("s3://workshop-bucket/output");
-            e.set_hyperparameters(IpInsightsParams::new(100, 16)).unwrap();
-            e
-        };
+        let base = || estimator(&session);
         let cases: [(Estimator, &str); 6] = [
             (base().use_spot_instances(true), "fit: max_wait: spot training"),
             (base().max_run(3600).use_spot_instances(true).max_wait(60), "less than max_run"),
             (base().subnets(&["subnet-0abc"]), "fit: security_group_ids"),
             (base().tags(&[("aws:created-by", "me")]), "fit: tags: tag \"aws:created-by\""),
             (base().volume_size(0), "fit: volume_size"),
-            (base().checkpoint_s3_uri("/tmp/checkpoints"), "invalid S3 URI"),
+            (base().checkpoint_s3_uri("/tmp/checkpoints"), "fit: checkpoint_s3_uri: invalid S3 URI"),
         ];
         for (mut estimator, expected) in cases {
             let err = estimator.fit(&train).unwrap_err();

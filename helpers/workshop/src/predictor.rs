@@ -79,10 +79,10 @@ impl Deserializer {
     fn format(self) -> ipinsights_client::ResponseFormat {
         use ipinsights_client::{ResponseFormat, ResponseKind};
         match self {
-            Deserializer::Json => ResponseFormat::new(ResponseKind::Json, false),
-            Deserializer::JsonVerbose => ResponseFormat::new(ResponseKind::Json, true),
-            Deserializer::JsonLines => ResponseFormat::new(ResponseKind::JsonLines, false),
-            Deserializer::JsonLinesVerbose => ResponseFormat::new(ResponseKind::JsonLines, true),
+            Deserializer::Json => ResponseFormat::plain(ResponseKind::Json),
+            Deserializer::JsonVerbose => ResponseFormat::verbose(ResponseKind::Json),
+            Deserializer::JsonLines => ResponseFormat::plain(ResponseKind::JsonLines),
+            Deserializer::JsonLinesVerbose => ResponseFormat::verbose(ResponseKind::JsonLines),
         }
     }
 }

@@ -22,13 +22,10 @@ use std::time::SystemTime;
 
 use ipinsights_client::Prediction;
 use ipinsights_protocol::{decode_response, ResponseFormat, ResponseKind};
-use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
-use ipinsights_sagemaker::transform::{
-    check_choice, check_max_payload, output_uri, ASSEMBLE_WITH, BATCH_STRATEGIES, SPLIT_TYPES,
-};
-use ipinsights_sagemaker::{name_from_base, S3Uri, TransformJobStatus};
+use ipinsights_sagemaker::transform::output_uri;
+use ipinsights_sagemaker::{name_from_base, Checked, S3Uri, TransformJobStatus, TransformOptions};
 
-use crate::backend::{ModelRequest, TransformJobDescription, TransformRequest};
+use crate::backend::{ModelRequest, TransformJobDescription, TransformJobRequest};
 use crate::error::{Result, WorkshopError};
 use crate::session::{print_fragment, Session};
 
@@ -56,9 +53,9 @@ impl TransformJob {
     }
 }
 
-/// A batch transformer (`sagemaker.transformer.Transformer`): plain data, safe to keep across cells. Its fields
-/// carry the SDK's names; `accept`, `assemble_with` and `strategy` default to JSON lines, one answer line per
-/// input line, and as many records per request as fit `max_payload` (6 MB).
+/// A batch transformer (`sagemaker.transformer.Transformer`): plain data, safe to keep across cells. Its options
+/// carry the SDK's names and defaults (JSON lines, one answer line per input line, as many records per request as
+/// fit `max_payload` of 6 MB), set with the builder methods of the same names.
 #[derive(Debug, Clone)]
 pub struct Transformer {
     session: Session,
@@ -66,26 +63,11 @@ pub struct Transformer {
     pub model_name: String,
     /// That model's artifact.
     pub model_data: String,
-    /// `instance_count`.
-    pub instance_count: u32,
-    /// `instance_type`.
-    pub instance_type: String,
     /// `output_path`; when empty, `s3://{the input's bucket}/{job name}` (the SDK uses its default bucket there).
     pub output_path: String,
-    /// `accept`: the answers' format (default `application/jsonlines`).
-    pub accept: String,
-    /// `assemble_with`: `Line` (default) or `None`.
-    pub assemble_with: String,
-    /// `strategy`: `MultiRecord` (default) or `SingleRecord`.
-    pub strategy: String,
-    /// `max_payload`: MB per request, 1 to 100 (default 6).
-    pub max_payload: u32,
-    /// `output_kms_key`.
-    pub output_kms_key: Option<String>,
-    /// `volume_kms_key`.
-    pub volume_kms_key: Option<String>,
-    /// `tags` of the jobs (the estimator's by default).
-    pub tags: Vec<(String, String)>,
+    /// `instance_count`, `instance_type`, `accept`, `assemble_with`, `strategy`, `max_payload`, the KMS keys and
+    /// `tags` (the estimator's by default) of every job.
+    pub options: TransformOptions,
     /// `base_transform_job_name`.
     pub base_transform_job_name: String,
     /// The last job `transform` ran or `attach` found.
@@ -96,26 +78,16 @@ impl Transformer {
     /// A transformer for a model created by [`crate::Estimator::transformer`].
     pub(crate) fn new(
         session: &Session,
-        model: &ModelRequest,
-        instance_count: u32,
-        instance_type: &str,
+        model: &Checked<ModelRequest>,
+        options: TransformOptions,
         base_name: &str,
-        tags: &[(String, String)],
     ) -> Transformer {
         Transformer {
             session: session.clone(),
             model_name: model.model_name.clone(),
             model_data: model.model_data.to_string(),
-            instance_count,
-            instance_type: instance_type.into(),
             output_path: String::new(),
-            accept: "application/jsonlines".into(),
-            assemble_with: "Line".into(),
-            strategy: "MultiRecord".into(),
-            max_payload: DEFAULT_TRANSFORM_PAYLOAD_MB,
-            output_kms_key: None,
-            volume_kms_key: None,
-            tags: tags.to_vec(),
+            options,
             base_transform_job_name: base_name.into(),
             latest_transform_job: None,
         }
@@ -130,16 +102,8 @@ impl Transformer {
             session: session.clone(),
             model_name: String::new(),
             model_data: String::new(),
-            instance_count: 1,
-            instance_type: String::new(),
             output_path: job.output_path.clone(),
-            accept: "application/jsonlines".into(),
-            assemble_with: "Line".into(),
-            strategy: "MultiRecord".into(),
-            max_payload: DEFAULT_TRANSFORM_PAYLOAD_MB,
-            output_kms_key: None,
-            volume_kms_key: None,
-            tags: Vec::new(),
+            options: TransformOptions::new(1, ""),
             base_transform_job_name: String::new(),
             latest_transform_job: Some(job),
         })
@@ -151,39 +115,39 @@ impl Transformer {
         self
     }
 
-    /// `accept=`.
+    /// `accept=`: the answers' media type, e.g. `application/json`.
     pub fn accept(mut self, accept: impl Into<String>) -> Self {
-        self.accept = accept.into();
+        self.options.accept = accept.into();
         self
     }
 
-    /// `assemble_with=`.
-    pub fn assemble_with(mut self, assemble_with: impl Into<String>) -> Self {
-        self.assemble_with = assemble_with.into();
-        self
+    /// `assemble_with=`: `"Line"` or `"None"` (anything else is an error naming the values).
+    pub fn assemble_with(mut self, assemble_with: &str) -> Result<Self> {
+        self.options.assemble_with = assemble_with.parse()?;
+        Ok(self)
     }
 
-    /// `strategy=`.
-    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
-        self.strategy = strategy.into();
-        self
+    /// `strategy=`: `"MultiRecord"` or `"SingleRecord"` (anything else is an error naming the values).
+    pub fn strategy(mut self, strategy: &str) -> Result<Self> {
+        self.options.strategy = strategy.parse()?;
+        Ok(self)
     }
 
-    /// `max_payload=` (MB).
+    /// `max_payload=` (MB, 1 to 100).
     pub fn max_payload(mut self, mb: u32) -> Self {
-        self.max_payload = mb;
+        self.options.max_payload = mb;
         self
     }
 
     /// `output_kms_key=`.
     pub fn output_kms_key(mut self, key: impl Into<String>) -> Self {
-        self.output_kms_key = Some(key.into());
+        self.options.output_kms_key = Some(key.into());
         self
     }
 
     /// `volume_kms_key=`.
     pub fn volume_kms_key(mut self, key: impl Into<String>) -> Self {
-        self.volume_kms_key = Some(key.into());
+        self.options.volume_kms_key = Some(key.into());
         self
     }
 
@@ -192,8 +156,7 @@ impl Transformer {
     /// progress and log are printed. `split_type` is `Line` (one record per line) or `None`. Options are checked
     /// before any call.
     pub fn transform(&mut self, data: &str, content_type: &str, split_type: &str) -> Result<()> {
-        let mut request = self.request(data, content_type, split_type)?;
-        request.tags = self.session.workshop_tags(&request.tags);
+        let request = self.request(data, content_type, split_type)?;
         println!("Transform job: {} (output: {})", request.job_name, request.output_path);
         self.session.record(crate::backend::ResourceKind::TransformJob, &request.job_name);
         let job = self.session.backend().transform(&request, &mut print_fragment)?;
@@ -244,8 +207,9 @@ impl Transformer {
             .and_then(|()| std::fs::read(&file).map_err(|e| WorkshopError::io("read", &file, e)));
         let _ = std::fs::remove_file(&file);
         let body = read?;
-        let format = ResponseFormat::from_accept(Some(&self.accept))
-            .map_err(|e| WorkshopError::context(format!("accept {:?}", self.accept), e))?;
+        let accept = &self.options.accept;
+        let format = ResponseFormat::from_accept(Some(accept))
+            .map_err(|e| WorkshopError::context(format!("accept {accept:?}"), e))?;
         let bad = |e| WorkshopError::context(format!("the transform output {uri}"), e);
         match format.kind {
             ResponseKind::JsonLines => decode_response(ResponseKind::JsonLines, &body).map_err(bad),
@@ -265,13 +229,9 @@ impl Transformer {
         Ok(self.read_output(input)?.iter().map(|p| p.dot_product).collect())
     }
 
-    /// The job to run, checked before any call.
-    fn request(&self, data: &str, content_type: &str, split_type: &str) -> Result<TransformRequest> {
+    /// The job to run, the SDK strings parsed once and the whole request checked before any call.
+    fn request(&self, data: &str, content_type: &str, split_type: &str) -> Result<Checked<TransformJobRequest>> {
         let data = S3Uri::parse(data)?;
-        check_choice("split_type", split_type, &SPLIT_TYPES)?;
-        check_choice("strategy", &self.strategy, &BATCH_STRATEGIES)?;
-        check_choice("assemble_with", &self.assemble_with, &ASSEMBLE_WITH)?;
-        check_max_payload(self.max_payload)?;
         if self.model_data.is_empty() {
             return Err(WorkshopError::new(
                 "this transformer was attached to a job: make a new one with estimator.transformer(...) to transform",
@@ -282,24 +242,17 @@ impl Transformer {
             "" => S3Uri { bucket: data.bucket.clone(), key: job_name.clone() },
             path => S3Uri::parse(path)?,
         };
-        Ok(TransformRequest {
+        let request = TransformJobRequest {
             job_name,
             model_name: self.model_name.clone(),
             model_data: S3Uri::parse(&self.model_data)?,
             data,
-            content_type: content_type.into(),
-            split_type: split_type.into(),
+            content_type: content_type.parse()?,
+            split_type: split_type.parse()?,
             output_path,
-            accept: self.accept.clone(),
-            assemble_with: self.assemble_with.clone(),
-            strategy: self.strategy.clone(),
-            max_payload_mb: self.max_payload,
-            instance_count: self.instance_count,
-            instance_type: self.instance_type.clone(),
-            output_kms_key: self.output_kms_key.clone(),
-            volume_kms_key: self.volume_kms_key.clone(),
-            tags: self.tags.clone(),
-        })
+            options: TransformOptions { tags: self.session.workshop_tags(&self.options.tags), ..self.options.clone() },
+        };
+        request.check().map_err(|e| WorkshopError::validation(format!("transform: {e}")))
     }
 }
 
@@ -307,4 +260,38 @@ impl Transformer {
 fn scratch_file() -> PathBuf {
     let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     std::env::temp_dir().join(format!("ipinsights-transform-{}-{nanos}.out", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transformer(session: &Session) -> Transformer {
+        let model_data = S3Uri::parse("s3://workshop-bucket/output/job/output/model.tar.gz").unwrap();
+        let model = ModelRequest::new("ipinsights-model", "image", model_data, "role").check().unwrap();
+        Transformer::new(session, &model, TransformOptions::new(1, "ml.m5.xlarge"), "ipinsights")
+    }
+
+    #[test]
+    fn sdk_strings_are_parsed_once_and_unknown_values_name_the_parameter() {
+        let root = tempfile::tempdir().unwrap();
+        let session = Session::local_at(root.path());
+        let set = transformer(&session).strategy("SingleRecord").unwrap().assemble_with("None").unwrap();
+        assert_eq!((set.options.strategy.as_str(), set.options.assemble_with.as_str()), ("SingleRecord", "None"));
+        let err = transformer(&session).strategy("Many").unwrap_err().to_string();
+        assert_eq!(err, "invalid strategy \"Many\": use one of MultiRecord, SingleRecord");
+        let err = transformer(&session).assemble_with("line").unwrap_err().to_string();
+        assert_eq!(err, "invalid assemble_with \"line\": use one of Line, None");
+        let data = "s3://workshop-bucket/test.csv";
+        let cases = [
+            (transformer(&session), "text/csv", "RecordIO", "invalid split_type \"RecordIO\": use one of Line, None"),
+            (transformer(&session), "text/plain", "Line", "invalid content_type \"text/plain\": use one of text/csv"),
+            (transformer(&session).max_payload(0), "text/csv", "Line", "transform: max_payload: batch transform"),
+        ];
+        for (mut t, content_type, split_type, expected) in cases {
+            let err = t.transform(data, content_type, split_type).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{expected}: {err}");
+        }
+        assert!(!root.path().join("transform-jobs").exists(), "no job was started");
+    }
 }

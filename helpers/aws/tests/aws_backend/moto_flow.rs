@@ -136,16 +136,17 @@ fn create_job(base: &str) -> Created {
     let region = resolve_region(&cfg).unwrap();
     let image = image_uri(&region, "ipinsights").unwrap();
     let job_name = name_from_base(&format!("{ALGORITHM}-{base}"), SystemTime::now());
-    let mut spec = TrainingJobSpec::new(
+    let uri = |s: &str| S3Uri::parse(s).unwrap();
+    let mut spec = TrainingJobRequest::new(
         &job_name,
         &image,
         &execution_role(&cfg).unwrap(),
-        "s3://ipinsights-workshop/ipinsights/train/cloudtrail_tuples.csv",
-        "s3://ipinsights-workshop/ipinsights/output",
+        uri("s3://ipinsights-workshop/ipinsights/train/cloudtrail_tuples.csv"),
+        uri("s3://ipinsights-workshop/ipinsights/output"),
         hyperparameters(),
     );
-    spec.channels.push(ChannelSpec::new("validation", "s3://ipinsights-workshop/ipinsights/validation/"));
-    let arn = create_training_job(&cfg, &spec).unwrap();
+    spec.channels.push(Channel::new("validation", uri("s3://ipinsights-workshop/ipinsights/validation/")));
+    let arn = create_training_job(&cfg, &spec.check().unwrap()).unwrap();
     Created { cfg, image, job_name, arn }
 }
 
@@ -157,15 +158,15 @@ fn artifact_of(job_name: &str) -> String {
 /// The job's model deployed to an endpoint of the job's name, as `deploy` does; what deploy printed.
 fn deploy_job(created: &Created) -> (EndpointInfo, String) {
     let Created { cfg, image, job_name, .. } = created;
-    let artifact = artifact_of(job_name);
-    let deploy_spec = DeploySpec {
-        model: ModelSpec::new(job_name, image, &artifact, ROLE),
+    let artifact = S3Uri::parse(&artifact_of(job_name)).unwrap();
+    let deploy_spec = EndpointRequest {
+        model: ModelRequest::new(job_name, image, artifact, ROLE),
         endpoint_name: job_name.clone(),
         instance_type: "ml.m5.xlarge".into(),
-        instance_count: 1,
+        initial_instance_count: 1,
     };
     let mut out = String::new();
-    let ep = deploy(cfg, &deploy_spec, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
+    let ep = deploy(cfg, &deploy_spec.check().unwrap(), Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
     (ep, out)
 }
 
@@ -241,7 +242,7 @@ fn waiting_for_a_job_prints_its_status_and_gives_what_describe_gives() {
     // moto completes jobs at once, with one "Starting" transition.
     let mut out = String::new();
     let job = wait_for_training_job(&cfg, &job_name, Duration::from_millis(10), &mut |s| out.push_str(s)).unwrap();
-    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.status, TrainingJobStatus::Completed);
     let artifact = artifact_of(&job_name);
     assert_eq!(job.model_artifact.as_deref(), Some(artifact.as_str()));
     let line = out.lines().next().unwrap();
@@ -299,7 +300,7 @@ fn delete_removes_endpoint_config_and_model_and_a_second_delete_says_not_found()
     deploy_job(&created);
     let Created { cfg, job_name, .. } = created;
     // Delete everything; a second delete is a clear error.
-    let deleted = delete_endpoint(&cfg, &job_name, true).unwrap();
+    let deleted = delete_endpoint(&cfg, &job_name).unwrap();
     assert_eq!(
         deleted,
         DeletedEndpoint {
@@ -311,7 +312,7 @@ fn delete_removes_endpoint_config_and_model_and_a_second_delete_says_not_found()
     assert!(matches!(describe_endpoint(&cfg, &job_name), Err(AwsError::EndpointNotFound { .. })));
     assert!(block_on(moto.sagemaker().describe_endpoint_config().endpoint_config_name(&job_name).send()).is_err());
     assert!(block_on(moto.sagemaker().describe_model().model_name(&job_name).send()).is_err());
-    let err = delete_endpoint(&cfg, &job_name, true).unwrap_err();
+    let err = delete_endpoint(&cfg, &job_name).unwrap_err();
     assert!(matches!(err, AwsError::EndpointNotFound { .. }), "{err:?}");
     let shown = err.to_string();
     assert!(

@@ -19,9 +19,10 @@ fn start_job(moto: &Moto, instances: u32) -> (String, i64) {
     let job = name_from_base(ALGORITHM, SystemTime::now());
     let hp = IpInsightsParams::new(20_000, 128).check().unwrap();
     let (train, output) = ("s3://workshop-moto-bucket/train/t.csv", "s3://workshop-moto-bucket/output");
-    let mut spec = TrainingJobSpec::new(&job, &image_uri("us-east-1", ALGORITHM).unwrap(), ROLE, train, output, hp);
+    let (train, output) = (S3Uri::parse(train).unwrap(), S3Uri::parse(output).unwrap());
+    let mut spec = TrainingJobRequest::new(&job, &image_uri("us-east-1", ALGORITHM).unwrap(), ROLE, train, output, hp);
     spec.instance_count = instances;
-    create_training_job(&moto.cfg(), &spec).unwrap();
+    create_training_job(&moto.cfg(), &spec.check().unwrap()).unwrap();
     let described = describe_training_job(&moto.cfg(), &job).unwrap();
     assert_eq!(described.instance_count, instances);
     let started = described.transitions[0].start_time.expect("moto times its transitions");
@@ -76,7 +77,7 @@ fn the_job_log_is_printed_in_order_after_the_status_line() {
     );
     put_log(&moto, &format!("{job}-other/algo-1-1576539544"), &[(t0 + 1200, "another job's line")]);
     let (done, out) = wait_with_logs(&moto, &job);
-    assert_eq!(done.status, JobStatus::Completed);
+    assert_eq!(done.status, TrainingJobStatus::Completed);
     assert!(out.ends_with('\n'), "{out:?}");
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].ends_with(STATUS) && lines[0].len() == "2019-12-16 23:39:04".len() + STATUS.len(), "{out}");

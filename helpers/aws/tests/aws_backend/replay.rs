@@ -41,7 +41,7 @@ fn throttling_is_retried_and_then_shown_with_code_message_and_request_id() {
     ]);
     let cfg = AwsConfig { max_attempts: Some(2), ..replay.cfg() };
     let job = describe_training_job(&cfg, JOB).unwrap();
-    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.status, TrainingJobStatus::Completed);
     assert_eq!(replay.requests().len(), 2, "one retry after the throttle");
     let err = describe_training_job(&cfg, JOB).unwrap_err();
     assert_eq!(err.service_code(), Some("ThrottlingException"));
@@ -117,7 +117,7 @@ fn failed_jobs_are_errors_and_stopped_jobs_warn_like_sdk_v2_keeping_their_model(
     // Stopped at its max runtime: a warning, the seconds, and the model it wrote, usable by deploy.
     let mut out = String::new();
     let job = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
-    assert_eq!(job.status, JobStatus::Stopped);
+    assert_eq!(job.status, TrainingJobStatus::Stopped);
     assert_eq!(job.model_artifact.as_deref(), Some(artifact.as_str()));
     assert_eq!(
         out,
@@ -134,17 +134,17 @@ fn failed_jobs_are_errors_and_stopped_jobs_warn_like_sdk_v2_keeping_their_model(
     assert!(job.is_ok_and(|j| j.model_artifact.as_deref() == Some(artifact.as_str())), "with logs too");
 }
 
-fn deploy_spec() -> DeploySpec {
-    DeploySpec {
-        model: ModelSpec::new(
+fn deploy_spec() -> EndpointRequest {
+    EndpointRequest {
+        model: ModelRequest::new(
             "ipinsights-model-1",
             "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
-            "s3://workshop-bucket/ipinsights/output/job/output/model.tar.gz",
+            S3Uri::parse("s3://workshop-bucket/ipinsights/output/job/output/model.tar.gz").unwrap(),
             "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole",
         ),
         endpoint_name: "ipinsights-endpoint-1".into(),
         instance_type: "ml.m5.xlarge".into(),
-        instance_count: 2,
+        initial_instance_count: 2,
     }
 }
 
@@ -178,7 +178,9 @@ fn deploy_sends_the_sdk_requests_and_a_failed_endpoint_prints_a_star() {
         ),
     ]);
     let mut out = String::new();
-    let err = deploy(&replay.cfg(), &deploy_spec(), Duration::from_millis(1), &mut |s| out.push_str(s)).unwrap_err();
+    let err =
+        deploy(&replay.cfg(), &deploy_spec().check().unwrap(), Duration::from_millis(1), &mut |s| out.push_str(s))
+            .unwrap_err();
     assert_eq!(out, "--*\n");
     assert_eq!(
         err.to_string(),
@@ -204,8 +206,8 @@ fn deploy_sends_the_sdk_requests_and_a_failed_endpoint_prints_a_star() {
         requests[0].json(),
         json!({
             "ModelName": model.model_name,
-            "PrimaryContainer": { "Image": model.image, "ModelDataUrl": model.model_data_url },
-            "ExecutionRoleArn": model.role_arn,
+            "PrimaryContainer": { "Image": model.image_uri, "ModelDataUrl": model.model_data.to_string() },
+            "ExecutionRoleArn": model.role,
         })
     );
     assert_eq!(
@@ -277,14 +279,18 @@ fn network_failures_keep_the_sdk_error_chain() {
     assert!(shown.to_lowercase().contains("connect"), "{shown}");
 }
 
-fn spec_with_hyperparameters() -> TrainingJobSpec {
+fn uri(s: &str) -> S3Uri {
+    S3Uri::parse(s).unwrap()
+}
+
+fn spec_with_hyperparameters() -> TrainingJobRequest {
     let hp = IpInsightsParams::new(20_000, 128).epochs(5).check().unwrap();
-    TrainingJobSpec::new(
+    TrainingJobRequest::new(
         JOB,
         "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
         "arn:aws:iam::123456789012:role/team/x/WorkshopRole",
-        "s3://workshop-bucket/ipinsights/train/cloudtrail_tuples.csv",
-        "s3://workshop-bucket/ipinsights/output",
+        uri("s3://workshop-bucket/ipinsights/train/cloudtrail_tuples.csv"),
+        uri("s3://workshop-bucket/ipinsights/output"),
         hp,
     )
 }
@@ -323,24 +329,25 @@ fn create_training_job_sends_every_option_with_the_sdks_names_and_only_when_set(
         )
     };
     let replay = Replay::start(vec![created(), created()]);
-    create_training_job(&replay.cfg(), &spec_with_hyperparameters()).unwrap();
+    create_training_job(&replay.cfg(), &spec_with_hyperparameters().check().unwrap()).unwrap();
 
     let mut spec = spec_with_hyperparameters();
-    spec.channels[0].distribution = "ShardedByS3Key".into();
-    spec.channels.push(ChannelSpec::new("validation", "s3://workshop-bucket/ipinsights/validation/"));
-    spec.volume_gb = 100;
-    spec.max_runtime_s = 3600;
-    spec.volume_kms_key = Some("arn:aws:kms:us-east-1:123456789012:key/volume".into());
-    spec.output_kms_key = Some("alias/workshop-output".into());
-    spec.vpc =
-        VpcSpec { subnets: vec!["subnet-0a".into(), "subnet-0b".into()], security_group_ids: vec!["sg-0c".into()] };
-    spec.encrypt_inter_container_traffic = true;
-    spec.enable_network_isolation = true;
-    spec.use_spot_instances = true;
-    spec.max_wait_s = Some(7200);
-    spec.checkpoint_s3_uri = Some("s3://workshop-bucket/ipinsights/checkpoints".into());
-    spec.tags = vec![("team".into(), "secops".into()), ("cost-center".into(), "42".into())];
-    create_training_job(&replay.cfg(), &spec).unwrap();
+    spec.channels[0].distribution = "ShardedByS3Key".parse().unwrap();
+    spec.channels.push(Channel::new("validation", uri("s3://workshop-bucket/ipinsights/validation/")));
+    let o = &mut spec.options;
+    o.volume_size = 100;
+    o.max_run = 3600;
+    o.volume_kms_key = Some("arn:aws:kms:us-east-1:123456789012:key/volume".into());
+    o.output_kms_key = Some("alias/workshop-output".into());
+    o.vpc =
+        VpcConfig { subnets: vec!["subnet-0a".into(), "subnet-0b".into()], security_group_ids: vec!["sg-0c".into()] };
+    o.encrypt_inter_container_traffic = true;
+    o.enable_network_isolation = true;
+    o.use_spot_instances = true;
+    o.max_wait = Some(7200);
+    o.checkpoint_s3_uri = Some("s3://workshop-bucket/ipinsights/checkpoints".into());
+    o.tags = vec![("team".into(), "secops".into()), ("cost-center".into(), "42".into())];
+    create_training_job(&replay.cfg(), &spec.clone().check().unwrap()).unwrap();
 
     let requests = replay.requests();
     assert_eq!(requests[0].header("x-amz-target"), Some("SageMaker.CreateTrainingJob"));
@@ -372,10 +379,10 @@ fn create_training_job_sends_every_option_with_the_sdks_names_and_only_when_set(
     expected["Tags"] = json!([{ "Key": "team", "Value": "secops" }, { "Key": "cost-center", "Value": "42" }]);
     assert_eq!(requests[1].json(), expected);
 
-    // Refused before any call: a distribution SageMaker does not know.
-    spec.channels[0].distribution = "Replicated".into();
-    let err = create_training_job(&replay.cfg(), &spec).unwrap_err().to_string();
-    assert!(err.starts_with("distribution: \"Replicated\" is not an S3 data distribution"), "{err}");
+    // Refused before any call: a role that is no role ARN.
+    spec.role = "WorkshopRole".into();
+    let err = create_training_job(&replay.cfg(), &spec.check().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("is not an IAM role ARN"), "{err}");
     assert_eq!(replay.requests().len(), 2, "nothing sent");
 }
 
@@ -385,42 +392,33 @@ fn create_model_and_transform_job_send_the_sdks_requests() {
         Canned::json(200, json!({ "ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/m" })),
         Canned::json(200, json!({ "TransformJobArn": "arn:aws:sagemaker:us-east-1:123456789012:transform-job/t" })),
     ]);
-    let mut model = ModelSpec::new(
+    let mut model = ModelRequest::new(
         "ipinsights-2019-12-16-23-50-00-000",
         "382416733822.dkr.ecr.us-east-1.amazonaws.com/ipinsights:1",
-        &format!("s3://workshop-bucket/ipinsights/output/{JOB}/output/model.tar.gz"),
+        uri(&format!("s3://workshop-bucket/ipinsights/output/{JOB}/output/model.tar.gz")),
         "arn:aws:iam::123456789012:role/team/x/WorkshopRole",
     );
-    model.vpc = VpcSpec { subnets: vec!["subnet-0a".into()], security_group_ids: vec!["sg-0c".into()] };
+    model.vpc = VpcConfig { subnets: vec!["subnet-0a".into()], security_group_ids: vec!["sg-0c".into()] };
     model.enable_network_isolation = true;
-    create_model(&replay.cfg(), &model).unwrap();
-    let spec = TransformJobSpec {
+    create_model(&replay.cfg(), &model.clone().check().unwrap()).unwrap();
+    let spec = TransformJobRequest {
         job_name: "ipinsights-2019-12-16-23-50-01-000".into(),
         model_name: model.model_name.clone(),
-        data_s3_uri: "s3://workshop-bucket/ipinsights/test/test.csv".into(),
-        content_type: Some("text/csv".into()),
-        split_type: Some("Line".into()),
-        compression_type: None,
-        output_path: "s3://workshop-bucket/ipinsights/transform".into(),
-        accept: Some("application/jsonlines".into()),
-        assemble_with: Some("Line".into()),
-        output_kms_key: None,
-        instance_type: "ml.m5.xlarge".into(),
-        instance_count: 1,
-        volume_kms_key: None,
-        strategy: Some("MultiRecord".into()),
-        max_payload_mb: Some(6),
-        max_concurrent_transforms: None,
-        tags: vec![],
+        model_data: model.model_data.clone(),
+        data: uri("s3://workshop-bucket/ipinsights/test/test.csv"),
+        content_type: "text/csv".parse().unwrap(),
+        split_type: "Line".parse().unwrap(),
+        output_path: uri("s3://workshop-bucket/ipinsights/transform"),
+        options: TransformOptions::new(1, "ml.m5.xlarge"),
     };
-    create_transform_job(&replay.cfg(), &spec).unwrap();
+    create_transform_job(&replay.cfg(), &spec.clone().check().unwrap()).unwrap();
     let requests = replay.requests();
     assert_eq!(
         requests[0].json(),
         json!({
             "ModelName": model.model_name,
-            "PrimaryContainer": { "Image": model.image, "ModelDataUrl": model.model_data_url },
-            "ExecutionRoleArn": model.role_arn,
+            "PrimaryContainer": { "Image": model.image_uri, "ModelDataUrl": model.model_data.to_string() },
+            "ExecutionRoleArn": model.role,
             "VpcConfig": { "SecurityGroupIds": ["sg-0c"], "Subnets": ["subnet-0a"] },
             "EnableNetworkIsolation": true,
         })
@@ -434,12 +432,12 @@ fn create_model_and_transform_job_send_the_sdks_requests() {
             "BatchStrategy": "MultiRecord",
             "MaxPayloadInMB": 6,
             "TransformInput": {
-                "DataSource": { "S3DataSource": { "S3DataType": "S3Prefix", "S3Uri": spec.data_s3_uri } },
+                "DataSource": { "S3DataSource": { "S3DataType": "S3Prefix", "S3Uri": spec.data.to_string() } },
                 "ContentType": "text/csv",
                 "SplitType": "Line",
             },
             "TransformOutput": {
-                "S3OutputPath": spec.output_path,
+                "S3OutputPath": spec.output_path.to_string(),
                 "Accept": "application/jsonlines",
                 "AssembleWith": "Line",
             },
@@ -477,7 +475,7 @@ fn waits_retry_throttling_ten_times_and_say_so() {
     // The test configuration allows one attempt per call: waits raise it to ten.
     let mut out = String::new();
     let job = wait_for_training_job(&replay.cfg(), JOB, Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
-    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.status, TrainingJobStatus::Completed);
     assert!(
         out.starts_with(
             "\n(SageMaker DescribeTrainingJob: 3 attempts failed with ThrottlingException and were retried)\n"
@@ -486,7 +484,7 @@ fn waits_retry_throttling_ten_times_and_say_so() {
     );
     let mut out = String::new();
     let job = wait_for_transform_job(&replay.cfg(), "t-1", Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
-    assert_eq!((job.status, job.output_path.as_str()), (JobStatus::Completed, "s3://b/out"));
+    assert_eq!((job.status, job.output_path.as_str()), (TransformJobStatus::Completed, "s3://b/out"));
     assert!(
         out.contains("(SageMaker DescribeTransformJob: 2 attempts failed with ThrottlingException and were retried)"),
         "{out}"
@@ -552,7 +550,7 @@ fn endpoint_waits_retry_throttling_and_expired_credentials_say_how_to_resume() {
     let name = "ipinsights-endpoint-1";
     let mut out = String::new();
     let info = wait_for_endpoint(&replay.cfg(), name, Duration::ZERO, &mut |s| out.push_str(s)).unwrap();
-    assert_eq!(info.status, "InService");
+    assert_eq!(info.status, EndpointStatus::InService);
     assert_eq!(
         out,
         "\n(SageMaker DescribeEndpoint: 3 attempts failed with ThrottlingException and were retried)\n-!\n"

@@ -53,7 +53,7 @@ fn a_running_job_prints_its_status_and_log_lines_as_they_come() {
     let mut out = String::new();
     let job = wait_for_training_job_with_logs(&replay.cfg(), JOB, Duration::from_millis(1), &mut |s| out.push_str(s))
         .unwrap();
-    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.status, TrainingJobStatus::Completed);
     assert_eq!(
         out,
         "2019-12-16 23:39:04 Starting - Starting the training job.\n\

@@ -66,7 +66,7 @@ impl Scorer for SageMakerScorer {
                 format!("{entity},{ip}: SageMaker's IP Insights scores IPv4 addresses only"),
             ));
         }
-        let json = ResponseFormat::new(ResponseKind::Json, false);
+        let json = ResponseFormat::plain(ResponseKind::Json);
         let predictions =
             predict_via(self, pairs, RequestFormat::Csv, json).map_err(|e| ScoreError::new(self.describe(), e))?;
         Ok(predictions.into_iter().map(|p| p.dot_product).collect())

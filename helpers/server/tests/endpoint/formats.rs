@@ -14,15 +14,15 @@ const CONTENT_TYPES: [(&str, RequestFormat); 5] = [
 
 /// (Accept header, what it means).
 fn accepts() -> Vec<(Option<&'static str>, ResponseFormat)> {
-    let f = ResponseFormat::new;
+    let (plain, verbose) = (ResponseFormat::plain, ResponseFormat::verbose);
     vec![
-        (None, f(ResponseKind::Json, false)),
-        (Some("*/*"), f(ResponseKind::Json, false)),
-        (Some("application/json"), f(ResponseKind::Json, false)),
-        (Some("application/json; verbose=True"), f(ResponseKind::Json, true)),
-        (Some("application/json;verbose=true"), f(ResponseKind::Json, true)),
-        (Some("application/jsonlines"), f(ResponseKind::JsonLines, false)),
-        (Some("application/jsonlines; verbose=True"), f(ResponseKind::JsonLines, true)),
+        (None, plain(ResponseKind::Json)),
+        (Some("*/*"), plain(ResponseKind::Json)),
+        (Some("application/json"), plain(ResponseKind::Json)),
+        (Some("application/json; verbose=True"), verbose(ResponseKind::Json)),
+        (Some("application/json;verbose=true"), verbose(ResponseKind::Json)),
+        (Some("application/jsonlines"), plain(ResponseKind::JsonLines)),
+        (Some("application/jsonlines; verbose=True"), verbose(ResponseKind::JsonLines)),
     ]
 }
 

@@ -293,7 +293,7 @@ fn answers_over_6_mib_are_refused_without_being_built() {
     assert!(over.message().contains(&format!("send at most {most} rows")), "{}", over.message());
     // Verbose: the most rows that fit, one more (refused while writing), and far more (refused unscored).
     for kind in [ResponseKind::Json, ResponseKind::JsonLines] {
-        let verbose = ResponseFormat::new(kind, true);
+        let verbose = ResponseFormat::verbose(kind);
         let most = max_rows_per_response(verbose, 4096, MAX_RESPONSE_BYTES);
         let fits = post(&url, Some("text/csv"), Some(&verbose.accept()), &rows(most));
         assert_eq!(fits.status, 200, "{kind:?}");

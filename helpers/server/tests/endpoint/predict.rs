@@ -25,7 +25,7 @@ fn verbose_predictions_carry_embeddings() {
     let server = start();
     let rows = rows(300, 3);
     let client = EndpointClient::new(server.url()).with_max_body_bytes(2000);
-    let predictions = client.predict_as(&rows, ResponseFormat::new(ResponseKind::JsonLines, true)).unwrap();
+    let predictions = client.predict_as(&rows, ResponseFormat::verbose(ResponseKind::JsonLines)).unwrap();
     let model = model();
     assert_eq!(predictions.len(), rows.len());
     for (p, (entity, ip)) in predictions.iter().zip(&rows) {
@@ -40,7 +40,7 @@ fn large_verbose_inputs_are_split_by_rows_too() {
     let server = start();
     let rows = rows(5000, 6);
     let predictions =
-        EndpointClient::new(server.url()).predict_as(&rows, ResponseFormat::new(ResponseKind::Json, true)).unwrap();
+        EndpointClient::new(server.url()).predict_as(&rows, ResponseFormat::verbose(ResponseKind::Json)).unwrap();
     let scores: Vec<f32> = predictions.iter().map(|p| p.dot_product).collect();
     assert_eq!(scores, expected(&rows));
     assert!(predictions.iter().all(|p| p.ip_embedding.as_ref().is_some_and(|e| e.len() == 16)));

@@ -40,7 +40,7 @@ fn random_rows_score_the_same_over_http() {
         let rows: Vec<(String, IpAddr)> = (0..n).map(|_| (random_entity(&mut rng), random_ip(&mut rng))).collect();
         let format = *formats.choose(&mut rng).unwrap();
         let kind = if rng.gen() { ResponseKind::Json } else { ResponseKind::JsonLines };
-        let accept = ResponseFormat::new(kind, false).accept();
+        let accept = ResponseFormat::plain(kind).accept();
         let body = client.invoke(&encode_request(format, &rows), format.content_type(), &accept).unwrap();
         let got: Vec<f32> = decode_response(kind, &body).unwrap().into_iter().map(|p| p.dot_product).collect();
         let trimmed: Vec<(&str, IpAddr)> = rows.iter().map(|(e, ip)| (normalize_entity(e), *ip)).collect();

@@ -33,11 +33,14 @@ use std::path::{Path, PathBuf};
 
 use ipinsights_client::EndpointClient;
 use ipinsights_contract::JobRecord;
-use ipinsights_sagemaker::{validate_resource_name, S3Uri, ServerSideEncryption, TrainingJobStatus, WORKSHOP_TAG_KEY};
+use ipinsights_sagemaker::{
+    validate_resource_name, EndpointStatus, S3Uri, ServerSideEncryption, TrainingJobStatus, TrainingOptions,
+    TransformJobStatus, WORKSHOP_TAG_KEY,
+};
 
 use crate::backend::{
-    Backend, DeployRequest, EndpointDescription, Leftover, ModelRequest, Output, Removal, ResourceKind,
-    TrainingJobDescription, TrainingJobRequest, TrainingOptions, TransformJobDescription, TransformRequest,
+    Backend, Checked, EndpointDescription, EndpointRequest, Leftover, ModelRequest, Output, Removal, ResourceKind,
+    TrainingJobDescription, TrainingJobRequest, TransformJobDescription, TransformJobRequest,
 };
 use crate::error::{ErrorKind, Missing, Result, WorkshopError};
 use endpoint::Endpoints;
@@ -115,7 +118,7 @@ impl LocalBackend {
         let tags = self.tags.get(ResourceKind::Endpoint, endpoint_name)?;
         Ok(Some(EndpointDescription {
             endpoint_name: record.endpoint_name,
-            status: if running { "InService" } else { "OutOfService" }.into(),
+            status: if running { EndpointStatus::InService } else { EndpointStatus::OutOfService },
             instance_type: tags.as_ref().and_then(|t| t.instance_type.clone()),
             instance_count: tags.as_ref().and_then(|t| t.instance_count),
         }))
@@ -130,8 +133,8 @@ fn sagemaker_only_options(o: &TrainingOptions) -> Vec<&'static str> {
         ("max_run", o.max_run != d.max_run),
         ("volume_kms_key", o.volume_kms_key.is_some()),
         ("output_kms_key", o.output_kms_key.is_some()),
-        ("subnets", !o.subnets.is_empty()),
-        ("security_group_ids", !o.security_group_ids.is_empty()),
+        ("subnets", !o.vpc.subnets.is_empty()),
+        ("security_group_ids", !o.vpc.security_group_ids.is_empty()),
         ("encrypt_inter_container_traffic", o.encrypt_inter_container_traffic),
         ("enable_network_isolation", o.enable_network_isolation),
         ("use_spot_instances", o.use_spot_instances),
@@ -192,12 +195,11 @@ impl Backend for LocalBackend {
             .map_err(|e| WorkshopError::io("write", file, e))
     }
 
-    fn create_model(&self, _request: &ModelRequest) -> Result<()> {
+    fn create_model(&self, _request: &Checked<ModelRequest>) -> Result<()> {
         Ok(())
     }
 
-    fn transform(&self, request: &TransformRequest, out: Output<'_>) -> Result<TransformJobDescription> {
-        validate_resource_name("transform job", &request.job_name)?;
+    fn transform(&self, request: &Checked<TransformJobRequest>, out: Output<'_>) -> Result<TransformJobDescription> {
         let input = self.path_of(&request.data)?;
         if !input.exists() {
             let message = format!("no input at {} (local file or folder {})", request.data, input.display());
@@ -205,30 +207,26 @@ impl Backend for LocalBackend {
         }
         let artifact = self.path_of(&request.model_data)?;
         let spec = transform::TransformSpec {
-            name: request.job_name.clone(),
+            request,
             model_dir: artifact.parent().map(Path::to_path_buf).unwrap_or_default(),
             input,
             output_dir: self.path_of(&request.output_path)?,
-            content_type: request.content_type.clone(),
-            split_type: request.split_type.clone(),
-            accept: request.accept.clone(),
-            strategy: request.strategy.clone(),
-            max_payload_mb: request.max_payload_mb,
             events: self.root.join("transform-jobs").join(format!("{}.events.jsonl", request.job_name)),
         };
         let binary = binary::locate()?;
-        let instances = Some((request.instance_type.as_str(), request.instance_count));
-        self.tags.put(ResourceKind::TransformJob, &request.job_name, &request.tags, instances)?;
+        let options = &request.options;
+        let instances = Some((options.instance_type.as_str(), options.instance_count));
+        self.tags.put(ResourceKind::TransformJob, &request.job_name, &options.tags, instances)?;
         transform::run(&binary, &spec, out)?;
         Ok(TransformJobDescription {
             job_name: request.job_name.clone(),
-            status: TrainingJobStatus::Completed,
+            status: TransformJobStatus::Completed,
             data: request.data.clone(),
             output_path: request.output_path.clone(),
         })
     }
 
-    fn train(&self, request: &TrainingJobRequest, out: Output<'_>) -> Result<TrainingJobDescription> {
+    fn train(&self, request: &Checked<TrainingJobRequest>, out: Output<'_>) -> Result<TrainingJobDescription> {
         let channel = |name: &str| request.channels.iter().find(|c| c.name == name);
         let train = channel("train").ok_or_else(|| WorkshopError::new("a training job needs a \"train\" channel"))?;
         let spec = job::JobSpec {
@@ -245,7 +243,7 @@ impl Backend for LocalBackend {
             out(&format!("(local backend: {} apply on SageMaker only)\n", ignored.join(", ")));
         }
         let binary = binary::locate()?;
-        let instances = Some((request.resources.instance_type.as_str(), request.resources.instance_count));
+        let instances = Some((request.instance_type.as_str(), request.instance_count));
         self.tags.put(ResourceKind::TrainingJob, &request.job_name, &request.options.tags, instances)?;
         job::run(&binary, &spec, out).map(description)
     }
@@ -269,18 +267,18 @@ impl Backend for LocalBackend {
         }
     }
 
-    fn deploy(&self, request: &DeployRequest, out: Output<'_>) -> Result<EndpointDescription> {
+    fn deploy(&self, request: &Checked<EndpointRequest>, out: Output<'_>) -> Result<EndpointDescription> {
         let artifact = self.path_of(&request.model.model_data)?;
         let model_dir = artifact.parent().map(Path::to_path_buf).unwrap_or_default();
         let binary = binary::locate()?;
         let record = self.endpoints.create(&binary, &request.endpoint_name, &model_dir, out)?;
-        let instances = Some((request.instance_type.as_str(), request.instance_count));
+        let instances = Some((request.instance_type.as_str(), request.initial_instance_count));
         self.tags.put(ResourceKind::Endpoint, &request.endpoint_name, &request.model.tags, instances)?;
         Ok(EndpointDescription {
             endpoint_name: record.endpoint_name,
-            status: "InService".into(),
+            status: EndpointStatus::InService,
             instance_type: Some(request.instance_type.clone()),
-            instance_count: Some(request.instance_count),
+            instance_count: Some(request.initial_instance_count),
         })
     }
 
@@ -294,7 +292,7 @@ impl Backend for LocalBackend {
 
     fn attach_endpoint(&self, endpoint_name: &str, _out: Output<'_>) -> Result<EndpointDescription> {
         let described = self.describe_endpoint(endpoint_name)?;
-        if described.status != "InService" {
+        if described.status != EndpointStatus::InService {
             let message = format!(
                 "endpoint {endpoint_name} is {}: its server stopped with the notebook kernel that started it; \
                  deploy again (or delete it with session.delete_leftovers())",
@@ -317,7 +315,7 @@ impl Backend for LocalBackend {
                 name: tags.name.clone(),
                 session: session.to_string(),
                 created: Some(tags.created),
-                status: Some(described.status),
+                status: Some(described.status.to_string()),
                 instance_type: tags.instance_type.clone(),
                 instance_count: tags.instance_count,
             });

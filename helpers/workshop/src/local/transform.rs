@@ -7,45 +7,37 @@ use std::process::Command;
 
 use ipinsights_contract::{read_transform_events, ContractError, TransformEvent};
 
-use crate::backend::Output;
+use crate::backend::{Output, TransformJobRequest};
 use crate::error::{ErrorKind, Result, WorkshopError};
 use crate::local::job_process::run_streaming;
 
-/// A transform job to run, with every path resolved.
+/// A transform job to run: its request, with every path resolved.
 #[derive(Debug, Clone)]
-pub struct TransformSpec {
-    /// The job's name.
-    pub name: String,
+pub struct TransformSpec<'a> {
+    /// The job as requested (options with the SDK's names).
+    pub request: &'a TransformJobRequest,
     /// The folder of the model (holding `model.tar.gz`).
     pub model_dir: PathBuf,
     /// The input: one file, or a folder of them.
     pub input: PathBuf,
     /// Where `{name}.out` files go.
     pub output_dir: PathBuf,
-    /// `content_type`.
-    pub content_type: String,
-    /// `split_type`.
-    pub split_type: String,
-    /// `accept`.
-    pub accept: String,
-    /// `strategy`.
-    pub strategy: String,
-    /// `max_payload` (MB).
-    pub max_payload_mb: u32,
     /// The events file.
     pub events: PathBuf,
 }
 
 /// Runs the job with `binary`, streaming its log to `out`; the error is the job's failure reason.
-pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
+pub fn run(binary: &Path, spec: &TransformSpec<'_>, out: Output<'_>) -> Result<()> {
     if let Some(parent) = spec.events.parent() {
         std::fs::create_dir_all(parent).map_err(|e| WorkshopError::io("create", parent, e))?;
     }
     let mut command = Command::new(binary);
     command.arg("transform").arg("--model-dir").arg(&spec.model_dir).arg("--input").arg(&spec.input);
     command.arg("--output-dir").arg(&spec.output_dir).arg("--events").arg(&spec.events);
-    command.args(["--content-type", &spec.content_type, "--split-type", &spec.split_type, "--accept", &spec.accept]);
-    command.args(["--strategy", &spec.strategy, "--max-payload", &spec.max_payload_mb.to_string()]);
+    let (request, options) = (spec.request, &spec.request.options);
+    command.args(["--content-type", request.content_type.as_str(), "--split-type", request.split_type.as_str()]);
+    command.args(["--accept", &options.accept, "--strategy", options.strategy.as_str()]);
+    command.args(["--max-payload", &options.max_payload.to_string()]);
     let ended = run_streaming(&mut command, "the transform process", out).map_err(WorkshopError::new)?;
     let last = match read_transform_events(&spec.events) {
         Ok(mut events) => events.pop(),
@@ -53,8 +45,8 @@ pub fn run(binary: &Path, spec: &TransformSpec, out: Output<'_>) -> Result<()> {
         Err(e) => return Err(WorkshopError::new(e.to_string())),
     };
     let failed = |reason: String| {
-        let message = format!("Error for Transform job {}: Failed. Reason: {reason}", spec.name);
-        WorkshopError::of(ErrorKind::JobFailed { job_name: spec.name.clone(), reason }, message)
+        let message = format!("Error for Transform job {}: Failed. Reason: {reason}", spec.request.job_name);
+        WorkshopError::of(ErrorKind::JobFailed { job_name: spec.request.job_name.clone(), reason }, message)
     };
     match last {
         Some(TransformEvent::Completed { .. }) if ended.exit.success() => Ok(()),

@@ -370,21 +370,19 @@ fn rerunning_deploy_then_cleanup_leaves_nothing_and_a_new_session_sweeps_what_a_
 
     // The endpoint wait absorbs the throttling and says so; the deploy cell's output shows the note.
     let backend = connect();
-    let request = ipinsights_workshop::backend::DeployRequest {
-        model: ipinsights_workshop::backend::ModelRequest {
-            model_name: "ipinsights-throttled".into(),
-            image_uri: estimator.image_uri.clone(),
-            model_data: ipinsights_sagemaker::S3Uri::parse(&job.model_data).unwrap(),
-            role: role.into(),
-            subnets: vec![],
-            security_group_ids: vec![],
-            enable_network_isolation: false,
-            tags: vec![],
-        },
+    let model_data = ipinsights_sagemaker::S3Uri::parse(&job.model_data).unwrap();
+    let request = ipinsights_workshop::backend::EndpointRequest {
+        model: ipinsights_workshop::backend::ModelRequest::new(
+            "ipinsights-throttled",
+            &estimator.image_uri,
+            model_data,
+            role,
+        ),
         endpoint_name: "ipinsights-throttled".into(),
-        instance_count: 1,
+        initial_instance_count: 1,
         instance_type: "ml.m5.xlarge".into(),
     };
+    let request = request.check().unwrap();
     let mut shown = String::new();
     backend.deploy(&request, &mut |text| shown.push_str(text)).unwrap();
     assert!(shown.contains("DescribeEndpoint: 3 attempts failed with ThrottlingException and were retried"), "{shown}");

@@ -33,9 +33,8 @@ use ipinsights_protocol::{
     ResponseFormat, ResponseWriter, Scorer, MAX_VECTOR_DIM,
 };
 use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
-use ipinsights_sagemaker::transform::{
-    check_choice, check_max_payload, TransformOptionError, BATCH_STRATEGIES, OUTPUT_SUFFIX, SPLIT_TYPES,
-};
+use ipinsights_sagemaker::transform::{check_max_payload, OUTPUT_SUFFIX};
+use ipinsights_sagemaker::{BatchStrategy, SplitType, ValueError};
 use requests::{Block, Cut, Request, Requests};
 
 /// Arguments of `transform`.
@@ -101,27 +100,28 @@ struct Plan {
 impl Plan {
     fn new(args: &Args) -> Result<Plan> {
         // SageMaker's rules, reported with the flag that broke one.
-        check_choice("split_type", &args.split_type, &SPLIT_TYPES).map_err(flag("--split-type"))?;
-        check_choice("strategy", &args.strategy, &BATCH_STRATEGIES).map_err(flag("--strategy"))?;
-        check_max_payload(args.max_payload).map_err(flag("--max-payload"))?;
+        let split_type: SplitType = args.split_type.parse().map_err(flag("--split-type"))?;
+        let strategy: BatchStrategy = args.strategy.parse().map_err(flag("--strategy"))?;
+        check_max_payload(args.max_payload)
+            .map_err(|e| anyhow::anyhow!("invalid --max-payload \"{}\": {}", args.max_payload, e.rule))?;
         let format = RequestFormat::from_content_type(&args.content_type)?;
         let accept = ResponseFormat::from_accept(Some(&args.accept))?;
-        let split_lines = args.split_type == "Line";
+        let split_lines = split_type == SplitType::Line;
         if split_lines && format == RequestFormat::Json {
             bail!("application/json records cannot be split by line: use --split-type None, or application/jsonlines");
         }
         let cut = Cut {
             split_lines,
-            single_record: args.strategy == "SingleRecord",
+            single_record: strategy == BatchStrategy::SingleRecord,
             max_bytes: args.max_payload as usize * 1024 * 1024,
         };
         Ok(Plan { format, accept, cut, ipv4_only: args.ipv4_only })
     }
 }
 
-/// A transform option SageMaker would refuse, named by its flag: `invalid --max-payload "0": …`.
-fn flag(name: &'static str) -> impl Fn(TransformOptionError) -> anyhow::Error {
-    move |e| anyhow::anyhow!("invalid {name} {:?}: {}", e.value, e.rule)
+/// A value SageMaker would refuse, named by its flag: `invalid --split-type "RecordIO": …`.
+fn flag(name: &'static str) -> impl Fn(ValueError) -> anyhow::Error {
+    move |e| anyhow::anyhow!("invalid {name} {:?}: use one of {}", e.value, e.allowed.join(", "))
 }
 
 /// `n` and its noun, plural unless `n` is 1 ("1 request", "3 requests").
