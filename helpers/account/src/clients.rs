@@ -4,8 +4,8 @@ use std::future::Future;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::SharedCredentialsProvider;
-use ipinsights_aws::AwsConfig;
-use ipinsights_retries::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
+use ipinsights_attempts::AttemptLog;
 
 use crate::error::{AccountError, Result};
 
@@ -38,7 +38,7 @@ impl Clients {
     pub async fn load(cfg: &AwsConfig) -> Result<Clients> {
         let mut cfg = cfg.clone();
         cfg.max_attempts = cfg.max_attempts.or(Some(DEFAULT_MAX_ATTEMPTS));
-        let sdk = ipinsights_aws::sdk::sdk_config(&cfg).await?;
+        let sdk = ipinsights_aws_calls::sdk::sdk_config(&cfg).await?;
         Ok(Clients { sdk, force_path_style: cfg.force_path_style, log: AttemptLog::default() })
     }
 
@@ -115,7 +115,7 @@ impl Clients {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| AccountError::Aws(ipinsights_aws::sdk::service_error("GetCallerIdentity", e)))?;
+            .map_err(|e| AccountError::Aws(ipinsights_aws_calls::sdk::service_error("GetCallerIdentity", e)))?;
         out.account()
             .map(str::to_string)
             .ok_or_else(|| AccountError::InvalidInput("STS GetCallerIdentity answered without an account id".into()))
@@ -123,16 +123,16 @@ impl Clients {
 }
 
 /// Runs `fut` on a fresh runtime with two worker threads (network I/O goes on while the calling thread parses),
-/// dropped before returning; refuses inside an async runtime, like every synchronous call of `ipinsights-aws`.
+/// dropped before returning; refuses inside an async runtime, like every synchronous call of `ipinsights-aws-calls`.
 pub(crate) fn run<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(AccountError::Aws(ipinsights_aws::AwsError::InsideAsyncRuntime));
+        return Err(AccountError::Aws(ipinsights_aws_calls::AwsError::InsideAsyncRuntime));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| AccountError::Aws(ipinsights_aws::AwsError::Runtime(e)))?;
+        .map_err(|e| AccountError::Aws(ipinsights_aws_calls::AwsError::Runtime(e)))?;
     let result = runtime.block_on(fut);
     runtime.shutdown_background();
     result

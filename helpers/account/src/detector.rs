@@ -17,9 +17,9 @@ use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurat
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_sdk_lambda::waiters::function_updated_v2::WaitUntilFunctionUpdatedV2Error as WaitError;
-use ipinsights_aws::AwsConfig;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_detect::lambda::env as lambda_env;
-use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
+use ipinsights_sagemaker_facts::WORKSHOP_TAG_KEY;
 use ipinsights_security_logs::FindingScope;
 use serde_json::{json, Value};
 
@@ -166,7 +166,7 @@ impl DetectorSpec {
         if !self.threshold.is_finite() {
             return Err(AccountError::InvalidInput(format!("threshold {} is not a finite number", self.threshold)));
         }
-        ipinsights_sagemaker::validate_resource_name("endpoint", &self.endpoint_name)
+        ipinsights_sagemaker_facts::validate_resource_name("endpoint", &self.endpoint_name)
             .map_err(|e| AccountError::InvalidInput(e.to_string()))?;
         if !LOG_RETENTION_DAYS.contains(&self.log_retention_days) {
             return Err(AccountError::InvalidInput(format!(

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use ipinsights_aws::AwsError;
+use ipinsights_aws_calls::AwsError;
 use ipinsights_security_logs::SecurityError;
 
 /// Everything that can go wrong reading an account's data or deploying the detector.
@@ -71,7 +71,7 @@ impl AccountError {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
-        AccountError::Aws(ipinsights_aws::sdk::service_error(operation, err))
+        AccountError::Aws(ipinsights_aws_calls::sdk::service_error(operation, err))
     }
 
     /// The AWS error code, if this is a failed AWS call.

@@ -3,16 +3,16 @@
 //! deployed into the account (Lambda function, EventBridge rule, SNS topic, IAM role, alert-state table,
 //! on-failure queue, error alarm) and torn down again.
 //!
-//! Every public function is synchronous and takes an [`ipinsights_aws::AwsConfig`] (region, profile, endpoint,
+//! Every public function is synchronous and takes an [`ipinsights_aws_calls::AwsConfig`] (region, profile, endpoint,
 //! credentials; `None`s come from the standard chain), builds its own runtime and clients, and drops them before
 //! returning, so it works from any notebook cell. Throttling is retried by the SDK's standard retry mode (exponential
 //! backoff with jitter, [`DEFAULT_MAX_ATTEMPTS`] attempts unless the configuration sets `max_attempts`) and every
-//! failed attempt is reported in the results ([`ipinsights_retries::AttemptLog`]).
+//! failed attempt is reported in the results ([`ipinsights_attempts::AttemptLog`]).
 //!
 //! ```no_run
 //! use ipinsights_account::*;
 //! # fn main() -> Result<(), AccountError> {
-//! let cfg = ipinsights_aws::AwsConfig::default();
+//! let cfg = ipinsights_aws_calls::AwsConfig::default();
 //! let trail = TrailSource::new("my-trail-bucket", "2024-03-04", "2024-03-10")?.regions(&["us-east-1"]);
 //! let read = read_trail(&cfg, &trail, &ReadOptions::default(), &mut |_| {})?;
 //! println!("{read}");

@@ -13,8 +13,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures_util::future::{self, BoxFuture, FutureExt};
 use futures_util::stream::{self, StreamExt};
-use ipinsights_aws::AwsConfig;
-use ipinsights_retries::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
+use ipinsights_attempts::AttemptLog;
 use ipinsights_security_logs::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
 
 use crate::bucket::bucket_region;
@@ -115,7 +115,7 @@ impl TrailSource {
 
     pub(crate) fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(AccountError::InvalidInput(m));
-        if !ipinsights_aws::is_valid_bucket_name(&self.bucket) {
+        if !ipinsights_aws_calls::is_valid_bucket_name(&self.bucket) {
             return bad(format!("{:?} is not an S3 bucket name", self.bucket));
         }
         if let Some(a) = self.accounts.iter().find(|a| !is_account_id(a)) {
@@ -773,7 +773,7 @@ where
 {
     AccountError::Object {
         uri: format!("s3://{bucket}/{prefix}"),
-        message: ipinsights_aws::sdk::service_error("ListObjectsV2", err).to_string(),
+        message: ipinsights_aws_calls::sdk::service_error("ListObjectsV2", err).to_string(),
     }
 }
 
@@ -788,7 +788,7 @@ async fn fetch(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, size: u64, max_
     }
     let out = s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| AccountError::Object {
         uri: uri.clone(),
-        message: ipinsights_aws::sdk::service_error("GetObject", e).to_string(),
+        message: ipinsights_aws_calls::sdk::service_error("GetObject", e).to_string(),
     })?;
     let declared = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
     if declared > max_bytes {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ipinsights_sagemaker::TrainingJobStatus;
+use ipinsights_sagemaker_facts::TrainingJobStatus;
 use serde::{Deserialize, Serialize};
 
 /// What `ipinsights serve --ready-file FILE` writes once its endpoint answers `/ping`.

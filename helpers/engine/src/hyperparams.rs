@@ -1,4 +1,4 @@
-//! The IP Insights hyperparameters, from the crate of SageMaker facts (`ipinsights-sagemaker`): names, ranges and
+//! The IP Insights hyperparameters, from the crate of SageMaker facts (`ipinsights-sagemaker-facts`): names, ranges and
 //! defaults are defined there once; training takes the checked [`HyperParameters`].
 
-pub use ipinsights_sagemaker::hyperparameters::*;
+pub use ipinsights_sagemaker_facts::hyperparameters::*;

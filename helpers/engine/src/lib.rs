@@ -1,6 +1,6 @@
 //! IP Insights, the local engine: a faithful, fast implementation of Amazon SageMaker's IP Insights algorithm.
 //!
-//! Pieces: [`hyperparams`] (SageMaker's names, ranges and defaults, from `ipinsights-sagemaker`), [`hash`] and [`ip`] (how entities and
+//! Pieces: [`hyperparams`] (SageMaker's names, ranges and defaults, from `ipinsights-sagemaker-facts`), [`hash`] and [`ip`] (how entities and
 //! addresses become table rows), [`model`] (the encoder and the `dot_product` score), [`train`] (the training job
 //! with SageMaker-format logs), [`model_file`] (the artifact), [`tuples`] (tuple CSV files), [`metrics`] (AUC, ROC,
 //! thresholds, histograms) and [`synth`] (the tutorial-style synthetic data set).

@@ -15,10 +15,10 @@ use crate::linalg::{axpy, dot, prefetch_row, written_zeros};
 use rand::Rng;
 use std::net::IpAddr;
 
-/// SageMaker's limit on a model's size (the fact lives in `ipinsights_sagemaker::limits`): the parameters
+/// SageMaker's limit on a model's size (the fact lives in `ipinsights_sagemaker_facts::limits`): the parameters
 /// (entity table, IP table and layers, 4 bytes a value) of every model the engine builds, trains or loads stay
 /// within it.
-pub use ipinsights_sagemaker::limits::MAX_MODEL_BYTES;
+pub use ipinsights_sagemaker_facts::limits::MAX_MODEL_BYTES;
 
 /// A model whose parameters would exceed [`MAX_MODEL_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

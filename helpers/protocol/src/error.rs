@@ -66,7 +66,7 @@ pub enum RequestErrorKind {
     },
     /// An address written in IPv6 notation (an IPv4-mapped one such as `::ffff:1.2.3.4` included) where only IPv4
     /// is read ([`crate::Addresses::Ipv4Only`], SageMaker's container).
-    #[error("IPv6 address {value:?} in {field}: {}", ipinsights_sagemaker::IPV4_ONLY)]
+    #[error("IPv6 address {value:?} in {field}: {}", ipinsights_sagemaker_facts::IPV4_ONLY)]
     Ipv6Refused {
         /// Which field held it (always [`Field::Ip`] today).
         field: Field,

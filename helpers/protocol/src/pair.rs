@@ -4,7 +4,7 @@
 //! whitespace is not part of an entity, so `" alice"` scores as `alice`, exactly as it trained); addresses are
 //! parsed by [`ipinsights_engine::ip::parse_ip`] (surrounding spaces ignored, IPv4-mapped IPv6 read as IPv4).
 //! Under [`Addresses::Ipv4Only`] the address text is judged before it is mapped, by the one rule training's reader
-//! also uses ([`ipinsights_sagemaker::ipv6_notation`]): `::ffff:1.2.3.4` is IPv6 notation and refused everywhere.
+//! also uses ([`ipinsights_sagemaker_facts::ipv6_notation`]): `::ffff:1.2.3.4` is IPv6 notation and refused everywhere.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -39,13 +39,13 @@ pub enum Addresses {
     #[default]
     Both,
     /// IPv4 in decimal-dot notation only, as SageMaker's IP Insights reads them: any address written in IPv6
-    /// notation, an IPv4-mapped one included, is refused ([`ipinsights_sagemaker::IPV4_ONLY`]).
+    /// notation, an IPv4-mapped one included, is refused ([`ipinsights_sagemaker_facts::IPV4_ONLY`]).
     Ipv4Only,
 }
 
 /// The IP field: IPv4 or IPv6 as the engine reads addresses, unless `addresses` admits IPv4 only.
 pub(crate) fn parse_ip(text: &str, addresses: Addresses) -> Result<IpAddr, RequestErrorKind> {
-    if addresses == Addresses::Ipv4Only && ipinsights_sagemaker::ipv6_notation(text) {
+    if addresses == Addresses::Ipv4Only && ipinsights_sagemaker_facts::ipv6_notation(text) {
         return Err(RequestErrorKind::Ipv6Refused { field: Field::Ip, value: text.trim().to_string() });
     }
     ipinsights_engine::ip::parse_ip(text).map_err(|e| RequestErrorKind::InvalidIp { field: Field::Ip, value: e.text })
@@ -116,7 +116,7 @@ mod tests {
         }
         let message = parse_ip("::ffff:1.2.3.4", only).unwrap_err().to_string();
         assert!(message.contains("\"::ffff:1.2.3.4\" in field 2 (ip)"), "{message}");
-        assert!(message.contains(ipinsights_sagemaker::IPV4_ONLY), "{message}");
+        assert!(message.contains(ipinsights_sagemaker_facts::IPV4_ONLY), "{message}");
         assert!(matches!(parse_ip("1.2.3", only), Err(RequestErrorKind::InvalidIp { .. })));
     }
 }

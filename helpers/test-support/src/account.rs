@@ -153,8 +153,8 @@ impl AccountEmulator {
 #[cfg(feature = "sdk")]
 impl AccountEmulator {
     /// Our configuration for this account.
-    pub fn cfg(&self) -> ipinsights_aws::AwsConfig {
-        ipinsights_aws::AwsConfig::local_emulator(&self.url)
+    pub fn cfg(&self) -> ipinsights_aws_calls::AwsConfig {
+        ipinsights_aws_calls::AwsConfig::local_emulator(&self.url)
     }
 
     /// An SDK configuration for raw clients (test credentials, us-east-1, this endpoint).

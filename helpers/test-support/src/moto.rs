@@ -145,8 +145,8 @@ impl Moto {
 #[cfg(feature = "sdk")]
 impl Moto {
     /// Our configuration for this server.
-    pub fn cfg(&self) -> ipinsights_aws::AwsConfig {
-        ipinsights_aws::AwsConfig::local_emulator(&self.url)
+    pub fn cfg(&self) -> ipinsights_aws_calls::AwsConfig {
+        ipinsights_aws_calls::AwsConfig::local_emulator(&self.url)
     }
 
     /// An SDK configuration for raw clients (test credentials, us-east-1, this endpoint).

@@ -129,8 +129,8 @@ impl Replay {
 #[cfg(feature = "sdk")]
 impl Replay {
     /// Our configuration for this server: one attempt per call unless the test says otherwise.
-    pub fn cfg(&self) -> ipinsights_aws::AwsConfig {
-        ipinsights_aws::AwsConfig { max_attempts: Some(1), ..ipinsights_aws::AwsConfig::local_emulator(&self.url) }
+    pub fn cfg(&self) -> ipinsights_aws_calls::AwsConfig {
+        ipinsights_aws_calls::AwsConfig { max_attempts: Some(1), ..ipinsights_aws_calls::AwsConfig::local_emulator(&self.url) }
     }
 }
 

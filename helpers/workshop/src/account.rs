@@ -18,7 +18,7 @@
 //! println!("{data}");
 //! ```
 //!
-//! The AWS calls take an `ipinsights_aws::AwsConfig` (built from the session in [`security_data`],
+//! The AWS calls take an `ipinsights_aws_calls::AwsConfig` (built from the session in [`security_data`],
 //! [`deploy_detector`] and [`teardown_detector`]).
 
 use std::fmt;
@@ -255,7 +255,7 @@ const NO_ACCOUNT_FEATURE: &str = "this build cannot read your own account: in th
 /// The account's own trail (from S3, with a progress line every 10 % of the day folders, or through Athena) and
 /// findings (from the GuardDuty API, written to `dir/findings.json`).
 #[cfg(feature = "account")]
-pub fn own_account(cfg: &ipinsights_aws::AwsConfig, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
+pub fn own_account(cfg: &ipinsights_aws_calls::AwsConfig, own: &OwnAccount, dir: &Path) -> Result<SecurityData> {
     use ipinsights_account::{read_findings, FindingQuery};
     let (trail, trail_summary) = match &own.athena {
         Some(choice) => athena_trail(cfg, own, choice)?,
@@ -322,7 +322,7 @@ fn trail_source(own: &OwnAccount) -> Result<ipinsights_account::TrailSource> {
 /// The trail through Athena: the table's DDL when it is made, then the query's cost and the tuples.
 #[cfg(feature = "account")]
 fn athena_trail(
-    cfg: &ipinsights_aws::AwsConfig,
+    cfg: &ipinsights_aws_calls::AwsConfig,
     own: &OwnAccount,
     choice: &AthenaChoice,
 ) -> Result<(ipinsights_security_logs::CloudTrailExtract, String)> {
@@ -359,7 +359,7 @@ fn athena_trail(
 /// The trail from S3, object by object, with a progress line every 10 % of the day folders.
 #[cfg(feature = "account")]
 fn s3_trail(
-    cfg: &ipinsights_aws::AwsConfig,
+    cfg: &ipinsights_aws_calls::AwsConfig,
     own: &OwnAccount,
 ) -> Result<(ipinsights_security_logs::CloudTrailExtract, String)> {
     use ipinsights_account::{read_trail, ReadOptions};
@@ -528,7 +528,7 @@ mod tests {
     #[test]
     fn account_errors_keep_the_kind_of_their_cause() {
         use ipinsights_account::AccountError;
-        use ipinsights_aws::{AwsError, ServiceError};
+        use ipinsights_aws_calls::{AwsError, ServiceError};
         let throttled = || {
             AccountError::Aws(AwsError::Service(Box::new(ServiceError {
                 operation: "ListFindings",

@@ -1,4 +1,4 @@
-//! The AWS backend (feature `aws`): the seam's operations on Amazon S3 and SageMaker through `ipinsights-aws`.
+//! The AWS backend (feature `aws`): the seam's operations on Amazon S3 and SageMaker through `ipinsights-aws-calls`.
 //!
 //! It holds its configuration (an [`AwsConfig`], the region, the polling interval) and that configuration connected
 //! once ([`AwsConfig::connect`]): the SDK configuration resolved once, one client per service and the runtime they
@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ipinsights_aws::{AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, TransferOptions};
-use ipinsights_sagemaker::{S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus, WORKSHOP_TAG_KEY};
+use ipinsights_aws_calls::{AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, TransferOptions};
+use ipinsights_sagemaker_facts::{S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus, WORKSHOP_TAG_KEY};
 
 use crate::backend::{
     AccountAccess, Backend, Checked, EndpointDescription, EndpointRequest, Leftover, ModelRequest, Output, Removal,
@@ -88,7 +88,7 @@ impl AwsBackend {
     pub fn new(config: AwsConfig, poll_interval: Duration) -> Result<AwsBackend> {
         let config = config.unconnected();
         let connected = config.connect().map_err(err)?;
-        let region = ipinsights_aws::resolve_region(&connected).map_err(err)?;
+        let region = ipinsights_aws_calls::resolve_region(&connected).map_err(err)?;
         Ok(AwsBackend {
             config,
             connection: Arc::new(Mutex::new(Some(connected))),
@@ -146,7 +146,7 @@ impl AwsBackend {
 
     /// The region and the account this backend reaches (STS GetCallerIdentity).
     pub fn identity(&self) -> Result<CallerIdentity> {
-        ipinsights_aws::caller_identity(&self.cfg()?).map_err(|e| {
+        ipinsights_aws_calls::caller_identity(&self.cfg()?).map_err(|e| {
             let message = format!(
                 "cannot tell which AWS account this session uses ({e}): check your credentials (AWS_PROFILE, \
                  `aws sso login`, or the environment's keys)"
@@ -157,7 +157,7 @@ impl AwsBackend {
 
     /// A finished training job as the facade reads it: Completed, or Stopped (the waiter printed the SDK's
     /// warning; its model may be there).
-    fn description(summary: ipinsights_aws::TrainingJobSummary) -> Result<TrainingJobDescription> {
+    fn description(summary: ipinsights_aws_calls::TrainingJobSummary) -> Result<TrainingJobDescription> {
         if !matches!(summary.status, TrainingJobStatus::Completed | TrainingJobStatus::Stopped) {
             return Err(WorkshopError::new(format!("training job {} ended {}", summary.job_name, summary.status)));
         }
@@ -170,7 +170,7 @@ impl AwsBackend {
     }
 
     /// A finished transform job as the facade reads it.
-    fn transform_description(summary: ipinsights_aws::TransformJobSummary) -> Result<TransformJobDescription> {
+    fn transform_description(summary: ipinsights_aws_calls::TransformJobSummary) -> Result<TransformJobDescription> {
         if !matches!(summary.status, TransformJobStatus::Completed | TransformJobStatus::Stopped) {
             return Err(WorkshopError::new(format!("transform job {} ended {}", summary.job_name, summary.status)));
         }
@@ -205,13 +205,13 @@ impl Backend for AwsBackend {
     }
 
     fn execution_role(&self) -> Result<String> {
-        let role = ipinsights_aws::find_execution_role(&self.cfg()?, &mut |note| println!("{note}"))
+        let role = ipinsights_aws_calls::find_execution_role(&self.cfg()?, &mut |note| println!("{note}"))
             .map_err(|e| self.err(e))?;
         Ok(role.arn)
     }
 
     fn check_instance_type(&self, instance_type: &str, usage: InstanceUse, out: Output<'_>) -> Result<()> {
-        match ipinsights_aws::check_instance_quota(&self.cfg()?, instance_type, usage) {
+        match ipinsights_aws_calls::check_instance_quota(&self.cfg()?, instance_type, usage) {
             Ok(InstanceQuota::Available(_)) => Ok(()),
             Ok(InstanceQuota::NotListed) => {
                 out(&format!(
@@ -236,7 +236,7 @@ impl Backend for AwsBackend {
     }
 
     fn check_bucket(&self, bucket: &str, _out: Output<'_>) -> Result<()> {
-        ipinsights_aws::check_bucket(&self.cfg()?, bucket, "").map(|_| ()).map_err(|e| self.err(e))
+        ipinsights_aws_calls::check_bucket(&self.cfg()?, bucket, "").map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn upload(
@@ -262,7 +262,7 @@ impl Backend for AwsBackend {
         };
         let options = TransferOptions { server_side_encryption: encryption.cloned(), ..TransferOptions::default() };
         let uploaded =
-            ipinsights_aws::upload_file_with(&self.cfg()?, source, &destination.to_string(), &options, &mut progress);
+            ipinsights_aws_calls::upload_file_with(&self.cfg()?, source, &destination.to_string(), &options, &mut progress);
         if copy.is_some() {
             let _ = std::fs::remove_file(&scratch);
         }
@@ -270,31 +270,31 @@ impl Backend for AwsBackend {
     }
 
     fn download(&self, source: &S3Uri, file: &Path) -> Result<()> {
-        ipinsights_aws::download_file(&self.cfg()?, &source.to_string(), file, &mut |_, _| {})
+        ipinsights_aws_calls::download_file(&self.cfg()?, &source.to_string(), file, &mut |_, _| {})
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
     fn train(&self, request: &Checked<TrainingJobRequest>, out: Output<'_>) -> Result<TrainingJobDescription> {
-        ipinsights_aws::create_training_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
+        ipinsights_aws_calls::create_training_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
         let summary =
-            ipinsights_aws::wait_for_training_job_with_logs(&self.cfg()?, &request.job_name, self.poll_interval, out)
+            ipinsights_aws_calls::wait_for_training_job_with_logs(&self.cfg()?, &request.job_name, self.poll_interval, out)
                 .map_err(|e| self.err(e))?;
         Self::description(summary)
     }
 
     fn attach_training_job(&self, job_name: &str, out: Output<'_>) -> Result<TrainingJobDescription> {
-        let summary = ipinsights_aws::wait_for_training_job_with_logs(&self.cfg()?, job_name, self.poll_interval, out)
+        let summary = ipinsights_aws_calls::wait_for_training_job_with_logs(&self.cfg()?, job_name, self.poll_interval, out)
             .map_err(|e| self.err(e))?;
         Self::description(summary)
     }
 
     fn create_model(&self, request: &Checked<ModelRequest>) -> Result<()> {
-        ipinsights_aws::create_model(&self.cfg()?, request).map(|_| ()).map_err(|e| self.err(e))
+        ipinsights_aws_calls::create_model(&self.cfg()?, request).map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn deploy(&self, request: &Checked<EndpointRequest>, out: Output<'_>) -> Result<EndpointDescription> {
-        let info = ipinsights_aws::deploy(&self.cfg()?, request, self.poll_interval, out).map_err(|e| self.err(e))?;
+        let info = ipinsights_aws_calls::deploy(&self.cfg()?, request, self.poll_interval, out).map_err(|e| self.err(e))?;
         Ok(EndpointDescription {
             endpoint_name: info.endpoint_name,
             status: info.status,
@@ -304,7 +304,7 @@ impl Backend for AwsBackend {
     }
 
     fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription> {
-        let hosted = ipinsights_aws::describe_hosted_endpoint(&self.cfg()?, endpoint_name).map_err(|e| self.err(e))?;
+        let hosted = ipinsights_aws_calls::describe_hosted_endpoint(&self.cfg()?, endpoint_name).map_err(|e| self.err(e))?;
         Ok(EndpointDescription {
             endpoint_name: hosted.info.endpoint_name,
             status: hosted.info.status,
@@ -314,7 +314,7 @@ impl Backend for AwsBackend {
     }
 
     fn find_endpoint(&self, endpoint_name: &str) -> Result<Option<EndpointDescription>> {
-        match ipinsights_aws::describe_hosted_endpoint(&self.cfg()?, endpoint_name) {
+        match ipinsights_aws_calls::describe_hosted_endpoint(&self.cfg()?, endpoint_name) {
             Ok(hosted) => Ok(Some(EndpointDescription {
                 endpoint_name: hosted.info.endpoint_name,
                 status: hosted.info.status,
@@ -328,47 +328,47 @@ impl Backend for AwsBackend {
 
     fn attach_endpoint(&self, endpoint_name: &str, out: Output<'_>) -> Result<EndpointDescription> {
         let cfg = self.cfg()?;
-        ipinsights_aws::wait_for_endpoint(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))?;
+        ipinsights_aws_calls::wait_for_endpoint(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))?;
         self.describe_endpoint(endpoint_name)
     }
 
     fn wait_endpoint_deleted(&self, endpoint_name: &str, out: Output<'_>) -> Result<()> {
         let cfg = self.cfg()?;
-        ipinsights_aws::wait_for_endpoint_deleted(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))
+        ipinsights_aws_calls::wait_for_endpoint_deleted(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))
     }
 
     fn leftovers(&self) -> Result<Vec<Leftover>> {
-        ipinsights_aws::list_tagged(&self.cfg()?, WORKSHOP_TAG_KEY).map_err(|e| self.err(e))
+        ipinsights_aws_calls::list_tagged(&self.cfg()?, WORKSHOP_TAG_KEY).map_err(|e| self.err(e))
     }
 
     fn remove(&self, kind: ResourceKind, name: &str) -> Result<Removal> {
         let cfg = self.cfg()?;
         if kind == ResourceKind::Endpoint {
-            return match ipinsights_aws::delete_endpoint(&cfg, name) {
+            return match ipinsights_aws_calls::delete_endpoint(&cfg, name) {
                 Ok(_) => Ok(Removal::Deleted),
                 Err(AwsError::EndpointNotFound { .. }) => Ok(Removal::AlreadyGone),
                 Err(e) => Err(self.err(e)),
             };
         }
-        ipinsights_aws::remove(&cfg, kind, name).map_err(|e| self.err(e))
+        ipinsights_aws_calls::remove(&cfg, kind, name).map_err(|e| self.err(e))
     }
 
     fn invoke(&self, endpoint_name: &str, body: Vec<u8>, content_type: &str, accept: &str) -> Result<Vec<u8>> {
-        ipinsights_aws::invoke_endpoint(&self.cfg()?, endpoint_name, body, content_type, accept)
+        ipinsights_aws_calls::invoke_endpoint(&self.cfg()?, endpoint_name, body, content_type, accept)
             .map_err(|e| self.err(e))
     }
 
     fn delete_endpoint(&self, endpoint_name: &str) -> Result<()> {
-        ipinsights_aws::delete_endpoint(&self.cfg()?, endpoint_name).map(|_| ()).map_err(|e| self.err(e))
+        ipinsights_aws_calls::delete_endpoint(&self.cfg()?, endpoint_name).map(|_| ()).map_err(|e| self.err(e))
     }
 
     fn transform(&self, request: &Checked<TransformJobRequest>, out: Output<'_>) -> Result<TransformJobDescription> {
-        ipinsights_aws::create_transform_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
+        ipinsights_aws_calls::create_transform_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
         self.attach_transform_job(&request.job_name, out)
     }
 
     fn attach_transform_job(&self, job_name: &str, out: Output<'_>) -> Result<TransformJobDescription> {
-        let summary = ipinsights_aws::wait_for_transform_job(&self.cfg()?, job_name, self.poll_interval, out)
+        let summary = ipinsights_aws_calls::wait_for_transform_job(&self.cfg()?, job_name, self.poll_interval, out)
             .map_err(|e| self.err(e))?;
         Self::transform_description(summary)
     }

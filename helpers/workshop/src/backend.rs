@@ -7,17 +7,17 @@
 //!   this trait and never ask which backend they talk to, nor read a backend's files; what differs between the
 //!   services is asked of the backend as a fact (e.g. [`Backend::ipv4_only`]), never by its kind;
 //! - every argument and answer is plain data (names, S3 URIs, the checked requests of
-//!   `ipinsights_sagemaker::requests`, byte bodies): nothing
+//!   `ipinsights_sagemaker_facts::requests`, byte bodies): nothing
 //!   async, no client, no runtime crosses the seam, so values kept in notebook variables stay valid across cells;
 //! - what the user should see while an operation runs goes to its [`Output`], in the SDK's format; errors are
 //!   returned, never printed;
-//! - names are made by the facade (`ipinsights_sagemaker::name_from_base`), so both backends name jobs and
+//! - names are made by the facade (`ipinsights_sagemaker_facts::name_from_base`), so both backends name jobs and
 //!   endpoints alike.
 
 use std::fmt;
 use std::path::Path;
 
-use ipinsights_sagemaker::{
+use ipinsights_sagemaker_facts::{
     EndpointStatus, InstanceUse, S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus,
 };
 
@@ -34,7 +34,7 @@ pub type Output<'a> = &'a mut dyn FnMut(&str);
 #[derive(Debug, Clone, Copy)]
 pub struct AccountAccess<'a> {
     #[cfg(feature = "aws")]
-    config: &'a ipinsights_aws::AwsConfig,
+    config: &'a ipinsights_aws_calls::AwsConfig,
     #[cfg(not(feature = "aws"))]
     never: std::convert::Infallible,
     #[cfg(not(feature = "aws"))]
@@ -44,12 +44,12 @@ pub struct AccountAccess<'a> {
 #[cfg(feature = "aws")]
 impl<'a> AccountAccess<'a> {
     /// Access through this configuration.
-    pub fn new(config: &'a ipinsights_aws::AwsConfig) -> Self {
+    pub fn new(config: &'a ipinsights_aws_calls::AwsConfig) -> Self {
         AccountAccess { config }
     }
 
     /// The AWS configuration the account's calls use.
-    pub fn aws_config(&self) -> &'a ipinsights_aws::AwsConfig {
+    pub fn aws_config(&self) -> &'a ipinsights_aws_calls::AwsConfig {
         self.config
     }
 }
@@ -63,7 +63,7 @@ impl AccountAccess<'_> {
     }
 }
 
-pub use ipinsights_sagemaker::{Checked, EndpointRequest, ModelRequest, TrainingJobRequest, TransformJobRequest};
+pub use ipinsights_sagemaker_facts::{Checked, EndpointRequest, ModelRequest, TrainingJobRequest, TransformJobRequest};
 
 /// What DescribeTrainingJob says about a job that ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,10 +91,10 @@ pub struct EndpointDescription {
     pub instance_count: Option<u32>,
 }
 
-pub use ipinsights_sagemaker::tags::{Removal, ResourceKind};
+pub use ipinsights_sagemaker_facts::tags::{Removal, ResourceKind};
 
 /// A resource carrying the workshop's tag that is still there (what a sweep lists), on either backend.
-pub type Leftover = ipinsights_sagemaker::tags::TaggedResource;
+pub type Leftover = ipinsights_sagemaker_facts::tags::TaggedResource;
 
 /// What DescribeTransformJob says about a transform job that ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

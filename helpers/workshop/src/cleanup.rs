@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use crate::backend::{Leftover, ResourceKind};
 use crate::table::Table;
-use ipinsights_sagemaker::utc::unix_millis;
+use ipinsights_sagemaker_facts::utc::unix_millis;
 
 /// A resource a session made, as it records it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,7 +2,7 @@
 //!
 //! Both backends report the same case with the same [`ErrorKind`] (a training job that fails is
 //! [`ErrorKind::JobFailed`] on this machine and on SageMaker), so a caller matches once; the error it came from
-//! (an `ipinsights_aws::AwsError`, an `std::io::Error`, …) stays attached as its [`std::error::Error::source`].
+//! (an `ipinsights_aws_calls::AwsError`, an `std::io::Error`, …) stays attached as its [`std::error::Error::source`].
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -152,7 +152,7 @@ impl WorkshopError {
 
     /// The failed AWS call behind this error, with its own kind (`AwsError::service_code`, …), when there is one.
     #[cfg(feature = "aws")]
-    pub fn aws_error(&self) -> Option<&ipinsights_aws::AwsError> {
+    pub fn aws_error(&self) -> Option<&ipinsights_aws_calls::AwsError> {
         self.source.as_deref()?.downcast_ref()
     }
 }
@@ -189,12 +189,12 @@ from_error!(ErrorKind::Io { path: None } => std::io::Error);
 
 from_error!(
     ErrorKind::Validation =>
-    ipinsights_sagemaker::HyperParameterError,
-    ipinsights_sagemaker::ImageError,
-    ipinsights_sagemaker::NameError,
-    ipinsights_sagemaker::S3UriError,
-    ipinsights_sagemaker::OptionError,
-    ipinsights_sagemaker::ValueError,
+    ipinsights_sagemaker_facts::HyperParameterError,
+    ipinsights_sagemaker_facts::ImageError,
+    ipinsights_sagemaker_facts::NameError,
+    ipinsights_sagemaker_facts::S3UriError,
+    ipinsights_sagemaker_facts::OptionError,
+    ipinsights_sagemaker_facts::ValueError,
 );
 
 from_error!(
@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn the_facts_crates_refusals_are_validation_errors() {
-        let e: WorkshopError = ipinsights_sagemaker::S3Uri::parse("not-a-uri").unwrap_err().into();
+        let e: WorkshopError = ipinsights_sagemaker_facts::S3Uri::parse("not-a-uri").unwrap_err().into();
         assert_eq!(e.kind(), &ErrorKind::Validation, "{e}");
         let e = WorkshopError::not_found(Missing::Endpoint, "ep", "Could not find endpoint \"ep\"");
         assert_eq!(e.kind(), &ErrorKind::NotFound { what: Missing::Endpoint, name: "ep".into() });

@@ -18,7 +18,7 @@
 use std::borrow::Borrow;
 use std::time::SystemTime;
 
-use ipinsights_sagemaker::{
+use ipinsights_sagemaker_facts::{
     base_name_from_image, name_from_base, Channel, HyperParameters, InstanceUse, IpInsightsParams, S3Uri,
     TrainingJobStatus, TrainingOptions, TransformOptions,
 };

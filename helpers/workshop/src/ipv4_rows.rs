@@ -10,7 +10,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ipinsights_engine::tuples::ipv6_rows;
-use ipinsights_sagemaker::IPV4_ONLY;
+use ipinsights_sagemaker_facts::IPV4_ONLY;
 
 use crate::error::{Result, WorkshopError};
 

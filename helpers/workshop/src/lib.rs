@@ -10,12 +10,12 @@
 //! ```text
 //! Session ── Arc<dyn Backend> ──┬─ local::LocalBackend: folders as buckets; `ipinsights train` / `serve`
 //!   ▲                           │    processes driven through the process contract (ipinsights-contract)
-//! Estimator, Predictor,         └─ aws_backend::AwsBackend (feature `aws`): S3 and SageMaker via ipinsights-aws
+//! Estimator, Predictor,         └─ aws_backend::AwsBackend (feature `aws`): S3 and SageMaker via ipinsights-aws-calls
 //! Transformer
 //! ```
 //!
 //! The backend is chosen once, when the `Session` is built; SageMaker's facts (image URIs, names, bucket and S3
-//! rules, hyperparameters) come from `ipinsights-sagemaker`. Scores are `dot_product` (higher = more normal)
+//! rules, hyperparameters) come from `ipinsights-sagemaker-facts`. Scores are `dot_product` (higher = more normal)
 //! unless a name says `anomaly score` (= −dot_product).
 
 #[cfg(feature = "aws")]
@@ -46,8 +46,8 @@ pub use backend::Backend;
 pub use cleanup::Leftovers;
 pub use error::{ErrorKind, Missing, Result, WorkshopError};
 pub use estimator::{Estimator, TrainingInput, TrainingJob};
-pub use ipinsights_sagemaker::ServerSideEncryption;
-pub use ipinsights_sagemaker::{image_uri, HyperParameters, IpInsightsParams};
+pub use ipinsights_sagemaker_facts::ServerSideEncryption;
+pub use ipinsights_sagemaker_facts::{image_uri, HyperParameters, IpInsightsParams};
 pub use predictor::{Deserializer, NotScorable, PairEmbeddings, Predictions, Predictor, RowResult, Serializer};
 pub use session::Session;
 pub use table::Table;
@@ -72,7 +72,7 @@ pub mod prelude {
     pub use ipinsights_detect as detect;
     pub use ipinsights_detect::{Detector, Familiarity, ThresholdAnalysis, ThresholdRule, Verdict};
     pub use ipinsights_engine as engine;
-    pub use ipinsights_sagemaker::InstanceUse;
+    pub use ipinsights_sagemaker_facts::InstanceUse;
     pub use ipinsights_security_logs as security_logs;
     pub use ipinsights_simulated_account as simulated_account;
 }

@@ -14,7 +14,7 @@ use crate::table::Table;
 use invoke::{predict_via, Invoker};
 use ipinsights_client::Prediction;
 use ipinsights_engine::tuples::{parse_tuples, ReadOptions};
-use ipinsights_sagemaker::{sagemaker_reads, IPV4_ONLY};
+use ipinsights_sagemaker_facts::{sagemaker_reads, IPV4_ONLY};
 use std::borrow::Cow;
 use std::net::IpAddr;
 

@@ -7,8 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ipinsights_engine::tuples::{write_tuples, Tuple};
 
-use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
-use ipinsights_sagemaker::{check_bucket_name, name_from_base, InstanceUse, S3Uri, ServerSideEncryption};
+use ipinsights_sagemaker_facts::WORKSHOP_TAG_KEY;
+use ipinsights_sagemaker_facts::{check_bucket_name, name_from_base, InstanceUse, S3Uri, ServerSideEncryption};
 
 use crate::backend::{AccountAccess, Backend, Removal, ResourceKind};
 use crate::cleanup::{Leftovers, Resource};
@@ -221,7 +221,7 @@ impl Session {
     }
 
     /// The execution role (`get_execution_role()`). AWS: `SAGEMAKER_ROLE_ARN`, `IPINSIGHTS_ROLE_ARN`, else the
-    /// role the notebook is signed in with (the rule of `ipinsights_aws::execution_role`). Local: a placeholder,
+    /// role the notebook is signed in with (the rule of `ipinsights_aws_calls::execution_role`). Local: a placeholder,
     /// since local jobs assume no role.
     pub fn execution_role(&self) -> Result<String> {
         self.backend.execution_role()

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Every input object `{data}…/{name}` gets one output object `{output_path}/{name}.out` of JSON lines, one
-//! `{"dot_product": …}` per input row (see `ipinsights_sagemaker::transform`). On SageMaker the job is
+//! `{"dot_product": …}` per input row (see `ipinsights_sagemaker_facts::transform`). On SageMaker the job is
 //! CreateTransformJob with the model `transformer(...)` created; locally the `ipinsights transform` process does
 //! the same job on the local buckets.
 
@@ -22,8 +22,8 @@ use std::time::SystemTime;
 
 use ipinsights_client::Prediction;
 use ipinsights_protocol::{decode_response, ResponseFormat, ResponseKind};
-use ipinsights_sagemaker::transform::output_uri;
-use ipinsights_sagemaker::{name_from_base, Checked, S3Uri, TransformJobStatus, TransformOptions};
+use ipinsights_sagemaker_facts::transform::output_uri;
+use ipinsights_sagemaker_facts::{name_from_base, Checked, S3Uri, TransformJobStatus, TransformOptions};
 
 use crate::backend::{ModelRequest, TransformJobDescription, TransformJobRequest};
 use crate::error::{Result, WorkshopError};

@@ -6,7 +6,7 @@
 //! lock). Run with `--features aws`.
 #![cfg(feature = "aws")]
 
-use ipinsights_aws::AwsConfig;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_test_support::moto::Moto;
 use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::{Backend, Session};

@@ -24,8 +24,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use ipinsights_aws::AwsConfig;
-use ipinsights_retries::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
+use ipinsights_attempts::AttemptLog;
 use ipinsights_security_logs::{CloudTrailExtract, TupleMode};
 
 use crate::clients::{run, Clients};
@@ -87,7 +87,7 @@ impl AthenaOptions {
         }
         if let Some(out) = &self.output_location {
             let bucket = out.strip_prefix("s3://").and_then(|rest| rest.split('/').next()).unwrap_or("");
-            if !ipinsights_aws::is_valid_bucket_name(bucket) {
+            if !ipinsights_aws_calls::is_valid_bucket_name(bucket) {
                 return bad(format!("output_location {out:?} is not s3://BUCKET/PREFIX/"));
             }
         }
@@ -340,7 +340,7 @@ async fn ensure_table(runner: &Runner<'_>, spec: &TableSpec, say: &mut dyn FnMut
         .database_name(&spec.database)
         .send()
         .await
-        .map_err(|e| explain(ipinsights_aws::sdk::service_error("GetDatabase", e).to_string()))?;
+        .map_err(|e| explain(ipinsights_aws_calls::sdk::service_error("GetDatabase", e).to_string()))?;
     let found = runner
         .client
         .get_table_metadata()
@@ -360,7 +360,7 @@ async fn ensure_table(runner: &Runner<'_>, spec: &TableSpec, say: &mut dyn FnMut
             Ok(None)
         }
         Err(e) => {
-            let err = ipinsights_aws::sdk::service_error("GetTableMetadata", e);
+            let err = ipinsights_aws_calls::sdk::service_error("GetTableMetadata", e);
             let text = err.to_string();
             let missing = err.service_code() == Some("MetadataException")
                 && (text.contains("EntityNotFound") || text.to_ascii_lowercase().contains("not found"));
@@ -393,7 +393,7 @@ async fn read_answer(s3: &aws_sdk_s3::Client, finished: &Finished, max_bytes: u6
         .key(key)
         .send()
         .await
-        .map_err(|e| bad(ipinsights_aws::sdk::service_error("GetObject", e).to_string()))?;
+        .map_err(|e| bad(ipinsights_aws_calls::sdk::service_error("GetObject", e).to_string()))?;
     let size = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
     if size > max_bytes {
         return Err(bad(format!(

@@ -92,7 +92,7 @@ impl Runner<'_> {
             request = request.result_configuration(ResultConfiguration::builder().output_location(output).build());
         }
         let started = request.send().await.map_err(|e| {
-            let err = ipinsights_aws::sdk::service_error("StartQueryExecution", e);
+            let err = ipinsights_aws_calls::sdk::service_error("StartQueryExecution", e);
             self.failed(&err.to_string())
         })?;
         let id = started
@@ -102,7 +102,7 @@ impl Runner<'_> {
         let (mut pause, mut next_note) = (Duration::from_millis(100), Duration::from_secs(10));
         loop {
             let out = self.client.get_query_execution().query_execution_id(&id).send().await.map_err(|e| {
-                let err = ipinsights_aws::sdk::service_error("GetQueryExecution", e);
+                let err = ipinsights_aws_calls::sdk::service_error("GetQueryExecution", e);
                 self.failed(&err.to_string())
             })?;
             let execution = out.query_execution();

@@ -20,7 +20,7 @@ use ipinsights_detect::lambda::function::{handler, Context, Function, LambdaEven
 use ipinsights_detect::lambda::{alert_state, LambdaConfig, LambdaResponse, Payload};
 use ipinsights_engine::tuples::Tuple;
 use ipinsights_engine::{train, HyperParameters, TrainOptions};
-use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
+use ipinsights_sagemaker_facts::WORKSHOP_TAG_KEY;
 use ipinsights_security_logs::{read_guardduty, FindingSkip, GuardDutyReader};
 use ipinsights_test_support::account::{AccountEmulator, Options};
 use ipinsights_test_support::{block_on, python, repo, venv_tool};
@@ -402,7 +402,7 @@ fn the_cloudformation_template_passes_cfn_lint_and_matches_the_deployment() {
     let t = &decoded["template"];
     // Exactly SageMaker's endpoint names, in lower case (IAM compares ARNs case-sensitively).
     for name in names {
-        let sagemaker = ipinsights_sagemaker::validate_resource_name("endpoint", name).is_ok();
+        let sagemaker = ipinsights_sagemaker_facts::validate_resource_name("endpoint", name).is_ok();
         let expected = sagemaker && name == name.to_lowercase();
         let allowed = decoded["names"][name].as_bool().unwrap() && name.len() <= 63;
         assert_eq!(allowed, expected, "{name:?}");

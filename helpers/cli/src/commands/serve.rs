@@ -82,10 +82,10 @@ fn seconds(flag: &'static str) -> impl Fn(&str) -> Result<Duration, String> + Cl
     }
 }
 
-/// An endpoint name SageMaker would accept (its rule, in `ipinsights_sagemaker`): anything else could never match
+/// An endpoint name SageMaker would accept (its rule, in `ipinsights_sagemaker_facts`): anything else could never match
 /// a `/endpoints/{name}/invocations` path.
 fn endpoint_name(text: &str) -> Result<String, String> {
-    ipinsights_sagemaker::validate_resource_name("endpoint", text).map_err(|e| e.to_string())?;
+    ipinsights_sagemaker_facts::validate_resource_name("endpoint", text).map_err(|e| e.to_string())?;
     Ok(text.to_string())
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aws_sdk_sns::error::DisplayErrorContext;
 use ipinsights_client::EndpointClient;
 use ipinsights_engine::Model;
-use ipinsights_retries::AttemptLog;
+use ipinsights_attempts::AttemptLog;
 pub use lambda_runtime::{Context, LambdaEvent};
 
 use super::ledger::{AlertLedger, Claim};

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
-use ipinsights_retries::AttemptLog;
+use ipinsights_attempts::AttemptLog;
 
 use super::alert_state::{ALERTED_AT, EXPIRES, KEEP_DAYS, KEY};
 use super::sagemaker::MAX_ATTEMPTS;

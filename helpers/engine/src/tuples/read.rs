@@ -66,7 +66,7 @@ pub struct ReadOptions {
     /// Require a label column (`label` in the header, or the third column).
     pub labelled: bool,
     /// Read as SageMaker's IP Insights does: an address in IPv6 notation (IPv4-mapped ones included) is a bad row
-    /// (see [`ipinsights_sagemaker::IPV4_ONLY`]). The local engine itself reads both families.
+    /// (see [`ipinsights_sagemaker_facts::IPV4_ONLY`]). The local engine itself reads both families.
     pub ipv4_only: bool,
 }
 
@@ -127,7 +127,7 @@ pub fn parse_tuples(reader: impl Read, source_name: &str, options: ReadOptions) 
 }
 
 /// The rows of tuple CSV whose address (second field) is written in IPv6 notation, which SageMaker's IP Insights
-/// refuses ([`ipinsights_sagemaker::IPV4_ONLY`]), found by the reader training uses: a quoted entity holding commas
+/// refuses ([`ipinsights_sagemaker_facts::IPV4_ONLY`]), found by the reader training uses: a quoted entity holding commas
 /// or line breaks is one row here exactly as it is there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ipv6Rows {
@@ -161,7 +161,7 @@ pub fn ipv6_rows(reader: impl Read, source_name: &str) -> Result<Ipv6Rows, Tuple
         }
         found.rows += 1;
         let ip = rows.record.get(1).and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default();
-        if ipinsights_sagemaker::ipv6_notation(ip) {
+        if ipinsights_sagemaker_facts::ipv6_notation(ip) {
             open = Some(start.byte);
             found.first_line.get_or_insert(start.line);
         }
@@ -205,8 +205,8 @@ fn parse_row(
     let raw_ip = text(1, "ip")?;
     let ip = parse_ip(raw_ip).map_err(|e| e.to_string())?;
     // SageMaker reads the text: an IPv4-mapped address in IPv6 notation is not decimal-dot notation either.
-    if ipv4_only && ipinsights_sagemaker::ipv6_notation(raw_ip) {
-        return Err(format!("IPv6 address {}: {}", raw_ip.trim(), ipinsights_sagemaker::IPV4_ONLY));
+    if ipv4_only && ipinsights_sagemaker_facts::ipv6_notation(raw_ip) {
+        return Err(format!("IPv6 address {}: {}", raw_ip.trim(), ipinsights_sagemaker_facts::IPV4_ONLY));
     }
     let label = match label_column {
         None => None,

@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use ipinsights_contract::{read_record, EndpointRecord, ReadyRecord};
-use ipinsights_sagemaker::utc::unix_millis;
-use ipinsights_sagemaker::validate_resource_name;
+use ipinsights_sagemaker_facts::utc::unix_millis;
+use ipinsights_sagemaker_facts::validate_resource_name;
 
 use super::process::EndpointProcess;
 use crate::backend::Output;

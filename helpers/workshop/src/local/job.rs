@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::{Instant, SystemTime};
 
 use ipinsights_contract::{read_events, read_record, ContractError, JobRecord, TrainingEvent, EVENTS_FILE};
-use ipinsights_sagemaker::utc::{log_time, unix_millis};
-use ipinsights_sagemaker::{HyperParameters, TrainingJobStatus};
+use ipinsights_sagemaker_facts::utc::{log_time, unix_millis};
+use ipinsights_sagemaker_facts::{HyperParameters, TrainingJobStatus};
 
 use crate::backend::Output;
 use crate::error::{ErrorKind, Missing, Result, WorkshopError};

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use ipinsights_client::EndpointClient;
 use ipinsights_contract::JobRecord;
-use ipinsights_sagemaker::{
+use ipinsights_sagemaker_facts::{
     validate_resource_name, EndpointStatus, S3Uri, ServerSideEncryption, TrainingJobStatus, TrainingOptions,
     TransformJobStatus, WORKSHOP_TAG_KEY,
 };

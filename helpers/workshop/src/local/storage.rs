@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use ipinsights_sagemaker::S3Uri;
+use ipinsights_sagemaker_facts::S3Uri;
 
 use crate::backend::Output;
 use crate::error::{Result, WorkshopError};

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use ipinsights_sagemaker::utc::unix_millis;
-use ipinsights_sagemaker::validate_resource_name;
+use ipinsights_sagemaker_facts::utc::unix_millis;
+use ipinsights_sagemaker_facts::validate_resource_name;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::ResourceKind;

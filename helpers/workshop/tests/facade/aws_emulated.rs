@@ -9,8 +9,8 @@
 //! the release binary (`cargo build --release -p ipinsights-cli`) and `.venv/bin/python` with moto.
 #![cfg(feature = "aws")]
 
-use ipinsights_aws::AwsConfig;
-use ipinsights_sagemaker::InstanceUse;
+use ipinsights_aws_calls::AwsConfig;
+use ipinsights_sagemaker_facts::InstanceUse;
 use ipinsights_test_support::sagemaker::SageMakerEmulator;
 use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::prelude::*;
@@ -59,7 +59,7 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     std::fs::write(&file, &train).unwrap();
     let uri = session.upload_data(&file, BUCKET, &format!("{prefix}/train/train.csv")).unwrap();
     let back = dir.path().join("back.csv");
-    ipinsights_aws::download_file(&AwsConfig::local_emulator(&emulated.url), &uri, &back, &mut |_, _| {}).unwrap();
+    ipinsights_aws_calls::download_file(&AwsConfig::local_emulator(&emulated.url), &uri, &back, &mut |_, _| {}).unwrap();
     let uploaded = std::fs::read_to_string(&back).unwrap();
     assert_eq!(uploaded.lines().count(), 1 + v4_rows, "header and the IPv4 rows");
     assert!(!uploaded.contains("2001:db8"));
@@ -370,7 +370,7 @@ fn rerunning_deploy_then_cleanup_leaves_nothing_and_a_new_session_sweeps_what_a_
 
     // The endpoint wait absorbs the throttling and says so; the deploy cell's output shows the note.
     let backend = connect();
-    let model_data = ipinsights_sagemaker::S3Uri::parse(&job.model_data).unwrap();
+    let model_data = ipinsights_sagemaker_facts::S3Uri::parse(&job.model_data).unwrap();
     let request = ipinsights_workshop::backend::EndpointRequest {
         model: ipinsights_workshop::backend::ModelRequest::new(
             "ipinsights-throttled",

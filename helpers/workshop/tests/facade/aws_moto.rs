@@ -5,7 +5,7 @@
 
 use ipinsights_test_support::moto;
 
-use ipinsights_aws::AwsConfig;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_workshop::aws_backend::AwsBackend;
 use ipinsights_workshop::prelude::*;
 use moto::Moto;

@@ -15,7 +15,7 @@ fn a_model_the_server_cannot_load_fails_deploy_with_its_reason() {
     let mut estimator = Estimator::new(&session, "image", "role");
     estimator.latest_training_job = Some(TrainingJob {
         job_name: "job".into(),
-        status: ipinsights_sagemaker::TrainingJobStatus::Completed,
+        status: ipinsights_sagemaker_facts::TrainingJobStatus::Completed,
         model_data: "s3://workshop-bucket/output/job/output/model.tar.gz".into(),
         training_seconds: 1,
     });

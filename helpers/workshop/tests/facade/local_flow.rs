@@ -94,7 +94,7 @@ fn the_job_record_says_what_describe_training_job_would() {
         &root.join("aws").join("training-jobs").join(format!("{}.json", job.job_name)),
     )
     .unwrap();
-    assert_eq!(record.training_job_status, ipinsights_sagemaker::TrainingJobStatus::Completed);
+    assert_eq!(record.training_job_status, ipinsights_sagemaker_facts::TrainingJobStatus::Completed);
     assert_eq!(record.model_artifacts.as_deref(), Some(job.model_data.as_str()));
     assert_eq!(record.hyperparameters.len(), 4, "the given values: {:?}", record.hyperparameters);
 }

@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use ipinsights_aws::AwsConfig;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_test_support::account::AccountEmulator;
 use ipinsights_test_support::python;
 use ipinsights_workshop::account::{self, DataSource};

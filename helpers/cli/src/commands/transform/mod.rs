@@ -9,7 +9,7 @@
 //! done, never seen partially. Memory is one request's (at most `--max-payload`), whatever the input's size. Only
 //! regular files are inputs (`inputs`: no link followed, FIFOs and devices never opened, each entry left out
 //! reported). Any failed request fails the job. With `--ipv4-only` a record whose address is written in IPv6
-//! notation (`::ffff:1.2.3.4` included: the one rule of `ipinsights_sagemaker::ipv6_notation`, which training and
+//! notation (`::ffff:1.2.3.4` included: the one rule of `ipinsights_sagemaker_facts::ipv6_notation`, which training and
 //! the endpoint apply too) fails it, naming the object and line, as SageMaker's IP Insights container would (the
 //! emulated AWS account runs with it).
 //!
@@ -32,9 +32,9 @@ use ipinsights_protocol::{
     decode_request_of, max_rows_per_response, Addresses, Location, RequestError, RequestErrorKind, RequestFormat,
     ResponseFormat, ResponseWriter, Scorer, MAX_VECTOR_DIM,
 };
-use ipinsights_sagemaker::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
-use ipinsights_sagemaker::transform::{check_max_payload, OUTPUT_SUFFIX};
-use ipinsights_sagemaker::{BatchStrategy, SplitType, ValueError};
+use ipinsights_sagemaker_facts::limits::DEFAULT_TRANSFORM_PAYLOAD_MB;
+use ipinsights_sagemaker_facts::transform::{check_max_payload, OUTPUT_SUFFIX};
+use ipinsights_sagemaker_facts::{BatchStrategy, SplitType, ValueError};
 use requests::{Block, Cut, Request, Requests};
 
 /// Arguments of `transform`.

@@ -13,10 +13,10 @@ use aws_sdk_sagemaker::types::{
     VpcConfig,
 };
 use aws_sdk_sagemaker::Client;
-use ipinsights_sagemaker::{Checked, TrainingJobRequest, TrainingJobStatus};
+use ipinsights_sagemaker_facts::{Checked, TrainingJobRequest, TrainingJobStatus};
 
 /// The request's `VpcConfig`, when one is set.
-pub(crate) fn vpc_config(vpc: &ipinsights_sagemaker::VpcConfig) -> Option<VpcConfig> {
+pub(crate) fn vpc_config(vpc: &ipinsights_sagemaker_facts::VpcConfig) -> Option<VpcConfig> {
     (!vpc.is_empty()).then(|| {
         VpcConfig::builder()
             .set_subnets(Some(vpc.subnets.clone()))
@@ -173,7 +173,7 @@ fn summary(job_name: &str, out: &DescribeTrainingJobOutput) -> Result<TrainingJo
 }
 
 /// An S3Prefix channel with its content type and distribution.
-fn channel(input: &ipinsights_sagemaker::Channel) -> Channel {
+fn channel(input: &ipinsights_sagemaker_facts::Channel) -> Channel {
     let source = S3DataSource::builder()
         .s3_data_type(S3DataType::S3Prefix)
         .s3_uri(input.s3_data.to_string())
@@ -194,7 +194,7 @@ pub(crate) fn count(n: u32) -> Result<i32, AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ipinsights_sagemaker::{IpInsightsParams, S3Uri};
+    use ipinsights_sagemaker_facts::{IpInsightsParams, S3Uri};
 
     fn request() -> TrainingJobRequest {
         TrainingJobRequest::new(

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 
-use ipinsights_aws::{download_file, AwsConfig, AwsError};
+use ipinsights_aws_calls::{download_file, AwsConfig, AwsError};
 
 /// Serves one GetObject announcing `announced` bytes and sending `sent` of them (then closing); returns its URL.
 fn object_server(announced: usize, sent: usize) -> String {

@@ -2,7 +2,7 @@
 
 use crate::training::{StatusTransition, TrainingJobSummary};
 use crate::TrainingJobStatus;
-use ipinsights_sagemaker::utc::format_utc;
+use ipinsights_sagemaker_facts::utc::format_utc;
 
 /// Turns successive DescribeTrainingJob snapshots into the SDK's output fragments (to print without a newline).
 #[derive(Debug, Default)]

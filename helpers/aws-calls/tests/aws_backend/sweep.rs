@@ -1,7 +1,7 @@
 //! The sweep's `remove` of jobs against the scripted server: a job still running is stopped; one that ended, or is
 //! gone, is already gone (no Stop* call).
 
-use ipinsights_aws::{remove, Removal, ResourceKind};
+use ipinsights_aws_calls::{remove, Removal, ResourceKind};
 use serde_json::json;
 
 use ipinsights_test_support::replay::{described, Canned, Replay, JOB, T0};

@@ -1,5 +1,5 @@
 //! What the workshop left running on SageMaker, found by its tag: every training job, model, endpoint config,
-//! endpoint and transform job the workshop creates carries `ipinsights_sagemaker::WORKSHOP_TAG_KEY`, so a new
+//! endpoint and transform job the workshop creates carries `ipinsights_sagemaker_facts::WORKSHOP_TAG_KEY`, so a new
 //! session (after a kernel restart) lists them (List* and ListTags) and deletes or stops them on request.
 
 use aws_sdk_sagemaker::config::http::HttpResponse;
@@ -12,7 +12,7 @@ use aws_sdk_sagemaker::Client;
 
 use crate::hosting::{hosted, is_not_found};
 use crate::{AwsConfig, AwsError, ServiceError};
-pub use ipinsights_sagemaker::tags::{Removal, ResourceKind, TaggedResource};
+pub use ipinsights_sagemaker_facts::tags::{Removal, ResourceKind, TaggedResource};
 
 /// Every endpoint, endpoint config and model, and every training and transform job still in progress, that carries
 /// the tag `key` (with any value): the List* calls, then ListTags for each resource, DescribeEndpoint(Config) and

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aws_sdk_sagemaker::types::{ContainerDefinition, ProductionVariant, ProductionVariantInstanceType};
 use aws_sdk_sagemaker::Client;
-use ipinsights_sagemaker::{Checked, EndpointRequest, EndpointStatus, ModelRequest};
+use ipinsights_sagemaker_facts::{Checked, EndpointRequest, EndpointStatus, ModelRequest};
 
 use crate::instances::check_instances;
 use crate::role::check_role_arn;
@@ -341,7 +341,7 @@ fn not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ipinsights_sagemaker::S3Uri;
+    use ipinsights_sagemaker_facts::S3Uri;
 
     #[test]
     fn symbols_match_the_sdk() {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
-use ipinsights_retries::AttemptLog;
+use ipinsights_attempts::AttemptLog;
 
 use crate::runtime::run;
 use crate::{AwsError, ServiceError};
@@ -164,7 +164,7 @@ impl AwsConfig {
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
-            .thread_name("ipinsights-aws")
+            .thread_name("ipinsights-aws-calls")
             .enable_all()
             .build()
             .map_err(AwsError::Runtime)?;

@@ -5,7 +5,7 @@
 
 use ipinsights_test_support::moto;
 
-use ipinsights_aws::*;
+use ipinsights_aws_calls::*;
 use ipinsights_test_support::block_on;
 use moto::{Moto, SSO_TRUST};
 

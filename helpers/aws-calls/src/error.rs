@@ -111,7 +111,7 @@ pub enum AwsError {
     },
     /// No image for this region or algorithm.
     #[error(transparent)]
-    Image(#[from] ipinsights_sagemaker::ImageError),
+    Image(#[from] ipinsights_sagemaker_facts::ImageError),
     /// A malformed `s3://bucket/key` URI.
     #[error("invalid S3 URI `{uri}`: {reason}")]
     InvalidS3Uri {
@@ -201,7 +201,7 @@ pub enum AwsError {
     Service(Box<ServiceError>),
     /// A function of this crate was called from inside an async runtime.
     #[error(
-        "ipinsights-aws functions are synchronous and build their own runtime: call them from synchronous code \
+        "ipinsights-aws-calls functions are synchronous and build their own runtime: call them from synchronous code \
          (or tokio::task::spawn_blocking), not from inside an async runtime"
     )]
     InsideAsyncRuntime,
@@ -218,20 +218,20 @@ pub enum AwsError {
     Runtime(#[source] std::io::Error),
 }
 
-impl From<ipinsights_sagemaker::S3UriError> for AwsError {
-    fn from(e: ipinsights_sagemaker::S3UriError) -> Self {
+impl From<ipinsights_sagemaker_facts::S3UriError> for AwsError {
+    fn from(e: ipinsights_sagemaker_facts::S3UriError) -> Self {
         AwsError::InvalidS3Uri { uri: e.uri, reason: e.reason }
     }
 }
 
-impl From<ipinsights_sagemaker::NameError> for AwsError {
-    fn from(e: ipinsights_sagemaker::NameError) -> Self {
+impl From<ipinsights_sagemaker_facts::NameError> for AwsError {
+    fn from(e: ipinsights_sagemaker_facts::NameError) -> Self {
         AwsError::InvalidInput(e.to_string())
     }
 }
 
-impl From<ipinsights_sagemaker::OptionError> for AwsError {
-    fn from(e: ipinsights_sagemaker::OptionError) -> Self {
+impl From<ipinsights_sagemaker_facts::OptionError> for AwsError {
+    fn from(e: ipinsights_sagemaker_facts::OptionError) -> Self {
         AwsError::InvalidInput(e.to_string())
     }
 }
@@ -385,7 +385,7 @@ impl AwsError {
     pub fn is_throttling(&self) -> bool {
         match self {
             AwsError::Service(e) if e.code.is_none() => e.http_status == Some(429),
-            _ => self.service_code().is_some_and(ipinsights_retries::is_throttling),
+            _ => self.service_code().is_some_and(ipinsights_attempts::is_throttling),
         }
     }
 

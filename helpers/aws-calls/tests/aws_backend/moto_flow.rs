@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Once;
 use std::time::{Duration, SystemTime};
 
-use ipinsights_aws::*;
+use ipinsights_aws_calls::*;
 use ipinsights_test_support::block_on;
 use moto::Moto;
 use serde_json::json;

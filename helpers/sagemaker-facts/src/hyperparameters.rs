@@ -8,7 +8,7 @@
 //! (all ten values).
 //!
 //! ```
-//! use ipinsights_sagemaker::IpInsightsParams;
+//! use ipinsights_sagemaker_facts::IpInsightsParams;
 //!
 //! let hp = IpInsightsParams::new(20_000, 128)
 //!     .random_negative_sampling_rate(5)
@@ -19,7 +19,7 @@
 //! assert_eq!((hp.epochs, hp.shuffled_negative_sampling_rate), (5, 1)); // the second is SageMaker's default
 //! assert_eq!(hp.to_request_map()["learning_rate"], "0.01");
 //! assert_eq!(hp.to_request_map().len(), 6); // only what was given, like the SDK's request
-//! # Ok::<(), ipinsights_sagemaker::HyperParameterError>(())
+//! # Ok::<(), ipinsights_sagemaker_facts::HyperParameterError>(())
 //! ```
 //!
 //! Invariants: each hyperparameter's name, type, range and default are written once, in the table at the

@@ -7,7 +7,7 @@ use ipinsights_test_support::moto;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use ipinsights_aws::*;
+use ipinsights_aws_calls::*;
 use ipinsights_test_support::block_on;
 use moto::Moto;
 

@@ -27,7 +27,7 @@ impl fmt::Display for BucketCheck {
 }
 
 /// Checks that `bucket` exists and is accessible (HeadBucket); names S3 would refuse (see
-/// [`ipinsights_sagemaker::s3`]) fail before any call. Success displays as the seed's
+/// [`ipinsights_sagemaker_facts::s3`]) fail before any call. Success displays as the seed's
 /// "Training input/output will be stored in: …"; the errors display as the seed's messages:
 /// [`AwsError::InvalidBucketName`] (also for HTTP 400), [`AwsError::BucketForbidden`] (403),
 /// [`AwsError::BucketNotFound`] (404), [`AwsError::BucketInOtherRegion`] (301); anything else is

@@ -7,7 +7,7 @@ use ipinsights_test_support::replay as replay_server;
 
 use std::time::Duration;
 
-use ipinsights_aws::*;
+use ipinsights_aws_calls::*;
 use replay_server::{described, Canned, Replay, JOB, T0};
 use serde_json::json;
 

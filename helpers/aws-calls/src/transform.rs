@@ -9,7 +9,7 @@ use aws_sdk_sagemaker::types::{
     TransformOutput, TransformResources, TransformS3DataSource,
 };
 use aws_sdk_sagemaker::Client;
-use ipinsights_sagemaker::{Checked, TransformJobRequest, TransformJobStatus};
+use ipinsights_sagemaker_facts::{Checked, TransformJobRequest, TransformJobStatus};
 
 use crate::instances::check_instances;
 use crate::logs::{LogTail, TRANSFORM_LOG_GROUP};

@@ -4,7 +4,7 @@
 
 use aws_sdk_servicequotas::types::ServiceQuota;
 
-pub use ipinsights_sagemaker::InstanceUse;
+pub use ipinsights_sagemaker_facts::InstanceUse;
 
 use crate::{resolve_region, AwsConfig, AwsError, ServiceError};
 

@@ -7,7 +7,7 @@
 //! too, since the caller sees that call's error anyway.
 //!
 //! ```
-//! let log = ipinsights_retries::AttemptLog::default();
+//! let log = ipinsights_attempts::AttemptLog::default();
 //! assert_eq!(log.to_string(), "no failed attempts");
 //! ```
 

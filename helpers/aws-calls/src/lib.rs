@@ -12,14 +12,14 @@
 //! Where calls go and who signs them is an [`AwsConfig`]: everything left `None` comes from the standard
 //! `aws-config` chain (environment, profile files, SSO, `credential_process`, web identity, ECS, IMDS).
 //! Credentials are never printed, not even by `Debug`. SageMaker's facts (image URIs, names and times, bucket and S3
-//! URI rules, hyperparameters) come from `ipinsights-sagemaker` and are re-exported here. The execution role is found
+//! URI rules, hyperparameters) come from `ipinsights-sagemaker-facts` and are re-exported here. The execution role is found
 //! as the SDK's `get_execution_role()` finds it (see [`find_execution_role`]). The region comes from `aws-config`'s
 //! own chain, as boto3 resolves it (see [`AwsConfig`]); [`caller_identity`] tells which region and account a
 //! configuration reaches.
 //!
 //! ```no_run
 //! use std::time::{Duration, SystemTime};
-//! use ipinsights_aws::*;
+//! use ipinsights_aws_calls::*;
 //!
 //! # fn main() -> Result<(), AwsError> {
 //! let cfg = AwsConfig::default(); // or AwsConfig::local_emulator("http://127.0.0.1:5000") for moto
@@ -80,9 +80,9 @@ pub use hosting::{
     wait_for_endpoint_deleted, DeletedEndpoint, EndpointInfo, HostedEndpoint,
 };
 pub use invoke::{invoke_endpoint, MAX_REQUEST_BYTES};
-pub use ipinsights_sagemaker::utc::format_utc;
-pub use ipinsights_sagemaker::WORKSHOP_TAG_KEY;
-pub use ipinsights_sagemaker::{
+pub use ipinsights_sagemaker_facts::utc::format_utc;
+pub use ipinsights_sagemaker_facts::WORKSHOP_TAG_KEY;
+pub use ipinsights_sagemaker_facts::{
     image_uri, is_valid_bucket_name, known_regions, name_from_base, validate_resource_name, Channel, Checked,
     ContentType, EndpointRequest, EndpointStatus, HyperParameters, ImageError, IpInsightsParams, ModelRequest,
     S3DataDistribution, S3Uri, ServerSideEncryption, TrainingJobRequest, TrainingJobStatus, TrainingOptions,

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ipinsights_retries::AttemptLog;
+use ipinsights_attempts::AttemptLog;
 
 use crate::logs::{LogLine, LogTail, TRAINING_LOG_GROUP};
 use crate::training::describe;
@@ -204,7 +204,7 @@ fn is_retried(code: &str) -> bool {
         "RequestTimeoutException",
         "InternalError",
     ];
-    ipinsights_retries::is_throttling(code) || TRANSIENT.contains(&code) || code.starts_with("HTTP 5")
+    ipinsights_attempts::is_throttling(code) || TRANSIENT.contains(&code) || code.starts_with("HTTP 5")
 }
 
 /// Output with logs: each line starts a new line of output (the line before is ended lazily, so dots follow
