@@ -4,8 +4,8 @@ use std::future::Future;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::config::SharedCredentialsProvider;
-use ipinsights_aws_calls::AwsConfig;
 use ipinsights_attempts::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
 
 use crate::error::{AccountError, Result};
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_guardduty::types::{Condition, FindingCriteria, OrderBy, SortCriteria};
-use ipinsights_aws_calls::AwsConfig;
 use ipinsights_attempts::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_security_logs::{FindingScope, GuardDutyExtract, GuardDutyReader};
 use serde_json::Value;
 

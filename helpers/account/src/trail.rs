@@ -13,8 +13,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures_util::future::{self, BoxFuture, FutureExt};
 use futures_util::stream::{self, StreamExt};
-use ipinsights_aws_calls::AwsConfig;
 use ipinsights_attempts::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_security_logs::{CloudTrailExtract, CloudTrailReader, TupleMode, MAX_DECOMPRESSED_BYTES};
 
 use crate::bucket::bucket_region;

@@ -78,8 +78,10 @@ mod tests {
         ];
         for (format, body, at) in bodies {
             let e = decode_request_of(format, body, Addresses::Ipv4Only).unwrap_err().to_string();
-            let want =
-                format!("{at}: IPv6 address \"::ffff:1.2.3.4\" in field 2 (ip): {}", ipinsights_sagemaker_facts::IPV4_ONLY);
+            let want = format!(
+                "{at}: IPv6 address \"::ffff:1.2.3.4\" in field 2 (ip): {}",
+                ipinsights_sagemaker_facts::IPV4_ONLY
+            );
             assert_eq!(e, want, "{format:?}");
             // Without the rule the mapped address is read as IPv4, as the engine reads it.
             let pairs = decode_request(format, body).unwrap();

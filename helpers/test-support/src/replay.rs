@@ -130,7 +130,10 @@ impl Replay {
 impl Replay {
     /// Our configuration for this server: one attempt per call unless the test says otherwise.
     pub fn cfg(&self) -> ipinsights_aws_calls::AwsConfig {
-        ipinsights_aws_calls::AwsConfig { max_attempts: Some(1), ..ipinsights_aws_calls::AwsConfig::local_emulator(&self.url) }
+        ipinsights_aws_calls::AwsConfig {
+            max_attempts: Some(1),
+            ..ipinsights_aws_calls::AwsConfig::local_emulator(&self.url)
+        }
     }
 }
 

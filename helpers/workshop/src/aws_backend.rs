@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipinsights_aws_calls::{AwsConfig, AwsError, CallerIdentity, InstanceQuota, InstanceUse, TransferOptions};
-use ipinsights_sagemaker_facts::{S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus, WORKSHOP_TAG_KEY};
+use ipinsights_sagemaker_facts::{
+    S3Uri, ServerSideEncryption, TrainingJobStatus, TransformJobStatus, WORKSHOP_TAG_KEY,
+};
 
 use crate::backend::{
     AccountAccess, Backend, Checked, EndpointDescription, EndpointRequest, Leftover, ModelRequest, Output, Removal,
@@ -261,8 +263,13 @@ impl Backend for AwsBackend {
             }
         };
         let options = TransferOptions { server_side_encryption: encryption.cloned(), ..TransferOptions::default() };
-        let uploaded =
-            ipinsights_aws_calls::upload_file_with(&self.cfg()?, source, &destination.to_string(), &options, &mut progress);
+        let uploaded = ipinsights_aws_calls::upload_file_with(
+            &self.cfg()?,
+            source,
+            &destination.to_string(),
+            &options,
+            &mut progress,
+        );
         if copy.is_some() {
             let _ = std::fs::remove_file(&scratch);
         }
@@ -277,15 +284,20 @@ impl Backend for AwsBackend {
 
     fn train(&self, request: &Checked<TrainingJobRequest>, out: Output<'_>) -> Result<TrainingJobDescription> {
         ipinsights_aws_calls::create_training_job(&self.cfg()?, request).map_err(|e| self.err(e))?;
-        let summary =
-            ipinsights_aws_calls::wait_for_training_job_with_logs(&self.cfg()?, &request.job_name, self.poll_interval, out)
-                .map_err(|e| self.err(e))?;
+        let summary = ipinsights_aws_calls::wait_for_training_job_with_logs(
+            &self.cfg()?,
+            &request.job_name,
+            self.poll_interval,
+            out,
+        )
+        .map_err(|e| self.err(e))?;
         Self::description(summary)
     }
 
     fn attach_training_job(&self, job_name: &str, out: Output<'_>) -> Result<TrainingJobDescription> {
-        let summary = ipinsights_aws_calls::wait_for_training_job_with_logs(&self.cfg()?, job_name, self.poll_interval, out)
-            .map_err(|e| self.err(e))?;
+        let summary =
+            ipinsights_aws_calls::wait_for_training_job_with_logs(&self.cfg()?, job_name, self.poll_interval, out)
+                .map_err(|e| self.err(e))?;
         Self::description(summary)
     }
 
@@ -294,7 +306,8 @@ impl Backend for AwsBackend {
     }
 
     fn deploy(&self, request: &Checked<EndpointRequest>, out: Output<'_>) -> Result<EndpointDescription> {
-        let info = ipinsights_aws_calls::deploy(&self.cfg()?, request, self.poll_interval, out).map_err(|e| self.err(e))?;
+        let info =
+            ipinsights_aws_calls::deploy(&self.cfg()?, request, self.poll_interval, out).map_err(|e| self.err(e))?;
         Ok(EndpointDescription {
             endpoint_name: info.endpoint_name,
             status: info.status,
@@ -304,7 +317,8 @@ impl Backend for AwsBackend {
     }
 
     fn describe_endpoint(&self, endpoint_name: &str) -> Result<EndpointDescription> {
-        let hosted = ipinsights_aws_calls::describe_hosted_endpoint(&self.cfg()?, endpoint_name).map_err(|e| self.err(e))?;
+        let hosted =
+            ipinsights_aws_calls::describe_hosted_endpoint(&self.cfg()?, endpoint_name).map_err(|e| self.err(e))?;
         Ok(EndpointDescription {
             endpoint_name: hosted.info.endpoint_name,
             status: hosted.info.status,
@@ -328,13 +342,15 @@ impl Backend for AwsBackend {
 
     fn attach_endpoint(&self, endpoint_name: &str, out: Output<'_>) -> Result<EndpointDescription> {
         let cfg = self.cfg()?;
-        ipinsights_aws_calls::wait_for_endpoint(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))?;
+        ipinsights_aws_calls::wait_for_endpoint(&cfg, endpoint_name, self.poll_interval, out)
+            .map_err(|e| self.err(e))?;
         self.describe_endpoint(endpoint_name)
     }
 
     fn wait_endpoint_deleted(&self, endpoint_name: &str, out: Output<'_>) -> Result<()> {
         let cfg = self.cfg()?;
-        ipinsights_aws_calls::wait_for_endpoint_deleted(&cfg, endpoint_name, self.poll_interval, out).map_err(|e| self.err(e))
+        ipinsights_aws_calls::wait_for_endpoint_deleted(&cfg, endpoint_name, self.poll_interval, out)
+            .map_err(|e| self.err(e))
     }
 
     fn leftovers(&self) -> Result<Vec<Leftover>> {

@@ -24,8 +24,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use ipinsights_aws_calls::AwsConfig;
 use ipinsights_attempts::AttemptLog;
+use ipinsights_aws_calls::AwsConfig;
 use ipinsights_security_logs::{CloudTrailExtract, TupleMode};
 
 use crate::clients::{run, Clients};

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_sns::error::DisplayErrorContext;
+use ipinsights_attempts::AttemptLog;
 use ipinsights_client::EndpointClient;
 use ipinsights_engine::Model;
-use ipinsights_attempts::AttemptLog;
 pub use lambda_runtime::{Context, LambdaEvent};
 
 use super::ledger::{AlertLedger, Claim};

@@ -4,9 +4,9 @@
 
 use aws_sdk_sagemakerruntime::error::DisplayErrorContext;
 use aws_sdk_sagemakerruntime::primitives::Blob;
+use ipinsights_attempts::AttemptLog;
 use ipinsights_client::{predict_via, ClientError, RequestFormat, ResponseFormat, ResponseKind, Transport};
 use ipinsights_protocol::{Pair, ScoreError};
-use ipinsights_attempts::AttemptLog;
 use tokio::runtime::Handle;
 
 use crate::scorer::Scorer;

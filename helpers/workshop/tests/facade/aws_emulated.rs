@@ -59,7 +59,8 @@ fn the_aws_backend_is_as_strict_as_sagemaker_and_still_works() {
     std::fs::write(&file, &train).unwrap();
     let uri = session.upload_data(&file, BUCKET, &format!("{prefix}/train/train.csv")).unwrap();
     let back = dir.path().join("back.csv");
-    ipinsights_aws_calls::download_file(&AwsConfig::local_emulator(&emulated.url), &uri, &back, &mut |_, _| {}).unwrap();
+    ipinsights_aws_calls::download_file(&AwsConfig::local_emulator(&emulated.url), &uri, &back, &mut |_, _| {})
+        .unwrap();
     let uploaded = std::fs::read_to_string(&back).unwrap();
     assert_eq!(uploaded.lines().count(), 1 + v4_rows, "header and the IPv4 rows");
     assert!(!uploaded.contains("2001:db8"));
