@@ -1,5 +1,5 @@
 //! Writes a simulated account and reads it back, timing both.
-//! Usage: `cargo run --release -p ipinsights-security --example simulate -- OUT_DIR [EVENTS]`.
+//! Usage: `cargo run --release -p ipinsights-simulated-account --example simulate -- OUT_DIR [EVENTS]`.
 
 use std::path::PathBuf;
 use std::time::Instant;
