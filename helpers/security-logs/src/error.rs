@@ -61,22 +61,6 @@ pub enum SecurityError {
         /// What was wrong.
         message: String,
     },
-    /// Writing an output file failed.
-    #[error("{}: cannot write: {source}", path.display())]
-    Write {
-        /// The file being written.
-        path: PathBuf,
-        /// The underlying I/O error.
-        source: std::io::Error,
-    },
-    /// A simulation setting is out of range.
-    #[error("invalid simulation config: field `{field}`: {message}")]
-    Config {
-        /// The offending `SimConfig` field.
-        field: &'static str,
-        /// Why it is invalid.
-        message: String,
-    },
 }
 
 impl SecurityError {

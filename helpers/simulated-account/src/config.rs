@@ -1,6 +1,6 @@
 //! Settings of the simulated account, with workshop-sized defaults.
 
-use ipinsights_security_logs::{Result, SecurityError};
+use crate::error::{Result, SimulationError};
 
 /// What to simulate. `SimConfig::default()` is a small company: 40 users, 10 roles, 7 days, 30k events.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +71,7 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        let bad = |field, message: &str| Err(SecurityError::Config { field, message: message.to_string() });
+        let bad = |field, message: &str| Err(SimulationError::Config { field, message: message.to_string() });
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return bad("account_id", "must be 12 digits");
         }

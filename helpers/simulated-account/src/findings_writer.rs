@@ -13,8 +13,8 @@ use super::findings::SimFinding;
 use super::ids::{hex, uuid};
 use super::network::Org;
 use super::population::{Principal, PrincipalKind};
+use crate::error::{Result, SimulationError};
 use ipinsights_engine::atomic::write_atomically;
-use ipinsights_security_logs::{Result, SecurityError};
 
 /// Writes `findings` to `path`, one EventBridge `GuardDuty Finding` event per line.
 pub(crate) fn write_findings(
@@ -62,8 +62,8 @@ pub(crate) fn write_truth(principals: &[Principal], findings: &[SimFinding], pat
     .map_err(|e| write_error(path, e))
 }
 
-fn write_error(path: &Path, source: std::io::Error) -> SecurityError {
-    SecurityError::Write { path: path.to_path_buf(), source }
+fn write_error(path: &Path, source: std::io::Error) -> SimulationError {
+    SimulationError::Write { path: path.to_path_buf(), source }
 }
 
 fn finding_json(

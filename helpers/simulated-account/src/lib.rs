@@ -4,6 +4,7 @@
 
 mod clock;
 mod config;
+mod error;
 mod events;
 mod findings;
 mod findings_writer;
@@ -20,9 +21,9 @@ use std::path::{Path, PathBuf};
 use ipinsights_engine::tuples::Tuple;
 
 pub use config::SimConfig;
+pub use error::{Result, SimulationError};
 pub use events::{Actor, SimEvent, Source};
 pub use findings::{FindingLabel, SimFinding};
-use ipinsights_security_logs::{Result, SecurityError};
 use ipinsights_security_logs::{SkipCounts, SkipReason};
 pub use network::{Net6, Network, Org};
 pub use population::{Principal, PrincipalKind};
@@ -150,7 +151,7 @@ impl SimAccount {
         let mut ids = rng(cfg.seed, WRITE_IDS);
         let files = trail_writer::write_trail(cfg, &self.principals, &self.events, root, &mut ids)?;
         let gd_dir = root.join("guardduty");
-        std::fs::create_dir_all(&gd_dir).map_err(|source| SecurityError::Write { path: gd_dir.clone(), source })?;
+        std::fs::create_dir_all(&gd_dir).map_err(|source| SimulationError::Write { path: gd_dir.clone(), source })?;
         let findings_path = gd_dir.join("findings.jsonl");
         let truth_path = gd_dir.join("ground_truth.csv");
         findings_writer::write_findings(cfg, &self.principals, &self.findings, &findings_path, &mut ids)?;

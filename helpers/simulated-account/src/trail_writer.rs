@@ -13,8 +13,8 @@ use super::events::{Actor, SimEvent, Source, API_CALLS, SERVICE_CALLS};
 use super::gzip::GzipPacker;
 use super::ids::{alnum, aws_id, uuid};
 use super::population::{Principal, PrincipalKind};
+use crate::error::{Result, SimulationError};
 use ipinsights_engine::atomic::{write_atomically_with, Durability};
-use ipinsights_security_logs::{Result, SecurityError};
 
 const WINDOW_SECS: u64 = 300;
 /// User agents; the browser (console) one last, used by users only.
@@ -122,7 +122,7 @@ pub(crate) fn write_trail(
         let end = start + events[start..].iter().take_while(|e| e.time / WINDOW_SECS == window).count();
         let delivered = Utc::from_unix((window + 1) * WINDOW_SECS);
         let dir = delivered.date_folders().iter().fold(trail.to_path_buf(), |dir, folder| dir.join(folder));
-        fs::create_dir_all(&dir).map_err(|source| SecurityError::Write { path: dir.clone(), source })?;
+        fs::create_dir_all(&dir).map_err(|source| SimulationError::Write { path: dir.clone(), source })?;
         let name = format!(
             "{}_CloudTrail_{}_{}_{}.json.gz",
             cfg.account_id,
@@ -141,11 +141,11 @@ pub(crate) fn write_trail(
             |(json, packer), (path, records)| {
                 json.clear();
                 serde_json::to_writer(&mut *json, &LogFile { records })
-                    .map_err(|e| SecurityError::Write { path: path.clone(), source: e.into() })?;
+                    .map_err(|e| SimulationError::Write { path: path.clone(), source: e.into() })?;
                 // Thousands of regenerable files: atomic for readers, not synced one by one (a crash
                 // mid-simulation leaves an incomplete tree whatever each file's durability).
                 write_atomically_with(&path, Durability::Unsynced, |w| packer.write(json, w))
-                    .map_err(|source| SecurityError::Write { path: path.clone(), source })?;
+                    .map_err(|source| SimulationError::Write { path: path.clone(), source })?;
                 Ok(path)
             },
         )

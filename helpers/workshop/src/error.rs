@@ -206,6 +206,17 @@ from_error!(
     ipinsights_security_logs::SecurityError,
 );
 
+impl From<ipinsights_simulated_account::SimulationError> for WorkshopError {
+    fn from(e: ipinsights_simulated_account::SimulationError) -> Self {
+        use ipinsights_simulated_account::SimulationError;
+        let kind = match &e {
+            SimulationError::Config { .. } => ErrorKind::Validation,
+            SimulationError::Write { path, .. } => ErrorKind::Io { path: Some(path.clone()) },
+        };
+        WorkshopError::of(kind, e.to_string()).caused_by(e)
+    }
+}
+
 /// The facade's result type.
 pub type Result<T, E = WorkshopError> = std::result::Result<T, E>;
 
@@ -230,5 +241,20 @@ mod tests {
         assert_eq!(e.kind(), &ErrorKind::Validation, "{e}");
         let e = WorkshopError::not_found(Missing::Endpoint, "ep", "Could not find endpoint \"ep\"");
         assert_eq!(e.kind(), &ErrorKind::NotFound { what: Missing::Endpoint, name: "ep".into() });
+    }
+
+    #[test]
+    fn a_simulation_setting_out_of_range_is_validation_and_a_failed_write_names_its_path() {
+        use ipinsights_simulated_account::{simulate_account, SimConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let bad = SimConfig { days: 0, ..SimConfig::default() };
+        let e: WorkshopError = simulate_account(&bad, dir.path()).unwrap_err().into();
+        assert_eq!(e.kind(), &ErrorKind::Validation, "{e}");
+        assert!(e.to_string().contains("field `days`"), "{e}");
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let small = SimConfig { events: 100, days: 1, findings: 2, ..SimConfig::default() };
+        let e: WorkshopError = simulate_account(&small, &file).unwrap_err().into();
+        assert!(matches!(e.kind(), ErrorKind::Io { path: Some(p) } if p.starts_with(&file)), "{e}");
     }
 }
