@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::RequestId;
+use ipinsights_sagemaker_facts::{EndpointStatus, TrainingJobStatus, TransformJobStatus};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +141,7 @@ pub enum AwsError {
         /// The job.
         job_name: String,
         /// Its final status.
-        status: String,
+        status: TrainingJobStatus,
         /// FailureReason, or `(No reason provided)`.
         reason: String,
     },
@@ -150,7 +151,7 @@ pub enum AwsError {
         /// The job.
         job_name: String,
         /// Its final status.
-        status: String,
+        status: TransformJobStatus,
         /// FailureReason, or `(No reason provided)`.
         reason: String,
     },
@@ -180,7 +181,7 @@ pub enum AwsError {
         /// The endpoint.
         endpoint_name: String,
         /// Its final status.
-        status: String,
+        status: EndpointStatus,
         /// FailureReason, or `(No reason provided)`.
         reason: String,
     },

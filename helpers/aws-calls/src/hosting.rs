@@ -277,7 +277,7 @@ async fn wait(
         }
         return Err(AwsError::EndpointFailed {
             endpoint_name: endpoint_name.into(),
-            status: info.status.to_string(),
+            status: info.status,
             reason: info.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
         });
     }

@@ -160,7 +160,7 @@ pub fn wait_for_transform_job(
         }
         _ => Err(AwsError::TransformJobFailed {
             job_name: job.job_name,
-            status: job.status.to_string(),
+            status: job.status,
             reason: job.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
         }),
     }

@@ -155,7 +155,7 @@ fn outcome(job: TrainingJobSummary, out: &mut dyn FnMut(&str)) -> Result<Trainin
         }
         _ => Err(AwsError::TrainingJobFailed {
             job_name: job.job_name,
-            status: job.status.to_string(),
+            status: job.status,
             reason: job.failure_reason.unwrap_or_else(|| "(No reason provided)".into()),
         }),
     }

@@ -44,9 +44,12 @@ impl From<AwsError> for WorkshopError {
 
 /// The facade's kind of an AWS error.
 pub(crate) fn kind_of(e: &AwsError) -> ErrorKind {
-    let failed = |job_name: &str, status: &str, reason: &str| match status {
-        "Stopped" => ErrorKind::Stopped { name: job_name.to_string() },
-        _ => ErrorKind::JobFailed { job_name: job_name.to_string(), reason: reason.to_string() },
+    let failed = |job_name: &str, stopped: bool, reason: &str| {
+        if stopped {
+            ErrorKind::Stopped { name: job_name.to_string() }
+        } else {
+            ErrorKind::JobFailed { job_name: job_name.to_string(), reason: reason.to_string() }
+        }
     };
     match e {
         AwsError::InvalidBucketName { .. }
@@ -59,8 +62,12 @@ pub(crate) fn kind_of(e: &AwsError) -> ErrorKind {
         AwsError::EndpointNotFound { endpoint_name, .. } => {
             ErrorKind::NotFound { what: Missing::Endpoint, name: endpoint_name.clone() }
         }
-        AwsError::TrainingJobFailed { job_name, status, reason }
-        | AwsError::TransformJobFailed { job_name, status, reason } => failed(job_name, status, reason),
+        AwsError::TrainingJobFailed { job_name, status, reason } => {
+            failed(job_name, *status == TrainingJobStatus::Stopped, reason)
+        }
+        AwsError::TransformJobFailed { job_name, status, reason } => {
+            failed(job_name, *status == TransformJobStatus::Stopped, reason)
+        }
         AwsError::EndpointFailed { endpoint_name, reason, .. } => {
             ErrorKind::EndpointFailed { endpoint_name: endpoint_name.clone(), reason: reason.clone() }
         }
@@ -387,5 +394,31 @@ impl Backend for AwsBackend {
         let summary = ipinsights_aws_calls::wait_for_transform_job(&self.cfg()?, job_name, self.poll_interval, out)
             .map_err(|e| self.err(e))?;
         Self::transform_description(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_that_ended_failed_or_stopped_is_told_apart_by_its_status_not_its_text() {
+        let failed = |status| AwsError::TrainingJobFailed { job_name: "j".into(), status, reason: "oom".into() };
+        let job_failed = ErrorKind::JobFailed { job_name: "j".into(), reason: "oom".into() };
+        assert_eq!(kind_of(&failed(TrainingJobStatus::Failed)), job_failed);
+        assert_eq!(kind_of(&failed(TrainingJobStatus::Stopped)), ErrorKind::Stopped { name: "j".into() });
+        let transform = AwsError::TransformJobFailed {
+            job_name: "t".into(),
+            status: TransformJobStatus::Stopped,
+            reason: "(No reason provided)".into(),
+        };
+        assert_eq!(kind_of(&transform), ErrorKind::Stopped { name: "t".into() });
+        let endpoint = AwsError::EndpointFailed {
+            endpoint_name: "ep".into(),
+            status: ipinsights_sagemaker_facts::EndpointStatus::Failed,
+            reason: "no capacity".into(),
+        };
+        let expected = ErrorKind::EndpointFailed { endpoint_name: "ep".into(), reason: "no capacity".into() };
+        assert_eq!(kind_of(&endpoint), expected);
     }
 }
