@@ -93,7 +93,7 @@ pub use quotas::{check_instance_quota, InstanceQuota, InstanceUse, SAGEMAKER_SER
 pub use role::{
     caller_role_arn, execution_role, find_execution_role, role_arn_for_caller, ExecutionRole, RoleSource, ROLE_ENV_VARS,
 };
-pub use tagged::{list_tagged, remove, Removal, ResourceKind, TaggedResource};
+pub use tagged::{list_tagged, remove, Removal, ResourceKind, ResourceStatus, TaggedResource};
 pub use training::{create_training_job, describe_training_job, StatusTransition, TrainingJobSummary};
 pub use transfer::{download_file, upload_file, upload_file_with, TransferOptions, UploadSummary};
 pub use transform::{create_transform_job, describe_transform_job, wait_for_transform_job, TransformJobSummary};

@@ -11,8 +11,9 @@ use aws_sdk_sagemaker::types::{TrainingJobStatus, TransformJobStatus};
 use aws_sdk_sagemaker::Client;
 
 use crate::hosting::{hosted, is_not_found};
+use crate::training::parse_status;
 use crate::{AwsConfig, AwsError, ServiceError};
-pub use ipinsights_sagemaker_facts::tags::{Removal, ResourceKind, TaggedResource};
+pub use ipinsights_sagemaker_facts::tags::{Removal, ResourceKind, ResourceStatus, TaggedResource};
 
 /// Every endpoint, endpoint config and model, and every training and transform job still in progress, that carries
 /// the tag `key` (with any value): the List* calls, then ListTags for each resource, DescribeEndpoint(Config) and
@@ -42,7 +43,7 @@ async fn described(client: &Client, resource: TaggedResource) -> Result<Option<T
     match resource.kind {
         ResourceKind::Endpoint => match hosted(client, name).await {
             Ok(hosted) => Ok(Some(TaggedResource {
-                status: Some(hosted.info.status.to_string()),
+                status: Some(ResourceStatus::Endpoint(hosted.info.status)),
                 instance_type: hosted.instance_type,
                 instance_count: hosted.instance_count,
                 ..resource
@@ -56,7 +57,10 @@ async fn described(client: &Client, resource: TaggedResource) -> Result<Option<T
             let job = job.map_err(|e| AwsError::sdk("DescribeTrainingJob", e))?;
             let resources = job.resource_config();
             Ok(Some(TaggedResource {
-                status: job.training_job_status().map(|s| s.as_str().to_string()),
+                status: job
+                    .training_job_status()
+                    .map(|s| parse_status("DescribeTrainingJob", s.as_str()).map(ResourceStatus::TrainingJob))
+                    .transpose()?,
                 instance_type: resources.and_then(|r| r.instance_type()).map(|t| t.as_str().to_string()),
                 instance_count: count(resources.and_then(|r| r.instance_count())),
                 ..resource
@@ -67,7 +71,10 @@ async fn described(client: &Client, resource: TaggedResource) -> Result<Option<T
             let job = job.map_err(|e| AwsError::sdk("DescribeTransformJob", e))?;
             let resources = job.transform_resources();
             Ok(Some(TaggedResource {
-                status: job.transform_job_status().map(|s| s.as_str().to_string()),
+                status: job
+                    .transform_job_status()
+                    .map(|s| parse_status("DescribeTransformJob", s.as_str()).map(ResourceStatus::TransformJob))
+                    .transpose()?,
                 instance_type: resources.and_then(|r| r.instance_type()).map(|t| t.as_str().to_string()),
                 instance_count: count(resources.and_then(|r| r.instance_count())),
                 ..resource

@@ -44,6 +44,6 @@ pub use requests::{
 };
 pub use s3::{check_bucket_name, is_valid_bucket_name, BucketNameError, S3Uri, S3UriError, ServerSideEncryption};
 pub use status::{EndpointStatus, TrainingJobStatus, TransformJobStatus};
-pub use tags::{Removal, ResourceKind, TaggedResource, WORKSHOP_TAG_KEY};
+pub use tags::{Removal, ResourceKind, ResourceStatus, TaggedResource, WORKSHOP_TAG_KEY};
 pub use training::OptionError;
 pub use values::{AssemblyType, BatchStrategy, ContentType, S3DataDistribution, SplitType, ValueError};

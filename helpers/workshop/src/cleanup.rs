@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use crate::backend::{Leftover, ResourceKind};
 use crate::table::Table;
 use ipinsights_sagemaker_facts::utc::unix_millis;
+use ipinsights_sagemaker_facts::ResourceStatus;
 
 /// A resource a session made, as it records it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,7 +88,7 @@ impl Leftovers {
     /// listed), nothing on the local backend or for what runs no instance (models, endpoint configs, stopped
     /// endpoints).
     pub fn hourly_cost(&self, item: &Leftover) -> Option<f64> {
-        let running = !matches!(item.status.as_deref(), Some("OutOfService" | "Failed" | "Deleting"));
+        let running = item.status.is_none_or(ResourceStatus::runs_instances);
         match &item.instance_type {
             Some(t) if running => self.pricing.hourly_price(t).map(|p| p * f64::from(item.instance_count.unwrap_or(1))),
             _ => Some(0.0),
@@ -115,7 +116,7 @@ impl Leftovers {
             table.push([
                 item.kind.to_string(),
                 item.name.clone(),
-                item.status.clone().unwrap_or_else(|| "-".into()),
+                item.status.map_or_else(|| "-".into(), |s| s.to_string()),
                 item.created.map_or_else(|| "?".into(), |c| age(self.now - c)),
                 instances,
                 cost,
@@ -167,14 +168,15 @@ fn age(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ipinsights_sagemaker_facts::EndpointStatus;
 
-    fn endpoint(status: &str, instance_type: &str, count: u32) -> Leftover {
+    fn endpoint(status: EndpointStatus, instance_type: &str, count: u32) -> Leftover {
         Leftover {
             kind: ResourceKind::Endpoint,
             name: "ipinsights-2026-12-06-16-00-00-000".into(),
             session: "session-1".into(),
             created: Some(1_000),
-            status: Some(status.into()),
+            status: Some(ResourceStatus::Endpoint(status)),
             instance_type: Some(instance_type.into()),
             instance_count: Some(count),
         }
@@ -188,9 +190,13 @@ mod tests {
             status: None,
             instance_type: None,
             instance_count: None,
-            ..endpoint("", "", 0)
+            ..endpoint(EndpointStatus::InService, "", 0)
         };
-        let items = vec![endpoint("InService", "ml.m5.xlarge", 2), endpoint("InService", "ml.x9.huge", 1), model];
+        let items = vec![
+            endpoint(EndpointStatus::InService, "ml.m5.xlarge", 2),
+            endpoint(EndpointStatus::InService, "ml.x9.huge", 1),
+            model,
+        ];
         let leftovers = Leftovers::new(items, "aws", InstancePricing::SageMakerOnDemand, now);
         assert_eq!(leftovers.hourly_cost(&leftovers.items[0]), Some(0.46));
         assert_eq!(leftovers.hourly_cost(&leftovers.items[1]), None, "not in the price list");
@@ -202,13 +208,18 @@ mod tests {
             assert!(shown.contains(part), "{part:?} not in {shown}");
         }
         let stopped = Leftovers::new(
-            vec![endpoint("OutOfService", "ml.m5.xlarge", 1)],
+            vec![endpoint(EndpointStatus::OutOfService, "ml.m5.xlarge", 1)],
             "aws",
             InstancePricing::SageMakerOnDemand,
             now,
         );
         assert_eq!(stopped.total_hourly_cost(), 0.0);
-        let local = Leftovers::new(vec![endpoint("InService", "ml.m5.xlarge", 1)], "local", InstancePricing::Free, now);
+        let local = Leftovers::new(
+            vec![endpoint(EndpointStatus::InService, "ml.m5.xlarge", 1)],
+            "local",
+            InstancePricing::Free,
+            now,
+        );
         assert_eq!(local.total_hourly_cost(), 0.0, "nothing bills on this machine");
         assert_eq!((age(40), age(420)), ("40 s".to_string(), "7 min".to_string()));
         assert!(Leftovers::new(vec![], "local", InstancePricing::Free, now).to_string().starts_with("Nothing tagged"));

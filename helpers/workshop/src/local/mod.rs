@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use ipinsights_client::EndpointClient;
 use ipinsights_contract::JobRecord;
 use ipinsights_sagemaker_facts::{
-    validate_resource_name, EndpointStatus, S3Uri, ServerSideEncryption, TrainingJobStatus, TrainingOptions,
-    TransformJobStatus, WORKSHOP_TAG_KEY,
+    validate_resource_name, EndpointStatus, ResourceStatus, S3Uri, ServerSideEncryption, TrainingJobStatus,
+    TrainingOptions, TransformJobStatus, WORKSHOP_TAG_KEY,
 };
 
 use crate::backend::{
@@ -315,7 +315,7 @@ impl Backend for LocalBackend {
                 name: tags.name.clone(),
                 session: session.to_string(),
                 created: Some(tags.created),
-                status: Some(described.status.to_string()),
+                status: Some(ResourceStatus::Endpoint(described.status)),
                 instance_type: tags.instance_type.clone(),
                 instance_count: tags.instance_count,
             });
@@ -331,7 +331,7 @@ impl Backend for LocalBackend {
                 name: tags.name.clone(),
                 session: session.to_string(),
                 created: Some(tags.created),
-                status: Some(record.training_job_status.to_string()),
+                status: Some(ResourceStatus::TrainingJob(record.training_job_status)),
                 instance_type: tags.instance_type.clone(),
                 instance_count: tags.instance_count,
             });

@@ -66,7 +66,7 @@ fn rerunning_deploy_reuses_its_endpoint_and_cleanup_and_the_sweep_leave_nothing_
     let item = &leftovers.items[0];
     assert_eq!((item.name.as_str(), item.session.as_str()), (job.as_str(), session.id()));
     assert_eq!((item.instance_type.as_deref(), item.instance_count), (Some("ml.m5.xlarge"), Some(2)));
-    assert_eq!(item.status.as_deref(), Some("InService"));
+    assert_eq!(item.status.map(|s| s.to_string()).as_deref(), Some("InService"));
 
     session.cleanup().unwrap();
     assert!(endpoint_records(&root).is_empty());
