@@ -228,7 +228,7 @@ pub fn delete_endpoint(cfg: &AwsConfig, endpoint_name: &str) -> Result<DeletedEn
             .endpoint_name(endpoint_name)
             .send()
             .await
-            .map_err(|e| not_found(endpoint_name, ServiceError::from_sdk("DeleteEndpoint", &e)))?;
+            .map_err(|e| endpoint_error(endpoint_name, ServiceError::from_sdk("DeleteEndpoint", &e), is_not_found))?;
         let Some(models) = models else { return Ok(deleted) };
         client
             .delete_endpoint_config()
@@ -302,7 +302,7 @@ pub(crate) async fn describe(client: &Client, endpoint_name: &str) -> Result<End
         .endpoint_name(endpoint_name)
         .send()
         .await
-        .map_err(|e| not_found(endpoint_name, ServiceError::from_sdk("DescribeEndpoint", &e)))?;
+        .map_err(|e| endpoint_error(endpoint_name, ServiceError::from_sdk("DescribeEndpoint", &e), is_not_found))?;
     Ok(EndpointInfo {
         endpoint_name: out.endpoint_name().unwrap_or(endpoint_name).to_string(),
         endpoint_arn: out.endpoint_arn().unwrap_or_default().to_string(),
@@ -330,8 +330,10 @@ pub(crate) fn is_not_found(e: &ServiceError) -> bool {
         && e.message.as_deref().is_some_and(|m| m.contains("Could not find"))
 }
 
-fn not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
-    if is_not_found(&e) {
+/// `e` as [`AwsError::EndpointNotFound`] when `missing` recognises SageMaker's answer for a missing endpoint (the
+/// control plane and the runtime word it differently), else as the service error it is.
+pub(crate) fn endpoint_error(endpoint_name: &str, e: ServiceError, missing: fn(&ServiceError) -> bool) -> AwsError {
+    if missing(&e) {
         AwsError::EndpointNotFound { endpoint_name: endpoint_name.into(), source: Box::new(e) }
     } else {
         AwsError::Service(Box::new(e))

@@ -5,6 +5,7 @@ use aws_sdk_sagemakerruntime::operation::RequestId;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 
 use crate::error::ServiceError;
+use crate::hosting::endpoint_error;
 use crate::{AwsConfig, AwsError, ModelFailure};
 
 /// SageMaker Runtime's request body limit (6 MiB); larger requests must be split by the caller.
@@ -49,7 +50,9 @@ pub fn invoke_endpoint(
                     log_stream_arn: m.log_stream_arn().map(String::from),
                     request_id: err.request_id().map(String::from),
                 })),
-                _ => endpoint_not_found(endpoint_name, ServiceError::from_sdk("InvokeEndpoint", &err)),
+                _ => {
+                    endpoint_error(endpoint_name, ServiceError::from_sdk("InvokeEndpoint", &err), is_runtime_not_found)
+                }
             }),
         }
     })
@@ -57,14 +60,10 @@ pub fn invoke_endpoint(
 
 /// SageMaker Runtime answers a call to an endpoint that does not exist with `ValidationError: Endpoint NAME of
 /// account ACCOUNT not found.`: that is [`AwsError::EndpointNotFound`], as DescribeEndpoint's answer is.
-fn endpoint_not_found(endpoint_name: &str, e: ServiceError) -> AwsError {
-    let missing = e.code.as_deref() == Some("ValidationError")
-        && e.message.as_deref().is_some_and(|m| m.starts_with("Endpoint ") && m.ends_with(" not found."));
-    if missing {
-        AwsError::EndpointNotFound { endpoint_name: endpoint_name.into(), source: Box::new(e) }
-    } else {
-        AwsError::Service(Box::new(e))
-    }
+/// SageMaker Runtime answers a missing endpoint with `ValidationError: Endpoint … not found.`.
+fn is_runtime_not_found(e: &ServiceError) -> bool {
+    e.code.as_deref() == Some("ValidationError")
+        && e.message.as_deref().is_some_and(|m| m.starts_with("Endpoint ") && m.ends_with(" not found."))
 }
 
 #[cfg(test)]

@@ -44,13 +44,6 @@ impl From<AwsError> for WorkshopError {
 
 /// The facade's kind of an AWS error.
 pub(crate) fn kind_of(e: &AwsError) -> ErrorKind {
-    let failed = |job_name: &str, stopped: bool, reason: &str| {
-        if stopped {
-            ErrorKind::Stopped { name: job_name.to_string() }
-        } else {
-            ErrorKind::JobFailed { job_name: job_name.to_string(), reason: reason.to_string() }
-        }
-    };
     match e {
         AwsError::InvalidBucketName { .. }
         | AwsError::InvalidRoleArn { .. }
@@ -62,11 +55,13 @@ pub(crate) fn kind_of(e: &AwsError) -> ErrorKind {
         AwsError::EndpointNotFound { endpoint_name, .. } => {
             ErrorKind::NotFound { what: Missing::Endpoint, name: endpoint_name.clone() }
         }
-        AwsError::TrainingJobFailed { job_name, status, reason } => {
-            failed(job_name, *status == TrainingJobStatus::Stopped, reason)
+        AwsError::TrainingJobFailed { job_name, status: TrainingJobStatus::Stopped, .. }
+        | AwsError::TransformJobFailed { job_name, status: TransformJobStatus::Stopped, .. } => {
+            ErrorKind::Stopped { name: job_name.clone() }
         }
-        AwsError::TransformJobFailed { job_name, status, reason } => {
-            failed(job_name, *status == TransformJobStatus::Stopped, reason)
+        AwsError::TrainingJobFailed { job_name, reason, .. }
+        | AwsError::TransformJobFailed { job_name, reason, .. } => {
+            ErrorKind::JobFailed { job_name: job_name.clone(), reason: reason.clone() }
         }
         AwsError::EndpointFailed { endpoint_name, reason, .. } => {
             ErrorKind::EndpointFailed { endpoint_name: endpoint_name.clone(), reason: reason.clone() }
